@@ -1,0 +1,460 @@
+/**
+ * SRS 6.0's directives and defaults (trunk/conf/full.conf and srs_app_config.cpp), as schema
+ * tables. Units are SRS's: seconds unless noted (ms fields say so in a comment).
+ * Booleans: `bool(def)` prefers the default (SRS pairs `DEFAULT = true` with PREFER_TRUE and
+ * `false` with PREFER_FALSE for every field here).
+ */
+import { isIP } from 'node:net';
+import {
+  blocks, bool, custom, endpoint, endpoints, int, list, num, oneOf, optNum, optStr, params, raw,
+  section, str, withKnown, type FieldReader,
+} from './schema.js';
+
+// ---------------------------------------------------------------------------------------------
+// Global scope
+
+const https = (port: number) =>
+  section({
+    enabled: bool(false),
+    listen: endpoint(port),
+    key: str('./conf/server.key'),
+    cert: str('./conf/server.crt'),
+  });
+
+export const httpApiSchema = {
+  enabled: bool(false),
+  listen: endpoint(1985),
+  crossdomain: bool(true),
+  raw_api: section({
+    enabled: bool(false),
+    allow_reload: bool(false),
+    // Removed in SRS 4, still accepted.
+    allow_query: bool(false),
+    allow_update: bool(false),
+  }),
+  auth: section({ enabled: bool(false), username: str(''), password: str('') }),
+  https: https(1990),
+};
+
+export const httpServerSchema = {
+  enabled: bool(false),
+  listen: endpoint(8080),
+  dir: str('./objs/nginx/html'),
+  crossdomain: bool(true),
+  https: https(8088),
+};
+
+export const rtcServerSchema = {
+  enabled: bool(false),
+  /** UDP port. */
+  listen: int(8000, { min: 1, max: 65535 }),
+  tcp: section({ enabled: bool(false), listen: int(8000, { min: 1, max: 65535 }) }),
+  protocol: oneOf(['udp', 'tcp', 'all'], 'udp'),
+  /** `*` = detect; `$VAR` was expanded by the parser (unset -> `*`). */
+  candidate: str('*'),
+  use_auto_detect_network_ip: bool(true),
+  ip_family: oneOf(['ipv4', 'ipv6', 'all'], 'ipv4'),
+  api_as_candidates: bool(true),
+  resolve_api_domain: bool(true),
+  keep_api_domain: bool(false),
+  ecdsa: bool(true),
+  encrypt: bool(true),
+  reuseport: int(1, { min: 0 }),
+  merge_nalus: bool(false),
+  black_hole: section({ enabled: bool(false), addr: str('') }),
+};
+
+export const srtServerSchema = {
+  enabled: bool(false),
+  listen: int(10080, { min: 1, max: 65535 }),
+  maxbw: int(-1),
+  mss: int(1500, { positive: true }),
+  /** ms */
+  connect_timeout: int(3000, { min: 0 }),
+  /** ms */
+  peer_idle_timeout: int(10000, { min: 0 }),
+  default_app: str('live'),
+  /** ms */
+  peerlatency: int(0, { min: 0 }),
+  /** ms */
+  recvlatency: int(120, { min: 0 }),
+  /** ms */
+  latency: int(120, { min: 0 }),
+  tsbpdmode: bool(true),
+  tlpktdrop: bool(true),
+  sendbuf: int(8192 * 1500, { min: 0 }),
+  recvbuf: int(8192 * 1500, { min: 0 }),
+  passphrase: str(''),
+  /** 0 (no encryption), 16, 24 or 32 */
+  pbkeylen: int(0, { min: 0, max: 32 }),
+};
+
+export const streamCasterSchema = {
+  enabled: bool(false),
+  caster: str(''),
+  output: str(''),
+  listen: int(0, { min: 0, max: 65535 }),
+  sip: section({
+    enabled: bool(false),
+    listen: int(5060, { min: 1, max: 65535 }),
+    timeout: num(60, { min: 0 }),
+    reinvite: num(5, { min: 0 }),
+    candidate: str('*'),
+  }),
+  // GB28181 leftovers SRS 5 still accepts (srs_config_transform_vhost).
+  tcp_enable: bool(false),
+  rtp_port_min: int(0),
+  rtp_port_max: int(0),
+  wait_keyframe: bool(true),
+  rtp_idle_timeout: int(30),
+  audio_enable: bool(false),
+  auto_create_channel: bool(false),
+  host: str(''),
+};
+
+export const globalSchema = {
+  listen: endpoints([]),
+  max_connections: int(1000, { positive: true }),
+  daemon: bool(true),
+  /** `file` or `console`; anything but `console` logs to the file, as SRS. */
+  srs_log_tank: str('file'),
+  srs_log_level: oneOf(['verbose', 'info', 'trace', 'warn', 'error'], 'trace'),
+  srs_log_level_v2: optStr(),
+  srs_log_file: str('./objs/srs.log'),
+  ff_log_dir: str('./objs'),
+  ff_log_level: str('info'),
+  pid: str('./objs/srs.pid'),
+  chunk_size: int(60000, { min: 128, max: 65536 }),
+  server_id: optStr(),
+  work_dir: str('./'),
+  utc_time: bool(false),
+  /** ms */
+  pithy_print_ms: int(10000, { positive: true }),
+  /** ms */
+  grace_start_wait: int(2300, { min: 0 }),
+  /** ms */
+  grace_final_wait: int(3200, { min: 0 }),
+  force_grace_quit: bool(false),
+  asprocess: bool(false),
+  empty_ip_ok: bool(true),
+  in_docker: bool(false),
+  disable_daemon_for_docker: bool(true),
+  inotify_auto_reload: bool(false),
+  auto_reload_for_docker: bool(true),
+  tcmalloc_release_rate: num(0.8, { min: 0, max: 10 }),
+  query_latest_version: bool(false),
+  first_wait_for_qlv: int(300, { min: 0 }),
+  is_full: bool(false),
+  threads: section({ interval: num(5, { positive: true }) }),
+  circuit_breaker: section({
+    enabled: bool(true),
+    high_threshold: int(90, { min: 0 }),
+    high_pulse: int(2, { min: 0 }),
+    critical_threshold: int(95, { min: 0 }),
+    critical_pulse: int(1, { min: 0 }),
+    dying_threshold: int(99, { min: 0 }),
+    dying_pulse: int(5, { min: 0 }),
+  }),
+  heartbeat: section({
+    enabled: bool(false),
+    interval: num(9.9, { positive: true }),
+    url: str('http://127.0.0.1:8085/api/v1/servers'),
+    device_id: str(''),
+    summaries: bool(false),
+    ports: bool(false),
+  }),
+  stats: section({ enabled: bool(true), network: int(0, { min: 0 }), disk: list() }),
+  exporter: section({ enabled: bool(false), listen: endpoint(9972), label: str(''), tag: str('') }),
+  tencentcloud_cls: raw(),
+  tencentcloud_apm: raw(),
+  http_api: section(httpApiSchema),
+  http_server: section(httpServerSchema),
+  rtc_server: section(rtcServerSchema),
+  srt_server: section(srtServerSchema),
+  stream_caster: blocks(streamCasterSchema),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Vhost scope
+
+const timeJitter = () => oneOf(['full', 'zero', 'off'], 'full');
+
+export const playSchema = {
+  gop_cache: bool(true),
+  gop_cache_max_frames: int(2500, { min: 0 }),
+  /** seconds */
+  queue_length: num(30, { min: 0 }),
+  time_jitter: timeJitter(),
+  atc: bool(false),
+  mix_correct: bool(false),
+  atc_auto: bool(false),
+  /** ms; default 350, or 0 when the vhost has min_latency on (filled in by the vhost view). */
+  mw_latency: optNum({ min: 0 }),
+  /** default 8, or 0 with min_latency on (filled in by the vhost view); SRS caps it at 128. */
+  mw_msgs: optNum({ min: 0, integer: true }),
+  /** ms */
+  send_min_interval: num(0, { min: 0 }),
+  reduce_sequence_header: bool(false),
+};
+
+export const publishSchema = {
+  mr: bool(false),
+  /** ms */
+  mr_latency: int(350, { min: 0 }),
+  /** ms */
+  firstpkt_timeout: int(20000, { min: 0 }),
+  /** ms */
+  normal_timeout: int(5000, { min: 0 }),
+  parse_sps: bool(true),
+  try_annexb_first: bool(true),
+  /** seconds, 0 = never */
+  kickoff_for_idle: num(0, { min: 0 }),
+};
+
+export const clusterSchema = {
+  /** `remote` makes the vhost an edge. */
+  mode: oneOf(['local', 'remote'], 'local'),
+  origin: list(),
+  token_traverse: bool(false),
+  /** The vhost to use on the origin (edge vhost transform). */
+  vhost: optStr(),
+  debug_srs_upnode: bool(true),
+  origin_cluster: bool(false),
+  coworkers: list(),
+  protocol: oneOf(['rtmp', 'flv', 'flvs'], 'rtmp'),
+  follow_client: bool(false),
+};
+
+export interface SecurityRule {
+  action: 'allow' | 'deny';
+  method: 'publish' | 'play';
+  /** `all`, an IP, or a CIDR such as `10.0.0.0/8`. */
+  value: string;
+}
+
+function isIpOrCidr(v: string): boolean {
+  const [ip, bits, more] = v.split('/');
+  if (more !== undefined) return false;
+  const family = isIP(ip);
+  if (!family) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
+
+/** `allow|deny publish|play all|ip|cidr;`, in file order (each extra value is one more rule). */
+function readSecurityRules(r: FieldReader): SecurityRule[] {
+  const rules: SecurityRule[] = [];
+  for (const d of r.section?.children ?? []) {
+    if (d.name !== 'allow' && d.name !== 'deny') continue;
+    const [method, ...values] = d.args;
+    if (method !== 'publish' && method !== 'play') {
+      r.fail(`invalid security rule '${d.name} ${d.args.join(' ')}': expected ${d.name} publish|play all|<ip>|<cidr>`, d);
+      continue;
+    }
+    if (values.length === 0) r.fail(`security rule '${d.name} ${method}' needs all, an IP or a CIDR`, d);
+    for (const value of values) {
+      if (value === 'all' || isIpOrCidr(value)) rules.push({ action: d.name, method, value });
+      else r.fail(`invalid security rule value '${value}': expected all, an IP or a CIDR`, d);
+    }
+  }
+  return rules;
+}
+
+export const securitySchema = {
+  enabled: bool(false),
+  /** Read from the `allow` and `deny` lines. */
+  rules: custom(readSecurityRules),
+};
+
+export const referSchema = { enabled: bool(false), all: list(), publish: list(), play: list() };
+
+export const httpStaticSchema = { enabled: bool(false), mount: str('[vhost]/'), dir: str('./objs/nginx/html') };
+
+export const httpRemuxSchema = {
+  enabled: bool(false),
+  /** seconds of audio cached for fast start, 0 = off */
+  fast_cache: num(0, { min: 0 }),
+  drop_if_not_match: bool(true),
+  has_audio: bool(true),
+  has_video: bool(true),
+  guess_has_av: bool(true),
+  /** The suffix picks the format: .flv, .ts, .mp3, .aac. */
+  mount: str('[vhost]/[app]/[stream].flv'),
+};
+
+export const httpHooksSchema = {
+  enabled: bool(false),
+  on_connect: list(),
+  on_close: list(),
+  on_publish: list(),
+  on_unpublish: list(),
+  on_play: list(),
+  on_stop: list(),
+  on_dvr: list(),
+  on_hls: list(),
+  on_hls_notify: list(),
+};
+
+export const execSchema = {
+  enabled: bool(false),
+  /** One command (argv) per `publish` line. */
+  publish: custom((r) => r.all.map((d) => [...d.args])),
+};
+
+export const dashSchema = {
+  enabled: bool(false),
+  dash_fragment: num(30, { positive: true }),
+  dash_update_period: num(150, { positive: true }),
+  dash_timeshift: num(300, { positive: true }),
+  dash_path: str('./objs/nginx/html'),
+  dash_mpd_file: str('[app]/[stream].mpd'),
+  dash_window_size: int(5, { positive: true }),
+  dash_cleanup: bool(true),
+  dash_dispose: num(120, { min: 0 }),
+};
+
+export const hlsSchema = {
+  enabled: bool(false),
+  hls_fragment: num(10, { positive: true }),
+  hls_td_ratio: num(1.0, { positive: true }),
+  hls_aof_ratio: num(2.1, { positive: true }),
+  hls_window: num(60, { positive: true }),
+  hls_on_error: oneOf(['continue', 'ignore', 'disconnect'], 'continue'),
+  hls_path: str('./objs/nginx/html'),
+  hls_m3u8_file: str('[app]/[stream].m3u8'),
+  hls_ts_file: str('[app]/[stream]-[seq].ts'),
+  hls_entry_prefix: str(''),
+  hls_acodec: oneOf(['aac', 'mp3', 'an'], 'aac'),
+  hls_vcodec: oneOf(['h264', 'h265', 'vn'], 'h264'),
+  hls_cleanup: bool(true),
+  /** seconds without packets before everything is deleted, 0 = never */
+  hls_dispose: num(120, { min: 0 }),
+  hls_wait_keyframe: bool(true),
+  hls_ts_floor: bool(false),
+  hls_nb_notify: int(64, { min: 0 }),
+  hls_ctx: bool(true),
+  hls_ts_ctx: bool(true),
+  hls_keys: bool(false),
+  hls_fragments_per_key: int(5, { positive: true }),
+  hls_key_file: str('[app]/[stream]-[seq].key'),
+  /** Defaults to hls_path (filled in by the vhost view). */
+  hls_key_file_path: optStr(),
+  hls_key_url: str(''),
+  hls_dts_directly: bool(true),
+  hls_recover: bool(true),
+  /** tsrs extension: fMP4 (CMAF) segments instead of MPEG-TS. */
+  hls_use_fmp4: bool(false),
+  /** tsrs extension, with hls_use_fmp4. */
+  hls_fmp4_file: str('[app]/[stream]-[seq].m4s'),
+  /** tsrs extension, with hls_use_fmp4. */
+  hls_init_file: str('[app]/[stream]/init.mp4'),
+};
+
+export const hdsSchema = {
+  enabled: bool(false),
+  hds_fragment: num(10, { positive: true }),
+  hds_window: num(60, { positive: true }),
+  hds_path: str('./objs/nginx/html'),
+};
+
+export const dvrSchema = {
+  enabled: bool(false),
+  /** `all`, or `app/stream` entries. */
+  dvr_apply: list(['all']),
+  dvr_plan: oneOf(['session', 'segment'], 'session'),
+  dvr_path: str('./objs/nginx/html/[app]/[stream].[timestamp].flv'),
+  dvr_duration: num(30, { positive: true }),
+  dvr_wait_keyframe: bool(true),
+  time_jitter: timeJitter(),
+};
+
+/** An FFmpeg engine of ingest/transcode; output variables are expanded by the app. */
+export const engineSchema = {
+  enabled: bool(false),
+  perfile: params(),
+  iformat: optStr(),
+  vfilter: params(),
+  vcodec: optStr(),
+  vbitrate: num(0, { min: 0 }),
+  vfps: num(0, { min: 0 }),
+  vwidth: int(0, { min: 0 }),
+  vheight: int(0, { min: 0 }),
+  vthreads: int(1, { min: 0 }),
+  vprofile: optStr(),
+  vpreset: optStr(),
+  vparams: params(),
+  acodec: optStr(),
+  abitrate: num(0, { min: 0 }),
+  asample_rate: int(0, { min: 0 }),
+  achannels: int(0, { min: 0 }),
+  aparams: params(),
+  oformat: str('flv'),
+  output: optStr(),
+};
+
+export const ingestSchema = {
+  enabled: bool(false),
+  input: section({ type: oneOf(['file', 'stream'], 'file'), url: str('') }),
+  ffmpeg: str('./objs/ffmpeg/bin/ffmpeg'),
+  engine: blocks(engineSchema),
+};
+
+export const transcodeSchema = {
+  enabled: bool(false),
+  ffmpeg: str('./objs/ffmpeg/bin/ffmpeg'),
+  engine: blocks(engineSchema),
+};
+
+export const rtcSchema = {
+  enabled: bool(false),
+  nack: bool(true),
+  nack_no_copy: bool(true),
+  twcc: bool(true),
+  /** seconds */
+  stun_timeout: num(30, { positive: true }),
+  stun_strict_check: bool(false),
+  dtls_role: oneOf(['passive', 'active'], 'passive'),
+  dtls_version: oneOf(['auto', 'dtls1.0', 'dtls1.2'], 'auto'),
+  drop_for_pt: int(0, { min: 0, max: 127 }),
+  rtmp_to_rtc: bool(false),
+  keep_bframe: bool(false),
+  keep_avc_nalu_sei: bool(true),
+  opus_bitrate: int(48000, { positive: true }),
+  rtc_to_rtmp: bool(false),
+  /** seconds between PLIs asked for the RTMP side */
+  pli_for_rtmp: num(6, { min: 0 }),
+  aac_bitrate: int(48000, { positive: true }),
+};
+
+export const srtSchema = { enabled: bool(false), srt_to_rtmp: bool(true) };
+
+export const vhostSchema = {
+  enabled: bool(true),
+  min_latency: bool(false),
+  tcp_nodelay: bool(false),
+  /** Falls back to the global chunk_size (filled in by the vhost view). */
+  chunk_size: optNum({ min: 128, max: 65536, integer: true }),
+  in_ack_size: int(0, { min: 0 }),
+  out_ack_size: int(2500000, { min: 0 }),
+  play: section(playSchema),
+  publish: section(publishSchema),
+  cluster: section(clusterSchema),
+  forward: section({ enabled: bool(false), destination: list(), backend: str('') }),
+  // The directives are `allow`/`deny` lines, not `rules`.
+  security: withKnown(section(securitySchema), { enabled: 'any', allow: 'any', deny: 'any' }),
+  refer: section(referSchema),
+  http_static: section(httpStaticSchema),
+  http_remux: section(httpRemuxSchema),
+  http_hooks: section(httpHooksSchema),
+  exec: section(execSchema),
+  dash: section(dashSchema),
+  hls: section(hlsSchema),
+  hds: section(hdsSchema),
+  dvr: section(dvrSchema),
+  ingest: blocks(ingestSchema),
+  /** The id is the scope: '' (all), `app` or `app/stream`. */
+  transcode: blocks(transcodeSchema),
+  rtc: section(rtcSchema),
+  srt: section(srtSchema),
+};
