@@ -1,0 +1,104 @@
+import { newContextId } from './ids.js';
+import { KbpsSampler } from './kbps.js';
+import type { Source } from './source.js';
+
+/** SRS client types, as the HTTP API reports them. */
+export type ClientType =
+  | 'rtmp-play'
+  | 'flv-play'
+  | 'hls-play'
+  | 'ts-play'
+  | 'aac-play'
+  | 'mp3-play'
+  | 'rtc-play'
+  | 'srt-play'
+  | 'flash-publish'
+  | 'fmle-publish'
+  | 'haivision-publish'
+  | 'rtc-publish'
+  | 'srt-publish'
+  | 'Unknown';
+
+export type EndReason = 'normal' | 'kicked' | 'error';
+
+/** What the app needs from a connection, whatever its protocol. */
+export interface ClientTransport {
+  /** close the connection (asynchronously); the adapter then calls hub.closeClient */
+  close(reason: string): void;
+  bytesRead(): number;
+  bytesWritten(): number;
+}
+
+export interface ClientInit {
+  ip: string;
+  type?: ClientType;
+  vhost?: string;
+  app?: string;
+  stream?: string;
+  param?: string;
+  tcUrl?: string;
+  pageUrl?: string;
+  swfUrl?: string;
+  transport: ClientTransport;
+  /** reuse an id already shown in logs */
+  id?: string;
+}
+
+/** One connection (publisher or player) in the live model. */
+export class Client {
+  readonly id: string;
+  readonly ip: string;
+  readonly startedAt = Date.now();
+  type: ClientType;
+  vhost: string;
+  app: string;
+  stream: string;
+  /** raw query with its '?', as hooks receive it */
+  param: string;
+  tcUrl: string;
+  pageUrl: string;
+  swfUrl: string;
+  source: Source | undefined;
+  endReason: EndReason | undefined;
+  closed = false;
+  readonly kbps = new KbpsSampler();
+  readonly transport: ClientTransport;
+
+  constructor(init: ClientInit) {
+    this.id = init.id ?? newContextId();
+    this.ip = init.ip;
+    this.type = init.type ?? 'Unknown';
+    this.vhost = init.vhost ?? '';
+    this.app = init.app ?? '';
+    this.stream = init.stream ?? '';
+    this.param = init.param ?? '';
+    this.tcUrl = init.tcUrl ?? '';
+    this.pageUrl = init.pageUrl ?? '';
+    this.swfUrl = init.swfUrl ?? '';
+    this.transport = init.transport;
+  }
+
+  get publish(): boolean {
+    return this.type.endsWith('-publish');
+  }
+
+  /** `vhost/app/stream`, vhost left out for the default vhost (SRS's stream_url). */
+  get streamUrl(): string {
+    const vhost = this.vhost === '__defaultVhost__' ? '' : this.vhost;
+    return `${vhost}/${this.app}/${this.stream}`;
+  }
+
+  get aliveSeconds(): number {
+    return (Date.now() - this.startedAt) / 1000;
+  }
+
+  /** Close this connection on an operator's request (API kick). */
+  kick(): void {
+    if (!this.endReason) this.endReason = 'kicked';
+    this.transport.close('kicked');
+  }
+
+  sample(now: number): void {
+    this.kbps.sample(this.transport.bytesRead(), this.transport.bytesWritten(), now);
+  }
+}

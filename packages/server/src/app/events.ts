@@ -1,0 +1,50 @@
+import { EventEmitter } from 'node:events';
+import type { Client } from './client.js';
+import type { Source } from './source.js';
+
+/** A file an output (HLS, DVR) finished writing. */
+export interface SegmentEvent {
+  source: Source;
+  /** absolute path of the finished file */
+  file: string;
+  /** duration in seconds */
+  duration: number;
+}
+
+export interface HlsSegmentEvent extends SegmentEvent {
+  /** segment uri as written in the playlist (relative to the m3u8) */
+  url: string;
+  m3u8: string;
+  m3u8Url: string;
+  seqNo: number;
+}
+
+export interface DvrFileEvent extends SegmentEvent {
+  format: 'flv' | 'mp4';
+  size: number;
+  startedAt: number;
+  complete: boolean;
+}
+
+/**
+ * Everything that happens in the live model, on one typed bus. Hooks, the
+ * history recorder and socket.io stats subscribe; the app never imports them.
+ */
+export interface ServerEvents {
+  'client:connect': [client: Client];
+  'client:close': [client: Client];
+  'stream:publish': [source: Source, client: Client];
+  'stream:unpublish': [source: Source, client: Client];
+  'stream:play': [source: Source, client: Client];
+  'stream:stop': [source: Source, client: Client];
+  'hls:segment': [event: HlsSegmentEvent];
+  'dvr:file': [event: DvrFileEvent];
+}
+
+export class EventBus extends EventEmitter<ServerEvents> {
+  constructor() {
+    super({ captureRejections: false });
+    // Many subscribers (hooks, stats, db, socket.io) are expected.
+    this.setMaxListeners(100);
+  }
+}

@@ -1,0 +1,229 @@
+import { audioFlags, videoFlags } from '../kernel/flv-body.js';
+import { Packet, type PacketKind } from '../kernel/packet.js';
+import type { Client } from './client.js';
+import { Consumer, type ConsumerSink } from './consumer.js';
+import { GopCache } from './gop-cache.js';
+import { newObjectId } from './ids.js';
+import { JitterCorrector, type TimeJitter } from './jitter.js';
+import { KbpsSampler } from './kbps.js';
+import { describeAudio, describeVideo, type AudioInfo, type VideoInfo } from './codec-info.js';
+
+/** Per-vhost play/publish settings a Source runs with. */
+export interface SourceOptions {
+  gopCache: boolean;
+  gopCacheMaxFrames: number;
+  /** per-player queue bound, ms (SRS's queue_length is seconds) */
+  queueLengthMs: number;
+  /** merged-write window, ms; 0 = flush once per event-loop turn */
+  mwLatencyMs: number;
+  timeJitter: TimeJitter;
+}
+
+export const DEFAULT_SOURCE_OPTIONS: SourceOptions = {
+  gopCache: true,
+  gopCacheMaxFrames: 2500,
+  queueLengthMs: 30_000,
+  mwLatencyMs: 350,
+  timeJitter: 'full',
+};
+
+/**
+ * tsrs never waits longer than this to merge writes, whatever mw_latency says:
+ * a per-source window this short keeps syscalls few while adding little delay.
+ */
+export const MAX_MERGE_WINDOW_MS = 100;
+
+/** Something that hangs on a Source and sees every packet (HLS, DVR, forward, RTC bridge). */
+export interface SourceOutput {
+  readonly name: string;
+  onPublish?(source: Source): void;
+  onPacket(packet: Packet): void;
+  onUnpublish?(source: Source): void;
+  /** the Source is going away (or the output is detached) */
+  close?(): void;
+}
+
+/**
+ * A live stream: at most one publisher, any number of consumers and outputs.
+ * Packets are parsed once here and shared, immutable, with everyone.
+ */
+export class Source {
+  readonly id = newObjectId();
+  publisher: Client | undefined;
+  tcUrl = '';
+  metadata: Packet | undefined;
+  videoHeader: Packet | undefined;
+  audioHeader: Packet | undefined;
+  video: VideoInfo | null = null;
+  audio: AudioInfo | null = null;
+  readonly consumers = new Set<Consumer>();
+  readonly outputs: SourceOutput[] = [];
+  readonly kbps = new KbpsSampler();
+  /** video frames received over the source's life */
+  frames = 0;
+  recvBytes = 0;
+  publishedAt = 0;
+  /** last time a packet arrived or the publisher left (for disposal) */
+  lastActiveAt = Date.now();
+  private readonly gop: GopCache;
+  private readonly jitter: JitterCorrector;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushImmediate: NodeJS.Immediate | undefined;
+
+  constructor(
+    readonly vhost: string,
+    readonly app: string,
+    readonly stream: string,
+    private options: SourceOptions,
+  ) {
+    this.gop = new GopCache(options.gopCache, options.gopCacheMaxFrames);
+    this.jitter = new JitterCorrector(options.timeJitter);
+  }
+
+  get key(): string {
+    return sourceKey(this.vhost, this.app, this.stream);
+  }
+
+  /** SRS's stream url: `[vhost]/app/stream`, without the default vhost. */
+  get url(): string {
+    return `${this.vhost === '__defaultVhost__' ? '' : this.vhost}/${this.app}/${this.stream}`;
+  }
+
+  get active(): boolean {
+    return this.publisher !== undefined;
+  }
+
+  configure(options: SourceOptions): void {
+    this.options = options;
+    this.gop.configure(options.gopCache, options.gopCacheMaxFrames);
+    this.jitter.setMode(options.timeJitter);
+    for (const c of this.consumers) c.setQueueLength(options.queueLengthMs);
+  }
+
+  /** Take the publisher role; false when someone already publishes. */
+  publish(client: Client): boolean {
+    if (this.publisher) return false;
+    this.publisher = client;
+    client.source = this;
+    this.publishedAt = Date.now();
+    this.lastActiveAt = this.publishedAt;
+    this.tcUrl = client.tcUrl;
+    this.jitter.resetForRepublish();
+    for (const o of this.outputs) o.onPublish?.(this);
+    return true;
+  }
+
+  unpublish(): void {
+    if (!this.publisher) return;
+    this.publisher = undefined;
+    this.lastActiveAt = Date.now();
+    this.flushNow();
+    for (const o of this.outputs) o.onUnpublish?.(this);
+    // A new publisher starts with fresh headers and a fresh GOP.
+    this.gop.clear();
+    this.metadata = this.videoHeader = this.audioHeader = undefined;
+    this.video = this.audio = null;
+  }
+
+  /** One message from the publisher: parse once, cache, fan out. */
+  onMessage(kind: PacketKind, wireTimestamp: number, body: Buffer): void {
+    this.recvBytes += body.length;
+    const dts = this.jitter.correct(wireTimestamp);
+    let packet: Packet;
+    if (kind === 'video') {
+      const f = videoFlags(body);
+      packet = new Packet('video', dts, body, f.keyframe, f.sequenceHeader, f.cts);
+      if (f.sequenceHeader) {
+        this.videoHeader = packet;
+        this.video = describeVideo(body);
+      } else this.frames++;
+    } else if (kind === 'audio') {
+      const f = audioFlags(body);
+      packet = new Packet('audio', dts, body, false, f.sequenceHeader);
+      if (f.sequenceHeader || !this.audio) {
+        if (f.sequenceHeader) this.audioHeader = packet;
+        this.audio = describeAudio(body, this.audio);
+      }
+    } else {
+      packet = new Packet('script', dts, body, false, true);
+      this.metadata = packet;
+    }
+    this.dispatch(packet);
+  }
+
+  private dispatch(packet: Packet): void {
+    this.lastActiveAt = Date.now();
+    this.gop.push(packet);
+    for (const o of this.outputs) o.onPacket(packet);
+    if (this.consumers.size === 0) return;
+    for (const c of this.consumers) c.enqueue(packet);
+    this.scheduleFlush();
+  }
+
+  /** Merge writes: flush every consumer once per window (or per event-loop turn). */
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.flushImmediate) return;
+    const window = Math.min(this.options.mwLatencyMs, MAX_MERGE_WINDOW_MS);
+    if (window <= 0) this.flushImmediate = setImmediate(this.flushNow);
+    else this.flushTimer = setTimeout(this.flushNow, window);
+  }
+
+  private readonly flushNow = (): void => {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushImmediate) clearImmediate(this.flushImmediate);
+    this.flushTimer = this.flushImmediate = undefined;
+    for (const c of this.consumers) c.flush();
+  };
+
+  /** A new player: it gets metadata, sequence headers and the GOP at once. */
+  addConsumer(client: Client, sink: ConsumerSink): Consumer {
+    const consumer = new Consumer(this, client, sink, this.options.queueLengthMs);
+    client.source = this;
+    for (const p of this.startPackets()) consumer.enqueue(p);
+    this.consumers.add(consumer);
+    // Start quickly: do not wait for the merge window.
+    setImmediate(() => consumer.flush());
+    return consumer;
+  }
+
+  /** What a joining player needs before live packets: metadata, headers, GOP. */
+  startPackets(): Packet[] {
+    const out: Packet[] = [];
+    if (this.metadata) out.push(this.metadata);
+    if (this.videoHeader) out.push(this.videoHeader);
+    if (this.audioHeader) out.push(this.audioHeader);
+    for (const p of this.gop.snapshot()) out.push(p);
+    return out;
+  }
+
+  removeConsumer(consumer: Consumer): void {
+    this.consumers.delete(consumer);
+  }
+
+  addOutput(output: SourceOutput): void {
+    this.outputs.push(output);
+    if (this.publisher) output.onPublish?.(this);
+  }
+
+  removeOutput(output: SourceOutput): void {
+    const i = this.outputs.indexOf(output);
+    if (i >= 0) this.outputs.splice(i, 1);
+    output.close?.();
+  }
+
+  /** Dropped packets over all consumers (for stats). */
+  get droppedPackets(): number {
+    let n = 0;
+    for (const c of this.consumers) n += c.dropped;
+    return n;
+  }
+
+  close(): void {
+    this.flushNow();
+    for (const o of this.outputs.splice(0)) o.close?.();
+  }
+}
+
+export function sourceKey(vhost: string, app: string, stream: string): string {
+  return `${vhost}/${app}/${stream}`;
+}

@@ -1,0 +1,273 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { Client, type ClientType } from '../app/client.js';
+import type { Consumer, ConsumerSink } from '../app/consumer.js';
+import { AdmissionError, type Hub } from '../app/hub.js';
+import type { Source } from '../app/source.js';
+import { DEFAULT_VHOST, type Config } from '../config/index.js';
+import type { Packet } from '../kernel/packet.js';
+import type { Logger } from '../log.js';
+import { packetChunks } from '../protocol/rtmp/packet-chunks.js';
+import { MSG } from '../protocol/rtmp/messages.js';
+import { ServerSession, type Decision } from '../protocol/rtmp/server-session.js';
+import type { RtmpUrl } from '../protocol/rtmp/url.js';
+import type { Listener } from './listener.js';
+import { bindHost, peerIp } from './tcp.js';
+
+/** Timeout for a connection that has not started publishing or playing yet. */
+const IDLE_TIMEOUT_MS = 30_000;
+
+/** The vhost name a request lands on: its own block, else the default vhost. */
+export function resolveVhost(config: Config, host: string): string | undefined {
+  const v = config.getVhost(host);
+  if (!v) return undefined;
+  return config.root.find('vhost', host) ? host : DEFAULT_VHOST;
+}
+
+/** RTMP on `listen` (1935): publishers and players. */
+export class RtmpListener implements Listener {
+  readonly name = 'rtmp';
+  private servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly config: () => Config,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const endpoints = this.config().listen;
+    if (endpoints.length === 0) throw new Error('no RTMP listen port configured');
+    for (const ep of endpoints) {
+      const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: ep.port, host: bindHost(ep.host) }, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      server.on('error', (err) => this.log.error({ err: String(err) }, 'rtmp listener error'));
+      this.servers.push(server);
+      this.log.info({ port: ep.port, host: ep.host }, 'rtmp listening');
+    }
+  }
+
+  addresses(): { host: string; port: number }[] {
+    return this.servers.flatMap((s) => {
+      const a = s.address();
+      return a && typeof a === 'object' ? [{ host: a.address, port: a.port }] : [];
+    });
+  }
+
+  async close(graceful: boolean): Promise<void> {
+    const closing = this.servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+    for (const s of this.sockets) {
+      if (graceful) s.end();
+      else s.destroy();
+    }
+    if (graceful) setTimeout(() => this.sockets.forEach((s) => s.destroy()), 1000).unref();
+    await Promise.all(closing);
+  }
+
+  private accept(socket: Socket): void {
+    if (this.hub.clients.size >= this.config().global.max_connections) {
+      this.log.warn({ ip: peerIp(socket) }, 'max_connections reached, connection refused');
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    new RtmpConnection(socket, this.hub, this.config(), this.log);
+  }
+}
+
+/** One RTMP connection: glues a ServerSession to the live model. */
+class RtmpConnection {
+  private readonly session: ServerSession;
+  private readonly client: Client;
+  private readonly log: Logger;
+  private source: Source | undefined;
+  private consumer: Consumer | undefined;
+  private fcPublish = false;
+  private gotMedia = false;
+  private registered = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly hub: Hub,
+    private readonly config: Config,
+    parentLog: Logger,
+  ) {
+    this.client = new Client({
+      ip: peerIp(socket),
+      transport: {
+        close: (reason) => this.close(reason),
+        bytesRead: () => socket.bytesRead,
+        bytesWritten: () => socket.bytesWritten,
+      },
+    });
+    this.log = parentLog.child({ cid: this.client.id });
+    this.session = new ServerSession(
+      {
+        onConnect: (req) => this.onConnect(req.url, req.tcUrl, req.pageUrl, req.swfUrl),
+        onPublish: (req) => this.onPublish(req.url),
+        onPlay: (req) => this.onPlay(req.url),
+        onPause: (paused) => this.consumer?.setPaused(paused),
+        onUnpublish: () => this.stopRole(),
+        onStop: () => this.stopRole(),
+        onMedia: (msg) => this.onMedia(msg.typeId, msg.timestamp, msg.payload),
+        onError: (err) => {
+          this.client.endReason = 'error';
+          this.log.warn({ ip: this.client.ip, err: err.message }, 'rtmp protocol error, closing');
+        },
+      },
+      {
+        send: (buf) => {
+          if (!socket.destroyed) socket.write(buf);
+        },
+        end: (reason) => this.close(reason),
+        outChunkSize: config.global.chunk_size,
+        windowAckSize: 2_500_000,
+      },
+    );
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('timeout'));
+    socket.on('data', (data) => {
+      this.session.push(data);
+      this.markFcPublish();
+    });
+    socket.on('error', (err) => {
+      if (!this.client.endReason && !isReset(err)) this.client.endReason = 'error';
+      this.log.debug({ err: err.message }, 'rtmp socket error');
+    });
+    socket.on('close', () => this.cleanup());
+    this.log.info({ ip: this.client.ip }, 'rtmp client accepted');
+  }
+
+  private markFcPublish(): void {
+    // The session learns of FCPublish; SRS calls such publishers "fmle".
+    if (!this.fcPublish && (this.session as unknown as { fcPublished?: boolean }).fcPublished) this.fcPublish = true;
+  }
+
+  private async onConnect(url: RtmpUrl, tcUrl: string, pageUrl: string, swfUrl: string): Promise<Decision> {
+    const vhost = resolveVhost(this.config, url.vhost);
+    if (!vhost) return { reject: `vhost ${url.vhost} not found` };
+    if (this.config.getVhost(vhost)?.enabled === false) return { reject: `vhost ${vhost} is disabled` };
+    Object.assign(this.client, { vhost, app: url.app, tcUrl, pageUrl, swfUrl, param: url.param, stream: url.stream });
+    this.hub.addClient(this.client);
+    this.registered = true;
+    this.log.info({ tcUrl, vhost, app: url.app }, 'rtmp connect');
+    this.hub.bus.emit('client:connect', this.client);
+    return this.admit('connect');
+  }
+
+  private async admit(stage: 'connect' | 'publish' | 'play'): Promise<Decision> {
+    try {
+      await this.hub.admit(stage, this.client);
+      return undefined;
+    } catch (err) {
+      const message = err instanceof AdmissionError ? err.message : String(err);
+      this.log.warn({ stage, url: this.client.streamUrl, reason: message }, `rtmp ${stage} refused`);
+      return { reject: message };
+    }
+  }
+
+  private setStream(url: RtmpUrl, type: ClientType): void {
+    const vhost = resolveVhost(this.config, url.vhost) ?? this.client.vhost;
+    Object.assign(this.client, { vhost, app: url.app, stream: url.stream, param: url.param, type });
+  }
+
+  private async onPublish(url: RtmpUrl): Promise<Decision> {
+    this.setStream(url, this.fcPublish ? 'fmle-publish' : 'flash-publish');
+    if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Publish.BadName' };
+    const busy = this.hub.findSource(this.client.vhost, this.client.app, this.client.stream)?.publisher;
+    if (busy) return this.refuseBusy();
+    const denied = await this.admit('publish');
+    if (denied) return denied;
+    const source = this.hub.publish(this.client);
+    if (!source) return this.refuseBusy();
+    this.source = source;
+    const publish = this.config.getVhost(this.client.vhost)?.publish;
+    this.socket.setTimeout(publish?.firstpkt_timeout ?? 20_000, () => this.close('publisher timeout'));
+    this.log.info({ ip: this.client.ip, url: this.client.streamUrl, param: this.client.param }, 'rtmp publish');
+    return undefined;
+  }
+
+  private refuseBusy(): Decision {
+    this.log.warn({ url: this.client.streamUrl }, 'stream is busy, publish refused');
+    return { reject: `stream ${this.client.streamUrl} is busy`, code: 'NetStream.Publish.BadName' };
+  }
+
+  private async onPlay(url: RtmpUrl): Promise<Decision> {
+    this.setStream(url, 'rtmp-play');
+    if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Play.StreamNotFound' };
+    const denied = await this.admit('play');
+    if (denied) return denied;
+    // Players send next to nothing: no read timeout once playing.
+    this.socket.setTimeout(0);
+    const streamId = this.session.streamId;
+    const chunkSize = this.config.global.chunk_size;
+    const socket = this.socket;
+    const sink: ConsumerSink = {
+      write(packets: readonly Packet[]): boolean {
+        if (socket.destroyed) return true;
+        socket.cork();
+        let ok = true;
+        for (let i = 0; i < packets.length; i++) ok = socket.write(packetChunks(packets[i], chunkSize, streamId));
+        socket.uncork();
+        return ok;
+      },
+    };
+    // The session answers Play.Start when we return; the consumer's first flush comes after it.
+    this.consumer = this.hub.play(this.client, sink);
+    socket.on('drain', () => this.consumer?.onDrain());
+    this.log.info({ ip: this.client.ip, url: this.client.streamUrl, param: this.client.param }, 'rtmp play');
+    return undefined;
+  }
+
+  private onMedia(typeId: number, timestamp: number, payload: Buffer): void {
+    const source = this.source;
+    if (!source) return;
+    if (!this.gotMedia) {
+      this.gotMedia = true;
+      const normal = this.config.getVhost(this.client.vhost)?.publish.normal_timeout ?? 5000;
+      this.socket.setTimeout(normal, () => this.close('publisher timeout'));
+    }
+    const kind = typeId === MSG.AUDIO ? 'audio' : typeId === MSG.VIDEO ? 'video' : 'script';
+    source.onMessage(kind, timestamp, payload);
+  }
+
+  private stopRole(): void {
+    if (this.source) {
+      this.hub.unpublish(this.client);
+      this.log.info({ url: this.client.streamUrl }, 'rtmp unpublish');
+      this.source = undefined;
+    }
+    if (this.consumer) {
+      this.hub.stop(this.consumer);
+      this.consumer = undefined;
+    }
+  }
+
+  close(reason: string): void {
+    if (this.socket.destroyed) return;
+    this.log.info({ reason }, 'rtmp closing');
+    this.session.close();
+    this.socket.destroy();
+  }
+
+  private cleanup(): void {
+    this.session.close();
+    this.stopRole();
+    if (this.registered) this.hub.removeClient(this.client);
+    this.log.info(
+      { ip: this.client.ip, reason: this.client.endReason ?? 'normal', recv: this.socket.bytesRead, sent: this.socket.bytesWritten },
+      'rtmp client closed',
+    );
+  }
+}
+
+function isReset(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}

@@ -1,0 +1,99 @@
+import { mkdirSync } from 'node:fs';
+import { Hub } from './app/hub.js';
+import { DEFAULT_SOURCE_OPTIONS, type SourceOptions } from './app/source.js';
+import { type Config, diffConfig, loadConfig } from './config/index.js';
+import type { Listener } from './listeners/listener.js';
+import { RtmpListener } from './listeners/rtmp.js';
+import { createLogger, pinoLevel, type Logger } from './log.js';
+import { VERSION } from './version.js';
+
+export interface ServerOptions {
+  configPath: string;
+  logger?: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The vhost's play settings as a Source runs them. */
+export function sourceOptions(config: Config, vhost: string): SourceOptions {
+  const v = config.getVhost(vhost);
+  if (!v) return DEFAULT_SOURCE_OPTIONS;
+  return {
+    gopCache: v.play.gop_cache,
+    gopCacheMaxFrames: v.play.gop_cache_max_frames,
+    queueLengthMs: v.play.queue_length * 1000,
+    mwLatencyMs: v.play.mw_latency,
+    timeJitter: v.play.time_jitter,
+  };
+}
+
+/** One tsrs process: config, live model and listeners. */
+export class TsrsServer {
+  readonly hub: Hub;
+  readonly listeners: Listener[] = [];
+  private stopping = false;
+
+  private constructor(
+    public config: Config,
+    readonly configPath: string,
+    readonly log: Logger,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {
+    this.hub = new Hub((vhost) => sourceOptions(this.config, vhost));
+  }
+
+  static async start(opts: ServerOptions): Promise<TsrsServer> {
+    const env = opts.env ?? process.env;
+    const { config, warnings } = loadConfig(opts.configPath, env);
+    const log = opts.logger ?? createLogger({ level: pinoLevel(config.global.srs_log_level) });
+    for (const w of warnings) log.warn(w);
+    const server = new TsrsServer(config, opts.configPath, log, env);
+    await server.startListeners();
+    log.info({ version: VERSION, config: opts.configPath }, `tsrs ${VERSION} started`);
+    return server;
+  }
+
+  private async startListeners(): Promise<void> {
+    const c = this.config;
+    mkdirSync('./objs', { recursive: true });
+    this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log));
+    try {
+      for (const l of this.listeners) await l.start();
+    } catch (err) {
+      await this.stop(false);
+      throw err;
+    }
+    void c;
+  }
+
+  /** The bound ports by listener name (tests use port 0 configs... and read them here). */
+  addresses(name: string): { host: string; port: number }[] {
+    return this.listeners.filter((l) => l.name === name).flatMap((l) => l.addresses());
+  }
+
+  /** SIGHUP: re-read the config; vhost play settings apply to live sources at once. */
+  reload(): void {
+    let next: Config;
+    try {
+      next = loadConfig(this.configPath, this.env).config;
+      next.global; // validate eagerly
+    } catch (err) {
+      this.log.error({ err: String(err) }, 'reload failed, keeping the running config');
+      return;
+    }
+    const changes = diffConfig(this.config, next);
+    this.config = next;
+    for (const s of this.hub.sources.values()) s.configure(sourceOptions(next, s.vhost));
+    this.log.info({ changes }, 'config reloaded');
+    if (changes.some((c) => c === 'listen' || c.startsWith('http_'))) {
+      this.log.warn('listener changes need a restart to take effect');
+    }
+  }
+
+  async stop(graceful = true): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.log.info({ graceful }, 'tsrs stopping');
+    await Promise.all(this.listeners.map((l) => l.close(graceful)));
+    this.hub.close();
+  }
+}
