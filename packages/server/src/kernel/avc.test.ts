@@ -1,0 +1,299 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { CodecError } from './bit-reader.js';
+import {
+  parseFlvVideoTag, parseAvcConfig, buildAvcConfig, parseAvcSps, avcProfileName, avcLevelName,
+  splitNalus, avcToAnnexB, avcNaluType, AvcNaluType,
+} from './avc.js';
+import { FlvDemuxer } from './flv.js';
+
+/** Real SPS written by libx264 (FFmpeg 5.1) and what ffprobe reports; regenerate with test/fixtures/gen-kernel-fixtures.ts --sps */
+const X264_SPS: { name: string; hex: string; width: number; height: number; profile: number; level: number;
+  chroma: number; depth: number; frameMbsOnly: boolean; fps: number | undefined; profileName: string; levelName: string }[] = [
+  { name: 'baseline 320x240', hex: '6742c00dd90141fb011000000300100000030320f142a480', width: 320, height: 240, profile: 66, level: 13, chroma: 1, depth: 8, frameMbsOnly: true, fps: 25, profileName: 'Baseline', levelName: '1.3' },
+  { name: 'main 1280x720', hex: '674d401feca02802ddff80018002080000030008000003019078c18cb0', width: 1280, height: 720, profile: 77, level: 31, chroma: 1, depth: 8, frameMbsOnly: true, fps: 25, profileName: 'Main', levelName: '3.1' },
+  { name: 'high 1920x1080 (cropped from 1088)', hex: '67640028acd940780227e5ffc000c00104000003000400000300c83c60c658', width: 1920, height: 1080, profile: 100, level: 40, chroma: 1, depth: 8, frameMbsOnly: true, fps: 25, profileName: 'High', levelName: '4' },
+  { name: 'high 642x362 (crop both ways)', hex: '6764001eacd940a42fe224ffc0b500f0c4000003000400000300c83c58b658', width: 642, height: 362, profile: 100, level: 30, chroma: 1, depth: 8, frameMbsOnly: true, fps: 25, profileName: 'High', levelName: '3' },
+  { name: 'high 4:2:2', hex: '677a001ebcd940a02ff89ffc000c001040000003004000000c83c58b6580', width: 640, height: 360, profile: 122, level: 30, chroma: 2, depth: 8, frameMbsOnly: true, fps: 25, profileName: 'High(422)', levelName: '3' },
+  { name: 'high 4:4:4 predictive', hex: '67f4001e919b281405ff13ff80018002080000030008000003019078b16cb0', width: 640, height: 360, profile: 244, level: 30, chroma: 3, depth: 8, frameMbsOnly: true, fps: 25, profileName: 'High(444+Predictive)', levelName: '3' },
+  { name: 'high 10', hex: '676e001ea6cd940a02ff97ff000300041000000300100000030320f162d960', width: 640, height: 360, profile: 110, level: 30, chroma: 1, depth: 10, frameMbsOnly: true, fps: 25, profileName: 'High(10)', levelName: '3' },
+  { name: 'high interlaced 720x576', hex: '6764001eacd940b424dff8008000788000000300800000190f8a14cb', width: 720, height: 576, profile: 100, level: 30, chroma: 1, depth: 8, frameMbsOnly: false, fps: 25, profileName: 'High', levelName: '3' },
+  { name: 'high 29.97 fps', hex: '6764001eacd940a02ff97ff00030004100000303e90000ea600f162d96', width: 640, height: 360, profile: 100, level: 30, chroma: 1, depth: 8, frameMbsOnly: true, fps: 30000 / 1001, profileName: 'High', levelName: '3' },
+];
+
+for (const c of X264_SPS) {
+  test(`SPS from libx264: ${c.name}`, () => {
+    const sps = parseAvcSps(Buffer.from(c.hex, 'hex'));
+    assert.equal(sps.width, c.width);
+    assert.equal(sps.height, c.height);
+    assert.equal(sps.profileIdc, c.profile);
+    assert.equal(sps.levelIdc, c.level);
+    assert.equal(sps.chromaFormatIdc, c.chroma);
+    assert.equal(sps.bitDepthLuma, c.depth);
+    assert.equal(sps.frameMbsOnly, c.frameMbsOnly);
+    assert.ok(sps.fps !== undefined && Math.abs(sps.fps - c.fps!) < 1e-9, `fps ${sps.fps}`);
+    assert.equal(avcProfileName(sps.profileIdc), c.profileName);
+    assert.equal(avcLevelName(sps.levelIdc), c.levelName);
+  });
+}
+
+test('profile and level names as SRS reports them', () => {
+  assert.equal(avcProfileName(66), 'Baseline');
+  assert.equal(avcProfileName(66, 0xc0), 'Baseline(Constrained)');
+  assert.equal(avcProfileName(110, 0x10), 'High(10+Intra)');
+  assert.equal(avcProfileName(144), 'High(444)');
+  assert.equal(avcProfileName(1), 'Other');
+  assert.equal(avcLevelName(10), '1');
+  assert.equal(avcLevelName(51), '5.1');
+  assert.equal(avcLevelName(52), 'Other');
+  assert.equal(avcLevelName(9), 'Other');
+});
+
+/** minimal MSB-first bit writer for synthetic NALUs */
+class BitWriter {
+  bits: number[] = [];
+  u(n: number, v: number) { for (let i = n - 1; i >= 0; i--) this.bits.push(Math.floor(v / 2 ** i) & 1); return this; }
+  ue(v: number) { const x = v + 1; const len = Math.floor(Math.log2(x)); this.u(len, 0); this.u(len + 1, x); return this; }
+  se(v: number) { return this.ue(v > 0 ? 2 * v - 1 : -2 * v); }
+  bytes(): Buffer {
+    this.u(1, 1); // rbsp_stop_one_bit
+    while (this.bits.length % 8) this.bits.push(0);
+    const out = Buffer.alloc(this.bits.length / 8);
+    for (let i = 0; i < this.bits.length; i++) out[i >> 3] |= this.bits[i] << (7 - (i & 7));
+    return out;
+  }
+}
+
+/** escape an RBSP into NAL payload bytes (insert 03 after 00 00 before 00..03) */
+function escape(rbsp: Buffer): Buffer {
+  const out: number[] = [];
+  let zeros = 0;
+  for (const b of rbsp) {
+    if (zeros >= 2 && b <= 3) { out.push(3); zeros = 0; }
+    out.push(b);
+    zeros = b === 0 ? zeros + 1 : 0;
+  }
+  return Buffer.from(out);
+}
+
+test('synthetic High 4:4:4 SPS with scaling lists, poc type 1, separate colour planes, cropping and escapes', () => {
+  const w = new BitWriter()
+    .u(8, 244).u(8, 0).u(8, 0) // profile, constraints, level 0 (forces 00 00 escapes below)
+    .ue(0) // sps id
+    .ue(3).u(1, 0) // chroma 4:4:4, no separate planes
+    .ue(2).ue(2) // 10-bit
+    .u(1, 0) // qpprime
+    .u(1, 1); // seq_scaling_matrix_present
+  for (let i = 0; i < 12; i++) {
+    w.u(1, 1);
+    const size = i < 6 ? 16 : 64;
+    // deltas: a few non-zero values, then jump to 0 (end of list: use default)
+    for (let j = 0; j < size; j++) {
+      if (j === 5) { w.se(-8); break; } // last_scale is 8 here: next_scale 0 ends the list early
+      w.se(j % 2 ? 3 : -2);
+    }
+  }
+  w.ue(0) // log2_max_frame_num_minus4
+    .ue(1).u(1, 0).se(-(2 ** 29)).se(2).ue(3).se(1).se(-1).se(5) // poc type 1 with a 3-entry cycle; the long code makes 00 00 0x bytes
+    .ue(4).u(1, 0) // refs, gaps
+    .ue(39).ue(22) // 640 x 368 in MBs
+    .u(1, 1).u(1, 1) // frame_mbs_only, direct_8x8
+    .u(1, 1).ue(1).ue(2).ue(3).ue(4) // crop (unit 1x1 for 4:4:4)
+    .u(1, 0); // no VUI
+  const nal = Buffer.concat([Buffer.from([0x67]), escape(w.bytes())]);
+  assert.ok(nal.includes(Buffer.from([0, 0, 3])), 'the synthetic SPS exercises emulation prevention');
+  const sps = parseAvcSps(nal);
+  assert.equal(sps.profileIdc, 244);
+  assert.equal(sps.chromaFormatIdc, 3);
+  assert.equal(sps.bitDepthLuma, 10);
+  assert.equal(sps.width, 640 - 3);
+  assert.equal(sps.height, 368 - 7);
+  assert.equal(sps.fps, undefined);
+});
+
+test('parseFlvVideoTag: legacy AVC, signed composition time', () => {
+  const t = parseFlvVideoTag(Buffer.from([0x17, 0x01, 0xff, 0xff, 0xd8, 0, 0, 0, 1, 0x65]));
+  assert.equal(t.frameType, 1);
+  assert.equal(t.keyframe, true);
+  assert.equal(t.codec, 'h264');
+  assert.equal(t.codecId, 7);
+  assert.equal(t.avcPacketType, 1);
+  assert.equal(t.cts, -40);
+  assert.deepEqual([...t.data], [0, 0, 0, 1, 0x65]);
+  const p = parseFlvVideoTag(Buffer.from([0x27, 0x01, 0x00, 0x00, 0x50]));
+  assert.equal(p.keyframe, false);
+  assert.equal(p.cts, 80);
+  assert.equal(p.data.length, 0);
+  assert.equal(parseFlvVideoTag(Buffer.from([0x1c, 0, 0, 0, 0])).codec, 'h265');
+});
+
+test('parseFlvVideoTag: enhanced RTMP hvc1 packet types', () => {
+  const hvc1 = Buffer.from('hvc1');
+  const seq = parseFlvVideoTag(Buffer.concat([Buffer.from([0x90]), hvc1, Buffer.from([1, 2])]));
+  assert.equal(seq.enhanced, true);
+  assert.equal(seq.fourcc, 'hvc1');
+  assert.equal(seq.codec, 'h265');
+  assert.equal(seq.codecId, 12);
+  assert.equal(seq.avcPacketType, 0);
+  assert.deepEqual([...seq.data], [1, 2]);
+  const coded = parseFlvVideoTag(Buffer.concat([Buffer.from([0xa1]), hvc1, Buffer.from([0, 0, 40, 9])]));
+  assert.equal(coded.frameType, 2);
+  assert.equal(coded.avcPacketType, 1);
+  assert.equal(coded.cts, 40);
+  assert.deepEqual([...coded.data], [9]);
+  const x = parseFlvVideoTag(Buffer.concat([Buffer.from([0x93]), hvc1, Buffer.from([7])]));
+  assert.equal(x.avcPacketType, 1);
+  assert.equal(x.cts, 0);
+  assert.deepEqual([...x.data], [7]);
+  assert.equal(parseFlvVideoTag(Buffer.concat([Buffer.from([0x92]), hvc1])).avcPacketType, 2);
+  assert.equal(parseFlvVideoTag(Buffer.concat([Buffer.from([0x90]), Buffer.from('av01')])).codec, 'av1');
+  assert.throws(() => parseFlvVideoTag(Buffer.concat([Buffer.from([0x91]), hvc1, Buffer.from([0])])), CodecError);
+  assert.throws(() => parseFlvVideoTag(Buffer.from([0x90, 0x68])), CodecError);
+});
+
+test('parseFlvVideoTag: info frames, other codecs and short tags', () => {
+  assert.equal(parseFlvVideoTag(Buffer.from([0x57, 0x00])).avcPacketType, -1);
+  const h263 = parseFlvVideoTag(Buffer.from([0x22, 1, 2, 3]));
+  assert.equal(h263.codec, 'other');
+  assert.equal(h263.codecId, 2);
+  assert.throws(() => parseFlvVideoTag(Buffer.alloc(0)), CodecError);
+  assert.throws(() => parseFlvVideoTag(Buffer.from([0x17, 0x01, 0])), CodecError);
+});
+
+function fixtureVideoTags(): Buffer[] {
+  const flv = readFileSync(new URL('./testdata/h264-aac-160x120.flv', import.meta.url));
+  return new FlvDemuxer().push(flv).filter((t) => t.type === 9).map((t) => t.body);
+}
+
+test('AVCDecoderConfigurationRecord from FFmpeg: parse, SPS inside, and rebuild', () => {
+  const [seq] = fixtureVideoTags();
+  const tag = parseFlvVideoTag(seq);
+  assert.equal(tag.avcPacketType, 0);
+  const cfg = parseAvcConfig(tag.data);
+  assert.equal(cfg.profile, 100);
+  assert.equal(cfg.naluLengthSize, 4);
+  assert.equal(cfg.sps.length, 1);
+  assert.equal(cfg.pps.length, 1);
+  assert.equal(avcNaluType(cfg.sps[0]), AvcNaluType.Sps);
+  assert.equal(avcNaluType(cfg.pps[0]), AvcNaluType.Pps);
+  const sps = parseAvcSps(cfg.sps[0]);
+  assert.equal(sps.width, 160);
+  assert.equal(sps.height, 120);
+  assert.equal(avcProfileName(cfg.profile), 'High');
+
+  const rebuilt = parseAvcConfig(buildAvcConfig(cfg.sps, cfg.pps, 2));
+  assert.deepEqual(rebuilt.sps, cfg.sps);
+  assert.deepEqual(rebuilt.pps, cfg.pps);
+  assert.equal(rebuilt.naluLengthSize, 2);
+  assert.equal(rebuilt.level, cfg.level);
+  assert.equal(rebuilt.chromaFormat, 1);
+  assert.equal(rebuilt.bitDepthLuma, 8);
+  assert.throws(() => buildAvcConfig([], cfg.pps), CodecError);
+});
+
+test('parseAvcConfig rejects malformed records', () => {
+  assert.throws(() => parseAvcConfig(Buffer.from([1, 100, 0, 30, 0xff])), /too short/);
+  assert.throws(() => parseAvcConfig(Buffer.from([2, 100, 0, 30, 0xff, 0xe1, 0, 4])), /configurationVersion/);
+  assert.throws(() => parseAvcConfig(Buffer.from([1, 100, 0, 30, 0xff, 0xe1, 0, 9, 0x67])), /bad SPS length/);
+  assert.throws(() => parseAvcConfig(Buffer.from([1, 100, 0, 30, 0xfe, 0xe0, 0])), /lengthSizeMinusOne/);
+});
+
+test('splitNalus and AVCC -> Annex B with AUD and SPS/PPS before IDR', () => {
+  const tags = fixtureVideoTags();
+  const cfg = parseAvcConfig(parseFlvVideoTag(tags[0]).data);
+  const idr = parseFlvVideoTag(tags[1]);
+  assert.equal(idr.keyframe, true);
+  const nalus = splitNalus(idr.data, 4);
+  assert.ok(nalus.some((n) => avcNaluType(n) === AvcNaluType.Idr));
+  const frame = avcToAnnexB(idr.data, 4, cfg);
+  assert.equal(frame.randomAccess, true);
+  const bytes = Buffer.concat(frame.chunks);
+  assert.equal(bytes.length, frame.byteLength);
+  // AUD, SPS, PPS, then the frame's own NALUs
+  assert.deepEqual([...bytes.subarray(0, 6)], [0, 0, 0, 1, 0x09, 0xf0]);
+  const expectStart = Buffer.concat([Buffer.from([0, 0, 0, 1, 9, 0xf0, 0, 0, 1]), cfg.sps[0], Buffer.from([0, 0, 1]), cfg.pps[0]]);
+  assert.deepEqual(bytes.subarray(0, expectStart.length), expectStart);
+  assert.equal(bytes.length, 6 + 3 + cfg.sps[0].length + 3 + cfg.pps[0].length + nalus.reduce((a, n) => a + 3 + n.length, 0));
+  // chunks point into the tag body: no copies of NALU payloads
+  assert.ok(frame.chunks.some((c) => c.buffer === idr.data.buffer && c.byteOffset >= idr.data.byteOffset));
+
+  const inter = parseFlvVideoTag(tags[2]);
+  const f2 = avcToAnnexB(inter.data, 4, cfg);
+  assert.equal(f2.randomAccess, false);
+  const b2 = Buffer.concat(f2.chunks);
+  assert.deepEqual([...b2.subarray(0, 7)], [0, 0, 0, 1, 9, 0xf0, 0]);
+  assert.ok(!b2.includes(cfg.sps[0]), 'no SPS before a non-IDR frame');
+});
+
+test('Annex B keeps the publisher AUD first and does not duplicate parameter sets', () => {
+  const aud = Buffer.from([0x09, 0x10]);
+  const sps = Buffer.from([0x67, 1, 2]);
+  const pps = Buffer.from([0x68, 3]);
+  const idr = Buffer.from([0x65, 0x88, 0x84]);
+  const lp = (...ns: Buffer[]) => Buffer.concat(ns.flatMap((n) => [Buffer.from([0, n.length]), n]));
+  const a = Buffer.concat(avcToAnnexB(lp(aud, idr), 2, { sps: [sps], pps: [pps] }).chunks);
+  assert.deepEqual(a, Buffer.from([0, 0, 0, 1, 9, 0x10, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 1, 0x65, 0x88, 0x84]));
+  const b = Buffer.concat(avcToAnnexB(lp(sps, pps, idr), 2, { sps: [sps], pps: [pps] }, false).chunks);
+  assert.deepEqual(b, Buffer.from([0, 0, 0, 1, 0x67, 1, 2, 0, 0, 1, 0x68, 3, 0, 0, 1, 0x65, 0x88, 0x84]));
+  assert.throws(() => splitNalus(Buffer.from([0, 0, 0, 9, 1]), 4), /exceeds/);
+  assert.throws(() => splitNalus(Buffer.from([0, 0, 1]), 4), /truncated/);
+  assert.deepEqual(splitNalus(Buffer.from([0, 0, 0, 0, 0, 1, 7]), 2).map((n) => [...n]), [[7]]);
+});
+
+// --- fuzz: only CodecError, never a hang, bounded iterations ---------------
+
+function rng(seed: number) {
+  return () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+}
+
+function mutate(src: Buffer, rand: () => number): Buffer {
+  const b = Buffer.from(src);
+  const n = 1 + Math.floor(rand() * 4);
+  for (let i = 0; i < n; i++) {
+    const op = rand();
+    const pos = Math.floor(rand() * b.length);
+    if (op < 0.6) b[pos] = Math.floor(rand() * 256);
+    else if (op < 0.8) b[pos] ^= 1 << Math.floor(rand() * 8);
+    else return b.subarray(0, pos); // truncate
+  }
+  return b;
+}
+
+function onlyCodecErrors(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof CodecError)) throw e;
+  }
+}
+
+test('fuzz: SPS, AVC config, video tag and NALU parsers throw only CodecError', () => {
+  const rand = rng(42);
+  const tags = fixtureVideoTags();
+  const seeds = [...X264_SPS.map((c) => Buffer.from(c.hex, 'hex'))];
+  const record = parseFlvVideoTag(tags[0]).data;
+  for (let i = 0; i < 3000; i++) {
+    const sps = mutate(seeds[i % seeds.length], rand);
+    onlyCodecErrors(() => {
+      const s = parseAvcSps(sps);
+      assert.ok(s.width > 0 && s.height > 0);
+    });
+    const rec = mutate(record, rand);
+    onlyCodecErrors(() => parseAvcConfig(rec));
+    onlyCodecErrors(() => buildAvcConfig([sps], [Buffer.from([0x68, 1])]));
+    const body = mutate(tags[1 + (i % (tags.length - 1))], rand);
+    onlyCodecErrors(() => {
+      const t = parseFlvVideoTag(body);
+      avcToAnnexB(t.data, 4, { sps: [], pps: [] });
+    });
+    const random = Buffer.from(Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256)));
+    onlyCodecErrors(() => parseAvcSps(Buffer.concat([Buffer.from([0x67]), random])));
+    onlyCodecErrors(() => parseAvcConfig(random));
+    onlyCodecErrors(() => parseFlvVideoTag(random));
+    onlyCodecErrors(() => splitNalus(random, 1 + Math.floor(rand() * 4)));
+  }
+});
