@@ -5,6 +5,7 @@
  * - `'...'` and `"..."` make one word with no escapes; the closing quote must be followed by
  *   whitespace, `;` or `{`;
  * - `;`, `{` and `}` are punctuation; `;` and `{` also end a word written right before them.
+ * - tsrs extension: `${NAME}` inside a word is part of it, for environment expansion.
  * The "a directive may not span lines" rule needs to know lines, so every token has one.
  */
 import { ConfigError } from './errors.js';
@@ -13,6 +14,8 @@ export type Token =
   | { kind: 'word'; value: string; quoted: boolean; line: number }
   | { kind: ';' | '{' | '}'; line: number }
   | { kind: 'eof'; line: number };
+
+const ENV_REF = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
 
 const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 
@@ -53,9 +56,17 @@ export function* tokenize(text: string, file: string): Generator<Token> {
       continue;
     }
     // A plain word ends at whitespace, `;` or `{`. Note `}` and `#` do not end it (as in SRS).
+    // tsrs extension: `${NAME}` stays inside the word (SRS would open a block at its `{`).
     const startAt = i;
     while (i < n) {
       const d = text[i];
+      if (d === '$' && text[i + 1] === '{') {
+        const m = ENV_REF.exec(text.slice(i, i + 260));
+        if (m) {
+          i += m[0].length;
+          continue;
+        }
+      }
       if (isSpace(d) || d === ';' || d === '{') break;
       i++;
     }

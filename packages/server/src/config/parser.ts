@@ -91,9 +91,9 @@ function parseInto(parent: Directive, text: string, file: string, st: State): vo
         words.push(w.value);
       }
       const end = next();
-      if (end.kind === 'eof') throw new ConfigError(file, end.line, `unexpected end of file (missing ';'?)`);
-      if (end.kind === '}') throw new ConfigError(file, end.line, `unexpected '}' (missing ';'?)`);
+      if (end.kind === 'eof') throw new ConfigError(file, line, `unexpected end of file (missing ';'?)`);
       if (end.line !== line) throw new ConfigError(file, line, `unexpected end of line (missing ';'?)`);
+      if (end.kind === '}') throw new ConfigError(file, end.line, `unexpected '}' (missing ';'?)`);
 
       // SRS drops empty words, so `""` is no argument at all.
       const nonEmpty = words.filter((w) => w !== '');

@@ -19,7 +19,7 @@ export type KnownTree = 'any' | { readonly [name: string]: KnownTree };
 export interface ReadCtx {
   env: Env;
   /** Collect mode (validate) records problems and goes on with defaults; strict mode throws. */
-  errors?: string[];
+  errors?: ConfigError[];
   warnings?: string[];
 }
 
@@ -78,7 +78,7 @@ function makeReader(key: string, section: Directive | undefined, envPath: string
     fail(msg, at) {
       const err = new ConfigError(...where(at), msg);
       if (!ctx.errors) throw err;
-      ctx.errors.push(err.message);
+      ctx.errors.push(err);
     },
     warn(msg, at) {
       const [f, l] = where(at);

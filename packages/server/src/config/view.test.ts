@@ -1,0 +1,310 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { checkConfigFile, loadConfig, parseConfig, parseConfigText, validate } from './config.js';
+import { diffConfig, diffVhost } from './diff.js';
+import { ConfigError } from './errors.js';
+
+const load = (text: string, env: Record<string, string> = {}) => parseConfigText(text, 'v.conf', { env }).config;
+/** Parses without validating and returns validate()'s result. */
+const check = (text: string, env: Record<string, string> = {}) => validate(parseConfig(text, 'v.conf', { env }).config);
+
+test('global defaults (SRS 6.0)', () => {
+  const c = load('listen 1935;');
+  const g = c.global;
+  assert.deepEqual(g.listen, [{ port: 1935 }]);
+  assert.equal(g.max_connections, 1000);
+  assert.equal(g.daemon, true);
+  assert.equal(g.srs_log_tank, 'file');
+  assert.equal(g.srs_log_level, 'trace');
+  assert.equal(g.srs_log_file, './objs/srs.log');
+  assert.equal(g.pid, './objs/srs.pid');
+  assert.equal(g.chunk_size, 60000);
+  assert.equal(g.server_id, undefined);
+  assert.equal(g.work_dir, './');
+  assert.equal(g.pithy_print_ms, 10000);
+  assert.deepEqual([g.grace_start_wait, g.grace_final_wait], [2300, 3200]);
+  assert.deepEqual(g.heartbeat, {
+    enabled: false, interval: 9.9, url: 'http://127.0.0.1:8085/api/v1/servers', device_id: '', summaries: false, ports: false,
+  });
+  assert.deepEqual(g.exporter, { enabled: false, listen: { port: 9972 }, label: '', tag: '' });
+  assert.deepEqual(c.http_api, {
+    enabled: false, listen: { port: 1985 }, crossdomain: true,
+    raw_api: { enabled: false, allow_reload: false, allow_query: false, allow_update: false },
+    auth: { enabled: false, username: '', password: '' },
+    https: { enabled: false, listen: { port: 1990 }, key: './conf/server.key', cert: './conf/server.crt' },
+  });
+  assert.deepEqual(c.http_server, {
+    enabled: false, listen: { port: 8080 }, dir: './objs/nginx/html', crossdomain: true,
+    https: { enabled: false, listen: { port: 8088 }, key: './conf/server.key', cert: './conf/server.crt' },
+  });
+  const r = c.rtc_server;
+  assert.deepEqual([r.enabled, r.listen, r.tcp, r.protocol, r.candidate], [false, 8000, { enabled: false, listen: 8000 }, 'udp', '*']);
+  assert.deepEqual([r.use_auto_detect_network_ip, r.ip_family, r.api_as_candidates, r.resolve_api_domain, r.keep_api_domain],
+    [true, 'ipv4', true, true, false]);
+  assert.deepEqual([r.ecdsa, r.encrypt, r.reuseport, r.merge_nalus, r.black_hole], [true, true, 1, false, { enabled: false, addr: '' }]);
+  const s = c.srt_server;
+  assert.deepEqual([s.enabled, s.listen, s.maxbw, s.mss, s.connect_timeout, s.peer_idle_timeout, s.default_app],
+    [false, 10080, -1, 1500, 3000, 10000, 'live']);
+  assert.deepEqual([s.peerlatency, s.recvlatency, s.latency, s.tsbpdmode, s.tlpktdrop, s.passphrase, s.pbkeylen],
+    [0, 120, 120, true, true, '', 0]);
+  assert.deepEqual(c.stream_casters, []);
+});
+
+test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
+  const v = load('listen 1935; vhost __defaultVhost__ {}').getVhost('__defaultVhost__')!;
+  assert.equal(v.name, '__defaultVhost__');
+  assert.deepEqual([v.enabled, v.min_latency, v.tcp_nodelay, v.chunk_size, v.in_ack_size, v.out_ack_size],
+    [true, false, false, 60000, 0, 2500000]);
+  assert.deepEqual(v.play, {
+    gop_cache: true, gop_cache_max_frames: 2500, queue_length: 30, time_jitter: 'full', atc: false, mix_correct: false,
+    atc_auto: false, mw_latency: 350, mw_msgs: 8, send_min_interval: 0, reduce_sequence_header: false,
+  });
+  assert.deepEqual(v.publish, {
+    mr: false, mr_latency: 350, firstpkt_timeout: 20000, normal_timeout: 5000, parse_sps: true, try_annexb_first: true,
+    kickoff_for_idle: 0,
+  });
+  assert.deepEqual(v.cluster, {
+    mode: 'local', origin: [], token_traverse: false, vhost: undefined, debug_srs_upnode: true, origin_cluster: false,
+    coworkers: [], protocol: 'rtmp', follow_client: false,
+  });
+  assert.deepEqual(v.forward, { enabled: false, destination: [], backend: '' });
+  assert.deepEqual(v.security, { enabled: false, rules: [] });
+  assert.deepEqual(v.http_static, { enabled: false, mount: '[vhost]/', dir: './objs/nginx/html' });
+  assert.deepEqual(v.http_remux, {
+    enabled: false, fast_cache: 0, drop_if_not_match: true, has_audio: true, has_video: true, guess_has_av: true,
+    mount: '[vhost]/[app]/[stream].flv',
+  });
+  assert.equal(v.http_hooks.enabled, false);
+  assert.deepEqual(v.http_hooks.on_publish, []);
+  assert.deepEqual(v.exec, { enabled: false, publish: [] });
+  const h = v.hls;
+  assert.deepEqual([h.enabled, h.hls_fragment, h.hls_td_ratio, h.hls_aof_ratio, h.hls_window, h.hls_on_error],
+    [false, 10, 1, 2.1, 60, 'continue']);
+  assert.deepEqual([h.hls_path, h.hls_m3u8_file, h.hls_ts_file, h.hls_entry_prefix, h.hls_acodec, h.hls_vcodec],
+    ['./objs/nginx/html', '[app]/[stream].m3u8', '[app]/[stream]-[seq].ts', '', 'aac', 'h264']);
+  assert.deepEqual([h.hls_cleanup, h.hls_dispose, h.hls_wait_keyframe, h.hls_ts_floor, h.hls_nb_notify, h.hls_ctx, h.hls_ts_ctx],
+    [true, 120, true, false, 64, true, true]);
+  assert.deepEqual([h.hls_keys, h.hls_fragments_per_key, h.hls_key_file, h.hls_key_file_path, h.hls_dts_directly, h.hls_use_fmp4],
+    [false, 5, '[app]/[stream]-[seq].key', './objs/nginx/html', true, false]);
+  assert.deepEqual(v.dvr, {
+    enabled: false, dvr_apply: ['all'], dvr_plan: 'session', dvr_path: './objs/nginx/html/[app]/[stream].[timestamp].flv',
+    dvr_duration: 30, dvr_wait_keyframe: true, time_jitter: 'full',
+  });
+  assert.deepEqual(v.rtc, {
+    enabled: false, nack: true, nack_no_copy: true, twcc: true, stun_timeout: 30, stun_strict_check: false,
+    dtls_role: 'passive', dtls_version: 'auto', drop_for_pt: 0, rtmp_to_rtc: false, keep_bframe: false,
+    keep_avc_nalu_sei: true, opus_bitrate: 48000, rtc_to_rtmp: false, pli_for_rtmp: 6, aac_bitrate: 48000,
+  });
+  assert.deepEqual(v.srt, { enabled: false, srt_to_rtmp: true });
+  assert.deepEqual([v.ingest, v.transcode], [[], []]);
+});
+
+test('booleans: prefer-false is true only for on, prefer-true is false only for off', () => {
+  const c = load(`listen 1935;
+daemon yes;
+http_api { enabled yes; crossdomain no; }
+vhost a {
+    enabled no;
+    http_hooks { enabled yes; }
+    play { gop_cache no; }
+    hls { enabled true; hls_cleanup 0; hls_wait_keyframe off; }
+    dvr { dvr_wait_keyframe nope; }
+    http_remux { enabled on; has_audio off; }
+}`);
+  assert.equal(c.global.daemon, true); // prefer true
+  assert.equal(c.http_api.enabled, false); // prefer false
+  assert.equal(c.http_api.crossdomain, true); // prefer true
+  const v = c.getVhost('a')!;
+  assert.equal(v.enabled, true);
+  assert.equal(v.http_hooks.enabled, false);
+  assert.equal(v.play.gop_cache, true);
+  assert.equal(v.hls.enabled, false);
+  assert.equal(v.hls.hls_cleanup, true);
+  assert.equal(v.hls.hls_wait_keyframe, false);
+  assert.equal(v.dvr.dvr_wait_keyframe, true);
+  assert.deepEqual([v.http_remux.enabled, v.http_remux.has_audio], [true, false]);
+  // non on/off values are accepted as SRS does, with a warning
+  const w = check('listen 1935; vhost a { hls { enabled true; } }').warnings;
+  assert.deepEqual(w, [`v.conf:1: 'enabled true': expected on|off, read as off`]);
+});
+
+test('listen: several ports, ip:port, [ipv6]:port', () => {
+  const c = load('listen 1935 127.0.0.1:1936 [::]:1937 [::1]:1938;\nhttp_api { enabled on; listen 0.0.0.0:1985; }');
+  assert.deepEqual(c.listen, [{ port: 1935 }, { host: '127.0.0.1', port: 1936 }, { host: '::', port: 1937 }, { host: '::1', port: 1938 }]);
+  assert.deepEqual(c.http_api.listen, { host: '0.0.0.0', port: 1985 });
+});
+
+test('invalid values of known directives are errors with file:line', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['listen abc;', /^v\.conf:1: invalid listen 'abc'/],
+    ['listen 1935;\nlisten2 1;\nvhost a {\n  hls { hls_fragment -1; }\n}', /^v\.conf:4: invalid hls_fragment '-1': expected a number > 0/],
+    ['listen 1935;\nvhost a {\n  play {\n    time_jitter bogus;\n  }\n}', /^v\.conf:4: invalid time_jitter 'bogus': expected full\|zero\|off/],
+    ['listen 1935;\nmax_connections lots;', /^v\.conf:2: invalid max_connections 'lots'/],
+    ['listen 99999;', /^v\.conf:1: invalid listen '99999'/],
+    ['listen 1935;\nhttp_server { listen x:y; }', /^v\.conf:2: invalid listen 'x:y'/],
+    ['listen 1935;\nvhost a {\n dvr { dvr_plan append; }\n}', /^v\.conf:3: invalid dvr_plan 'append'/],
+    ['listen 1935;\nchunk_size 64;', /^v\.conf:2: invalid chunk_size '64': expected an integer >= 128 <= 65536/],
+    ['listen 1935;\nvhost a {\n security { enabled on; allow publish 1.2.3.999; }\n}', /^v\.conf:3: invalid security rule value '1\.2\.3\.999'/],
+    ['listen 1935;\nvhost a {\n security { deny push all; }\n}', /^v\.conf:3: invalid security rule 'deny push all'/],
+    ['listen 1935;\nvhost {\n}', /^v\.conf:2: vhost needs exactly one name/],
+  ];
+  for (const [text, re] of cases) {
+    assert.throws(() => load(text), (e: unknown) => e instanceof ConfigError && re.test(e.message), text);
+  }
+  // validate() collects every error instead of stopping at the first
+  const v = check('listen abc;\nvhost a {\n hls { hls_fragment -1; hls_window x; }\n}');
+  assert.deepEqual(v.errors.map((e) => e.line), [1, 3, 3]);
+});
+
+test("missing listen is an error (SRS: 'listen requires params'), unless SRS_LISTEN or a fragment", () => {
+  assert.match(check('vhost a {}').errors[0].message, /^v\.conf:1: missing 'listen'/);
+  assert.deepEqual(check('vhost a {}', { SRS_LISTEN: '1935' }).errors, []);
+  assert.deepEqual(validate(parseConfig('vhost a {}', 'v.conf').config, { fragment: true }).errors, []);
+});
+
+test('unknown directives are kept and warned about, never fatal', () => {
+  const { config, warnings } = parseConfigText('listen 1935;\nfoo bar;\nvhost a {\n  hls { hls_foo 1; }\n  bar { x; }\n}', 'v.conf');
+  assert.deepEqual(warnings, [
+    "v.conf:2: unknown directive 'foo' ignored",
+    "v.conf:4: unknown directive 'vhost.hls.hls_foo' ignored",
+    "v.conf:5: unknown directive 'vhost.bar' ignored",
+  ]);
+  assert.equal(config.root.get('foo')?.arg0, 'bar');
+});
+
+test('getVhost: exact name, else __defaultVhost__ only when configured', () => {
+  const c = load('listen 1935;\nvhost a.com { chunk_size 4096; }\nvhost __defaultVhost__ { hls { enabled on; } }\nvhost off.com { enabled off; }');
+  assert.equal(c.getVhost('a.com')!.name, 'a.com');
+  assert.equal(c.getVhost('a.com')!.chunk_size, 4096);
+  assert.equal(c.getVhost('a.com')!.hls.enabled, false);
+  assert.equal(c.getVhost('other.com')!.name, '__defaultVhost__');
+  assert.equal(c.getVhost('other.com')!.hls.enabled, true);
+  assert.equal(c.getVhost('off.com')!.enabled, false);
+  assert.deepEqual(c.vhostNames(), ['a.com', '__defaultVhost__', 'off.com']);
+  const noDefault = load('listen 1935;\nvhost a.com {}');
+  assert.equal(noDefault.getVhost('b.com'), undefined);
+  assert.equal(noDefault.getVhost('a.com')!.name, 'a.com');
+});
+
+test('min_latency makes mw_latency and mw_msgs default to 0; explicit values win', () => {
+  const c = load('listen 1935;\nvhost rt { min_latency on; }\nvhost rt2 { min_latency on; play { mw_latency 20; mw_msgs 500; } }');
+  assert.deepEqual([c.getVhost('rt')!.play.mw_latency, c.getVhost('rt')!.play.mw_msgs], [0, 0]);
+  assert.deepEqual([c.getVhost('rt2')!.play.mw_latency, c.getVhost('rt2')!.play.mw_msgs], [20, 128]);
+});
+
+test('security rules in file order', () => {
+  const v = load(`listen 1935;
+vhost a {
+    security {
+        enabled on;
+        deny publish all;
+        allow play 10.0.0.0/8 ::1;
+        allow publish 127.0.0.1;
+    }
+}`).getVhost('a')!;
+  assert.equal(v.security.enabled, true);
+  assert.deepEqual(v.security.rules, [
+    { action: 'deny', method: 'publish', value: 'all' },
+    { action: 'allow', method: 'play', value: '10.0.0.0/8' },
+    { action: 'allow', method: 'play', value: '::1' },
+    { action: 'allow', method: 'publish', value: '127.0.0.1' },
+  ]);
+});
+
+test('hooks, exec, ingest, transcode and stream_caster lists', () => {
+  const c = load(`listen 1935;
+stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]; listen 8936; }
+stream_caster { caster mpegts_over_udp; listen 8935; }
+vhost a {
+    http_hooks { enabled on; on_publish http://a/1 http://b/2; on_hls_notify http://c/[app]; }
+    exec { enabled on; publish ffmpeg -i [url] -c copy x.flv; publish echo hi; }
+    ingest cam1 { enabled on; input { type stream; url rtsp://x; } engine { enabled off; output rtmp://o; } }
+    transcode live/s {
+        enabled on;
+        engine hd { enabled on; vcodec libx264; vwidth 1280; vfilter { i logo.png; filter_complex 'overlay=10:10'; } }
+    }
+}`);
+  assert.deepEqual(c.stream_casters.map((s) => [s.enabled, s.caster, s.listen]), [[true, 'flv', 8936], [false, 'mpegts_over_udp', 8935]]);
+  const v = c.getVhost('a')!;
+  assert.deepEqual(v.http_hooks.on_publish, ['http://a/1', 'http://b/2']);
+  assert.deepEqual(v.http_hooks.on_hls_notify, ['http://c/[app]']);
+  assert.deepEqual(v.exec.publish, [['ffmpeg', '-i', '[url]', '-c', 'copy', 'x.flv'], ['echo', 'hi']]);
+  assert.equal(v.ingest[0].id, 'cam1');
+  assert.deepEqual(v.ingest[0].input, { type: 'stream', url: 'rtsp://x' });
+  assert.equal(v.ingest[0].engine[0].output, 'rtmp://o');
+  const t = v.transcode[0];
+  assert.deepEqual([t.id, t.enabled, t.engine[0].id, t.engine[0].vwidth], ['live/s', true, 'hd', 1280]);
+  assert.deepEqual(t.engine[0].vfilter, [{ name: 'i', args: ['logo.png'] }, { name: 'filter_complex', args: ['overlay=10:10'] }]);
+});
+
+test('env overrides: SRS_ and TSRS_ + upper-cased path; vhost keys apply to all vhosts', () => {
+  const text = 'listen 1935;\nhttp_api { enabled off; listen 1985; }\nvhost a { hls { enabled off; } }\nvhost b {}';
+  const c = load(text, {
+    SRS_LISTEN: '19350 19351',
+    SRS_HTTP_API_ENABLED: 'on',
+    SRS_HTTP_API_LISTEN: '127.0.0.1:9985',
+    SRS_HTTP_API_RAW_API_ENABLED: 'on',
+    SRS_VHOST_HLS_ENABLED: 'on',
+    SRS_VHOST_HTTP_HOOKS_ON_PUBLISH: 'http://x/1 http://y/2',
+    SRS_VHOST_PLAY_GOP_CACHE: 'off',
+    SRS_RTC_SERVER_CANDIDATE: '1.2.3.4',
+    SRS_DAEMON: '',
+  });
+  assert.deepEqual(c.listen, [{ port: 19350 }, { port: 19351 }]);
+  assert.equal(c.http_api.enabled, true);
+  assert.deepEqual(c.http_api.listen, { host: '127.0.0.1', port: 9985 });
+  assert.equal(c.http_api.raw_api.enabled, true);
+  assert.equal(c.rtc_server.candidate, '1.2.3.4');
+  assert.equal(c.global.daemon, true); // empty env value does not win
+  for (const name of ['a', 'b']) {
+    const v = c.getVhost(name)!;
+    assert.equal(v.hls.enabled, true);
+    assert.equal(v.play.gop_cache, false);
+    assert.deepEqual(v.http_hooks.on_publish, ['http://x/1', 'http://y/2']);
+  }
+  // TSRS_ wins over SRS_
+  assert.equal(load('listen 1935;', { SRS_MAX_CONNECTIONS: '10', TSRS_MAX_CONNECTIONS: '20' }).global.max_connections, 20);
+  // an invalid env value is an error naming the variable
+  assert.throws(() => load('listen 1935;', { SRS_LISTEN: 'abc' }), (e: unknown) =>
+    e instanceof ConfigError && e.message.startsWith(`$SRS_LISTEN:0: invalid listen 'abc'`));
+});
+
+test('diffConfig lists changed sections for reload', () => {
+  const a = load('listen 1935;\nhttp_api { enabled on; }\nvhost a { hls { enabled on; } }\nvhost b {}\nvhost c {}');
+  const b = load('listen 1936;\nhttp_api { enabled on; }\nhttp_server { enabled on; }\nvhost a { hls { enabled off; } }\nvhost c {}\nvhost d {}');
+  assert.deepEqual(diffConfig(a, b), ['listen', 'http_server', 'vhost:a:changed', 'vhost:d:added', 'vhost:b:removed']);
+  assert.deepEqual(diffConfig(a, a), []);
+  assert.deepEqual(diffVhost(a.root.find('vhost', 'a'), b.root.find('vhost', 'a')), ['hls']);
+  // place (file/line) is no change
+  assert.deepEqual(diffConfig(load('listen 1935;'), load('\n\nlisten   1935;')), []);
+});
+
+test('loadConfig and checkConfigFile name file and line', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsrs-conf-'));
+  const good = path.join(dir, 'good.conf');
+  writeFileSync(good, 'listen 1935;\nweird 1;\nvhost a { hls { enabled on; } }\n');
+  const { config, warnings } = loadConfig(good, {});
+  assert.equal(config.getVhost('a')!.hls.enabled, true);
+  assert.deepEqual(warnings, [`${good}:2: unknown directive 'weird' ignored`]);
+  assert.deepEqual(checkConfigFile(good, {}), { ok: true, errors: [], warnings });
+
+  const bad = path.join(dir, 'bad.conf');
+  writeFileSync(bad, 'listen 1935;\nvhost a {\n  hls { hls_fragment 0; hls_window -3; }\n}\n');
+  const r = checkConfigFile(bad, {});
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.errors, [
+    `${bad}:3: invalid hls_fragment '0': expected a number > 0`,
+    `${bad}:3: invalid hls_window '-3': expected a number > 0`,
+  ]);
+  assert.throws(() => loadConfig(bad, {}), (e: unknown) => e instanceof ConfigError && e.line === 3);
+
+  const syntax = path.join(dir, 'syntax.conf');
+  writeFileSync(syntax, 'listen 1935;\nvhost a {\n');
+  assert.deepEqual(checkConfigFile(syntax, {}), { ok: false, errors: [`${syntax}:3: unexpected end of file, expecting '}'`], warnings: [] });
+  const missing = checkConfigFile(path.join(dir, 'nope.conf'), {});
+  assert.equal(missing.ok, false);
+  assert.match(missing.errors[0], /nope\.conf:0: cannot read config file/);
+});
