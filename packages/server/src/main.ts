@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { Hub } from './app/hub.js';
 import { DEFAULT_SOURCE_OPTIONS, type SourceOptions } from './app/source.js';
 import { type Config, diffConfig, loadConfig } from './config/index.js';
+import { HttpListener } from './listeners/http.js';
 import type { Listener } from './listeners/listener.js';
 import { RtmpListener } from './listeners/rtmp.js';
 import { createLogger, pinoLevel, type Logger } from './log.js';
@@ -30,6 +31,10 @@ export function sourceOptions(config: Config, vhost: string): SourceOptions {
 export class TsrsServer {
   readonly hub: Hub;
   readonly listeners: Listener[] = [];
+  /** the HTTP server port (streams, HLS, static files, console), when http_server is enabled */
+  http: HttpListener | undefined;
+  /** the HTTP API port; the same object as `http` when both share a port */
+  api: HttpListener | undefined;
   private stopping = false;
 
   private constructor(
@@ -56,13 +61,34 @@ export class TsrsServer {
     const c = this.config;
     mkdirSync('./objs', { recursive: true });
     this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log));
+    if (c.http_server.enabled) {
+      this.http = new HttpListener('http', c.http_server.listen, this.log);
+      this.listeners.push(this.http);
+    }
+    if (c.http_api.enabled) {
+      const shared = this.http && c.http_server.listen.port === c.http_api.listen.port;
+      this.api = shared ? this.http : new HttpListener('api', c.http_api.listen, this.log);
+      if (!shared) this.listeners.push(this.api!);
+    }
+    // API routes first: on a shared port they own /api/ and /rtc/, streams and files the rest.
+    this.mountApi();
+    this.mountHttp();
     try {
       for (const l of this.listeners) await l.start();
     } catch (err) {
       await this.stop(false);
       throw err;
     }
-    void c;
+  }
+
+  /** Handlers of the HTTP API port (/api/v1, /rtc/v1, socket.io). */
+  private mountApi(): void {
+    if (!this.api) return;
+  }
+
+  /** Handlers of the HTTP server port (HTTP-FLV/TS, HLS, static files, console). */
+  private mountHttp(): void {
+    if (!this.http) return;
   }
 
   /** The bound ports by listener name (tests use port 0 configs... and read them here). */

@@ -1,0 +1,111 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Endpoint } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Listener } from './listener.js';
+import { bindHost } from './tcp.js';
+
+/**
+ * One handler of HTTP requests (API, streams, static files). Returns true when it
+ * answered (or will answer) the request, false to let the next handler try.
+ */
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+/** Largest request head tsrs accepts; bigger ones get 431 and are closed. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+const HEADERS_TIMEOUT_MS = 10_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/**
+ * An HTTP port with a chain of handlers. The API and the HTTP server share one
+ * listener when their ports are equal (as SRS allows).
+ */
+export class HttpListener implements Listener {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly handlers: HttpHandler[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly endpoint: Endpoint,
+    private readonly log: Logger,
+  ) {}
+
+  /** Add a handler; earlier handlers are tried first. */
+  use(handler: HttpHandler): void {
+    this.handlers.push(handler);
+  }
+
+  /** The node http.Server (for socket.io to attach to), once started. */
+  get httpServer(): Server | undefined {
+    return this.server;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer(
+      {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        headersTimeout: HEADERS_TIMEOUT_MS,
+        // Live streams are long responses: no overall request timeout.
+        requestTimeout: 0,
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        noDelay: true,
+      },
+      (req, res) => void this.dispatch(req, res),
+    );
+    server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    server.on('clientError', (err, socket) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ECONNRESET') this.log.debug({ err: err.message, code }, `${this.name}: bad request`);
+      if (!socket.writable) return socket.destroy();
+      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.endpoint.port, host: bindHost(this.endpoint.host) }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err: String(err) }, `${this.name} listener error`));
+    this.server = server;
+    this.log.info({ port: this.endpoint.port }, `${this.name} listening`);
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      for (const h of this.handlers) if (await h(req, res)) return;
+      if (!res.headersSent) sendText(res, 404, 'Not Found');
+    } catch (err) {
+      this.log.warn({ err: String(err), url: req.url }, `${this.name}: handler failed`);
+      if (!res.headersSent) sendText(res, 500, 'Internal Server Error');
+      else res.destroy();
+    }
+  }
+
+  addresses(): { host: string; port: number }[] {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? [{ host: a.address, port: a.port }] : [];
+  }
+
+  async close(graceful: boolean): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    if (graceful) server.closeIdleConnections();
+    else for (const s of this.sockets) s.destroy();
+    // Live responses never end by themselves: cut them after a moment.
+    setTimeout(() => this.sockets.forEach((s) => s.destroy()), graceful ? 1000 : 0).unref();
+    await closed;
+  }
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  const body = Buffer.from(text);
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, ...headers });
+  res.end(body);
+}
