@@ -1,0 +1,209 @@
+/**
+ * Integration-test harness: runs the real `tsrs` CLI on free ports in a temp dir
+ * and drives it with real clients (FFmpeg, ffprobe, rtmpdump).
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/test/harness.js -> dist/src/cli.js */
+export const CLI = join(here, '..', 'src', 'cli.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = a && typeof a === 'object' ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface Ports {
+  rtmp: number;
+  http: number;
+  api: number;
+}
+
+export interface RunningServer {
+  ports: Ports;
+  dir: string;
+  proc: ChildProcess;
+  /** everything the server printed so far */
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  rtmpUrl(path: string): string;
+  httpUrl(path: string): string;
+  apiUrl(path: string): string;
+}
+
+/**
+ * Start `tsrs -c <file>` with a config made by `makeConf(ports)`; `${dir}` in it
+ * is the temp working dir. Resolves when the RTMP port accepts connections.
+ */
+export async function startServer(makeConf: (p: Ports) => string, opts: { env?: NodeJS.ProcessEnv; dir?: string } = {}): Promise<RunningServer> {
+  const ports = { rtmp: await freePort(), http: await freePort(), api: await freePort() };
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tsrs-test-'));
+  const file = join(dir, 'test.conf');
+  writeFileSync(file, makeConf(ports));
+  const proc = spawn(process.execPath, [CLI, '-c', file], {
+    cwd: dir,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const ready = await Promise.race([waitPort(ports.rtmp, 10_000).then(() => true), exited.then(() => false)]);
+  if (!ready) throw new Error(`tsrs exited before listening:\n${out}`);
+  return {
+    ports,
+    dir,
+    proc,
+    output: () => out,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+    rtmpUrl: (path) => `rtmp://127.0.0.1:${ports.rtmp}${path}`,
+    httpUrl: (path) => `http://127.0.0.1:${ports.http}${path}`,
+    apiUrl: (path) => `http://127.0.0.1:${ports.api}${path}`,
+  };
+}
+
+/** A minimal config: RTMP, HTTP API, HTTP server with HTTP-FLV; `vhostExtra` goes into __defaultVhost__. */
+export function basicConf(p: Ports, vhostExtra = '', globalExtra = ''): string {
+  return `
+listen ${p.rtmp};
+max_connections 2000;
+daemon off;
+srs_log_tank console;
+http_api { enabled on; listen ${p.api}; }
+http_server { enabled on; listen ${p.http}; dir ./html; }
+${globalExtra}
+vhost __defaultVhost__ {
+  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
+  ${vhostExtra}
+}
+`;
+}
+
+export async function waitPort(port: number, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const s = connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        r(true);
+      });
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`port ${port} not listening after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export interface PublishOptions {
+  /** seconds; default: until killed */
+  duration?: number;
+  video?: boolean;
+  audio?: boolean;
+  size?: string;
+  rate?: number;
+  /** video bitrate, e.g. '500k' */
+  bitrate?: string;
+  gop?: number;
+}
+
+/** FFmpeg publishing an H.264 + AAC test pattern in real time. */
+export function ffmpegPublish(url: string, o: PublishOptions = {}): ChildProcess {
+  const { video = true, audio = true, size = '320x240', rate = 25, gop = 50 } = o;
+  const args = ['-hide_banner', '-loglevel', 'error', '-re'];
+  if (video) args.push('-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${rate}`);
+  if (audio) args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100');
+  if (o.duration) args.push('-t', String(o.duration));
+  if (video) {
+    args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(gop));
+    if (o.bitrate) args.push('-b:v', o.bitrate, '-maxrate', o.bitrate, '-bufsize', o.bitrate);
+  }
+  if (audio) args.push('-c:a', 'aac', '-b:a', '64k');
+  args.push('-f', 'flv', url);
+  return spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Wait for a child to exit; resolves its exit code (null when killed by a signal). */
+export function exitOf(proc: ChildProcess, timeoutMs = 30_000): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('process did not exit in time')), timeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+}
+
+export function kill(proc: ChildProcess | undefined): void {
+  if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+}
+
+export interface ProbeStream {
+  codec_type: string;
+  codec_name: string;
+  width?: number;
+  height?: number;
+  r_frame_rate?: string;
+  avg_frame_rate?: string;
+  sample_rate?: string;
+  channels?: number;
+  nb_read_frames?: string;
+}
+
+export async function ffprobe(input: string, extra: string[] = []): Promise<{ streams: ProbeStream[]; format: { duration?: string } }> {
+  const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', ...extra, input], {
+    timeout: 30_000,
+  });
+  return JSON.parse(stdout);
+}
+
+/** Decode a file fully; returns what FFmpeg printed at error level (empty = clean). */
+export async function decodeErrors(input: string): Promise<string> {
+  const r = await execFileP('ffmpeg', ['-v', 'error', '-i', input, '-f', 'null', '-'], { timeout: 60_000 }).catch((e) => e);
+  return String(r.stderr ?? '');
+}
+
+export function tempDir(prefix = 'tsrs-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function frameRate(s: ProbeStream): number {
+  const [n, d] = (s.avg_frame_rate && s.avg_frame_rate !== '0/0' ? s.avg_frame_rate : s.r_frame_rate ?? '0/1').split('/').map(Number);
+  return d ? n / d : 0;
+}
