@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readKernelFixture } from '../../test/fixtures/kernel-media.js';
 import { CodecError } from './bit-reader.js';
 import {
   parseFlvAudioTag, parseAudioSpecificConfig, buildAudioSpecificConfig, aacProfileName, buildAdtsHeader,
@@ -81,7 +81,7 @@ test('ADTS header fields', () => {
 });
 
 test('AAC config from the FFmpeg fixture', () => {
-  const flv = readFileSync(new URL('./testdata/h264-aac-160x120.flv', import.meta.url));
+  const flv = readKernelFixture('h264-aac-160x120.flv');
   const audio = new FlvDemuxer().push(flv).filter((t) => t.type === 8).map((t) => parseFlvAudioTag(t.body));
   assert.equal(audio[0].aacPacketType, 0);
   const asc = parseAudioSpecificConfig(audio[0].data);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readKernelFixture } from '../../test/fixtures/kernel-media.js';
 import { CodecError } from './bit-reader.js';
 import {
   parseFlvVideoTag, parseAvcConfig, buildAvcConfig, parseAvcSps, avcProfileName, avcLevelName,
@@ -162,7 +162,7 @@ test('parseFlvVideoTag: info frames, other codecs and short tags', () => {
 });
 
 function fixtureVideoTags(): Buffer[] {
-  const flv = readFileSync(new URL('./testdata/h264-aac-160x120.flv', import.meta.url));
+  const flv = readKernelFixture('h264-aac-160x120.flv');
   return new FlvDemuxer().push(flv).filter((t) => t.type === 9).map((t) => t.body);
 }
 

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readKernelFixture } from '../../test/fixtures/kernel-media.js';
 import { CodecError } from './bit-reader.js';
 import { Packet } from './packet.js';
 import {
   FlvDemuxer, encodeFlvHeader, parseFlvHeader, encodeFlvTag, flvTagOf, packetFromFlvTag, FlvTagType, type FlvTag,
 } from './flv.js';
 
-const FIXTURE = readFileSync(new URL('./testdata/h264-aac-160x120.flv', import.meta.url));
+const FIXTURE = readKernelFixture('h264-aac-160x120.flv');
 
 test('FLV header encode/parse', () => {
   const h = encodeFlvHeader(true, false);

@@ -31,8 +31,8 @@ export interface TsMuxerOptions {
   audio?: TsAudioCodec;
   /**
    * Merge consecutive audio frames into one PES until it spans this many ms
-   * (like SRS's audio cache); 0 writes one PES per frame. Pending audio is
-   * flushed when video arrives and by `flush()`.
+   * (like SRS's audio cache); 0 writes one PES per frame. Call `flush()` to
+   * write what is pending, e.g. before ending a segment.
    */
   audioMergeMs?: number;
 }
@@ -217,16 +217,14 @@ export class TsMuxer {
       if (!this.hevc) return this.drop();
       frame = hevcToAnnexB(tag.data, this.hevc.naluLengthSize, this.hevc);
     }
-    const out = this.flush();
     const dts = packet.dts * 90;
     const pts = (packet.dts + tag.cts) * 90;
     const header = pesHeader(0xe0, 0, pts, pts !== dts ? dts : undefined);
-    out.push(this.packetize({
+    return [this.packetize({
       pid: TS_VIDEO_PID, header, chunks: frame.chunks, payloadLength: frame.byteLength,
       pcr90k: this.pcrPid === TS_VIDEO_PID ? dts : undefined,
       randomAccess: packet.keyframe || frame.randomAccess,
-    }));
-    return out;
+    })];
   }
 
   private drop(): Buffer[] {
