@@ -1,4 +1,7 @@
-import { SOUND_FORMAT, VIDEO_CODEC, videoCodecId } from '../kernel/flv-body.js';
+import { aacProfileName, parseAudioSpecificConfig, parseFlvAudioTag } from '../kernel/aac.js';
+import { avcLevelName, avcProfileName, parseAvcConfig, parseAvcSps, parseFlvVideoTag } from '../kernel/avc.js';
+import { SOUND_FORMAT, VIDEO_CODEC } from '../kernel/flv-body.js';
+import { hevcLevelName, hevcProfileName, parseHevcConfig, parseHevcSps } from '../kernel/hevc.js';
 
 /** Video codec facts as the HTTP API reports them (SRS's stream.video). */
 export interface VideoInfo {
@@ -34,24 +37,73 @@ const AUDIO_NAMES: Record<number, string> = {
   3: 'PCM',
   7: 'G711A',
   8: 'G711U',
+  14: 'MP3',
 };
+
+const FOURCC_AUDIO: Record<string, string> = { mp4a: 'AAC', Opus: 'Opus', '.mp3': 'MP3' };
 
 const FLV_RATES = [5512, 11025, 22050, 44100];
 
-/** Describe a video sequence header (codec, profile, level, size). */
+/**
+ * Describe a video sequence header: codec, and for AVC/HEVC the profile, level and
+ * display size from the SPS in the decoder configuration record. A header the parsers
+ * refuse still yields the codec name (a stats view must never break the publish).
+ */
 export function describeVideo(body: Buffer): VideoInfo {
-  const id = videoCodecId(body);
-  return { codec: VIDEO_NAMES[id] ?? 'Other', profile: 'Other', level: 'Other', width: 0, height: 0 };
+  const info: VideoInfo = { codec: 'Other', profile: 'Other', level: 'Other', width: 0, height: 0 };
+  try {
+    const tag = parseFlvVideoTag(body);
+    info.codec = VIDEO_NAMES[tag.codecId] ?? (tag.codec === 'vp9' ? 'VP9' : 'Other');
+    if (tag.codec === 'h264') {
+      const config = parseAvcConfig(tag.data);
+      info.profile = avcProfileName(config.profile);
+      info.level = avcLevelName(config.level);
+      if (config.sps[0]) {
+        const sps = parseAvcSps(config.sps[0]);
+        info.profile = avcProfileName(sps.profileIdc, sps.constraintFlags);
+        info.level = avcLevelName(sps.levelIdc);
+        info.width = sps.width;
+        info.height = sps.height;
+      }
+    } else if (tag.codec === 'h265') {
+      const config = parseHevcConfig(tag.data);
+      info.profile = hevcProfileName(config.generalProfileIdc);
+      info.level = hevcLevelName(config.generalLevelIdc);
+      if (config.sps[0]) {
+        const sps = parseHevcSps(config.sps[0]);
+        info.width = sps.width;
+        info.height = sps.height;
+      }
+    }
+  } catch {
+    // keep what was learnt so far
+  }
+  return info;
 }
 
-/** Describe audio from its sequence header (AAC) or any frame (other codecs). */
+/** Describe audio from its sequence header (AAC: the AudioSpecificConfig) or any frame (other codecs). */
 export function describeAudio(body: Buffer, previous: AudioInfo | null): AudioInfo | null {
   if (body.length < 1) return previous;
-  const format = body[0] >> 4;
-  return {
-    codec: AUDIO_NAMES[format] ?? 'Other',
-    sample_rate: FLV_RATES[(body[0] >> 2) & 3],
-    channel: (body[0] & 1) + 1,
-    profile: 'Other',
-  };
+  try {
+    const tag = parseFlvAudioTag(body);
+    const codec = tag.fourcc ? (FOURCC_AUDIO[tag.fourcc] ?? 'Other') : (AUDIO_NAMES[tag.soundFormat] ?? 'Other');
+    const info: AudioInfo = {
+      codec,
+      sample_rate: tag.fourcc ? 0 : FLV_RATES[tag.soundRate],
+      channel: tag.fourcc ? 0 : tag.soundType + 1,
+      profile: 'Other',
+    };
+    if (codec === 'AAC' && tag.aacPacketType === 0) {
+      const asc = parseAudioSpecificConfig(tag.data);
+      info.sample_rate = asc.extensionSampleRate;
+      info.channel = asc.channels;
+      info.profile = aacProfileName(asc.objectType);
+    } else if (codec === 'AAC' && previous?.codec === 'AAC') {
+      // raw AAC frames say nothing the sequence header did not
+      return previous;
+    }
+    return info;
+  } catch {
+    return previous ?? { codec: AUDIO_NAMES[body[0] >> 4] ?? 'Other', sample_rate: 0, channel: 0, profile: 'Other' };
+  }
 }
