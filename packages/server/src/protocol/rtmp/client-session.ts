@@ -1,0 +1,356 @@
+/**
+ * A small promise-based RTMP client over a TCP socket, for publishing or playing one stream.
+ * Used by tests, the benchmark, forwarding and edge ingest.
+ *
+ *   const c = await RtmpClient.connect('rtmp://127.0.0.1/live/s?token=x', { mode: 'publish' });
+ *   c.sendMedia(MSG.VIDEO, ts, body);   // or, when playing: c.on('message', (msg) => ...)
+ *   await c.close();
+ *
+ * Events: 'message' (RtmpMessage: audio, video and data while playing; data is unwrapped
+ * like the server does), 'status' (onStatus info objects), 'error' (Error), 'close'.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { Amf0Object } from '../../kernel/amf0.js';
+import { ChunkDecoder } from './chunk-decoder.js';
+import { encodeMessage, type EncodableMessage } from './chunk-encoder.js';
+import {
+  connectCommand,
+  createStreamCommand,
+  decodeCommand,
+  deleteStreamCommand,
+  fcPublishCommand,
+  fcUnpublishCommand,
+  playCommand,
+  publishCommand,
+  releaseStreamCommand,
+  unwrapDataMessage,
+  type RtmpCommand,
+} from './commands.js';
+import { ClientHandshake } from './handshake.js';
+import {
+  CSID,
+  MSG,
+  RtmpProtocolError,
+  USER_CONTROL,
+  ackMessage,
+  parseUserControl,
+  pingResponse,
+  readU32Payload,
+  setBufferLength,
+  setChunkSizeMessage,
+  splitAggregate,
+  type RtmpMessage,
+} from './messages.js';
+import { DEFAULT_RTMP_PORT } from './url.js';
+
+export interface RtmpClientOptions {
+  mode: 'publish' | 'play';
+  /** complex (digest) handshake; default true */
+  complexHandshake?: boolean;
+  /** our chunk size (default 60000) */
+  outChunkSize?: number;
+  /** connect + publish/play must finish within this (default 10000 ms) */
+  timeoutMs?: number;
+  maxMessageSize?: number;
+  /** player buffer length announced with SetBufferLength (default 1000 ms) */
+  bufferMs?: number;
+}
+
+export interface ParsedClientUrl {
+  host: string;
+  port: number;
+  app: string;
+  /** stream name including its query (that is where servers read the params) */
+  stream: string;
+  tcUrl: string;
+}
+
+/** rtmp://host[:port]/app[/more]/stream[?query] -> app is everything up to the last '/'. */
+export function parseClientUrl(url: string): ParsedClientUrl {
+  const m = /^rtmp:\/\/(\[[^\]]+\]|[^/:?]+)(?::(\d+))?\/(.*)$/i.exec(url);
+  if (!m) throw new RtmpProtocolError(`bad RTMP url: ${url}`);
+  const host = m[1].replace(/^\[|\]$/g, '');
+  const port = m[2] ? Number(m[2]) : DEFAULT_RTMP_PORT;
+  const q = m[3].indexOf('?');
+  const path = q < 0 ? m[3] : m[3].slice(0, q);
+  const query = q < 0 ? '' : m[3].slice(q);
+  const slash = path.lastIndexOf('/');
+  if (slash <= 0) throw new RtmpProtocolError(`RTMP url needs /app/stream: ${url}`);
+  const app = path.slice(0, slash);
+  const hostPart = m[1] + (m[2] ? `:${m[2]}` : '');
+  return { host, port, app, stream: path.slice(slash + 1) + query, tcUrl: `rtmp://${hostPart}/${app}` };
+}
+
+interface Pending {
+  resolve(cmd: RtmpCommand): void;
+  reject(err: Error): void;
+}
+
+export class RtmpClient extends EventEmitter {
+  streamId = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  private readonly socket: net.Socket;
+  private readonly handshake: ClientHandshake;
+  private readonly decoder: ChunkDecoder;
+  private outChunk = 128;
+  private tid = 1;
+  private readonly pending = new Map<number, Pending>();
+  private statusWaiter: ((info: Amf0Object) => void) | undefined;
+  private peerWindow = 0;
+  private lastAck = 0;
+  private closed = false;
+
+  private constructor(
+    readonly url: ParsedClientUrl,
+    readonly opts: RtmpClientOptions,
+  ) {
+    super();
+    this.handshake = new ClientHandshake({ complex: opts.complexHandshake ?? true });
+    this.decoder = new ChunkDecoder({ maxMessageSize: opts.maxMessageSize });
+    this.socket = net.connect({ host: url.host, port: url.port });
+    this.socket.setNoDelay(true);
+  }
+
+  /** Connects, then publishes or plays; resolves once the server said Publish.Start/Play.Start. */
+  static async connect(url: string, opts: RtmpClientOptions): Promise<RtmpClient> {
+    const client = new RtmpClient(parseClientUrl(url), opts);
+    const timeoutMs = opts.timeoutMs ?? 10000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        client.start(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`RTMP ${opts.mode} ${url} timed out after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+      // Media that arrived with Play.Start was held back: hand it over once the caller listens.
+      setImmediate(() => client.releaseEarly());
+      return client;
+    } catch (err) {
+      client.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const { socket } = this;
+    const ready = new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        this.failAll(err);
+        reject(err);
+      };
+      socket.on('error', onError);
+      socket.once('connect', () => socket.write(this.handshake.start()));
+      socket.on('data', (data: Buffer) => {
+        try {
+          if (this.onData(data)) resolve();
+        } catch (err) {
+          const e = err instanceof Error ? err : new Error(String(err));
+          if (this.listenerCount('error') > 0) this.emit('error', e);
+          this.failAll(e);
+          reject(e);
+          this.destroy();
+        }
+      });
+      socket.on('close', () => {
+        this.closed = true;
+        this.failAll(new Error('RTMP connection closed'));
+        reject(new Error('RTMP connection closed'));
+        this.emit('close');
+      });
+    });
+    await ready; // handshake done
+
+    const { app, tcUrl, stream } = this.url;
+    await this.call(connectCommand(this.tid, { app, tcUrl }));
+    this.setOutChunkSize(this.opts.outChunkSize ?? 60000);
+    if (this.opts.mode === 'publish') {
+      this.sendMessage(releaseStreamCommand(++this.tid, stream));
+      this.sendMessage(fcPublishCommand(++this.tid, stream));
+    }
+    const created = await this.call(createStreamCommand(++this.tid));
+    this.streamId = typeof created.args[0] === 'number' ? created.args[0] : 1;
+    if (this.opts.mode === 'publish') {
+      this.sendMessage(publishCommand(this.streamId, stream));
+      await this.waitStatus('NetStream.Publish.Start');
+    } else {
+      this.sendMessage(setBufferLength(this.streamId, this.opts.bufferMs ?? 1000));
+      this.sendMessage(playCommand(this.streamId, stream));
+      await this.waitStatus('NetStream.Play.Start');
+    }
+  }
+
+  /** Returns true when the handshake just completed. */
+  private onData(data: Buffer): boolean {
+    this.bytesIn += data.length;
+    let handshakeDone = false;
+    if (!this.handshakeDone) {
+      const step = this.handshake.push(data);
+      if (step.out) this.write(step.out);
+      if (!step.done) return false;
+      this.handshakeDone = handshakeDone = true;
+      if (!step.rest) return true;
+      data = step.rest;
+    }
+    if (this.peerWindow > 0 && this.bytesIn - this.lastAck >= this.peerWindow) {
+      this.lastAck = this.bytesIn;
+      this.sendMessage(ackMessage(this.bytesIn >>> 0));
+    }
+    this.decoder.push(data);
+    for (let msg = this.decoder.next(); msg; msg = this.decoder.next()) this.handle(msg);
+    return handshakeDone;
+  }
+
+  private handshakeDone = false;
+
+  /** messages received before connect() resolved (nobody could listen yet) */
+  private early: RtmpMessage[] | undefined = [];
+
+  private deliver(msg: RtmpMessage): void {
+    if (this.early) this.early.push(msg);
+    else this.emit('message', msg);
+  }
+
+  private releaseEarly(): void {
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const m of early) this.emit('message', m);
+  }
+
+  private handle(msg: RtmpMessage): void {
+    switch (msg.typeId) {
+      case MSG.AUDIO:
+      case MSG.VIDEO:
+        this.deliver(msg);
+        return;
+      case MSG.AMF0_DATA:
+      case MSG.AMF3_DATA:
+        this.deliver(unwrapDataMessage(msg));
+        return;
+      case MSG.AGGREGATE:
+        for (const sub of splitAggregate(msg)) this.handle(sub);
+        return;
+      case MSG.AMF0_COMMAND:
+      case MSG.AMF3_COMMAND:
+        this.onCommand(decodeCommand(msg));
+        return;
+      case MSG.USER_CONTROL: {
+        const ev = parseUserControl(msg.payload);
+        if (ev.event === USER_CONTROL.PING_REQUEST && 'timestamp' in ev) this.sendMessage(pingResponse(ev.timestamp));
+        return;
+      }
+      case MSG.WINDOW_ACK_SIZE:
+        this.peerWindow = readU32Payload(msg);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onCommand(cmd: RtmpCommand): void {
+    if (cmd.name === '_result' || cmd.name === '_error') {
+      const p = this.pending.get(cmd.transactionId);
+      if (!p) return;
+      this.pending.delete(cmd.transactionId);
+      if (cmd.name === '_result') p.resolve(cmd);
+      else p.reject(new Error(`RTMP call failed: ${describe(cmd.args[0])}`));
+      return;
+    }
+    if (cmd.name === 'onStatus') {
+      const info = (cmd.args[0] ?? {}) as Amf0Object;
+      this.emit('status', info);
+      this.statusWaiter?.(info);
+    }
+  }
+
+  private call(msg: RtmpMessage): Promise<RtmpCommand> {
+    const tid = this.tid;
+    return new Promise<RtmpCommand>((resolve, reject) => {
+      this.pending.set(tid, { resolve, reject });
+      this.sendMessage(msg);
+    });
+  }
+
+  private waitStatus(code: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(-1, { resolve: () => {}, reject });
+      this.statusWaiter = (info) => {
+        if (info.code === code) {
+          this.statusWaiter = undefined;
+          this.pending.delete(-1);
+          resolve();
+        } else if (info.level === 'error') {
+          this.statusWaiter = undefined;
+          this.pending.delete(-1);
+          reject(new Error(`RTMP ${this.opts.mode} rejected: ${info.code} ${String(info.description ?? '')}`));
+        }
+      };
+    });
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private write(buf: Buffer): boolean {
+    if (this.closed) return false;
+    this.bytesOut += buf.length;
+    return this.socket.write(buf);
+  }
+
+  setOutChunkSize(size: number): void {
+    this.sendMessage(setChunkSizeMessage(size));
+    this.outChunk = size;
+  }
+
+  /** Sends a message; returns false when the socket buffer is full (wait for 'drain'). */
+  sendMessage(msg: EncodableMessage): boolean {
+    return this.write(encodeMessage(msg, this.outChunk));
+  }
+
+  /** Publishes one audio (8), video (9) or data (18) message on our stream. */
+  sendMedia(typeId: number, timestamp: number, payload: Buffer): boolean {
+    const csid = typeId === MSG.AUDIO ? CSID.AUDIO : typeId === MSG.VIDEO ? CSID.VIDEO : CSID.OVER_CONNECTION2;
+    return this.sendMessage({ typeId, streamId: this.streamId, timestamp, csid, payload });
+  }
+
+  /** Resolves when the socket is writable again (for backpressure). */
+  drained(): Promise<void> {
+    return this.socket.writableNeedDrain ? new Promise((r) => this.socket.once('drain', () => r())) : Promise.resolve();
+  }
+
+  /** Politely stops (FCUnpublish/deleteStream), then ends the socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.streamId) {
+      if (this.opts.mode === 'publish') this.sendMessage(fcUnpublishCommand(++this.tid, this.url.stream));
+      this.sendMessage(deleteStreamCommand(++this.tid, this.streamId));
+    }
+    await new Promise<void>((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.end();
+      setTimeout(() => {
+        this.socket.destroy();
+      }, 2000).unref();
+    });
+  }
+
+  /** Closes at once. */
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
+
+function describe(v: unknown): string {
+  if (v && typeof v === 'object') {
+    const o = v as Amf0Object;
+    return `${String(o.code ?? '')} ${String(o.description ?? '')}`.trim();
+  }
+  return String(v);
+}
