@@ -74,10 +74,13 @@ export function parseFlvVideoTag(body: Buffer): FlvVideoTag {
     const fcc = body.readUInt32BE(1);
     let codec: VideoCodecName = 'other';
     let codecId = 0;
-    if (fcc === FOURCC_HVC1) { codec = 'h265'; codecId = VideoCodecId.HEVC; }
-    else if (fcc === FOURCC_AVC1) { codec = 'h264'; codecId = VideoCodecId.AVC; }
-    else if (fcc === FOURCC_AV01) { codec = 'av1'; codecId = VideoCodecId.AV1; }
-    else if (fcc === FOURCC_VP09) codec = 'vp9';
+    let fourcc: string;
+    // known FourCCs use constant strings: no string allocation per packet
+    if (fcc === FOURCC_HVC1) { codec = 'h265'; codecId = VideoCodecId.HEVC; fourcc = 'hvc1'; }
+    else if (fcc === FOURCC_AVC1) { codec = 'h264'; codecId = VideoCodecId.AVC; fourcc = 'avc1'; }
+    else if (fcc === FOURCC_AV01) { codec = 'av1'; codecId = VideoCodecId.AV1; fourcc = 'av01'; }
+    else if (fcc === FOURCC_VP09) { codec = 'vp9'; fourcc = 'vp09'; }
+    else fourcc = body.toString('latin1', 1, 5);
     let off = 5;
     let cts = 0;
     let avcPacketType: number;
@@ -97,7 +100,7 @@ export function parseFlvVideoTag(body: Buffer): FlvVideoTag {
     }
     return {
       frameType, keyframe: frameType === 1, codecId, codec, enhanced: true,
-      fourcc: body.toString('latin1', 1, 5), avcPacketType, cts, data: body.subarray(off),
+      fourcc, avcPacketType, cts, data: body.subarray(off),
     };
   }
   const frameType = b0 >> 4;

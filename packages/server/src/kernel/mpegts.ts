@@ -104,7 +104,8 @@ export class TsMuxer {
   }
 
   get hasVideoConfig(): boolean {
-    return this.video === 'h264' ? this.avc !== undefined : this.hevc !== undefined;
+    if (this.video === 'h264') return this.avc !== undefined;
+    return this.video === 'h265' && this.hevc !== undefined;
   }
 
   /** Takes an AVCDecoderConfigurationRecord / HEVCDecoderConfigurationRecord. */
