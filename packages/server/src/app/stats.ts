@@ -1,0 +1,304 @@
+/**
+ * Process and system figures for /api/v1/summaries, rusages, *_proc_stats and meminfos,
+ * sampled from /proc by a ticker (never per request): requests only read the last sample.
+ * Rates (cpu, disk) are computed between two consecutive samples. On systems without
+ * /proc the samples stay `ok: false` with zeros, as SRS does.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import {
+  PROC_STAT_FIELDS,
+  type MemInfos,
+  type Rusages,
+  type SelfProcStats,
+  type SummariesSystem,
+  type SystemProcStats,
+} from '@tsrs/api-types';
+
+/** Clock ticks per second of /proc/*\/stat times (USER_HZ, 100 on every Linux port). */
+const USER_HZ = 100;
+
+interface CpuTimes {
+  user: number; nice: number; sys: number; idle: number; iowait: number;
+  irq: number; softirq: number; steal: number; guest: number;
+}
+
+interface DiskTotals {
+  readSectors: number;
+  writeSectors: number;
+  ioTicksMs: number;
+}
+
+export interface SelfSample {
+  ok: boolean;
+  rssKbyte: number;
+  /** percent of one CPU over the last interval */
+  cpuPercent: number;
+}
+
+/** Bytes the server itself moved (all clients, live and gone) and its connection count. */
+export interface ServerTraffic {
+  recvBytes(): number;
+  sendBytes(): number;
+  connections(): number;
+}
+
+const zeroCpu = (): CpuTimes => ({ user: 0, nice: 0, sys: 0, idle: 0, iowait: 0, irq: 0, softirq: 0, steal: 0, guest: 0 });
+const cpuTotal = (c: CpuTimes) => c.user + c.nice + c.sys + c.idle + c.iowait + c.irq + c.softirq + c.steal;
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/self/stat split into values; `comm` may hold spaces and parens, so cut at the last ')'. */
+export function parseProcStat(text: string): (string | number)[] | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const rest = text.slice(close + 2).trim().split(/\s+/);
+  const values: (string | number)[] = [Number(text.slice(0, open).trim()), text.slice(open + 1, close), rest[0]];
+  for (const v of rest.slice(1)) values.push(Number(v));
+  return values;
+}
+
+function parseCpuLine(text: string): CpuTimes | undefined {
+  const line = text.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return undefined;
+  const [user, nice, sys, idle, iowait, irq, softirq, steal, guest] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { user, nice, sys, idle, iowait: iowait ?? 0, irq: irq ?? 0, softirq: softirq ?? 0, steal: steal ?? 0, guest: guest ?? 0 };
+}
+
+function parseMeminfo(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\w+):\s+(\d+)/.exec(line);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Interface byte counters: [recv, send] for loopback ("intranet") and for the rest. */
+function parseNetDev(text: string): { recv: number; send: number; recvi: number; sendi: number } {
+  const out = { recv: 0, send: 0, recvi: 0, sendi: 0 };
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:]+):\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    if (m[1] === 'lo') {
+      out.recvi += f[0];
+      out.sendi += f[8];
+    } else {
+      out.recv += f[0];
+      out.send += f[8];
+    }
+  }
+  return out;
+}
+
+function parseDiskstats(text: string, disks: Set<string>): DiskTotals {
+  const t: DiskTotals = { readSectors: 0, writeSectors: 0, ioTicksMs: 0 };
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 13 || !disks.has(f[2])) continue;
+    t.readSectors += Number(f[5]);
+    t.writeSectors += Number(f[9]);
+    t.ioTicksMs += Number(f[12]);
+  }
+  return t;
+}
+
+function parseSockstat(text: string | undefined, snmp: string | undefined) {
+  const num = (re: RegExp) => Number(re.exec(text ?? '')?.[1] ?? 0);
+  let established = 0;
+  if (snmp) {
+    const lines = snmp.split('\n').filter((l) => l.startsWith('Tcp:'));
+    if (lines.length >= 2) {
+      const names = lines[0].split(/\s+/);
+      const values = lines[1].split(/\s+/);
+      established = Number(values[names.indexOf('CurrEstab')] ?? 0);
+    }
+  }
+  return { tcp: num(/TCP: inuse (\d+)/), tw: num(/TCP:.* tw (\d+)/), udp: num(/UDP: inuse (\d+)/), established };
+}
+
+/**
+ * The sampler. `start()` takes a first sample at once and then one every `intervalMs`
+ * (SRS samples every few seconds too); readers get the latest figures.
+ */
+export class SystemStats {
+  readonly startedAt = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private disks: Set<string> | undefined;
+  private prev: { at: number; cpu: CpuTimes; selfTicks: number; disk: DiskTotals } | undefined;
+
+  self: SelfSample = { ok: false, rssKbyte: 0, cpuPercent: 0 };
+  selfStat: SelfProcStats = emptySelfStat();
+  systemStat: SystemProcStats = { ok: false, sample_time: 0, percent: 0, ...zeroCpu() };
+  meminfo: MemInfos = {
+    ok: false, sample_time: 0, percent_ram: 0, percent_swap: 0, MemActive: 0, RealInUse: 0, NotInUse: 0,
+    MemTotal: 0, MemFree: 0, Buffers: 0, Cached: 0, SwapTotal: 0, SwapFree: 0,
+  };
+  rusage: Rusages = sampleRusage();
+  disk = { readKBps: 0, writeKBps: 0, busyPercent: 0 };
+  net = { sampleTime: 0, recv: 0, send: 0, recvi: 0, sendi: 0 };
+  conns = { tcp: 0, tw: 0, udp: 0, established: 0 };
+  uptime = { up: 0, idle: 0 };
+
+  constructor(private readonly intervalMs = 5000) {}
+
+  start(): void {
+    if (this.timer) return;
+    void this.sample();
+    this.timer = setInterval(() => void this.sample(), this.intervalMs).unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One sample of everything; failures leave `ok: false` on the affected figure. */
+  async sample(): Promise<void> {
+    const now = Date.now();
+    const [selfText, statText, memText, netText, diskText, sockText, snmpText, upText] = await Promise.all([
+      readText('/proc/self/stat'), readText('/proc/stat'), readText('/proc/meminfo'), readText('/proc/net/dev'),
+      readText('/proc/diskstats'), readText('/proc/net/sockstat'), readText('/proc/net/snmp'), readText('/proc/uptime'),
+    ]);
+    this.disks ??= await wholeDisks();
+    this.rusage = sampleRusage(now);
+
+    const mem = memText ? parseMeminfo(memText) : undefined;
+    if (mem) {
+      const active = mem.MemTotal - mem.MemFree;
+      const real = active - (mem.Buffers ?? 0) - (mem.Cached ?? 0);
+      this.meminfo = {
+        ok: true, sample_time: now,
+        percent_ram: mem.MemTotal ? round2(real / mem.MemTotal) : 0,
+        percent_swap: mem.SwapTotal ? round2((mem.SwapTotal - mem.SwapFree) / mem.SwapTotal) : 0,
+        MemActive: active, RealInUse: real, NotInUse: mem.MemTotal - real, MemTotal: mem.MemTotal,
+        MemFree: mem.MemFree, Buffers: mem.Buffers ?? 0, Cached: mem.Cached ?? 0,
+        SwapTotal: mem.SwapTotal ?? 0, SwapFree: mem.SwapFree ?? 0,
+      };
+    }
+
+    const cpu = statText ? parseCpuLine(statText) : undefined;
+    const stat = selfText ? parseProcStat(selfText) : undefined;
+    const selfTicks = stat ? (stat[13] as number) + (stat[14] as number) : 0;
+    const disk = diskText ? parseDiskstats(diskText, this.disks) : { readSectors: 0, writeSectors: 0, ioTicksMs: 0 };
+    const prev = this.prev;
+    if (cpu) {
+      const dTotal = prev ? cpuTotal(cpu) - cpuTotal(prev.cpu) : cpuTotal(cpu);
+      const dIdle = prev ? cpu.idle + cpu.iowait - prev.cpu.idle - prev.cpu.iowait : cpu.idle + cpu.iowait;
+      this.systemStat = { ok: true, sample_time: now, percent: dTotal > 0 ? round2(1 - dIdle / dTotal) : 0, ...cpu };
+    }
+    if (stat) {
+      const selfStat: Record<string, unknown> = { ok: true, sample_time: now, percent: 0 };
+      PROC_STAT_FIELDS.forEach((name, i) => (selfStat[name] = stat[i] ?? 0));
+      let percent = 0;
+      if (prev && now > prev.at) percent = ((selfTicks - prev.selfTicks) / USER_HZ) / ((now - prev.at) / 1000);
+      selfStat.percent = round2(percent);
+      this.selfStat = selfStat as SelfProcStats;
+      const rssPages = Number(stat[23]) || 0;
+      this.self = { ok: true, rssKbyte: Math.round((rssPages * 4096) / 1024), cpuPercent: round2(percent * 100) };
+    } else {
+      // No /proc: Node's own figures still give memory and CPU.
+      this.self = { ok: false, rssKbyte: Math.round(process.memoryUsage().rss / 1024), cpuPercent: 0 };
+    }
+    if (prev && now > prev.at) {
+      const secs = (now - prev.at) / 1000;
+      this.disk = {
+        readKBps: Math.round(((disk.readSectors - prev.disk.readSectors) * 512) / 1024 / secs),
+        writeKBps: Math.round(((disk.writeSectors - prev.disk.writeSectors) * 512) / 1024 / secs),
+        busyPercent: round2(Math.min(100, ((disk.ioTicksMs - prev.disk.ioTicksMs) / (now - prev.at)) * 100)),
+      };
+    }
+    if (netText) this.net = { sampleTime: now, ...parseNetDev(netText) };
+    this.conns = parseSockstat(sockText, snmpText);
+    if (upText) {
+      const [up, idle] = upText.trim().split(/\s+/).map(Number);
+      this.uptime = { up, idle };
+    } else this.uptime = { up: os.uptime(), idle: 0 };
+    this.prev = { at: now, cpu: cpu ?? zeroCpu(), selfTicks, disk };
+  }
+
+  /** The `system` object of /api/v1/summaries. */
+  summarySystem(traffic: ServerTraffic): SummariesSystem {
+    const [l1, l5, l15] = os.loadavg();
+    const m = this.meminfo;
+    return {
+      cpu_percent: round2(this.systemStat.percent * 100),
+      disk_read_KBps: this.disk.readKBps,
+      disk_write_KBps: this.disk.writeKBps,
+      disk_busy_percent: this.disk.busyPercent,
+      mem_ram_kbyte: m.MemTotal,
+      mem_ram_percent: round2(m.percent_ram * 100),
+      mem_swap_kbyte: m.SwapTotal,
+      mem_swap_percent: round2(m.percent_swap * 100),
+      cpus: os.cpus().length,
+      cpus_online: os.availableParallelism(),
+      uptime: this.uptime.up,
+      ilde_time: this.uptime.idle,
+      load_1m: round2(l1),
+      load_5m: round2(l5),
+      load_15m: round2(l15),
+      net_sample_time: this.net.sampleTime,
+      net_recv_bytes: this.net.recv,
+      net_send_bytes: this.net.send,
+      net_recvi_bytes: this.net.recvi,
+      net_sendi_bytes: this.net.sendi,
+      srs_sample_time: Date.now(),
+      srs_recv_bytes: traffic.recvBytes(),
+      srs_send_bytes: traffic.sendBytes(),
+      conn_sys: this.conns.tcp,
+      conn_sys_et: this.conns.established,
+      conn_sys_tw: this.conns.tw,
+      conn_sys_udp: this.conns.udp,
+      conn_srs: traffic.connections(),
+    };
+  }
+}
+
+/** Whole disks (not partitions, loops or ram disks), from /sys/block. */
+async function wholeDisks(): Promise<Set<string>> {
+  try {
+    return new Set((await readdir('/sys/block')).filter((d) => !/^(loop|ram|zram)/.test(d)));
+  } catch {
+    return new Set();
+  }
+}
+
+function sampleRusage(now = Date.now()): Rusages {
+  const r = process.resourceUsage();
+  return {
+    ok: true,
+    sample_time: now,
+    // SRS prints the seconds part of the timevals
+    ru_utime: Math.floor(r.userCPUTime / 1e6),
+    ru_stime: Math.floor(r.systemCPUTime / 1e6),
+    ru_maxrss: r.maxRSS,
+    ru_ixrss: r.sharedMemorySize,
+    ru_idrss: r.unsharedDataSize,
+    ru_isrss: r.unsharedStackSize,
+    ru_minflt: r.minorPageFault,
+    ru_majflt: r.majorPageFault,
+    ru_nswap: r.swappedOut,
+    ru_inblock: r.fsRead,
+    ru_oublock: r.fsWrite,
+    ru_msgsnd: r.ipcSent,
+    ru_msgrcv: r.ipcReceived,
+    ru_nsignals: r.signalsCount,
+    ru_nvcsw: r.voluntaryContextSwitches,
+    ru_nivcsw: r.involuntaryContextSwitches,
+  };
+}
+
+function emptySelfStat(): SelfProcStats {
+  const s: Record<string, unknown> = { ok: false, sample_time: 0, percent: 0 };
+  for (const name of PROC_STAT_FIELDS) s[name] = name === 'comm' || name === 'state' ? '' : 0;
+  return s as SelfProcStats;
+}
