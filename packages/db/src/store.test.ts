@@ -74,11 +74,19 @@ test('writes are queued and flushed in batches without blocking the caller', asy
   await until(() => countRows(file, 'Event') === 5);
   assert.equal(store.status().queued, 0);
 
-  // A full batch does not wait for the timer.
+});
+
+test('full batches are written at once; the remainder waits for the timer or flush()', async (t) => {
+  const file = path.join(tempDir(t), 'h.db');
+  const { store } = await open(file, { flushIntervalMs: 60_000, batchSize: 50 });
+  t.after(() => store.close());
   for (let i = 0; i < 120; i++) store.event({ type: 'burst' });
-  await until(() => countRows(file, 'Event') >= 105, 100);
+  await until(() => countRows(file, 'Event') === 100);
+  await sleep(50);
+  assert.equal(countRows(file, 'Event'), 100);
+  assert.equal(store.status().queued, 20);
   await store.flush();
-  assert.equal(countRows(file, 'Event'), 125);
+  assert.equal(countRows(file, 'Event'), 120);
 });
 
 test('closeDanglingSessions ends what a crash left open, and opening repairs', async (t) => {
