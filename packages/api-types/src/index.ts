@@ -351,7 +351,8 @@ export type ClientsResponse = Ok<{ clients: Client[] }>;
 export type ClientResponse = Ok<{ client: Client }>;
 /** DELETE /api/v1/clients/:id */
 export type KickResponse = Envelope;
-export type RawResponse = Ok<{ raw_api: RawApiConfig }>;
+/** rpc=raw: the http_api config as SRS's raw_to_json writes it */
+export type RawResponse = Ok<{ http_api: { enabled: boolean; listen: string; crossdomain: boolean; raw_api: RawApiConfig } }>;
 export type ReloadFetchResponse = DataResponse<ReloadFetch>;
 export type ApiResult<T> = T | ErrorBody;
 
