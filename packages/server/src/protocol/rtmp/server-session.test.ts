@@ -206,6 +206,8 @@ test('publish flow: FMLE commands, media, @setDataFrame unwrap, aggregate, unpub
   h.send(fcUnpublishCommand(5, 's'), deleteStreamCommand(6, 1));
   assert.deepEqual(h.takeSummary(), ['onFCUnpublish:NetStream.Unpublish.Success', '_result', 'onStatus:NetStream.Unpublish.Success']);
   assert.equal(unpublished, 1);
+  h.session.close();
+  assert.equal(unpublished, 1);
   assert.equal(h.errors.length, 0);
 });
 
@@ -303,6 +305,22 @@ test('play flow: start sequence, pause/unpause, closeStream, unpublish notify', 
   h.send({ typeId: MSG.AMF0_COMMAND, streamId: 1, timestamp: 0, csid: 8, payload: encodeAmf0('closeStream', 0, null) });
   assert.deepEqual(events, ['play s -1 false', 'pause true 1234', 'pause false 1234', 'stop']);
   assert.equal(h.session.role, 'none');
+});
+
+test('close() ends an active publish or play exactly once', () => {
+  let unpublished = 0;
+  let stopped = 0;
+  const h = new Harness({ onUnpublish: () => unpublished++, onStop: () => stopped++ }).handshake();
+  h.connect();
+  h.send(createStreamCommand(2), publishCommand(1, 's'));
+  h.session.close();
+  h.session.close();
+  assert.equal(unpublished, 1);
+  const p = new Harness({ onUnpublish: () => unpublished++, onStop: () => stopped++ }).handshake();
+  p.connect();
+  p.send(createStreamCommand(2), playCommand(1, 's'));
+  p.session.close();
+  assert.deepEqual([unpublished, stopped], [1, 1]);
 });
 
 test('protocol control: ping, acknowledgements, unknown commands, AMF3 command', () => {

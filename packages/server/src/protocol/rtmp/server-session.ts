@@ -11,7 +11,7 @@
  * when it returns `{ reject: description }` or throws/rejects (the error's message is the
  * description). On reject the session sends the proper `_error`/onStatus and then calls
  * `end()`: the listener closes the socket there. `end()` is also called after a protocol
- * error, which `onError` reports first.
+ * error, which `onError` reports first. The listener calls `close()` when the socket closes.
  */
 import type { Amf0Object, Amf0Value } from '../../kernel/amf0.js';
 import { ChunkDecoder } from './chunk-decoder.js';
@@ -244,9 +244,18 @@ export class ServerSession {
     this.finish(info.description);
   }
 
-  /** The transport is gone: stop sending and ignore further input (no callbacks). */
+  /**
+   * The transport is gone (call it from the socket's 'close'): stop sending, ignore further
+   * input, and fire onUnpublish/onStop if a publish/play was still active, so those fire
+   * exactly once per stream however it ended.
+   */
   close(): void {
     this.state = 'closed';
+    try {
+      this.stopRole();
+    } catch (err) {
+      this.handler.onError?.(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   // ---------------------------------------------------------------------------------------
