@@ -1,0 +1,38 @@
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Writes a file under a temp name and renames it into place, so a reader
+ * (a player fetching the m3u8 or a segment) never sees half a file.
+ */
+export async function writeFileAtomic(path: string, data: readonly Buffer[] | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    if (typeof data === 'string') await fh.writeFile(data);
+    else await writeAll(fh, data);
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/** writev in batches (below IOV_MAX), finishing any short write. */
+async function writeAll(fh: FileHandle, buffers: readonly Buffer[]): Promise<void> {
+  for (let i = 0; i < buffers.length; i += WRITEV_BATCH) {
+    const batch = buffers.slice(i, i + WRITEV_BATCH);
+    const want = batch.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(batch);
+    if (bytesWritten < want) await fh.writeFile(Buffer.concat(batch).subarray(bytesWritten));
+  }
+}
+
+const WRITEV_BATCH = 512;
+
+/** Removes a file if it is there. */
+export async function removeFile(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}

@@ -1,0 +1,261 @@
+import { dirname, relative, resolve, sep } from 'node:path';
+import type { HlsView } from '../../config/index.js';
+import type { Packet } from '../../kernel/packet.js';
+import type { Logger } from '../../log.js';
+import type { EventBus } from '../events.js';
+import type { Source, SourceOutput } from '../source.js';
+import { removeFile, writeFileAtomic } from './atomic-write.js';
+import { renderPath, type PathVars } from './path-template.js';
+import { renderPlaylist, slideWindow, type PlaylistEntry } from './playlist.js';
+import { detectTracks, Fmp4SegmentBuilder, TsSegmentBuilder, type HlsTracks, type SegmentBuilder } from './segment-builder.js';
+
+export interface HlsOutputDeps {
+  /** the vhost's hls settings, read at each publish (so a reload applies to the next one) */
+  config: () => HlsView | undefined;
+  utcTime: () => boolean;
+  bus: EventBus;
+  log: Logger;
+  /** all files of the stream are gone and no Source holds this output any more */
+  onIdle: (output: HlsOutput) => void;
+}
+
+interface OpenSegment {
+  seq: number;
+  startDts: number;
+  lastDts: number;
+  /** dts step of the last video frame, to time the final segment */
+  lastVideoStep: number;
+  /** audio frames, for pure-audio timing from samples */
+  audioFrames: number;
+  startedAt: Date;
+  discontinuity: boolean;
+}
+
+/**
+ * HLS for one stream, hanging on its Source: cuts segments on keyframes once
+ * hls_fragment has passed (pure audio: at fragment × hls_aof_ratio, timed from
+ * the audio samples), keeps a hls_window-second playlist, deletes old segments
+ * (hls_cleanup) and everything hls_dispose seconds after the publisher left.
+ *
+ * Media stays in memory for the open segment (references to the muxed
+ * buffers); when a segment closes, file work runs on one async queue: segment
+ * (temp + rename), then the playlist (temp + rename), then cleanup. So the
+ * playlist only ever names complete files and the event loop never blocks.
+ */
+export class HlsOutput implements SourceOutput {
+  readonly name = 'hls';
+  private conf: HlsView | undefined;
+  private tracks: HlsTracks | undefined;
+  private builder: SegmentBuilder | undefined;
+  private seg: OpenSegment | undefined;
+  private mapUri: string | undefined;
+  private nextSeq = 0;
+  private entries: PlaylistEntry[] = [];
+  private publishing = false;
+  private publishedBefore = false;
+  private attached = true;
+  private disposeTimer: NodeJS.Timeout | undefined;
+  private m3u8File: string | undefined;
+  private initFile: string | undefined;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private source: Source,
+    private readonly deps: HlsOutputDeps,
+  ) {}
+
+  /** A new Source for the same stream (the old one was swept): carry on with its playlist. */
+  attach(source: Source): void {
+    this.source = source;
+    this.attached = true;
+  }
+
+  /** Files are being written or kept (the caller must not forget this output). */
+  get busy(): boolean {
+    return this.publishing || this.disposeTimer !== undefined || this.entries.length > 0;
+  }
+
+  /** Resolves when queued file work is done (tests, shutdown). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  onPublish(): void {
+    if (this.disposeTimer) clearTimeout(this.disposeTimer);
+    this.disposeTimer = undefined;
+    this.conf = this.deps.config();
+    this.publishing = this.conf?.enabled === true;
+    this.tracks = this.builder = this.seg = undefined;
+  }
+
+  onPacket(packet: Packet): void {
+    if (!this.publishing || packet.kind === 'script') return;
+    if (packet.sequenceHeader) {
+      this.builder?.add(packet);
+      return;
+    }
+    if (!this.builder && !this.start(packet)) return;
+    const seg = this.seg!;
+    const conf = this.conf!;
+    const tracks = this.tracks!;
+    if (tracks.video) {
+      if (packet.kind === 'video') {
+        const elapsed = packet.dts - seg.startDts;
+        if ((packet.keyframe || !conf.hls_wait_keyframe) && elapsed >= conf.hls_fragment * 1000) {
+          this.reap(packet.dts);
+          this.openSegment(packet);
+        }
+      }
+    } else if (this.audioSeconds(seg) >= conf.hls_fragment * conf.hls_aof_ratio) {
+      this.reap(packet.dts);
+      this.openSegment(packet);
+    }
+    this.add(packet);
+  }
+
+  onUnpublish(): void {
+    if (!this.publishing) return;
+    if (this.seg && this.builder?.hasMedia) this.reap(undefined);
+    this.publishing = false;
+    this.publishedBefore = true;
+    this.tracks = this.builder = this.seg = undefined;
+    const dispose = this.conf?.hls_dispose ?? 0;
+    if (dispose > 0) this.disposeTimer = setTimeout(() => this.dispose(), dispose * 1000).unref();
+  }
+
+  close(): void {
+    this.attached = false;
+    if (!this.busy) this.deps.onIdle(this);
+  }
+
+  private start(first: Packet): boolean {
+    const conf = this.conf!;
+    const tracks = detectTracks(this.source.videoHeader, this.source.audioHeader, first, {
+      vcodec: conf.hls_vcodec,
+      acodec: conf.hls_acodec,
+    });
+    if (!tracks) return false;
+    // with video, a segment must start with a keyframe to decode on its own
+    if (tracks.video && !(first.kind === 'video' && first.keyframe)) return false;
+    if (!tracks.video && first.kind !== 'audio') return false;
+    try {
+      this.builder = conf.hls_use_fmp4 ? new Fmp4SegmentBuilder(tracks) : new TsSegmentBuilder(tracks);
+    } catch (err) {
+      this.deps.log.warn({ url: this.source.url, err: String(err) }, 'hls: cannot segment this stream');
+      this.publishing = false;
+      return false;
+    }
+    this.tracks = tracks;
+    this.m3u8File = resolve(conf.hls_path, renderPath(conf.hls_m3u8_file, this.vars()));
+    const init = this.builder.initSegment;
+    if (init) {
+      const file = resolve(conf.hls_path, renderPath(conf.hls_init_file, this.vars()));
+      this.initFile = file;
+      this.mapUri = this.uriOf(file);
+      this.enqueue(() => writeFileAtomic(file, [init]));
+    } else this.mapUri = undefined;
+    this.openSegment(first, this.publishedBefore || this.entries.length > 0);
+    return true;
+  }
+
+  private openSegment(first: Packet, discontinuity = false): void {
+    this.seg = {
+      seq: this.nextSeq++,
+      startDts: first.dts,
+      lastDts: first.dts,
+      lastVideoStep: 0,
+      audioFrames: 0,
+      startedAt: new Date(),
+      discontinuity,
+    };
+    this.builder!.begin();
+  }
+
+  private add(packet: Packet): void {
+    const seg = this.seg!;
+    if (packet.kind === 'video' && packet.dts > seg.lastDts) seg.lastVideoStep = packet.dts - seg.lastDts;
+    if (packet.dts > seg.lastDts) seg.lastDts = packet.dts;
+    if (packet.kind === 'audio' && this.tracks!.audio) seg.audioFrames++;
+    this.builder!.add(packet);
+  }
+
+  private audioSeconds(seg: OpenSegment): number {
+    const t = this.tracks!;
+    return (seg.audioFrames * t.samplesPerFrame) / t.sampleRate;
+  }
+
+  private vars(extra: Partial<PathVars> = {}): PathVars {
+    const s = this.source;
+    return { vhost: s.vhost, app: s.app, stream: s.stream, utc: this.deps.utcTime(), ...extra };
+  }
+
+  /** A segment URI as the playlist writes it: relative to the m3u8, after hls_entry_prefix. */
+  private uriOf(file: string): string {
+    const rel = relative(dirname(this.m3u8File!), file).split(sep).join('/');
+    const prefix = this.conf!.hls_entry_prefix;
+    if (!prefix) return rel;
+    return prefix.endsWith('/') ? prefix + rel : `${prefix}/${rel}`;
+  }
+
+  /** Close the open segment; `endDts` is where the next one starts (undefined at unpublish). */
+  private reap(endDts: number | undefined): void {
+    const seg = this.seg!;
+    const conf = this.conf!;
+    const builder = this.builder!;
+    if (!builder.hasMedia) return;
+    let duration: number;
+    if (!this.tracks!.video) duration = this.audioSeconds(seg);
+    else duration = ((endDts ?? seg.lastDts + seg.lastVideoStep) - seg.startDts) / 1000;
+    if (!(duration > 0)) duration = 0.001;
+    const data = builder.finish();
+    const timestamp = conf.hls_ts_floor ? Math.floor(seg.startedAt.getTime() / (conf.hls_fragment * 1000)) : undefined;
+    const template = conf.hls_use_fmp4 ? conf.hls_fmp4_file : conf.hls_ts_file;
+    const name = renderPath(template, this.vars({ seq: seg.seq, time: seg.startedAt, duration, timestamp }));
+    const file = resolve(conf.hls_path, name);
+    const m3u8 = this.m3u8File!;
+    const entry: PlaylistEntry = {
+      seq: seg.seq,
+      duration,
+      uri: this.uriOf(file),
+      file,
+      discontinuity: seg.discontinuity,
+      map: this.mapUri,
+    };
+    const minTarget = conf.hls_fragment * conf.hls_td_ratio;
+    const version = conf.hls_use_fmp4 ? 7 : 3;
+    const windowSeconds = conf.hls_window;
+    const cleanup = conf.hls_cleanup;
+    const m3u8Url = relative(resolve(conf.hls_path), m3u8).split(sep).join('/');
+    const source = this.source;
+    this.enqueue(async () => {
+      await writeFileAtomic(file, data);
+      this.entries.push(entry);
+      const dropped = slideWindow(this.entries, windowSeconds);
+      await writeFileAtomic(m3u8, renderPlaylist(this.entries, { minTargetDuration: minTarget, version }));
+      if (cleanup) for (const d of dropped) await removeFile(d.file);
+      this.deps.bus.emit('hls:segment', { source, file, duration, url: entry.uri, m3u8, m3u8Url, seqNo: entry.seq });
+    });
+  }
+
+  /** hls_dispose: the publisher did not come back; remove the playlist and its segments. */
+  private dispose(): void {
+    this.disposeTimer = undefined;
+    if (this.publishing) return;
+    const m3u8 = this.m3u8File;
+    const init = this.initFile;
+    this.enqueue(async () => {
+      const entries = this.entries.splice(0);
+      for (const e of entries) await removeFile(e.file);
+      if (m3u8) await removeFile(m3u8);
+      if (init) await removeFile(init);
+      this.deps.log.info({ url: this.source.url, files: entries.length }, 'hls disposed');
+      if (!this.attached && !this.busy) this.deps.onIdle(this);
+    });
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch((err: unknown) => {
+      this.deps.log.warn({ url: this.source.url, err: String(err) }, 'hls: file write failed');
+    });
+  }
+}

@@ -1,0 +1,162 @@
+import { parseAudioSpecificConfig, parseFlvAudioTag, parseMp3FrameHeader } from '../../kernel/aac.js';
+import { parseFlvVideoTag } from '../../kernel/avc.js';
+import { Fmp4Writer } from '../../kernel/fmp4.js';
+import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../kernel/mpegts.js';
+import type { Packet } from '../../kernel/packet.js';
+
+/** The tracks an HLS stream carries, known once the first frame arrives. */
+export interface HlsTracks {
+  video: TsVideoCodec | undefined;
+  audio: TsAudioCodec | undefined;
+  videoHeader: Packet | undefined;
+  /** the AAC sequence header, or the first MP3 frame (it describes the stream) */
+  audioHeader: Packet | undefined;
+  /** audio samples per frame (AAC 1024, MP3 1152) and the rate, for pure-audio timing */
+  samplesPerFrame: number;
+  sampleRate: number;
+}
+
+/**
+ * Builds one segment at a time from packets. The builder keeps references to
+ * the packets' buffers (TS: one muxed Buffer per PES; fMP4: the packets) and
+ * hands them over when the segment is reaped, so a segment is written once.
+ */
+export interface SegmentBuilder {
+  readonly extension: 'ts' | 'm4s';
+  /** fMP4 init segment (ftyp+moov); undefined for TS */
+  readonly initSegment: Buffer | undefined;
+  begin(): void;
+  add(packet: Packet): void;
+  /** true when the current segment has media */
+  readonly hasMedia: boolean;
+  /** the current segment's bytes, in order */
+  finish(): Buffer[];
+}
+
+export class TsSegmentBuilder implements SegmentBuilder {
+  readonly extension = 'ts';
+  readonly initSegment = undefined;
+  private readonly muxer: TsMuxer;
+  private chunks: Buffer[] = [];
+  private media = false;
+
+  constructor(tracks: HlsTracks) {
+    this.muxer = new TsMuxer({ video: tracks.video, audio: tracks.audio });
+    if (tracks.video && tracks.videoHeader) this.safeMux(tracks.videoHeader);
+    if (tracks.audio === 'aac' && tracks.audioHeader) this.safeMux(tracks.audioHeader);
+  }
+
+  get hasMedia(): boolean {
+    return this.media;
+  }
+
+  begin(): void {
+    // every segment starts with PAT/PMT so it decodes on its own
+    this.chunks = [this.muxer.writeTables()];
+    this.media = false;
+  }
+
+  add(packet: Packet): void {
+    const out = this.safeMux(packet);
+    if (out.length === 0) return;
+    this.media = true;
+    for (const b of out) this.chunks.push(b);
+  }
+
+  finish(): Buffer[] {
+    for (const b of this.muxer.flush()) this.chunks.push(b);
+    const out = this.chunks;
+    this.chunks = [];
+    return out;
+  }
+
+  private safeMux(p: Packet): Buffer[] {
+    try {
+      return this.muxer.mux(p);
+    } catch {
+      return []; // a frame in a codec this stream was not set up for
+    }
+  }
+}
+
+export class Fmp4SegmentBuilder implements SegmentBuilder {
+  readonly extension = 'm4s';
+  readonly initSegment: Buffer;
+  private readonly writer = new Fmp4Writer();
+  private packets: Packet[] = [];
+
+  constructor(tracks: HlsTracks) {
+    this.initSegment = this.writer.init(
+      tracks.video ? tracks.videoHeader : undefined,
+      tracks.audio ? tracks.audioHeader : undefined,
+    );
+  }
+
+  get hasMedia(): boolean {
+    return this.packets.length > 0;
+  }
+
+  begin(): void {
+    this.packets = [];
+  }
+
+  add(packet: Packet): void {
+    if (packet.sequenceHeader || packet.kind === 'script') return;
+    this.packets.push(packet);
+  }
+
+  finish(): Buffer[] {
+    const packets = this.packets;
+    this.packets = [];
+    try {
+      return [this.writer.fragment(packets)];
+    } catch {
+      return [];
+    }
+  }
+}
+
+/**
+ * Which tracks to segment: the stream's codecs, minus what hls_vcodec vn /
+ * hls_acodec an turn off. Undefined when nothing usable is known yet.
+ */
+export function detectTracks(
+  videoHeader: Packet | undefined,
+  audioHeader: Packet | undefined,
+  first: Packet,
+  opts: { vcodec: string; acodec: string },
+): HlsTracks | undefined {
+  let video: TsVideoCodec | undefined;
+  let audio: TsAudioCodec | undefined;
+  const vh = videoHeader ?? (first.kind === 'video' ? first : undefined);
+  if (vh && opts.vcodec !== 'vn') {
+    try {
+      const c = parseFlvVideoTag(vh.body).codec;
+      if (c === 'h264' || c === 'h265') video = c;
+    } catch {
+      /* unknown video: leave it out */
+    }
+  }
+  let ah = audioHeader;
+  let samplesPerFrame = 1024;
+  let sampleRate = 44100;
+  if (!ah && first.kind === 'audio') ah = first;
+  if (ah && opts.acodec !== 'an') {
+    try {
+      const tag = parseFlvAudioTag(ah.body);
+      if (tag.codec === 'aac' && tag.aacPacketType === 0) {
+        audio = 'aac';
+        sampleRate = parseAudioSpecificConfig(tag.data).sampleRate || sampleRate;
+      } else if (tag.codec === 'mp3') {
+        audio = 'mp3';
+        const h = parseMp3FrameHeader(tag.data);
+        samplesPerFrame = h.samplesPerFrame;
+        sampleRate = h.sampleRate;
+      }
+    } catch {
+      /* unknown audio: leave it out */
+    }
+  }
+  if (!video && !audio) return undefined;
+  return { video, audio, videoHeader: video ? vh : undefined, audioHeader: audio ? ah : undefined, samplesPerFrame, sampleRate };
+}

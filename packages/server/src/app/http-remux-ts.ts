@@ -1,0 +1,107 @@
+import { parseFlvVideoTag } from '../kernel/avc.js';
+import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../kernel/mpegts.js';
+import type { Packet } from '../kernel/packet.js';
+import type { Source, SourceOutput } from './source.js';
+
+/**
+ * HTTP-TS for every TS player of one Source: one muxer, fed in source order,
+ * so each packet is muxed once and its TS bytes are shared by all players
+ * (like `packet.flvTag` for HTTP-FLV). PAT/PMT go before every keyframe, so a
+ * player that starts on a keyframe (the GOP cache) gets them first.
+ */
+export class SharedTsRemux implements SourceOutput {
+  readonly name = 'http-ts';
+  private muxer: TsMuxer | undefined;
+  private startTables: Buffer | undefined;
+  private readonly encoded = new WeakMap<Packet, Buffer>();
+  private users = 0;
+
+  private constructor(private readonly source: Source) {}
+
+  /** The shared remuxer of a source, created (and caught up with its GOP) on first use. */
+  static acquire(source: Source): SharedTsRemux {
+    let r = REMUXERS.get(source);
+    if (!r) {
+      r = new SharedTsRemux(source);
+      REMUXERS.set(source, r);
+      source.addOutput(r);
+      for (const p of source.startPackets()) r.onPacket(p);
+    }
+    r.users++;
+    return r;
+  }
+
+  release(): void {
+    if (--this.users > 0) return;
+    REMUXERS.delete(this.source);
+    this.source.removeOutput(this);
+  }
+
+  /** TS bytes of a packet, undefined for packets that make none (headers, metadata, dropped). */
+  encode(packet: Packet): Buffer | undefined {
+    return this.encoded.get(packet);
+  }
+
+  /** PAT/PMT for a player's first bytes (audio-only streams have no keyframe to carry them). */
+  tables(): Buffer | undefined {
+    return this.startTables;
+  }
+
+  onPublish(): void {
+    // a new publisher may bring other codecs
+    this.muxer = undefined;
+    this.startTables = undefined;
+  }
+
+  onUnpublish(): void {
+    this.muxer = undefined;
+    this.startTables = undefined;
+  }
+
+  onPacket(packet: Packet): void {
+    if (packet.kind === 'script' || this.encoded.has(packet)) return;
+    if (packet.sequenceHeader) {
+      this.feed(packet);
+      return;
+    }
+    if (!this.muxer) this.createMuxer(packet);
+    const out = this.feed(packet);
+    if (!out || out.length === 0) return;
+    if (packet.kind === 'video' && packet.keyframe) out.unshift(this.muxer!.writeTables());
+    this.encoded.set(packet, out.length === 1 ? out[0] : Buffer.concat(out));
+  }
+
+  private feed(packet: Packet): Buffer[] | undefined {
+    if (!this.muxer) return undefined;
+    try {
+      return this.muxer.mux(packet);
+    } catch {
+      return undefined; // a codec the muxer was not made for: skip the packet
+    }
+  }
+
+  /** Codecs come from the source's sequence headers, known by the first frame. */
+  private createMuxer(first: Packet): void {
+    const s = this.source;
+    const video = s.videoHeader ? videoCodecOf(s.videoHeader) : first.kind === 'video' ? videoCodecOf(first) : undefined;
+    let audio: TsAudioCodec | undefined;
+    if (s.audioHeader) audio = 'aac';
+    else if (s.audio?.codec === 'MP3') audio = 'mp3';
+    if (!video && !audio) return;
+    this.muxer = new TsMuxer({ video, audio });
+    this.startTables = this.muxer.writeTables();
+    if (s.videoHeader && video) this.feed(s.videoHeader);
+    if (s.audioHeader && audio === 'aac') this.feed(s.audioHeader);
+  }
+}
+
+const REMUXERS = new WeakMap<Source, SharedTsRemux>();
+
+function videoCodecOf(p: Packet): TsVideoCodec | undefined {
+  try {
+    const c = parseFlvVideoTag(p.body).codec;
+    return c === 'h264' || c === 'h265' ? c : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,123 @@
+import { ADTS_HEADER_SIZE, parseAudioSpecificConfig, parseFlvAudioTag, writeAdtsHeader, type AacConfig } from '../kernel/aac.js';
+import { encodeFlvHeader, flvTagOf } from '../kernel/flv.js';
+import type { Packet } from '../kernel/packet.js';
+import { SharedTsRemux } from './http-remux-ts.js';
+import type { Source } from './source.js';
+
+/** The live formats served over HTTP (SRS's http_remux mount suffixes). */
+export type HttpRemuxFormat = 'flv' | 'ts' | 'aac' | 'mp3';
+
+/**
+ * Turns a player's packets into the bytes of one format. The bytes of a packet
+ * are made once and shared by every player of the stream (cached on the
+ * packet or in a per-stream map), never copied per player.
+ */
+export interface RemuxEncoder {
+  readonly contentType: string;
+  /** bytes before any packet (FLV header), if the format has them */
+  head(): Buffer | undefined;
+  /** bytes of one packet, undefined when the format skips it */
+  encode(packet: Packet): Buffer | undefined;
+  /** the player left */
+  release(): void;
+}
+
+export interface FlvTracks {
+  hasAudio: boolean;
+  hasVideo: boolean;
+}
+
+export function remuxEncoder(format: HttpRemuxFormat, source: Source, tracks: FlvTracks): RemuxEncoder {
+  switch (format) {
+    case 'flv':
+      return new FlvEncoder(tracks);
+    case 'ts':
+      return new TsEncoder(source);
+    case 'aac':
+      return new AdtsEncoder();
+    case 'mp3':
+      return new Mp3Encoder();
+  }
+}
+
+class FlvEncoder implements RemuxEncoder {
+  readonly contentType = 'video/x-flv';
+  constructor(private readonly tracks: FlvTracks) {}
+  head(): Buffer {
+    return encodeFlvHeader(this.tracks.hasAudio, this.tracks.hasVideo);
+  }
+  encode(packet: Packet): Buffer {
+    return flvTagOf(packet);
+  }
+  release(): void {}
+}
+
+class TsEncoder implements RemuxEncoder {
+  readonly contentType = 'video/mp2t';
+  private readonly remux: SharedTsRemux;
+  private started = false;
+  constructor(source: Source) {
+    this.remux = SharedTsRemux.acquire(source);
+  }
+  head(): undefined {
+    return undefined;
+  }
+  encode(packet: Packet): Buffer | undefined {
+    const ts = this.remux.encode(packet);
+    if (!ts || this.started) return ts;
+    // first bytes: PAT/PMT, unless the packet carries them (a keyframe)
+    this.started = true;
+    if (packet.kind === 'video' && packet.keyframe) return ts;
+    const tables = this.remux.tables();
+    return tables ? Buffer.concat([tables, ts]) : ts;
+  }
+  release(): void {
+    this.remux.release();
+  }
+}
+
+/** AAC frames with ADTS headers, cached per packet (a stream has one AudioSpecificConfig per packet). */
+const ADTS = new WeakMap<Packet, Buffer>();
+
+class AdtsEncoder implements RemuxEncoder {
+  readonly contentType = 'audio/aac';
+  private config: AacConfig | undefined;
+  head(): undefined {
+    return undefined;
+  }
+  encode(packet: Packet): Buffer | undefined {
+    if (packet.kind !== 'audio') return undefined;
+    const cached = ADTS.get(packet);
+    if (cached) return cached;
+    try {
+      const tag = parseFlvAudioTag(packet.body);
+      if (tag.codec !== 'aac') return undefined;
+      if (tag.aacPacketType === 0) {
+        this.config = parseAudioSpecificConfig(tag.data);
+        return undefined;
+      }
+      if (!this.config || tag.data.length === 0) return undefined;
+      const out = Buffer.allocUnsafe(ADTS_HEADER_SIZE + tag.data.length);
+      writeAdtsHeader(out, 0, this.config, tag.data.length);
+      out.set(tag.data, ADTS_HEADER_SIZE);
+      ADTS.set(packet, out);
+      return out;
+    } catch {
+      return undefined;
+    }
+  }
+  release(): void {}
+}
+
+/** MP3 frames as they are: the tag body after its one-byte header (a view, no copy). */
+class Mp3Encoder implements RemuxEncoder {
+  readonly contentType = 'audio/mpeg';
+  head(): undefined {
+    return undefined;
+  }
+  encode(packet: Packet): Buffer | undefined {
+    if (packet.kind !== 'audio' || packet.body.length < 2 || packet.body[0] >> 4 !== 2) return undefined;
+    return packet.body.subarray(1);
+  }
+  release(): void {}
+}

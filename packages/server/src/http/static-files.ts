@@ -1,0 +1,97 @@
+import { createReadStream, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { mimeType } from './mime.js';
+import { parseRange } from './range.js';
+import { decodePathSegments, joinInside, realPathInside } from './safe-path.js';
+
+/** Playlists change every segment: players must not cache them. */
+const NO_CACHE = new Set(['application/vnd.apple.mpegurl', 'application/dash+xml']);
+
+export interface StaticFilesOptions {
+  /** directories searched in order (http_server.dir first, then HLS paths) */
+  roots: () => readonly string[];
+}
+
+/**
+ * Files from the HTTP server's dir (and the HLS paths): GET and HEAD, MIME
+ * types, single byte ranges (206/416), index.html for directories. A path
+ * that tries to leave its root (also through a symlink) gets 403.
+ * Returns false when no root has the file, so the next handler (404) answers.
+ */
+export function staticFilesHandler(opts: StaticFilesOptions) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const segments = decodePathSegments(path);
+    if (!segments) return forbidden(res);
+    for (const root of opts.roots()) {
+      const candidate = joinInside(root, segments);
+      if (!candidate) return forbidden(res);
+      let st: Stats;
+      try {
+        st = await stat(candidate);
+      } catch {
+        continue;
+      }
+      let file = candidate;
+      if (st.isDirectory()) {
+        if (!path.endsWith('/')) {
+          res.writeHead(302, { Location: `${path}/${q >= 0 ? url.slice(q) : ''}`, 'Content-Length': 0 });
+          res.end();
+          return true;
+        }
+        file = join(candidate, 'index.html');
+        try {
+          st = await stat(file);
+        } catch {
+          continue;
+        }
+      }
+      if (!st.isFile()) continue;
+      const real = await realPathInside(root, file);
+      if (!real) return forbidden(res);
+      sendFile(req, res, real, st);
+      return true;
+    }
+    return false;
+  };
+}
+
+function forbidden(res: ServerResponse): true {
+  res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 9 });
+  res.end('Forbidden');
+  return true;
+}
+
+function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats): void {
+  const type = mimeType(file);
+  const headers: Record<string, string | number> = {
+    'Content-Type': type,
+    'Accept-Ranges': 'bytes',
+    'Last-Modified': st.mtime.toUTCString(),
+  };
+  if (NO_CACHE.has(type)) headers['Cache-Control'] = 'no-cache';
+  const range = parseRange(req.headers.range, st.size);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'Content-Range': `bytes */${st.size}`, 'Content-Length': 0 });
+    res.end();
+    return;
+  }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? st.size - 1;
+  const length = st.size === 0 ? 0 : end - start + 1;
+  if (range) headers['Content-Range'] = `bytes ${start}-${end}/${st.size}`;
+  res.writeHead(range ? 206 : 200, { ...headers, 'Content-Length': length });
+  if (req.method === 'HEAD' || length === 0) {
+    res.end();
+    return;
+  }
+  const stream = createReadStream(file, { start, end });
+  stream.on('error', () => res.destroy());
+  res.on('close', () => stream.destroy());
+  stream.pipe(res);
+}

@@ -1,0 +1,154 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Client, type ClientType } from '../app/client.js';
+import type { Consumer, ConsumerSink } from '../app/consumer.js';
+import { remuxEncoder, type FlvTracks } from '../app/http-remux.js';
+import { AdmissionError, type Hub } from '../app/hub.js';
+import type { Source } from '../app/source.js';
+import { DEFAULT_VHOST, type Config, type VhostView } from '../config/index.js';
+import type { Packet } from '../kernel/packet.js';
+import type { Logger } from '../log.js';
+import { compileMount, type MountMatch, type StreamMount } from './stream-mount.js';
+
+const CLIENT_TYPES: Record<MountMatch['format'], ClientType> = {
+  flv: 'flv-play',
+  ts: 'ts-play',
+  aac: 'aac-play',
+  mp3: 'mp3-play',
+};
+
+export interface StreamRoutesOptions {
+  hub: Hub;
+  config: () => Config;
+  log: Logger;
+}
+
+interface Route extends MountMatch {
+  vhost: string;
+  view: VhostView;
+}
+
+/**
+ * Live streams over HTTP from each vhost's `http_remux` mount: HTTP-FLV, HTTP-TS,
+ * AAC (ADTS) and MP3. A player is a hub Client with a Consumer, exactly like an
+ * RTMP player: it starts with metadata, sequence headers and the GOP, then live
+ * packets, through a bounded queue; a slow socket only stalls its own consumer.
+ * As SRS does, a player of a stream nobody publishes yet waits for the publisher.
+ */
+export function streamRoutesHandler(opts: StreamRoutesOptions) {
+  const mounts = new Map<string, StreamMount | undefined>();
+  const mountOf = (template: string) => {
+    if (!mounts.has(template)) mounts.set(template, compileMount(template));
+    return mounts.get(template);
+  };
+
+  const route = (req: IncomingMessage): Route | undefined => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!/\.(flv|ts|aac|mp3)$/i.test(url.pathname)) return undefined;
+    const config = opts.config();
+    const isVhost = (name: string) => name !== DEFAULT_VHOST && config.root.find('vhost', name) !== undefined;
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    for (const name of config.vhostNames()) {
+      const view = config.getVhost(name);
+      if (!view || !view.enabled || !view.http_remux.enabled) continue;
+      const m = mountOf(view.http_remux.mount)?.match(url.pathname, isVhost);
+      if (!m) continue;
+      // vhost: from the path, else ?vhost=, else the Host header, else the default vhost
+      const wanted = m.vhost ?? url.searchParams.get('vhost') ?? host;
+      const vhost = isVhost(wanted) ? wanted : DEFAULT_VHOST;
+      const landed = config.getVhost(vhost);
+      if (!landed || landed.name !== view.name) continue;
+      return { ...m, vhost, view };
+    }
+    return undefined;
+  };
+
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const r = route(req);
+    if (!r) return false;
+    const q = (req.url ?? '').indexOf('?');
+    const client = new Client({
+      ip: peerIp(req),
+      type: CLIENT_TYPES[r.format],
+      vhost: r.vhost,
+      app: r.app,
+      stream: r.stream,
+      param: q >= 0 ? (req.url ?? '').slice(q) : '',
+      tcUrl: `http://${req.headers.host ?? '127.0.0.1'}/${r.app}`,
+      pageUrl: String(req.headers.referer ?? ''),
+      transport: {
+        close: () => res.destroy(),
+        bytesRead: () => req.socket.bytesRead,
+        bytesWritten: () => req.socket.bytesWritten,
+      },
+    });
+    const log = opts.log.child({ cid: client.id });
+    opts.hub.addClient(client);
+    try {
+      await opts.hub.admit('play', client);
+    } catch (err) {
+      const reason = err instanceof AdmissionError ? err.message : String(err);
+      log.warn({ url: client.streamUrl, reason }, `${client.type} refused`);
+      opts.hub.removeClient(client);
+      if (!res.headersSent) {
+        res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 9 });
+        res.end('Forbidden');
+      }
+      return true;
+    }
+    if (res.destroyed || req.socket.destroyed) {
+      opts.hub.removeClient(client);
+      return true;
+    }
+    const source = opts.hub.source(r.vhost, r.app, r.stream);
+    const encoder = remuxEncoder(r.format, source, guessTracks(source, r.view));
+    res.writeHead(200, { 'Content-Type': encoder.contentType, 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    if (req.method === 'HEAD') {
+      encoder.release();
+      opts.hub.removeClient(client);
+      res.end();
+      return true;
+    }
+    const head = encoder.head();
+    if (head) res.write(head);
+    const sink: ConsumerSink = {
+      write(packets: readonly Packet[]): boolean {
+        if (res.destroyed) return true;
+        res.cork();
+        let ok = true;
+        for (let i = 0; i < packets.length; i++) {
+          const bytes = encoder.encode(packets[i]);
+          if (bytes) ok = res.write(bytes);
+        }
+        res.uncork();
+        return ok;
+      },
+    };
+    const consumer: Consumer = opts.hub.play(client, sink);
+    res.on('drain', () => consumer.onDrain());
+    res.once('close', () => {
+      opts.hub.stop(consumer);
+      encoder.release();
+      opts.hub.removeClient(client);
+      log.info({ url: client.streamUrl, sent: req.socket.bytesWritten, dropped: consumer.dropped }, `${client.type} closed`);
+    });
+    req.socket.on('error', () => res.destroy());
+    log.info({ ip: client.ip, url: client.streamUrl, param: client.param, waiting: !source.active }, `${client.type} start`);
+    return true;
+  };
+}
+
+/** SRS's guess_has_av: the FLV header's track flags from what the stream carries, else the config. */
+function guessTracks(source: Source, v: VhostView): FlvTracks {
+  const c = v.http_remux;
+  if (!c.guess_has_av || !source.active) return { hasAudio: c.has_audio, hasVideo: c.has_video };
+  const hasVideo = source.videoHeader !== undefined;
+  const hasAudio = source.audioHeader !== undefined || source.audio !== null;
+  if (!hasVideo && !hasAudio) return { hasAudio: c.has_audio, hasVideo: c.has_video };
+  return { hasAudio, hasVideo };
+}
+
+function peerIp(req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
