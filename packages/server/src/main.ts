@@ -7,6 +7,11 @@ import type { Listener } from './listeners/listener.js';
 import { RtmpListener } from './listeners/rtmp.js';
 import { createLogger, pinoLevel, type Logger } from './log.js';
 import { VERSION } from './version.js';
+import { hlsOutputFactory } from './app/hls/hls-factory.js';
+import { applyCors } from './http/cors.js';
+import { staticRoots } from './http/roots.js';
+import { staticFilesHandler } from './http/static-files.js';
+import { streamRoutesHandler } from './http/stream-routes.js';
 
 export interface ServerOptions {
   configPath: string;
@@ -88,7 +93,13 @@ export class TsrsServer {
 
   /** Handlers of the HTTP server port (HTTP-FLV/TS, HLS, static files, console). */
   private mountHttp(): void {
+    const config = () => this.config;
+    // HLS files are written whether or not this server serves them (nginx may).
+    this.hub.outputFactories.push(hlsOutputFactory({ config, bus: this.hub.bus, log: this.log }));
     if (!this.http) return;
+    this.http.use((req, res) => applyCors(req, res, this.config.http_server.crossdomain));
+    this.http.use(streamRoutesHandler({ hub: this.hub, config, log: this.log }));
+    this.http.use(staticFilesHandler({ roots: () => staticRoots(this.config) }));
   }
 
   /** The bound ports by listener name (tests use port 0 configs... and read them here). */
