@@ -1,4 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { createApiHandler } from './api/handler.js';
+import { ApiState } from './api/state.js';
+import { HttpHooks } from './app/hooks.js';
+import { SecurityAdmission } from './app/security.js';
+import { ServerIdentity } from './app/stats-identity.js';
+import { SystemStats } from './app/stats.js';
 import { Hub } from './app/hub.js';
 import { DEFAULT_SOURCE_OPTIONS, type SourceOptions } from './app/source.js';
 import { type Config, diffConfig, loadConfig } from './config/index.js';
@@ -88,7 +94,36 @@ export class TsrsServer {
 
   /** Handlers of the HTTP API port (/api/v1, /rtc/v1, socket.io). */
   private mountApi(): void {
+    const config = () => this.config;
+    const identity = new ServerIdentity(config);
+    // Security and hooks gate clients whether or not the API is served (security first, as SRS).
+    const hooks = new HttpHooks({ config, identity, log: this.log.child({ mod: 'hooks' }), hub: this.hub });
+    this.hub.admissions.push(new SecurityAdmission(config), hooks);
+    hooks.subscribe(this.hub.bus);
     if (!this.api) return;
+    const stats = new SystemStats();
+    stats.start();
+    const api = this.api;
+    const { handler } = createApiHandler({
+      log: this.log.child({ mod: 'api' }),
+      ownRoot: api !== this.http,
+      deps: {
+        hub: this.hub,
+        state: new ApiState(this.hub, config),
+        stats,
+        identity,
+        hooks,
+        config,
+        reload: () => {
+          const before = this.config;
+          this.reload();
+          return this.config !== before;
+        },
+        rtmpPort: () => this.addresses('rtmp')[0]?.port ?? 1935,
+        apiPort: () => api.addresses()[0]?.port ?? this.config.http_api.listen.port,
+      },
+    });
+    api.use(handler);
   }
 
   /** Handlers of the HTTP server port (HTTP-FLV/TS, HLS, static files, console). */

@@ -1,0 +1,80 @@
+/**
+ * `/metrics` in the Prometheus text format: SRS 5's exporter metrics (`srs_*`) plus tsrs's own
+ * (`tsrs_*`: kbps, per-stream figures, dropped packets, hook calls and failures).
+ */
+import os from 'node:os';
+import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
+import type { ApiDeps } from './routes.js';
+
+type Labels = Record<string, string | number>;
+
+class Writer {
+  private lines: string[] = [];
+  private declared = new Set<string>();
+
+  metric(name: string, type: 'gauge' | 'counter', help: string, value: number, labels: Labels = {}): void {
+    if (!this.declared.has(name)) {
+      this.declared.add(name);
+      this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    }
+    const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(String(v))}"`).join(',');
+    this.lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`);
+  }
+
+  text(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+export function metricsText(d: ApiDeps): string {
+  const w = new Writer();
+  const label = d.config().global.exporter;
+  const extra: Labels = {};
+  if (label.label) extra.label = label.label;
+  if (label.tag) extra.tag = label.tag;
+  const [major, minor, revision] = SRS_COMPAT_VERSION.split('.').map(Number);
+  w.metric('srs_node_uname_info', 'gauge', 'Node information', 1, {
+    sysname: os.type(), nodename: os.hostname(), release: os.release(), machine: os.machine(), ...extra,
+  });
+  w.metric('srs_build_info', 'gauge', 'Build information', 1, {
+    server: d.identity.serverId, service: d.identity.serviceId, pid: d.identity.pid, major, minor, revision,
+    version: SRS_COMPAT_VERSION, tsrs: VERSION, ...extra,
+  });
+  w.metric('srs_cpu_percent', 'gauge', 'CPU usage of the server process, percent of one core', d.stats.self.cpuPercent, extra);
+  w.metric('srs_memory', 'gauge', 'Resident memory of the server process, KB', d.stats.self.rssKbyte || Math.round(process.memoryUsage().rss / 1024), extra);
+  const bytes = d.state.serverBytes();
+  w.metric('srs_send_bytes_total', 'counter', 'Bytes sent to clients', bytes.send, extra);
+  w.metric('srs_receive_bytes_total', 'counter', 'Bytes received from clients', bytes.recv, extra);
+  const streams = d.state.streams();
+  const clients = d.state.clients();
+  w.metric('srs_streams', 'gauge', 'Streams listed by the API', streams.length, extra);
+  w.metric('srs_clients', 'gauge', 'Clients publishing or playing', clients.length, extra);
+  w.metric('srs_clients_total', 'counter', 'Clients that published or played since start', d.state.clientsTotal, extra);
+  w.metric('srs_clients_errs_total', 'counter', 'Clients that ended with an error', d.state.clientsErrors, extra);
+
+  const k = d.state.serverKbps.kbps();
+  w.metric('tsrs_kbps', 'gauge', 'Server bitrate over 30 s, kbps', k.recv, { direction: 'recv' });
+  w.metric('tsrs_kbps', 'gauge', 'Server bitrate over 30 s, kbps', k.send, { direction: 'send' });
+  w.metric('tsrs_connections', 'gauge', 'Open connections known to the live model', d.hub.clients.size);
+  let dropped = 0;
+  for (const s of d.hub.sources.values()) dropped += s.droppedPackets;
+  w.metric('tsrs_dropped_packets', 'gauge', 'Packets dropped by slow players of live sources', dropped);
+  for (const s of streams) {
+    const labels = { vhost: s.vhost, app: s.app, stream: s.stream };
+    const sk = s.kbps.kbps();
+    w.metric('tsrs_stream_clients', 'gauge', 'Publisher and players of a stream', s.consumers.size + (s.publisher ? 1 : 0), labels);
+    w.metric('tsrs_stream_recv_bytes_total', 'counter', 'Media bytes received by a stream', s.recvBytes, labels);
+    w.metric('tsrs_stream_frames_total', 'counter', 'Video frames received by a stream', s.frames, labels);
+    w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', sk.recv, { ...labels, direction: 'recv' });
+    w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', sk.send, { ...labels, direction: 'send' });
+    w.metric('tsrs_stream_dropped_packets', 'gauge', 'Packets dropped by slow players of a stream', s.droppedPackets, labels);
+  }
+  for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
+  w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);
+  for (const [action, n] of d.hooks.failures) w.metric('tsrs_hook_failures_by_action_total', 'counter', 'HTTP hook failures per action', n, { action });
+  return w.text();
+}

@@ -1,0 +1,448 @@
+/**
+ * The route table of the SRS-compatible HTTP API (srs-compat.md section 1) plus tsrs's
+ * additions (/api/v1/openapi.json, /metrics). Each route carries its handler and the schema
+ * of its answer; the router and the OpenAPI document are both made from this table.
+ */
+import { ErrorCode, type Clusters, type Features, type Summaries, type Versions } from '@tsrs/api-types';
+import type { HttpHooks } from '../app/hooks.js';
+import type { Hub } from '../app/hub.js';
+import { randomId } from '../app/ids.js';
+import type { ServerIdentity } from '../app/stats-identity.js';
+import type { SystemStats } from '../app/stats.js';
+import type { Config } from '../config/index.js';
+import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
+import { data, envelope } from './components.js';
+import { metricsText } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
+import { arr, bool, int, map, obj, ref, str } from './schema.js';
+import type { ApiState } from './state.js';
+
+export interface ApiDeps {
+  hub: Hub;
+  state: ApiState;
+  stats: SystemStats;
+  identity: ServerIdentity;
+  hooks: HttpHooks;
+  config: () => Config;
+  /** SIGHUP-style reload; true when the new config was applied */
+  reload: () => boolean;
+  /** the RTMP port and API port, for /api/v1/clusters */
+  rtmpPort: () => number;
+  apiPort: () => number;
+}
+
+const DESCRIPTIONS = {
+  versions: 'the version of SRS',
+  summaries: 'the summary(pid, argv, pwd, cpu, mem) of SRS',
+  rusages: 'the rusage of SRS',
+  self_proc_stats: 'the self process stats',
+  system_proc_stats: 'the system process stats',
+  meminfos: 'the meminfo of system',
+  authors: 'the license, copyright, authors and contributors',
+  features: 'the supported features of SRS',
+  requests: 'the request itself, for http debug',
+  vhosts: 'manage all vhosts or specified vhost',
+  streams: 'manage all streams or specified stream',
+  clients: 'manage all clients or specified client, default query top 10 clients',
+  raw: 'raw api for srs, support CUID srs for instance the config',
+  clusters: 'origin cluster server API',
+  perf: 'System performance stat',
+  tcmalloc: 'tcmalloc api with params ?page=summary|api',
+} as const;
+
+/** SRS's paging: start >= 0, count >= 10 (10 is the default and the minimum). */
+export function page<T>(items: T[], query: URLSearchParams): T[] {
+  const start = Math.max(0, Number.parseInt(query.get('start') ?? '0', 10) || 0);
+  const count = Math.max(10, Number.parseInt(query.get('count') ?? '10', 10) || 10);
+  return items.slice(start, start + count);
+}
+
+const PAGING = {
+  start: { description: 'items to skip (default 0)', type: 'integer' as const },
+  count: { description: 'items to return, at least 10 (default 10)', type: 'integer' as const },
+};
+
+export function buildRoutes(d: ApiDeps): Route[] {
+  const findStream = (id: string) => d.state.streams().find((s) => s.id === id);
+  const findClient = (id: string) => {
+    const c = d.hub.clients.get(id);
+    return c && !c.closed ? c : undefined;
+  };
+  let lastReload = { err: 0, msg: '', state: 0, rid: '' };
+
+  const routes: Route[] = [
+    {
+      path: '/',
+      tag: 'root',
+      rootOnly: true,
+      ops: {
+        GET: {
+          summary: 'The API root',
+          response: envelope({ urls: obj({ api: str(), rtc: obj({ v1: map(str()) }) }) }),
+          handle: () => ok({
+            urls: {
+              api: 'the api root',
+              rtc: { v1: { play: 'Play stream', publish: 'Publish stream', nack: 'Simulate the NACK' } },
+            },
+          }),
+        },
+      },
+    },
+    {
+      path: '/api/',
+      tag: 'root',
+      ops: {
+        GET: {
+          summary: 'API versions',
+          response: envelope({ urls: obj({ v1: str() }) }),
+          handle: () => ok({ urls: { v1: 'the api version 1.0' } }),
+        },
+      },
+    },
+    {
+      path: '/api/v1/',
+      tag: 'root',
+      ops: {
+        GET: {
+          summary: 'The v1 API: its resources',
+          response: envelope({ urls: map(str()), tests: map(str()) }),
+          handle: () => ok({
+            urls: { ...DESCRIPTIONS },
+            tests: {
+              requests: 'show the request info',
+              errors: 'always return an error 100',
+              redirects: 'always redirect to /api/v1/test/errors',
+              '[vhost]': 'http vhost for http://error.srs.com:1985/api/v1/tests/errors',
+            },
+          }),
+        },
+      },
+    },
+    {
+      path: '/api/v1/versions',
+      tag: 'system',
+      ops: {
+        GET: {
+          summary: 'The SRS version tsrs is compatible with',
+          response: data(ref('Versions')),
+          handle: () => {
+            const [major, minor, revision] = SRS_COMPAT_VERSION.split('.').map(Number);
+            const v: Versions = { major, minor, revision, version: SRS_COMPAT_VERSION };
+            return ok({ data: v });
+          },
+        },
+      },
+    },
+    {
+      path: '/api/v1/summaries',
+      tag: 'system',
+      ops: {
+        GET: {
+          summary: 'Process and system figures (sampled every few seconds)',
+          response: data(ref('Summaries')),
+          handle: () => {
+            const st = d.stats;
+            const memTotal = st.meminfo.MemTotal;
+            const bytes = d.state.serverBytes();
+            const s: Summaries = {
+              ok: st.self.ok,
+              now_ms: Date.now(),
+              self: {
+                version: SRS_COMPAT_VERSION,
+                pid: process.pid,
+                ppid: process.ppid,
+                argv: process.argv.join(' '),
+                cwd: process.cwd(),
+                mem_kbyte: st.self.rssKbyte,
+                mem_percent: memTotal ? Math.round((st.self.rssKbyte / memTotal) * 10000) / 100 : 0,
+                cpu_percent: st.self.cpuPercent,
+                srs_uptime: Math.floor((Date.now() - st.startedAt) / 1000),
+              },
+              system: st.summarySystem({
+                recvBytes: () => bytes.recv,
+                sendBytes: () => bytes.send,
+                connections: () => d.hub.clients.size,
+              }),
+            };
+            return ok({ data: s });
+          },
+        },
+      },
+    },
+    {
+      path: '/api/v1/rusages',
+      tag: 'system',
+      ops: { GET: { summary: 'getrusage(2) of the process', response: data(ref('Rusages')), handle: () => ok({ data: d.stats.rusage }) } },
+    },
+    {
+      path: '/api/v1/self_proc_stats',
+      tag: 'system',
+      ops: { GET: { summary: '/proc/self/stat', response: data(ref('SelfProcStats')), handle: () => ok({ data: d.stats.selfStat }) } },
+    },
+    {
+      path: '/api/v1/system_proc_stats',
+      tag: 'system',
+      ops: { GET: { summary: '/proc/stat (all CPUs)', response: data(ref('SystemProcStats')), handle: () => ok({ data: d.stats.systemStat }) } },
+    },
+    {
+      path: '/api/v1/meminfos',
+      tag: 'system',
+      ops: { GET: { summary: '/proc/meminfo', response: data(ref('MemInfos')), handle: () => ok({ data: d.stats.meminfo }) } },
+    },
+    {
+      path: '/api/v1/authors',
+      tag: 'system',
+      ops: {
+        GET: {
+          summary: 'License and authors',
+          response: data(ref('Authors')),
+          handle: () => ok({ data: { license: 'MIT', contributors: 'the tsrs authors; interfaces after SRS (https://github.com/ossrs/srs)' } }),
+        },
+      },
+    },
+    {
+      path: '/api/v1/features',
+      tag: 'system',
+      ops: {
+        GET: {
+          summary: 'Features of this build',
+          response: data(ref('Features')),
+          handle: () => {
+            const f: Features = {
+              options: `tsrs ${VERSION}`,
+              options2: '',
+              build: `node ${process.version}`,
+              build2: `${process.platform}-${process.arch}`,
+              features: {
+                ssl: false, hls: true, hds: false, callback: true, api: true, httpd: true, dvr: true, transcode: false,
+                ingest: false, stat: true, caster: false, complex_send: true, tcp_nodelay: true, so_sendbuf: false, mr: true,
+              },
+            };
+            return ok({ data: f });
+          },
+        },
+      },
+    },
+    ...['/api/v1/requests', '/api/v1/tests/requests'].map((path): Route => ({
+      path,
+      tag: 'tests',
+      ops: {
+        GET: {
+          summary: 'The request itself, for debugging',
+          response: data(obj({ uri: str(), path: str(), METHOD: str(), headers: obj({ sigature: str(), version: str(), link: str(), time: int() }) })),
+          handle: (ctx: RequestCtx) => ok({
+            data: {
+              uri: ctx.url,
+              path: ctx.path,
+              METHOD: ctx.method,
+              // SRS's duplicate-key bug: the request headers are replaced by this server info
+              headers: { sigature: 'tsrs', version: SRS_COMPAT_VERSION, link: 'https://github.com/ossrs/srs', time: Math.floor(Date.now() / 1000) },
+            },
+          }),
+        },
+      },
+    })),
+    {
+      path: '/api/v1/tests/errors',
+      tag: 'tests',
+      ops: { GET: { summary: 'Always error 100', response: envelope(), errors: [ErrorCode.TestError], handle: () => fail(ErrorCode.TestError) } },
+    },
+    {
+      path: '/api/v1/tests/redirects',
+      tag: 'tests',
+      ops: {
+        GET: {
+          summary: 'Always 301 to /api/v1/tests/errors',
+          response: 'redirect',
+          handle: () => raw(301, 'Moved Permanently', { Location: '/api/v1/tests/errors' }),
+        },
+      },
+    },
+    {
+      path: '/api/v1/vhosts/',
+      tag: 'resources',
+      ops: {
+        GET: {
+          summary: 'All configured vhosts',
+          response: envelope({ vhosts: arr(ref('Vhost')) }),
+          handle: () => ok({ vhosts: d.state.vhosts().map((n) => d.state.vhostView(n)) }),
+        },
+      },
+    },
+    {
+      path: '/api/v1/vhosts/{id}',
+      tag: 'resources',
+      ops: {
+        GET: {
+          summary: 'One vhost by id',
+          response: envelope({ vhost: ref('Vhost') }),
+          errors: [ErrorCode.VhostNotFound],
+          handle: (ctx) => {
+            const name = d.state.vhosts().find((n) => d.state.vhostId(n) === ctx.id);
+            return name ? ok({ vhost: d.state.vhostView(name) }) : fail(ErrorCode.VhostNotFound);
+          },
+        },
+      },
+    },
+    {
+      path: '/api/v1/streams/',
+      tag: 'resources',
+      ops: {
+        GET: {
+          summary: 'Streams (published, or played and waiting), in id order, paged',
+          query: PAGING,
+          response: envelope({ streams: arr(ref('Stream')) }),
+          handle: (ctx) => ok({ streams: page(d.state.streams(), ctx.query).map((s) => d.state.streamView(s)) }),
+        },
+      },
+    },
+    {
+      path: '/api/v1/streams/{id}',
+      tag: 'resources',
+      ops: {
+        GET: {
+          summary: 'One stream by id',
+          response: envelope({ stream: ref('Stream') }),
+          errors: [ErrorCode.StreamNotFound],
+          handle: (ctx) => {
+            const s = findStream(ctx.id);
+            return s ? ok({ stream: d.state.streamView(s) }) : fail(ErrorCode.StreamNotFound);
+          },
+        },
+      },
+    },
+    {
+      path: '/api/v1/clients/',
+      tag: 'resources',
+      ops: {
+        GET: {
+          summary: 'Clients (publishers and players), in id order, paged',
+          query: PAGING,
+          response: envelope({ clients: arr(ref('Client')) }),
+          handle: (ctx) => ok({ clients: page(d.state.clients(), ctx.query).map((c) => d.state.clientView(c)) }),
+        },
+      },
+    },
+    {
+      path: '/api/v1/clients/{id}',
+      tag: 'resources',
+      ops: {
+        GET: {
+          summary: 'One client by id',
+          response: envelope({ client: ref('Client') }),
+          errors: [ErrorCode.ClientNotFound],
+          handle: (ctx) => {
+            const c = findClient(ctx.id);
+            return c ? ok({ client: d.state.clientView(c) }) : fail(ErrorCode.ClientNotFound);
+          },
+        },
+        DELETE: {
+          summary: 'Kick a client: its connection closes at once; a kicked publisher unpublishes',
+          response: envelope(),
+          errors: [ErrorCode.ClientNotFound],
+          handle: (ctx) => {
+            const c = findClient(ctx.id);
+            if (!c) return fail(ErrorCode.ClientNotFound);
+            c.kick();
+            return ok();
+          },
+        },
+      },
+    },
+    {
+      path: '/api/v1/raw',
+      tag: 'raw',
+      ops: {
+        GET: {
+          summary: 'rpc=raw: the raw_api config; rpc=reload: reload the config (raw_api.allow_reload); rpc=reload-fetch: the last reload',
+          query: { rpc: { description: 'raw | reload | reload-fetch', type: 'string' } },
+          response: envelope(
+            {
+              http_api: obj({ enabled: bool(), listen: str(), crossdomain: bool(), raw_api: obj({ enabled: bool(), allow_reload: bool(), allow_query: bool(), allow_update: bool() }) }),
+              data: obj({ err: int(), msg: str(), state: int(), rid: str() }),
+            },
+            ['http_api', 'data'],
+          ),
+          errors: [ErrorCode.RawApiRpcInvalid, ErrorCode.RawApiDisabled],
+          handle: (ctx) => {
+            const api = d.config().http_api;
+            const rpc = ctx.query.get('rpc') ?? '';
+            if (rpc === 'raw') {
+              const r = api.raw_api;
+              return ok({
+                http_api: {
+                  enabled: api.enabled,
+                  listen: String(api.listen.port),
+                  crossdomain: api.crossdomain,
+                  raw_api: { enabled: r.enabled, allow_reload: r.allow_reload, allow_query: r.allow_query, allow_update: r.allow_update },
+                },
+              });
+            }
+            if (rpc !== 'reload' && rpc !== 'reload-fetch') return fail(ErrorCode.RawApiRpcInvalid);
+            if (!api.raw_api.enabled) return fail(ErrorCode.RawApiDisabled);
+            if (rpc === 'reload-fetch') return ok({ data: lastReload });
+            if (!api.raw_api.allow_reload) return fail(ErrorCode.RawApiDisabled);
+            const applied = d.reload();
+            lastReload = { err: applied ? 0 : 1, msg: applied ? 'ok' : 'reload failed, see the log', state: 0, rid: randomId(7) };
+            return { kind: 'error', code: 0 }; // SRS answers a bare {"code":0}
+          },
+        },
+      },
+    },
+    {
+      path: '/api/v1/clusters',
+      tag: 'cluster',
+      ops: Object.fromEntries((['GET', 'POST'] as const).map((m) => [m, {
+        summary: 'Origin-cluster discovery: where a stream is published (this server, or null)',
+        query: {
+          ip: { description: 'the asking server', type: 'string' },
+          vhost: { description: 'vhost name', type: 'string' },
+          app: { description: 'app', type: 'string' },
+          stream: { description: 'stream name', type: 'string' },
+          coworker: { description: 'this server as the asker knows it (ip:port)', type: 'string' },
+        },
+        body: 'json',
+        response: data(ref('Clusters')),
+        handle: (ctx: RequestCtx) => {
+          const q = (k: string) => ctx.query.get(k) ?? '';
+          const query = { ip: q('ip'), vhost: q('vhost'), app: q('app'), stream: q('stream') };
+          const vhost = d.config().getVhost(query.vhost)?.name ?? query.vhost;
+          const here = d.hub.findSource(vhost, query.app, query.stream)?.publisher;
+          const coworker = q('coworker');
+          const host = coworker ? coworker.split(':')[0] : '127.0.0.1';
+          const c: Clusters = {
+            query,
+            origin: here
+              ? { ip: host, port: d.rtmpPort(), vhost: query.vhost, api: `${host}:${d.apiPort()}`, routers: [`${host}:${d.apiPort()}`] }
+              : null,
+          };
+          return ok({ data: c });
+        },
+      }])),
+    },
+    {
+      path: '/api/v1/openapi.json',
+      tag: 'tsrs',
+      ops: {
+        GET: {
+          summary: 'This document (OpenAPI 3.1), made from the route table',
+          response: 'text',
+          handle: () => raw(200, JSON.stringify(openApiDocument(routes)), { 'Content-Type': 'application/json' }),
+        },
+      },
+    },
+    {
+      path: '/metrics',
+      tag: 'tsrs',
+      ops: {
+        GET: {
+          summary: 'Prometheus metrics (always served on the API port; SRS needs exporter.enabled)',
+          response: 'text',
+          handle: () => raw(200, metricsText(d), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }),
+        },
+      },
+    },
+  ];
+  return routes;
+}
