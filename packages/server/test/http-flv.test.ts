@@ -1,0 +1,168 @@
+/**
+ * HTTP-FLV (and HTTP-TS/AAC) with real clients: FFmpeg publishes over RTMP,
+ * FFmpeg/ffprobe and a demuxing Node player read over HTTP.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { basicConf, ffmpegPublish, ffprobe, freePort, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
+import { playFlv } from './http-players.js';
+
+const execFileP = promisify(execFile);
+const PROXY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'stall-proxy.py');
+let server: RunningServer;
+let publisher: ReturnType<typeof ffmpegPublish>;
+
+before(async () => {
+  // A short queue so a stalled player is cut down quickly.
+  server = await startServer((p) => basicConf(p, 'play { queue_length 3; }'));
+  publisher = ffmpegPublish(server.rtmpUrl('/live/s'), { size: '640x360', rate: 25, gop: 25, bitrate: '1500k' });
+  await waitFor('stream live', () => server.output().includes('rtmp publish'), 10_000);
+  await sleep(1500);
+});
+
+after(async () => {
+  kill(publisher);
+  await server.stop();
+});
+
+test('FFmpeg records 5 s of HTTP-FLV: H.264 + AAC, the publisher\'s size', async () => {
+  const out = join(tempDir(), 'http.flv');
+  await execFileP('ffmpeg', ['-v', 'error', '-i', server.httpUrl('/live/s.flv'), '-t', '5', '-c', 'copy', '-y', out], { timeout: 30_000 });
+  const probe = await ffprobe(out);
+  const v = probe.streams.find((s) => s.codec_type === 'video');
+  const a = probe.streams.find((s) => s.codec_type === 'audio');
+  assert.equal(v?.codec_name, 'h264');
+  assert.equal(v?.width, 640);
+  assert.equal(v?.height, 360);
+  assert.equal(a?.codec_name, 'aac');
+  assert.ok(Number(probe.format.duration) >= 4.5, `duration ${probe.format.duration}`);
+});
+
+test('a player starts with header, metadata, sequence headers, then a keyframe', async () => {
+  const p = await playFlv(server.httpUrl('/live/s.flv'));
+  assert.equal(p.status, 200);
+  assert.equal(p.contentType, 'video/x-flv');
+  await waitFor('frames', () => p.videoTags > 5, 10_000);
+  p.close();
+  assert.equal(p.error, undefined);
+  assert.equal(p.firstTags[0].type, 18);
+  const video = p.firstTags.filter((t) => t.type === 9);
+  assert.ok(video[0].sequenceHeader, 'AVC sequence header first');
+  assert.ok(video[1].keyframe, 'then a keyframe');
+  assert.ok(p.firstTags.some((t) => t.type === 8 && t.sequenceHeader), 'AAC sequence header');
+});
+
+test('the [vhost] part, ?vhost= and unknown streams', async () => {
+  const p = await playFlv(server.httpUrl('/live/s.flv?vhost=__defaultVhost__&token=x'));
+  await waitFor('frames', () => p.videoTags > 2, 10_000);
+  p.close();
+  // not an http_remux path: plain 404 from the file server
+  const r = await fetch(server.httpUrl('/live/s.mkv'));
+  assert.equal(r.status, 404);
+});
+
+test('50 concurrent HTTP-FLV players all get data', async () => {
+  const players = await Promise.all(Array.from({ length: 50 }, () => playFlv(server.httpUrl('/live/s.flv'))));
+  await waitFor('every player gets frames', () => players.every((p) => p.videoTags > 10), 15_000);
+  assert.ok(players.every((p) => p.status === 200 && !p.error && p.audioTags > 0));
+  for (const p of players) p.close();
+});
+
+/** FFmpeg at a constant 8 Mbit/s (filler NALs), so a stalled reader overflows kernel buffers quickly. */
+function publishCbr(url: string) {
+  return spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25',
+    '-b:v', '8M', '-minrate', '8M', '-maxrate', '8M', '-bufsize', '2M', '-x264-params', 'nal-hrd=cbr:filler=1',
+    '-f', 'flv', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+test('an HTTP-FLV reader that stops reading delays nobody and is dropped to keyframes', async () => {
+  const pub = publishCbr(server.rtmpUrl('/live/fat'));
+  const proxyPort = await freePort();
+  const proxy = spawn('python3', [PROXY, String(proxyPort), String(server.ports.http)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    await new Promise((r) => proxy.stdout!.once('data', r));
+    await waitFor('fat stream live', () => server.output().includes('url=/live/fat'), 10_000);
+    const players = await Promise.all(Array.from({ length: 5 }, () => playFlv(server.httpUrl('/live/fat.flv'))));
+    const stalled = await playFlv(`http://127.0.0.1:${proxyPort}/live/fat.flv`);
+    await waitFor('every player gets frames', () => [...players, stalled].every((p) => p.videoTags > 10), 15_000);
+    proxy.stdin!.write('stall\n');
+    const t0 = players.map((p) => p.lastVideoTs);
+    const stalledBytes0 = stalled.bytes;
+    const normalBytes0 = players[0].bytes;
+    await sleep(8000);
+    // ~8 s of media in 8 s for everyone who reads
+    players.forEach((p, i) => {
+      const advanced = p.lastVideoTs - t0[i];
+      assert.ok(advanced > 6500 && advanced < 9500, `player ${i} advanced ${advanced} ms in 8 s`);
+    });
+    proxy.stdin!.write('resume\n');
+    await sleep(3000);
+    // it lost media (the queue dropped to a keyframe) instead of receiving all of it late
+    const stalledGot = stalled.bytes - stalledBytes0;
+    const normalGot = players[0].bytes - normalBytes0;
+    assert.ok(stalledGot < normalGot * 0.9, `stalled got ${stalledGot} bytes vs normal ${normalGot}`);
+    assert.equal(stalled.error, undefined, 'the stalled player still gets a valid FLV stream');
+    for (const p of [...players, stalled]) p.close();
+  } finally {
+    proxy.kill();
+    kill(pub);
+  }
+});
+
+test('a player of a stream not published yet waits, then plays', async () => {
+  const p = await playFlv(server.httpUrl('/live/later.flv'));
+  assert.equal(p.status, 200);
+  await sleep(500);
+  assert.equal(p.videoTags, 0);
+  const pub = ffmpegPublish(server.rtmpUrl('/live/later'), { duration: 4 });
+  try {
+    await waitFor('frames after publish', () => p.videoTags > 10, 15_000);
+    assert.equal(p.error, undefined);
+  } finally {
+    p.close();
+    kill(pub);
+  }
+});
+
+test('HTTP-TS and AAC mounts', async () => {
+  const s = await startServer((p) =>
+    basicConf(p).replace('[vhost]/[app]/[stream].flv;', '[vhost]/[app]/[stream].ts;') +
+    `vhost aac.test { http_remux { enabled on; mount [vhost]/[app]/[stream].aac; } }\n`,
+  );
+  const pub = ffmpegPublish(s.rtmpUrl('/live/t'), { size: '320x240' });
+  const pubAac = ffmpegPublish(s.rtmpUrl('/live/a?vhost=aac.test'), { video: false });
+  try {
+    await waitFor('both live', () => s.output().split('rtmp publish').length > 2, 10_000);
+    await sleep(1000);
+    const dir = tempDir();
+    await execFileP('ffmpeg', ['-v', 'error', '-i', s.httpUrl('/live/t.ts'), '-t', '3', '-c', 'copy', '-y', join(dir, 't.ts')], { timeout: 30_000 });
+    const ts = await ffprobe(join(dir, 't.ts'));
+    assert.equal(ts.streams.find((x) => x.codec_type === 'video')?.codec_name, 'h264');
+    assert.equal(ts.streams.find((x) => x.codec_type === 'video')?.width, 320);
+    assert.equal(ts.streams.find((x) => x.codec_type === 'audio')?.codec_name, 'aac');
+    const r = await fetch(s.httpUrl('/live/t.ts'));
+    assert.equal(r.headers.get('content-type'), 'video/mp2t');
+    await r.body?.cancel();
+    // the vhost in the path
+    await execFileP('ffmpeg', ['-v', 'error', '-i', s.httpUrl('/aac.test/live/a.aac'), '-t', '2', '-c', 'copy', '-y', join(dir, 'a.aac')], { timeout: 30_000 });
+    const aac = await ffprobe(join(dir, 'a.aac'));
+    assert.equal(aac.streams[0]?.codec_name, 'aac');
+    assert.equal(aac.streams[0]?.sample_rate, '44100');
+  } finally {
+    kill(pub);
+    kill(pubAac);
+    await s.stop();
+  }
+});
+
+test('the server is still alive', async () => {
+  assert.equal(server.proc.exitCode, null);
+  const p = await playFlv(server.httpUrl('/live/s.flv'));
+  await waitFor('frames', () => p.videoTags > 2, 10_000);
+  p.close();
+});
