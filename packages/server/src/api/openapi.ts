@@ -43,6 +43,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
         ...(parameters.length ? { parameters } : {}),
         ...(op.body ? { requestBody: { required: false, content: { 'application/json': { schema: {} } } } } : {}),
         ...(op.errors?.length ? { 'x-srs-error-codes': op.errors } : {}),
+        ...(op.plainJson ? { 'x-tsrs-plain-json': true } : {}),
         responses,
       };
     }

@@ -36,6 +36,8 @@ export interface Operation {
   summary: string;
   /** schema of the success body (the envelope is included by the route author) */
   response: JsonSchema | 'text' | 'redirect';
+  /** the answer is a plain JSON document (no SRS envelope, no error codes) */
+  plainJson?: boolean;
   /** SRS error codes this operation may answer with */
   errors?: number[];
   /** query parameters, for the document */
