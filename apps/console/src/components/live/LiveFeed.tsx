@@ -1,0 +1,128 @@
+'use client';
+
+import { useEffect, useRef } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { apiBase, authHeader, useSettings } from '@/lib/settings';
+import { live } from '@/lib/live-store';
+import { connectLive } from '@/lib/socket';
+import type { LiveSummary, Stream, Summaries } from '@/lib/types';
+import type { StreamStat } from '@/lib/live-store';
+import { useSummaries } from '@/hooks/useServer';
+import { useStreamsQuery } from '@/hooks/useStreams';
+
+/** REST summaries -> the socket's summary shape; kbps from the byte counters' deltas. */
+function summaryFromRest(d: Summaries, prev: Summaries | null, streams: Stream[] | undefined): LiveSummary {
+  let recv: number | null = null;
+  let send: number | null = null;
+  const sys = d.system;
+  if (prev && sys && prev.system) {
+    const dt = ((sys.srs_sample_time ?? d.now_ms) - (prev.system.srs_sample_time ?? prev.now_ms)) / 1000;
+    const dr = sys.srs_recv_bytes - prev.system.srs_recv_bytes;
+    const ds = sys.srs_send_bytes - prev.system.srs_send_bytes;
+    if (dt > 0.2 && dr >= 0 && ds >= 0) {
+      recv = (dr * 8) / 1000 / dt;
+      send = (ds * 8) / 1000 / dt;
+    }
+  }
+  if (recv === null && streams) {
+    recv = streams.reduce((a, s) => a + (s.kbps?.recv_30s ?? 0), 0);
+    send = streams.reduce((a, s) => a + (s.kbps?.send_30s ?? 0), 0);
+  }
+  return {
+    now_ms: d.now_ms,
+    uptime_s: d.self?.srs_uptime ?? 0,
+    version: d.self?.version ?? '',
+    cpu_percent: d.self?.cpu_percent ?? 0,
+    mem_rss_kbyte: d.self?.mem_kbyte ?? 0,
+    mem_percent: d.self?.mem_percent ?? 0,
+    connections: sys?.conn_srs ?? 0,
+    streams: streams ? streams.filter((s) => s.publish?.active).length : 0,
+    kbps: { recv: recv ?? 0, send: send ?? 0 },
+  };
+}
+
+interface FrameMark {
+  t: number;
+  frames: number;
+}
+
+function streamsFromRest(list: Stream[], t: number, marks: Map<string, FrameMark>): StreamStat[] {
+  return list.map((s) => {
+    let fps = s.fps ?? null;
+    const m = marks.get(s.id);
+    if (fps === null && m && t > m.t && s.frames >= m.frames) fps = ((s.frames - m.frames) * 1000) / (t - m.t);
+    marks.set(s.id, { t, frames: s.frames });
+    return {
+      id: s.id,
+      vhost: s.vhost,
+      app: s.app,
+      name: s.name,
+      url: s.url ?? `/${s.app}/${s.name}`,
+      clients: s.clients,
+      kbps: { recv: s.kbps?.recv_30s ?? 0, send: s.kbps?.send_30s ?? 0 },
+      fps,
+      keyframe_interval_ms: null,
+      dropped: 0,
+      video: s.video,
+      audio: s.audio,
+      publish: s.publish,
+      recording: s.recording ?? null,
+    };
+  });
+}
+
+/**
+ * Keeps the live store fed: socket.io when the server has it, otherwise the REST queries that
+ * poll every 2 s. Stream/client events refetch the lists at once.
+ */
+export function LiveFeed() {
+  const settings = useSettings();
+  const base = apiBase(settings);
+  const qc = useQueryClient();
+  const summaries = useSummaries();
+  const streams = useStreamsQuery();
+  const prevSummary = useRef<Summaries | null>(null);
+  const frameMarks = useRef(new Map<string, FrameMark>());
+
+  useEffect(() => {
+    live.reset();
+    live.setStatus('connecting');
+    prevSummary.current = null;
+    frameMarks.current.clear();
+    const stop = connectLive(
+      base,
+      { username: settings.username, password: settings.password, authorization: authHeader(settings) },
+      {
+        onStatus: (ok, detail) => live.setStatus(ok ? 'live' : 'polling', detail),
+        onSummary: (s) => live.pushSummary(s),
+        onStreams: (s) => live.pushStreams(s),
+        onEvent: (e) => {
+          live.pushEvent(e);
+          if (e.type.startsWith('stream:') || e.type.startsWith('client:')) {
+            void qc.invalidateQueries({ queryKey: ['streams'] });
+            void qc.invalidateQueries({ queryKey: ['clients'] });
+            void qc.invalidateQueries({ queryKey: ['summaries'] });
+          }
+          if (e.type === 'dvr:file') void qc.invalidateQueries({ queryKey: ['recordings'] });
+        },
+      },
+    );
+    return stop;
+  }, [base, settings, qc]);
+
+  // Polling fallback: convert REST answers into live samples while socket.io is not live.
+  useEffect(() => {
+    if (!summaries.data || live.get().status === 'live') return;
+    live.pushSummary(summaryFromRest(summaries.data, prevSummary.current, streams.data), summaries.dataUpdatedAt);
+    prevSummary.current = summaries.data;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [summaries.dataUpdatedAt]);
+
+  useEffect(() => {
+    if (!streams.data || live.get().status === 'live') return;
+    live.pushStreams(streamsFromRest(streams.data, streams.dataUpdatedAt, frameMarks.current), streams.dataUpdatedAt);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [streams.dataUpdatedAt]);
+
+  return null;
+}

@@ -1,0 +1,96 @@
+import type { ReactNode, ThHTMLAttributes } from 'react';
+
+export const TABLE = 'w-full border-collapse text-sm';
+export const TH = 'sticky top-0 z-[1] bg-surface-2 px-3 py-2 text-left text-xs font-semibold tracking-wide text-muted uppercase whitespace-nowrap border-b border-border';
+export const TD = 'px-3 py-2 align-middle border-b border-border whitespace-nowrap';
+export const TR = 'hover:bg-surface-2/60';
+
+export interface SortState<K extends string> {
+  key: K;
+  dir: 'asc' | 'desc';
+}
+
+/** Column header that sorts on click; announces the order through aria-sort. */
+export function SortHeader<K extends string>({
+  label,
+  k,
+  sort,
+  onSort,
+  className = '',
+  ...rest
+}: ThHTMLAttributes<HTMLTableCellElement> & {
+  label: ReactNode;
+  k: K;
+  sort: SortState<K>;
+  onSort: (s: SortState<K>) => void;
+}) {
+  const active = sort.key === k;
+  return (
+    <th
+      scope="col"
+      aria-sort={active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none'}
+      className={`${TH} ${className}`}
+      {...rest}
+    >
+      <button
+        type="button"
+        className="inline-flex items-center gap-1 uppercase hover:text-fg"
+        onClick={() => onSort({ key: k, dir: active && sort.dir === 'desc' ? 'asc' : active ? 'desc' : 'asc' })}
+      >
+        {label}
+        <span aria-hidden="true" className={`w-2 ${active ? 'text-fg' : 'opacity-0'}`}>
+          {active && sort.dir === 'desc' ? '▼' : '▲'}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+export function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  return String(a).localeCompare(String(b), undefined, { numeric: true });
+}
+
+export function Pager({
+  start,
+  count,
+  rows,
+  total,
+  onChange,
+}: {
+  start: number;
+  count: number;
+  rows: number;
+  total?: number;
+  onChange: (start: number) => void;
+}) {
+  const hasNext = total !== undefined ? start + count < total : rows >= count;
+  return (
+    <nav aria-label="Pages" className="flex items-center justify-between gap-3 px-4 py-2 text-sm text-muted">
+      <span className="num">
+        {rows === 0 ? 'No rows' : `Rows ${start + 1}–${start + rows}${total !== undefined ? ` of ${total}` : ''}`}
+      </span>
+      <span className="flex gap-2">
+        <button
+          type="button"
+          className="h-7 rounded-md border border-border px-2 text-xs text-fg hover:bg-surface-2 disabled:opacity-40"
+          disabled={start === 0}
+          onClick={() => onChange(Math.max(0, start - count))}
+        >
+          ← Previous
+        </button>
+        <button
+          type="button"
+          className="h-7 rounded-md border border-border px-2 text-xs text-fg hover:bg-surface-2 disabled:opacity-40"
+          disabled={!hasNext}
+          onClick={() => onChange(start + count)}
+        >
+          Next →
+        </button>
+      </span>
+    </nav>
+  );
+}

@@ -1,0 +1,133 @@
+'use client';
+
+import Link from 'next/link';
+import { useMemo, useState } from 'react';
+import { Badge } from '@/components/ui/Badge';
+import { Button } from '@/components/ui/Button';
+import { Card } from '@/components/ui/Card';
+import { SearchInput, SelectField } from '@/components/ui/Field';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
+import { compareValues, SortHeader, TABLE, TD, TH, TR, type SortState } from '@/components/ui/Table';
+import { KickDialog } from '@/components/clients/KickDialog';
+import { useClients } from '@/hooks/useClients';
+import { useVhostNames } from '@/hooks/useServer';
+import { fmtBytes, fmtDuration, fmtKbps } from '@/lib/format';
+import type { Client } from '@/lib/types';
+
+type Key = 'id' | 'ip' | 'kind' | 'type' | 'stream' | 'alive' | 'recv' | 'send' | 'kbps';
+
+const SORTERS: Record<Key, (c: Client) => unknown> = {
+  id: (c) => c.id,
+  ip: (c) => c.ip,
+  kind: (c) => (c.publish ? 0 : 1),
+  type: (c) => c.type,
+  stream: (c) => c.url || c.name,
+  alive: (c) => c.alive,
+  recv: (c) => c.recv_bytes,
+  send: (c) => c.send_bytes,
+  kbps: (c) => (c.publish ? c.kbps?.recv_30s : c.kbps?.send_30s),
+};
+
+export function ClientsView() {
+  const { data, error, isPending, refetch } = useClients();
+  const vhosts = useVhostNames();
+  const [query, setQuery] = useState('');
+  const [kind, setKind] = useState<'all' | 'publish' | 'play'>('all');
+  const [sort, setSort] = useState<SortState<Key>>({ key: 'alive', dir: 'desc' });
+  const [kick, setKick] = useState<Client | null>(null);
+
+  const shown = useMemo(() => {
+    if (!data) return [];
+    const q = query.trim().toLowerCase();
+    const rows = data.filter(
+      (c) =>
+        (kind === 'all' || (kind === 'publish') === c.publish) &&
+        (!q || [c.id, c.ip, c.type, c.url, c.name].some((v) => v && v.toLowerCase().includes(q))),
+    );
+    const get = SORTERS[sort.key];
+    rows.sort((a, b) => compareValues(get(a), get(b)));
+    return sort.dir === 'desc' ? rows.reverse() : rows;
+  }, [data, query, kind, sort]);
+
+  const publishers = data?.filter((c) => c.publish).length ?? 0;
+
+  return (
+    <>
+      <PageHeader
+        title="Clients"
+        description={
+          data ? <span className="num">{`${data.length} connection${data.length === 1 ? '' : 's'}: ${publishers} publishing, ${data.length - publishers} playing`}</span> : 'Every connection to the server'
+        }
+        actions={
+          <>
+            <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} className="w-32 [&>label]:sr-only">
+              <option value="all">All kinds</option>
+              <option value="publish">Publishers</option>
+              <option value="play">Players</option>
+            </SelectField>
+            <SearchInput label="Search clients" placeholder="Search id, ip, protocol, stream…" value={query} onChange={(e) => setQuery(e.target.value)} />
+          </>
+        }
+      />
+      <Card bodyClassName="overflow-x-auto">
+        {isPending ? (
+          <Loading label="Loading clients…" />
+        ) : error && !data ? (
+          <ErrorState error={error} what="clients" onRetry={() => refetch()} />
+        ) : !data || data.length === 0 ? (
+          <EmptyState title="No clients connected" />
+        ) : shown.length === 0 ? (
+          <EmptyState title="No client matches the filter" />
+        ) : (
+          <table className={`${TABLE} min-w-[1100px]`}>
+            <caption className="sr-only">Connections, sortable by column</caption>
+            <thead>
+              <tr>
+                <SortHeader label="Id" k="id" sort={sort} onSort={setSort} />
+                <SortHeader label="IP" k="ip" sort={sort} onSort={setSort} />
+                <SortHeader label="Kind" k="kind" sort={sort} onSort={setSort} />
+                <SortHeader label="Protocol" k="type" sort={sort} onSort={setSort} />
+                <SortHeader label="Stream" k="stream" sort={sort} onSort={setSort} />
+                <SortHeader label="Alive" k="alive" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="Received" k="recv" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="Sent" k="send" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="kbps" k="kbps" sort={sort} onSort={setSort} className="text-right" />
+                <th scope="col" className={`${TH} text-right`}>
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((c) => (
+                <tr key={c.id} className={TR} data-client-id={c.id}>
+                  <td className={`${TD} font-mono text-xs`}>{c.id}</td>
+                  <td className={`${TD} num`}>{c.ip}</td>
+                  <td className={TD}>{c.publish ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}</td>
+                  <td className={TD}>{c.type}</td>
+                  <td className={`${TD} max-w-[18rem]`}>
+                    <Link href={`/streams/detail/?id=${encodeURIComponent(c.stream)}`} className="block truncate text-accent hover:underline">
+                      {c.url || c.name || c.stream}
+                    </Link>
+                    {vhosts[c.vhost] && vhosts[c.vhost] !== '__defaultVhost__' && <span className="block text-xs text-muted">{vhosts[c.vhost]}</span>}
+                  </td>
+                  <td className={`${TD} num w-24 text-right`}>{fmtDuration(c.alive)}</td>
+                  <td className={`${TD} num w-24 text-right`}>{fmtBytes(c.recv_bytes)}</td>
+                  <td className={`${TD} num w-24 text-right`}>{fmtBytes(c.send_bytes)}</td>
+                  <td className={`${TD} num w-24 text-right`}>{fmtKbps(c.publish ? c.kbps?.recv_30s : c.kbps?.send_30s)}</td>
+                  <td className={`${TD} text-right`}>
+                    <Button size="sm" variant="danger" onClick={() => setKick(c)} aria-label={`Kick ${c.id} (${c.ip})`}>
+                      Kick
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      {error && data && <p className="mt-2 text-xs text-danger">Refresh failed: the table shows the last answer.</p>}
+      <KickDialog client={kick} onClose={() => setKick(null)} />
+    </>
+  );
+}

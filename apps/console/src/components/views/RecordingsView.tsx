@@ -1,0 +1,204 @@
+'use client';
+
+import { useMemo, useState } from 'react';
+import { Badge } from '@/components/ui/Badge';
+import { Button } from '@/components/ui/Button';
+import { Card } from '@/components/ui/Card';
+import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
+import { Dialog } from '@/components/ui/Dialog';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
+import { Pager, TABLE, TD, TH, TR } from '@/components/ui/Table';
+import { toast } from '@/components/ui/Toast';
+import { FilterBar, NO_FILTERS, toQuery, type Filters } from '@/components/history/FilterBar';
+import { VideoPlayer, type PlayerSource } from '@/components/player/VideoPlayer';
+import { useDeleteRecording, useRecordings } from '@/hooks/useHistory';
+import { api, describeError, downloadWithAuth } from '@/lib/api';
+import { authHeader } from '@/lib/settings';
+import { fmtBytes, fmtDateTime, fmtDurationMs, toMs } from '@/lib/format';
+import type { Recording } from '@/lib/types';
+
+const PAGE = 20;
+
+function baseName(r: Recording): string {
+  const fromPath = r.path?.split(/[\\/]/).pop();
+  return fromPath || `${r.app}-${r.stream}-${r.id}.${r.format}`;
+}
+
+function PlayDialog({ rec, onClose }: { rec: Recording | null; onClose: () => void }) {
+  const [asMp4, setAsMp4] = useState(false);
+  const isFlv = rec?.format?.toLowerCase() === 'flv';
+  const source = useMemo<PlayerSource | null>(() => {
+    if (!rec) return null;
+    const mp4 = !isFlv || asMp4;
+    return { kind: mp4 ? 'mp4' : 'flv', url: api.recordingUrl(rec.id, mp4 && isFlv ? 'mp4' : undefined), live: false, withAuth: !!authHeader() };
+  }, [rec, isFlv, asMp4]);
+  return (
+    <Dialog open={!!rec} onClose={onClose} title={rec ? `${rec.app}/${rec.stream}` : 'Recording'} description={rec ? fmtDateTime(toMs(rec.start)) : undefined} wide>
+      {rec && (
+        <>
+          {isFlv && (
+            <div role="group" aria-label="Playback" className="mb-2 inline-flex rounded-md border border-border p-0.5">
+              {[
+                { v: false, l: 'FLV (mpegts.js)' },
+                { v: true, l: 'MP4 export' },
+              ].map((o) => (
+                <button
+                  key={o.l}
+                  type="button"
+                  aria-pressed={asMp4 === o.v}
+                  onClick={() => setAsMp4(o.v)}
+                  className={`h-7 rounded px-3 text-xs ${asMp4 === o.v ? 'bg-accent text-accent-fg' : 'hover:bg-surface-2'}`}
+                >
+                  {o.l}
+                </button>
+              ))}
+            </div>
+          )}
+          <VideoPlayer source={source} />
+        </>
+      )}
+    </Dialog>
+  );
+}
+
+export function RecordingsView() {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [start, setStart] = useState(0);
+  const query = useMemo(() => ({ ...toQuery(filters), start, count: PAGE }), [filters, start]);
+  const { data, error, isPending, isFetching, refetch } = useRecordings(query);
+  const del = useDeleteRecording();
+  const [playing, setPlaying] = useState<Recording | null>(null);
+  const [deleting, setDeleting] = useState<Recording | null>(null);
+
+  const download = async (r: Recording, mp4: boolean) => {
+    const name = baseName(r).replace(/\.(flv|mp4)$/i, '') + (mp4 ? '.mp4' : `.${r.format}`);
+    try {
+      await downloadWithAuth(api.recordingUrl(r.id, mp4 && r.format !== 'mp4' ? 'mp4' : undefined), name);
+    } catch (e) {
+      toast(describeError(e), 'error');
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Recordings"
+        description="DVR files: play in the browser, download as FLV or exported MP4"
+        actions={
+          <Button size="sm" onClick={() => refetch()} disabled={isFetching}>
+            {isFetching ? 'Refreshing…' : 'Refresh'}
+          </Button>
+        }
+      />
+      <Card>
+        <FilterBar
+          value={filters}
+          onApply={(f) => {
+            setFilters(f);
+            setStart(0);
+          }}
+        />
+        <div className="overflow-x-auto">
+          {isPending ? (
+            <Loading label="Loading recordings…" />
+          ) : error && !data ? (
+            <ErrorState error={error} what="Recordings" onRetry={() => refetch()} />
+          ) : !data || data.length === 0 ? (
+            <EmptyState title={start > 0 ? 'No more recordings' : 'No recordings'}>
+              {JSON.stringify(filters) !== JSON.stringify(NO_FILTERS)
+                ? 'Nothing matches the filters.'
+                : 'Start DVR from the Streams page, or enable dvr for a vhost in the config.'}
+            </EmptyState>
+          ) : (
+            <table className={`${TABLE} min-w-[1000px]`}>
+              <caption className="sr-only">Recordings</caption>
+              <thead>
+                <tr>
+                  <th scope="col" className={TH}>Stream</th>
+                  <th scope="col" className={TH}>Start</th>
+                  <th scope="col" className={`${TH} text-right`}>Duration</th>
+                  <th scope="col" className={`${TH} text-right`}>Size</th>
+                  <th scope="col" className={TH}>Format</th>
+                  <th scope="col" className={TH}>State</th>
+                  <th scope="col" className={`${TH} text-right`}>
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.map((r) => (
+                  <tr key={r.id} className={TR}>
+                    <td className={`${TD} max-w-[20rem]`}>
+                      <span className="block truncate font-medium">
+                        {r.app}/{r.stream}
+                      </span>
+                      <span className="block truncate font-mono text-xs text-muted" title={r.path}>
+                        {baseName(r)}
+                      </span>
+                    </td>
+                    <td className={`${TD} num`}>{fmtDateTime(toMs(r.start))}</td>
+                    <td className={`${TD} num text-right`}>{fmtDurationMs(r.duration_ms ?? (r.end ? (toMs(r.end) ?? 0) - (toMs(r.start) ?? 0) : null))}</td>
+                    <td className={`${TD} num text-right`}>{fmtBytes(r.size)}</td>
+                    <td className={TD}>
+                      <Badge>{r.format?.toUpperCase()}</Badge>
+                    </td>
+                    <td className={TD}>
+                      {r.end === null || r.end === undefined ? (
+                        <Badge tone="danger">recording</Badge>
+                      ) : r.complete ? (
+                        <Badge tone="ok">complete</Badge>
+                      ) : (
+                        <Badge tone="warn" title="The server stopped while writing; the file is readable up to the last flush">
+                          incomplete
+                        </Badge>
+                      )}
+                    </td>
+                    <td className={`${TD} text-right`}>
+                      <div className="flex justify-end gap-1">
+                        <Button size="sm" onClick={() => setPlaying(r)} aria-label={`Play recording ${baseName(r)}`}>
+                          Play
+                        </Button>
+                        {r.format !== 'mp4' && (
+                          <Button size="sm" onClick={() => download(r, false)} aria-label={`Download ${baseName(r)} as ${r.format.toUpperCase()}`}>
+                            {r.format.toUpperCase()}
+                          </Button>
+                        )}
+                        <Button size="sm" onClick={() => download(r, true)} aria-label={`Download ${baseName(r)} as MP4`}>
+                          MP4
+                        </Button>
+                        <Button size="sm" variant="danger" onClick={() => setDeleting(r)} aria-label={`Delete recording ${baseName(r)}`}>
+                          Delete
+                        </Button>
+                      </div>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+        {data && (data.length > 0 || start > 0) && <Pager start={start} count={PAGE} rows={data.length} onChange={setStart} />}
+      </Card>
+      <PlayDialog rec={playing} onClose={() => setPlaying(null)} />
+      <ConfirmDialog
+        open={!!deleting}
+        title="Delete this recording?"
+        confirmLabel="Delete"
+        message={
+          deleting && (
+            <>
+              <strong>{baseName(deleting)}</strong> ({fmtBytes(deleting.size)}) is removed from disk and from the list. This cannot be undone.
+            </>
+          )
+        }
+        onClose={() => setDeleting(null)}
+        onConfirm={async () => {
+          if (!deleting) return;
+          await del.mutateAsync(deleting.id);
+          toast('Recording deleted');
+        }}
+      />
+    </>
+  );
+}

@@ -1,0 +1,228 @@
+'use client';
+
+import Link from 'next/link';
+import { useSearchParams } from 'next/navigation';
+import { useMemo, useState } from 'react';
+import { Badge, Dot } from '@/components/ui/Badge';
+import { Button } from '@/components/ui/Button';
+import { Card } from '@/components/ui/Card';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
+import { TABLE, TD, TH, TR } from '@/components/ui/Table';
+import { LineChart } from '@/components/charts/LineChart';
+import { StreamPlayer } from '@/components/player/StreamPlayer';
+import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
+import { useStreamActions } from '@/components/streams/useStreamActions';
+import { KickDialog } from '@/components/clients/KickDialog';
+import { useStreamRows } from '@/hooks/useStreams';
+import { useClients } from '@/hooks/useClients';
+import { useLive, type StreamSample } from '@/lib/live-store';
+import { fmtBytes, fmtDuration, fmtFixed, fmtInt, fmtKbps, fmtResolution, fmtSampleRate } from '@/lib/format';
+import type { Client } from '@/lib/types';
+import type { StreamRef } from '@/lib/urls';
+
+const NO_SAMPLES: StreamSample[] = [];
+
+function Info({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs text-muted">{label}</dt>
+      <dd className="num truncate text-sm font-medium">{children}</dd>
+    </div>
+  );
+}
+
+export function StreamDetailView() {
+  const params = useSearchParams();
+  const id = params.get('id') ?? '';
+  const { rows, isPending, error, refetch } = useStreamRows();
+  const clients = useClients();
+  const samples = useLive((s) => s.streamSeries[id] ?? NO_SAMPLES);
+  const actions = useStreamActions();
+  const [kick, setKick] = useState<Client | null>(null);
+  const [copy, setCopy] = useState<StreamRef | null>(null);
+
+  const row = rows?.find((r) => r.stream.id === id) ?? null;
+  const players = useMemo(() => (clients.data ?? []).filter((c) => c.stream === id && !c.publish), [clients.data, id]);
+  const ref = useMemo<StreamRef | null>(
+    () => (row ? { app: row.stream.app, stream: row.stream.name, vhost: row.vhostName } : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [row?.stream.app, row?.stream.name, row?.vhostName],
+  );
+
+  if (!id)
+    return (
+      <EmptyState title="No stream selected">
+        <Link href="/streams/" className="text-accent hover:underline">
+          Pick a stream
+        </Link>
+      </EmptyState>
+    );
+  if (isPending) return <Loading label="Loading stream…" />;
+  if (error && !rows) return <ErrorState error={error} what="the stream" onRetry={() => refetch()} />;
+  if (!row || !ref)
+    return (
+      <>
+        <PageHeader title="Stream" description={<span className="font-mono">{id}</span>} />
+        <Card>
+          <EmptyState title="This stream is not on the server (any more)">
+            It may have been unpublished.{' '}
+            <Link href="/streams/" className="text-accent hover:underline">
+              Back to streams
+            </Link>
+          </EmptyState>
+        </Card>
+      </>
+    );
+
+  const s = row.stream;
+  const active = s.publish?.active;
+  const hasGop = samples.some((p) => p.gop !== null);
+
+  return (
+    <>
+      <PageHeader
+        title={`${s.app}/${s.name}`}
+        description={
+          <span className="inline-flex flex-wrap items-center gap-2">
+            <span className="font-mono text-xs">{s.id}</span>
+            <span>· {row.vhostName}</span>
+            {active ? <Badge tone="ok">publishing</Badge> : <Badge>idle</Badge>}
+            {row.recording && (
+              <Badge tone="danger">
+                <Dot tone="danger" /> REC
+              </Badge>
+            )}
+          </span>
+        }
+        actions={
+          <>
+            <Link href="/streams/" className="text-sm text-accent hover:underline">
+              ← Streams
+            </Link>
+            <Button size="sm" onClick={() => setCopy(ref)}>
+              Play URLs
+            </Button>
+            {row.recording ? (
+              <Button size="sm" onClick={() => actions.setDvr(row, 'stop')} disabled={actions.dvrPending}>
+                Stop recording
+              </Button>
+            ) : (
+              <Button size="sm" onClick={() => actions.setDvr(row, 'start')} disabled={actions.dvrPending || !active}>
+                Start recording
+              </Button>
+            )}
+            <Button size="sm" variant="danger" onClick={() => actions.askKick(row)} disabled={!active}>
+              Kick publisher
+            </Button>
+          </>
+        }
+      />
+
+      <div className="grid gap-4 xl:grid-cols-5">
+        <div className="grid content-start gap-4 xl:col-span-3">
+          <Card title="Bandwidth" bodyClassName="p-3">
+            <LineChart
+              title="Stream bandwidth kbps"
+              minMax={100}
+              series={[
+                { label: 'In kbps', color: 'var(--c-chart-1)', points: samples.map((p) => ({ t: p.t, v: p.recv })) },
+                { label: 'Out kbps', color: 'var(--c-chart-2)', points: samples.map((p) => ({ t: p.t, v: p.send })) },
+              ]}
+            />
+          </Card>
+          <div className={`grid gap-4 ${hasGop ? 'lg:grid-cols-2' : ''}`}>
+            <Card title="Frame rate" bodyClassName="p-3">
+              <LineChart
+                title="Frames per second"
+                height={130}
+                minMax={30}
+                format={(v) => v.toFixed(0)}
+                series={[{ label: 'fps', color: 'var(--c-chart-3)', points: samples.map((p) => ({ t: p.t, v: p.fps })) }]}
+              />
+            </Card>
+            {hasGop && (
+              <Card title="Keyframe interval" bodyClassName="p-3">
+                <LineChart
+                  title="Keyframe interval ms"
+                  height={130}
+                  minMax={2000}
+                  format={(v) => `${(v / 1000).toFixed(1)}s`}
+                  series={[{ label: 'GOP', color: 'var(--c-chart-2)', points: samples.map((p) => ({ t: p.t, v: p.gop })) }]}
+                />
+              </Card>
+            )}
+          </div>
+          <Card title={<span className="num">{`Players (${players.length})`}</span>} bodyClassName="overflow-x-auto">
+            {clients.error && !clients.data ? (
+              <ErrorState error={clients.error} what="clients" />
+            ) : players.length === 0 ? (
+              <EmptyState title="Nobody is watching" />
+            ) : (
+              <table className={TABLE}>
+                <thead>
+                  <tr>
+                    <th scope="col" className={TH}>Client</th>
+                    <th scope="col" className={TH}>IP</th>
+                    <th scope="col" className={TH}>Protocol</th>
+                    <th scope="col" className={`${TH} text-right`}>Alive</th>
+                    <th scope="col" className={`${TH} text-right`}>Out</th>
+                    <th scope="col" className={`${TH} text-right`}>Sent</th>
+                    <th scope="col" className={`${TH} text-right`}>
+                      <span className="sr-only">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {players.map((c) => (
+                    <tr key={c.id} className={TR}>
+                      <td className={`${TD} font-mono text-xs`}>{c.id}</td>
+                      <td className={`${TD} num`}>{c.ip}</td>
+                      <td className={TD}>{c.type}</td>
+                      <td className={`${TD} num text-right`}>{fmtDuration(c.alive)}</td>
+                      <td className={`${TD} num text-right`}>{fmtKbps(c.kbps?.send_30s)}</td>
+                      <td className={`${TD} num text-right`}>{fmtBytes(c.send_bytes)}</td>
+                      <td className={`${TD} text-right`}>
+                        <Button size="sm" variant="danger" onClick={() => setKick(c)} aria-label={`Kick player ${c.id} (${c.ip})`}>
+                          Kick
+                        </Button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Card>
+        </div>
+
+        <div className="grid content-start gap-4 xl:col-span-2">
+          <Card title="Preview" bodyClassName="p-3">
+            {active ? <StreamPlayer stream={ref} /> : <EmptyState title="Not published" />}
+          </Card>
+          <Card title="Details">
+            <dl className="grid grid-cols-2 gap-x-4 gap-y-3 p-4 sm:grid-cols-3">
+              <Info label="Video">{s.video ? `${s.video.codec} ${s.video.profile !== 'Other' ? s.video.profile : ''} ${s.video.level !== 'Other' ? s.video.level : ''}` : '—'}</Info>
+              <Info label="Resolution">{fmtResolution(s.video?.width, s.video?.height)}</Info>
+              <Info label="Frame rate">{row.fps !== null ? `${fmtFixed(row.fps, 1)} fps` : '—'}</Info>
+              <Info label="Audio">{s.audio ? `${s.audio.codec} ${s.audio.profile && s.audio.profile !== 'Other' ? s.audio.profile : ''}` : '—'}</Info>
+              <Info label="Sample rate">{fmtSampleRate(s.audio?.sample_rate)}</Info>
+              <Info label="Channels">{s.audio?.channel ?? '—'}</Info>
+              <Info label="In">{fmtKbps(row.kbpsIn)}</Info>
+              <Info label="Out">{fmtKbps(row.kbpsOut)}</Info>
+              <Info label="Players">{fmtInt(row.players)}</Info>
+              <Info label="Publisher">{row.publisher ? `${row.publisher.ip}` : '—'}</Info>
+              <Info label="Protocol">{row.publisher?.type ?? '—'}</Info>
+              <Info label="Uptime">{fmtDuration(row.uptimeS)}</Info>
+              <Info label="Frames">{fmtInt(s.frames)}</Info>
+              <Info label="Received">{fmtBytes(s.recv_bytes)}</Info>
+              <Info label="Sent">{fmtBytes(s.send_bytes)}</Info>
+            </dl>
+          </Card>
+        </div>
+      </div>
+      {actions.kickDialog}
+      <KickDialog client={kick} onClose={() => setKick(null)} />
+      <CopyUrlsDialog stream={copy} onClose={() => setCopy(null)} />
+    </>
+  );
+}

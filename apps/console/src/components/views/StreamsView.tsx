@@ -1,0 +1,206 @@
+'use client';
+
+import Link from 'next/link';
+import { useMemo, useState } from 'react';
+import { Badge, Dot } from '@/components/ui/Badge';
+import { Button } from '@/components/ui/Button';
+import { Card } from '@/components/ui/Card';
+import { SearchInput } from '@/components/ui/Field';
+import { PageHeader } from '@/components/ui/PageHeader';
+import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
+import { compareValues, SortHeader, TABLE, TD, TH, TR, type SortState } from '@/components/ui/Table';
+import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
+import { PreviewDialog } from '@/components/streams/PreviewDialog';
+import { useStreamActions } from '@/components/streams/useStreamActions';
+import { useStreamRows, type StreamRow } from '@/hooks/useStreams';
+import { fmtDuration, fmtFixed, fmtKbps, fmtResolution, fmtSampleRate } from '@/lib/format';
+import type { StreamRef } from '@/lib/urls';
+
+type Key = 'name' | 'publisher' | 'video' | 'in' | 'out' | 'players' | 'uptime';
+
+const SORTERS: Record<Key, (r: StreamRow) => unknown> = {
+  name: (r) => `${r.vhostName}/${r.stream.app}/${r.stream.name}`,
+  publisher: (r) => r.publisher?.ip ?? null,
+  video: (r) => (r.stream.video ? r.stream.video.width * r.stream.video.height : null),
+  in: (r) => r.kbpsIn,
+  out: (r) => r.kbpsOut,
+  players: (r) => r.players,
+  uptime: (r) => r.uptimeS,
+};
+
+function refOf(r: StreamRow): StreamRef {
+  return { app: r.stream.app, stream: r.stream.name, vhost: r.vhostName };
+}
+
+export function StreamsView() {
+  const { rows, error, isPending, refetch } = useStreamRows();
+  const [query, setQuery] = useState('');
+  const [sort, setSort] = useState<SortState<Key>>({ key: 'name', dir: 'asc' });
+  const [preview, setPreview] = useState<StreamRow | null>(null);
+  const [copy, setCopy] = useState<StreamRef | null>(null);
+  const actions = useStreamActions();
+
+  const shown = useMemo(() => {
+    if (!rows) return [];
+    const q = query.trim().toLowerCase();
+    const filtered = q
+      ? rows.filter((r) =>
+          [r.vhostName, r.stream.app, r.stream.name, r.publisher?.ip, r.publisher?.type, r.stream.video?.codec, r.stream.audio?.codec]
+            .filter(Boolean)
+            .some((v) => String(v).toLowerCase().includes(q)),
+        )
+      : rows;
+    const get = SORTERS[sort.key];
+    const sorted = [...filtered].sort((a, b) => compareValues(get(a), get(b)));
+    return sort.dir === 'desc' ? sorted.reverse() : sorted;
+  }, [rows, query, sort]);
+
+  const published = rows?.filter((r) => r.stream.publish?.active).length ?? 0;
+
+  return (
+    <>
+      <PageHeader
+        title="Streams"
+        description={rows ? <span className="num">{`${rows.length} stream${rows.length === 1 ? '' : 's'}, ${published} published`}</span> : 'Live streams on this server'}
+        actions={<SearchInput label="Search streams" placeholder="Search app, stream, ip, codec…" value={query} onChange={(e) => setQuery(e.target.value)} />}
+      />
+      <Card bodyClassName="overflow-x-auto">
+        {isPending ? (
+          <Loading label="Loading streams…" />
+        ) : error && !rows ? (
+          <ErrorState error={error} what="streams" onRetry={() => refetch()} />
+        ) : !rows || rows.length === 0 ? (
+          <EmptyState title="No streams">
+            Publish one, e.g. <code className="font-mono text-xs">ffmpeg -re -i in.mp4 -c copy -f flv rtmp://HOST/live/livestream</code>
+          </EmptyState>
+        ) : shown.length === 0 ? (
+          <EmptyState title="No stream matches the search" />
+        ) : (
+          <table className={`${TABLE} min-w-[1180px]`}>
+            <caption className="sr-only">Streams, sortable by column</caption>
+            <thead>
+              <tr>
+                <SortHeader label="Stream" k="name" sort={sort} onSort={setSort} />
+                <SortHeader label="Publisher" k="publisher" sort={sort} onSort={setSort} />
+                <SortHeader label="Video" k="video" sort={sort} onSort={setSort} />
+                <th scope="col" className={TH}>
+                  Audio
+                </th>
+                <SortHeader label="In" k="in" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="Out" k="out" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="Players" k="players" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="Uptime" k="uptime" sort={sort} onSort={setSort} className="text-right" />
+                <th scope="col" className={TH}>
+                  Rec
+                </th>
+                <th scope="col" className={`${TH} text-right`}>
+                  Actions
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((r) => {
+                const s = r.stream;
+                const active = s.publish?.active;
+                return (
+                  <tr key={s.id} className={TR}>
+                    <td className={`${TD} max-w-[16rem]`}>
+                      <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="block truncate font-medium text-accent hover:underline">
+                        {s.app}/{s.name}
+                      </Link>
+                      <span className="block truncate text-xs text-muted">{r.vhostName}</span>
+                    </td>
+                    <td className={TD}>
+                      {active ? (
+                        <>
+                          <span className="num block">{r.publisher?.ip ?? '—'}</span>
+                          <span className="block text-xs text-muted">{r.publisher?.type ?? 'publishing'}</span>
+                        </>
+                      ) : (
+                        <Badge>idle</Badge>
+                      )}
+                    </td>
+                    <td className={TD}>
+                      {s.video ? (
+                        <>
+                          <span className="block">
+                            {s.video.codec} <span className="text-muted">{s.video.profile !== 'Other' ? s.video.profile : ''}</span>
+                          </span>
+                          <span className="num block text-xs text-muted">
+                            {fmtResolution(s.video.width, s.video.height)}
+                            {r.fps !== null ? ` · ${fmtFixed(r.fps, r.fps < 10 ? 1 : 0)} fps` : ''}
+                          </span>
+                        </>
+                      ) : (
+                        <span className="text-muted">—</span>
+                      )}
+                    </td>
+                    <td className={TD}>
+                      {s.audio ? (
+                        <>
+                          <span className="block">{s.audio.codec}</span>
+                          <span className="num block text-xs text-muted">
+                            {fmtSampleRate(s.audio.sample_rate)}
+                            {s.audio.channel ? ` · ${s.audio.channel === 1 ? 'mono' : s.audio.channel === 2 ? 'stereo' : `${s.audio.channel} ch`}` : ''}
+                          </span>
+                        </>
+                      ) : (
+                        <span className="text-muted">—</span>
+                      )}
+                    </td>
+                    <td className={`${TD} num w-24 text-right`}>{fmtKbps(r.kbpsIn)}</td>
+                    <td className={`${TD} num w-24 text-right`}>{fmtKbps(r.kbpsOut)}</td>
+                    <td className={`${TD} num w-16 text-right`}>{r.players}</td>
+                    <td className={`${TD} num w-20 text-right`}>{fmtDuration(r.uptimeS)}</td>
+                    <td className={`${TD} w-16`}>
+                      {r.recording ? (
+                        <Badge tone="danger" title="Recording (DVR)">
+                          <Dot tone="danger" /> REC
+                        </Badge>
+                      ) : (
+                        <span className="text-muted" title={r.recording === false ? 'Not recording' : 'Unknown'}>
+                          —
+                        </span>
+                      )}
+                    </td>
+                    <td className={`${TD} text-right`}>
+                      <div className="flex justify-end gap-1">
+                        <Button size="sm" onClick={() => setPreview(r)} disabled={!active} aria-label={`Preview ${s.app}/${s.name}`}>
+                          Preview
+                        </Button>
+                        {r.recording ? (
+                          <Button size="sm" onClick={() => actions.setDvr(r, 'stop')} disabled={actions.dvrPending} aria-label={`Stop recording ${s.app}/${s.name}`}>
+                            Stop rec
+                          </Button>
+                        ) : (
+                          <Button
+                            size="sm"
+                            onClick={() => actions.setDvr(r, 'start')}
+                            disabled={actions.dvrPending || !active}
+                            aria-label={`Start recording ${s.app}/${s.name}`}
+                          >
+                            Record
+                          </Button>
+                        )}
+                        <Button size="sm" onClick={() => setCopy(refOf(r))} aria-label={`Copy play URLs of ${s.app}/${s.name}`}>
+                          URLs
+                        </Button>
+                        <Button size="sm" variant="danger" onClick={() => actions.askKick(r)} disabled={!active} aria-label={`Kick the publisher of ${s.app}/${s.name}`}>
+                          Kick
+                        </Button>
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </Card>
+      {error && rows && <p className="mt-2 text-xs text-danger">Refresh failed: the table shows the last answer.</p>}
+      <PreviewDialog stream={preview ? refOf(preview) : null} id={preview?.stream.id} onClose={() => setPreview(null)} />
+      <CopyUrlsDialog stream={copy} onClose={() => setCopy(null)} />
+      {actions.kickDialog}
+    </>
+  );
+}

@@ -1,0 +1,57 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import { api } from '@/lib/api';
+import { rtcEnabledFromConfig } from '@/lib/config-info';
+import { useApiKey, usePollInterval } from './useApiKey';
+
+export function useSummaries() {
+  const key = useApiKey();
+  const interval = usePollInterval(2000, 5000);
+  return useQuery({
+    queryKey: ['summaries', key],
+    queryFn: ({ signal }) => api.summaries(signal).then((r) => r.data),
+    refetchInterval: interval,
+  });
+}
+
+export function useVersions() {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: ['versions', key],
+    queryFn: ({ signal }) => api.versions(signal).then((r) => r.data),
+    staleTime: 60_000,
+  });
+}
+
+export function useVhosts() {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: ['vhosts', key],
+    queryFn: ({ signal }) => api.vhosts(signal).then((r) => r.vhosts ?? []),
+    refetchInterval: 30_000,
+  });
+}
+
+/** vhost id -> name (streams and clients carry the vhost's id). */
+export function useVhostNames(): Record<string, string> {
+  const { data } = useVhosts();
+  const map: Record<string, string> = {};
+  for (const v of data ?? []) map[v.id] = v.name;
+  return map;
+}
+
+export function useConfig() {
+  const key = useApiKey();
+  return useQuery({
+    queryKey: ['config', key],
+    queryFn: ({ signal }) => api.config(signal),
+    staleTime: 10_000,
+  });
+}
+
+/** Whether the running config enables WebRTC: true/false, or null when unknown. */
+export function useRtcEnabled(): boolean | null {
+  const { data } = useConfig();
+  return data ? rtcEnabledFromConfig(data.body) : null;
+}

@@ -1,0 +1,175 @@
+/**
+ * Typed fetch client for the SRS-compatible API. SRS answers errors as HTTP 200 `{"code":N}`;
+ * real HTTP errors are 401 (auth), 404 (route missing), 405 and 5xx.
+ */
+import { apiBase, authHeader, setAuthRequired } from './settings';
+import {
+  ERROR_CODES,
+  type ClientsResponse,
+  type DvrRequest,
+  type Envelope,
+  type HistoryClientsResponse,
+  type HistoryQuery,
+  type HistoryStreamsResponse,
+  type RecordingsResponse,
+  type StreamResponse,
+  type StreamsResponse,
+  type SummariesResponse,
+  type VersionsResponse,
+  type VhostsResponse,
+} from './types';
+
+export type ApiErrorKind = 'network' | 'auth' | 'not-found' | 'http' | 'code' | 'parse';
+
+export class ApiError extends Error {
+  constructor(
+    readonly kind: ApiErrorKind,
+    message: string,
+    readonly status = 0,
+    readonly code = 0,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+export function isNotFound(e: unknown): boolean {
+  return e instanceof ApiError && e.kind === 'not-found';
+}
+
+export function apiUrl(path: string, query?: Record<string, string | number | undefined | null>): string {
+  const u = new URL(path, apiBase() + '/');
+  if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, String(v));
+  return u.toString();
+}
+
+export function authHeaders(extra?: Record<string, string>): Record<string, string> {
+  const h: Record<string, string> = { ...extra };
+  const a = authHeader();
+  if (a) h.Authorization = a;
+  return h;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'DELETE' | 'PUT';
+  query?: Record<string, string | number | undefined | null>;
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** Sends a request, checks status and SRS `code`; resolves to the parsed body. */
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const url = apiUrl(path, opts.query);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: opts.method ?? 'GET',
+      headers: authHeaders(opts.body !== undefined ? { 'Content-Type': 'application/json' } : undefined),
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+      signal: opts.signal,
+      cache: 'no-store',
+    });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError('network', `Cannot reach the API at ${apiBase()} (${(e as Error).message})`);
+  }
+  if (res.status === 401) {
+    setAuthRequired(true);
+    throw new ApiError('auth', 'The API needs a user name and password', 401);
+  }
+  if (res.status === 404) throw new ApiError('not-found', `${new URL(url).pathname} is not available on this server (404)`, 404);
+  if (!res.ok) throw new ApiError('http', `${new URL(url).pathname}: HTTP ${res.status} ${res.statusText}`.trim(), res.status);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : {};
+  } catch {
+    throw new ApiError('parse', `${new URL(url).pathname}: the answer is not JSON`, res.status);
+  }
+  const code = (body as { code?: unknown }).code;
+  if (typeof code === 'number' && code !== 0) {
+    const what = ERROR_CODES[code];
+    throw new ApiError('code', `Server error code ${code}${what ? `: ${what}` : ''}`, res.status, code);
+  }
+  setAuthRequired(false);
+  return body as T;
+}
+
+/** Checks credentials against /api/v1/versions (always protected when auth is on). */
+export async function probeAuth(): Promise<void> {
+  await request<VersionsResponse>('/api/v1/versions');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints
+
+export const api = {
+  summaries: (signal?: AbortSignal) => request<SummariesResponse>('/api/v1/summaries', { signal }),
+  versions: (signal?: AbortSignal) => request<VersionsResponse>('/api/v1/versions', { signal }),
+  vhosts: (signal?: AbortSignal) => request<VhostsResponse>('/api/v1/vhosts/', { signal }),
+  streams: (signal?: AbortSignal, start = 0, count = 100) =>
+    request<StreamsResponse>('/api/v1/streams/', { signal, query: { start, count } }),
+  stream: (id: string, signal?: AbortSignal) => request<StreamResponse>(`/api/v1/streams/${encodeURIComponent(id)}`, { signal }),
+  clients: (signal?: AbortSignal, start = 0, count = 100) =>
+    request<ClientsResponse>('/api/v1/clients/', { signal, query: { start, count } }),
+  kick: (clientId: string) => request<Envelope>(`/api/v1/clients/${encodeURIComponent(clientId)}`, { method: 'DELETE' }),
+  dvr: (body: DvrRequest) => request<Envelope>('/api/v1/dvrs', { method: 'POST', body }),
+  recordings: (q: HistoryQuery, signal?: AbortSignal) =>
+    request<RecordingsResponse>('/api/v1/recordings', { signal, query: { ...q } }),
+  deleteRecording: (id: string) => request<Envelope>(`/api/v1/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  recordingUrl: (id: string, format?: 'mp4') =>
+    apiUrl(`/api/v1/recordings/${encodeURIComponent(id)}/download`, { format }),
+  historyStreams: (q: HistoryQuery, signal?: AbortSignal) =>
+    request<HistoryStreamsResponse>('/api/v1/history/streams', { signal, query: { ...q } }),
+  historyClients: (q: HistoryQuery & { kind?: string }, signal?: AbortSignal) =>
+    request<HistoryClientsResponse>('/api/v1/history/clients', { signal, query: { ...q } }),
+  /** tsrs: the running config as JSON or text */
+  config: async (signal?: AbortSignal): Promise<{ source: string; body: unknown }> => {
+    try {
+      const body = await request<unknown>('/api/v1/config', { signal });
+      return { source: '/api/v1/config', body };
+    } catch (e) {
+      if (e instanceof ApiError && (e.kind === 'not-found' || e.kind === 'code' || e.kind === 'http' || e.kind === 'parse')) {
+        const body = await request<unknown>('/api/v1/raw', { signal, query: { rpc: 'raw' } });
+        return { source: '/api/v1/raw?rpc=raw', body };
+      }
+      throw e;
+    }
+  },
+  reload: () => request<Envelope>('/api/v1/raw', { query: { rpc: 'reload' } }),
+};
+
+/** Downloads a protected file: a plain link without credentials, else fetch + blob. */
+export async function downloadWithAuth(url: string, filename: string): Promise<void> {
+  const auth = authHeader();
+  if (!auth) {
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = filename;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    return;
+  }
+  const res = await fetch(url, { headers: { Authorization: auth } });
+  if (res.status === 401) {
+    setAuthRequired(true);
+    throw new ApiError('auth', 'The API needs a user name and password', 401);
+  }
+  if (!res.ok) throw new ApiError(res.status === 404 ? 'not-found' : 'http', `Download failed: HTTP ${res.status}`, res.status);
+  const blob = await res.blob();
+  const obj = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = obj;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(obj), 10_000);
+}

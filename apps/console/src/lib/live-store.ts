@@ -1,0 +1,138 @@
+/**
+ * The live state shared by every page: the latest summary and per-stream stats, and short
+ * histories of both for the charts. Fed by socket.io or, when that is unavailable, by REST polling
+ * (see components/live/LiveFeed). Kept outside React so the charts survive page navigation.
+ */
+import { useSyncExternalStore } from 'react';
+import type { LiveEvent, LiveStream, LiveSummary } from './types';
+
+export type LiveStatus = 'idle' | 'connecting' | 'live' | 'polling';
+
+export interface SummarySample {
+  t: number;
+  recv: number | null;
+  send: number | null;
+  cpu: number | null;
+  mem: number | null;
+  conns: number | null;
+}
+
+export interface StreamSample {
+  t: number;
+  recv: number | null;
+  send: number | null;
+  fps: number | null;
+  gop: number | null;
+  clients: number | null;
+}
+
+/** A socket `streams` item, or one built from REST polling (where some figures are unknown). */
+export type StreamStat = Omit<LiveStream, 'fps' | 'keyframe_interval_ms' | 'recording'> & {
+  fps: number | null;
+  keyframe_interval_ms: number | null;
+  recording: boolean | null;
+};
+
+export interface LiveState {
+  status: LiveStatus;
+  /** why socket.io is not live (shown as a hint) */
+  statusDetail: string;
+  summary: LiveSummary | null;
+  summaryAt: number;
+  streams: StreamStat[] | null;
+  streamsAt: number;
+  events: LiveEvent[];
+  summarySeries: SummarySample[];
+  streamSeries: Record<string, StreamSample[]>;
+}
+
+/** 10 minutes at one sample a second. */
+export const MAX_SAMPLES = 600;
+const MAX_EVENTS = 100;
+
+const INITIAL: LiveState = {
+  status: 'idle',
+  statusDetail: '',
+  summary: null,
+  summaryAt: 0,
+  streams: null,
+  streamsAt: 0,
+  events: [],
+  summarySeries: [],
+  streamSeries: {},
+};
+
+let state: LiveState = INITIAL;
+const listeners = new Set<() => void>();
+
+function set(patch: Partial<LiveState>): void {
+  state = { ...state, ...patch };
+  listeners.forEach((l) => l());
+}
+
+function push<T>(arr: T[], v: T): T[] {
+  const next = arr.length >= MAX_SAMPLES ? arr.slice(arr.length - MAX_SAMPLES + 1) : arr.slice();
+  next.push(v);
+  return next;
+}
+
+export const live = {
+  get: () => state,
+  reset(): void {
+    state = { ...INITIAL, status: state.status, statusDetail: state.statusDetail };
+    listeners.forEach((l) => l());
+  },
+  setStatus(status: LiveStatus, statusDetail = ''): void {
+    if (state.status !== status || state.statusDetail !== statusDetail) set({ status, statusDetail });
+  },
+  pushSummary(s: LiveSummary, t = Date.now()): void {
+    set({
+      summary: s,
+      summaryAt: t,
+      summarySeries: push(state.summarySeries, {
+        t,
+        recv: s.kbps?.recv ?? null,
+        send: s.kbps?.send ?? null,
+        cpu: s.cpu_percent ?? null,
+        mem: s.mem_rss_kbyte ?? null,
+        conns: s.connections ?? null,
+      }),
+    });
+  },
+  pushStreams(list: StreamStat[], t = Date.now()): void {
+    const series: Record<string, StreamSample[]> = {};
+    for (const s of list) {
+      series[s.id] = push(state.streamSeries[s.id] ?? [], {
+        t,
+        recv: s.kbps?.recv ?? null,
+        send: s.kbps?.send ?? null,
+        fps: s.fps ?? null,
+        gop: s.keyframe_interval_ms ?? null,
+        clients: s.clients ?? null,
+      });
+    }
+    // Keep the history of streams that just went away for a while (detail page shows the tail).
+    for (const [id, arr] of Object.entries(state.streamSeries)) {
+      if (!series[id] && arr.length && t - arr[arr.length - 1].t < 5 * 60_000) series[id] = arr;
+    }
+    set({ streams: list, streamsAt: t, streamSeries: series });
+  },
+  pushEvent(e: LiveEvent): void {
+    const events = [e, ...state.events];
+    if (events.length > MAX_EVENTS) events.length = MAX_EVENTS;
+    set({ events });
+  },
+};
+
+function subscribe(l: () => void): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+
+export function useLive<T>(select: (s: LiveState) => T): T {
+  return useSyncExternalStore(
+    subscribe,
+    () => select(state),
+    () => select(INITIAL),
+  );
+}

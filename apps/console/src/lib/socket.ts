@@ -1,0 +1,47 @@
+/**
+ * socket.io connection to the API origin (path /socket.io/). Credentials go both in the handshake
+ * `auth` payload and, for the HTTP long-polling transport, as a Basic Authorization header.
+ */
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, LiveEvent, LiveStream, LiveSummary, ServerToClientEvents } from './types';
+
+export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export interface LiveHandlers {
+  onStatus(connected: boolean, detail: string): void;
+  onSummary(s: LiveSummary): void;
+  onStreams(s: LiveStream[]): void;
+  onEvent(e: LiveEvent): void;
+}
+
+export interface LiveAuth {
+  username: string;
+  password: string;
+  authorization: string | null;
+}
+
+export function connectLive(base: string, auth: LiveAuth, h: LiveHandlers): () => void {
+  const extraHeaders: Record<string, string> = {};
+  if (auth.authorization) extraHeaders.Authorization = auth.authorization;
+  const socket: LiveSocket = io(base, {
+    path: '/socket.io/',
+    auth: auth.authorization ? { username: auth.username, password: auth.password, token: auth.authorization } : {},
+    extraHeaders,
+    // Polling first so the Authorization header is sent on the handshake; upgrades to websocket.
+    transports: ['polling', 'websocket'],
+    reconnection: true,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 10_000,
+    timeout: 5000,
+  });
+  socket.on('connect', () => h.onStatus(true, ''));
+  socket.on('disconnect', (reason) => h.onStatus(false, `socket.io disconnected (${reason})`));
+  socket.on('connect_error', (err) => h.onStatus(false, `socket.io unavailable (${err.message})`));
+  socket.on('summary', h.onSummary);
+  socket.on('streams', h.onStreams);
+  socket.on('event', h.onEvent);
+  return () => {
+    socket.removeAllListeners();
+    socket.disconnect();
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * WHIP (publish) and WHEP (play) signalling against tsrs / SRS: POST the SDP offer as
+ * application/sdp, get the answer (201, or 200 on SRS 4) and a Location for DELETE on hang-up.
+ */
+import { authHeader } from './settings';
+
+export class RtcUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RtcUnavailableError';
+  }
+}
+
+export interface RtcSession {
+  pc: RTCPeerConnection;
+  close(): Promise<void>;
+}
+
+function waitIceGathering(pc: RTCPeerConnection, ms: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      pc.removeEventListener('icegatheringstatechange', check);
+      clearTimeout(timer);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const timer = setTimeout(done, ms);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+async function exchange(pc: RTCPeerConnection, url: string): Promise<string | null> {
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  // SRS does not do trickle ICE: send the offer once host candidates are gathered (or after 1.5 s).
+  await waitIceGathering(pc, 1500);
+  const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
+  const auth = authHeader();
+  if (auth) headers.Authorization = auth;
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers, body: pc.localDescription?.sdp ?? offer.sdp ?? '' });
+  } catch (e) {
+    throw new Error(`Cannot reach ${new URL(url).origin} (${(e as Error).message})`);
+  }
+  const text = await res.text();
+  if (res.status === 404 || res.status === 405 || res.status === 501) {
+    throw new RtcUnavailableError(`WebRTC is not enabled on this server (HTTP ${res.status} from ${new URL(url).pathname})`);
+  }
+  if (!res.ok) throw new Error(`WebRTC signalling failed: HTTP ${res.status}${text ? ` — ${text.slice(0, 200)}` : ''}`);
+  if (text.trim().startsWith('{')) {
+    // SRS-style JSON error (e.g. {"code":400} when rtc_server is off or the stream is busy)
+    let code = -1;
+    try {
+      code = (JSON.parse(text) as { code?: number }).code ?? -1;
+    } catch {
+      /* not JSON */
+    }
+    throw new RtcUnavailableError(
+      `The server refused the WebRTC session (code ${code}). WebRTC may not be enabled (rtc_server / vhost rtc), or the stream is not available.`,
+    );
+  }
+  if (!text.includes('v=0')) throw new Error('The server answered without an SDP');
+  await pc.setRemoteDescription({ type: 'answer', sdp: text });
+  const loc = res.headers.get('Location');
+  return loc ? new URL(loc, url).toString() : null;
+}
+
+function closer(pc: RTCPeerConnection, location: string | null): () => Promise<void> {
+  return async () => {
+    pc.getSenders().forEach((s) => s.track?.stop());
+    pc.close();
+    if (location) {
+      const auth = authHeader();
+      await fetch(location, { method: 'DELETE', headers: auth ? { Authorization: auth } : {} }).catch(() => undefined);
+    }
+  };
+}
+
+/** Plays with WHEP; `onTrack` receives the remote MediaStream. */
+export async function whepPlay(url: string, onStream: (s: MediaStream) => void): Promise<RtcSession> {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  const ms = new MediaStream();
+  pc.ontrack = (ev) => {
+    ms.addTrack(ev.track);
+    onStream(ms);
+  };
+  try {
+    const loc = await exchange(pc, url);
+    return { pc, close: closer(pc, loc) };
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
+}
+
+/** Publishes a local MediaStream with WHIP. */
+export async function whipPublish(url: string, stream: MediaStream): Promise<RtcSession> {
+  const pc = new RTCPeerConnection();
+  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+  try {
+    const loc = await exchange(pc, url);
+    return { pc, close: closer(pc, loc) };
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
+}
