@@ -68,7 +68,12 @@ function matchPath(route: Route, path: string): string | undefined {
   if (i < 0) return route.path === path ? '' : undefined;
   const prefix = route.path.slice(0, i);
   if (!path.startsWith(prefix) || path.length === prefix.length) return undefined;
-  return decodeURIComponent(path.slice(prefix.length));
+  const rest = path.slice(prefix.length);
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return rest; // bad percent-encoding: an id that matches nothing
+  }
 }
 
 /** Find the route for a request; exact paths win over `{id}` routes. */
@@ -84,12 +89,7 @@ export function matchRoute(routes: readonly Route[], method: Method, path: strin
   if (!found) {
     for (const r of routes) {
       if (!r.path.includes('{id}')) continue;
-      let id: string | undefined;
-      try {
-        id = matchPath(r, path);
-      } catch {
-        id = undefined; // bad percent-encoding: no match
-      }
+      const id = matchPath(r, path);
       if (id !== undefined) {
         found = { route: r, id };
         break;
