@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PROC_STAT_FIELDS } from '@tsrs/api-types';
+import { parseProcStat, SystemStats } from './stats.js';
+
+test('parseProcStat: comm with spaces and parens', () => {
+  const v = parseProcStat('42 (my (odd) name) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 5 0 99 1000 250\n')!;
+  assert.deepEqual(v.slice(0, 4), [42, 'my (odd) name', 'S', 1]);
+  assert.equal(v[13], 7); // utime
+  assert.equal(v[23], 250); // rss
+});
+
+test('SystemStats samples /proc: self, system, meminfo, rates after two samples', async () => {
+  const s = new SystemStats(60_000);
+  await s.sample();
+  await new Promise((r) => setTimeout(r, 200));
+  await s.sample();
+  assert.equal(s.selfStat.ok, true);
+  assert.equal(s.selfStat.pid, process.pid);
+  assert.equal(Object.keys(s.selfStat).length, 3 + PROC_STAT_FIELDS.length);
+  assert.ok(s.self.rssKbyte > 1000);
+  assert.equal(s.systemStat.ok, true);
+  assert.ok(s.systemStat.percent >= 0 && s.systemStat.percent <= 1);
+  assert.ok(s.meminfo.MemTotal > 0 && s.meminfo.percent_ram > 0);
+  const sys = s.summarySystem({ recvBytes: () => 1, sendBytes: () => 2, connections: () => 3 });
+  assert.equal(sys.conn_srs, 3);
+  assert.equal(sys.srs_send_bytes, 2);
+  assert.ok(sys.cpus >= 1 && sys.uptime > 0);
+});
