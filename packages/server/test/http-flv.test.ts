@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { basicConf, ffmpegPublish, ffprobe, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
+import { basicConf, decodeErrors, ffmpegPublish, ffprobe, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
 import { playFlv } from './http-players.js';
 
 const execFileP = promisify(execFile);
@@ -136,15 +136,18 @@ test('a player of a stream not published yet waits, then plays', async () => {
   }
 });
 
-test('HTTP-TS and AAC mounts', async () => {
+test('HTTP-TS, AAC and MP3 mounts', async () => {
   const s = await startServer((p) =>
     basicConf(p).replace('[vhost]/[app]/[stream].flv;', '[vhost]/[app]/[stream].ts;') +
-    `vhost aac.test { http_remux { enabled on; mount [vhost]/[app]/[stream].aac; } }\n`,
+    `vhost aac.test { http_remux { enabled on; mount [vhost]/[app]/[stream].aac; } }\n` +
+    `vhost mp3.test { http_remux { enabled on; mount [vhost]/[app]/[stream].mp3; } }\n`,
   );
+  const pubMp3 = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-c:a', 'libmp3lame', '-b:a', '64k', '-f', 'flv', s.rtmpUrl('/live/m?vhost=mp3.test')], { stdio: 'ignore' });
   const pub = ffmpegPublish(s.rtmpUrl('/live/t'), { size: '320x240' });
   const pubAac = ffmpegPublish(s.rtmpUrl('/live/a?vhost=aac.test'), { video: false });
   try {
-    await waitFor('both live', () => s.output().split('rtmp publish').length > 2, 10_000);
+    await waitFor('all live', () => s.output().split('rtmp publish').length > 3, 10_000);
     await sleep(1000);
     const dir = tempDir();
     await execFileP('ffmpeg', ['-v', 'error', '-i', s.httpUrl('/live/t.ts'), '-t', '3', '-c', 'copy', '-y', join(dir, 't.ts')], { timeout: 30_000 });
@@ -160,7 +163,13 @@ test('HTTP-TS and AAC mounts', async () => {
     const aac = await ffprobe(join(dir, 'a.aac'));
     assert.equal(aac.streams[0]?.codec_name, 'aac');
     assert.equal(aac.streams[0]?.sample_rate, '44100');
+    // ?vhost= picks the vhost (and its mount)
+    await execFileP('ffmpeg', ['-v', 'error', '-i', s.httpUrl('/live/m.mp3?vhost=mp3.test'), '-t', '2', '-c', 'copy', '-y', join(dir, 'm.mp3')], { timeout: 30_000 });
+    const mp3 = await ffprobe(join(dir, 'm.mp3'));
+    assert.equal(mp3.streams[0]?.codec_name, 'mp3');
+    assert.equal(await decodeErrors(join(dir, 'm.mp3')), '');
   } finally {
+    kill(pubMp3);
     kill(pub);
     kill(pubAac);
     await s.stop();
