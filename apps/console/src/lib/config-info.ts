@@ -23,6 +23,10 @@ export function rtcEnabledFromConfig(body: unknown): boolean | null {
     const m = /rtc_server\s*\{[^}]*?\benabled\s+(on|off)\s*;/s.exec(body);
     return m ? m[1] === 'on' : null;
   }
+  if (body && typeof body === 'object') {
+    const o = body as Record<string, unknown>;
+    for (const k of ['text', 'conf', 'content']) if (typeof o[k] === 'string') return rtcEnabledFromConfig(o[k]);
+  }
   const rtc = find(body, 'rtc_server');
   if (rtc && typeof rtc === 'object') return truthy((rtc as Record<string, unknown>).enabled);
   // SRS raw_api answer carries no rtc information.

@@ -10,11 +10,12 @@ export interface ChartSeries {
   points: { t: number; v: number | null }[];
 }
 
-/** Rounds a maximum up to 1/2/2.5/5 × 10^n so the grid labels are readable. */
-function niceMax(v: number): number {
-  if (v <= 0 || !Number.isFinite(v)) return 1;
-  const exp = Math.pow(10, Math.floor(Math.log10(v)));
-  const f = v / exp;
+/** A 1/2/2.5/5 × 10^n step that cuts `max` into about `parts` intervals. */
+function niceStep(max: number, parts: number): number {
+  const raw = max / parts;
+  if (raw <= 0 || !Number.isFinite(raw)) return 1;
+  const exp = Math.pow(10, Math.floor(Math.log10(raw)));
+  const f = raw / exp;
   const n = f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10;
   return n * exp;
 }
@@ -29,7 +30,7 @@ export function LineChart({
   series,
   windowMs = 5 * 60_000,
   height = 160,
-  format = (v: number) => String(Math.round(v)),
+  format = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1)),
   minMax = 1,
   title,
 }: {
@@ -61,7 +62,8 @@ export function LineChart({
   const hasData = tMax > 0;
   if (!hasData) tMax = Date.now();
   const tMin = tMax - windowMs;
-  const yMax = niceMax(Math.max(vMax * 1.1, minMax));
+  const step = niceStep(Math.max(vMax * 1.05, minMax), 4);
+  const yMax = Math.max(step, Math.ceil(Math.max(vMax * 1.05, minMax) / step) * step);
   const w = width - PAD.l - PAD.r;
   const h = height - PAD.t - PAD.b;
   const x = (t: number) => PAD.l + ((t - tMin) / windowMs) * w;
@@ -82,8 +84,10 @@ export function LineChart({
     return d;
   });
 
-  const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => f * yMax);
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => tMin + f * windowMs);
+  const grid: number[] = [];
+  for (let g = 0; g <= yMax + step / 2; g += step) grid.push(g);
+  const nx = w < 360 ? 2 : w < 560 ? 3 : 4;
+  const ticks = Array.from({ length: nx + 1 }, (_, i) => tMin + (i / nx) * windowMs);
   const latest = series.map((s) => {
     for (let i = s.points.length - 1; i >= 0; i--) if (s.points[i].v !== null) return s.points[i].v as number;
     return null;
@@ -92,7 +96,7 @@ export function LineChart({
   const clipId = `clip-${title.replace(/\W+/g, '-')}`;
 
   return (
-    <figure className="m-0">
+    <figure className="m-0 min-w-0">
       <div className="flex flex-wrap items-center gap-x-4 gap-y-1 px-1 pb-1 text-xs text-muted">
         {series.map((s, i) => (
           <span key={s.label} className="inline-flex items-center gap-1.5">
@@ -102,7 +106,7 @@ export function LineChart({
           </span>
         ))}
       </div>
-      <div ref={wrap} className="w-full">
+      <div ref={wrap} className="w-full min-w-0 overflow-hidden">
         <svg role="img" aria-label={`${title}: ${summary}`} width={width} height={height} className="block overflow-visible">
           <defs>
             <clipPath id={clipId}>

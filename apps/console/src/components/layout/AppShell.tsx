@@ -57,7 +57,8 @@ export function AppShell({ children }: { children: ReactNode }) {
       <a href="#main" className="sr-only z-50 rounded bg-accent px-3 py-2 text-accent-fg focus:not-sr-only focus:fixed focus:top-2 focus:left-2">
         Skip to content
       </a>
-      <aside className="border-b border-border bg-surface lg:sticky lg:top-0 lg:h-screen lg:w-52 lg:shrink-0 lg:border-r lg:border-b-0">
+      <aside className="border-b border-border bg-surface lg:w-48 lg:shrink-0 lg:border-r lg:border-b-0">
+        <div className="lg:sticky lg:top-0">
         <div className="flex h-14 items-center gap-2 px-4">
           <svg aria-hidden="true" width="22" height="22" viewBox="0 0 24 24" className="text-accent">
             <circle cx="12" cy="12" r="10" fill="currentColor" opacity="0.15" />
@@ -88,6 +89,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             })}
           </ul>
         </nav>
+        </div>
       </aside>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="sticky top-0 z-10 flex h-14 items-center justify-between gap-3 border-b border-border bg-surface/90 px-4 backdrop-blur lg:px-6">

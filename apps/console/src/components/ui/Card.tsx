@@ -14,7 +14,7 @@ export function Card({
   bodyClassName?: string;
 }) {
   return (
-    <section className={`rounded-lg border border-border bg-surface ${className}`}>
+    <section className={`min-w-0 rounded-lg border border-border bg-surface ${className}`}>
       {(title || actions) && (
         <header className="flex min-h-11 items-center justify-between gap-3 border-b border-border px-4 py-2">
           {title && <h2 className="text-sm font-semibold">{title}</h2>}

@@ -1,7 +1,7 @@
 import type { ReactNode, ThHTMLAttributes } from 'react';
 
-export const TABLE = 'w-full border-collapse text-sm';
-export const TH = 'sticky top-0 z-[1] bg-surface-2 px-3 py-2 text-left text-xs font-semibold tracking-wide text-muted uppercase whitespace-nowrap border-b border-border';
+export const TABLE = 'w-full border-collapse text-[13px]';
+export const TH = 'sticky top-0 z-[1] bg-surface-2 px-3 py-2 text-left text-[11px] font-semibold text-muted uppercase whitespace-nowrap border-b border-border';
 export const TD = 'px-3 py-2 align-middle border-b border-border whitespace-nowrap';
 export const TR = 'hover:bg-surface-2/60';
 
@@ -38,9 +38,11 @@ export function SortHeader<K extends string>({
         onClick={() => onSort({ key: k, dir: active && sort.dir === 'desc' ? 'asc' : active ? 'desc' : 'asc' })}
       >
         {label}
-        <span aria-hidden="true" className={`w-2 ${active ? 'text-fg' : 'opacity-0'}`}>
-          {active && sort.dir === 'desc' ? '▼' : '▲'}
-        </span>
+        {active && (
+          <span aria-hidden="true" className="text-fg">
+            {sort.dir === 'desc' ? '▼' : '▲'}
+          </span>
+        )}
       </button>
     </th>
   );

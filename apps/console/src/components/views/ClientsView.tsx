@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { Badge } from '@/components/ui/Badge';
-import { Button } from '@/components/ui/Button';
+import { IconButton, ICONS } from '@/components/ui/IconButton';
 import { Card } from '@/components/ui/Card';
 import { SearchInput, SelectField } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
@@ -12,16 +12,15 @@ import { compareValues, SortHeader, TABLE, TD, TH, TR, type SortState } from '@/
 import { KickDialog } from '@/components/clients/KickDialog';
 import { useClients } from '@/hooks/useClients';
 import { useVhostNames } from '@/hooks/useServer';
-import { fmtBytes, fmtDuration, fmtKbps } from '@/lib/format';
+import { fmtBytes, fmtDuration, fmtInt } from '@/lib/format';
 import type { Client } from '@/lib/types';
 
-type Key = 'id' | 'ip' | 'kind' | 'type' | 'stream' | 'alive' | 'recv' | 'send' | 'kbps';
+type Key = 'id' | 'ip' | 'type' | 'stream' | 'alive' | 'recv' | 'send' | 'kbps';
 
 const SORTERS: Record<Key, (c: Client) => unknown> = {
   id: (c) => c.id,
   ip: (c) => c.ip,
-  kind: (c) => (c.publish ? 0 : 1),
-  type: (c) => c.type,
+  type: (c) => `${c.publish ? 0 : 1}${c.type}`,
   stream: (c) => c.url || c.name,
   alive: (c) => c.alive,
   recv: (c) => c.recv_bytes,
@@ -80,19 +79,18 @@ export function ClientsView() {
         ) : shown.length === 0 ? (
           <EmptyState title="No client matches the filter" />
         ) : (
-          <table className={`${TABLE} min-w-[1100px]`}>
+          <table className={`${TABLE} min-w-[940px] [&_td]:px-2.5 [&_th]:px-2.5`}>
             <caption className="sr-only">Connections, sortable by column</caption>
             <thead>
               <tr>
                 <SortHeader label="Id" k="id" sort={sort} onSort={setSort} />
                 <SortHeader label="IP" k="ip" sort={sort} onSort={setSort} />
-                <SortHeader label="Kind" k="kind" sort={sort} onSort={setSort} />
-                <SortHeader label="Protocol" k="type" sort={sort} onSort={setSort} />
+                <SortHeader label="Kind / protocol" k="type" sort={sort} onSort={setSort} />
                 <SortHeader label="Stream" k="stream" sort={sort} onSort={setSort} />
                 <SortHeader label="Alive" k="alive" sort={sort} onSort={setSort} className="text-right" />
                 <SortHeader label="Received" k="recv" sort={sort} onSort={setSort} className="text-right" />
                 <SortHeader label="Sent" k="send" sort={sort} onSort={setSort} className="text-right" />
-                <SortHeader label="kbps" k="kbps" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="kbps" title="Publishers: received; players: sent" k="kbps" sort={sort} onSort={setSort} className="text-right" />
                 <th scope="col" className={`${TH} text-right`}>
                   <span className="sr-only">Actions</span>
                 </th>
@@ -103,22 +101,28 @@ export function ClientsView() {
                 <tr key={c.id} className={TR} data-client-id={c.id}>
                   <td className={`${TD} font-mono text-xs`}>{c.id}</td>
                   <td className={`${TD} num`}>{c.ip}</td>
-                  <td className={TD}>{c.publish ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}</td>
-                  <td className={TD}>{c.type}</td>
-                  <td className={`${TD} max-w-[18rem]`}>
-                    <Link href={`/streams/detail/?id=${encodeURIComponent(c.stream)}`} className="block truncate text-accent hover:underline">
-                      {c.url || c.name || c.stream}
-                    </Link>
-                    {vhosts[c.vhost] && vhosts[c.vhost] !== '__defaultVhost__' && <span className="block text-xs text-muted">{vhosts[c.vhost]}</span>}
+                  <td className={TD}>
+                    <span className="inline-flex items-center gap-2">
+                      {c.publish ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
+                      {c.type}
+                    </span>
                   </td>
-                  <td className={`${TD} num w-24 text-right`}>{fmtDuration(c.alive)}</td>
-                  <td className={`${TD} num w-24 text-right`}>{fmtBytes(c.recv_bytes)}</td>
-                  <td className={`${TD} num w-24 text-right`}>{fmtBytes(c.send_bytes)}</td>
-                  <td className={`${TD} num w-24 text-right`}>{fmtKbps(c.publish ? c.kbps?.recv_30s : c.kbps?.send_30s)}</td>
+                  <td className={TD}>
+                    <div className="max-w-[14rem]">
+                      <Link href={`/streams/detail/?id=${encodeURIComponent(c.stream)}`} className="block truncate text-accent hover:underline">
+                        {c.url || c.name || c.stream}
+                      </Link>
+                      {vhosts[c.vhost] && vhosts[c.vhost] !== '__defaultVhost__' && <span className="block text-xs text-muted">{vhosts[c.vhost]}</span>}
+                    </div>
+                  </td>
+                  <td className={`${TD} num w-20 text-right`}>{fmtDuration(c.alive)}</td>
+                  <td className={`${TD} num w-20 text-right`}>{fmtBytes(c.recv_bytes)}</td>
+                  <td className={`${TD} num w-20 text-right`}>{fmtBytes(c.send_bytes)}</td>
+                  <td className={`${TD} num w-16 text-right`}>{fmtInt(c.publish ? c.kbps?.recv_30s : c.kbps?.send_30s)}</td>
                   <td className={`${TD} text-right`}>
-                    <Button size="sm" variant="danger" onClick={() => setKick(c)} aria-label={`Kick ${c.id} (${c.ip})`}>
-                      Kick
-                    </Button>
+                    <IconButton label={`Kick ${c.id} (${c.ip})`} tone="danger" onClick={() => setKick(c)}>
+                      {ICONS.kick}
+                    </IconButton>
                   </td>
                 </tr>
               ))}

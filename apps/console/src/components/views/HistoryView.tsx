@@ -49,7 +49,7 @@ function StreamSessions({ filters }: { filters: Filters }) {
         {rows.length === 0 ? (
           <EmptyState title={start > 0 ? 'No more sessions' : 'No stream sessions'}>Sessions appear here once a stream is published.</EmptyState>
         ) : (
-          <table className={`${TABLE} min-w-[1100px]`}>
+          <table className={`${TABLE} min-w-[960px] [&_td]:px-2.5 [&_th]:px-2.5`}>
             <caption className="sr-only">Past and current stream sessions</caption>
             <thead>
               <tr>
@@ -67,11 +67,13 @@ function StreamSessions({ filters }: { filters: Filters }) {
             <tbody>
               {rows.map((r) => (
                 <tr key={r.id} className={TR}>
-                  <td className={`${TD} max-w-[16rem]`}>
-                    <span className="block truncate font-medium">
-                      {r.app}/{r.stream}
-                    </span>
-                    {r.vhost && r.vhost !== '__defaultVhost__' && <span className="block text-xs text-muted">{r.vhost}</span>}
+                  <td className={TD}>
+                    <div className="max-w-[16rem]">
+                      <span className="block truncate font-medium">
+                        {r.app}/{r.stream}
+                      </span>
+                      {r.vhost && r.vhost !== '__defaultVhost__' && <span className="block text-xs text-muted">{r.vhost}</span>}
+                    </div>
                   </td>
                   <td className={TD}>
                     <span className="num block">{r.ip ?? '—'}</span>
@@ -115,12 +117,11 @@ function ClientSessions({ filters, kind }: { filters: Filters; kind: string }) {
         {rows.length === 0 ? (
           <EmptyState title={start > 0 ? 'No more sessions' : 'No client sessions'} />
         ) : (
-          <table className={`${TABLE} min-w-[1100px]`}>
+          <table className={`${TABLE} min-w-[960px] [&_td]:px-2.5 [&_th]:px-2.5`}>
             <caption className="sr-only">Past and current client sessions</caption>
             <thead>
               <tr>
-                <th scope="col" className={TH}>Kind</th>
-                <th scope="col" className={TH}>Protocol</th>
+                <th scope="col" className={TH}>Kind / protocol</th>
                 <th scope="col" className={TH}>IP</th>
                 <th scope="col" className={TH}>Stream</th>
                 <th scope="col" className={TH}>Start</th>
@@ -133,14 +134,20 @@ function ClientSessions({ filters, kind }: { filters: Filters; kind: string }) {
             <tbody>
               {rows.map((r) => (
                 <tr key={r.id} className={TR}>
-                  <td className={TD}>{r.kind === 'publish' ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}</td>
                   <td className={TD}>
-                    <span className="block">{r.protocol}</span>
-                    {r.type && r.type !== r.protocol && <span className="block text-xs text-muted">{r.type}</span>}
+                    <span className="inline-flex items-center gap-2">
+                      {r.kind === 'publish' ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
+                      <span>
+                        <span className="block">{r.protocol}</span>
+                        {r.type && r.type !== r.protocol && <span className="block text-xs text-muted">{r.type}</span>}
+                      </span>
+                    </span>
                   </td>
                   <td className={`${TD} num`}>{r.ip}</td>
-                  <td className={`${TD} max-w-[16rem] truncate`}>
-                    {r.app}/{r.stream}
+                  <td className={TD}>
+                    <div className="max-w-[12rem] truncate">
+                      {r.app}/{r.stream}
+                    </div>
                   </td>
                   <td className={`${TD} num`}>{fmtDateTime(toMs(r.start))}</td>
                   <td className={`${TD} num text-right`}>{duration(r.start, r.end)}</td>

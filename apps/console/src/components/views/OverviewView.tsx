@@ -79,7 +79,7 @@ export function OverviewView() {
         }
       />
 
-      <div className="grid grid-cols-2 gap-3 sm:grid-cols-4 xl:grid-cols-8">
+      <div className="grid grid-cols-2 gap-3 sm:grid-cols-4 2xl:grid-cols-8">
         <Stat label="Uptime" value={fmtDuration(summary?.uptime_s)} />
         <Stat label="Version" value={version ?? '—'} />
         <Stat label="Connections" value={fmtInt(summary?.connections)} />
@@ -90,12 +90,12 @@ export function OverviewView() {
         <Stat label="Memory" value={fmtKbytes(summary?.mem_rss_kbyte)} sub={summary ? `${fmtPercent(summary.mem_percent)} of RAM` : undefined} />
       </div>
 
-      <div className="mt-4 grid gap-4 xl:grid-cols-2">
+      <div className="mt-4 grid gap-4 xl:grid-cols-2 [&>*]:min-w-0">
         <Card title="Bandwidth" bodyClassName="p-3">
           <LineChart
             title="Bandwidth in kbps"
             windowMs={win}
-            format={(v) => (v >= 10_000 ? `${(v / 1000).toFixed(0)}M` : `${Math.round(v)}`)}
+            format={(v) => (v >= 1000 ? `${+(v / 1000).toFixed(1)}M` : `${Math.round(v)}`)}
             minMax={100}
             series={[
               { label: 'In kbps', color: 'var(--c-chart-1)', points: series.map((p) => ({ t: p.t, v: p.recv })) },

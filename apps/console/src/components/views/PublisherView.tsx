@@ -176,7 +176,10 @@ export function PublisherView() {
           </form>
         </Card>
         <Card title="Local preview" bodyClassName="p-3" className="xl:col-span-2">
-          <div className="overflow-hidden rounded-lg bg-black">
+          <div className="relative overflow-hidden rounded-lg bg-black">
+            {phase !== 'publishing' && phase !== 'starting' && (
+              <span className="absolute inset-0 flex items-center justify-center text-sm text-white/60">The camera or screen preview appears here</span>
+            )}
             <video ref={videoRef} muted playsInline autoPlay aria-label="Local camera or screen preview" className="aspect-video w-full bg-black" />
           </div>
           {phase === 'publishing' && (

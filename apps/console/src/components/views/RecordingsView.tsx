@@ -129,13 +129,15 @@ export function RecordingsView() {
               <tbody>
                 {data.map((r) => (
                   <tr key={r.id} className={TR}>
-                    <td className={`${TD} max-w-[20rem]`}>
-                      <span className="block truncate font-medium">
-                        {r.app}/{r.stream}
-                      </span>
-                      <span className="block truncate font-mono text-xs text-muted" title={r.path}>
-                        {baseName(r)}
-                      </span>
+                    <td className={TD}>
+                      <div className="max-w-[20rem]">
+                        <span className="block truncate font-medium">
+                          {r.app}/{r.stream}
+                        </span>
+                        <span className="block truncate font-mono text-xs text-muted" title={r.path}>
+                          {baseName(r)}
+                        </span>
+                      </div>
                     </td>
                     <td className={`${TD} num`}>{fmtDateTime(toMs(r.start))}</td>
                     <td className={`${TD} num text-right`}>{fmtDurationMs(r.duration_ms ?? (r.end ? (toMs(r.end) ?? 0) - (toMs(r.start) ?? 0) : null))}</td>
@@ -161,10 +163,12 @@ export function RecordingsView() {
                         </Button>
                         {r.format !== 'mp4' && (
                           <Button size="sm" onClick={() => download(r, false)} aria-label={`Download ${baseName(r)} as ${r.format.toUpperCase()}`}>
+                            <svg aria-hidden="true" width="12" height="12" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2"><path d="M12 4v11M7 10l5 5 5-5M5 20h14" /></svg>
                             {r.format.toUpperCase()}
                           </Button>
                         )}
                         <Button size="sm" onClick={() => download(r, true)} aria-label={`Download ${baseName(r)} as MP4`}>
+                          <svg aria-hidden="true" width="12" height="12" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2"><path d="M12 4v11M7 10l5 5 5-5M5 20h14" /></svg>
                           MP4
                         </Button>
                         <Button size="sm" variant="danger" onClick={() => setDeleting(r)} aria-label={`Delete recording ${baseName(r)}`}>

@@ -120,7 +120,7 @@ export function StreamDetailView() {
       />
 
       <div className="grid gap-4 xl:grid-cols-5">
-        <div className="grid content-start gap-4 xl:col-span-3">
+        <div className="grid min-w-0 content-start gap-4 xl:col-span-3">
           <Card title="Bandwidth" bodyClassName="p-3">
             <LineChart
               title="Stream bandwidth kbps"
@@ -131,7 +131,7 @@ export function StreamDetailView() {
               ]}
             />
           </Card>
-          <div className={`grid gap-4 ${hasGop ? 'lg:grid-cols-2' : ''}`}>
+          <div className={`grid min-w-0 gap-4 ${hasGop ? 'lg:grid-cols-2 [&>*]:min-w-0' : ''}`}>
             <Card title="Frame rate" bodyClassName="p-3">
               <LineChart
                 title="Frames per second"
@@ -195,7 +195,7 @@ export function StreamDetailView() {
           </Card>
         </div>
 
-        <div className="grid content-start gap-4 xl:col-span-2">
+        <div className="grid min-w-0 content-start gap-4 xl:col-span-2">
           <Card title="Preview" bodyClassName="p-3">
             {active ? <StreamPlayer stream={ref} /> : <EmptyState title="Not published" />}
           </Card>

@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import { useMemo, useState } from 'react';
 import { Badge, Dot } from '@/components/ui/Badge';
-import { Button } from '@/components/ui/Button';
+import { IconButton, ICONS } from '@/components/ui/IconButton';
 import { Card } from '@/components/ui/Card';
 import { SearchInput } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
@@ -13,7 +13,7 @@ import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
 import { PreviewDialog } from '@/components/streams/PreviewDialog';
 import { useStreamActions } from '@/components/streams/useStreamActions';
 import { useStreamRows, type StreamRow } from '@/hooks/useStreams';
-import { fmtDuration, fmtFixed, fmtKbps, fmtResolution, fmtSampleRate } from '@/lib/format';
+import { fmtDuration, fmtFixed, fmtInt, fmtResolution, fmtSampleRate } from '@/lib/format';
 import type { StreamRef } from '@/lib/urls';
 
 type Key = 'name' | 'publisher' | 'video' | 'in' | 'out' | 'players' | 'uptime';
@@ -76,7 +76,7 @@ export function StreamsView() {
         ) : shown.length === 0 ? (
           <EmptyState title="No stream matches the search" />
         ) : (
-          <table className={`${TABLE} min-w-[1180px]`}>
+          <table className={`${TABLE} min-w-[960px] [&_td]:px-2 [&_th]:px-2`}>
             <caption className="sr-only">Streams, sortable by column</caption>
             <thead>
               <tr>
@@ -86,13 +86,10 @@ export function StreamsView() {
                 <th scope="col" className={TH}>
                   Audio
                 </th>
-                <SortHeader label="In" k="in" sort={sort} onSort={setSort} className="text-right" />
-                <SortHeader label="Out" k="out" sort={sort} onSort={setSort} className="text-right" />
+                <SortHeader label="In kbps" k="in" sort={sort} onSort={setSort} className="text-right" title="Received from the publisher" />
+                <SortHeader label="Out kbps" k="out" sort={sort} onSort={setSort} className="text-right" title="Sent to all players" />
                 <SortHeader label="Players" k="players" sort={sort} onSort={setSort} className="text-right" />
                 <SortHeader label="Uptime" k="uptime" sort={sort} onSort={setSort} className="text-right" />
-                <th scope="col" className={TH}>
-                  Rec
-                </th>
                 <th scope="col" className={`${TH} text-right`}>
                   Actions
                 </th>
@@ -104,11 +101,20 @@ export function StreamsView() {
                 const active = s.publish?.active;
                 return (
                   <tr key={s.id} className={TR}>
-                    <td className={`${TD} max-w-[16rem]`}>
-                      <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="block truncate font-medium text-accent hover:underline">
-                        {s.app}/{s.name}
-                      </Link>
-                      <span className="block truncate text-xs text-muted">{r.vhostName}</span>
+                    <td className={TD}>
+                      <div className="max-w-[13rem]">
+                        <span className="flex min-w-0 items-center gap-1.5">
+                          <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="truncate font-medium text-accent hover:underline">
+                            {s.app}/{s.name}
+                          </Link>
+                          {r.recording && (
+                            <Badge tone="danger" title="Recording (DVR)">
+                              <Dot tone="danger" /> REC
+                            </Badge>
+                          )}
+                        </span>
+                        <span className="block truncate text-xs text-muted">{r.vhostName === '__defaultVhost__' ? 'default vhost' : r.vhostName}</span>
+                      </div>
                     </td>
                     <td className={TD}>
                       {active ? (
@@ -148,46 +154,30 @@ export function StreamsView() {
                         <span className="text-muted">—</span>
                       )}
                     </td>
-                    <td className={`${TD} num w-24 text-right`}>{fmtKbps(r.kbpsIn)}</td>
-                    <td className={`${TD} num w-24 text-right`}>{fmtKbps(r.kbpsOut)}</td>
+                    <td className={`${TD} num w-[4.5rem] text-right`}>{fmtInt(r.kbpsIn)}</td>
+                    <td className={`${TD} num w-[4.5rem] text-right`}>{fmtInt(r.kbpsOut)}</td>
                     <td className={`${TD} num w-16 text-right`}>{r.players}</td>
                     <td className={`${TD} num w-20 text-right`}>{fmtDuration(r.uptimeS)}</td>
-                    <td className={`${TD} w-16`}>
-                      {r.recording ? (
-                        <Badge tone="danger" title="Recording (DVR)">
-                          <Dot tone="danger" /> REC
-                        </Badge>
-                      ) : (
-                        <span className="text-muted" title={r.recording === false ? 'Not recording' : 'Unknown'}>
-                          —
-                        </span>
-                      )}
-                    </td>
                     <td className={`${TD} text-right`}>
                       <div className="flex justify-end gap-1">
-                        <Button size="sm" onClick={() => setPreview(r)} disabled={!active} aria-label={`Preview ${s.app}/${s.name}`}>
-                          Preview
-                        </Button>
+                        <IconButton label={`Preview ${s.app}/${s.name}`} onClick={() => setPreview(r)} disabled={!active}>
+                          {ICONS.play}
+                        </IconButton>
                         {r.recording ? (
-                          <Button size="sm" onClick={() => actions.setDvr(r, 'stop')} disabled={actions.dvrPending} aria-label={`Stop recording ${s.app}/${s.name}`}>
-                            Stop rec
-                          </Button>
+                          <IconButton label={`Stop recording ${s.app}/${s.name}`} tone="active" onClick={() => actions.setDvr(r, 'stop')} disabled={actions.dvrPending}>
+                            {ICONS.stop}
+                          </IconButton>
                         ) : (
-                          <Button
-                            size="sm"
-                            onClick={() => actions.setDvr(r, 'start')}
-                            disabled={actions.dvrPending || !active}
-                            aria-label={`Start recording ${s.app}/${s.name}`}
-                          >
-                            Record
-                          </Button>
+                          <IconButton label={`Start recording ${s.app}/${s.name}`} onClick={() => actions.setDvr(r, 'start')} disabled={actions.dvrPending || !active}>
+                            {ICONS.record}
+                          </IconButton>
                         )}
-                        <Button size="sm" onClick={() => setCopy(refOf(r))} aria-label={`Copy play URLs of ${s.app}/${s.name}`}>
-                          URLs
-                        </Button>
-                        <Button size="sm" variant="danger" onClick={() => actions.askKick(r)} disabled={!active} aria-label={`Kick the publisher of ${s.app}/${s.name}`}>
-                          Kick
-                        </Button>
+                        <IconButton label={`Copy play URLs of ${s.app}/${s.name}`} onClick={() => setCopy(refOf(r))}>
+                          {ICONS.link}
+                        </IconButton>
+                        <IconButton label={`Kick the publisher of ${s.app}/${s.name}`} tone="danger" onClick={() => actions.askKick(r)} disabled={!active}>
+                          {ICONS.kick}
+                        </IconButton>
                       </div>
                     </td>
                   </tr>
