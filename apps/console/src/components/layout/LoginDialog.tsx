@@ -57,7 +57,7 @@ export function LoginDialog() {
         }}
       >
         {hadCredentials && !error && <p className="text-sm text-warn">The saved credentials were refused.</p>}
-        <TextField label="User name" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required autoFocus />
+        <TextField label="User name" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
         <TextField label="Password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
         {error && (
           <p role="alert" className="text-sm text-danger">

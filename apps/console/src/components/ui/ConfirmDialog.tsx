@@ -34,14 +34,13 @@ export function ConfirmDialog({
       title={title}
       footer={
         <>
-          <Button onClick={close} disabled={busy}>
+          <Button onClick={close} disabled={busy} data-autofocus>
             Cancel
           </Button>
           <Button
             variant="primary"
             className="!bg-danger !text-white"
             disabled={busy}
-            autoFocus
             onClick={async () => {
               setBusy(true);
               setError(null);

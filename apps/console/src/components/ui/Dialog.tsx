@@ -30,7 +30,12 @@ export function Dialog({
   useEffect(() => {
     const d = ref.current;
     if (!d) return;
-    if (open && !d.open) d.showModal();
+    if (open && !d.open) {
+      d.showModal();
+      // showModal focuses the first focusable (the close button); prefer the marked or first field.
+      const target = d.querySelector<HTMLElement>('[data-autofocus], input:not([type=hidden]):not([disabled]):not([readonly]), select, textarea');
+      target?.focus();
+    }
     if (!open && d.open) d.close();
   }, [open]);
 

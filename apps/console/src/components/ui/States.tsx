@@ -39,7 +39,7 @@ export function ErrorState({
   return (
     <div role="alert" className={`mx-auto max-w-xl px-4 py-10 text-center ${className}`}>
       <p className="text-sm font-semibold text-danger">
-        {missing ? `${what ?? 'This feature'} is not available on this server` : auth ? 'Sign-in required' : `Could not load ${what ?? 'data'}`}
+        {missing ? `This server does not offer ${what ?? 'this feature'} yet` : auth ? 'Sign-in required' : `Could not load ${what ?? 'data'}`}
       </p>
       <p className="mt-1 text-sm break-words text-muted">{describeError(error)}</p>
       {missing && <p className="mt-1 text-xs text-muted">The server does not implement this route yet; other pages keep working.</p>}

@@ -41,7 +41,7 @@ function StreamSessions({ filters }: { filters: Filters }) {
   const q = useMemo(() => ({ ...toQuery(filters), start, count: PAGE }), [filters, start]);
   const { data, error, isPending, refetch } = useStreamHistory(q);
   if (isPending) return <Loading label="Loading stream sessions…" />;
-  if (error && !data) return <ErrorState error={error} what="Stream history" onRetry={() => refetch()} />;
+  if (error && !data) return <ErrorState error={error} what="stream history" onRetry={() => refetch()} />;
   const rows: StreamSession[] = data?.rows ?? [];
   return (
     <>
@@ -109,7 +109,7 @@ function ClientSessions({ filters, kind }: { filters: Filters; kind: string }) {
   const q = useMemo(() => ({ ...toQuery(filters), kind: kind || undefined, start, count: PAGE }), [filters, kind, start]);
   const { data, error, isPending, refetch } = useClientHistory(q);
   if (isPending) return <Loading label="Loading client sessions…" />;
-  if (error && !data) return <ErrorState error={error} what="Client history" onRetry={() => refetch()} />;
+  if (error && !data) return <ErrorState error={error} what="client history" onRetry={() => refetch()} />;
   const rows: ClientSession[] = data?.rows ?? [];
   return (
     <>

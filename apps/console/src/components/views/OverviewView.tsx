@@ -50,8 +50,6 @@ export function OverviewView() {
       </>
     );
 
-  const memMB = (v: number) => `${(v / 1024).toFixed(v >= 10240 ? 0 : 1)} MB`;
-
   return (
     <>
       <PageHeader
@@ -124,9 +122,9 @@ export function OverviewView() {
           <LineChart
             title="Resident memory"
             windowMs={win}
-            minMax={64 * 1024}
-            format={memMB}
-            series={[{ label: 'RSS', color: 'var(--c-chart-2)', points: series.map((p) => ({ t: p.t, v: p.mem })) }]}
+            minMax={64}
+            format={(v) => `${v >= 100 ? Math.round(v) : +v.toFixed(1)} MB`}
+            series={[{ label: 'RSS', color: 'var(--c-chart-2)', points: series.map((p) => ({ t: p.t, v: p.mem === null ? null : p.mem / 1024 })) }]}
           />
         </Card>
       </div>

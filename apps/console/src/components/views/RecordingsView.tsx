@@ -103,7 +103,7 @@ export function RecordingsView() {
           {isPending ? (
             <Loading label="Loading recordings…" />
           ) : error && !data ? (
-            <ErrorState error={error} what="Recordings" onRetry={() => refetch()} />
+            <ErrorState error={error} what="recordings" onRetry={() => refetch()} />
           ) : !data || data.length === 0 ? (
             <EmptyState title={start > 0 ? 'No more recordings' : 'No recordings'}>
               {JSON.stringify(filters) !== JSON.stringify(NO_FILTERS)
