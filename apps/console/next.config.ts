@@ -16,6 +16,8 @@ export default function config(phase: string): NextConfig {
     // Rewrites do not exist in a static export, so only the dev server gets them.
     return {
       ...base,
+      // trailingSlash would otherwise 308 /api/v1/summaries to /api/v1/summaries/ before proxying.
+      skipTrailingSlashRedirect: true,
       async rewrites() {
         return [
           { source: '/api/:path*', destination: `${DEV_API}/api/:path*`, basePath: false },

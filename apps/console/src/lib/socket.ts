@@ -31,7 +31,7 @@ export function connectLive(base: string, auth: LiveAuth, h: LiveHandlers): () =
     transports: ['polling', 'websocket'],
     reconnection: true,
     reconnectionDelay: 1000,
-    reconnectionDelayMax: 10_000,
+    reconnectionDelayMax: 30_000,
     timeout: 5000,
   });
   socket.on('connect', () => h.onStatus(true, ''));

@@ -88,7 +88,7 @@ export function OverviewView() {
         <Stat label="Memory" value={fmtKbytes(summary?.mem_rss_kbyte)} sub={summary ? `${fmtPercent(summary.mem_percent)} of RAM` : undefined} />
       </div>
 
-      <div className="mt-4 grid gap-4 xl:grid-cols-2 [&>*]:min-w-0">
+      <div className="mt-4 grid gap-4 lg:grid-cols-2 [&>*]:min-w-0">
         <Card title="Bandwidth" bodyClassName="p-3">
           <LineChart
             title="Bandwidth in kbps"
@@ -129,8 +129,8 @@ export function OverviewView() {
         </Card>
       </div>
 
-      <div className="mt-4 grid gap-4 xl:grid-cols-3">
-        <Card title="System" className="xl:col-span-1">
+      <div className="mt-4 grid gap-4 lg:grid-cols-3">
+        <Card title="System" className="lg:col-span-1">
           {sys ? (
             <dl className="grid grid-cols-2 gap-x-4 gap-y-2 p-4 text-sm">
               <dt className="text-muted">Load 1 / 5 / 15 min</dt>
@@ -156,7 +156,7 @@ export function OverviewView() {
             <Loading />
           )}
         </Card>
-        <Card title="Recent events" className="xl:col-span-2" bodyClassName="max-h-72 overflow-auto">
+        <Card title="Recent events" className="lg:col-span-2" bodyClassName="max-h-72 overflow-auto">
           {events.length === 0 ? (
             <EmptyState title="No events yet">
               {status === 'live'
