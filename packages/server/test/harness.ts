@@ -139,6 +139,11 @@ export interface PublishOptions {
   rate?: number;
   /** video bitrate, e.g. '500k' */
   bitrate?: string;
+  /**
+   * Constant bitrate with filler NALs (e.g. '24M'): loopback TCP buffers soak up
+   * megabytes, so tests of slow readers need a stream that fills them quickly.
+   */
+  cbr?: string;
   gop?: number;
 }
 
@@ -152,6 +157,7 @@ export function ffmpegPublish(url: string, o: PublishOptions = {}): ChildProcess
   if (video) {
     args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(gop));
     if (o.bitrate) args.push('-b:v', o.bitrate, '-maxrate', o.bitrate, '-bufsize', o.bitrate);
+    if (o.cbr) args.push('-b:v', o.cbr, '-minrate', o.cbr, '-maxrate', o.cbr, '-bufsize', '4M', '-x264-params', 'nal-hrd=cbr:filler=1');
   }
   if (audio) args.push('-c:a', 'aac', '-b:a', '64k');
   args.push('-f', 'flv', url);

@@ -71,14 +71,6 @@ test('50 concurrent HTTP-FLV players all get data', async () => {
   for (const p of players) p.close();
 });
 
-/** FFmpeg at a constant 24 Mbit/s (filler NALs), so a stalled reader overflows kernel buffers quickly. */
-function publishCbr(url: string) {
-  return spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=640x360:rate=25',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25',
-    '-b:v', '24M', '-minrate', '24M', '-maxrate', '24M', '-bufsize', '4M', '-x264-params', 'nal-hrd=cbr:filler=1',
-    '-f', 'flv', url], { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
 /** A raw socket playing HTTP-FLV that can stop reading (the kernel's buffers then fill up). */
 function rawPlayer(port: number, path: string) {
   const socket = connect(port, '127.0.0.1');
@@ -90,7 +82,8 @@ function rawPlayer(port: number, path: string) {
 }
 
 test('an HTTP-FLV reader that stops reading delays nobody and is dropped to keyframes', async () => {
-  const pub = publishCbr(server.rtmpUrl('/live/fat'));
+  // 24 Mbit/s so a stalled reader overflows the kernel's buffers quickly.
+  const pub = ffmpegPublish(server.rtmpUrl('/live/fat'), { size: '640x360', gop: 25, audio: false, cbr: '24M' });
   try {
     await waitFor('fat stream live', () => server.output().includes('url=/live/fat'), 10_000);
     const players = await Promise.all(Array.from({ length: 5 }, () => playFlv(server.httpUrl('/live/fat.flv'))));

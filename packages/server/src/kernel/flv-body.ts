@@ -21,6 +21,7 @@ export const SOUND_FORMAT = { MP3: 2, AAC: 10, SPEEX: 11, OPUS: 13 } as const;
 /** Enhanced RTMP packet types (ExVideoTagHeader). */
 const EX_SEQUENCE_START = 0;
 const EX_CODED_FRAMES = 1;
+const EX_CODED_FRAMES_X = 3;
 const EX_MPEG2TS_SEQUENCE_START = 5;
 
 export function videoFlags(body: Buffer): BodyFlags {
@@ -30,14 +31,16 @@ export function videoFlags(body: Buffer): BodyFlags {
     const frameType = (b0 >> 4) & 0x07;
     const packetType = b0 & 0x0f;
     const sequenceHeader = packetType === EX_SEQUENCE_START || packetType === EX_MPEG2TS_SEQUENCE_START;
+    const coded = packetType === EX_CODED_FRAMES || packetType === EX_CODED_FRAMES_X;
     // Only CodedFrames carries a composition time (3 bytes after the FourCC).
     const cts = packetType === EX_CODED_FRAMES && body.length >= 8 ? readSi24(body, 5) : 0;
-    return { keyframe: frameType === 1, sequenceHeader, cts };
+    return { keyframe: coded && frameType === 1, sequenceHeader, cts };
   }
   const frameType = b0 >> 4;
   const codecId = b0 & 0x0f;
   if ((codecId === VIDEO_CODEC.AVC || codecId === VIDEO_CODEC.HEVC) && body.length >= 5) {
-    return { keyframe: frameType === 1, sequenceHeader: body[1] === 0, cts: readSi24(body, 2) };
+    // Packet type 2 (end of sequence) carries frame type 1 too, but is no picture.
+    return { keyframe: frameType === 1 && body[1] === 1, sequenceHeader: body[1] === 0, cts: readSi24(body, 2) };
   }
   return { keyframe: frameType === 1, sequenceHeader: false, cts: 0 };
 }
