@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { openHistoryStore, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
 import { ApiState } from './api/state.js';
 import { HttpHooks } from './app/hooks.js';
@@ -46,6 +47,8 @@ export class TsrsServer {
   http: HttpListener | undefined;
   /** the HTTP API port; the same object as `http` when both share a port */
   api: HttpListener | undefined;
+  /** the history database (stream/client sessions, recordings, events) */
+  history: HistoryStore | undefined;
   private stopping = false;
 
   private constructor(
@@ -63,6 +66,7 @@ export class TsrsServer {
     const log = opts.logger ?? createLogger({ level: pinoLevel(config.global.srs_log_level) });
     for (const w of warnings) log.warn(w);
     const server = new TsrsServer(config, opts.configPath, log, env);
+    server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) });
     await server.startListeners();
     log.info({ version: VERSION, config: opts.configPath }, `tsrs ${VERSION} started`);
     return server;
@@ -167,5 +171,8 @@ export class TsrsServer {
     this.log.info({ graceful }, 'tsrs stopping');
     await Promise.all(this.listeners.map((l) => l.close(graceful)));
     this.hub.close();
+    // Let the recorder see the last closes before the database goes.
+    await new Promise((r) => setImmediate(r));
+    await this.history?.close();
   }
 }

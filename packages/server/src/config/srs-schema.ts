@@ -126,6 +126,8 @@ export const globalSchema = {
   pid: str('./objs/srs.pid'),
   chunk_size: int(60000, { min: 128, max: 65536 }),
   server_id: optStr(),
+  /** tsrs: history database (SQLite path or file: URL); DATABASE_URL wins. Default ./objs/tsrs.db */
+  database: optStr(),
   work_dir: str('./'),
   utc_time: bool(false),
   /** ms */
