@@ -1,12 +1,16 @@
 'use client';
 
-import { apiBase, useSettings } from '@/lib/settings';
+import { apiBase, useHydrated, useSettings } from '@/lib/settings';
 import { useLive } from '@/lib/live-store';
 
-/** Part of every query key: switching server or user refetches everything. */
+/**
+ * Part of every query key: switching server or user refetches everything. Empty until hydrated
+ * (the prerendered pass cannot know localStorage), and queries wait for it (`enabled`).
+ */
 export function useApiKey(): string {
   const s = useSettings();
-  return `${apiBase(s)}|${s.username}`;
+  const hydrated = useHydrated();
+  return hydrated ? `${apiBase(s)}|${s.username}` : '';
 }
 
 /** True while socket.io pushes live data; REST polling then slows down. */

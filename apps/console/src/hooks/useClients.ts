@@ -9,6 +9,7 @@ export function useClients() {
   const interval = usePollInterval(2000, 5000);
   return useQuery({
     queryKey: ['clients', key],
+    enabled: key !== '',
     queryFn: ({ signal }) => api.clients(signal, 0, 1000).then((r) => r.clients ?? []),
     refetchInterval: interval,
   });

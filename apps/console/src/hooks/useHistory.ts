@@ -9,6 +9,7 @@ export function useRecordings(q: HistoryQuery) {
   const key = useApiKey();
   return useQuery({
     queryKey: ['recordings', key, q],
+    enabled: key !== '',
     queryFn: ({ signal }) => api.recordings(q, signal).then((r) => r.recordings ?? []),
     refetchInterval: 10_000,
     placeholderData: (prev) => prev,
@@ -27,6 +28,7 @@ export function useStreamHistory(q: HistoryQuery) {
   const key = useApiKey();
   return useQuery({
     queryKey: ['history-streams', key, q],
+    enabled: key !== '',
     queryFn: ({ signal }) =>
       api.historyStreams(q, signal).then((r) => ({ rows: r.streams ?? r.sessions ?? r.rows ?? [], total: r.total })),
     refetchInterval: 15_000,
@@ -38,6 +40,7 @@ export function useClientHistory(q: HistoryQuery & { kind?: string }) {
   const key = useApiKey();
   return useQuery({
     queryKey: ['history-clients', key, q],
+    enabled: key !== '',
     queryFn: ({ signal }) =>
       api.historyClients(q, signal).then((r) => ({ rows: r.clients ?? r.sessions ?? r.rows ?? [], total: r.total })),
     refetchInterval: 15_000,

@@ -10,6 +10,7 @@ export function useSummaries() {
   const interval = usePollInterval(2000, 5000);
   return useQuery({
     queryKey: ['summaries', key],
+    enabled: key !== '',
     queryFn: ({ signal }) => api.summaries(signal).then((r) => r.data),
     refetchInterval: interval,
   });
@@ -19,6 +20,7 @@ export function useVersions() {
   const key = useApiKey();
   return useQuery({
     queryKey: ['versions', key],
+    enabled: key !== '',
     queryFn: ({ signal }) => api.versions(signal).then((r) => r.data),
     staleTime: 60_000,
   });
@@ -28,6 +30,7 @@ export function useVhosts() {
   const key = useApiKey();
   return useQuery({
     queryKey: ['vhosts', key],
+    enabled: key !== '',
     queryFn: ({ signal }) => api.vhosts(signal).then((r) => r.vhosts ?? []),
     refetchInterval: 30_000,
   });
@@ -45,6 +48,7 @@ export function useConfig() {
   const key = useApiKey();
   return useQuery({
     queryKey: ['config', key],
+    enabled: key !== '',
     queryFn: ({ signal }) => api.config(signal),
     staleTime: 10_000,
   });

@@ -14,6 +14,7 @@ export function useStreamsQuery() {
   const interval = usePollInterval(2000, 5000);
   return useQuery({
     queryKey: ['streams', key],
+    enabled: key !== '',
     queryFn: ({ signal }) => api.streams(signal, 0, 1000).then((r) => r.streams ?? []),
     refetchInterval: interval,
   });

@@ -44,6 +44,13 @@ async function exchange(pc: RTCPeerConnection, url: string): Promise<string | nu
   try {
     res = await fetch(url, { method: 'POST', headers, body: pc.localDescription?.sdp ?? offer.sdp ?? '' });
   } catch (e) {
+    // A missing route often answers without CORS headers, which the browser reports as a network
+    // error. If the API itself answers, the server is up and simply has no WebRTC signalling.
+    const probe = new URL('/api/v1/versions', url).toString();
+    const apiUp = await fetch(probe, { headers: auth ? { Authorization: auth } : {} })
+      .then((r) => r.ok || r.status === 401)
+      .catch(() => false);
+    if (apiUp) throw new RtcUnavailableError(`WebRTC is not enabled on this server (${new URL(url).pathname} did not answer, the API did)`);
     throw new Error(`Cannot reach ${new URL(url).origin} (${(e as Error).message})`);
   }
   const text = await res.text();

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { apiBase, authHeader, useSettings } from '@/lib/settings';
+import { apiBase, authHeader, useHydrated, useSettings } from '@/lib/settings';
 import { live } from '@/lib/live-store';
 import { connectLive } from '@/lib/socket';
 import type { LiveSummary, Stream, Summaries } from '@/lib/types';
@@ -77,7 +77,8 @@ function streamsFromRest(list: Stream[], t: number, marks: Map<string, FrameMark
  */
 export function LiveFeed() {
   const settings = useSettings();
-  const base = apiBase(settings);
+  const hydrated = useHydrated();
+  const base = hydrated ? apiBase(settings) : '';
   const qc = useQueryClient();
   const summaries = useSummaries();
   const streams = useStreamsQuery();
@@ -85,6 +86,7 @@ export function LiveFeed() {
   const frameMarks = useRef(new Map<string, FrameMark>());
 
   useEffect(() => {
+    if (!base) return;
     live.reset();
     live.setStatus('connecting');
     prevSummary.current = null;

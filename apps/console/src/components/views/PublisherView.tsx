@@ -126,7 +126,8 @@ export function PublisherView() {
           <strong className="block text-warn">WebRTC is not enabled on this server</strong>
           <span className="text-muted">
             Enable <span className="font-mono">rtc_server {'{ enabled on; }'}</span> and <span className="font-mono">rtc {'{ enabled on; }'}</span> in the
-            vhost, then reload. {rtcOff && message ? `(${message})` : ''}
+            vhost, then reload.
+            {rtcOff && message && <span className="mt-1 block text-xs">{message.replace(/^WebRTC is not enabled on this server\s*/, '').replace(/^\((.*)\)$/, '$1')}</span>}
           </span>
         </div>
       )}
