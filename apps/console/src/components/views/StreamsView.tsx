@@ -100,7 +100,7 @@ export function StreamsView() {
                 const s = r.stream;
                 const active = s.publish?.active;
                 return (
-                  <tr key={s.id} className={TR}>
+                  <tr key={s.id} className={TR} data-stream-id={s.id}>
                     <td className={TD}>
                       <div className="max-w-[13rem]">
                         <span className="flex min-w-0 items-center gap-1.5">
