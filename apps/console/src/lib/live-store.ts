@@ -70,6 +70,10 @@ function set(patch: Partial<LiveState>): void {
   listeners.forEach((l) => l());
 }
 
+function finite(v: number | undefined | null): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
 function push<T>(arr: T[], v: T): T[] {
   const next = arr.length >= MAX_SAMPLES ? arr.slice(arr.length - MAX_SAMPLES + 1) : arr.slice();
   next.push(v);
@@ -91,8 +95,8 @@ export const live = {
       summaryAt: t,
       summarySeries: push(state.summarySeries, {
         t,
-        recv: s.kbps?.recv ?? null,
-        send: s.kbps?.send ?? null,
+        recv: finite(s.kbps?.recv),
+        send: finite(s.kbps?.send),
         cpu: s.cpu_percent ?? null,
         mem: s.mem_rss_kbyte ?? null,
         conns: s.connections ?? null,

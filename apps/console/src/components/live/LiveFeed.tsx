@@ -37,7 +37,8 @@ function summaryFromRest(d: Summaries, prev: Summaries | null, streams: Stream[]
     mem_percent: d.self?.mem_percent ?? 0,
     connections: sys?.conn_srs ?? 0,
     streams: streams ? streams.filter((s) => s.publish?.active).length : 0,
-    kbps: { recv: recv ?? 0, send: send ?? 0 },
+    // NaN = not known yet (first sample without a previous one); the chart leaves a gap.
+    kbps: { recv: recv ?? NaN, send: send ?? NaN },
   };
 }
 

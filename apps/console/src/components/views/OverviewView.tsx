@@ -132,7 +132,7 @@ export function OverviewView() {
       <div className="mt-4 grid gap-4 lg:grid-cols-3">
         <Card title="System" className="lg:col-span-1">
           {sys ? (
-            <dl className="grid grid-cols-2 gap-x-4 gap-y-2 p-4 text-sm">
+            <dl className="grid grid-cols-[auto_1fr] gap-x-4 gap-y-2 p-4 text-sm">
               <dt className="text-muted">Load 1 / 5 / 15 min</dt>
               <dd className="num">
                 {fmtFixed(sys.load_1m, 2)} / {fmtFixed(sys.load_5m, 2)} / {fmtFixed(sys.load_15m, 2)}
