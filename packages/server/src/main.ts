@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { openHistoryStore, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
+import { LiveFeed, type LiveFeedDeps } from './api/socket.js';
 import { ApiState } from './api/state.js';
 import { HttpHooks } from './app/hooks.js';
 import { SecurityAdmission } from './app/security.js';
 import { ServerIdentity } from './app/stats-identity.js';
 import { SystemStats } from './app/stats.js';
 import { Hub } from './app/hub.js';
+import { HistoryRecorder } from './history/recorder.js';
 import { DEFAULT_SOURCE_OPTIONS, type SourceOptions } from './app/source.js';
 import { type Config, diffConfig, loadConfig } from './config/index.js';
 import { HttpListener } from './listeners/http.js';
@@ -18,6 +20,7 @@ import { hlsOutputFactory } from './app/hls/hls-factory.js';
 import { applyCors } from './http/cors.js';
 import { staticRoots } from './http/roots.js';
 import { staticFilesHandler } from './http/static-files.js';
+import { consoleHandler } from './http/console-routes.js';
 import { streamRoutesHandler } from './http/stream-routes.js';
 
 export interface ServerOptions {
@@ -49,6 +52,11 @@ export class TsrsServer {
   api: HttpListener | undefined;
   /** the history database (stream/client sessions, recordings, events) */
   history: HistoryStore | undefined;
+  /** writes bus events into `history` */
+  recorder: HistoryRecorder | undefined;
+  /** socket.io live stats on the API port */
+  private liveFeed: LiveFeed | undefined;
+  private liveDeps: LiveFeedDeps | undefined;
   private stopping = false;
 
   private constructor(
@@ -67,6 +75,7 @@ export class TsrsServer {
     for (const w of warnings) log.warn(w);
     const server = new TsrsServer(config, opts.configPath, log, env);
     server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) });
+    server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
     await server.startListeners();
     log.info({ version: VERSION, config: opts.configPath }, `tsrs ${VERSION} started`);
     return server;
@@ -94,6 +103,7 @@ export class TsrsServer {
       await this.stop(false);
       throw err;
     }
+    this.attachLiveFeed();
   }
 
   /** Handlers of the HTTP API port (/api/v1, /rtc/v1, socket.io). */
@@ -108,12 +118,16 @@ export class TsrsServer {
     const stats = new SystemStats();
     stats.start();
     const api = this.api;
+    const state = new ApiState(this.hub, config);
+    this.liveDeps = { hub: this.hub, state, stats, config, log: this.log.child({ mod: 'socket.io' }) };
     const { handler } = createApiHandler({
       log: this.log.child({ mod: 'api' }),
       ownRoot: api !== this.http,
       deps: {
         hub: this.hub,
-        state: new ApiState(this.hub, config),
+        state,
+        history: this.history,
+        recorder: this.recorder,
         stats,
         identity,
         hooks,
@@ -130,6 +144,12 @@ export class TsrsServer {
     api.use(handler);
   }
 
+  /** socket.io attaches to the API's http.Server, which exists once the listeners started. */
+  private attachLiveFeed(): void {
+    const server = this.api?.httpServer;
+    if (server && this.liveDeps) this.liveFeed = new LiveFeed(server, this.liveDeps);
+  }
+
   /** Handlers of the HTTP server port (HTTP-FLV/TS, HLS, static files, console). */
   private mountHttp(): void {
     const config = () => this.config;
@@ -139,6 +159,8 @@ export class TsrsServer {
     this.http.use((req, res) => applyCors(req, res, this.config.http_server.crossdomain));
     this.http.use(streamRoutesHandler({ hub: this.hub, config, log: this.log }));
     this.http.use(staticFilesHandler({ roots: () => staticRoots(this.config) }));
+    // Last: the console, SRS's player URLs and `/` when the dir has no index.html.
+    this.http.use(consoleHandler({ dir: () => this.config.http_server.dir }));
   }
 
   /** The bound ports by listener name (tests use port 0 configs... and read them here). */
@@ -169,10 +191,12 @@ export class TsrsServer {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info({ graceful }, 'tsrs stopping');
+    this.liveFeed?.close();
     await Promise.all(this.listeners.map((l) => l.close(graceful)));
     this.hub.close();
     // Let the recorder see the last closes before the database goes.
     await new Promise((r) => setImmediate(r));
+    this.recorder?.close();
     await this.history?.close();
   }
 }

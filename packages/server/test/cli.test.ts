@@ -1,0 +1,88 @@
+/**
+ * The `tsrs` command line: -v, -t on every shipped config and on real SRS
+ * configs (read from ../shared/srs-conf beside the repository), errors with file:line.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { CLI, basicConf, startServer, tempDir, waitFor } from './harness.js';
+
+const execFileP = promisify(execFile);
+
+function repoRoot(): string {
+  let dir = dirname(CLI);
+  while (!existsSync(join(dir, 'turbo.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repository root not found');
+    dir = up;
+  }
+  return dir;
+}
+
+async function run(args: string[], cwd?: string): Promise<{ code: number; out: string }> {
+  try {
+    const r = await execFileP(process.execPath, [CLI, ...args], { cwd, timeout: 20_000 });
+    return { code: 0, out: r.stdout + r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
+
+test('tsrs -v prints the version', async () => {
+  const r = await run(['-v']);
+  assert.equal(r.code, 0);
+  assert.match(r.out.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test('tsrs -t accepts every config in conf/', async () => {
+  const root = repoRoot();
+  const files = readdirSync(join(root, 'conf')).filter((f) => f.endsWith('.conf'));
+  assert.ok(files.length >= 2);
+  for (const f of files) {
+    const r = await run(['-t', '-c', join('conf', f)], root);
+    assert.equal(r.code, 0, `${f}: ${r.out}`);
+    assert.match(r.out, /syntax is ok/);
+  }
+});
+
+test('tsrs -t accepts the real SRS configs in ../shared/srs-conf', async (t) => {
+  const dir = join(repoRoot(), '..', 'shared', 'srs-conf');
+  if (!existsSync(dir)) return t.skip(`${dir} is not there`);
+  // include.vhost.conf is only ever included by include.conf (no listen of its own).
+  const files = readdirSync(dir).filter((f) => f.endsWith('.conf') && f !== 'include.vhost.conf');
+  assert.ok(files.length > 20);
+  const failed: string[] = [];
+  for (const f of files) {
+    // SRS resolves includes like ./conf/x.conf from its working dir: run from the configs' parent.
+    const r = await run(['-t', '-c', join(dir, f)], dir);
+    if (r.code !== 0) failed.push(`${f}: ${r.out}`);
+  }
+  assert.deepEqual(failed, []);
+});
+
+test('tsrs -t rejects a broken config naming file and line', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'broken.conf');
+  writeFileSync(file, 'listen 1935;\nvhost __defaultVhost__ {\n  hls {\n    enabled on\n  }\n}\n');
+  const r = await run(['-t', '-c', file]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /broken\.conf:4/);
+  const bad = join(dir, 'badvalue.conf');
+  writeFileSync(bad, 'listen 1935;\nvhost v {\n  play { time_jitter sometimes; }\n}\n');
+  const r2 = await run(['-t', '-c', bad]);
+  assert.equal(r2.code, 1);
+  assert.match(r2.out, /badvalue\.conf:3/);
+});
+
+test('SIGHUP reloads the config; SIGTERM stops gracefully', async () => {
+  const server = await startServer((p) => basicConf(p));
+  server.proc.kill('SIGHUP');
+  await waitFor('reload logged', () => server.output().includes('config reloaded'), 5000);
+  const code = await server.stop('SIGTERM');
+  assert.equal(code, 0);
+  assert.match(server.output(), /tsrs stopping/);
+});
