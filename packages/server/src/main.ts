@@ -142,6 +142,8 @@ export class TsrsServer {
       },
     });
     api.use(handler);
+    // A separate API port answers unknown paths too: with CORS, so browsers see the 404.
+    if (api !== this.http) api.use((req, res) => applyCors(req, res, this.config.http_api.crossdomain));
   }
 
   /** socket.io attaches to the API's http.Server, which exists once the listeners started. */
