@@ -30,6 +30,8 @@ export class JitterCorrector {
 
   /** Called on republish: 'zero' restarts at 0 again, 'full' stays continuous. */
   resetForRepublish(): void {
+    // 'full': the new publisher's first packet continues 10 ms after the old one's last.
+    this.prevInput = Number.NaN;
     this.lastWire = -1;
     this.unwrapped = 0;
     this.zeroBase = -1;
@@ -50,7 +52,7 @@ export class JitterCorrector {
           return 0;
         }
         let delta = ts - this.prevInput;
-        if (delta < -MAX_JITTER_MS || delta > MAX_JITTER_MS) delta = DEFAULT_FRAME_MS;
+        if (Number.isNaN(delta) || delta < -MAX_JITTER_MS || delta > MAX_JITTER_MS) delta = DEFAULT_FRAME_MS;
         this.prevInput = ts;
         this.lastCorrect = Math.max(0, this.lastCorrect + delta);
         return this.lastCorrect;

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Packet } from '../kernel/packet.js';
+import type { Client } from './client.js';
+import { Consumer, type ConsumerSink } from './consumer.js';
+import { GopCache } from './gop-cache.js';
+import type { Source } from './source.js';
+
+const body = Buffer.alloc(4);
+const video = (dts: number, key = false) => new Packet('video', dts, body, key);
+const audio = (dts: number) => new Packet('audio', dts, body);
+const header = () => new Packet('video', 0, body, false, true);
+
+function sinkOf(accept: () => boolean) {
+  const written: Packet[] = [];
+  const sink: ConsumerSink = {
+    write(packets) {
+      written.push(...packets);
+      return accept();
+    },
+  };
+  return { written, sink };
+}
+
+const newConsumer = (sink: ConsumerSink, queueMs: number) => new Consumer({} as Source, {} as Client, sink, queueMs);
+
+test('a congested consumer keeps at most queue_length of media and drops to the newest keyframe', () => {
+  const { written, sink } = sinkOf(() => false);
+  const c = newConsumer(sink, 1000);
+  c.enqueue(header());
+  c.flush(); // congested from now on
+  assert.equal(written.length, 1);
+  for (let t = 0; t < 10_000; t += 40) {
+    c.enqueue(video(t, t % 520 === 0));
+    c.enqueue(audio(t));
+  }
+  // Bounded: never more than ~queue_length (1 s at 25 fps video + audio).
+  assert.ok(c.queuedPackets <= 60, `queued ${c.queuedPackets}`);
+  assert.ok(c.dropped > 300);
+  c.onDrain();
+  const firstVideo = written.slice(1).find((p) => p.kind === 'video')!;
+  assert.ok(firstVideo.keyframe, 'after a drop the player restarts at a keyframe');
+});
+
+test('a healthy consumer gets everything in order, once per flush', () => {
+  const { written, sink } = sinkOf(() => true);
+  const c = newConsumer(sink, 30_000);
+  const sent = [video(0, true), audio(10), video(40), audio(33)];
+  for (const p of sent) c.enqueue(p);
+  c.flush();
+  c.flush();
+  assert.deepEqual(written, sent);
+  assert.equal(c.dropped, 0);
+});
+
+test('sequence headers survive a drop', () => {
+  const { written, sink } = sinkOf(() => false);
+  const c = newConsumer(sink, 500);
+  c.enqueue(video(0, true));
+  c.flush();
+  const h = header();
+  for (let t = 40; t < 3000; t += 40) c.enqueue(t === 1000 ? h : video(t));
+  c.onDrain();
+  assert.ok(written.includes(h));
+});
+
+test('GOP cache: starts at a keyframe, restarts on each keyframe, keeps audio of pure-audio streams bounded', () => {
+  const g = new GopCache(true, 2500);
+  g.push(video(0)); // no keyframe yet: useless
+  assert.equal(g.size, 0);
+  g.push(video(40, true));
+  g.push(audio(50));
+  g.push(video(80));
+  assert.equal(g.size, 3);
+  g.push(video(2000, true));
+  assert.equal(g.size, 1);
+  const a = new GopCache(true, 2500);
+  for (let t = 0; t < 20_000; t += 23) a.push(audio(t));
+  assert.ok(a.size < 200, `pure audio cache ${a.size}`);
+  const off = new GopCache(false, 2500);
+  off.push(video(0, true));
+  assert.equal(off.size, 0);
+});
