@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * tsrs-bench: load and latency tool for RTMP/HTTP-FLV servers (tsrs, SRS, node-media-server).
+ */
+import { parseFlags } from './args.js';
+import { floor } from './floor.js';
+import { gen } from './gen.js';
+import { play } from './play.js';
+import { publish } from './publish.js';
+
+const HELP = `tsrs-bench <command> [flags]
+
+Commands:
+  play     N light players of one URL (RTMP or HTTP-FLV)
+             -u URL  -n COUNT  -d SECONDS (steady window, after ramp + warm-up)
+             --ramp N/s (default 500)  --warmup S (2)  --interval S (5)
+             --pid PID   also report that process's CPU% and RSS (the server)
+             --json      print one final JSON object on stdout
+  publish  M publishers replaying an FLV file in real time, looped, with latency probes
+             -u rtmp://host/app/stream  -i FILE  -n COUNT (streams get _0.._M-1)
+             -d SECONDS (0: until killed)  --probe-ms MS (1000)
+  gen      make a test FLV with FFmpeg: H.264 + AAC, CBR, GOP 2 s
+             -o FILE  -b BITRATE (500k)  -d SECONDS (20)  --size 640x360  --fps 25  --gop 2
+  floor    the CPU floor: bare TCP server writing the FLV bytes to every socket,
+           one writev per socket per --merge-ms (200)
+             -i FILE  --port PORT (8090)  -d SECONDS (0: until killed)
+
+Latency: publishers send an AMF0 data message "onBenchTime" with their wall-clock time once
+a second; players report now - that time (p50/p95/max), counting only probes sent after they
+asked to play (a joining player may get an older cached copy first).
+
+Examples:
+  tsrs-bench gen -o /tmp/500k.flv -b 500k
+  tsrs-bench publish -u rtmp://127.0.0.1/live/s -i /tmp/500k.flv &
+  tsrs-bench play -u rtmp://127.0.0.1/live/s -n 1000 -d 20 --json
+  tsrs-bench play -u http://127.0.0.1:8080/live/s.flv -n 1000 -d 20
+`;
+
+async function main(): Promise<void> {
+  const [cmd, ...argv] = process.argv.slice(2);
+  const { flags } = parseFlags(argv);
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h' || flags.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  switch (cmd) {
+    case 'play': {
+      const r = await play(flags);
+      if (flags.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else console.log(r);
+      process.exit(r.connected > 0 ? 0 : 1);
+    }
+    case 'publish':
+      return publish(flags);
+    case 'gen':
+      console.error(`wrote ${await gen(flags)}`);
+      return;
+    case 'floor':
+      return floor(flags);
+    default:
+      throw new Error(`unknown command ${cmd} (try --help)`);
+  }
+}
+
+main().catch((err) => {
+  console.error(`tsrs-bench: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+});

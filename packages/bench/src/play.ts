@@ -1,0 +1,159 @@
+/**
+ * `tsrs-bench play`: N light players of one URL, started at a set rate, with a report
+ * every few seconds and a final summary measured over the steady window (after the ramp
+ * and a warm-up), optionally with the server's CPU and RSS from /proc.
+ */
+import { num, str, type Flags } from './args.js';
+import { FlvPlayer } from './flv-player.js';
+import { LagHistogram } from './hist.js';
+import type { Player, PlayerEnv } from './player.js';
+import { CpuMeter, rssKiB } from './proc.js';
+import { RtmpPlayer } from './rtmp-player.js';
+
+export interface PlayResult {
+  url: string;
+  target: number;
+  connected: number;
+  failed: number;
+  /** video frames received by all players over the whole run */
+  frames: number;
+  /** per player, over the steady window */
+  kbps: number;
+  fps: number;
+  lag_ms_p50: number | null;
+  lag_ms_p95: number | null;
+  lag_ms_max: number | null;
+  lag_samples: number;
+  duration_s: number;
+  client_cpu_pct: number;
+  client_rss_mb: number;
+  server_cpu_pct?: number;
+  server_rss_mb?: number;
+  errors: string[];
+}
+
+const CONNECT_TIMEOUT_MS = 15_000;
+
+export async function play(flags: Flags): Promise<PlayResult> {
+  const url = str(flags, 'url');
+  const count = num(flags, 'count', 1);
+  const duration = num(flags, 'duration', 10);
+  const ramp = num(flags, 'ramp', 500);
+  const every = num(flags, 'interval', 5);
+  const warmup = num(flags, 'warmup', 2);
+  const pid = flags.pid ? num(flags, 'pid', 0) : 0;
+  const json = flags.json === true;
+  const log = (line: string) => (json ? process.stderr : process.stdout).write(line + '\n');
+  const make = url.startsWith('rtmp://') ? (env: PlayerEnv) => new RtmpPlayer(url, env) : (env: PlayerEnv) => new FlvPlayer(url, env);
+  if (!/^(rtmp|http):\/\//.test(url)) throw new Error(`-u: rtmp:// or http:// URL expected, got ${url}`);
+
+  const lagInterval = new LagHistogram();
+  const lagSteady = new LagHistogram();
+  let steady = false;
+  let failed = 0;
+  const errors = new Map<string, number>();
+  const players: Player[] = [];
+  const env: PlayerEnv = {
+    recordLag(ms) {
+      lagInterval.record(ms);
+      if (steady) lagSteady.record(ms);
+    },
+    onPlaying() {},
+    onFailed(_p, err) {
+      failed++;
+      errors.set(err.message, (errors.get(err.message) ?? 0) + 1);
+    },
+  };
+
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const totals = () => {
+    let bytes = 0;
+    let frames = 0;
+    let playing = 0;
+    for (const p of players) {
+      bytes += p.bytes;
+      frames += p.frames;
+      if (p.state === 'playing') playing++;
+    }
+    return { bytes, frames, playing };
+  };
+
+  // Ramp: start players at `ramp` per second.
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(count, Math.floor(elapsed() * ramp) + 1);
+      while (players.length < due) {
+        const p = make(env);
+        players.push(p);
+        p.start();
+        setTimeout(() => {
+          if (p.state === 'connecting') p.fail(new Error('timeout before playing'));
+        }, CONNECT_TIMEOUT_MS).unref();
+      }
+      if (players.length >= count) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 10);
+  });
+
+  const clientCpu = new CpuMeter('self');
+  const serverCpu = pid ? new CpuMeter(pid) : undefined;
+  let last = { ...totals(), t: elapsed() };
+  const report = () => {
+    const now = { ...totals(), t: elapsed() };
+    const secs = now.t - last.t;
+    const n = Math.max(1, now.playing);
+    const kbps = ((now.bytes - last.bytes) * 8) / secs / 1000 / n;
+    const fps = (now.frames - last.frames) / secs / n;
+    const q = (x: number) => lagInterval.quantile(x)?.toFixed(0) ?? '-';
+    const srv = serverCpu ? ` server cpu=${serverCpu.sample().toFixed(0)}% rss=${(rssKiB(pid) / 1024).toFixed(0)}MB` : '';
+    log(
+      `[${now.t.toFixed(0).padStart(4)}s] playing=${now.playing}/${count} failed=${failed} kbps/player=${kbps.toFixed(0)} fps/player=${fps.toFixed(1)} ` +
+        `lag p50=${q(0.5)} p95=${q(0.95)} max=${lagInterval.count ? lagInterval.max.toFixed(0) : '-'} ms (n=${lagInterval.count}) client cpu=${clientCpu.sample().toFixed(0)}%${srv}`,
+    );
+    lagInterval.reset();
+    last = now;
+  };
+  const ticker = setInterval(report, every * 1000);
+
+  await sleep(warmup * 1000);
+  // Steady window: everything is started and warmed up.
+  steady = true;
+  lagSteady.reset();
+  const start = { ...totals(), t: elapsed() };
+  const steadyClient = new CpuMeter('self');
+  const steadyServer = pid ? new CpuMeter(pid) : undefined;
+  await sleep(duration * 1000);
+  const end = { ...totals(), t: elapsed() };
+  clearInterval(ticker);
+  const secs = end.t - start.t;
+  const n = Math.max(1, end.playing);
+  const result: PlayResult = {
+    url,
+    target: count,
+    connected: end.playing,
+    failed,
+    frames: end.frames,
+    kbps: Math.round(((end.bytes - start.bytes) * 8) / secs / 1000 / n),
+    fps: round1((end.frames - start.frames) / secs / n),
+    lag_ms_p50: lagSteady.quantile(0.5) ?? null,
+    lag_ms_p95: lagSteady.quantile(0.95) ?? null,
+    lag_ms_max: lagSteady.count ? Math.round(lagSteady.max) : null,
+    lag_samples: lagSteady.count,
+    duration_s: round1(secs),
+    client_cpu_pct: Math.round(steadyClient.sample()),
+    client_rss_mb: Math.round(rssKiB('self') / 1024),
+    errors: [...errors].slice(0, 5).map(([m, k]) => `${k}x ${m}`),
+  };
+  if (steadyServer) {
+    result.server_cpu_pct = Math.round(steadyServer.sample());
+    result.server_rss_mb = Math.round(rssKiB(pid) / 1024);
+  }
+  for (const p of players) p.close();
+  return result;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round1 = (x: number) => Math.round(x * 10) / 10;

@@ -1,0 +1,101 @@
+/**
+ * What every light player shares: one TCP socket reading into a buffer shared by all
+ * players (Node's `onread` option: no allocation per read), byte/frame counters, and
+ * the latency probe. Subclasses parse only headers (RTMP chunk / FLV tag headers).
+ */
+import net from 'node:net';
+import { wallNow } from './bench-time.js';
+
+/**
+ * One read buffer for every socket of the process: `onread` fills it and calls us
+ * synchronously, and we are done with it before the next read.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+
+export type PlayerState = 'connecting' | 'playing' | 'failed' | 'closed';
+
+/** What the players report to (the `play` command's aggregator). */
+export interface PlayerEnv {
+  recordLag(ms: number): void;
+  onPlaying(p: Player): void;
+  onFailed(p: Player, err: Error): void;
+}
+
+export abstract class Player {
+  bytes = 0;
+  /** video messages/tags received */
+  frames = 0;
+  /** audio messages/tags received */
+  audio = 0;
+  /** timestamp (ms) of the last video frame */
+  lastVideoTs = 0;
+  state: PlayerState = 'connecting';
+  error: string | undefined;
+  /** wall time we asked to play: probes sent before it are cached (stale) copies */
+  protected playAskedAt = 0;
+  protected socket: net.Socket | undefined;
+
+  constructor(protected readonly env: PlayerEnv) {}
+
+  abstract start(): void;
+
+  /** bytes from the socket, valid only during this call */
+  protected abstract onBytes(buf: Buffer, n: number): void;
+  protected abstract onConnected(): void;
+
+  protected open(host: string, port: number): void {
+    const socket = net.connect({
+      host,
+      port,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n: number, buf: Uint8Array) => {
+          this.bytes += n;
+          try {
+            this.onBytes(buf as Buffer, n);
+          } catch (err) {
+            this.fail(err instanceof Error ? err : new Error(String(err)));
+          }
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.once('connect', () => {
+      this.playAskedAt = wallNow();
+      this.onConnected();
+    });
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('closed by peer')));
+  }
+
+  protected write(buf: Buffer): void {
+    if (this.socket && !this.socket.destroyed) this.socket.write(buf);
+  }
+
+  protected playing(): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'playing';
+    this.env.onPlaying(this);
+  }
+
+  /** a probe message with the publisher's send time */
+  protected probe(sentAt: number): void {
+    if (sentAt >= this.playAskedAt && this.state === 'playing') this.env.recordLag(wallNow() - sentAt);
+  }
+
+  fail(err: Error): void {
+    if (this.state === 'failed' || this.state === 'closed') return;
+    this.state = 'failed';
+    this.error = err.message;
+    this.socket?.destroy();
+    this.env.onFailed(this, err);
+  }
+
+  close(): void {
+    if (this.state === 'failed' || this.state === 'closed') return;
+    this.state = 'closed';
+    this.socket?.destroy();
+  }
+}
