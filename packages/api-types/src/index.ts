@@ -438,3 +438,6 @@ export interface OnHlsHook extends HookCommon {
 
 export type HookBody = OnConnectHook | OnCloseHook | OnPublishHook | OnPlayHook | OnDvrHook | OnHlsHook;
 export type HookAction = HookBody['action'];
+
+export type * from './socket.js';
+export * from './history.js';

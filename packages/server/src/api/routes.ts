@@ -14,11 +14,12 @@ import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
 import { data, envelope } from './components.js';
 import { metricsText } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
 import { arr, bool, int, map, obj, ref, str } from './schema.js';
 import type { ApiState } from './state.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends HistoryDeps {
   hub: Hub;
   state: ApiState;
   stats: SystemStats;
@@ -421,6 +422,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
         },
       }])),
     },
+    ...historyRoutes(d),
     {
       path: '/api/v1/openapi.json',
       tag: 'tsrs',

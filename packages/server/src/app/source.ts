@@ -61,6 +61,9 @@ export class Source {
   readonly kbps = new KbpsSampler();
   /** video frames received over the source's life */
   frames = 0;
+  /** stream time between the last two keyframes, ms (0 until two were seen), for live stats */
+  keyframeIntervalMs = 0;
+  private lastKeyframeDts = -1;
   recvBytes = 0;
   publishedAt = 0;
   /** last time a packet arrived or the publisher left (for disposal) */
@@ -109,6 +112,8 @@ export class Source {
     this.lastActiveAt = this.publishedAt;
     this.tcUrl = client.tcUrl;
     this.jitter.resetForRepublish();
+    this.lastKeyframeDts = -1;
+    this.keyframeIntervalMs = 0;
     for (const o of this.outputs) o.onPublish?.(this);
     return true;
   }
@@ -136,7 +141,13 @@ export class Source {
       if (f.sequenceHeader) {
         this.videoHeader = packet;
         this.video = describeVideo(body);
-      } else this.frames++;
+      } else {
+        this.frames++;
+        if (f.keyframe) {
+          if (this.lastKeyframeDts >= 0 && dts > this.lastKeyframeDts) this.keyframeIntervalMs = dts - this.lastKeyframeDts;
+          this.lastKeyframeDts = dts;
+        }
+      }
     } else if (kind === 'audio') {
       const f = audioFlags(body);
       packet = new Packet('audio', dts, body, false, f.sequenceHeader);

@@ -1,0 +1,220 @@
+/**
+ * `/api/v1/history/*`: stream sessions, client sessions and events from the history database,
+ * newest first, with paging (SRS's `start`/`count` or `limit`/`offset`), a time range
+ * (`from`/`to`, ms since the epoch or ISO-8601) and filters. Rows are snake_case in SRS's
+ * envelope: `{"code":0,"server",...,"streams":[...],"total":N}`. Sessions still live show
+ * their bytes so far (the database gets them when the session ends).
+ */
+import {
+  HistoryErrorCode,
+  type HistoryClientSession,
+  type HistoryEvent,
+  type HistoryStreamSession,
+} from '@tsrs/api-types';
+import type { ClientSessionRow, EventRow, HistoryQuery, HistoryStore, StreamSessionRow } from '@tsrs/db';
+import type { HistoryRecorder } from '../history/recorder.js';
+import { envelope } from './components.js';
+import { fail, ok, type Operation, type Reply, type Route } from './router.js';
+import { arr, int, num, obj, str, type JsonSchema } from './schema.js';
+
+export interface HistoryDeps {
+  /** the history database (absent: the routes answer HistoryErrorCode.Unavailable) */
+  history?: HistoryStore;
+  /** live byte counts of open sessions */
+  recorder?: HistoryRecorder;
+}
+
+/** A bad query parameter (answered with HistoryErrorCode.BadQuery). */
+class BadQuery extends Error {}
+
+const END_REASONS = ['normal', 'kicked', 'error'];
+const KINDS = ['publish', 'play'];
+
+// ---- query parameters ----
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^\d+$/.test(v.trim())) throw new BadQuery(name);
+  return Number(v);
+}
+
+/** ms since the epoch or an ISO-8601 date; checked here so garbage is a clear error. */
+function timeParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name)?.trim();
+  if (!v) return undefined;
+  const t = /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t)) throw new BadQuery(name);
+  return t;
+}
+
+function enumParam(q: URLSearchParams, name: string, allowed: string[]): string | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!allowed.includes(v)) throw new BadQuery(name);
+  return v;
+}
+
+function boolParam(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new BadQuery(name);
+}
+
+const textParam = (q: URLSearchParams, name: string) => q.get(name) || undefined;
+
+/** Paging, range and stream filters common to the three lists. */
+export function historyQuery(q: URLSearchParams): HistoryQuery {
+  return {
+    // limit/offset win; SRS's count/start otherwise (no minimum of 10 here); the store caps at 1000
+    limit: intParam(q, 'limit') ?? intParam(q, 'count') ?? 100,
+    offset: intParam(q, 'offset') ?? intParam(q, 'start') ?? 0,
+    from: timeParam(q, 'from'),
+    to: timeParam(q, 'to'),
+    vhost: textParam(q, 'vhost'),
+    app: textParam(q, 'app'),
+    stream: textParam(q, 'stream'),
+  };
+}
+
+// ---- wire rows ----
+
+function streamWire(r: StreamSessionRow, recorder?: HistoryRecorder): HistoryStreamSession {
+  const live = r.endedAt === null ? recorder?.liveStream(r.id) : undefined;
+  return {
+    id: r.id, vhost: r.vhost, app: r.app, stream: r.stream, client_id: r.clientId, ip: r.ip, protocol: r.protocol,
+    start: r.startedAt, end: r.endedAt, duration_ms: r.durationMs,
+    bytes_in: live ? live.in : r.bytesIn, bytes_out: live ? live.out : r.bytesOut,
+    video_codec: r.videoCodec, video_profile: r.videoProfile, video_level: r.videoLevel, width: r.width, height: r.height,
+    frame_rate: r.frameRate, audio_codec: r.audioCodec, audio_sample_rate: r.audioSampleRate, audio_channels: r.audioChannels,
+    audio_profile: r.audioProfile, end_reason: r.endReason,
+  };
+}
+
+function clientWire(r: ClientSessionRow, recorder?: HistoryRecorder): HistoryClientSession {
+  const live = r.endedAt === null ? recorder?.liveClient(r.id) : undefined;
+  return {
+    id: r.id, kind: r.kind, type: r.type, protocol: r.protocol, ip: r.ip, vhost: r.vhost, app: r.app, stream: r.stream, url: r.url,
+    start: r.startedAt, end: r.endedAt, duration_ms: r.durationMs,
+    bytes_in: live ? live.in : r.bytesIn, bytes_out: live ? live.out : r.bytesOut, end_reason: r.endReason,
+  };
+}
+
+function eventWire(r: EventRow): HistoryEvent {
+  return { id: r.id, at: r.at, type: r.type, vhost: r.vhost, app: r.app, stream: r.stream, client_id: r.clientId, data: r.data };
+}
+
+// ---- schemas ----
+
+/** JSON Schema's "this or null" (the checker in schema.ts accepts any value for type null). */
+const orNull = (s: JsonSchema): JsonSchema => ({ oneOf: [s, { type: 'null' } as unknown as JsonSchema] });
+
+const StreamSessionSchema = obj({
+  id: str('unique per publish'), vhost: str(), app: str(), stream: str(), client_id: str('the publisher'), ip: str(),
+  protocol: str(), start: int('ms since the epoch'), end: orNull(int('ms since the epoch; null while live')),
+  duration_ms: orNull(int()), bytes_in: int(), bytes_out: orNull(int('bytes sent to the players of this session')),
+  video_codec: orNull(str()), video_profile: orNull(str()), video_level: orNull(str()), width: orNull(int()), height: orNull(int()),
+  frame_rate: orNull(num()), audio_codec: orNull(str()), audio_sample_rate: orNull(int()), audio_channels: orNull(int()),
+  audio_profile: orNull(str()), end_reason: orNull({ type: 'string', enum: END_REASONS }),
+});
+
+const ClientSessionSchema = obj({
+  id: str('client id'), kind: { type: 'string', enum: KINDS }, type: str('SRS client type'), protocol: str(), ip: str(),
+  vhost: str(), app: str(), stream: str(), url: str(), start: int(), end: orNull(int()), duration_ms: orNull(int()),
+  bytes_in: int(), bytes_out: int(), end_reason: orNull({ type: 'string', enum: END_REASONS }),
+});
+
+const EventSchema = obj({
+  id: int(), at: int(), type: str('publish, unpublish, play, stop, connect, close, dvr, hls'), vhost: orNull(str()),
+  app: orNull(str()), stream: orNull(str()), client_id: orNull(str()), data: orNull(obj({})),
+});
+
+type Param = { description: string; type: 'string' | 'integer' };
+const COMMON: Record<string, Param> = {
+  start: { description: 'rows to skip (SRS style; same as offset)', type: 'integer' },
+  count: { description: 'rows to return (SRS style; same as limit), default 100, at most 1000', type: 'integer' },
+  offset: { description: 'rows to skip', type: 'integer' },
+  limit: { description: 'rows to return, default 100, at most 1000', type: 'integer' },
+  from: { description: 'ms since the epoch or ISO-8601: rows live at or after this time', type: 'string' },
+  to: { description: 'ms since the epoch or ISO-8601: rows started at or before this time', type: 'string' },
+  vhost: { description: 'vhost name (__defaultVhost__ for the default one)', type: 'string' },
+  app: { description: 'app', type: 'string' },
+  stream: { description: 'stream name', type: 'string' },
+};
+const SESSION: Record<string, Param> = {
+  ...COMMON,
+  ip: { description: 'client ip', type: 'string' },
+  active: { description: 'true: only live sessions; false: only ended ones', type: 'string' },
+};
+const ERRORS = [HistoryErrorCode.BadQuery, HistoryErrorCode.Unavailable];
+
+// ---- routes ----
+
+/** Runs a list query: bad parameters and a missing database become SRS error answers. */
+async function list(d: HistoryDeps, run: (h: HistoryStore) => Promise<Record<string, unknown>>): Promise<Reply> {
+  if (!d.history) return fail(HistoryErrorCode.Unavailable);
+  try {
+    return ok(await run(d.history));
+  } catch (err) {
+    if (err instanceof BadQuery || err instanceof TypeError) return fail(HistoryErrorCode.BadQuery);
+    throw err;
+  }
+}
+
+function route(path: string, op: Operation): Route {
+  return { path, tag: 'history', ops: { GET: op } };
+}
+
+export function historyRoutes(d: HistoryDeps): Route[] {
+  return [
+    route('/api/v1/history/streams', {
+      summary: 'Stream sessions (one per publish), newest first',
+      query: { ...SESSION, client_id: { description: 'the publisher client id', type: 'string' } },
+      response: envelope({ streams: arr(StreamSessionSchema), total: int('rows matching, ignoring paging') }),
+      errors: ERRORS,
+      handle: (ctx) => list(d, async (h) => {
+        const q = ctx.query;
+        const page = await h.listStreamSessions({ ...historyQuery(q), ip: textParam(q, 'ip'), clientId: textParam(q, 'client_id'), active: boolParam(q, 'active') });
+        return { streams: page.items.map((r) => streamWire(r, d.recorder)), total: page.total };
+      }),
+    }),
+    route('/api/v1/history/clients', {
+      summary: 'Client sessions (publishers and players), newest first',
+      query: {
+        ...SESSION,
+        kind: { description: 'publish | play', type: 'string' },
+        end_reason: { description: 'normal | kicked | error', type: 'string' },
+      },
+      response: envelope({ clients: arr(ClientSessionSchema), total: int('rows matching, ignoring paging') }),
+      errors: ERRORS,
+      handle: (ctx) => list(d, async (h) => {
+        const q = ctx.query;
+        const page = await h.listClientSessions({
+          ...historyQuery(q),
+          ip: textParam(q, 'ip'),
+          kind: enumParam(q, 'kind', KINDS) as 'publish' | 'play' | undefined,
+          endReason: enumParam(q, 'end_reason', END_REASONS) as 'normal' | 'kicked' | 'error' | undefined,
+          active: boolParam(q, 'active'),
+        });
+        return { clients: page.items.map((r) => clientWire(r, d.recorder)), total: page.total };
+      }),
+    }),
+    route('/api/v1/history/events', {
+      summary: 'Events (publish, unpublish, play, stop, connect, close, dvr, and one hls per stream session), newest first',
+      query: {
+        ...COMMON,
+        type: { description: 'event type', type: 'string' },
+        client_id: { description: 'client id', type: 'string' },
+      },
+      response: envelope({ events: arr(EventSchema), total: int('rows matching, ignoring paging') }),
+      errors: ERRORS,
+      handle: (ctx) => list(d, async (h) => {
+        const q = ctx.query;
+        const page = await h.listEvents({ ...historyQuery(q), type: textParam(q, 'type'), clientId: textParam(q, 'client_id') });
+        return { events: page.items.map(eventWire), total: page.total };
+      }),
+    }),
+  ];
+}

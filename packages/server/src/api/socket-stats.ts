@@ -1,0 +1,87 @@
+/**
+ * Short-window figures of the live feed: per-stream kbps and fps over the last few seconds
+ * (SRS's 30 s kbps reacts too slowly for a dashboard), from counters the Source keeps anyway.
+ * Sampled once a second off the media path.
+ */
+import type { LiveKbps, LiveStream } from '@tsrs/api-types';
+import type { Source } from '../app/source.js';
+
+/** The window of the live rates. */
+export const LIVE_WINDOW_MS = 3000;
+
+interface Mark {
+  at: number;
+  frames: number;
+  recv: number;
+  send: number;
+}
+
+/** A few timestamped counter samples; rates are taken over the oldest one inside the window. */
+class Marks {
+  private marks: Mark[] = [];
+
+  push(m: Mark): void {
+    this.marks.push(m);
+    // keep one sample at or beyond the window so it is always covered
+    while (this.marks.length > 2 && m.at - this.marks[1].at >= LIVE_WINDOW_MS) this.marks.shift();
+  }
+
+  rates(): { fps: number; kbps: LiveKbps } {
+    const n = this.marks.length;
+    if (n < 2) return { fps: 0, kbps: { recv: 0, send: 0 } };
+    const a = this.marks[0];
+    const b = this.marks[n - 1];
+    const ms = b.at - a.at;
+    if (ms <= 0) return { fps: 0, kbps: { recv: 0, send: 0 } };
+    const rate = (d: number) => Math.max(0, d) / ms;
+    return {
+      fps: Math.round(rate(b.frames - a.frames) * 1000 * 100) / 100,
+      // bytes/ms * 8 = kbit/s
+      kbps: { recv: Math.round(rate(b.recv - a.recv) * 8), send: Math.round(rate(b.send - a.send) * 8) },
+    };
+  }
+}
+
+/** Whether a DVR output is writing the stream: outputs that record expose `recording: true`. */
+export function isRecording(source: Source): boolean {
+  return source.outputs.some((o) => (o as { recording?: unknown }).recording === true);
+}
+
+export class StreamRates {
+  private readonly bySource = new Map<Source, Marks>();
+
+  /** One sample of each stream; streams no longer listed are forgotten. */
+  sample(sources: Iterable<Source>, now = Date.now()): void {
+    const seen = new Set<Source>();
+    for (const s of sources) {
+      seen.add(s);
+      let m = this.bySource.get(s);
+      if (!m) this.bySource.set(s, (m = new Marks()));
+      let send = 0;
+      for (const c of s.consumers) send += c.client.transport.bytesWritten();
+      m.push({ at: now, frames: s.frames, recv: s.recvBytes, send });
+    }
+    for (const s of this.bySource.keys()) if (!seen.has(s)) this.bySource.delete(s);
+  }
+
+  /** The `streams` item of one source; `vhostId` maps vhost names to the API's ids. */
+  view(s: Source, vhostId: (name: string) => string): LiveStream {
+    const { fps, kbps } = this.bySource.get(s)?.rates() ?? { fps: 0, kbps: { recv: 0, send: 0 } };
+    return {
+      id: s.id,
+      vhost: vhostId(s.vhost),
+      app: s.app,
+      name: s.stream,
+      url: s.url,
+      clients: s.consumers.size + (s.publisher ? 1 : 0),
+      kbps,
+      fps,
+      keyframe_interval_ms: s.publisher ? s.keyframeIntervalMs : 0,
+      dropped: s.droppedPackets,
+      video: s.video ? { ...s.video } : null,
+      audio: s.audio ? { ...s.audio } : null,
+      publish: s.publisher ? { active: true, cid: s.publisher.id } : { active: false },
+      recording: isRecording(s),
+    };
+  }
+}

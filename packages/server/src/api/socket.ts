@@ -1,0 +1,140 @@
+/**
+ * socket.io on the API port (path `/socket.io/`): once a second a server `summary` and the
+ * per-stream `streams` figures, and an `event` whenever streams and clients come and go.
+ * Same Basic auth as the HTTP API (handshake `auth: {username, password}` or `{token}`, or an
+ * Authorization header) and CORS per `http_api.crossdomain`. Nothing is built or sent while
+ * no socket is connected.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import type { ClientToServerEvents, LiveEvent, LiveEventType, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
+import type { Client } from '../app/client.js';
+import type { ServerEvents } from '../app/events.js';
+import type { Hub } from '../app/hub.js';
+import type { Source } from '../app/source.js';
+import type { SystemStats } from '../app/stats.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log.js';
+import { VERSION } from '../version.js';
+import { basicAuthOk } from './handler.js';
+import { LIVE_WINDOW_MS, StreamRates } from './socket-stats.js';
+import type { ApiState } from './state.js';
+
+export interface LiveFeedDeps {
+  hub: Hub;
+  state: ApiState;
+  stats: SystemStats;
+  config: () => Config;
+  log: Logger;
+}
+
+type LiveServer = Server<ClientToServerEvents, ServerToClientEvents>;
+
+/** Whether a socket.io handshake carries the API's credentials (when auth is on). */
+export function socketAuthOk(socket: Pick<Socket, 'handshake'>, config: Config): boolean {
+  const auth = config.http_api.auth;
+  if (!auth.enabled) return true;
+  const given = (socket.handshake.auth ?? {}) as { username?: unknown; password?: unknown; token?: unknown };
+  if (typeof given.username === 'string' && typeof given.password === 'string') {
+    const token = Buffer.from(`${given.username}:${given.password}`).toString('base64');
+    if (basicAuthOk(`Basic ${token}`, auth.username, auth.password)) return true;
+  }
+  if (typeof given.token === 'string' && basicAuthOk(given.token, auth.username, auth.password)) return true;
+  return basicAuthOk(socket.handshake.headers.authorization, auth.username, auth.password);
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+export class LiveFeed {
+  readonly io: LiveServer;
+  private readonly rates = new StreamRates();
+  private readonly timer: NodeJS.Timeout;
+  private readonly listeners: [keyof ServerEvents, (...a: never[]) => void][] = [];
+
+  constructor(
+    server: HttpServer,
+    private readonly d: LiveFeedDeps,
+  ) {
+    this.io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {
+      path: '/socket.io/',
+      serveClient: false,
+      // Read per request, so a config reload applies.
+      cors: { origin: (_origin, cb) => cb(null, d.config().http_api.crossdomain) },
+    });
+    this.io.use((socket, next) => {
+      if (socketAuthOk(socket, d.config())) return next();
+      d.log.debug({ ip: socket.handshake.address }, 'socket.io: refused, bad or missing credentials');
+      next(new Error('unauthorized'));
+    });
+    this.timer = setInterval(() => this.tick(), 1000).unref();
+    this.subscribe();
+  }
+
+  private get connected(): boolean {
+    return this.io.of('/').sockets.size > 0;
+  }
+
+  private tick(): void {
+    // Sampling always runs (cheap) so a new socket gets full-window rates at once.
+    const streams = this.d.state.streams();
+    this.rates.sample(streams);
+    if (!this.connected) return;
+    this.io.emit('summary', this.summary(streams.length));
+    this.io.emit('streams', streams.map((s) => this.rates.view(s, (n) => this.d.state.vhostId(n))));
+  }
+
+  private summary(streams: number): LiveSummary {
+    const st = this.d.stats;
+    const memTotal = st.meminfo.MemTotal;
+    const k = this.d.state.serverKbps.kbps(LIVE_WINDOW_MS);
+    return {
+      now_ms: Date.now(),
+      uptime_s: Math.floor((Date.now() - st.startedAt) / 1000),
+      version: VERSION,
+      cpu_percent: st.self.cpuPercent,
+      mem_rss_kbyte: st.self.rssKbyte,
+      mem_percent: memTotal ? round2((st.self.rssKbyte / memTotal) * 100) : 0,
+      connections: this.d.hub.clients.size,
+      streams,
+      kbps: { recv: k.recv, send: k.send },
+    };
+  }
+
+  private subscribe(): void {
+    const bus = this.d.hub.bus;
+    const on = <K extends keyof ServerEvents>(type: K, fn: (...a: ServerEvents[K]) => void) => {
+      const g = (...a: ServerEvents[K]) => {
+        if (!this.connected) return;
+        try {
+          fn(...a);
+        } catch (err) {
+          this.d.log.warn({ event: type, err: String(err) }, 'socket.io: event not sent');
+        }
+      };
+      bus.on(type, g as never);
+      this.listeners.push([type, g as never]);
+    };
+    const send = (type: LiveEventType, source?: Source, client?: Client) => {
+      const e: LiveEvent = { type, at: Date.now() };
+      if (source) e.stream = { id: source.id, vhost: this.d.state.vhostId(source.vhost), app: source.app, name: source.stream };
+      if (client) e.client = { id: client.id, ip: client.ip, type: client.type };
+      this.io.emit('event', e);
+    };
+    on('stream:publish', (s, c) => send('stream:publish', s, c));
+    on('stream:unpublish', (s, c) => send('stream:unpublish', s, c));
+    on('stream:play', (s, c) => send('stream:play', s, c));
+    on('stream:stop', (s, c) => send('stream:stop', s, c));
+    on('client:connect', (c) => send('client:connect', undefined, c));
+    on('client:close', (c) => send('client:close', c.source, c));
+    on('dvr:file', (e) => send('dvr:file', e.source));
+    on('hls:segment', (e) => send('hls:segment', e.source));
+  }
+
+  /** Disconnect every socket and stop; the HTTP server itself is the listener's to close. */
+  close(): void {
+    clearInterval(this.timer);
+    for (const [type, g] of this.listeners.splice(0)) this.d.hub.bus.off(type, g as never);
+    this.io.disconnectSockets(true);
+    this.io.engine.close();
+  }
+}
