@@ -3,22 +3,9 @@ import { avcLevelName, avcProfileName, parseAvcConfig, parseAvcSps, parseFlvVide
 import { SOUND_FORMAT, VIDEO_CODEC } from '../kernel/flv-body.js';
 import { hevcLevelName, hevcProfileName, parseHevcConfig, parseHevcSps } from '../kernel/hevc.js';
 
-/** Video codec facts as the HTTP API reports them (SRS's stream.video). */
-export interface VideoInfo {
-  codec: string;
-  profile: string;
-  level: string;
-  width: number;
-  height: number;
-}
-
-/** Audio codec facts as the HTTP API reports them (SRS's stream.audio). */
-export interface AudioInfo {
-  codec: string;
-  sample_rate: number;
-  channel: number;
-  profile: string;
-}
+/** Video/audio codec facts as the HTTP API reports them (SRS's stream.video / stream.audio). */
+export type { AudioInfo, VideoInfo } from '@tsrs/api-types';
+import type { AudioInfo, VideoInfo } from '@tsrs/api-types';
 
 const VIDEO_NAMES: Record<number, string> = {
   [VIDEO_CODEC.AVC]: 'H264',
