@@ -89,7 +89,6 @@ class RtmpConnection {
   private readonly log: Logger;
   private source: Source | undefined;
   private consumer: Consumer | undefined;
-  private fcPublish = false;
   private gotMedia = false;
   private registered = false;
 
@@ -111,7 +110,7 @@ class RtmpConnection {
     this.session = new ServerSession(
       {
         onConnect: (req) => this.onConnect(req.url, req.tcUrl, req.pageUrl, req.swfUrl),
-        onPublish: (req) => this.onPublish(req.url),
+        onPublish: (req) => this.onPublish(req.url, req.fmle),
         onPlay: (req) => this.onPlay(req.url),
         onPause: (paused) => this.consumer?.setPaused(paused),
         onUnpublish: () => this.stopRole(),
@@ -132,21 +131,13 @@ class RtmpConnection {
       },
     );
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('timeout'));
-    socket.on('data', (data) => {
-      this.session.push(data);
-      this.markFcPublish();
-    });
+    socket.on('data', (data) => this.session.push(data));
     socket.on('error', (err) => {
       if (!this.client.endReason && !isReset(err)) this.client.endReason = 'error';
       this.log.debug({ err: err.message }, 'rtmp socket error');
     });
     socket.on('close', () => this.cleanup());
     this.log.info({ ip: this.client.ip }, 'rtmp client accepted');
-  }
-
-  private markFcPublish(): void {
-    // The session learns of FCPublish; SRS calls such publishers "fmle".
-    if (!this.fcPublish && (this.session as unknown as { fcPublished?: boolean }).fcPublished) this.fcPublish = true;
   }
 
   private async onConnect(url: RtmpUrl, tcUrl: string, pageUrl: string, swfUrl: string): Promise<Decision> {
@@ -177,8 +168,8 @@ class RtmpConnection {
     Object.assign(this.client, { vhost, app: url.app, stream: url.stream, param: url.param, type });
   }
 
-  private async onPublish(url: RtmpUrl): Promise<Decision> {
-    this.setStream(url, this.fcPublish ? 'fmle-publish' : 'flash-publish');
+  private async onPublish(url: RtmpUrl, fmle: boolean): Promise<Decision> {
+    this.setStream(url, fmle ? 'fmle-publish' : 'flash-publish');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Publish.BadName' };
     const busy = this.hub.findSource(this.client.vhost, this.client.app, this.client.stream)?.publisher;
     if (busy) return this.refuseBusy();

@@ -83,6 +83,8 @@ export interface PublishRequest {
   streamId: number;
   /** tcUrl + stream name: vhost, app, stream, param */
   url: RtmpUrl;
+  /** the encoder called FCPublish first (FMLE/OBS/FFmpeg style, SRS's "fmle-publish") */
+  fmle: boolean;
 }
 
 export interface PlayRequest {
@@ -476,6 +478,7 @@ export class ServerSession {
       type: typeof cmd.args[1] === 'string' ? cmd.args[1] : 'live',
       streamId,
       url: this.streamUrl(streamName),
+      fmle: this.fcPublished,
     };
     this.publishRequest = req;
     return this.decide(this.handler.onPublish, req, (rejected) => {
