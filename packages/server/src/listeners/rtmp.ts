@@ -71,7 +71,8 @@ export class RtmpListener implements Listener {
   }
 
   private accept(socket: Socket): void {
-    if (this.hub.clients.size >= this.config().global.max_connections) {
+    // Counted before the handshake: idle sockets take resources too.
+    if (this.sockets.size >= this.config().global.max_connections) {
       this.log.warn({ ip: peerIp(socket) }, 'max_connections reached, connection refused');
       socket.destroy();
       return;
