@@ -17,6 +17,7 @@ import { RtmpListener } from './listeners/rtmp.js';
 import { createLogger, pinoLevel, type Logger } from './log.js';
 import { VERSION } from './version.js';
 import { hlsOutputFactory } from './app/hls/hls-factory.js';
+import { DvrManager } from './app/dvr/dvr-manager.js';
 import { applyCors } from './http/cors.js';
 import { staticRoots } from './http/roots.js';
 import { staticFilesHandler } from './http/static-files.js';
@@ -45,6 +46,8 @@ export function sourceOptions(config: Config, vhost: string): SourceOptions {
 /** One tsrs process: config, live model and listeners. */
 export class TsrsServer {
   readonly hub: Hub;
+  /** DVR: recordings by the vhosts' dvr config and through the API */
+  readonly dvr: DvrManager;
   readonly listeners: Listener[] = [];
   /** the HTTP server port (streams, HLS, static files, console), when http_server is enabled */
   http: HttpListener | undefined;
@@ -66,6 +69,7 @@ export class TsrsServer {
     private readonly env: NodeJS.ProcessEnv,
   ) {
     this.hub = new Hub((vhost) => sourceOptions(this.config, vhost));
+    this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }
 
   static async start(opts: ServerOptions): Promise<TsrsServer> {
@@ -131,6 +135,7 @@ export class TsrsServer {
         stats,
         identity,
         hooks,
+        dvr: this.dvr,
         config,
         reload: () => {
           const before = this.config;
@@ -157,6 +162,7 @@ export class TsrsServer {
     const config = () => this.config;
     // HLS files are written whether or not this server serves them (nginx may).
     this.hub.outputFactories.push(hlsOutputFactory({ config, bus: this.hub.bus, log: this.log }));
+    this.hub.outputFactories.push(this.dvr.factory);
     if (!this.http) return;
     this.http.use((req, res) => applyCors(req, res, this.config.http_server.crossdomain));
     this.http.use(streamRoutesHandler({ hub: this.hub, config, log: this.log }));
@@ -199,6 +205,8 @@ export class TsrsServer {
     // Let the recorder see the last closes before the database goes.
     await new Promise((r) => setImmediate(r));
     this.recorder?.close();
+    // Recordings finish their files and rows while the store is still open.
+    await this.dvr.close();
     await this.history?.close();
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import { ErrorCode } from '@tsrs/api-types';
 import type { HttpHandler } from '../listeners/http.js';
 import type { Logger } from '../log.js';
@@ -178,6 +179,12 @@ function writeReply(
 ): void {
   if (reply.kind === 'raw') {
     send(res, reply.status, reply.body, { ...headers, ...reply.headers, ...extra });
+    return;
+  }
+  if (reply.kind === 'stream') {
+    res.writeHead(reply.status, { ...headers, ...reply.headers, ...extra });
+    // a read error mid-body can only cut the connection (the status is out)
+    pipeline(reply.body, res).catch(() => res.destroy());
     return;
   }
   const obj =

@@ -18,6 +18,13 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
       const responses: Record<string, unknown> = {};
       if (op.response === 'redirect') {
         responses['301'] = { description: 'redirect', headers: { Location: { schema: { type: 'string' } } } };
+      } else if (op.response === 'file') {
+        responses['200'] = {
+          description: `the file${op.errors?.length ? `, or an SRS error answer (HTTP 200, {"code":N}) with code ${op.errors.join(', ')}` : ''}`,
+          content: { 'application/json': { schema: ref('Error') }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+        };
+        responses['206'] = { description: 'the requested byte range (Range: bytes=...)' };
+        responses['416'] = { description: 'the range is outside the file' };
       } else if (op.response === 'text') {
         responses['200'] = { description: 'document', content: { [r.path === '/metrics' ? 'text/plain' : 'application/json']: { schema: {} } } };
       } else {

@@ -2,6 +2,7 @@
  * The API's route table types and matcher. One table drives request routing, method checks
  * (405), Go-mux style redirects (302 from `/x` to `/x/`) and the OpenAPI document.
  */
+import type { Readable } from 'node:stream';
 import type { JsonSchema } from './schema.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -13,7 +14,9 @@ export type Reply =
   /** SRS error: HTTP 200 `{"code":N}` */
   | { kind: 'error'; code: number }
   /** anything else (metrics text, redirects, documents) */
-  | { kind: 'raw'; status: number; headers: Record<string, string>; body: string | Buffer };
+  | { kind: 'raw'; status: number; headers: Record<string, string>; body: string | Buffer }
+  /** a body too large to hold in memory (recording downloads), piped to the response */
+  | { kind: 'stream'; status: number; headers: Record<string, string>; body: Readable };
 
 export const ok = (fields: Record<string, unknown> = {}): Reply => ({ kind: 'ok', fields });
 export const fail = (code: number): Reply => ({ kind: 'error', code });
@@ -35,7 +38,8 @@ export interface RequestCtx {
 export interface Operation {
   summary: string;
   /** schema of the success body (the envelope is included by the route author) */
-  response: JsonSchema | 'text' | 'redirect';
+  /** `file`: a binary download (errors are still SRS JSON answers) */
+  response: JsonSchema | 'text' | 'redirect' | 'file';
   /** the answer is a plain JSON document (no SRS envelope, no error codes) */
   plainJson?: boolean;
   /** SRS error codes this operation may answer with */
@@ -67,8 +71,10 @@ function matchPath(route: Route, path: string): string | undefined {
   const i = route.path.indexOf('{id}');
   if (i < 0) return route.path === path ? '' : undefined;
   const prefix = route.path.slice(0, i);
-  if (!path.startsWith(prefix) || path.length === prefix.length) return undefined;
-  const rest = path.slice(prefix.length);
+  // `{id}` may be followed by a fixed suffix (`/api/v1/recordings/{id}/download`)
+  const suffix = route.path.slice(i + 4);
+  if (!path.startsWith(prefix) || !path.endsWith(suffix) || path.length <= prefix.length + suffix.length) return undefined;
+  const rest = path.slice(prefix.length, path.length - suffix.length);
   try {
     return decodeURIComponent(rest);
   } catch {
@@ -90,10 +96,8 @@ export function matchRoute(routes: readonly Route[], method: Method, path: strin
     for (const r of routes) {
       if (!r.path.includes('{id}')) continue;
       const id = matchPath(r, path);
-      if (id !== undefined) {
-        found = { route: r, id };
-        break;
-      }
+      // the most specific pattern wins: `/x/{id}/download` over `/x/{id}`
+      if (id !== undefined && (!found || r.path.length > found.route.path.length)) found = { route: r, id };
     }
   }
   if (found) {

@@ -14,12 +14,13 @@ import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
 import { data, envelope } from './components.js';
 import { metricsText } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { dvrRoutes, type DvrApiDeps } from './routes-dvr.js';
 import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
 import { arr, bool, int, map, obj, ref, str } from './schema.js';
 import type { ApiState } from './state.js';
 
-export interface ApiDeps extends HistoryDeps {
+export interface ApiDeps extends HistoryDeps, DvrApiDeps {
   hub: Hub;
   state: ApiState;
   stats: SystemStats;
@@ -423,6 +424,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       }])),
     },
     ...historyRoutes(d),
+    ...dvrRoutes(d),
     {
       path: '/api/v1/openapi.json',
       tag: 'tsrs',

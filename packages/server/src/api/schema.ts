@@ -8,7 +8,7 @@ export type JsonSchema =
   | { type: 'integer' | 'number' | 'boolean'; description?: string; const?: number }
   | { type: 'object'; properties: Record<string, JsonSchema>; required: string[]; additionalProperties?: boolean | JsonSchema; description?: string }
   | { type: 'array'; items: JsonSchema; description?: string }
-  | { type: ['object', 'null'] | ['string', 'null']; properties?: Record<string, JsonSchema>; required?: string[]; description?: string }
+  | { type: ['object', 'null'] | ['string', 'null'] | ['integer', 'null']; properties?: Record<string, JsonSchema>; required?: string[]; description?: string }
   | { oneOf: JsonSchema[]; description?: string }
   | { $ref: string; description?: string };
 
@@ -53,6 +53,7 @@ export function check(schema: JsonSchema, value: unknown, components: Record<str
   if (Array.isArray(t)) {
     if (value === null) return [];
     if (t[0] === 'string') return typeof value === 'string' ? [] : [`${at}: expected string or null`];
+    if (t[0] === 'integer') return Number.isInteger(value) ? [] : [`${at}: expected integer or null`];
     const s = schema as { properties?: Record<string, JsonSchema>; required?: string[] };
     return check({ type: 'object', properties: s.properties ?? {}, required: s.required ?? [] }, value, components, at);
   }

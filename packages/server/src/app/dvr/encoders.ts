@@ -1,0 +1,207 @@
+import { parseFlvAudioTag } from '../../kernel/aac.js';
+import { decodeAmf0All, ecmaArray, encodeAmf0, type Amf0Object } from '../../kernel/amf0.js';
+import { AvcPacketType, parseFlvVideoTag } from '../../kernel/avc.js';
+import { encodeFlvHeader, flvTagOf, FLV_TAG_HEADER_SIZE, FlvTagType, writeFlvTagHeader } from '../../kernel/flv.js';
+import { audioTrackFromPacket, Fmp4Writer, type Fmp4Sample } from '../../kernel/fmp4.js';
+import type { Packet } from '../../kernel/packet.js';
+import type { DvrFormat } from './dvr-path.js';
+
+export type Emit = (buf: Buffer) => void;
+
+/** Bytes to overwrite in place once the file is complete (FLV duration/filesize). */
+export interface Patch {
+  offset: number;
+  data: Buffer;
+}
+
+/** What a file starts with: the stream's metadata and sequence headers, known at open. */
+export interface DvrHeaders {
+  metadata: Packet | undefined;
+  videoHeader: Packet | undefined;
+  audioHeader: Packet | undefined;
+}
+
+/**
+ * Turns a stream's packets into one file's bytes. Timestamps are rebased so
+ * each file starts at 0 (`base` is the dts of the file's first frame).
+ */
+export interface DvrEncoder {
+  begin(headers: DvrHeaders, emit: Emit): void;
+  write(packet: Packet, emit: Emit): void;
+  /** the last bytes; patches to apply once everything is written (`size`: the file's final size) */
+  end(emit: Emit, final: { durationMs: number; size: () => number }): Patch[];
+}
+
+export function createEncoder(format: DvrFormat, base: number): DvrEncoder {
+  return format === 'mp4' ? new Mp4Encoder(base) : new FlvEncoder(base);
+}
+
+const TYPE = { audio: FlvTagType.Audio, video: FlvTagType.Video, script: FlvTagType.Script } as const;
+
+/**
+ * FLV: header, then tags. Each packet's cached tag is shared with HTTP-FLV
+ * players; when the file's timestamps differ from the stream's, only a fresh
+ * 11-byte header is made and the cached body + PreviousTagSize is reused.
+ */
+export class FlvEncoder implements DvrEncoder {
+  /** file offsets of the metadata's duration and filesize numbers */
+  private durationAt = -1;
+  private filesizeAt = -1;
+
+  constructor(private readonly base: number) {}
+
+  begin(h: DvrHeaders, emit: Emit): void {
+    const hasVideo = h.videoHeader !== undefined;
+    const hasAudio = h.audioHeader !== undefined;
+    // Unknown tracks: claim both, readers probe the tags anyway.
+    const header = hasVideo || hasAudio ? encodeFlvHeader(hasAudio, hasVideo) : encodeFlvHeader();
+    emit(header);
+    const meta = h.metadata && fileMetadata(h.metadata.body);
+    if (meta) {
+      const tag = Buffer.allocUnsafe(FLV_TAG_HEADER_SIZE + meta.body.length + 4);
+      writeFlvTagHeader(tag, 0, FlvTagType.Script, 0, meta.body.length);
+      meta.body.copy(tag, FLV_TAG_HEADER_SIZE);
+      tag.writeUInt32BE(FLV_TAG_HEADER_SIZE + meta.body.length, FLV_TAG_HEADER_SIZE + meta.body.length);
+      emit(tag);
+      this.durationAt = header.length + FLV_TAG_HEADER_SIZE + meta.durationAt;
+      this.filesizeAt = header.length + FLV_TAG_HEADER_SIZE + meta.filesizeAt;
+    }
+    if (h.videoHeader) this.tag(h.videoHeader, 0, emit);
+    if (h.audioHeader) this.tag(h.audioHeader, 0, emit);
+  }
+
+  write(p: Packet, emit: Emit): void {
+    // Later metadata from the publisher would carry its own duration: the file keeps the first.
+    if (p.kind === 'script') return;
+    this.tag(p, p.dts > this.base ? p.dts - this.base : 0, emit);
+  }
+
+  /** SRS does the same: the metadata's duration and filesize are filled in at close. */
+  end(_emit: Emit, final: { durationMs: number; size: () => number }): Patch[] {
+    if (this.durationAt < 0) return [];
+    const num = (v: number) => {
+      const b = Buffer.allocUnsafe(8);
+      b.writeDoubleBE(v, 0);
+      return b;
+    };
+    return [
+      { offset: this.durationAt, data: num(final.durationMs / 1000) },
+      { offset: this.filesizeAt, data: num(final.size()) },
+    ];
+  }
+
+  private tag(p: Packet, ts: number, emit: Emit): void {
+    const tag = flvTagOf(p);
+    if (ts === p.dts) {
+      emit(tag);
+      return;
+    }
+    const head = Buffer.allocUnsafe(FLV_TAG_HEADER_SIZE);
+    writeFlvTagHeader(head, 0, TYPE[p.kind], ts, p.body.length);
+    emit(head);
+    emit(tag.subarray(FLV_TAG_HEADER_SIZE));
+  }
+}
+
+/** Sentinels located after encoding, so the numbers can be patched in place. */
+const DURATION_MARK = 1.2345e-300;
+const FILESIZE_MARK = 2.3456e-300;
+
+/**
+ * The publisher's onMetaData for a file: its fields, with `duration` and
+ * `filesize` (what the publisher said is about the whole stream) set to
+ * placeholders whose offsets in the body are returned.
+ */
+function fileMetadata(body: Buffer): { body: Buffer; durationAt: number; filesizeAt: number } | undefined {
+  let values;
+  try {
+    values = decodeAmf0All(body);
+  } catch {
+    return undefined;
+  }
+  const obj = values.find((v): v is Amf0Object => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date));
+  const fields: Amf0Object = {};
+  for (const [k, v] of Object.entries(obj ?? {})) if (k !== 'duration' && k !== 'filesize') fields[k] = v;
+  fields.duration = DURATION_MARK;
+  fields.filesize = FILESIZE_MARK;
+  const out = encodeAmf0('onMetaData', ecmaArray(fields));
+  const at = (v: number) => {
+    const b = Buffer.allocUnsafe(8);
+    b.writeDoubleBE(v, 0);
+    return out.indexOf(b);
+  };
+  const durationAt = at(DURATION_MARK);
+  const filesizeAt = at(FILESIZE_MARK);
+  if (durationAt < 0 || filesizeAt < 0) return undefined;
+  out.writeDoubleBE(0, durationAt);
+  out.writeDoubleBE(0, filesizeAt);
+  return { body: out, durationAt, filesizeAt };
+}
+
+/** A fragment is cut once it spans this long, so a crash loses about this much. */
+const FRAGMENT_MS = 1000;
+
+/**
+ * Fragmented MP4: the init segment (ftyp+moov) at start, then a moof+mdat
+ * about every second, each starting at a keyframe when the GOP allows. A file
+ * cut short by a crash plays up to its last whole fragment.
+ */
+export class Mp4Encoder implements DvrEncoder {
+  private readonly writer = new Fmp4Writer();
+  private hasVideo = false;
+  private hasAudio = false;
+  private audioRate = 44100;
+  private video: Fmp4Sample[] = [];
+  private audio: Fmp4Sample[] = [];
+  private fragStart = -1;
+  /** set when the stream cannot be written as MP4 (nothing more is emitted) */
+  failed: string | undefined;
+
+  constructor(private readonly base: number) {}
+
+  begin(h: DvrHeaders, emit: Emit): void {
+    // MP4 needs a described track: AAC (sequence header) audio; MP3 and others are left out.
+    const audio = h.audioHeader && parseFlvAudioTag(h.audioHeader.body).codec === 'aac' ? h.audioHeader : undefined;
+    try {
+      emit(this.writer.init(h.videoHeader, audio));
+    } catch (err) {
+      this.failed = String(err);
+      return;
+    }
+    this.hasVideo = h.videoHeader !== undefined;
+    this.hasAudio = audio !== undefined;
+    if (audio) this.audioRate = audioTrackFromPacket(audio).sampleRate;
+  }
+
+  write(p: Packet, emit: Emit): void {
+    if (this.failed || p.sequenceHeader || p.kind === 'script') return;
+    const t = p.dts > this.base ? p.dts - this.base : 0;
+    // Cut on the track that paces the file: video when there is video.
+    if (this.fragStart >= 0 && t - this.fragStart >= FRAGMENT_MS && (this.hasVideo ? p.kind === 'video' : true)) this.flush(emit);
+    if (p.kind === 'video' && this.hasVideo) {
+      const tag = parseFlvVideoTag(p.body);
+      if (tag.avcPacketType !== AvcPacketType.Nalu || tag.data.length === 0) return;
+      this.video.push({ data: tag.data, dts: t * 90, cts: Math.round(tag.cts * 90), keyframe: tag.keyframe });
+    } else if (p.kind === 'audio' && this.hasAudio) {
+      const tag = parseFlvAudioTag(p.body);
+      if (tag.aacPacketType !== 1 || tag.data.length === 0) return;
+      this.audio.push({ data: tag.data, dts: Math.round((t * this.audioRate) / 1000), cts: 0, keyframe: true });
+    } else return;
+    if (this.fragStart < 0) this.fragStart = t;
+  }
+
+  end(emit: Emit): Patch[] {
+    this.flush(emit);
+    return [];
+  }
+
+  private flush(emit: Emit): void {
+    if (this.video.length === 0 && this.audio.length === 0) return;
+    const v = this.video;
+    const a = this.audio;
+    this.video = [];
+    this.audio = [];
+    this.fragStart = -1;
+    emit(this.writer.fragmentSamples(v, a));
+  }
+}

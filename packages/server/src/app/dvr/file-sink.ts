@@ -1,0 +1,105 @@
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Buffered bytes past this are written at once rather than at the next tick. */
+const HIGH_WATER = 256 * 1024;
+/** A recording is never more than this behind the packets (kill -9 loses at most this much). */
+export const FLUSH_INTERVAL_MS = 500;
+/** writev takes at most IOV_MAX (1024) buffers per call. */
+const WRITEV_MAX = 1000;
+
+/**
+ * An append-only file written off the packet path: `append` only keeps a
+ * reference to the (shared, immutable) buffer; one async chain opens the file,
+ * writes batches with writev and closes it. Bytes reach the kernel within
+ * FLUSH_INTERVAL_MS, so a crashed process leaves everything but the last
+ * half second on disk.
+ */
+export class FileSink {
+  /** bytes accepted so far (the file's size once everything is written) */
+  bytes = 0;
+  /** the first write error; later data is dropped */
+  error: Error | undefined;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private chain: Promise<void>;
+  private fh: FileHandle | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private ended = false;
+
+  constructor(
+    readonly path: string,
+    private readonly onError: (err: Error) => void,
+  ) {
+    this.chain = this.run(async () => {
+      await mkdir(dirname(path), { recursive: true });
+      this.fh = await open(path, 'w');
+    });
+    this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS).unref();
+  }
+
+  append(buf: Buffer): void {
+    if (this.ended || this.error || buf.length === 0) return;
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    this.bytes += buf.length;
+    if (this.pendingBytes >= HIGH_WATER || this.pending.length >= WRITEV_MAX) this.flush();
+  }
+
+  /** Queue what is buffered for writing now. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.chain = this.run(() => this.writeAll(batch));
+  }
+
+  /**
+   * Write the rest, then the in-place patches (header fields known only at the end), and close;
+   * resolves when the file is complete on disk (or failed).
+   */
+  end(patches: readonly { offset: number; data: Buffer }[] = []): Promise<void> {
+    if (!this.ended) {
+      this.ended = true;
+      clearInterval(this.timer);
+      this.flush();
+      this.chain = this.run(async () => {
+        for (const p of patches) await this.fh?.write(p.data, 0, p.data.length, p.offset);
+      }).then(async () => {
+        const fh = this.fh;
+        this.fh = undefined;
+        await fh?.close().catch(() => undefined);
+      });
+    }
+    return this.chain;
+  }
+
+  private run(job: () => Promise<void>): Promise<void> {
+    return (this.chain ?? Promise.resolve()).then(async () => {
+      if (this.error) return;
+      try {
+        await job();
+      } catch (err) {
+        this.error = err as Error;
+        this.onError(this.error);
+      }
+    });
+  }
+
+  private async writeAll(batch: Buffer[]): Promise<void> {
+    const fh = this.fh;
+    if (!fh) return;
+    let bufs = batch;
+    while (bufs.length > 0) {
+      const { bytesWritten } = await fh.writev(bufs);
+      // a short write: drop what went out and carry on with the rest
+      let n = bytesWritten;
+      let i = 0;
+      while (i < bufs.length && n >= bufs[i].length) n -= bufs[i++].length;
+      bufs = bufs.slice(i);
+      if (n > 0) bufs[0] = bufs[0].subarray(n);
+      if (bytesWritten === 0 && bufs.length > 0) throw new Error(`no progress writing ${this.path}`);
+    }
+  }
+}

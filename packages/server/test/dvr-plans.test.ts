@@ -1,0 +1,131 @@
+/**
+ * DVR by config, with FFmpeg and ffprobe: the session plan makes one FLV per publish (both
+ * streams, the publish's length), the segment plan cuts files at dvr_duration on keyframes,
+ * a .mp4 dvr_path makes fragmented MP4, and on_dvr reaches a hook server for each file.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { basicConf, decodeErrors, exitOf, ffmpegPublish, ffprobe, kill, startServer, waitFor, type RunningServer } from './harness.js';
+import { api } from './api-helpers.js';
+
+interface Hook {
+  action: string;
+  file: string;
+  stream: string;
+  cwd: string;
+}
+
+let hookServer: Server;
+let hookUrl = '';
+const hooks: Hook[] = [];
+const servers: RunningServer[] = [];
+
+before(async () => {
+  hookServer = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      hooks.push(JSON.parse(text) as Hook);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end('{"code":0}');
+    });
+  });
+  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
+  hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/dvr`;
+});
+
+after(async () => {
+  await Promise.all(servers.map((s) => s.stop()));
+  hookServer.close();
+});
+
+async function dvrServer(dvr: string): Promise<RunningServer> {
+  const s = await startServer((p) => basicConf(p, `dvr { enabled on; ${dvr} } http_hooks { enabled on; on_dvr ${hookUrl}; }`));
+  servers.push(s);
+  return s;
+}
+
+/** Files under dir (recursively), sorted. */
+function filesIn(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...filesIn(p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+const kinds = (streams: { codec_type: string }[]) => streams.map((s) => s.codec_type).sort();
+
+describe('dvr plans', { concurrency: true }, () => {
+  test('session plan: one FLV of the publish, both streams, on_dvr with the file', async () => {
+    const server = await dvrServer('dvr_plan session; dvr_path ./objs/rec/[app]/[stream].[timestamp].flv;');
+    const pub = ffmpegPublish(server.rtmpUrl('/live/session'), { duration: 10 });
+    assert.equal(await exitOf(pub, 30_000), 0);
+    const hook = await waitFor('on_dvr', () => hooks.find((h) => h.stream === 'session'), 10_000);
+    assert.equal(hook.action, 'on_dvr');
+    const files = filesIn(join(server.dir, 'objs/rec/live'));
+    assert.equal(files.length, 1, files.join());
+    assert.match(files[0], /\/session\.\d{13}\.flv$/);
+    assert.equal(hook.file, files[0]);
+    const info = await ffprobe(files[0]);
+    assert.deepEqual(kinds(info.streams), ['audio', 'video']);
+    const duration = Number(info.format.duration);
+    assert.ok(Math.abs(duration - 10) <= 1.5, `duration ${duration}`);
+    assert.equal(await decodeErrors(files[0]), '');
+    // the recording is booked, closed and complete
+    const rec = await waitFor('row', async () => {
+      const r = (await api<{ recordings: { path: string; complete: boolean; end: number | null; duration_ms: number; size: number }[] }>(server, '/api/v1/recordings?stream=session')).json.recordings;
+      return r.length === 1 && r[0].end !== null && r[0];
+    });
+    assert.equal(rec.path, files[0]);
+    assert.equal(rec.complete, true);
+    assert.equal(rec.size, statSync(files[0]).size);
+    assert.ok(Math.abs(rec.duration_ms - 10_000) < 1500, `row duration ${rec.duration_ms}`);
+  });
+
+  test('segment plan: dvr_duration 3 cuts several files, each from 0 and decodable', async () => {
+    const server = await dvrServer('dvr_plan segment; dvr_duration 3; dvr_wait_keyframe on; dvr_path ./objs/seg;');
+    // GOP of 1 s so cuts can land near 3 s
+    const pub = ffmpegPublish(server.rtmpUrl('/live/seg'), { duration: 10, gop: 25 });
+    assert.equal(await exitOf(pub, 30_000), 0);
+    // SRS's rule: a dvr_path without .flv/.mp4 is a directory (+ /[stream].[timestamp].flv)
+    const files = await waitFor('files', () => {
+      const f = filesIn(join(server.dir, 'objs/seg'));
+      return hooks.filter((h) => h.stream === 'seg').length === f.length && f.length >= 3 && f;
+    }, 10_000);
+    let total = 0;
+    for (const [i, f] of files.entries()) {
+      assert.match(f, /\/seg\.\d{13}\.flv$/);
+      const info = await ffprobe(f);
+      assert.deepEqual(kinds(info.streams), ['audio', 'video'], f);
+      const d = Number(info.format.duration);
+      total += d;
+      // each file starts at 0 and its metadata says its own length (not the publisher's)
+      assert.ok(d <= 4.2 && (d >= 2.5 || i === files.length - 1), `${f}: ${d} s`);
+      const first = (await ffprobe(f, ['-show_entries', 'packet=pts_time', '-read_intervals', '%+#1', '-select_streams', 'v'])) as unknown as { packets: { pts_time: string }[] };
+      assert.equal(Number(first.packets[0].pts_time), 0, f);
+    }
+    assert.ok(Math.abs(total - 10) < 2, `total ${total}`);
+  });
+
+  test('an .mp4 dvr_path records fragmented MP4 with video and audio', async () => {
+    const server = await dvrServer('dvr_path ./objs/mp4/[app]/[stream]-[2006][01][02].mp4;');
+    const pub = ffmpegPublish(server.rtmpUrl('/live/m'), { duration: 6 });
+    assert.equal(await exitOf(pub, 30_000), 0);
+    const hook = await waitFor('on_dvr', () => hooks.find((h) => h.stream === 'm'), 10_000);
+    assert.match(hook.file, /\/objs\/mp4\/live\/m-\d{8}\.mp4$/);
+    const info = await ffprobe(hook.file);
+    assert.deepEqual(kinds(info.streams), ['audio', 'video']);
+    const v = info.streams.find((s) => s.codec_type === 'video')!;
+    assert.equal(v.codec_name, 'h264');
+    assert.equal(v.width, 320);
+    const duration = Number(info.format.duration);
+    assert.ok(Math.abs(duration - 6) <= 1.5, `duration ${duration}`);
+    assert.equal(await decodeErrors(hook.file), '');
+  });
+});
