@@ -81,10 +81,13 @@ export function defaultApiBase(): string {
   return `${window.location.protocol}//${window.location.hostname}:1985`;
 }
 
-/** The default media HTTP origin: the page's own origin when tsrs serves the console (8080). */
+/**
+ * The default media HTTP origin: the page's own origin, since tsrs serves the console from its
+ * HTTP server (whatever port `http_server.listen` says); under `next dev`, the same host on 8080.
+ */
 export function defaultHttpBase(): string {
   if (typeof window === 'undefined') return 'http://127.0.0.1:8080';
-  if (window.location.port === '8080') return window.location.origin;
+  if (process.env.NODE_ENV !== 'development') return window.location.origin;
   return `${window.location.protocol}//${window.location.hostname}:8080`;
 }
 
