@@ -69,6 +69,7 @@ export function LineChart({
   const x = (t: number) => PAD.l + ((t - tMin) / windowMs) * w;
   const y = (v: number) => PAD.t + h - (v / yMax) * h;
 
+  let plotted = 0;
   const paths = series.map((s) => {
     let d = '';
     let pen = false;
@@ -80,6 +81,7 @@ export function LineChart({
       }
       d += `${pen ? 'L' : 'M'}${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`;
       pen = true;
+      plotted++;
     }
     return d;
   });
@@ -96,7 +98,7 @@ export function LineChart({
   const clipId = `clip-${title.replace(/\W+/g, '-')}`;
 
   return (
-    <figure className="m-0 min-w-0">
+    <figure className="m-0 min-w-0" data-testid="chart" data-points={plotted} data-max={vMax}>
       <div className="flex flex-wrap items-center gap-x-4 gap-y-1 px-1 pb-1 text-xs text-muted">
         {series.map((s, i) => (
           <span key={s.label} className="inline-flex items-center gap-1.5">

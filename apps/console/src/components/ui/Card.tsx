@@ -34,7 +34,9 @@ export function Stat({ label, value, sub, accent }: { label: string; value: Reac
         {accent && <span aria-hidden="true" className="h-2 w-2 rounded-full" style={{ background: accent }} />}
         {label}
       </div>
-      <div className="num mt-1 truncate text-2xl font-semibold">{value}</div>
+      <div className="num mt-1 truncate text-2xl font-semibold" data-testid={`stat-${label.toLowerCase().replace(/\W+/g, '-')}`}>
+        {value}
+      </div>
       {sub && <div className="num mt-0.5 truncate text-xs text-muted">{sub}</div>}
     </div>
   );

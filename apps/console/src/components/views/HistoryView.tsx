@@ -133,7 +133,7 @@ function ClientSessions({ filters, kind }: { filters: Filters; kind: string }) {
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.id} className={TR}>
+                <tr key={r.id} className={TR} data-client-id={r.id}>
                   <td className={TD}>
                     <span className="inline-flex items-center gap-2">
                       {r.kind === 'publish' ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
@@ -153,7 +153,7 @@ function ClientSessions({ filters, kind }: { filters: Filters; kind: string }) {
                   <td className={`${TD} num text-right`}>{duration(r.start, r.end)}</td>
                   <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_in)}</td>
                   <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_out)}</td>
-                  <td className={TD}>
+                  <td className={TD} data-testid="end-reason">
                     <EndBadge reason={r.end_reason} open={r.end === null} />
                   </td>
                 </tr>

@@ -128,7 +128,7 @@ export function RecordingsView() {
               </thead>
               <tbody>
                 {data.map((r) => (
-                  <tr key={r.id} className={TR}>
+                  <tr key={r.id} className={TR} data-recording-id={r.id}>
                     <td className={TD}>
                       <div className="max-w-[20rem]">
                         <span className="block truncate font-medium">

@@ -154,9 +154,9 @@ export function StreamsView() {
                         <span className="text-muted">—</span>
                       )}
                     </td>
-                    <td className={`${TD} num w-[4.5rem] text-right`}>{fmtInt(r.kbpsIn)}</td>
-                    <td className={`${TD} num w-[4.5rem] text-right`}>{fmtInt(r.kbpsOut)}</td>
-                    <td className={`${TD} num w-16 text-right`}>{r.players}</td>
+                    <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-in">{fmtInt(r.kbpsIn)}</td>
+                    <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-out">{fmtInt(r.kbpsOut)}</td>
+                    <td className={`${TD} num w-16 text-right`} data-testid="players">{r.players}</td>
                     <td className={`${TD} num w-20 text-right`}>{fmtDuration(r.uptimeS)}</td>
                     <td className={`${TD} text-right`}>
                       <div className="flex justify-end gap-1">
