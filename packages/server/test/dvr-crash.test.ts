@@ -73,3 +73,27 @@ test('kill -9 while recording: files readable to the last 2 s, rows closed incom
     await server.stop();
   }
 });
+
+test('SIGTERM while recording: the file is finished and its row complete', async () => {
+  const dir = tempDir('tsrs-dvr-term-');
+  let server = await startServer(conf, { dir });
+  const pub = ffmpegPublish(server.rtmpUrl('/live/flv'));
+  try {
+    const open = await waitFor('file open', async () => {
+      const d = (await api<{ dvrs: { path: string }[] }>(server, '/api/v1/dvrs')).json.dvrs;
+      return d[0]?.path || undefined;
+    }, 15_000);
+    await sleep(3000);
+    assert.equal(await server.stop('SIGTERM'), 0);
+    const seconds = await readableSeconds(open);
+    assert.ok(seconds >= 2.5, `${seconds} s`);
+    server = await startServer(conf, { dir });
+    const rows = (await api<{ recordings: Rec[] }>(server, '/api/v1/recordings')).json.recordings;
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].complete, true);
+    assert.ok(rows[0].end !== null && rows[0].size > 0);
+  } finally {
+    kill(pub);
+    await server.stop();
+  }
+});

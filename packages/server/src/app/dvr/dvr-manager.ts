@@ -74,8 +74,11 @@ export class DvrManager {
         const dvr = d.config().getVhost(s.vhost)?.dvr;
         return dvr?.enabled && dvrApplies(dvr, s.app, s.stream) ? planOf(dvr, false) : undefined;
       },
+      // Forgotten only once its files are written, so close() still waits for them.
       onClose: (o) => {
-        if (this.outputs.get(o.source) === o) this.outputs.delete(o.source);
+        void o.idle().then(() => {
+          if (this.outputs.get(o.source) === o) this.outputs.delete(o.source);
+        });
       },
     });
     this.outputs.set(source, output);
