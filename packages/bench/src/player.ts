@@ -31,7 +31,7 @@ export abstract class Player {
   lastVideoTs = 0;
   state: PlayerState = 'connecting';
   error: string | undefined;
-  /** wall time we asked to play: probes sent before it are cached (stale) copies */
+  /** wall time we asked to play (HTTP: connected; RTMP: play sent): probes sent before it are cached (stale) copies */
   protected playAskedAt = 0;
   protected socket: net.Socket | undefined;
 

@@ -9,7 +9,7 @@ import { parseClientUrl, type ParsedClientUrl } from '@tsrs/server/dist/src/prot
 import { connectCommand, createStreamCommand, playCommand } from '@tsrs/server/dist/src/protocol/rtmp/commands.js';
 import { ClientHandshake } from '@tsrs/server/dist/src/protocol/rtmp/handshake.js';
 import { ackMessage, pingResponse, setBufferLength } from '@tsrs/server/dist/src/protocol/rtmp/messages.js';
-import { readBenchTime } from './bench-time.js';
+import { readBenchTime, wallNow } from './bench-time.js';
 import { Player, type PlayerEnv } from './player.js';
 
 /** collect payloads of these message types (all small); skip the rest */
@@ -219,6 +219,7 @@ export class RtmpPlayer extends Player {
     } else if (name === '_result' && tid === 2) {
       this.streamId = typeof values[3] === 'number' ? values[3] : 1;
       this.send(setBufferLength(this.streamId, 1000));
+      this.playAskedAt = wallNow();
       this.send(playCommand(this.streamId, this.url.stream));
     } else if (name === '_error') {
       this.fail(new Error(`RTMP ${String(describe(values[3]))}`));

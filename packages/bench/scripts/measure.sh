@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Fan-out benchmark on a 2-core box: the server pinned to core 0, publisher and players
+# on core 1, loopback only, bounded runs. One JSON line per run goes to $OUT.
+#
+#   scripts/measure.sh SERVER PROTO BITRATE COUNT...
+#     SERVER   tsrs | tsrs-minlat | nms | floor
+#     PROTO    rtmp | flv        (floor: flv only)
+#     BITRATE  500k | 2m         (media/<BITRATE>.flv, made by `tsrs-bench gen`)
+#   env: DUR (steady seconds, 15), RAMP (players/s, 500), OUT (results.jsonl), WORK (/tmp/tsrs-bench)
+set -euo pipefail
+SERVER=$1 PROTO=$2 RATE=$3
+shift 3
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+CLI="node $HERE/dist/src/cli.js"
+DUR=${DUR:-15} RAMP=${RAMP:-500} OUT=${OUT:-$HERE/results.jsonl} WORK=${WORK:-/tmp/tsrs-bench}
+MEDIA=$HERE/media/$RATE.flv
+RTMP=19351 HTTP=18081 API=19851
+mkdir -p "$WORK"
+[ -f "$MEDIA" ] || $CLI gen -o "$MEDIA" -b "$RATE" -d 20
+ulimit -n "$(ulimit -Hn)" || true
+
+cleanup() { for p in ${PUB:-} ${SRV:-}; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+case $SERVER in
+  tsrs | tsrs-minlat)
+    cat > "$WORK/tsrs.conf" <<CONF
+listen $RTMP;
+max_connections 20000;
+daemon off;
+srs_log_tank console;
+http_api { enabled on; listen $API; }
+http_server { enabled on; listen $HTTP; dir ./html; }
+vhost __defaultVhost__ {
+  $([ "$SERVER" = tsrs-minlat ] && echo 'min_latency on;')
+  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
+}
+CONF
+    (cd "$WORK" && exec taskset -c 0 node ${NODE_FLAGS:-} "$ROOT/packages/server/dist/src/cli.js" -c tsrs.conf > "$WORK/server.log" 2>&1) &
+    SRV=$!
+    URL_RTMP=rtmp://127.0.0.1:$RTMP/live/s URL_FLV=http://127.0.0.1:$HTTP/live/s.flv ;;
+  nms)
+    echo '{"bind":"127.0.0.1","rtmp":{"port":'$RTMP'},"http":{"port":'$HTTP'},"webadmin":{"enable":false},"store":{"path":"'$WORK'/nms-data"},"record":{"auto":false,"path":"'$WORK'/nms-rec"}}' > "$WORK/nms.json"
+    (cd "$WORK" && exec taskset -c 0 node ${NODE_FLAGS:-} "$ROOT/node_modules/node-media-server/bin/app.js" -c "$WORK/nms.json" --rtmp-port $RTMP \
+      --http-port $HTTP --data-path "$WORK/nms-data" --record-path "$WORK/nms-rec" --no-admin > "$WORK/server.log" 2>&1) &
+    SRV=$!
+    URL_RTMP=rtmp://127.0.0.1:$RTMP/live/s URL_FLV=http://127.0.0.1:$HTTP/live/s.flv ;;
+  floor)
+    (exec taskset -c 0 node "$HERE/dist/src/cli.js" floor -i "$MEDIA" --port $HTTP --merge-ms "${MERGE_MS:-200}" > "$WORK/server.log" 2>&1) &
+    SRV=$!
+    URL_FLV=http://127.0.0.1:$HTTP/live/s.flv ;;
+  *) echo "unknown server $SERVER" >&2; exit 2 ;;
+esac
+sleep 2
+if [ "$SERVER" != floor ]; then
+  (exec taskset -c 1 $CLI publish -u "$URL_RTMP" -i "$MEDIA" --quiet) &
+  PUB=$!
+  sleep 2
+fi
+URL=$([ "$PROTO" = rtmp ] && echo "$URL_RTMP" || echo "$URL_FLV")
+BASE_KIB=$(awk '/VmRSS/ {print $2}' /proc/$SRV/status)
+for N in "$@"; do
+  R=$(taskset -c 1 $CLI play -u "$URL" -n "$N" -d "$DUR" --ramp "$RAMP" --warmup 3 --pid "$SRV" --json)
+  LINE=$(node -e 'const r=JSON.parse(process.argv[1]);const [s,p,b,base]=process.argv.slice(2);
+    const kibPerPlayer=r.server_rss_mb!==undefined?Math.round((r.server_rss_mb*1024-Number(base))/Math.max(1,r.connected)):null;
+    const gbps=r.kbps*r.connected/1e6;
+    console.log(JSON.stringify({server:s,proto:p,bitrate:b,...r,server_base_rss_mb:Math.round(base/1024),rss_kib_per_player:kibPerPlayer,
+      delivered_gbps:Math.round(gbps*1000)/1000,cpu_pct_per_gbps:gbps>0?Math.round(r.server_cpu_pct/gbps):null,
+      players_per_core:r.server_cpu_pct>0?Math.round(r.connected/(r.server_cpu_pct/100)):null,date:new Date().toISOString()}))' "$R" "$SERVER" "$PROTO" "$RATE" "$BASE_KIB")
+  echo "$LINE" | tee -a "$OUT"
+  sleep 2
+done
