@@ -5,16 +5,11 @@ import { Card, Stat } from '@/components/ui/Card';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { ErrorState, Loading, EmptyState } from '@/components/ui/States';
 import { LineChart } from '@/components/charts/LineChart';
+import { ChartWindow } from '@/components/charts/ChartWindow';
 import { useLive } from '@/lib/live-store';
 import { useSummaries, useVersions } from '@/hooks/useServer';
 import { fmtDuration, fmtFixed, fmtInt, fmtKbps, fmtKbytes, fmtPercent, fmtTime } from '@/lib/format';
 import type { LiveEvent } from '@/lib/types';
-
-const WINDOWS = [
-  { ms: 60_000, label: '1 min' },
-  { ms: 5 * 60_000, label: '5 min' },
-  { ms: 10 * 60_000, label: '10 min' },
-];
 
 const EVENT_TEXT: Record<LiveEvent['type'], string> = {
   'stream:publish': 'Stream published',
@@ -60,21 +55,7 @@ export function OverviewView() {
             {rest.data?.self?.pid ? ` · pid ${rest.data.self.pid}` : ''}
           </span>
         }
-        actions={
-          <div role="group" aria-label="Chart window" className="inline-flex rounded-md border border-border bg-surface p-0.5">
-            {WINDOWS.map((w) => (
-              <button
-                key={w.ms}
-                type="button"
-                aria-pressed={win === w.ms}
-                onClick={() => setWin(w.ms)}
-                className={`h-7 rounded px-2.5 text-xs ${win === w.ms ? 'bg-accent text-accent-fg' : 'text-fg hover:bg-surface-2'}`}
-              >
-                {w.label}
-              </button>
-            ))}
-          </div>
-        }
+        actions={<ChartWindow value={win} onChange={setWin} />}
       />
 
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-4 2xl:grid-cols-8">

@@ -10,6 +10,7 @@ import { PageHeader } from '@/components/ui/PageHeader';
 import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
 import { TABLE, TD, TH, TR } from '@/components/ui/Table';
 import { LineChart } from '@/components/charts/LineChart';
+import { ChartWindow } from '@/components/charts/ChartWindow';
 import { StreamPlayer } from '@/components/player/StreamPlayer';
 import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
 import { useStreamActions } from '@/components/streams/useStreamActions';
@@ -23,11 +24,11 @@ import type { StreamRef } from '@/lib/urls';
 
 const NO_SAMPLES: StreamSample[] = [];
 
-function Info({ label, children }: { label: string; children: React.ReactNode }) {
+function Info({ label, children, wide = false }: { label: string; children: React.ReactNode; wide?: boolean }) {
   return (
-    <div className="min-w-0">
+    <div className={`min-w-0 ${wide ? 'col-span-2' : ''}`}>
       <dt className="text-xs text-muted">{label}</dt>
-      <dd className="num truncate text-sm font-medium">{children}</dd>
+      <dd className={`num text-sm font-medium ${wide ? 'break-words' : 'truncate'}`}>{children}</dd>
     </div>
   );
 }
@@ -41,6 +42,8 @@ export function StreamDetailView() {
   const actions = useStreamActions();
   const [kick, setKick] = useState<Client | null>(null);
   const [copy, setCopy] = useState<StreamRef | null>(null);
+  // a stream is usually looked at soon after it starts: the last minute by default
+  const [win, setWin] = useState(60_000);
 
   const row = rows?.find((r) => r.stream.id === id) ?? null;
   const players = useMemo(() => (clients.data ?? []).filter((c) => c.stream === id && !c.publish), [clients.data, id]);
@@ -121,9 +124,10 @@ export function StreamDetailView() {
 
       <div className="grid gap-4 xl:grid-cols-5">
         <div className="grid min-w-0 content-start gap-4 xl:col-span-3">
-          <Card title="Bandwidth" bodyClassName="p-3">
+          <Card title="Bandwidth" actions={<ChartWindow value={win} onChange={setWin} />} bodyClassName="p-3">
             <LineChart
               title="Stream bandwidth kbps"
+              windowMs={win}
               minMax={100}
               series={[
                 { label: 'In kbps', color: 'var(--c-chart-1)', points: samples.map((p) => ({ t: p.t, v: p.recv })) },
@@ -135,6 +139,7 @@ export function StreamDetailView() {
             <Card title="Frame rate" bodyClassName="p-3">
               <LineChart
                 title="Frames per second"
+                windowMs={win}
                 height={130}
                 minMax={30}
                 format={(v) => v.toFixed(0)}
@@ -145,6 +150,7 @@ export function StreamDetailView() {
               <Card title="Keyframe interval" bodyClassName="p-3">
                 <LineChart
                   title="Keyframe interval ms"
+                  windowMs={win}
                   height={130}
                   minMax={2000}
                   format={(v) => `${(v / 1000).toFixed(1)}s`}
@@ -201,11 +207,11 @@ export function StreamDetailView() {
           </Card>
           <Card title="Details">
             <dl className="grid grid-cols-2 gap-x-4 gap-y-3 p-4 sm:grid-cols-3">
-              <Info label="Video">{s.video ? `${s.video.codec} ${s.video.profile !== 'Other' ? s.video.profile : ''} ${s.video.level !== 'Other' ? s.video.level : ''}` : '—'}</Info>
+              <Info label="Video" wide>{s.video ? `${s.video.codec} ${s.video.profile !== 'Other' ? s.video.profile : ''} ${s.video.level !== 'Other' ? s.video.level : ''}` : '—'}</Info>
               <Info label="Resolution">{fmtResolution(s.video?.width, s.video?.height)}</Info>
-              <Info label="Frame rate">{row.fps !== null ? `${fmtFixed(row.fps, 1)} fps` : '—'}</Info>
-              <Info label="Audio">{s.audio ? `${s.audio.codec} ${s.audio.profile && s.audio.profile !== 'Other' ? s.audio.profile : ''}` : '—'}</Info>
+              <Info label="Audio" wide>{s.audio ? `${s.audio.codec} ${s.audio.profile && s.audio.profile !== 'Other' ? s.audio.profile : ''}` : '—'}</Info>
               <Info label="Sample rate">{fmtSampleRate(s.audio?.sample_rate)}</Info>
+              <Info label="Frame rate">{row.fps !== null ? `${fmtFixed(row.fps, 1)} fps` : '—'}</Info>
               <Info label="Channels">{s.audio?.channel ?? '—'}</Info>
               <Info label="In">{fmtKbps(row.kbpsIn)}</Info>
               <Info label="Out">{fmtKbps(row.kbpsOut)}</Info>
