@@ -60,10 +60,11 @@ export function useStreamRows() {
         fps: l?.fps ?? s.fps ?? null,
         keyframeMs: l?.keyframe_interval_ms ?? null,
         recording: l?.recording ?? s.recording ?? null,
-        uptimeS: publisher ? publisher.alive : null,
+        // `alive` is as of the last clients poll; the live feed re-renders every second, so count on from there
+        uptimeS: publisher ? publisher.alive + Math.max(0, (Date.now() - clients.dataUpdatedAt) / 1000) : null,
       };
     });
-  }, [q.data, clients.data, vhosts, liveStreams]);
+  }, [q.data, clients.data, clients.dataUpdatedAt, vhosts, liveStreams]);
   return { ...q, rows };
 }
 

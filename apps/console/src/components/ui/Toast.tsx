@@ -36,7 +36,7 @@ export function Toaster() {
     () => EMPTY,
   );
   return (
-    <div aria-live="polite" role="status" className="pointer-events-none fixed right-4 bottom-4 z-50 flex flex-col gap-2">
+    <div aria-live="polite" role="status" data-testid="toasts" className="pointer-events-none fixed right-4 bottom-4 z-50 flex flex-col gap-2">
       {list.map((t) => (
         <div
           key={t.id}

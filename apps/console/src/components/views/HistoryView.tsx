@@ -16,11 +16,12 @@ import type { ClientSession, EndReason, StreamSession } from '@/lib/types';
 const PAGE = 20;
 type Tab = 'streams' | 'clients';
 
+/** Ended: its length; still live: how long so far (as of the last refresh). */
 function duration(start: number | string, end: number | string | null, ms?: number | null): string {
   if (ms !== undefined && ms !== null) return fmtDurationMs(ms);
   const s = toMs(start);
-  const e = toMs(end);
-  return s !== null && e !== null ? fmtDurationMs(e - s) : '—';
+  const e = end === null ? Date.now() : toMs(end);
+  return s !== null && e !== null ? fmtDurationMs(Math.max(0, e - s)) : '—';
 }
 
 function EndBadge({ reason, open }: { reason: EndReason | null; open: boolean }) {

@@ -90,7 +90,8 @@ export function PlayerView() {
             {error}
           </p>
         )}
-        <div className="mx-auto mt-4 max-w-5xl">
+        {/* 16:9 and no taller than the window leaves under the form (a laptop screen shows it all) */}
+        <div className="mx-auto mt-4 max-w-[min(64rem,calc((100vh_-_18rem)*16/9))] min-w-[20rem]">
           <VideoPlayer source={source} />
           {source && <p className="mt-2 truncate font-mono text-xs text-muted">{source.url}</p>}
         </div>

@@ -157,7 +157,7 @@ export function StreamsView() {
                     <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-in">{fmtInt(r.kbpsIn)}</td>
                     <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-out">{fmtInt(r.kbpsOut)}</td>
                     <td className={`${TD} num w-16 text-right`} data-testid="players">{r.players}</td>
-                    <td className={`${TD} num w-20 text-right`}>{fmtDuration(r.uptimeS)}</td>
+                    <td className={`${TD} num w-20 text-right`} data-testid="uptime">{fmtDuration(r.uptimeS)}</td>
                     <td className={`${TD} text-right`}>
                       <div className="flex justify-end gap-1">
                         <IconButton label={`Preview ${s.app}/${s.name}`} onClick={() => setPreview(r)} disabled={!active}>
