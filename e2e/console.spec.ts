@@ -90,6 +90,7 @@ async function expectVideoAdvancing(what: string): Promise<void> {
 
 async function shot(name: string): Promise<string> {
   const file = join(SHOTS, `${name}.png`);
+  await expect(page.getByTestId('toasts'), 'no toast over the screenshot').toBeEmpty({ timeout: 5_000 });
   // let a re-render after the last data settle (fonts are local; no network idle to wait for)
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.screenshot({ path: file });
@@ -139,6 +140,10 @@ test('Streams lists a new stream within 2 s; its kbps and chart move without rel
       { message: 'In kbps of live/e2e rises above 0', timeout: 15_000, intervals: [200] },
     )
     .toBeGreaterThan(0);
+  // the publisher's uptime counts on between polls of the client list
+  const uptime = row.getByTestId('uptime');
+  const up0 = (await uptime.textContent()) ?? '';
+  await expect(uptime).not.toHaveText(up0, { timeout: 3_000 });
   expect(await sameDocument(), 'the Streams page was not reloaded').toBe(true);
   console.log(`[console] In kbps cell went ${seen.join(' -> ')}`);
 
@@ -282,16 +287,10 @@ test('screenshots of every page, light and dark', async () => {
     return s.some((x) => x.name === 'studio' && x.publish.active) && (s.find((x) => x.name === 'e2e')?.clients ?? 0) >= 2;
   }, 15_000);
 
-  await nav('Overview');
-  await page.getByRole('group', { name: 'Chart window' }).getByRole('button', { name: '1 min' }).click();
-  await expect(page.getByTestId('stat-streams')).toHaveText('2', { timeout: 10_000 });
-  await expect(page.getByTestId('stat-connections')).toHaveText('3', { timeout: 10_000 });
-  await expect.poll(async () => Number(await page.getByTestId('chart').first().getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(20);
-  await shot('overview');
-
   await nav('Streams');
   for (const name of ['live/e2e', 'live/studio']) await expect(streamRow(name).getByTestId('kbps-in')).toHaveText(/[1-9]/, { timeout: 10_000 });
   await expect(streamRow('live/e2e').getByTestId('players')).toHaveText('1', { timeout: 10_000 });
+  await expect(streamRow('live/studio')).toContainText('1280×720', { timeout: 10_000 });
   await shot('streams');
 
   await streamRow('live/e2e').getByRole('link', { name: 'live/e2e', exact: true }).click();
@@ -332,13 +331,27 @@ test('screenshots of every page, light and dark', async () => {
   await expect(page.getByLabel('Configuration text')).toContainText(String(server.ports.api), { timeout: 10_000 });
   await shot('config');
 
+  // Overview last: its charts have the most samples by now (they span the whole run)
   await page.emulateMedia({ colorScheme: 'dark' });
   await expect(page.locator('html')).toHaveClass(/\bdark\b/);
-  await nav('Overview');
-  await expect(page.getByTestId('stat-streams')).toHaveText('2');
-  await shot('overview-dark');
   await nav('Streams');
   await expect(streamRow('live/studio')).toBeVisible();
   await shot('streams-dark');
+  await overviewReady();
+  await shot('overview-dark');
+
   await page.emulateMedia({ colorScheme: 'light' });
+  await expect(page.locator('html')).not.toHaveClass(/\bdark\b/);
+  await nav('Streams');
+  await overviewReady();
+  await shot('overview');
 });
+
+/** Overview with the last minute of charts, two streams and three connections (2 publishers, 1 player). */
+async function overviewReady(): Promise<void> {
+  await nav('Overview');
+  await page.getByRole('group', { name: 'Chart window' }).getByRole('button', { name: '1 min' }).click();
+  await expect(page.getByTestId('stat-streams')).toHaveText('2', { timeout: 10_000 });
+  await expect(page.getByTestId('stat-connections')).toHaveText('3', { timeout: 10_000 });
+  await expect.poll(async () => Number(await page.getByTestId('chart').first().getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(20);
+}
