@@ -167,6 +167,7 @@ test('publish flow: FMLE commands, media, @setDataFrame unwrap, aggregate, unpub
     type: 'live',
     streamId: 1,
     url: { schema: 'rtmp', host: 'example.com', port: 1935, vhost: 'v1', app: 'live', stream: 's', param: '?vhost=v1&token=t' },
+    fmle: true,
   });
   assert.equal(h.session.role, 'publish');
 
