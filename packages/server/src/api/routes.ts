@@ -14,6 +14,7 @@ import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
 import { data, envelope } from './components.js';
 import { metricsText } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { configRoutes } from './routes-config.js';
 import { dvrRoutes, type DvrApiDeps } from './routes-dvr.js';
 import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
@@ -425,6 +426,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
     },
     ...historyRoutes(d),
     ...dvrRoutes(d),
+    ...configRoutes(d),
     {
       path: '/api/v1/openapi.json',
       tag: 'tsrs',
