@@ -156,8 +156,11 @@ export class Source {
         this.audio = describeAudio(body, this.audio);
       }
     } else {
-      packet = new Packet('script', dts, body, false, true);
-      this.metadata = packet;
+      // Only onMetaData is state a joining player needs; other data (cue points,
+      // timing probes) flows live but is not replayed.
+      const meta = isOnMetaData(body);
+      packet = new Packet('script', dts, body, false, meta);
+      if (meta) this.metadata = packet;
     }
     this.dispatch(packet);
   }
@@ -233,6 +236,13 @@ export class Source {
     this.flushNow();
     for (const o of this.outputs.splice(0)) o.close?.();
   }
+}
+
+const ON_METADATA = Buffer.from('\x02\x00\x0aonMetaData', 'latin1');
+
+/** An AMF0 data message whose name is "onMetaData" (the string marker, length 10, the name). */
+function isOnMetaData(body: Buffer): boolean {
+  return body.length >= ON_METADATA.length && ON_METADATA.equals(body.subarray(0, ON_METADATA.length));
 }
 
 export function sourceKey(vhost: string, app: string, stream: string): string {
