@@ -1,4 +1,4 @@
-// The few better-sqlite3 APIs the migrator uses (@types/better-sqlite3 is not installed).
+// The few better-sqlite3 APIs the migrator and the write connection use (@types/better-sqlite3 is not installed).
 declare module 'better-sqlite3' {
   export interface Options {
     readonly?: boolean;
@@ -18,6 +18,8 @@ declare module 'better-sqlite3' {
     exec(sql: string): Database;
     pragma(source: string, options?: { simple?: boolean }): unknown;
     close(): void;
+    defaultSafeIntegers(on?: boolean): Database;
+    transaction<F extends (...args: never[]) => unknown>(fn: F): F;
     readonly inTransaction: boolean;
   }
   const Database: new (filename: string, options?: Options) => Database;

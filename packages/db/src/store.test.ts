@@ -184,9 +184,9 @@ test('a read-only database is logged and retried; callers never see an error', a
   const file = path.join(tempDir(t), 'h.db');
   const { store, logger } = await open(file);
   t.after(() => store.close());
-  const db = await store.db();
-  // Root ignores file modes, so make the connection itself read-only (SQLITE_READONLY).
-  await db.$executeRawUnsafe('PRAGMA query_only = 1');
+  // Root ignores file modes, so make the (write) connection itself read-only (SQLITE_READONLY).
+  const db = (await store.writeConnection()).conn;
+  db.pragma('query_only = 1');
   publish(store, 'ro', min(0));
   store.event({ type: 'while-readonly' });
   await until(() => store.status().failures >= 2);
@@ -194,7 +194,7 @@ test('a read-only database is logged and retried; callers never see an error', a
   assert.match(store.status().lastError ?? '', /readonly/i);
   assert.ok(logger.lines.some((l) => l.level === 'warn' && /will retry/.test(l.msg)));
 
-  await db.$executeRawUnsafe('PRAGMA query_only = 0');
+  db.pragma('query_only = 0');
   await store.flush();
   assert.equal(countRows(file, 'StreamSession'), 1);
   assert.equal(countRows(file, 'Event'), 1);
@@ -236,12 +236,12 @@ test('the queue is bounded: the oldest writes are dropped and counted', async (t
   const file = path.join(tempDir(t), 'h.db');
   const { store, logger } = await open(file, { maxQueue: 10 });
   t.after(() => store.close());
-  await (await store.db()).$executeRawUnsafe('PRAGMA query_only = 1');
+  (await store.writeConnection()).conn.pragma('query_only = 1');
   for (let i = 0; i < 25; i++) store.event({ type: 'e', data: i });
   assert.equal(store.status().queued, 10);
   assert.equal(store.status().dropped, 15);
   assert.ok(logger.lines.some((l) => /dropped/.test(l.msg)));
-  await (await store.db()).$executeRawUnsafe('PRAGMA query_only = 0');
+  (await store.writeConnection()).conn.pragma('query_only = 0');
   const events = await store.listEvents({ limit: 100 });
   assert.deepEqual(events.items.map((e) => e.data), [24, 23, 22, 21, 20, 19, 18, 17, 16, 15]);
 });
@@ -263,7 +263,7 @@ test('a write the database rejects is dropped alone; the rest of its batch lands
 test('close gives up on an unavailable database after its timeout and loses only the backlog', async (t) => {
   const file = path.join(tempDir(t), 'h.db');
   const { store, logger } = await open(file);
-  await (await store.db()).$executeRawUnsafe('PRAGMA query_only = 1');
+  (await store.writeConnection()).conn.pragma('query_only = 1');
   store.event({ type: 'lost' });
   const t0 = Date.now();
   await store.close(300);
@@ -271,4 +271,37 @@ test('close gives up on an unavailable database after its timeout and loses only
   assert.equal(store.status().dropped, 1);
   store.event({ type: 'after-close' }); // still must not throw
   assert.ok(logger.lines.some((l) => /closed/.test(JSON.stringify(l))));
+});
+
+test('queued writes store exactly what Prisma writes (so Prisma reads them back)', async (t) => {
+  const file = path.join(tempDir(t), 'h.db');
+  const { store, logger } = await open(file);
+  t.after(() => store.close());
+  store.event({ type: 'queued', vhost: 'v', at: min(0), data: { n: 1 } });
+  await store.flush();
+  await (await store.db()).event.create({ data: { type: 'prisma', vhost: 'v', at: new Date(min(0)), data: '{"n":1}' } });
+  const rec = await store.recordingStarted({ vhost: 'v', app: 'live', stream: 's', path: '/r/a.flv', format: 'flv', at: min(0) });
+  store.recordingEnded(rec, { at: min(1), size: 5_000_000_000, durationMs: 60_000, complete: true });
+  // A value of the wrong type is rejected like Prisma's validation did, alone.
+  publish(store, 'st', min(0));
+  store.streamUpdated('st', { width: 'wide' as never });
+  store.streamUpdated('st', { nope: 1 } as never);
+  store.streamUpdated('st', { width: 640.7, frameRate: 25.5, videoCodec: 'H264' });
+  await store.flush();
+  const db = new Database(file, { readonly: true });
+  db.defaultSafeIntegers(true);
+  try {
+    const [a, b] = db.prepare(`SELECT "at", "type", "data", typeof("at") AS t FROM "Event" ORDER BY "id"`).all() as { at: string; type: string; data: string; t: string }[];
+    assert.deepEqual([a.at, a.t, a.data], [b.at, b.t, b.data]);
+    assert.equal(a.at, '2026-01-01T00:00:00.000+00:00');
+    const r = db.prepare(`SELECT "size", "complete", typeof("size") AS ts FROM "Recording"`).get() as { size: bigint; complete: bigint; ts: string };
+    assert.deepEqual([r.size, r.complete, r.ts], [5_000_000_000n, 1n, 'integer']);
+  } finally {
+    db.close();
+  }
+  const s = (await store.listStreamSessions()).items[0];
+  assert.deepEqual([s.width, s.frameRate, s.videoCodec], [640, 25.5, 'H264']);
+  assert.equal(store.status().dropped, 2);
+  assert.equal(logger.lines.filter((l) => /rejected/.test(l.msg)).length, 2);
+  assert.equal((await store.getRecording(rec))?.complete, true);
 });

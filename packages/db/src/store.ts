@@ -10,6 +10,7 @@ import { errInfo, stderrLogger } from './logger.js';
 import { resolveDatabasePath } from './location.js';
 import { runMigrations } from './migrate.js';
 import * as queries from './queries.js';
+import { checkColumn, isPermanentSqlError, SqlWriter, sqlTime, updateSql, upsertSql, type ColumnKind } from './sql-writer.js';
 import type {
   ClientSessionQuery,
   ClientSessionRow,
@@ -55,8 +56,34 @@ export interface OpenHistoryStoreOptions {
 const PERMANENT_CODES = new Set(['P2000', 'P2002', 'P2003', 'P2005', 'P2006', 'P2007', 'P2011', 'P2012', 'P2019', 'P2020', 'P2025']);
 
 function isPermanent(err: unknown): boolean {
+  if (isPermanentSqlError(err)) return true;
   if (err instanceof Prisma.PrismaClientValidationError) return true;
   return err instanceof Prisma.PrismaClientKnownRequestError && PERMANENT_CODES.has(err.code);
+}
+
+// The queued writes, as SQL on the write connection (see sql-writer.ts). Upserts reset what a
+// Prisma upsert's `update` did: the given columns plus the end/counter columns.
+const STREAM_COLUMNS = ['id', 'vhost', 'app', 'stream', 'clientId', 'ip', 'protocol', 'startedAt'] as const;
+const UPSERT_STREAM = upsertSql('StreamSession', STREAM_COLUMNS, '"endedAt" = NULL, "endReason" = NULL, "bytesIn" = 0, "bytesOut" = NULL');
+const CLIENT_COLUMNS = ['id', 'kind', 'type', 'protocol', 'ip', 'vhost', 'app', 'stream', 'url', 'startedAt'] as const;
+const UPSERT_CLIENT = upsertSql('ClientSession', CLIENT_COLUMNS, '"endedAt" = NULL, "endReason" = NULL, "bytesIn" = 0, "bytesOut" = 0');
+const RECORDING_COLUMNS = ['id', 'vhost', 'app', 'stream', 'path', 'format', 'startedAt'] as const;
+const UPSERT_RECORDING = upsertSql('Recording', RECORDING_COLUMNS, '"endedAt" = NULL, "durationMs" = 0, "size" = 0, "complete" = 0');
+const UPDATE_RECORDING_PROGRESS = updateSql('Recording', ['size', 'durationMs']);
+const UPDATE_RECORDING_END = updateSql('Recording', ['endedAt', 'size', 'durationMs', 'complete']);
+const INSERT_EVENT = 'INSERT INTO "Event" ("at", "type", "vhost", "app", "stream", "clientId", "data") VALUES (?, ?, ?, ?, ?, ?, ?)';
+const MEDIA_COLUMNS: Record<keyof StreamMediaInput, ColumnKind> = {
+  videoCodec: 'text', videoProfile: 'text', videoLevel: 'text', width: 'int', height: 'int', frameRate: 'float',
+  audioCodec: 'text', audioSampleRate: 'int', audioChannels: 'int', audioProfile: 'text',
+};
+
+/** endedAt/endReason and the optional byte counters of a session end, as an UPDATE. */
+function endUpdate(table: string, id: string, e: SessionEndInput): [string, unknown[]] {
+  const cols = ['endedAt', 'endReason'];
+  const vals: unknown[] = [sqlTime(timeOrNow(e.at)), e.reason ?? 'normal'];
+  if (e.bytesIn !== undefined) cols.push('bytesIn'), vals.push(toBig(e.bytesIn));
+  if (e.bytesOut !== undefined) cols.push('bytesOut'), vals.push(toBig(e.bytesOut));
+  return [updateSql(table, cols), [...vals, id]];
 }
 
 /** Identity of the open database file, to notice it being deleted or replaced under us. */
@@ -74,13 +101,16 @@ function fileId(p: string): FileId | null {
   }
 }
 
-type Op = WriteOp<PrismaClient>;
+type Op = WriteOp<SqlWriter>;
 
 export class HistoryStore {
+  /** Reads and queries (and the rare repair/delete) go through Prisma... */
   private client: PrismaClient | null = null;
+  /** ...the queued writes through their own better-sqlite3 connection to the same (WAL) file. */
+  private sql: SqlWriter | null = null;
   private openedFile: FileId | null = null;
   private reopening: Promise<PrismaClient> | null = null;
-  private readonly writer: BatchWriter<PrismaClient>;
+  private readonly writer: BatchWriter<SqlWriter>;
   private closed = false;
 
   /** Use openHistoryStore(). */
@@ -89,9 +119,11 @@ export class HistoryStore {
     private readonly logger: HistoryLogger,
     private readonly opts: OpenHistoryStoreOptions,
   ) {
-    this.writer = new BatchWriter<PrismaClient>({
-      connect: () => this.db(),
-      transaction: (db, ops) => db.$transaction(ops as Prisma.PrismaPromise<unknown>[]),
+    this.writer = new BatchWriter<SqlWriter>({
+      connect: () => this.writeConnection(),
+      transaction: (sql, ops) => sql.transaction(() => {
+        for (const op of ops) op.run(sql);
+      }),
       isPermanent,
       logger,
       batchSize: opts.batchSize,
@@ -115,18 +147,34 @@ export class HistoryStore {
     return this.reopening;
   }
 
+  /** The write connection for the current file (reopened with the Prisma client). */
+  async writeConnection(): Promise<SqlWriter> {
+    await this.db();
+    if (!this.sql) throw new Error('history store closed');
+    return this.sql;
+  }
+
   private async reopen(): Promise<PrismaClient> {
     if (this.client) {
       this.logger.error({ path: this.path }, 'history database file disappeared or was replaced; recreating it');
       const old = this.client;
       this.client = null;
+      this.sql?.close();
+      this.sql = null;
       await old.$disconnect().catch(() => {});
     }
     runMigrations(this.path, { migrationsDir: this.opts.migrationsDir, logger: this.logger });
     const id = fileId(this.path);
+    const sql = new SqlWriter(this.path);
     const client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${this.path}`, timeout: 5_000 }) });
-    await client.$connect();
+    try {
+      await client.$connect();
+    } catch (err) {
+      sql.close();
+      throw err;
+    }
     this.client = client;
+    this.sql = sql;
     this.openedFile = id;
     return client;
   }
@@ -143,67 +191,39 @@ export class HistoryStore {
   // ---- writes (queued; never throw) ----
 
   streamStarted(s: StreamStartInput): void {
-    const data = {
-      id: s.id,
-      vhost: s.vhost,
-      app: s.app,
-      stream: s.stream,
-      clientId: s.clientId,
-      ip: s.ip,
-      protocol: s.protocol,
-      startedAt: timeOrNow(s.at),
-    };
     // Upsert so a retried batch (or a reused id) cannot fail on the primary key.
-    const reset = { ...data, endedAt: null, endReason: null, bytesIn: 0n, bytesOut: null };
-    this.enqueue('streamStarted', (db) => db.streamSession.upsert({ where: { id: s.id }, create: data, update: reset }));
+    const row = [s.id, s.vhost, s.app, s.stream, s.clientId, s.ip, s.protocol, sqlTime(timeOrNow(s.at))];
+    this.enqueue('streamStarted', (db) => db.run(UPSERT_STREAM, row));
   }
 
   streamUpdated(id: string, media: StreamMediaInput): void {
-    const data: Prisma.StreamSessionUpdateManyMutationInput = {};
+    const cols: string[] = [];
+    const vals: unknown[] = [];
     for (const [k, v] of Object.entries(media)) {
-      if (v !== undefined) (data as Record<string, unknown>)[k] = v;
+      if (v === undefined) continue;
+      cols.push(k);
+      vals.push((k === 'width' || k === 'height' || k === 'audioSampleRate' || k === 'audioChannels') && typeof v === 'number' ? toInt32(v) : v);
     }
-    for (const k of ['width', 'height', 'audioSampleRate', 'audioChannels'] as const) {
-      if (typeof data[k] === 'number') data[k] = toInt32(data[k] as number);
-    }
-    this.enqueue('streamUpdated', (db) => db.streamSession.updateMany({ where: { id }, data }));
+    this.enqueue('streamUpdated', (db) => {
+      // Checked when written, like Prisma's validation: a bad value rejects this write only.
+      const checked = cols.map((c, i) => checkColumn(c, Object.hasOwn(MEDIA_COLUMNS, c) ? MEDIA_COLUMNS[c as keyof StreamMediaInput] : undefined, vals[i]));
+      if (cols.length > 0) db.run(updateSql('StreamSession', cols), [...checked, id]);
+    });
   }
 
   streamEnded(id: string, e: SessionEndInput = {}): void {
-    const data: Prisma.StreamSessionUpdateManyMutationInput = {
-      endedAt: timeOrNow(e.at),
-      endReason: e.reason ?? 'normal',
-    };
-    if (e.bytesIn !== undefined) data.bytesIn = toBig(e.bytesIn);
-    if (e.bytesOut !== undefined) data.bytesOut = toBig(e.bytesOut);
-    this.enqueue('streamEnded', (db) => db.streamSession.updateMany({ where: { id }, data }));
+    const [sql, params] = endUpdate('StreamSession', id, e);
+    this.enqueue('streamEnded', (db) => db.run(sql, params));
   }
 
   clientStarted(c: ClientStartInput): void {
-    const data = {
-      id: c.id,
-      kind: c.kind,
-      type: c.type,
-      protocol: c.protocol,
-      ip: c.ip,
-      vhost: c.vhost,
-      app: c.app,
-      stream: c.stream,
-      url: c.url,
-      startedAt: timeOrNow(c.at),
-    };
-    const reset = { ...data, endedAt: null, endReason: null, bytesIn: 0n, bytesOut: 0n };
-    this.enqueue('clientStarted', (db) => db.clientSession.upsert({ where: { id: c.id }, create: data, update: reset }));
+    const row = [c.id, c.kind, c.type, c.protocol, c.ip, c.vhost, c.app, c.stream, c.url, sqlTime(timeOrNow(c.at))];
+    this.enqueue('clientStarted', (db) => db.run(UPSERT_CLIENT, row));
   }
 
   clientEnded(id: string, e: SessionEndInput = {}): void {
-    const data: Prisma.ClientSessionUpdateManyMutationInput = {
-      endedAt: timeOrNow(e.at),
-      endReason: e.reason ?? 'normal',
-    };
-    if (e.bytesIn !== undefined) data.bytesIn = toBig(e.bytesIn);
-    if (e.bytesOut !== undefined) data.bytesOut = toBig(e.bytesOut);
-    this.enqueue('clientEnded', (db) => db.clientSession.updateMany({ where: { id }, data }));
+    const [sql, params] = endUpdate('ClientSession', id, e);
+    this.enqueue('clientEnded', (db) => db.run(sql, params));
   }
 
   /**
@@ -212,46 +232,24 @@ export class HistoryStore {
    */
   async recordingStarted(r: RecordingStartInput): Promise<string> {
     const id = r.id ?? randomUUID();
-    const data = {
-      id,
-      vhost: r.vhost,
-      app: r.app,
-      stream: r.stream,
-      path: r.path,
-      format: r.format,
-      startedAt: timeOrNow(r.at),
-    };
-    const reset = { ...data, endedAt: null, durationMs: 0, size: 0n, complete: false };
-    this.enqueue('recordingStarted', (db) => db.recording.upsert({ where: { id }, create: data, update: reset }));
+    const row = [id, r.vhost, r.app, r.stream, r.path, r.format, sqlTime(timeOrNow(r.at))];
+    this.enqueue('recordingStarted', (db) => db.run(UPSERT_RECORDING, row));
     return id;
   }
 
   recordingUpdated(id: string, p: RecordingProgressInput): void {
-    const data = { size: toBig(p.size), durationMs: toInt32(p.durationMs) };
-    this.enqueue('recordingUpdated', (db) => db.recording.updateMany({ where: { id }, data }));
+    const params = [toBig(p.size), toInt32(p.durationMs), id];
+    this.enqueue('recordingUpdated', (db) => db.run(UPDATE_RECORDING_PROGRESS, params));
   }
 
   recordingEnded(id: string, e: RecordingEndInput): void {
-    const data = {
-      endedAt: timeOrNow(e.at),
-      size: toBig(e.size),
-      durationMs: toInt32(e.durationMs),
-      complete: e.complete === true,
-    };
-    this.enqueue('recordingEnded', (db) => db.recording.updateMany({ where: { id }, data }));
+    const params = [sqlTime(timeOrNow(e.at)), toBig(e.size), toInt32(e.durationMs), e.complete === true ? 1 : 0, id];
+    this.enqueue('recordingEnded', (db) => db.run(UPDATE_RECORDING_END, params));
   }
 
   event(e: EventInput): void {
-    const data = {
-      at: timeOrNow(e.at),
-      type: String(e.type),
-      vhost: e.vhost ?? null,
-      app: e.app ?? null,
-      stream: e.stream ?? null,
-      clientId: e.clientId ?? null,
-      data: toJsonText(e.data),
-    };
-    this.enqueue('event', (db) => db.event.create({ data }));
+    const row = [sqlTime(timeOrNow(e.at)), String(e.type), e.vhost ?? null, e.app ?? null, e.stream ?? null, e.clientId ?? null, toJsonText(e.data)];
+    this.enqueue('event', (db) => db.run(INSERT_EVENT, row));
   }
 
   /** Waits until every write queued so far is in the database (through retries). */
@@ -276,6 +274,8 @@ export class HistoryStore {
     this.closed = true;
     const client = this.client;
     this.client = null;
+    this.sql?.close();
+    this.sql = null;
     await client?.$disconnect().catch(() => {});
   }
 
@@ -287,14 +287,17 @@ export class HistoryStore {
    */
   async closeDanglingSessions(at: TimeInput = new Date()): Promise<RepairResult> {
     await this.writer.flushWithin(this.readWaitMs);
-    const endedAt = timeOrNow(at);
-    const db = await this.db();
-    const [streams, clients, recordings] = await db.$transaction([
-      db.streamSession.updateMany({ where: { endedAt: null }, data: { endedAt, endReason: 'error' } }),
-      db.clientSession.updateMany({ where: { endedAt: null }, data: { endedAt, endReason: 'error' } }),
-      db.recording.updateMany({ where: { endedAt: null }, data: { endedAt, complete: false } }),
-    ]);
-    const result = { streams: streams.count, clients: clients.count, recordings: recordings.count };
+    const endedAt = sqlTime(timeOrNow(at));
+    // On the write connection, like every write: Prisma's connection only reads, so the two
+    // never wait on each other's locks.
+    const sql = await this.writeConnection();
+    const result = { streams: 0, clients: 0, recordings: 0 };
+    sql.transaction(() => {
+      const end = (table: string, set: string) => sql.run(`UPDATE "${table}" SET ${set} WHERE "endedAt" IS NULL`, [endedAt]);
+      result.streams = end('StreamSession', `"endedAt" = ?, "endReason" = 'error'`);
+      result.clients = end('ClientSession', `"endedAt" = ?, "endReason" = 'error'`);
+      result.recordings = end('Recording', `"endedAt" = ?, "complete" = 0`);
+    });
     if (result.streams + result.clients + result.recordings > 0) {
       this.logger.warn(result, 'closed history rows left open by an unclean shutdown');
     }
@@ -338,7 +341,7 @@ export class HistoryStore {
     const db = await this.reader();
     const row = await db.recording.findUnique({ where: { id: String(id) } });
     if (!row) return null;
-    await db.recording.deleteMany({ where: { id: row.id } });
+    (await this.writeConnection()).run('DELETE FROM "Recording" WHERE "id" = ?', [row.id]);
     return recordingRow(row);
   }
 }

@@ -4,17 +4,17 @@
 import type { HistoryLogger } from './logger.js';
 import { errInfo } from './logger.js';
 
-/** One queued write. `run` builds a (lazy) Prisma operation against the current client. */
+/** One queued write. `run` performs it on the current connection, inside the batch's transaction. */
 export interface WriteOp<Db> {
   kind: string;
-  run(db: Db): Promise<unknown>;
+  run(db: Db): unknown;
 }
 
 export interface WriterOptions<Db> {
   /** Current client; may reopen the database and may throw (treated as transient). */
   connect(): Promise<Db>;
-  /** Runs a batch of operations atomically. */
-  transaction(db: Db, ops: Array<Promise<unknown>>): Promise<unknown>;
+  /** Runs a batch of operations atomically (all of them or none). */
+  transaction(db: Db, ops: WriteOp<Db>[]): unknown;
   /** true for errors retrying cannot fix (bad data, constraint): the op is dropped. */
   isPermanent(err: unknown): boolean;
   logger: HistoryLogger;
@@ -212,7 +212,7 @@ export class BatchWriter<Db> {
       return batch;
     }
     try {
-      await this.opts.transaction(db, batch.map((op) => op.run(db)));
+      await this.opts.transaction(db, batch);
       return [];
     } catch (err) {
       this.lastError = errInfo(err).err.message;
@@ -222,7 +222,7 @@ export class BatchWriter<Db> {
     for (let i = 0; i < batch.length; i++) {
       const op = batch[i];
       try {
-        await this.opts.transaction(db, [op.run(db)]);
+        await this.opts.transaction(db, [op]);
       } catch (err) {
         this.lastError = errInfo(err).err.message;
         if (!this.opts.isPermanent(err)) return batch.slice(i);
