@@ -8,7 +8,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { CLI, basicConf, startServer, tempDir, waitFor } from './harness.js';
+import { CLI, basicConf, ffmpegPublish, ffprobe, freePort, kill, startServer, tempDir, waitFor } from './harness.js';
 
 const execFileP = promisify(execFile);
 
@@ -85,4 +85,17 @@ test('SIGHUP reloads the config; SIGTERM stops gracefully', async () => {
   const code = await server.stop('SIGTERM');
   assert.equal(code, 0);
   assert.match(server.output(), /tsrs stopping/);
+});
+
+test('listen takes several ports, IPv4 and IPv6: FFmpeg publishes on one and plays on the other', async (t) => {
+  const extra = await freePort();
+  const server = await startServer((p) => basicConf(p).replace(`listen ${p.rtmp};`, `listen ${p.rtmp} [::1]:${extra};`));
+  t.after(() => server.stop());
+  const pub = ffmpegPublish(server.rtmpUrl('/live/two'), { duration: 8 });
+  t.after(() => kill(pub));
+  await waitFor('publish', () => server.output().includes('rtmp publish'), 10_000);
+  const out = join(tempDir(), 'v6.flv');
+  await execFileP('ffmpeg', ['-v', 'error', '-i', `rtmp://[::1]:${extra}/live/two`, '-t', '2', '-c', 'copy', '-y', out], { timeout: 20_000 });
+  const probe = await ffprobe(out);
+  assert.equal(probe.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');
 });
