@@ -23,6 +23,7 @@ import { staticRoots } from './http/roots.js';
 import { staticFilesHandler } from './http/static-files.js';
 import { consoleHandler } from './http/console-routes.js';
 import { streamRoutesHandler } from './http/stream-routes.js';
+import { hlsRoutesHandler } from './http/hls-routes.js';
 
 export interface ServerOptions {
   configPath: string;
@@ -166,6 +167,8 @@ export class TsrsServer {
     if (!this.http) return;
     this.http.use((req, res) => applyCors(req, res, this.config.http_server.crossdomain));
     this.http.use(streamRoutesHandler({ hub: this.hub, config, log: this.log }));
+    // HLS viewers as clients (hls_ctx): before the plain files
+    this.http.use(hlsRoutesHandler({ hub: this.hub, config, log: this.log }));
     this.http.use(staticFilesHandler({ roots: () => staticRoots(this.config) }));
     // Last: the console, SRS's player URLs and `/` when the dir has no index.html.
     this.http.use(consoleHandler({ dir: () => this.config.http_server.dir }));

@@ -67,7 +67,11 @@ function forbidden(res: ServerResponse): true {
   return true;
 }
 
-function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats): void {
+/**
+ * Sends one file (already checked to be inside its root): MIME type, a single
+ * byte range, HEAD. `onBytes` hears each chunk handed to the response.
+ */
+export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats, onBytes?: (n: number) => void): void {
   const type = mimeType(file);
   const headers: Record<string, string | number> = {
     'Content-Type': type,
@@ -92,6 +96,7 @@ function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: S
   }
   const stream = createReadStream(file, { start, end });
   stream.on('error', () => res.destroy());
+  if (onBytes) stream.on('data', (chunk) => onBytes(chunk.length));
   res.on('close', () => stream.destroy());
   stream.pipe(res);
 }
