@@ -19,8 +19,9 @@ const GOP_SECONDS = 1;
 
 let server: RunningServer;
 
+// hls_ctx off: these tests read the playlists as written (viewer sessions: http-hls-ctx.test.ts)
 const hls = (extra = '', window = WINDOW) =>
-  `hls { enabled on; hls_fragment ${FRAGMENT}; hls_window ${window}; hls_aof_ratio ${AOF_RATIO}; hls_path ./html; hls_dispose 3; ${extra} }`;
+  `hls { enabled on; hls_fragment ${FRAGMENT}; hls_window ${window}; hls_aof_ratio ${AOF_RATIO}; hls_path ./html; hls_dispose 3; hls_ctx off; ${extra} }`;
 
 before(async () => {
   server = await startServer((p) => basicConf(p, hls()) +
