@@ -2,6 +2,7 @@
  * History rows of `/api/v1/history/*` (SQLite, kept across restarts). Times are ms since the
  * epoch; `end`/`duration_ms` are null while the session is live.
  */
+import type { Ok, PageQuery } from './index.js';
 
 export type HistoryEndReason = 'normal' | 'kicked' | 'error';
 
@@ -76,3 +77,29 @@ export const HistoryErrorCode = {
   /** the server runs without a history database */
   Unavailable: 4091,
 } as const;
+
+/** Query of the /api/v1/history/* lists (paging as SRS: `start`/`count`). */
+export interface HistoryQuery extends PageQuery {
+  /** ms since the epoch or ISO-8601: rows live at or after this time */
+  from?: number | string;
+  /** rows started at or before this time */
+  to?: number | string;
+  /** the vhost name (__defaultVhost__ for the default one) */
+  vhost?: string;
+  app?: string;
+  stream?: string;
+}
+
+/** Query of /api/v1/history/clients. */
+export interface HistoryClientsQuery extends HistoryQuery {
+  ip?: string;
+  kind?: HistoryClientSession['kind'];
+  end_reason?: HistoryEndReason;
+  /** true: only live sessions; false: only ended ones */
+  active?: boolean;
+}
+
+/** `total`: rows matching the filters, ignoring paging. */
+export type HistoryStreamsResponse = Ok<{ streams: HistoryStreamSession[]; total: number }>;
+export type HistoryClientsResponse = Ok<{ clients: HistoryClientSession[]; total: number }>;
+export type HistoryEventsResponse = Ok<{ events: HistoryEvent[]; total: number }>;

@@ -441,3 +441,4 @@ export type HookAction = HookBody['action'];
 
 export type * from './socket.js';
 export * from './history.js';
+export type * from './dvr.js';
