@@ -1,18 +1,12 @@
 'use client';
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api';
-import { useApiKey, usePollInterval } from './useApiKey';
+import { useApiQuery, usePollInterval } from './useApiKey';
 
 export function useClients() {
-  const key = useApiKey();
   const interval = usePollInterval(2000, 5000);
-  return useQuery({
-    queryKey: ['clients', key],
-    enabled: key !== '',
-    queryFn: ({ signal }) => api.clients(signal, 0, 1000).then((r) => r.clients ?? []),
-    refetchInterval: interval,
-  });
+  return useApiQuery(['clients'], (signal) => api.clients(signal, 0, 1000).then((r) => r.clients), { refetchInterval: interval });
 }
 
 export function useKick() {

@@ -1,18 +1,14 @@
 'use client';
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api';
-import type { HistoryQuery } from '@/lib/types';
-import { useApiKey } from './useApiKey';
+import type { HistoryClientsQuery, HistoryQuery, RecordingsQuery } from '@/lib/types';
+import { useApiQuery } from './useApiKey';
 
-export function useRecordings(q: HistoryQuery) {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: ['recordings', key, q],
-    enabled: key !== '',
-    queryFn: ({ signal }) => api.recordings(q, signal).then((r) => r.recordings ?? []),
+export function useRecordings(q: RecordingsQuery) {
+  return useApiQuery(['recordings', q], (signal) => api.recordings(q, signal).then((r) => r.recordings), {
     refetchInterval: 10_000,
-    placeholderData: (prev) => prev,
+    keepPrevious: true,
   });
 }
 
@@ -24,26 +20,12 @@ export function useDeleteRecording() {
   });
 }
 
+const HISTORY = { refetchInterval: 15_000, keepPrevious: true };
+
 export function useStreamHistory(q: HistoryQuery) {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: ['history-streams', key, q],
-    enabled: key !== '',
-    queryFn: ({ signal }) =>
-      api.historyStreams(q, signal).then((r) => ({ rows: r.streams ?? r.sessions ?? r.rows ?? [], total: r.total })),
-    refetchInterval: 15_000,
-    placeholderData: (prev) => prev,
-  });
+  return useApiQuery(['history-streams', q], (signal) => api.historyStreams(q, signal).then((r) => ({ rows: r.streams, total: r.total })), HISTORY);
 }
 
-export function useClientHistory(q: HistoryQuery & { kind?: string }) {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: ['history-clients', key, q],
-    enabled: key !== '',
-    queryFn: ({ signal }) =>
-      api.historyClients(q, signal).then((r) => ({ rows: r.clients ?? r.sessions ?? r.rows ?? [], total: r.total })),
-    refetchInterval: 15_000,
-    placeholderData: (prev) => prev,
-  });
+export function useClientHistory(q: HistoryClientsQuery) {
+  return useApiQuery(['history-clients', q], (signal) => api.historyClients(q, signal).then((r) => ({ rows: r.clients, total: r.total })), HISTORY);
 }

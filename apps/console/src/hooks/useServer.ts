@@ -1,39 +1,20 @@
 'use client';
 
-import { useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api';
 import { rtcEnabledFromConfig } from '@/lib/config-info';
-import { useApiKey, usePollInterval } from './useApiKey';
+import { useApiQuery, usePollInterval } from './useApiKey';
 
 export function useSummaries() {
-  const key = useApiKey();
   const interval = usePollInterval(2000, 5000);
-  return useQuery({
-    queryKey: ['summaries', key],
-    enabled: key !== '',
-    queryFn: ({ signal }) => api.summaries(signal).then((r) => r.data),
-    refetchInterval: interval,
-  });
+  return useApiQuery(['summaries'], (signal) => api.summaries(signal).then((r) => r.data), { refetchInterval: interval });
 }
 
 export function useVersions() {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: ['versions', key],
-    enabled: key !== '',
-    queryFn: ({ signal }) => api.versions(signal).then((r) => r.data),
-    staleTime: 60_000,
-  });
+  return useApiQuery(['versions'], (signal) => api.versions(signal).then((r) => r.data), { staleTime: 60_000 });
 }
 
 export function useVhosts() {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: ['vhosts', key],
-    enabled: key !== '',
-    queryFn: ({ signal }) => api.vhosts(signal).then((r) => r.vhosts ?? []),
-    refetchInterval: 30_000,
-  });
+  return useApiQuery(['vhosts'], (signal) => api.vhosts(signal).then((r) => r.vhosts), { refetchInterval: 30_000 });
 }
 
 /** vhost id -> name (streams and clients carry the vhost's id). */
@@ -45,13 +26,7 @@ export function useVhostNames(): Record<string, string> {
 }
 
 export function useConfig() {
-  const key = useApiKey();
-  return useQuery({
-    queryKey: ['config', key],
-    enabled: key !== '',
-    queryFn: ({ signal }) => api.config(signal),
-    staleTime: 10_000,
-  });
+  return useApiQuery(['config'], (signal) => api.config(signal), { staleTime: 10_000 });
 }
 
 /** Whether the running config enables WebRTC: true/false, or null when unknown. */

@@ -1,23 +1,17 @@
 'use client';
 
 import { useMemo } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '@/lib/api';
 import { useLive, type StreamStat } from '@/lib/live-store';
 import type { Client, DvrRequest, Stream } from '@/lib/types';
-import { useApiKey, usePollInterval } from './useApiKey';
+import { useApiQuery, usePollInterval } from './useApiKey';
 import { useClients } from './useClients';
 import { useVhostNames } from './useServer';
 
 export function useStreamsQuery() {
-  const key = useApiKey();
   const interval = usePollInterval(2000, 5000);
-  return useQuery({
-    queryKey: ['streams', key],
-    enabled: key !== '',
-    queryFn: ({ signal }) => api.streams(signal, 0, 1000).then((r) => r.streams ?? []),
-    refetchInterval: interval,
-  });
+  return useApiQuery(['streams'], (signal) => api.streams(signal, 0, 1000).then((r) => r.streams), { refetchInterval: interval });
 }
 
 /** A stream row with the live socket figures and its publisher joined in. */
@@ -57,9 +51,9 @@ export function useStreamRows() {
         players: Math.max(0, (l?.clients ?? s.clients) - (active ? 1 : 0)),
         kbpsIn: l?.kbps.recv ?? s.kbps?.recv_30s ?? null,
         kbpsOut: l?.kbps.send ?? s.kbps?.send_30s ?? null,
-        fps: l?.fps ?? s.fps ?? null,
+        fps: l?.fps ?? null,
         keyframeMs: l?.keyframe_interval_ms ?? null,
-        recording: l?.recording ?? s.recording ?? null,
+        recording: l?.recording ?? null,
         // `alive` is as of the last clients poll; the live feed re-renders every second, so count on from there
         uptimeS: publisher ? publisher.alive + Math.max(0, (Date.now() - clients.dataUpdatedAt) / 1000) : null,
       };

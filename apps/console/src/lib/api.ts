@@ -7,10 +7,15 @@ import {
   ERROR_CODES,
   type ClientsResponse,
   type DvrRequest,
+  type DvrResponse,
   type Envelope,
+  type HistoryClientsQuery,
   type HistoryClientsResponse,
   type HistoryQuery,
   type HistoryStreamsResponse,
+  type KickResponse,
+  type RecordingDeleteResponse,
+  type RecordingsQuery,
   type RecordingsResponse,
   type StreamResponse,
   type StreamsResponse,
@@ -43,7 +48,9 @@ export function isNotFound(e: unknown): boolean {
   return e instanceof ApiError && e.kind === 'not-found';
 }
 
-export function apiUrl(path: string, query?: Record<string, string | number | undefined | null>): string {
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+export function apiUrl(path: string, query?: Query): string {
   const u = new URL(path, apiBase() + '/');
   if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, String(v));
   return u.toString();
@@ -58,9 +65,15 @@ export function authHeaders(extra?: Record<string, string>): Record<string, stri
 
 export interface RequestOptions {
   method?: 'GET' | 'POST' | 'DELETE' | 'PUT';
-  query?: Record<string, string | number | undefined | null>;
+  query?: Query;
   body?: unknown;
   signal?: AbortSignal;
+}
+
+/** A 401: shows the sign-in dialog and fails the request. */
+function authRequired(): never {
+  setAuthRequired(true);
+  throw new ApiError('auth', 'The API needs a user name and password', 401);
 }
 
 /** Sends a request, checks status and SRS `code`; resolves to the parsed body. */
@@ -79,10 +92,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError('network', `Cannot reach the API at ${apiBase()} (${(e as Error).message})`);
   }
-  if (res.status === 401) {
-    setAuthRequired(true);
-    throw new ApiError('auth', 'The API needs a user name and password', 401);
-  }
+  if (res.status === 401) authRequired();
   if (res.status === 404) throw new ApiError('not-found', `${new URL(url).pathname} is not available on this server (404)`, 404);
   if (!res.ok) throw new ApiError('http', `${new URL(url).pathname}: HTTP ${res.status} ${res.statusText}`.trim(), res.status);
   const text = await res.text();
@@ -118,16 +128,16 @@ export const api = {
   stream: (id: string, signal?: AbortSignal) => request<StreamResponse>(`/api/v1/streams/${encodeURIComponent(id)}`, { signal }),
   clients: (signal?: AbortSignal, start = 0, count = 100) =>
     request<ClientsResponse>('/api/v1/clients/', { signal, query: { start, count } }),
-  kick: (clientId: string) => request<Envelope>(`/api/v1/clients/${encodeURIComponent(clientId)}`, { method: 'DELETE' }),
-  dvr: (body: DvrRequest) => request<Envelope>('/api/v1/dvrs', { method: 'POST', body }),
-  recordings: (q: HistoryQuery, signal?: AbortSignal) =>
+  kick: (clientId: string) => request<KickResponse>(`/api/v1/clients/${encodeURIComponent(clientId)}`, { method: 'DELETE' }),
+  dvr: (body: DvrRequest) => request<DvrResponse>('/api/v1/dvrs', { method: 'POST', body }),
+  recordings: (q: RecordingsQuery, signal?: AbortSignal) =>
     request<RecordingsResponse>('/api/v1/recordings', { signal, query: { ...q } }),
-  deleteRecording: (id: string) => request<Envelope>(`/api/v1/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+  deleteRecording: (id: string) => request<RecordingDeleteResponse>(`/api/v1/recordings/${encodeURIComponent(id)}`, { method: 'DELETE' }),
   recordingUrl: (id: string, format?: 'mp4') =>
     apiUrl(`/api/v1/recordings/${encodeURIComponent(id)}/download`, { format }),
   historyStreams: (q: HistoryQuery, signal?: AbortSignal) =>
     request<HistoryStreamsResponse>('/api/v1/history/streams', { signal, query: { ...q } }),
-  historyClients: (q: HistoryQuery & { kind?: string }, signal?: AbortSignal) =>
+  historyClients: (q: HistoryClientsQuery, signal?: AbortSignal) =>
     request<HistoryClientsResponse>('/api/v1/history/clients', { signal, query: { ...q } }),
   /** tsrs: the running config as JSON or text */
   config: async (signal?: AbortSignal): Promise<{ source: string; body: unknown }> => {
@@ -145,31 +155,25 @@ export const api = {
   reload: () => request<Envelope>('/api/v1/raw', { query: { rpc: 'reload' } }),
 };
 
-/** Downloads a protected file: a plain link without credentials, else fetch + blob. */
-export async function downloadWithAuth(url: string, filename: string): Promise<void> {
-  const auth = authHeader();
-  if (!auth) {
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = filename;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    return;
-  }
-  const res = await fetch(url, { headers: { Authorization: auth } });
-  if (res.status === 401) {
-    setAuthRequired(true);
-    throw new ApiError('auth', 'The API needs a user name and password', 401);
-  }
-  if (!res.ok) throw new ApiError(res.status === 404 ? 'not-found' : 'http', `Download failed: HTTP ${res.status}`, res.status);
-  const blob = await res.blob();
-  const obj = URL.createObjectURL(blob);
+/** Saves `href` as `filename` through a temporary link. */
+function clickDownload(href: string, filename: string): void {
   const a = document.createElement('a');
-  a.href = obj;
+  a.href = href;
   a.download = filename;
   document.body.appendChild(a);
   a.click();
   a.remove();
+}
+
+/** Downloads a protected file: a plain link without credentials, else fetch + blob. */
+export async function downloadWithAuth(url: string, filename: string): Promise<void> {
+  const auth = authHeader();
+  if (!auth) return clickDownload(url, filename);
+  const res = await fetch(url, { headers: { Authorization: auth } });
+  if (res.status === 401) authRequired();
+  if (!res.ok) throw new ApiError(res.status === 404 ? 'not-found' : 'http', `Download failed: HTTP ${res.status}`, res.status);
+  const blob = await res.blob();
+  const obj = URL.createObjectURL(blob);
+  clickDownload(obj, filename);
   setTimeout(() => URL.revokeObjectURL(obj), 10_000);
 }

@@ -74,14 +74,6 @@ export function fmtTime(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-/** Accepts ms numbers or ISO strings from the history routes. */
-export function toMs(v: number | string | null | undefined): number | null {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number') return v;
-  const n = Date.parse(v);
-  return Number.isFinite(n) ? n : null;
-}
-
 export function fmtResolution(w?: number | null, h?: number | null): string {
   return isNum(w) && isNum(h) && w > 0 && h > 0 ? `${w}×${h}` : DASH;
 }

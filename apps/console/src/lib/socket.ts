@@ -3,7 +3,7 @@
  * `auth` payload and, for the HTTP long-polling transport, as a Basic Authorization header.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, LiveEvent, LiveStream, LiveSummary, ServerToClientEvents } from './types';
+import type { ClientToServerEvents, LiveAuth, LiveEvent, LiveStream, LiveSummary, ServerToClientEvents } from './types';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -14,18 +14,20 @@ export interface LiveHandlers {
   onEvent(e: LiveEvent): void;
 }
 
-export interface LiveAuth {
+/** The console's saved credentials (`authorization`: the Basic header, null without credentials). */
+export interface LiveCredentials {
   username: string;
   password: string;
   authorization: string | null;
 }
 
-export function connectLive(base: string, auth: LiveAuth, h: LiveHandlers): () => void {
+export function connectLive(base: string, auth: LiveCredentials, h: LiveHandlers): () => void {
   const extraHeaders: Record<string, string> = {};
   if (auth.authorization) extraHeaders.Authorization = auth.authorization;
+  const handshake: LiveAuth = auth.authorization ? { username: auth.username, password: auth.password, token: auth.authorization } : {};
   const socket: LiveSocket = io(base, {
     path: '/socket.io/',
-    auth: auth.authorization ? { username: auth.username, password: auth.password, token: auth.authorization } : {},
+    auth: handshake,
     extraHeaders,
     // Polling first so the Authorization header is sent on the handshake; upgrades to websocket.
     transports: ['polling', 'websocket'],

@@ -87,6 +87,17 @@ function closer(pc: RTCPeerConnection, location: string | null): () => Promise<v
   };
 }
 
+/** Signals `pc` at `url`: the session, or the peer connection closed and the error thrown. */
+async function session(pc: RTCPeerConnection, url: string): Promise<RtcSession> {
+  try {
+    const loc = await exchange(pc, url);
+    return { pc, close: closer(pc, loc) };
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
+}
+
 /** Plays with WHEP; `onTrack` receives the remote MediaStream. */
 export async function whepPlay(url: string, onStream: (s: MediaStream) => void): Promise<RtcSession> {
   const pc = new RTCPeerConnection();
@@ -97,24 +108,12 @@ export async function whepPlay(url: string, onStream: (s: MediaStream) => void):
     ms.addTrack(ev.track);
     onStream(ms);
   };
-  try {
-    const loc = await exchange(pc, url);
-    return { pc, close: closer(pc, loc) };
-  } catch (e) {
-    pc.close();
-    throw e;
-  }
+  return session(pc, url);
 }
 
 /** Publishes a local MediaStream with WHIP. */
 export async function whipPublish(url: string, stream: MediaStream): Promise<RtcSession> {
   const pc = new RTCPeerConnection();
   for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-  try {
-    const loc = await exchange(pc, url);
-    return { pc, close: closer(pc, loc) };
-  } catch (e) {
-    pc.close();
-    throw e;
-  }
+  return session(pc, url);
 }

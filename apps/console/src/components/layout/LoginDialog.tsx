@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
-import { TextField } from '@/components/ui/Field';
+import { FormError, TextField } from '@/components/ui/Field';
 import { describeError, probeAuth } from '@/lib/api';
 import { apiBase, getSettings, saveSettings, setAuthRequired, useAuthRequired } from '@/lib/settings';
 
@@ -59,11 +59,7 @@ export function LoginDialog() {
         {hadCredentials && !error && <p className="text-sm text-warn">The saved credentials were refused.</p>}
         <TextField label="User name" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
         <TextField label="Password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
-        {error && (
-          <p role="alert" className="text-sm text-danger">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </form>
     </Dialog>
   );

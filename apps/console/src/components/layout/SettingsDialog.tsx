@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
-import { TextField } from '@/components/ui/Field';
+import { FormError, TextField } from '@/components/ui/Field';
 import { apiBase, defaultApiBase, defaultHttpBase, saveSettings, useSettings } from '@/lib/settings';
 
 export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
@@ -89,11 +89,7 @@ function SettingsForm({ current, onClose }: { current: ReturnType<typeof useSett
           <TextField label="User name" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" />
           <TextField label="Password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" />
         </fieldset>
-        {error && (
-          <p role="alert" className="text-sm text-danger">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </form>
     </Dialog>
   );

@@ -15,8 +15,8 @@ function summaryFromRest(d: Summaries, prev: Summaries | null, streams: Stream[]
   let recv: number | null = null;
   let send: number | null = null;
   const sys = d.system;
-  if (prev && sys && prev.system) {
-    const dt = ((sys.srs_sample_time ?? d.now_ms) - (prev.system.srs_sample_time ?? prev.now_ms)) / 1000;
+  if (prev) {
+    const dt = (sys.srs_sample_time - prev.system.srs_sample_time) / 1000;
     const dr = sys.srs_recv_bytes - prev.system.srs_recv_bytes;
     const ds = sys.srs_send_bytes - prev.system.srs_send_bytes;
     if (dt > 0.2 && dr >= 0 && ds >= 0) {
@@ -25,18 +25,18 @@ function summaryFromRest(d: Summaries, prev: Summaries | null, streams: Stream[]
     }
   }
   if (recv === null && streams) {
-    recv = streams.reduce((a, s) => a + (s.kbps?.recv_30s ?? 0), 0);
-    send = streams.reduce((a, s) => a + (s.kbps?.send_30s ?? 0), 0);
+    recv = streams.reduce((a, s) => a + (s.kbps.recv_30s), 0);
+    send = streams.reduce((a, s) => a + (s.kbps.send_30s), 0);
   }
   return {
     now_ms: d.now_ms,
-    uptime_s: d.self?.srs_uptime ?? 0,
-    version: d.self?.version ?? '',
-    cpu_percent: d.self?.cpu_percent ?? 0,
-    mem_rss_kbyte: d.self?.mem_kbyte ?? 0,
-    mem_percent: d.self?.mem_percent ?? 0,
-    connections: sys?.conn_srs ?? 0,
-    streams: streams ? streams.filter((s) => s.publish?.active).length : 0,
+    uptime_s: d.self.srs_uptime,
+    version: d.self.version,
+    cpu_percent: d.self.cpu_percent,
+    mem_rss_kbyte: d.self.mem_kbyte,
+    mem_percent: d.self.mem_percent,
+    connections: sys.conn_srs,
+    streams: streams ? streams.filter((s) => s.publish.active).length : 0,
     // NaN = not known yet (first sample without a previous one); the chart leaves a gap.
     kbps: { recv: recv ?? NaN, send: send ?? NaN },
   };
@@ -49,7 +49,7 @@ interface FrameMark {
 
 function streamsFromRest(list: Stream[], t: number, marks: Map<string, FrameMark>): StreamStat[] {
   return list.map((s) => {
-    let fps = s.fps ?? null;
+    let fps: number | null = null;
     const m = marks.get(s.id);
     if (fps === null && m && t > m.t && s.frames >= m.frames) fps = ((s.frames - m.frames) * 1000) / (t - m.t);
     marks.set(s.id, { t, frames: s.frames });
@@ -58,16 +58,16 @@ function streamsFromRest(list: Stream[], t: number, marks: Map<string, FrameMark
       vhost: s.vhost,
       app: s.app,
       name: s.name,
-      url: s.url ?? `/${s.app}/${s.name}`,
+      url: s.url,
       clients: s.clients,
-      kbps: { recv: s.kbps?.recv_30s ?? 0, send: s.kbps?.send_30s ?? 0 },
+      kbps: { recv: s.kbps.recv_30s, send: s.kbps.send_30s },
       fps,
       keyframe_interval_ms: null,
       dropped: 0,
       video: s.video,
       audio: s.audio,
       publish: s.publish,
-      recording: s.recording ?? null,
+      recording: null,
     };
   });
 }

@@ -1,15 +1,16 @@
 'use client';
 
 import { useMemo, useState } from 'react';
+import { Segmented } from '@/components/ui/Segmented';
 import { playUrls, type StreamRef } from '@/lib/urls';
 import { VideoPlayer, type PlayerSource } from './VideoPlayer';
 
 const PROTOCOLS = [
-  { id: 'flv', label: 'HTTP-FLV' },
-  { id: 'hls', label: 'HLS' },
-  { id: 'webrtc', label: 'WebRTC' },
+  { value: 'flv', label: 'HTTP-FLV' },
+  { value: 'hls', label: 'HLS' },
+  { value: 'webrtc', label: 'WebRTC' },
 ] as const;
-type Proto = (typeof PROTOCOLS)[number]['id'];
+type Proto = (typeof PROTOCOLS)[number]['value'];
 
 /** The embedded live player with a protocol switch. */
 export function StreamPlayer({ stream, initial = 'flv' }: { stream: StreamRef; initial?: Proto }) {
@@ -22,19 +23,7 @@ export function StreamPlayer({ stream, initial = 'flv' }: { stream: StreamRef; i
   );
   return (
     <div>
-      <div role="group" aria-label="Protocol" className="mb-2 inline-flex rounded-md border border-border bg-surface p-0.5">
-        {PROTOCOLS.map((p) => (
-          <button
-            key={p.id}
-            type="button"
-            aria-pressed={proto === p.id}
-            onClick={() => setProto(p.id)}
-            className={`h-7 rounded px-3 text-xs ${proto === p.id ? 'bg-accent text-accent-fg' : 'text-fg hover:bg-surface-2'}`}
-          >
-            {p.label}
-          </button>
-        ))}
-      </div>
+      <Segmented label="Protocol" options={PROTOCOLS} value={proto} onChange={setProto} className="mb-2" />
       <VideoPlayer source={source} />
       <p className="mt-2 truncate font-mono text-xs text-muted" title={source.url}>
         {source.url}

@@ -1,17 +1,15 @@
 'use client';
 
 import { useState } from 'react';
-import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
+import { KickConfirm, type KickTarget } from '@/components/clients/KickDialog';
 import { toast } from '@/components/ui/Toast';
 import { ApiError, describeError } from '@/lib/api';
-import { useKick } from '@/hooks/useClients';
 import { useDvr, type StreamRow } from '@/hooks/useStreams';
 import type { DvrAction } from '@/lib/types';
 
 /** DVR start/stop and kick-publisher, shared by the Streams table and the detail page. */
 export function useStreamActions() {
   const dvr = useDvr();
-  const kick = useKick();
   const [kickRow, setKickRow] = useState<StreamRow | null>(null);
 
   const setDvr = async (row: StreamRow, action: DvrAction) => {
@@ -27,29 +25,24 @@ export function useStreamActions() {
     }
   };
 
-  const kickDialog = (
-    <ConfirmDialog
-      open={!!kickRow}
-      title="Kick the publisher?"
-      confirmLabel="Kick publisher"
-      message={
-        kickRow && (
-          <>
-            Disconnect the publisher of <strong>{`${kickRow.stream.app}/${kickRow.stream.name}`}</strong>
-            {kickRow.publisher ? ` (${kickRow.publisher.ip}, ${kickRow.publisher.type})` : ''}. The stream ends and its players stop unless
-            the publisher reconnects.
-          </>
-        )
-      }
-      onClose={() => setKickRow(null)}
-      onConfirm={async () => {
-        const cid = kickRow?.stream.publish.cid ?? kickRow?.publisher?.id;
-        if (!cid) throw new Error('This stream has no publisher to kick');
-        await kick.mutateAsync(cid);
-        toast('Publisher kicked');
-      }}
-    />
-  );
+  const kickTarget: KickTarget | null = kickRow && {
+    title: 'Kick the publisher?',
+    confirmLabel: 'Kick publisher',
+    message: (
+      <>
+        Disconnect the publisher of <strong>{`${kickRow.stream.app}/${kickRow.stream.name}`}</strong>
+        {kickRow.publisher ? ` (${kickRow.publisher.ip}, ${kickRow.publisher.type})` : ''}. The stream ends and its players stop unless
+        the publisher reconnects.
+      </>
+    ),
+    clientId: () => {
+      const cid = kickRow.stream.publish.cid ?? kickRow.publisher?.id;
+      if (!cid) throw new Error('This stream has no publisher to kick');
+      return cid;
+    },
+    done: 'Publisher kicked',
+  };
+  const kickDialog = <KickConfirm target={kickTarget} onClose={() => setKickRow(null)} />;
 
   return { setDvr, dvrPending: dvr.isPending, askKick: setKickRow, kickDialog };
 }

@@ -56,3 +56,12 @@ export function SearchInput({ label, ...rest }: InputHTMLAttributes<HTMLInputEle
     </div>
   );
 }
+
+/** A form's error line (announced). */
+export function FormError({ error }: { error: ReactNode }) {
+  return error ? (
+    <p role="alert" className="text-sm text-danger">
+      {error}
+    </p>
+  ) : null;
+}

@@ -51,3 +51,39 @@ export function ErrorState({
     </div>
   );
 }
+
+/** What QueryBody reads of a TanStack query result. */
+export interface QueryLike {
+  isPending: boolean;
+  error: unknown;
+  data?: unknown;
+  refetch?: () => unknown;
+}
+
+/**
+ * The body of a card showing a query: a spinner while loading (when there is a `loading` label),
+ * the error while there is nothing to show, else `empty` (an EmptyState) when set, else the children.
+ */
+export function QueryBody({
+  query,
+  loading,
+  what,
+  empty,
+  children,
+}: {
+  query: QueryLike;
+  loading?: string;
+  what: string;
+  empty?: ReactNode;
+  children?: ReactNode;
+}) {
+  const { isPending, error, data, refetch } = query;
+  if (loading && isPending) return <Loading label={loading} />;
+  if (error && data === undefined) return <ErrorState error={error} what={what} onRetry={refetch && (() => refetch())} />;
+  return <>{empty || children}</>;
+}
+
+/** Under a table whose last refresh failed while older rows are shown. */
+export function StaleNote({ show }: { show: boolean }) {
+  return show ? <p className="mt-2 text-xs text-danger">Refresh failed: the table shows the last answer.</p> : null;
+}

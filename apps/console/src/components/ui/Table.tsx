@@ -48,6 +48,78 @@ export function SortHeader<K extends string>({
   );
 }
 
+/** A column of a DataTable: sortable when it has a sort key `k`; `hidden` keeps the label for screen readers only. */
+export interface Column<K extends string = string> {
+  label: string;
+  k?: K;
+  right?: boolean;
+  title?: string;
+  hidden?: boolean;
+}
+
+/** A table with a header row built from `columns`; the rows are the children. */
+export function DataTable<K extends string = string>({
+  columns,
+  caption,
+  className = '',
+  sort,
+  onSort,
+  children,
+}: {
+  columns: Column<K>[];
+  /** for screen readers */
+  caption?: string;
+  className?: string;
+  sort?: SortState<K>;
+  onSort?: (s: SortState<K>) => void;
+  children: ReactNode;
+}) {
+  return (
+    <table className={`${TABLE} ${className}`}>
+      {caption && <caption className="sr-only">{caption}</caption>}
+      <thead>
+        <tr>
+          {columns.map((c) => {
+            const align = c.right ? 'text-right' : '';
+            if (c.k !== undefined && sort && onSort)
+              return <SortHeader key={c.label} label={c.label} title={c.title} k={c.k} sort={sort} onSort={onSort} className={align} />;
+            return (
+              <th key={c.label} scope="col" title={c.title} className={`${TH} ${align}`}>
+                {c.hidden ? <span className="sr-only">{c.label}</span> : c.label}
+              </th>
+            );
+          })}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  );
+}
+
+/** A paged list: the table (or its state) scrolls sideways, the pager below once there are rows. */
+export function PagedList({
+  start,
+  count,
+  rows,
+  total,
+  onChange,
+  children,
+}: {
+  start: number;
+  count: number;
+  rows: number;
+  total?: number;
+  onChange: (start: number) => void;
+  children: ReactNode;
+}) {
+  return (
+    <>
+      <div className="overflow-x-auto">{children}</div>
+      {(rows > 0 || start > 0) && <Pager start={start} count={count} rows={rows} total={total} onChange={onChange} />}
+    </>
+  );
+}
+
 export function compareValues(a: unknown, b: unknown): number {
   if (a === b) return 0;
   if (a === null || a === undefined) return 1;

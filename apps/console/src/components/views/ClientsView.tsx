@@ -7,8 +7,8 @@ import { IconButton, ICONS } from '@/components/ui/IconButton';
 import { Card } from '@/components/ui/Card';
 import { SearchInput, SelectField } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
-import { compareValues, SortHeader, TABLE, TD, TH, TR, type SortState } from '@/components/ui/Table';
+import { EmptyState, QueryBody, StaleNote } from '@/components/ui/States';
+import { compareValues, DataTable, TD, TR, type Column, type SortState } from '@/components/ui/Table';
 import { KickDialog } from '@/components/clients/KickDialog';
 import { useClients } from '@/hooks/useClients';
 import { useVhostNames } from '@/hooks/useServer';
@@ -16,6 +16,18 @@ import { fmtBytes, fmtDuration, fmtInt } from '@/lib/format';
 import type { Client } from '@/lib/types';
 
 type Key = 'id' | 'ip' | 'type' | 'stream' | 'alive' | 'recv' | 'send' | 'kbps';
+
+const COLUMNS: Column<Key>[] = [
+  { label: 'Id', k: 'id' },
+  { label: 'IP', k: 'ip' },
+  { label: 'Kind / protocol', k: 'type' },
+  { label: 'Stream', k: 'stream' },
+  { label: 'Alive', k: 'alive', right: true },
+  { label: 'Received', k: 'recv', right: true },
+  { label: 'Sent', k: 'send', right: true },
+  { label: 'kbps', k: 'kbps', right: true, title: 'Publishers: received; players: sent' },
+  { label: 'Actions', right: true, hidden: true },
+];
 
 const SORTERS: Record<Key, (c: Client) => unknown> = {
   id: (c) => c.id,
@@ -29,7 +41,8 @@ const SORTERS: Record<Key, (c: Client) => unknown> = {
 };
 
 export function ClientsView() {
-  const { data, error, isPending, refetch } = useClients();
+  const clients = useClients();
+  const { data, error } = clients;
   const vhosts = useVhostNames();
   const [query, setQuery] = useState('');
   const [kind, setKind] = useState<'all' | 'publish' | 'play'>('all');
@@ -70,67 +83,52 @@ export function ClientsView() {
         }
       />
       <Card bodyClassName="overflow-x-auto">
-        {isPending ? (
-          <Loading label="Loading clients…" />
-        ) : error && !data ? (
-          <ErrorState error={error} what="clients" onRetry={() => refetch()} />
-        ) : !data || data.length === 0 ? (
-          <EmptyState title="No clients connected" />
-        ) : shown.length === 0 ? (
-          <EmptyState title="No client matches the filter" />
-        ) : (
-          <table className={`${TABLE} min-w-[940px] [&_td]:px-2.5 [&_th]:px-2.5`}>
-            <caption className="sr-only">Connections, sortable by column</caption>
-            <thead>
-              <tr>
-                <SortHeader label="Id" k="id" sort={sort} onSort={setSort} />
-                <SortHeader label="IP" k="ip" sort={sort} onSort={setSort} />
-                <SortHeader label="Kind / protocol" k="type" sort={sort} onSort={setSort} />
-                <SortHeader label="Stream" k="stream" sort={sort} onSort={setSort} />
-                <SortHeader label="Alive" k="alive" sort={sort} onSort={setSort} className="text-right" />
-                <SortHeader label="Received" k="recv" sort={sort} onSort={setSort} className="text-right" />
-                <SortHeader label="Sent" k="send" sort={sort} onSort={setSort} className="text-right" />
-                <SortHeader label="kbps" title="Publishers: received; players: sent" k="kbps" sort={sort} onSort={setSort} className="text-right" />
-                <th scope="col" className={`${TH} text-right`}>
-                  <span className="sr-only">Actions</span>
-                </th>
+        <QueryBody
+          query={clients}
+          loading="Loading clients…"
+          what="clients"
+          empty={
+            !data || data.length === 0 ? (
+              <EmptyState title="No clients connected" />
+            ) : (
+              shown.length === 0 && <EmptyState title="No client matches the filter" />
+            )
+          }
+        >
+          <DataTable columns={COLUMNS} caption="Connections, sortable by column" className="min-w-[940px] [&_td]:px-2.5 [&_th]:px-2.5" sort={sort} onSort={setSort}>
+            {shown.map((c) => (
+              <tr key={c.id} className={TR} data-client-id={c.id}>
+                <td className={`${TD} font-mono text-xs`}>{c.id}</td>
+                <td className={`${TD} num`}>{c.ip}</td>
+                <td className={TD}>
+                  <span className="inline-flex items-center gap-2">
+                    {c.publish ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
+                    {c.type}
+                  </span>
+                </td>
+                <td className={TD}>
+                  <div className="max-w-[14rem]">
+                    <Link href={`/streams/detail/?id=${encodeURIComponent(c.stream)}`} className="block truncate text-accent hover:underline">
+                      {c.url || c.name || c.stream}
+                    </Link>
+                    {vhosts[c.vhost] && vhosts[c.vhost] !== '__defaultVhost__' && <span className="block text-xs text-muted">{vhosts[c.vhost]}</span>}
+                  </div>
+                </td>
+                <td className={`${TD} num w-20 text-right`}>{fmtDuration(c.alive)}</td>
+                <td className={`${TD} num w-20 text-right`}>{fmtBytes(c.recv_bytes)}</td>
+                <td className={`${TD} num w-20 text-right`}>{fmtBytes(c.send_bytes)}</td>
+                <td className={`${TD} num w-16 text-right`}>{fmtInt(c.publish ? c.kbps?.recv_30s : c.kbps?.send_30s)}</td>
+                <td className={`${TD} text-right`}>
+                  <IconButton label={`Kick ${c.id} (${c.ip})`} tone="danger" onClick={() => setKick(c)}>
+                    {ICONS.kick}
+                  </IconButton>
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {shown.map((c) => (
-                <tr key={c.id} className={TR} data-client-id={c.id}>
-                  <td className={`${TD} font-mono text-xs`}>{c.id}</td>
-                  <td className={`${TD} num`}>{c.ip}</td>
-                  <td className={TD}>
-                    <span className="inline-flex items-center gap-2">
-                      {c.publish ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
-                      {c.type}
-                    </span>
-                  </td>
-                  <td className={TD}>
-                    <div className="max-w-[14rem]">
-                      <Link href={`/streams/detail/?id=${encodeURIComponent(c.stream)}`} className="block truncate text-accent hover:underline">
-                        {c.url || c.name || c.stream}
-                      </Link>
-                      {vhosts[c.vhost] && vhosts[c.vhost] !== '__defaultVhost__' && <span className="block text-xs text-muted">{vhosts[c.vhost]}</span>}
-                    </div>
-                  </td>
-                  <td className={`${TD} num w-20 text-right`}>{fmtDuration(c.alive)}</td>
-                  <td className={`${TD} num w-20 text-right`}>{fmtBytes(c.recv_bytes)}</td>
-                  <td className={`${TD} num w-20 text-right`}>{fmtBytes(c.send_bytes)}</td>
-                  <td className={`${TD} num w-16 text-right`}>{fmtInt(c.publish ? c.kbps?.recv_30s : c.kbps?.send_30s)}</td>
-                  <td className={`${TD} text-right`}>
-                    <IconButton label={`Kick ${c.id} (${c.ip})`} tone="danger" onClick={() => setKick(c)}>
-                      {ICONS.kick}
-                    </IconButton>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+            ))}
+          </DataTable>
+        </QueryBody>
       </Card>
-      {error && data && <p className="mt-2 text-xs text-danger">Refresh failed: the table shows the last answer.</p>}
+      <StaleNote show={!!error && !!data} />
       <KickDialog client={kick} onClose={() => setKick(null)} />
     </>
   );

@@ -1,30 +1,28 @@
 'use client';
 
 import { useSearchParams } from 'next/navigation';
-import { useMemo, useRef, useState } from 'react';
+import { useMemo, useRef, useState, type ReactNode } from 'react';
 import { Badge } from '@/components/ui/Badge';
 import { Card } from '@/components/ui/Card';
 import { SelectField } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
-import { Pager, TABLE, TD, TH, TR } from '@/components/ui/Table';
+import { EmptyState, QueryBody, type QueryLike } from '@/components/ui/States';
+import { DataTable, PagedList, TD, TR, type Column } from '@/components/ui/Table';
 import { FilterBar, NO_FILTERS, toQuery, type Filters } from '@/components/history/FilterBar';
 import { useClientHistory, useStreamHistory } from '@/hooks/useHistory';
-import { fmtBytes, fmtDateTime, fmtDurationMs, fmtResolution, toMs } from '@/lib/format';
-import type { ClientSession, EndReason, StreamSession } from '@/lib/types';
+import { fmtBytes, fmtDateTime, fmtDurationMs, fmtResolution } from '@/lib/format';
+import type { HistoryClientSession, HistoryClientsQuery, HistoryEndReason, HistoryStreamSession } from '@/lib/types';
 
 const PAGE = 20;
 type Tab = 'streams' | 'clients';
+type Kind = '' | NonNullable<HistoryClientsQuery['kind']>;
 
 /** Ended: its length; still live: how long so far (as of the last refresh). */
-function duration(start: number | string, end: number | string | null, ms?: number | null): string {
-  if (ms !== undefined && ms !== null) return fmtDurationMs(ms);
-  const s = toMs(start);
-  const e = end === null ? Date.now() : toMs(end);
-  return s !== null && e !== null ? fmtDurationMs(Math.max(0, e - s)) : '—';
+function duration(r: { start: number; end: number | null; duration_ms: number | null }): string {
+  return fmtDurationMs(r.duration_ms ?? Math.max(0, (r.end ?? Date.now()) - r.start));
 }
 
-function EndBadge({ reason, open }: { reason: EndReason | null; open: boolean }) {
+function EndBadge({ reason, open }: { reason: HistoryEndReason | null; open: boolean }) {
   if (open) return <Badge tone="ok">active</Badge>;
   if (reason === 'kicked') return <Badge tone="warn">kicked</Badge>;
   if (reason === 'error') return <Badge tone="danger">error</Badge>;
@@ -32,139 +30,154 @@ function EndBadge({ reason, open }: { reason: EndReason | null; open: boolean })
   return <span className="text-muted">—</span>;
 }
 
-function StreamSessions({ filters }: { filters: Filters }) {
+/** The first row shown; back to 0 when a filter changes. */
+function usePageStart(...deps: unknown[]): [number, (start: number) => void] {
   const [start, setStart] = useState(0);
-  const [applied, setApplied] = useState(filters);
-  if (applied !== filters) {
-    setApplied(filters);
+  const [applied, setApplied] = useState(deps);
+  if (applied.length !== deps.length || applied.some((d, i) => d !== deps[i])) {
+    setApplied(deps);
     setStart(0);
   }
-  const q = useMemo(() => ({ ...toQuery(filters), start, count: PAGE }), [filters, start]);
-  const { data, error, isPending, refetch } = useStreamHistory(q);
-  if (isPending) return <Loading label="Loading stream sessions…" />;
-  if (error && !data) return <ErrorState error={error} what="stream history" onRetry={() => refetch()} />;
-  const rows: StreamSession[] = data?.rows ?? [];
+  return [start, setStart];
+}
+
+const STREAM_COLUMNS: Column[] = [
+  { label: 'Stream' },
+  { label: 'Publisher' },
+  { label: 'Start' },
+  { label: 'End' },
+  { label: 'Duration', right: true },
+  { label: 'Video' },
+  { label: 'Audio' },
+  { label: 'In', right: true },
+  { label: 'Out', right: true },
+];
+
+const CLIENT_COLUMNS: Column[] = [
+  { label: 'Kind / protocol' },
+  { label: 'IP' },
+  { label: 'Stream' },
+  { label: 'Start' },
+  { label: 'Duration', right: true },
+  { label: 'In', right: true },
+  { label: 'Out', right: true },
+  { label: 'Ended' },
+];
+
+/** One tab's table: loading, error and empty states, the rows and the pager. */
+function SessionList<R extends { id: string }>({
+  noun,
+  query,
+  start,
+  onPage,
+  columns,
+  emptyHint,
+  row,
+}: {
+  noun: 'stream' | 'client';
+  query: QueryLike & { data?: { rows: R[]; total: number } };
+  start: number;
+  onPage: (start: number) => void;
+  columns: Column[];
+  emptyHint?: ReactNode;
+  row: (r: R) => ReactNode;
+}) {
+  const rows = query.data?.rows ?? [];
   return (
-    <>
-      <div className="overflow-x-auto">
-        {rows.length === 0 ? (
-          <EmptyState title={start > 0 ? 'No more sessions' : 'No stream sessions'}>Sessions appear here once a stream is published.</EmptyState>
-        ) : (
-          <table className={`${TABLE} min-w-[960px] [&_td]:px-2.5 [&_th]:px-2.5`}>
-            <caption className="sr-only">Past and current stream sessions</caption>
-            <thead>
-              <tr>
-                <th scope="col" className={TH}>Stream</th>
-                <th scope="col" className={TH}>Publisher</th>
-                <th scope="col" className={TH}>Start</th>
-                <th scope="col" className={TH}>End</th>
-                <th scope="col" className={`${TH} text-right`}>Duration</th>
-                <th scope="col" className={TH}>Video</th>
-                <th scope="col" className={TH}>Audio</th>
-                <th scope="col" className={`${TH} text-right`}>In</th>
-                <th scope="col" className={`${TH} text-right`}>Out</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id} className={TR}>
-                  <td className={TD}>
-                    <div className="max-w-[16rem]">
-                      <span className="block truncate font-medium">
-                        {r.app}/{r.stream}
-                      </span>
-                      {r.vhost && r.vhost !== '__defaultVhost__' && <span className="block text-xs text-muted">{r.vhost}</span>}
-                    </div>
-                  </td>
-                  <td className={TD}>
-                    <span className="num block">{r.ip ?? '—'}</span>
-                    <span className="block text-xs text-muted">{r.protocol ?? ''}</span>
-                  </td>
-                  <td className={`${TD} num`}>{fmtDateTime(toMs(r.start))}</td>
-                  <td className={`${TD} num`}>{r.end === null ? <Badge tone="ok">live</Badge> : fmtDateTime(toMs(r.end))}</td>
-                  <td className={`${TD} num text-right`}>{duration(r.start, r.end, r.duration_ms)}</td>
-                  <td className={TD}>
-                    {r.video_codec ?? '—'} <span className="num text-xs text-muted">{r.width ? fmtResolution(r.width, r.height) : ''}</span>
-                  </td>
-                  <td className={TD}>{r.audio_codec ?? '—'}</td>
-                  <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_in)}</td>
-                  <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_out)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {(rows.length > 0 || start > 0) && <Pager start={start} count={PAGE} rows={rows.length} total={data?.total} onChange={setStart} />}
-    </>
+    <PagedList start={start} count={PAGE} rows={rows.length} total={query.data?.total} onChange={onPage}>
+      <QueryBody
+        query={query}
+        loading={`Loading ${noun} sessions…`}
+        what={`${noun} history`}
+        empty={rows.length === 0 && <EmptyState title={start > 0 ? 'No more sessions' : `No ${noun} sessions`}>{emptyHint}</EmptyState>}
+      >
+        <DataTable columns={columns} caption={`Past and current ${noun} sessions`} className="min-w-[960px] [&_td]:px-2.5 [&_th]:px-2.5">
+          {rows.map(row)}
+        </DataTable>
+      </QueryBody>
+    </PagedList>
   );
 }
 
-function ClientSessions({ filters, kind }: { filters: Filters; kind: string }) {
-  const [start, setStart] = useState(0);
-  const [applied, setApplied] = useState({ filters, kind });
-  if (applied.filters !== filters || applied.kind !== kind) {
-    setApplied({ filters, kind });
-    setStart(0);
-  }
-  const q = useMemo(() => ({ ...toQuery(filters), kind: kind || undefined, start, count: PAGE }), [filters, kind, start]);
-  const { data, error, isPending, refetch } = useClientHistory(q);
-  if (isPending) return <Loading label="Loading client sessions…" />;
-  if (error && !data) return <ErrorState error={error} what="client history" onRetry={() => refetch()} />;
-  const rows: ClientSession[] = data?.rows ?? [];
+function StreamSessions({ filters }: { filters: Filters }) {
+  const [start, setStart] = usePageStart(filters);
+  const q = useMemo(() => ({ ...toQuery(filters), start, count: PAGE }), [filters, start]);
+  const query = useStreamHistory(q);
   return (
-    <>
-      <div className="overflow-x-auto">
-        {rows.length === 0 ? (
-          <EmptyState title={start > 0 ? 'No more sessions' : 'No client sessions'} />
-        ) : (
-          <table className={`${TABLE} min-w-[960px] [&_td]:px-2.5 [&_th]:px-2.5`}>
-            <caption className="sr-only">Past and current client sessions</caption>
-            <thead>
-              <tr>
-                <th scope="col" className={TH}>Kind / protocol</th>
-                <th scope="col" className={TH}>IP</th>
-                <th scope="col" className={TH}>Stream</th>
-                <th scope="col" className={TH}>Start</th>
-                <th scope="col" className={`${TH} text-right`}>Duration</th>
-                <th scope="col" className={`${TH} text-right`}>In</th>
-                <th scope="col" className={`${TH} text-right`}>Out</th>
-                <th scope="col" className={TH}>Ended</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.id} className={TR} data-client-id={r.id}>
-                  <td className={TD}>
-                    <span className="inline-flex items-center gap-2">
-                      {r.kind === 'publish' ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
-                      <span>
-                        <span className="block">{r.protocol}</span>
-                        {r.type && r.type !== r.protocol && <span className="block text-xs text-muted">{r.type}</span>}
-                      </span>
-                    </span>
-                  </td>
-                  <td className={`${TD} num`}>{r.ip}</td>
-                  <td className={TD}>
-                    <div className="max-w-[12rem] truncate">
-                      {r.app}/{r.stream}
-                    </div>
-                  </td>
-                  <td className={`${TD} num`}>{fmtDateTime(toMs(r.start))}</td>
-                  <td className={`${TD} num text-right`}>{duration(r.start, r.end)}</td>
-                  <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_in)}</td>
-                  <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_out)}</td>
-                  <td className={TD} data-testid="end-reason">
-                    <EndBadge reason={r.end_reason} open={r.end === null} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
-      {(rows.length > 0 || start > 0) && <Pager start={start} count={PAGE} rows={rows.length} total={data?.total} onChange={setStart} />}
-    </>
+    <SessionList<HistoryStreamSession>
+      noun="stream"
+      query={query}
+      start={start}
+      onPage={setStart}
+      columns={STREAM_COLUMNS}
+      emptyHint="Sessions appear here once a stream is published."
+      row={(r) => (
+        <tr key={r.id} className={TR}>
+          <td className={TD}>
+            <div className="max-w-[16rem]">
+              <span className="block truncate font-medium">
+                {r.app}/{r.stream}
+              </span>
+              {r.vhost && r.vhost !== '__defaultVhost__' && <span className="block text-xs text-muted">{r.vhost}</span>}
+            </div>
+          </td>
+          <td className={TD}>
+            <span className="num block">{r.ip || '—'}</span>
+            <span className="block text-xs text-muted">{r.protocol}</span>
+          </td>
+          <td className={`${TD} num`}>{fmtDateTime(r.start)}</td>
+          <td className={`${TD} num`}>{r.end === null ? <Badge tone="ok">live</Badge> : fmtDateTime(r.end)}</td>
+          <td className={`${TD} num text-right`}>{duration(r)}</td>
+          <td className={TD}>
+            {r.video_codec ?? '—'} <span className="num text-xs text-muted">{r.width ? fmtResolution(r.width, r.height) : ''}</span>
+          </td>
+          <td className={TD}>{r.audio_codec ?? '—'}</td>
+          <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_in)}</td>
+          <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_out)}</td>
+        </tr>
+      )}
+    />
+  );
+}
+
+function ClientSessions({ filters, kind }: { filters: Filters; kind: Kind }) {
+  const [start, setStart] = usePageStart(filters, kind);
+  const q = useMemo(() => ({ ...toQuery(filters), kind: kind || undefined, start, count: PAGE }), [filters, kind, start]);
+  const query = useClientHistory(q);
+  return (
+    <SessionList<HistoryClientSession>
+      noun="client"
+      query={query}
+      start={start}
+      onPage={setStart}
+      columns={CLIENT_COLUMNS}
+      row={(r) => (
+        <tr key={r.id} className={TR} data-client-id={r.id}>
+          <td className={TD}>
+            <span className="inline-flex items-center gap-2">
+              {r.kind === 'publish' ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
+              <span>
+                <span className="block">{r.protocol}</span>
+                {r.type && r.type !== r.protocol && <span className="block text-xs text-muted">{r.type}</span>}
+              </span>
+            </span>
+          </td>
+          <td className={`${TD} num`}>{r.ip}</td>
+          <td className={TD}>
+            <div className="max-w-[12rem] truncate">
+              {r.app}/{r.stream}
+            </div>
+          </td>
+          <td className={`${TD} num`}>{fmtDateTime(r.start)}</td>
+          <td className={`${TD} num text-right`}>{duration(r)}</td>
+          <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_in)}</td>
+          <td className={`${TD} num text-right`}>{fmtBytes(r.bytes_out)}</td>
+          <td className={TD} data-testid="end-reason">
+            <EndBadge reason={r.end_reason} open={r.end === null} />
+          </td>
+        </tr>
+      )}
+    />
   );
 }
 
@@ -177,7 +190,7 @@ export function HistoryView() {
   const params = useSearchParams();
   const [tab, setTab] = useState<Tab>(params.get('tab') === 'clients' ? 'clients' : 'streams');
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [kind, setKind] = useState('');
+  const [kind, setKind] = useState<Kind>('');
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
 
   const select = (t: Tab) => {
@@ -222,7 +235,7 @@ export function HistoryView() {
             onApply={setFilters}
             extra={
               tab === 'clients' ? (
-                <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value)} className="w-32">
+                <SelectField label="Kind" value={kind} onChange={(e) => setKind(e.target.value as Kind)} className="w-32">
                   <option value="">All</option>
                   <option value="publish">Publish</option>
                   <option value="play">Play</option>

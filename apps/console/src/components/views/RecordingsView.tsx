@@ -6,55 +6,58 @@ import { Button } from '@/components/ui/Button';
 import { Card } from '@/components/ui/Card';
 import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
 import { Dialog } from '@/components/ui/Dialog';
+import { Segmented } from '@/components/ui/Segmented';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
-import { Pager, TABLE, TD, TH, TR } from '@/components/ui/Table';
+import { EmptyState, QueryBody } from '@/components/ui/States';
+import { DataTable, PagedList, TD, TR, type Column } from '@/components/ui/Table';
 import { toast } from '@/components/ui/Toast';
 import { FilterBar, NO_FILTERS, toQuery, type Filters } from '@/components/history/FilterBar';
 import { VideoPlayer, type PlayerSource } from '@/components/player/VideoPlayer';
 import { useDeleteRecording, useRecordings } from '@/hooks/useHistory';
 import { api, describeError, downloadWithAuth } from '@/lib/api';
 import { authHeader } from '@/lib/settings';
-import { fmtBytes, fmtDateTime, fmtDurationMs, toMs } from '@/lib/format';
+import { fmtBytes, fmtDateTime, fmtDurationMs } from '@/lib/format';
 import type { Recording } from '@/lib/types';
 
 const PAGE = 20;
 
+const COLUMNS: Column[] = [
+  { label: 'Stream' },
+  { label: 'Start' },
+  { label: 'Duration', right: true },
+  { label: 'Size', right: true },
+  { label: 'Format' },
+  { label: 'State' },
+  { label: 'Actions', right: true, hidden: true },
+];
+
+const DOWNLOAD_ICON = (
+  <svg aria-hidden="true" width="12" height="12" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2"><path d="M12 4v11M7 10l5 5 5-5M5 20h14" /></svg>
+);
+
 function baseName(r: Recording): string {
-  const fromPath = r.path?.split(/[\\/]/).pop();
+  const fromPath = r.path.split(/[\\/]/).pop();
   return fromPath || `${r.app}-${r.stream}-${r.id}.${r.format}`;
 }
 
+const PLAYBACK = [
+  { value: false, label: 'FLV (mpegts.js)' },
+  { value: true, label: 'MP4 export' },
+];
+
 function PlayDialog({ rec, onClose }: { rec: Recording | null; onClose: () => void }) {
   const [asMp4, setAsMp4] = useState(false);
-  const isFlv = rec?.format?.toLowerCase() === 'flv';
+  const isFlv = rec?.format === 'flv';
   const source = useMemo<PlayerSource | null>(() => {
     if (!rec) return null;
     const mp4 = !isFlv || asMp4;
     return { kind: mp4 ? 'mp4' : 'flv', url: api.recordingUrl(rec.id, mp4 && isFlv ? 'mp4' : undefined), live: false, withAuth: !!authHeader() };
   }, [rec, isFlv, asMp4]);
   return (
-    <Dialog open={!!rec} onClose={onClose} title={rec ? `${rec.app}/${rec.stream}` : 'Recording'} description={rec ? fmtDateTime(toMs(rec.start)) : undefined} wide>
+    <Dialog open={!!rec} onClose={onClose} title={rec ? `${rec.app}/${rec.stream}` : 'Recording'} description={rec ? fmtDateTime(rec.start) : undefined} wide>
       {rec && (
         <>
-          {isFlv && (
-            <div role="group" aria-label="Playback" className="mb-2 inline-flex rounded-md border border-border p-0.5">
-              {[
-                { v: false, l: 'FLV (mpegts.js)' },
-                { v: true, l: 'MP4 export' },
-              ].map((o) => (
-                <button
-                  key={o.l}
-                  type="button"
-                  aria-pressed={asMp4 === o.v}
-                  onClick={() => setAsMp4(o.v)}
-                  className={`h-7 rounded px-3 text-xs ${asMp4 === o.v ? 'bg-accent text-accent-fg' : 'hover:bg-surface-2'}`}
-                >
-                  {o.l}
-                </button>
-              ))}
-            </div>
-          )}
+          {isFlv && <Segmented label="Playback" options={PLAYBACK} value={asMp4} onChange={setAsMp4} className="mb-2" />}
           <VideoPlayer source={source} />
         </>
       )}
@@ -66,7 +69,8 @@ export function RecordingsView() {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [start, setStart] = useState(0);
   const query = useMemo(() => ({ ...toQuery(filters), start, count: PAGE }), [filters, start]);
-  const { data, error, isPending, isFetching, refetch } = useRecordings(query);
+  const recordings = useRecordings(query);
+  const { data, isFetching, refetch } = recordings;
   const del = useDeleteRecording();
   const [playing, setPlaying] = useState<Recording | null>(null);
   const [deleting, setDeleting] = useState<Recording | null>(null);
@@ -99,90 +103,76 @@ export function RecordingsView() {
             setStart(0);
           }}
         />
-        <div className="overflow-x-auto">
-          {isPending ? (
-            <Loading label="Loading recordings…" />
-          ) : error && !data ? (
-            <ErrorState error={error} what="recordings" onRetry={() => refetch()} />
-          ) : !data || data.length === 0 ? (
-            <EmptyState title={start > 0 ? 'No more recordings' : 'No recordings'}>
-              {JSON.stringify(filters) !== JSON.stringify(NO_FILTERS)
-                ? 'Nothing matches the filters.'
-                : 'Start DVR from the Streams page, or enable dvr for a vhost in the config.'}
-            </EmptyState>
-          ) : (
-            <table className={`${TABLE} min-w-[1000px]`}>
-              <caption className="sr-only">Recordings</caption>
-              <thead>
-                <tr>
-                  <th scope="col" className={TH}>Stream</th>
-                  <th scope="col" className={TH}>Start</th>
-                  <th scope="col" className={`${TH} text-right`}>Duration</th>
-                  <th scope="col" className={`${TH} text-right`}>Size</th>
-                  <th scope="col" className={TH}>Format</th>
-                  <th scope="col" className={TH}>State</th>
-                  <th scope="col" className={`${TH} text-right`}>
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((r) => (
-                  <tr key={r.id} className={TR} data-recording-id={r.id}>
-                    <td className={TD}>
-                      <div className="max-w-[20rem]">
-                        <span className="block truncate font-medium">
-                          {r.app}/{r.stream}
-                        </span>
-                        <span className="block truncate font-mono text-xs text-muted" title={r.path}>
-                          {baseName(r)}
-                        </span>
-                      </div>
-                    </td>
-                    <td className={`${TD} num`}>{fmtDateTime(toMs(r.start))}</td>
-                    <td className={`${TD} num text-right`}>{fmtDurationMs(r.duration_ms ?? (r.end ? (toMs(r.end) ?? 0) - (toMs(r.start) ?? 0) : null))}</td>
-                    <td className={`${TD} num text-right`}>{fmtBytes(r.size)}</td>
-                    <td className={TD}>
-                      <Badge>{r.format?.toUpperCase()}</Badge>
-                    </td>
-                    <td className={TD}>
-                      {r.end === null || r.end === undefined ? (
-                        <Badge tone="danger">recording</Badge>
-                      ) : r.complete ? (
-                        <Badge tone="ok">complete</Badge>
-                      ) : (
-                        <Badge tone="warn" title="The server stopped while writing; the file is readable up to the last flush">
-                          incomplete
-                        </Badge>
+        <PagedList start={start} count={PAGE} rows={data?.length ?? 0} onChange={setStart}>
+          <QueryBody
+            query={recordings}
+            loading="Loading recordings…"
+            what="recordings"
+            empty={
+              (!data || data.length === 0) && (
+                <EmptyState title={start > 0 ? 'No more recordings' : 'No recordings'}>
+                  {JSON.stringify(filters) !== JSON.stringify(NO_FILTERS)
+                    ? 'Nothing matches the filters.'
+                    : 'Start DVR from the Streams page, or enable dvr for a vhost in the config.'}
+                </EmptyState>
+              )
+            }
+          >
+            <DataTable columns={COLUMNS} caption="Recordings" className="min-w-[1000px]">
+              {data?.map((r) => (
+                <tr key={r.id} className={TR} data-recording-id={r.id}>
+                  <td className={TD}>
+                    <div className="max-w-[20rem]">
+                      <span className="block truncate font-medium">
+                        {r.app}/{r.stream}
+                      </span>
+                      <span className="block truncate font-mono text-xs text-muted" title={r.path}>
+                        {baseName(r)}
+                      </span>
+                    </div>
+                  </td>
+                  <td className={`${TD} num`}>{fmtDateTime(r.start)}</td>
+                  <td className={`${TD} num text-right`}>{fmtDurationMs(r.duration_ms)}</td>
+                  <td className={`${TD} num text-right`}>{fmtBytes(r.size)}</td>
+                  <td className={TD}>
+                    <Badge>{r.format.toUpperCase()}</Badge>
+                  </td>
+                  <td className={TD}>
+                    {r.end === null ? (
+                      <Badge tone="danger">recording</Badge>
+                    ) : r.complete ? (
+                      <Badge tone="ok">complete</Badge>
+                    ) : (
+                      <Badge tone="warn" title="The server stopped while writing; the file is readable up to the last flush">
+                        incomplete
+                      </Badge>
+                    )}
+                  </td>
+                  <td className={`${TD} text-right`}>
+                    <div className="flex justify-end gap-1">
+                      <Button size="sm" onClick={() => setPlaying(r)} aria-label={`Play recording ${baseName(r)}`}>
+                        Play
+                      </Button>
+                      {r.format !== 'mp4' && (
+                        <Button size="sm" onClick={() => download(r, false)} aria-label={`Download ${baseName(r)} as ${r.format.toUpperCase()}`}>
+                          {DOWNLOAD_ICON}
+                          {r.format.toUpperCase()}
+                        </Button>
                       )}
-                    </td>
-                    <td className={`${TD} text-right`}>
-                      <div className="flex justify-end gap-1">
-                        <Button size="sm" onClick={() => setPlaying(r)} aria-label={`Play recording ${baseName(r)}`}>
-                          Play
-                        </Button>
-                        {r.format !== 'mp4' && (
-                          <Button size="sm" onClick={() => download(r, false)} aria-label={`Download ${baseName(r)} as ${r.format.toUpperCase()}`}>
-                            <svg aria-hidden="true" width="12" height="12" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2"><path d="M12 4v11M7 10l5 5 5-5M5 20h14" /></svg>
-                            {r.format.toUpperCase()}
-                          </Button>
-                        )}
-                        <Button size="sm" onClick={() => download(r, true)} aria-label={`Download ${baseName(r)} as MP4`}>
-                          <svg aria-hidden="true" width="12" height="12" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.2"><path d="M12 4v11M7 10l5 5 5-5M5 20h14" /></svg>
-                          MP4
-                        </Button>
-                        <Button size="sm" variant="danger" onClick={() => setDeleting(r)} aria-label={`Delete recording ${baseName(r)}`}>
-                          Delete
-                        </Button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </div>
-        {data && (data.length > 0 || start > 0) && <Pager start={start} count={PAGE} rows={data.length} onChange={setStart} />}
+                      <Button size="sm" onClick={() => download(r, true)} aria-label={`Download ${baseName(r)} as MP4`}>
+                        {DOWNLOAD_ICON}
+                        MP4
+                      </Button>
+                      <Button size="sm" variant="danger" onClick={() => setDeleting(r)} aria-label={`Delete recording ${baseName(r)}`}>
+                        Delete
+                      </Button>
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+          </QueryBody>
+        </PagedList>
       </Card>
       <PlayDialog rec={playing} onClose={() => setPlaying(null)} />
       <ConfirmDialog

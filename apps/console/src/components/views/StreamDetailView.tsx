@@ -7,8 +7,8 @@ import { Badge, Dot } from '@/components/ui/Badge';
 import { Button } from '@/components/ui/Button';
 import { Card } from '@/components/ui/Card';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
-import { TABLE, TD, TH, TR } from '@/components/ui/Table';
+import { EmptyState, ErrorState, Loading, QueryBody } from '@/components/ui/States';
+import { DataTable, TD, TR, type Column } from '@/components/ui/Table';
 import { LineChart } from '@/components/charts/LineChart';
 import { ChartWindow } from '@/components/charts/ChartWindow';
 import { StreamPlayer } from '@/components/player/StreamPlayer';
@@ -21,6 +21,16 @@ import { useLive, type StreamSample } from '@/lib/live-store';
 import { fmtBytes, fmtDuration, fmtFixed, fmtInt, fmtKbps, fmtResolution, fmtSampleRate } from '@/lib/format';
 import type { Client } from '@/lib/types';
 import type { StreamRef } from '@/lib/urls';
+
+const PLAYER_COLUMNS: Column[] = [
+  { label: 'Client' },
+  { label: 'IP' },
+  { label: 'Protocol' },
+  { label: 'Alive', right: true },
+  { label: 'Out', right: true },
+  { label: 'Sent', right: true },
+  { label: 'Actions', right: true, hidden: true },
+];
 
 const NO_SAMPLES: StreamSample[] = [];
 
@@ -160,44 +170,25 @@ export function StreamDetailView() {
             )}
           </div>
           <Card title={<span className="num">{`Players (${players.length})`}</span>} bodyClassName="overflow-x-auto">
-            {clients.error && !clients.data ? (
-              <ErrorState error={clients.error} what="clients" />
-            ) : players.length === 0 ? (
-              <EmptyState title="Nobody is watching" />
-            ) : (
-              <table className={TABLE}>
-                <thead>
-                  <tr>
-                    <th scope="col" className={TH}>Client</th>
-                    <th scope="col" className={TH}>IP</th>
-                    <th scope="col" className={TH}>Protocol</th>
-                    <th scope="col" className={`${TH} text-right`}>Alive</th>
-                    <th scope="col" className={`${TH} text-right`}>Out</th>
-                    <th scope="col" className={`${TH} text-right`}>Sent</th>
-                    <th scope="col" className={`${TH} text-right`}>
-                      <span className="sr-only">Actions</span>
-                    </th>
+            <QueryBody query={clients} what="clients" empty={players.length === 0 && <EmptyState title="Nobody is watching" />}>
+              <DataTable columns={PLAYER_COLUMNS}>
+                {players.map((c) => (
+                  <tr key={c.id} className={TR}>
+                    <td className={`${TD} font-mono text-xs`}>{c.id}</td>
+                    <td className={`${TD} num`}>{c.ip}</td>
+                    <td className={TD}>{c.type}</td>
+                    <td className={`${TD} num text-right`}>{fmtDuration(c.alive)}</td>
+                    <td className={`${TD} num text-right`}>{fmtKbps(c.kbps?.send_30s)}</td>
+                    <td className={`${TD} num text-right`}>{fmtBytes(c.send_bytes)}</td>
+                    <td className={`${TD} text-right`}>
+                      <Button size="sm" variant="danger" onClick={() => setKick(c)} aria-label={`Kick player ${c.id} (${c.ip})`}>
+                        Kick
+                      </Button>
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {players.map((c) => (
-                    <tr key={c.id} className={TR}>
-                      <td className={`${TD} font-mono text-xs`}>{c.id}</td>
-                      <td className={`${TD} num`}>{c.ip}</td>
-                      <td className={TD}>{c.type}</td>
-                      <td className={`${TD} num text-right`}>{fmtDuration(c.alive)}</td>
-                      <td className={`${TD} num text-right`}>{fmtKbps(c.kbps?.send_30s)}</td>
-                      <td className={`${TD} num text-right`}>{fmtBytes(c.send_bytes)}</td>
-                      <td className={`${TD} text-right`}>
-                        <Button size="sm" variant="danger" onClick={() => setKick(c)} aria-label={`Kick player ${c.id} (${c.ip})`}>
-                          Kick
-                        </Button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
+                ))}
+              </DataTable>
+            </QueryBody>
           </Card>
         </div>
 

@@ -7,8 +7,8 @@ import { IconButton, ICONS } from '@/components/ui/IconButton';
 import { Card } from '@/components/ui/Card';
 import { SearchInput } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
-import { EmptyState, ErrorState, Loading } from '@/components/ui/States';
-import { compareValues, SortHeader, TABLE, TD, TH, TR, type SortState } from '@/components/ui/Table';
+import { EmptyState, QueryBody, StaleNote } from '@/components/ui/States';
+import { compareValues, DataTable, TD, TR, type Column, type SortState } from '@/components/ui/Table';
 import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
 import { PreviewDialog } from '@/components/streams/PreviewDialog';
 import { useStreamActions } from '@/components/streams/useStreamActions';
@@ -17,6 +17,18 @@ import { fmtDuration, fmtFixed, fmtInt, fmtResolution, fmtSampleRate } from '@/l
 import type { StreamRef } from '@/lib/urls';
 
 type Key = 'name' | 'publisher' | 'video' | 'in' | 'out' | 'players' | 'uptime';
+
+const COLUMNS: Column<Key>[] = [
+  { label: 'Stream', k: 'name' },
+  { label: 'Publisher', k: 'publisher' },
+  { label: 'Video', k: 'video' },
+  { label: 'Audio' },
+  { label: 'In kbps', k: 'in', right: true, title: 'Received from the publisher' },
+  { label: 'Out kbps', k: 'out', right: true, title: 'Sent to all players' },
+  { label: 'Players', k: 'players', right: true },
+  { label: 'Uptime', k: 'uptime', right: true },
+  { label: 'Actions', right: true },
+];
 
 const SORTERS: Record<Key, (r: StreamRow) => unknown> = {
   name: (r) => `${r.vhostName}/${r.stream.app}/${r.stream.name}`,
@@ -33,7 +45,8 @@ function refOf(r: StreamRow): StreamRef {
 }
 
 export function StreamsView() {
-  const { rows, error, isPending, refetch } = useStreamRows();
+  const streams = useStreamRows();
+  const { rows, error } = streams;
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState<SortState<Key>>({ key: 'name', dir: 'asc' });
   const [preview, setPreview] = useState<StreamRow | null>(null);
@@ -65,129 +78,112 @@ export function StreamsView() {
         actions={<SearchInput label="Search streams" placeholder="Search app, stream, ip, codec…" value={query} onChange={(e) => setQuery(e.target.value)} />}
       />
       <Card bodyClassName="overflow-x-auto">
-        {isPending ? (
-          <Loading label="Loading streams…" />
-        ) : error && !rows ? (
-          <ErrorState error={error} what="streams" onRetry={() => refetch()} />
-        ) : !rows || rows.length === 0 ? (
-          <EmptyState title="No streams">
-            Publish one, e.g. <code className="font-mono text-xs">ffmpeg -re -i in.mp4 -c copy -f flv rtmp://HOST/live/livestream</code>
-          </EmptyState>
-        ) : shown.length === 0 ? (
-          <EmptyState title="No stream matches the search" />
-        ) : (
-          <table className={`${TABLE} min-w-[960px] [&_td]:px-2 [&_th]:px-2`}>
-            <caption className="sr-only">Streams, sortable by column</caption>
-            <thead>
-              <tr>
-                <SortHeader label="Stream" k="name" sort={sort} onSort={setSort} />
-                <SortHeader label="Publisher" k="publisher" sort={sort} onSort={setSort} />
-                <SortHeader label="Video" k="video" sort={sort} onSort={setSort} />
-                <th scope="col" className={TH}>
-                  Audio
-                </th>
-                <SortHeader label="In kbps" k="in" sort={sort} onSort={setSort} className="text-right" title="Received from the publisher" />
-                <SortHeader label="Out kbps" k="out" sort={sort} onSort={setSort} className="text-right" title="Sent to all players" />
-                <SortHeader label="Players" k="players" sort={sort} onSort={setSort} className="text-right" />
-                <SortHeader label="Uptime" k="uptime" sort={sort} onSort={setSort} className="text-right" />
-                <th scope="col" className={`${TH} text-right`}>
-                  Actions
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((r) => {
-                const s = r.stream;
-                const active = s.publish?.active;
-                return (
-                  <tr key={s.id} className={TR} data-stream-id={s.id}>
-                    <td className={TD}>
-                      <div className="max-w-[13rem]">
-                        <span className="flex min-w-0 items-center gap-1.5">
-                          <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="truncate font-medium text-accent hover:underline">
-                            {s.app}/{s.name}
-                          </Link>
-                          {r.recording && (
-                            <Badge tone="danger" title="Recording (DVR)">
-                              <Dot tone="danger" /> REC
-                            </Badge>
-                          )}
-                        </span>
-                        <span className="block truncate text-xs text-muted">{r.vhostName === '__defaultVhost__' ? 'default vhost' : r.vhostName}</span>
-                      </div>
-                    </td>
-                    <td className={TD}>
-                      {active ? (
-                        <>
-                          <span className="num block">{r.publisher?.ip ?? '—'}</span>
-                          <span className="block text-xs text-muted">{r.publisher?.type ?? 'publishing'}</span>
-                        </>
-                      ) : (
-                        <Badge>idle</Badge>
-                      )}
-                    </td>
-                    <td className={TD}>
-                      {s.video ? (
-                        <>
-                          <span className="block">
-                            {s.video.codec} <span className="text-muted">{s.video.profile !== 'Other' ? s.video.profile : ''}</span>
-                          </span>
-                          <span className="num block text-xs text-muted">
-                            {fmtResolution(s.video.width, s.video.height)}
-                            {r.fps !== null ? ` · ${fmtFixed(r.fps, r.fps < 10 ? 1 : 0)} fps` : ''}
-                          </span>
-                        </>
-                      ) : (
-                        <span className="text-muted">—</span>
-                      )}
-                    </td>
-                    <td className={TD}>
-                      {s.audio ? (
-                        <>
-                          <span className="block">{s.audio.codec}</span>
-                          <span className="num block text-xs text-muted">
-                            {fmtSampleRate(s.audio.sample_rate)}
-                            {s.audio.channel ? ` · ${s.audio.channel === 1 ? 'mono' : s.audio.channel === 2 ? 'stereo' : `${s.audio.channel} ch`}` : ''}
-                          </span>
-                        </>
-                      ) : (
-                        <span className="text-muted">—</span>
-                      )}
-                    </td>
-                    <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-in">{fmtInt(r.kbpsIn)}</td>
-                    <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-out">{fmtInt(r.kbpsOut)}</td>
-                    <td className={`${TD} num w-16 text-right`} data-testid="players">{r.players}</td>
-                    <td className={`${TD} num w-20 text-right`} data-testid="uptime">{fmtDuration(r.uptimeS)}</td>
-                    <td className={`${TD} text-right`}>
-                      <div className="flex justify-end gap-1">
-                        <IconButton label={`Preview ${s.app}/${s.name}`} onClick={() => setPreview(r)} disabled={!active}>
-                          {ICONS.play}
-                        </IconButton>
-                        {r.recording ? (
-                          <IconButton label={`Stop recording ${s.app}/${s.name}`} tone="active" onClick={() => actions.setDvr(r, 'stop')} disabled={actions.dvrPending}>
-                            {ICONS.stop}
-                          </IconButton>
-                        ) : (
-                          <IconButton label={`Start recording ${s.app}/${s.name}`} onClick={() => actions.setDvr(r, 'start')} disabled={actions.dvrPending || !active}>
-                            {ICONS.record}
-                          </IconButton>
+        <QueryBody
+          query={streams}
+          loading="Loading streams…"
+          what="streams"
+          empty={
+            !rows || rows.length === 0 ? (
+              <EmptyState title="No streams">
+                Publish one, e.g. <code className="font-mono text-xs">ffmpeg -re -i in.mp4 -c copy -f flv rtmp://HOST/live/livestream</code>
+              </EmptyState>
+            ) : (
+              shown.length === 0 && <EmptyState title="No stream matches the search" />
+            )
+          }
+        >
+          <DataTable columns={COLUMNS} caption="Streams, sortable by column" className="min-w-[960px] [&_td]:px-2 [&_th]:px-2" sort={sort} onSort={setSort}>
+            {shown.map((r) => {
+              const s = r.stream;
+              const active = s.publish?.active;
+              return (
+                <tr key={s.id} className={TR} data-stream-id={s.id}>
+                  <td className={TD}>
+                    <div className="max-w-[13rem]">
+                      <span className="flex min-w-0 items-center gap-1.5">
+                        <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="truncate font-medium text-accent hover:underline">
+                          {s.app}/{s.name}
+                        </Link>
+                        {r.recording && (
+                          <Badge tone="danger" title="Recording (DVR)">
+                            <Dot tone="danger" /> REC
+                          </Badge>
                         )}
-                        <IconButton label={`Copy play URLs of ${s.app}/${s.name}`} onClick={() => setCopy(refOf(r))}>
-                          {ICONS.link}
+                      </span>
+                      <span className="block truncate text-xs text-muted">{r.vhostName === '__defaultVhost__' ? 'default vhost' : r.vhostName}</span>
+                    </div>
+                  </td>
+                  <td className={TD}>
+                    {active ? (
+                      <>
+                        <span className="num block">{r.publisher?.ip ?? '—'}</span>
+                        <span className="block text-xs text-muted">{r.publisher?.type ?? 'publishing'}</span>
+                      </>
+                    ) : (
+                      <Badge>idle</Badge>
+                    )}
+                  </td>
+                  <td className={TD}>
+                    {s.video ? (
+                      <>
+                        <span className="block">
+                          {s.video.codec} <span className="text-muted">{s.video.profile !== 'Other' ? s.video.profile : ''}</span>
+                        </span>
+                        <span className="num block text-xs text-muted">
+                          {fmtResolution(s.video.width, s.video.height)}
+                          {r.fps !== null ? ` · ${fmtFixed(r.fps, r.fps < 10 ? 1 : 0)} fps` : ''}
+                        </span>
+                      </>
+                    ) : (
+                      <span className="text-muted">—</span>
+                    )}
+                  </td>
+                  <td className={TD}>
+                    {s.audio ? (
+                      <>
+                        <span className="block">{s.audio.codec}</span>
+                        <span className="num block text-xs text-muted">
+                          {fmtSampleRate(s.audio.sample_rate)}
+                          {s.audio.channel ? ` · ${s.audio.channel === 1 ? 'mono' : s.audio.channel === 2 ? 'stereo' : `${s.audio.channel} ch`}` : ''}
+                        </span>
+                      </>
+                    ) : (
+                      <span className="text-muted">—</span>
+                    )}
+                  </td>
+                  <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-in">{fmtInt(r.kbpsIn)}</td>
+                  <td className={`${TD} num w-[4.5rem] text-right`} data-testid="kbps-out">{fmtInt(r.kbpsOut)}</td>
+                  <td className={`${TD} num w-16 text-right`} data-testid="players">{r.players}</td>
+                  <td className={`${TD} num w-20 text-right`} data-testid="uptime">{fmtDuration(r.uptimeS)}</td>
+                  <td className={`${TD} text-right`}>
+                    <div className="flex justify-end gap-1">
+                      <IconButton label={`Preview ${s.app}/${s.name}`} onClick={() => setPreview(r)} disabled={!active}>
+                        {ICONS.play}
+                      </IconButton>
+                      {r.recording ? (
+                        <IconButton label={`Stop recording ${s.app}/${s.name}`} tone="active" onClick={() => actions.setDvr(r, 'stop')} disabled={actions.dvrPending}>
+                          {ICONS.stop}
                         </IconButton>
-                        <IconButton label={`Kick the publisher of ${s.app}/${s.name}`} tone="danger" onClick={() => actions.askKick(r)} disabled={!active}>
-                          {ICONS.kick}
+                      ) : (
+                        <IconButton label={`Start recording ${s.app}/${s.name}`} onClick={() => actions.setDvr(r, 'start')} disabled={actions.dvrPending || !active}>
+                          {ICONS.record}
                         </IconButton>
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        )}
+                      )}
+                      <IconButton label={`Copy play URLs of ${s.app}/${s.name}`} onClick={() => setCopy(refOf(r))}>
+                        {ICONS.link}
+                      </IconButton>
+                      <IconButton label={`Kick the publisher of ${s.app}/${s.name}`} tone="danger" onClick={() => actions.askKick(r)} disabled={!active}>
+                        {ICONS.kick}
+                      </IconButton>
+                    </div>
+                  </td>
+                </tr>
+              );
+            })}
+          </DataTable>
+        </QueryBody>
       </Card>
-      {error && rows && <p className="mt-2 text-xs text-danger">Refresh failed: the table shows the last answer.</p>}
+      <StaleNote show={!!error && !!rows} />
       <PreviewDialog stream={preview ? refOf(preview) : null} id={preview?.stream.id} onClose={() => setPreview(null)} />
       <CopyUrlsDialog stream={copy} onClose={() => setCopy(null)} />
       {actions.kickDialog}
