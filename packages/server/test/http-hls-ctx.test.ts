@@ -108,6 +108,10 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.ok(seg.body.length > 1000);
     const after = await hlsClient(ctx);
     assert.equal(after?.send_bytes, r.body.length + seg.body.length);
+    // The stream counts its HLS viewer among its clients, as SRS does.
+    const stream = (await api<{ stream: { clients: number; send_bytes: number } }>(server, `/api/v1/streams/${c.stream}`)).json.stream;
+    assert.ok(stream.clients >= 2, `stream clients ${stream.clients}`);
+    assert.ok(stream.send_bytes >= r.body.length + seg.body.length, `stream send_bytes ${stream.send_bytes}`);
 
     const play = await waitFor('on_play', () => calls.find((x) => x.path === '/play' && x.body.client_id === ctx));
     const common = ['server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app'];

@@ -66,7 +66,7 @@ export function metricsText(d: ApiDeps): string {
   for (const s of streams) {
     const labels = { vhost: s.vhost, app: s.app, stream: s.stream };
     const sk = s.kbps.kbps();
-    w.metric('tsrs_stream_clients', 'gauge', 'Publisher and players of a stream', s.consumers.size + (s.publisher ? 1 : 0), labels);
+    w.metric('tsrs_stream_clients', 'gauge', 'Publisher and players of a stream', s.clientCount, labels);
     w.metric('tsrs_stream_recv_bytes_total', 'counter', 'Media bytes received by a stream', s.recvBytes, labels);
     w.metric('tsrs_stream_frames_total', 'counter', 'Video frames received by a stream', s.frames, labels);
     w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', sk.recv, { ...labels, direction: 'recv' });

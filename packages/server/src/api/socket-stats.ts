@@ -57,9 +57,7 @@ export class StreamRates {
       seen.add(s);
       let m = this.bySource.get(s);
       if (!m) this.bySource.set(s, (m = new Marks()));
-      let send = 0;
-      for (const c of s.consumers) send += c.client.transport.bytesWritten();
-      m.push({ at: now, frames: s.frames, recv: s.recvBytes, send });
+      m.push({ at: now, frames: s.frames, recv: s.recvBytes, send: s.playerBytesSent() });
     }
     for (const s of this.bySource.keys()) if (!seen.has(s)) this.bySource.delete(s);
   }
@@ -73,7 +71,7 @@ export class StreamRates {
       app: s.app,
       name: s.stream,
       url: s.url,
-      clients: s.consumers.size + (s.publisher ? 1 : 0),
+      clients: s.clientCount,
       kbps,
       fps,
       keyframe_interval_ms: s.publisher ? s.keyframeIntervalMs : 0,

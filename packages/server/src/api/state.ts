@@ -42,7 +42,7 @@ export class ApiState {
     // SRS forgets a stream when its publisher leaves, even while players stay.
     bus.on('stream:unpublish', (s) => this.listed.delete(s));
     bus.on('stream:stop', (s) => {
-      if (!s.publisher && s.consumers.size === 0) this.listed.delete(s);
+      if (s.clientCount === 0) this.listed.delete(s);
     });
     bus.on('client:close', (c) => {
       const t = this.closedBytes.get(c.vhost) ?? { recv: 0, send: 0 };
@@ -154,8 +154,6 @@ export class ApiState {
 
   streamView(s: Source): StreamWire {
     const k = s.kbps.kbps();
-    let send = 0;
-    for (const c of s.consumers) send += c.client.transport.bytesWritten();
     return {
       id: s.id,
       name: s.stream,
@@ -164,9 +162,9 @@ export class ApiState {
       tcUrl: s.tcUrl,
       url: s.url,
       live_ms: Date.now(),
-      clients: s.consumers.size + (s.publisher ? 1 : 0),
+      clients: s.clientCount,
       frames: s.frames,
-      send_bytes: send,
+      send_bytes: s.playerBytesSent(),
       recv_bytes: s.recvBytes,
       kbps: { recv_30s: k.recv, send_30s: k.send },
       publish: s.publisher ? { active: true, cid: s.publisher.id } : { active: false },

@@ -112,9 +112,7 @@ export class Hub {
     const now = Date.now();
     for (const c of this.clients.values()) c.sample(now);
     for (const s of this.sources.values()) {
-      let send = 0;
-      for (const c of s.consumers) send += c.client.transport.bytesWritten();
-      s.kbps.sample(s.recvBytes, send, now);
+      s.kbps.sample(s.recvBytes, s.playerBytesSent(), now);
     }
   }
 
@@ -122,7 +120,7 @@ export class Hub {
   private sweep(): void {
     const now = Date.now();
     for (const [key, s] of this.sources) {
-      if (s.publisher || s.consumers.size > 0) continue;
+      if (s.publisher || s.consumers.size > 0 || s.viewers.size > 0) continue;
       if (now - s.lastActiveAt < IDLE_SOURCE_MS) continue;
       s.close();
       this.sources.delete(key);

@@ -60,6 +60,8 @@ export class Source {
   video: VideoInfo | null = null;
   audio: AudioInfo | null = null;
   readonly consumers = new Set<Consumer>();
+  /** players served without a Consumer (HLS sessions), counted as the stream's clients */
+  readonly viewers = new Set<Client>();
   readonly outputs: SourceOutput[] = [];
   readonly kbps = new KbpsSampler();
   /** video frames received over the source's life */
@@ -226,6 +228,19 @@ export class Source {
     const i = this.outputs.indexOf(output);
     if (i >= 0) this.outputs.splice(i, 1);
     output.close?.();
+  }
+
+  /** The publisher and every player (consumers and HLS viewers), as SRS counts a stream's clients. */
+  get clientCount(): number {
+    return this.consumers.size + this.viewers.size + (this.publisher ? 1 : 0);
+  }
+
+  /** Bytes sent so far to the players connected now. */
+  playerBytesSent(): number {
+    let n = 0;
+    for (const c of this.consumers) n += c.client.transport.bytesWritten();
+    for (const v of this.viewers) n += v.transport.bytesWritten();
+    return n;
   }
 
   /** Dropped packets over all consumers (for stats). */

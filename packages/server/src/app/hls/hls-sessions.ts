@@ -119,6 +119,7 @@ export class HlsSessions {
     }
     const source = hub.source(v.vhost, v.app, v.stream);
     client.source = source;
+    source.viewers.add(client);
     this.live.set(v.id, session);
     this.touch(session);
     hub.bus.emit('stream:play', source, client);
@@ -162,7 +163,10 @@ export class HlsSessions {
     // not admitted yet: the opener removes the client
     if (this.live.get(c.id) !== session) return;
     this.live.delete(c.id);
-    if (c.source) this.opts.hub.bus.emit('stream:stop', c.source, c);
+    if (c.source) {
+      c.source.viewers.delete(c);
+      this.opts.hub.bus.emit('stream:stop', c.source, c);
+    }
     this.opts.hub.removeClient(c);
     this.opts.log.info({ cid: c.id, url: c.streamUrl, sent: session.sentBytes, reason: c.endReason }, 'hls-play closed');
   }
