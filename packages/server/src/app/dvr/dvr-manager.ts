@@ -1,3 +1,4 @@
+import type { ActiveDvr } from '@tsrs/api-types';
 import type { Config, DvrView } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { EventBus } from '../events.js';
@@ -17,22 +18,7 @@ export interface DvrManagerDeps {
 }
 
 /** One recording in progress, as the API lists it. */
-export interface ActiveRecording {
-  /** the open file's id (or the id the next file gets while waiting for a keyframe) */
-  id: string;
-  vhost: string;
-  app: string;
-  stream: string;
-  format: DvrFormat;
-  /** the open file; empty while waiting for a keyframe */
-  path: string;
-  /** ms since the epoch the file opened; 0 while waiting */
-  start: number;
-  duration_ms: number;
-  size: number;
-  /** started by the API, else by the vhost's dvr config */
-  by_api: boolean;
-}
+export type ActiveRecording = ActiveDvr;
 
 export type DvrStartResult = { ok: true; id: string; recording: ActiveRecording } | { ok: false; reason: 'not-found' | 'failed' };
 
