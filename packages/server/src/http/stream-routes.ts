@@ -22,6 +22,15 @@ export interface StreamRoutesOptions {
   log: Logger;
 }
 
+/** Where a player's body bytes go: its socket, or the response while it has none. */
+interface BodyOut {
+  readonly destroyed: boolean;
+  cork(): void;
+  uncork(): void;
+  write(bytes: Uint8Array): boolean;
+  on(event: 'drain', listener: () => void): unknown;
+}
+
 interface Route extends MountMatch {
   vhost: string;
   view: VhostView;
@@ -102,30 +111,43 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     }
     const source = opts.hub.source(r.vhost, r.app, r.stream);
     const encoder = remuxEncoder(r.format, source, guessTracks(source, r.view));
-    res.writeHead(200, { 'Content-Type': encoder.contentType, 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    // The body is close-delimited, not chunked: a live stream never ends, so keep-alive buys
+    // nothing, while chunked framing costs every packet a size line and a CRLF (three more
+    // socket writes per tag inside Node's OutgoingMessage). Removing Transfer-Encoding with no
+    // Content-Length is Node's supported way to get a body that runs until the socket closes
+    // (`_http_outgoing.js` sets `_last`), and `Connection: close` says so to the player.
+    res.removeHeader('Transfer-Encoding');
+    res.writeHead(200, { 'Content-Type': encoder.contentType, 'Cache-Control': 'no-cache', Connection: 'close' });
     if (req.method === 'HEAD') {
       encoder.release();
       opts.hub.removeClient(client);
       res.end();
       return true;
     }
+    // The status line, headers and the format's head go out through the response; the packets
+    // then go straight to the socket (the body is close-delimited, nothing to frame), the
+    // shared per-packet buffers corked into one writev per flush, as the RTMP sink does.
+    // A response still queued behind a pipelined one has no socket yet: it keeps writing
+    // through the response, which holds its bytes until its turn.
     const head = encoder.head();
     if (head) res.write(head);
+    else res.flushHeaders();
+    const out: BodyOut = res.socket ?? res;
     const sink: ConsumerSink = {
       write(packets: readonly Packet[]): boolean {
-        if (res.destroyed) return true;
-        res.cork();
+        if (out.destroyed) return true;
+        out.cork();
         let ok = true;
         for (let i = 0; i < packets.length; i++) {
           const bytes = encoder.encode(packets[i]);
-          if (bytes) ok = res.write(bytes);
+          if (bytes) ok = out.write(bytes);
         }
-        res.uncork();
+        out.uncork();
         return ok;
       },
     };
     const consumer: Consumer = opts.hub.play(client, sink);
-    res.on('drain', () => consumer.onDrain());
+    out.on('drain', () => consumer.onDrain());
     res.once('close', () => {
       opts.hub.stop(consumer);
       encoder.release();
