@@ -63,8 +63,13 @@ export async function startServer(makeConf: (p: Ports) => string, opts: { env?: 
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  const ready = await Promise.race([waitPort(ports.rtmp, 10_000).then(() => true), exited.then(() => false)]);
-  if (!ready) throw new Error(`tsrs exited before listening:\n${out}`);
+  // Listeners start one after the other: ready once tsrs says every one of them is up.
+  const started = waitFor('tsrs started', () => / tsrs \S+ started/.test(out), 15_000).then(
+    () => true,
+    () => false,
+  );
+  const ready = await Promise.race([started, exited.then(() => false)]);
+  if (!ready) throw new Error(`tsrs did not start:\n${out}`);
   return {
     ports,
     dir,
