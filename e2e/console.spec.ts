@@ -297,7 +297,8 @@ test('screenshots of every page, light and dark', async () => {
 
   await nav('Streams');
   for (const name of ['live/e2e', 'live/studio']) await expect(streamRow(name).getByTestId('kbps-in')).toHaveText(/[1-9]/, { timeout: 10_000 });
-  await expect(streamRow('live/e2e').getByTestId('players')).toHaveText('1', { timeout: 10_000 });
+  // The HLS preview's viewer session counts as a player until it expires (2 x hls_window = 20 s).
+  await expect(streamRow('live/e2e').getByTestId('players')).toHaveText('1', { timeout: 30_000 });
   await expect(streamRow('live/studio')).toContainText('1280×720', { timeout: 10_000 });
   await shot('streams');
 
