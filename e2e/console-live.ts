@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { basicConf, startServer, type RunningServer } from '../packages/server/dist/test/harness.js';
 
 export { exitOf, ffmpegPublish, ffprobe, kill, waitFor } from '../packages/server/dist/test/harness.js';
+export { hlsSegmentCount } from './tsrs.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

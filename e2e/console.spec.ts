@@ -21,6 +21,7 @@ import {
   ffmpegPlay,
   ffmpegPublish,
   ffprobe,
+  hlsSegmentCount,
   kill,
   num,
   startConsoleServer,
@@ -183,18 +184,7 @@ test('the stream detail previews over HTTP-FLV and HLS', async () => {
   // hls.js gives up on a playlist that is not there yet: wait for a few segments first
   await expect
     .poll(
-      async () => {
-        // hls_ctx on (the default): a master playlist names the media playlist of a session
-        const url = server.httpUrl('/live/e2e.m3u8');
-        let r = await fetch(url);
-        let text = r.ok ? await r.text() : '';
-        const variant = /^#EXT-X-STREAM-INF:.*\n(.+)$/m.exec(text)?.[1];
-        if (variant) {
-          r = await fetch(new URL(variant, url));
-          text = r.ok ? await r.text() : '';
-        }
-        return text.split('#EXTINF').length - 1;
-      },
+      () => hlsSegmentCount(server.httpUrl('/live/e2e.m3u8')),
       { message: 'live/e2e.m3u8 has 3 segments', timeout: 30_000 },
     )
     .toBeGreaterThanOrEqual(3);

@@ -53,3 +53,18 @@ export function videoProgress(page: Page): Promise<VideoProgress> {
     return { currentTime: v.currentTime, frames: v.getVideoPlaybackQuality().totalVideoFrames, errors };
   });
 }
+
+/**
+ * Segments in a stream's HLS playlist. With hls_ctx on (the default) the URL answers a master
+ * playlist naming a per-viewer media playlist: follow it, as a player would.
+ */
+export async function hlsSegmentCount(m3u8Url: string): Promise<number> {
+  let r = await fetch(m3u8Url);
+  let text = r.ok ? await r.text() : '';
+  const variant = /^#EXT-X-STREAM-INF:.*\n(.+)$/m.exec(text)?.[1];
+  if (variant) {
+    r = await fetch(new URL(variant, m3u8Url));
+    text = r.ok ? await r.text() : '';
+  }
+  return text.split('#EXTINF').length - 1;
+}

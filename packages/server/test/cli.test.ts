@@ -5,22 +5,14 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { repoRoot, srsConfDir } from './paths.js';
 import { CLI, basicConf, ffmpegPublish, ffprobe, freePort, kill, startServer, tempDir, waitFor } from './harness.js';
 
 const execFileP = promisify(execFile);
 
-function repoRoot(): string {
-  let dir = dirname(CLI);
-  while (!existsSync(join(dir, 'turbo.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root not found');
-    dir = up;
-  }
-  return dir;
-}
 
 async function run(args: string[], cwd?: string): Promise<{ code: number; out: string }> {
   try {
@@ -50,7 +42,7 @@ test('tsrs -t accepts every config in conf/', async () => {
 });
 
 test('tsrs -t accepts the real SRS configs in ../shared/srs-conf', async (t) => {
-  const dir = join(repoRoot(), '..', 'shared', 'srs-conf');
+  const dir = srsConfDir();
   if (!existsSync(dir)) return t.skip(`${dir} is not there`);
   // include.vhost.conf is only ever included by include.conf (no listen of its own).
   const files = readdirSync(dir).filter((f) => f.endsWith('.conf') && f !== 'include.vhost.conf');

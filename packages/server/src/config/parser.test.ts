@@ -1,24 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.js';
 import { tokenize } from './lexer.js';
 import { parseDirectives } from './parser.js';
 import { parseConfig, parseConfigText } from './config.js';
 import { resolveInclude } from './parser.js';
+import { repoRoot } from '../../test/paths.js';
 
-/** The repo root is the first directory upwards with turbo.json (works from src/ and dist/). */
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'turbo.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repo root (turbo.json) not found');
-    dir = up;
-  }
-  return dir;
-}
 const testdata = path.join(repoRoot(), 'packages/server/src/config/testdata');
 
 const parse = (text: string, env = {}) => parseDirectives(text, 't.conf', { env, warnings: [] });

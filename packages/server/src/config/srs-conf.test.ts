@@ -8,21 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseConfig, validate, type Config } from './config.js';
+import { repoRoot, srsConfDir as srsConfPath } from '../../test/paths.js';
 
-function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'turbo.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repo root (turbo.json) not found');
-    dir = up;
-  }
-  return dir;
-}
 
 const root = repoRoot();
-const srsConfDir = path.join(root, '..', 'shared', 'srs-conf');
+const srsConfDir = srsConfPath();
 const tsrsConfDir = path.join(root, 'conf');
 
 function checkDir(dir: string): Map<string, Config> {
