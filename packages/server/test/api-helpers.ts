@@ -1,5 +1,6 @@
 /** Helpers for the HTTP API integration tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import type { Client, Stream } from '@tsrs/api-types';
 import type { RunningServer } from './harness.js';
 
@@ -38,4 +39,39 @@ export function ffmpegPlay(url: string): ChildProcess {
 
 export function exited(proc: ChildProcess): boolean {
   return proc.exitCode !== null || proc.signalCode !== null;
+}
+
+/** One HTTP callback as the hook server received it. */
+export interface HookCall {
+  path: string;
+  body: Record<string, unknown>;
+}
+
+export interface HookServer {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  /** every call, in arrival order */
+  calls: HookCall[];
+  close(): void;
+}
+
+/**
+ * A hook server for tests: records each POSTed JSON body and answers with `answer(call)`
+ * (SRS's allow rule: `0` or `{"code":0}` allows, anything else refuses).
+ */
+export async function startHookServer(answer: (call: HookCall) => string = () => '{"code":0}'): Promise<HookServer> {
+  const calls: HookCall[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      const call = { path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> };
+      calls.push(call);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(answer(call));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url, calls, close: () => server.close() };
 }

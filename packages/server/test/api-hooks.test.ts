@@ -4,38 +4,19 @@
  * with SRS's fields in SRS's order.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { after, before, test } from 'node:test';
 import { hookAllows } from '../src/app/hooks.js';
 import { basicConf, exitOf, ffmpegPublish, kill, startServer, waitFor, type RunningServer } from './harness.js';
-import { api, clients, ffmpegPlay, streams } from './api-helpers.js';
+import { api, clients, ffmpegPlay, startHookServer, streams, type HookServer } from './api-helpers.js';
 
-interface Call {
-  path: string;
-  body: Record<string, unknown>;
-}
 
-let hookServer: Server;
-let hookPort = 0;
-const calls: Call[] = [];
+let hooks: HookServer;
 let server: RunningServer;
 
 before(async () => {
-  hookServer = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      const body = JSON.parse(text) as Record<string, unknown>;
-      calls.push({ path: req.url ?? '', body });
-      const refuse = body.stream === 'bad';
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      // SRS's allow rule: `0` or {"code":0}; anything else refuses
-      res.end(refuse ? '{"code":403}' : req.url?.includes('plain') ? '0' : '{"code":0}');
-    });
-  });
-  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
-  hookPort = (hookServer.address() as { port: number }).port;
-  const h = `http://127.0.0.1:${hookPort}`;
+  // SRS's allow rule: `0` or {"code":0}; anything else refuses
+  hooks = await startHookServer(({ path, body }) => (body.stream === 'bad' ? '{"code":403}' : path.includes('plain') ? '0' : '{"code":0}'));
+  const h = hooks.url;
   server = await startServer((p) =>
     basicConf(
       p,
@@ -55,7 +36,7 @@ before(async () => {
 
 after(async () => {
   await server.stop();
-  hookServer.close();
+  hooks.close();
 });
 
 test('allow rule: 200/201 and 0 or {"code":0}', () => {
@@ -76,14 +57,14 @@ test('a refused stream key fails at FFmpeg (non-zero exit), the chain stops', as
   const code = await exitOf(bad, 15_000);
   assert.notEqual(code, 0, 'refused publish exits non-zero');
   assert.equal((await streams(server)).length, 0);
-  assert.ok(calls.some((c) => c.path === '/publish' && c.body.stream === 'bad'));
-  assert.ok(!calls.some((c) => c.path === '/publish-plain' && c.body.stream === 'bad'), 'the first failure stops the chain');
+  assert.ok(hooks.calls.some((c) => c.path === '/publish' && c.body.stream === 'bad'));
+  assert.ok(!hooks.calls.some((c) => c.path === '/publish-plain' && c.body.stream === 'bad'), 'the first failure stops the chain');
   const m = (await api(server, '/metrics')).text;
   assert.match(m, /^tsrs_hook_failures_total [1-9]\d*$/m);
 });
 
 test('on_publish, on_play, on_stop, on_unpublish arrive in order with SRS fields', async () => {
-  calls.length = 0;
+  hooks.calls.length = 0;
   const pub = ffmpegPublish(server.rtmpUrl('/live/ok?token=yes'));
   try {
     await waitFor('published', async () => (await streams(server)).some((s) => s.publish.active), 15_000);
@@ -91,18 +72,18 @@ test('on_publish, on_play, on_stop, on_unpublish arrive in order with SRS fields
     const player = ffmpegPlay(server.rtmpUrl('/live/ok?t=p'));
     await waitFor('player', async () => (await clients(server)).some((c) => c.type === 'rtmp-play'), 10_000);
     kill(player);
-    await waitFor('on_stop', () => calls.some((c) => c.path === '/stop'), 10_000);
+    await waitFor('on_stop', () => hooks.calls.some((c) => c.path === '/stop'), 10_000);
     kill(pub);
-    await waitFor('on_unpublish', () => calls.some((c) => c.path === '/unpublish'), 10_000);
-    await waitFor('on_close x2', () => calls.filter((c) => c.path === '/close').length === 2, 10_000);
+    await waitFor('on_unpublish', () => hooks.calls.some((c) => c.path === '/unpublish'), 10_000);
+    await waitFor('on_close x2', () => hooks.calls.filter((c) => c.path === '/close').length === 2, 10_000);
 
-    const order = calls.map((c) => c.path);
+    const order = hooks.calls.map((c) => c.path);
     const idx = (p: string) => order.indexOf(p);
     assert.ok(idx('/connect') < idx('/publish') && idx('/publish') < idx('/publish-plain'), order.join(' '));
     assert.ok(idx('/publish-plain') < idx('/play') && idx('/play') < idx('/stop') && idx('/stop') < idx('/unpublish'), order.join(' '));
 
     const common = ['server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app'];
-    const body = (p: string) => calls.find((c) => c.path === p)!.body;
+    const body = (p: string) => hooks.calls.find((c) => c.path === p)!.body;
     const publish = body('/publish');
     assert.deepEqual(Object.keys(publish), [...common, 'tcUrl', 'stream', 'param', 'stream_url', 'stream_id']);
     assert.deepEqual(Object.keys(body('/unpublish')), Object.keys(publish));

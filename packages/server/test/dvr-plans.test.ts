@@ -5,11 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { basicConf, decodeErrors, exitOf, ffmpegPublish, ffprobe, kill, startServer, waitFor, type RunningServer } from './harness.js';
-import { api } from './api-helpers.js';
+import { api, startHookServer, type HookServer } from './api-helpers.js';
 
 interface Hook {
   action: string;
@@ -18,23 +17,15 @@ interface Hook {
   cwd: string;
 }
 
-let hookServer: Server;
+let hookServer: HookServer;
 let hookUrl = '';
-const hooks: Hook[] = [];
+/** the on_dvr bodies received */
+const hooks = (): Hook[] => hookServer.calls.map((c) => c.body as unknown as Hook);
 const servers: RunningServer[] = [];
 
 before(async () => {
-  hookServer = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      hooks.push(JSON.parse(text) as Hook);
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end('{"code":0}');
-    });
-  });
-  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
-  hookUrl = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}/dvr`;
+  hookServer = await startHookServer();
+  hookUrl = `${hookServer.url}/dvr`;
 });
 
 after(async () => {
@@ -66,7 +57,7 @@ describe('dvr plans', { concurrency: true }, () => {
     const server = await dvrServer('dvr_plan session; dvr_path ./objs/rec/[app]/[stream].[timestamp].flv;');
     const pub = ffmpegPublish(server.rtmpUrl('/live/session'), { duration: 10 });
     assert.equal(await exitOf(pub, 30_000), 0);
-    const hook = await waitFor('on_dvr', () => hooks.find((h) => h.stream === 'session'), 10_000);
+    const hook = await waitFor('on_dvr', () => hooks().find((h) => h.stream === 'session'), 10_000);
     assert.equal(hook.action, 'on_dvr');
     const files = filesIn(join(server.dir, 'objs/rec/live'));
     assert.equal(files.length, 1, files.join());
@@ -96,7 +87,7 @@ describe('dvr plans', { concurrency: true }, () => {
     // SRS's rule: a dvr_path without .flv/.mp4 is a directory (+ /[stream].[timestamp].flv)
     const files = await waitFor('files', () => {
       const f = filesIn(join(server.dir, 'objs/seg'));
-      return hooks.filter((h) => h.stream === 'seg').length === f.length && f.length >= 3 && f;
+      return hooks().filter((h) => h.stream === 'seg').length === f.length && f.length >= 3 && f;
     }, 10_000);
     let total = 0;
     for (const [i, f] of files.entries()) {
@@ -117,7 +108,7 @@ describe('dvr plans', { concurrency: true }, () => {
     const server = await dvrServer('dvr_path ./objs/mp4/[app]/[stream]-[2006][01][02].mp4;');
     const pub = ffmpegPublish(server.rtmpUrl('/live/m'), { duration: 6 });
     assert.equal(await exitOf(pub, 30_000), 0);
-    const hook = await waitFor('on_dvr', () => hooks.find((h) => h.stream === 'm'), 10_000);
+    const hook = await waitFor('on_dvr', () => hooks().find((h) => h.stream === 'm'), 10_000);
     assert.match(hook.file, /\/objs\/mp4\/live\/m-\d{8}\.mp4$/);
     const info = await ffprobe(hook.file);
     assert.deepEqual(kinds(info.streams), ['audio', 'video']);

@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client } from '@tsrs/api-types';
 import { parsePlaylist } from '../src/app/hls/playlist.js';
-import { api, clients } from './api-helpers.js';
+import { api, clients, startHookServer, type HookServer } from './api-helpers.js';
 import { basicConf, exitOf, ffmpegPublish, ffprobe, kill, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
 import { fetchBytes } from './http-players.js';
 
@@ -20,31 +19,16 @@ const WINDOW = 4;
 const EXPIRY_S = 2 * WINDOW;
 const MASTER = /^#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,AVERAGE-BANDWIDTH=1\n(\/live\/[a-z]+\.m3u8\?hls_ctx=([0-9a-z]{8})(?:&.*)?)$/;
 
-interface Call {
-  path: string;
-  body: Record<string, unknown>;
-}
 
-let hookServer: Server;
-const calls: Call[] = [];
+let hooks: HookServer;
 let server: RunningServer;
 const publishers: ChildProcess[] = [];
 
 const hls = (extra = '') => `hls { enabled on; hls_fragment ${FRAGMENT}; hls_window ${WINDOW}; hls_path ./html; ${extra} }`;
 
 before(async () => {
-  hookServer = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      const body = JSON.parse(text) as Record<string, unknown>;
-      calls.push({ path: req.url ?? '', body });
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(body.stream === 'bad' ? '{"code":403}' : '{"code":0}');
-    });
-  });
-  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', r));
-  const h = `http://127.0.0.1:${(hookServer.address() as { port: number }).port}`;
+  hooks = await startHookServer(({ body }) => (body.stream === 'bad' ? '{"code":403}' : '{"code":0}'));
+  const h = hooks.url;
   server = await startServer((p) =>
     basicConf(p, `${hls()} http_hooks { enabled on; on_play ${h}/play; on_stop ${h}/stop; }`) +
       `vhost sec.test { ${hls()} security { enabled on; deny play 127.0.0.1; allow publish all; } }\n` +
@@ -67,7 +51,7 @@ before(async () => {
 after(async () => {
   for (const p of publishers) kill(p);
   await server.stop();
-  hookServer.close();
+  hooks.close();
 });
 
 async function master(path: string): Promise<{ url: string; ctx: string }> {
@@ -113,7 +97,7 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.ok(stream.clients >= 2, `stream clients ${stream.clients}`);
     assert.ok(stream.send_bytes >= r.body.length + seg.body.length, `stream send_bytes ${stream.send_bytes}`);
 
-    const play = await waitFor('on_play', () => calls.find((x) => x.path === '/play' && x.body.client_id === ctx));
+    const play = await waitFor('on_play', () => hooks.calls.find((x) => x.path === '/play' && x.body.client_id === ctx));
     const common = ['server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app'];
     assert.deepEqual(Object.keys(play.body), [...common, 'stream', 'tcUrl', 'param', 'pageUrl', 'stream_url', 'stream_id']);
     assert.equal(play.body.action, 'on_play');
@@ -134,7 +118,7 @@ describe('hls_ctx', { concurrency: true }, () => {
     ff.stderr!.on('data', (d) => (err += d));
     try {
       // its on_play names it (param is the query without hls_ctx)
-      const play = await waitFor('on_play of FFmpeg', () => calls.find((x) => x.path === '/play' && x.body.param === '?who=ffmpeg'), 15_000, 100);
+      const play = await waitFor('on_play of FFmpeg', () => hooks.calls.find((x) => x.path === '/play' && x.body.param === '?who=ffmpeg'), 15_000, 100);
       const c = await waitFor('FFmpeg is an hls-play client', () => hlsClient(String(play.body.client_id)), 5_000);
       assert.equal(c.type, 'hls-play');
       assert.equal(await exitOf(ff, 40_000), 0, err);
@@ -153,10 +137,10 @@ describe('hls_ctx', { concurrency: true }, () => {
     const { url, ctx } = await master('/live/bad.m3u8');
     const r = await fetchBytes(server.httpUrl(url));
     assert.equal(r.status, 403);
-    assert.ok(calls.some((x) => x.path === '/play' && x.body.client_id === ctx));
+    assert.ok(hooks.calls.some((x) => x.path === '/play' && x.body.client_id === ctx));
     assert.equal(await hlsClient(ctx), undefined);
     // no on_stop for a viewer that never played
-    assert.ok(!calls.some((x) => x.path === '/stop' && x.body.client_id === ctx));
+    assert.ok(!hooks.calls.some((x) => x.path === '/stop' && x.body.client_id === ctx));
   });
 
   test('security deny play 127.0.0.1: 403', async () => {
@@ -179,7 +163,7 @@ describe('hls_ctx', { concurrency: true }, () => {
     const gone = Date.now();
     assert.ok(gone - refreshed >= EXPIRY_S * 1000 - 500, `expired ${gone - refreshed} ms after the last request`);
     assert.ok(gone - started > EXPIRY_S * 1000, 'the refresh counted');
-    const stop = await waitFor('on_stop', () => calls.find((x) => x.path === '/stop' && x.body.client_id === ctx), 5_000);
+    const stop = await waitFor('on_stop', () => hooks.calls.find((x) => x.path === '/stop' && x.body.client_id === ctx), 5_000);
     assert.equal(stop.body.stream, 's');
     const h = await waitFor('history row ended', async () => {
       const j = (await api<{ clients: { id: string; end_reason: string | null; protocol: string; kind: string }[] }>(server, '/api/v1/history/clients?count=100')).json;
@@ -201,7 +185,7 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.equal(await hlsClient(ctx), undefined);
     assert.equal((await fetchBytes(server.httpUrl(url))).status, 403);
     assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
-    await waitFor('on_stop', () => calls.find((x) => x.path === '/stop' && x.body.client_id === ctx), 5_000);
+    await waitFor('on_stop', () => hooks.calls.find((x) => x.path === '/stop' && x.body.client_id === ctx), 5_000);
     const again = await master('/live/s.m3u8');
     assert.notEqual(again.ctx, ctx);
     assert.equal((await fetchBytes(server.httpUrl(again.url))).status, 200);
