@@ -19,6 +19,8 @@ import type { DvrManager } from '../app/dvr/dvr-manager.js';
 import { DEFAULT_DVR_PATH, dvrTemplate, templateRoot, type DvrFormat } from '../app/dvr/dvr-path.js';
 import { flvToMp4Stream } from '../app/dvr/mp4-export.js';
 import type { Config } from '../config/index.js';
+import { parseRange } from '../http/range.js';
+import { BadParam, pageAndRange, textParam } from './query-params.js';
 import { envelope } from './components.js';
 import { fail, ok, type Reply, type RequestCtx, type Route } from './router.js';
 import { arr, bool, int, obj, str, type JsonSchema } from './schema.js';
@@ -46,7 +48,6 @@ export interface DvrApiDeps {
   config: () => Config;
 }
 
-class BadRequest extends Error {}
 
 const RECORDING: JsonSchema = obj({
   id: str(),
@@ -82,35 +83,16 @@ function recordingWire(r: RecordingRow) {
   };
 }
 
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name)?.trim();
-  if (!v) return undefined;
-  if (!/^\d+$/.test(v)) throw new BadRequest(name);
-  return Number(v);
-}
-
-function timeParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name)?.trim();
-  if (!v) return undefined;
-  const t = /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw new BadRequest(name);
-  return t;
-}
-
 function recordingQuery(q: URLSearchParams): RecordingQuery {
-  const text = (k: string) => q.get(k) || undefined;
-  const format = text('format');
-  if (format && format !== 'flv' && format !== 'mp4') throw new BadRequest('format');
-  const complete = text('complete');
-  if (complete && !['true', 'false', '1', '0'].includes(complete)) throw new BadRequest('complete');
+  const format = textParam(q, 'format');
+  if (format && format !== 'flv' && format !== 'mp4') throw new BadParam('format');
+  const complete = textParam(q, 'complete');
+  if (complete && !['true', 'false', '1', '0'].includes(complete)) throw new BadParam('complete');
   return {
-    limit: intParam(q, 'limit') ?? intParam(q, 'count') ?? 100,
-    offset: intParam(q, 'offset') ?? intParam(q, 'start') ?? 0,
-    from: timeParam(q, 'from'),
-    to: timeParam(q, 'to'),
-    vhost: text('vhost'),
-    app: text('app'),
-    stream: text('stream'),
+    ...pageAndRange(q),
+    vhost: textParam(q, 'vhost'),
+    app: textParam(q, 'app'),
+    stream: textParam(q, 'stream'),
     format: format as DvrFormat | undefined,
     complete: complete === undefined ? undefined : complete === 'true' || complete === '1',
   };
@@ -135,26 +117,6 @@ async function recordingFile(config: Config, row: RecordingRow): Promise<{ path:
   return st?.isFile() ? { path, size: st.size } : undefined;
 }
 
-/** One `bytes=` range (multi-range requests get the whole file, as RFC 9110 allows). */
-export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'whole' | 'unsatisfiable' {
-  const m = /^bytes=(\d*)-(\d*)$/.exec((header ?? '').trim());
-  if (!m || (m[1] === '' && m[2] === '')) return 'whole';
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const n = Number(m[2]);
-    if (n === 0) return 'unsatisfiable';
-    start = Math.max(0, size - n);
-    end = size - 1;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-    if (m[2] !== '' && Number(m[2]) < start) return 'whole'; // invalid: ignored
-  }
-  if (start >= size || end < start) return 'unsatisfiable';
-  return { start, end };
-}
-
 const attachment = (name: string) => `attachment; filename="${name.replace(/["\\\r\n]/g, '_')}"`;
 
 export function dvrRoutes(d: DvrApiDeps): Route[] {
@@ -163,7 +125,7 @@ export function dvrRoutes(d: DvrApiDeps): Route[] {
     try {
       return await fn(d.history);
     } catch (err) {
-      if (err instanceof BadRequest) return fail(DvrErrorCode.BadRequest);
+      if (err instanceof BadParam) return fail(DvrErrorCode.BadRequest);
       throw err;
     }
   };
@@ -305,7 +267,7 @@ export function dvrRoutes(d: DvrApiDeps): Route[] {
             if (range === 'unsatisfiable') {
               return { kind: 'raw', status: 416, headers: { ...common, 'Content-Range': `bytes */${file.size}` }, body: '' };
             }
-            if (range === 'whole') {
+            if (range === undefined) {
               return { kind: 'stream', status: 200, headers: { ...common, 'Content-Length': String(file.size) }, body: createReadStream(file.path, { end: Math.max(0, file.size - 1) }) };
             }
             return {

@@ -14,6 +14,7 @@ import {
 import type { ClientSessionRow, EventRow, HistoryQuery, HistoryStore, StreamSessionRow } from '@tsrs/db';
 import type { HistoryRecorder } from '../history/recorder.js';
 import { envelope } from './components.js';
+import { BadParam, pageAndRange, textParam } from './query-params.js';
 import { fail, ok, type Operation, type Reply, type Route } from './router.js';
 import { arr, int, num, obj, str, type JsonSchema } from './schema.js';
 
@@ -24,34 +25,15 @@ export interface HistoryDeps {
   recorder?: HistoryRecorder;
 }
 
-/** A bad query parameter (answered with HistoryErrorCode.BadQuery). */
-class BadQuery extends Error {}
-
 const END_REASONS = ['normal', 'kicked', 'error'];
 const KINDS = ['publish', 'play'];
 
 // ---- query parameters ----
 
-function intParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  if (!/^\d+$/.test(v.trim())) throw new BadQuery(name);
-  return Number(v);
-}
-
-/** ms since the epoch or an ISO-8601 date; checked here so garbage is a clear error. */
-function timeParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name)?.trim();
-  if (!v) return undefined;
-  const t = /^-?\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw new BadQuery(name);
-  return t;
-}
-
 function enumParam(q: URLSearchParams, name: string, allowed: string[]): string | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
-  if (!allowed.includes(v)) throw new BadQuery(name);
+  if (!allowed.includes(v)) throw new BadParam(name);
   return v;
 }
 
@@ -60,19 +42,13 @@ function boolParam(q: URLSearchParams, name: string): boolean | undefined {
   if (v === null || v === '') return undefined;
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
-  throw new BadQuery(name);
+  throw new BadParam(name);
 }
 
-const textParam = (q: URLSearchParams, name: string) => q.get(name) || undefined;
-
-/** Paging, range and stream filters common to the three lists. */
+/** Paging, range and stream filters common to the three lists (the store caps limit at 1000). */
 export function historyQuery(q: URLSearchParams): HistoryQuery {
   return {
-    // limit/offset win; SRS's count/start otherwise (no minimum of 10 here); the store caps at 1000
-    limit: intParam(q, 'limit') ?? intParam(q, 'count') ?? 100,
-    offset: intParam(q, 'offset') ?? intParam(q, 'start') ?? 0,
-    from: timeParam(q, 'from'),
-    to: timeParam(q, 'to'),
+    ...pageAndRange(q),
     vhost: textParam(q, 'vhost'),
     app: textParam(q, 'app'),
     stream: textParam(q, 'stream'),
@@ -158,7 +134,7 @@ async function list(d: HistoryDeps, run: (h: HistoryStore) => Promise<Record<str
   try {
     return ok(await run(d.history));
   } catch (err) {
-    if (err instanceof BadQuery || err instanceof TypeError) return fail(HistoryErrorCode.BadQuery);
+    if (err instanceof BadParam || err instanceof TypeError) return fail(HistoryErrorCode.BadQuery);
     throw err;
   }
 }
