@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { staticRoots } from './roots.js';
 import { decodePathSegments, joinInside, realPathInside } from './safe-path.js';
 import { sendFile } from './static-files.js';
+import { peerIp } from '../listeners/tcp.js';
 
 /** SRS's query parameter naming an HLS viewer's session. */
 export const HLS_CTX = 'hls_ctx';
@@ -152,7 +153,7 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     try {
       session = await sessions.open({
         id: ctx,
-        ip: peerIp(req),
+        ip: peerIp(req.socket),
         vhost: ref.vhost,
         app: ref.app,
         stream: ref.stream,
@@ -206,9 +207,4 @@ function answer(res: ServerResponse, status: number, body: string, type = 'text/
   res.writeHead(status, headers);
   res.end(body);
   return true;
-}
-
-function peerIp(req: IncomingMessage): string {
-  const ip = req.socket.remoteAddress ?? '';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }

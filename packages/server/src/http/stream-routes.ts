@@ -8,6 +8,7 @@ import { DEFAULT_VHOST, type Config, type VhostView } from '../config/index.js';
 import type { Packet } from '../kernel/packet.js';
 import type { Logger } from '../log.js';
 import { compileMount, type MountMatch, type StreamMount } from './stream-mount.js';
+import { peerIp } from '../listeners/tcp.js';
 
 const CLIENT_TYPES: Record<MountMatch['format'], ClientType> = {
   flv: 'flv-play',
@@ -77,7 +78,7 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     if (!r) return false;
     const q = (req.url ?? '').indexOf('?');
     const client = new Client({
-      ip: peerIp(req),
+      ip: peerIp(req.socket),
       type: CLIENT_TYPES[r.format],
       vhost: r.vhost,
       app: r.app,
@@ -168,9 +169,4 @@ function guessTracks(source: Source, v: VhostView): FlvTracks {
   const hasAudio = source.audioHeader !== undefined || source.audio !== null;
   if (!hasVideo && !hasAudio) return { hasAudio: c.has_audio, hasVideo: c.has_video };
   return { hasAudio, hasVideo };
-}
-
-function peerIp(req: IncomingMessage): string {
-  const ip = req.socket.remoteAddress ?? '';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
