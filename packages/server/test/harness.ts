@@ -150,6 +150,8 @@ export interface PublishOptions {
    */
   cbr?: string;
   gop?: number;
+  /** more libx264 options, e.g. ['-level:v', '4.2'] */
+  videoArgs?: string[];
 }
 
 /** FFmpeg publishing an H.264 + AAC test pattern in real time. */
@@ -163,6 +165,7 @@ export function ffmpegPublish(url: string, o: PublishOptions = {}): ChildProcess
     args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', String(gop));
     if (o.bitrate) args.push('-b:v', o.bitrate, '-maxrate', o.bitrate, '-bufsize', o.bitrate);
     if (o.cbr) args.push('-b:v', o.cbr, '-minrate', o.cbr, '-maxrate', o.cbr, '-bufsize', '4M', '-x264-params', 'nal-hrd=cbr:filler=1');
+    if (o.videoArgs) args.push(...o.videoArgs);
   }
   if (audio) args.push('-c:a', 'aac', '-b:a', '64k');
   args.push('-f', 'flv', url);

@@ -44,11 +44,11 @@ export function describeVideo(body: Buffer): VideoInfo {
     if (tag.codec === 'h264') {
       const config = parseAvcConfig(tag.data);
       info.profile = avcProfileName(config.profile);
-      info.level = avcLevelName(config.level);
+      info.level = avcLevelName(config.level, config.profile, config.compatibility);
       if (config.sps[0]) {
         const sps = parseAvcSps(config.sps[0]);
         info.profile = avcProfileName(sps.profileIdc, sps.constraintFlags);
-        info.level = avcLevelName(sps.levelIdc);
+        info.level = avcLevelName(sps.levelIdc, sps.profileIdc, sps.constraintFlags);
         info.width = sps.width;
         info.height = sps.height;
       }

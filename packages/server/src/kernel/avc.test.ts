@@ -46,8 +46,21 @@ test('profile and level names as SRS reports them', () => {
   assert.equal(avcProfileName(1), 'Other');
   assert.equal(avcLevelName(10), '1');
   assert.equal(avcLevelName(51), '5.1');
-  assert.equal(avcLevelName(52), 'Other');
-  assert.equal(avcLevelName(9), 'Other');
+  // every level of H.264 Table A-1
+  const table: [number, string][] = [
+    [10, '1'], [11, '1.1'], [12, '1.2'], [13, '1.3'], [20, '2'], [21, '2.1'], [22, '2.2'], [30, '3'], [31, '3.1'],
+    [32, '3.2'], [40, '4'], [41, '4.1'], [42, '4.2'], [50, '5'], [51, '5.1'], [52, '5.2'], [60, '6'], [61, '6.1'], [62, '6.2'],
+  ];
+  for (const [idc, name] of table) assert.equal(avcLevelName(idc), name, `level_idc ${idc}`);
+  // level 1b: level_idc 9 (High profiles), or 11 + constraint_set3_flag in Baseline/Main/Extended (A.3.1)
+  assert.equal(avcLevelName(9), '1b');
+  assert.equal(avcLevelName(11, 66, 0x10), '1b');
+  assert.equal(avcLevelName(11, 77, 0x50), '1b');
+  assert.equal(avcLevelName(11, 100, 0x10), '1.1'); // constraint_set3 means intra in High 10/4:2:2/4:4:4, not 1b
+  assert.equal(avcLevelName(11, 66, 0x40), '1.1');
+  assert.equal(avcLevelName(14), 'Other');
+  assert.equal(avcLevelName(63), 'Other');
+  assert.equal(avcLevelName(0), 'Other');
 });
 
 /** minimal MSB-first bit writer for synthetic NALUs */

@@ -513,11 +513,21 @@ export function avcProfileName(profileIdc: number, constraintFlags?: number): st
   return AVC_PROFILE_NAMES[profileIdc] ?? 'Other';
 }
 
-const AVC_LEVELS = new Set([10, 11, 12, 13, 20, 21, 22, 30, 31, 32, 40, 41, 50, 51]);
+/** level_idc values of ITU-T H.264 Table A-1 (9 is level 1b in the High profiles, A.3.1/A.3.3). */
+const AVC_LEVELS = new Set([9, 10, 11, 12, 13, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51, 52, 60, 61, 62]);
 
-/** SRS's level string: 31 -> "3.1", 30 -> "3", unknown -> "Other". */
-export function avcLevelName(levelIdc: number): string {
+/**
+ * The level as SRS prints it: level_idc 31 -> "3.1", 30 -> "3", unknown -> "Other".
+ * Level 1b (H.264 Table A-1) is level_idc 9, or level_idc 11 with constraint_set3_flag (0x10 of
+ * the constraint byte) in the Baseline, Main and Extended profiles (A.3.1); pass `profileIdc` and
+ * `constraintFlags` (the byte after profile_idc in the SPS or avcC) to tell it from level 1.1.
+ */
+export function avcLevelName(levelIdc: number, profileIdc?: number, constraintFlags?: number): string {
   if (!AVC_LEVELS.has(levelIdc)) return 'Other';
+  if (levelIdc === 9) return '1b';
+  if (levelIdc === 11 && constraintFlags !== undefined && constraintFlags & 0x10 && (profileIdc === 66 || profileIdc === 77 || profileIdc === 88)) {
+    return '1b';
+  }
   const major = Math.floor(levelIdc / 10);
   const minor = levelIdc % 10;
   return minor ? `${major}.${minor}` : `${major}`;

@@ -42,10 +42,15 @@ test('names as SRS reports them', () => {
   assert.equal(hevcProfileName(2), 'Main10');
   assert.equal(hevcProfileName(3), 'Main Still Picture');
   assert.equal(hevcProfileName(9), 'Other');
-  assert.equal(hevcLevelName(93), '3.1');
-  assert.equal(hevcLevelName(120), '4');
-  assert.equal(hevcLevelName(186), '6.2');
+  // every level of H.265 Table A.8
+  const table: [number, string][] = [
+    [30, '1'], [60, '2'], [63, '2.1'], [90, '3'], [93, '3.1'], [120, '4'], [123, '4.1'], [150, '5'], [153, '5.1'],
+    [156, '5.2'], [180, '6'], [183, '6.1'], [186, '6.2'], [255, '8.5'],
+  ];
+  for (const [idc, name] of table) assert.equal(hevcLevelName(idc), name, `general_level_idc ${idc}`);
   assert.equal(hevcLevelName(31), 'Other');
+  assert.equal(hevcLevelName(0), 'Other');
+  assert.equal(hevcLevelName(189), 'Other');
 });
 
 test('hvcC build and parse round trip', () => {

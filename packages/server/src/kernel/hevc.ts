@@ -258,11 +258,13 @@ export function hevcProfileName(profileIdc: number): string {
   return HEVC_PROFILE_NAMES[profileIdc] ?? 'Other';
 }
 
-const HEVC_LEVELS = new Set([30, 60, 63, 90, 93, 120, 123, 150, 153, 156, 180, 183, 186]);
+/** general_level_idc values of ITU-T H.265 Table A.8 (255 is level 8.5, "no level limits"). */
+const HEVC_LEVELS = new Set([30, 60, 63, 90, 93, 120, 123, 150, 153, 156, 180, 183, 186, 255]);
 
-/** SRS's HEVC level string: general_level_idc = 30 x level, 93 -> "3.1". */
+/** The HEVC level as SRS prints it: general_level_idc = 30 x level, 93 -> "3.1"; unknown -> "Other". */
 export function hevcLevelName(levelIdc: number): string {
   if (!HEVC_LEVELS.has(levelIdc)) return 'Other';
+  if (levelIdc === 255) return '8.5';
   const major = Math.floor(levelIdc / 30);
   const minor = (levelIdc % 30) / 3;
   return minor ? `${major}.${minor}` : `${major}`;
