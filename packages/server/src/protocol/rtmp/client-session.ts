@@ -55,6 +55,12 @@ export interface RtmpClientOptions {
   maxMessageSize?: number;
   /** player buffer length announced with SetBufferLength (default 1000 ms) */
   bufferMs?: number;
+  /**
+   * Reject (error + close) audio, video, data and onStatus messages that arrive on another
+   * message stream id than the one createStream answered, as strict players (Flash's NetStream)
+   * drop them. Default false.
+   */
+  strictStreamId?: boolean;
 }
 
 export interface ParsedClientUrl {
@@ -81,6 +87,9 @@ export function parseClientUrl(url: string): ParsedClientUrl {
   const hostPart = m[1] + (m[2] ? `:${m[2]}` : '');
   return { host, port, app, stream: path.slice(slash + 1) + query, tcUrl: `rtmp://${hostPart}/${app}` };
 }
+
+/** Message types that belong to a NetStream once it exists (checked by `strictStreamId`). */
+const NETSTREAM_TYPES = new Set<number>([MSG.AUDIO, MSG.VIDEO, MSG.AMF0_DATA, MSG.AMF3_DATA, MSG.AGGREGATE, MSG.AMF0_COMMAND]);
 
 interface Pending {
   resolve(cmd: RtmpCommand): void;
@@ -222,6 +231,12 @@ export class RtmpClient extends EventEmitter {
   }
 
   private handle(msg: RtmpMessage): void {
+    if (this.opts.strictStreamId && this.streamId !== 0 && msg.streamId !== this.streamId && NETSTREAM_TYPES.has(msg.typeId)) {
+      // onStatus is the only command a NetStream gets; _result/_error belong to the NetConnection
+      if (msg.typeId !== MSG.AMF0_COMMAND || decodeCommand(msg).name === 'onStatus') {
+        throw new RtmpProtocolError(`message type ${msg.typeId} on stream ${msg.streamId}, expected stream ${this.streamId}`);
+      }
+    }
     switch (msg.typeId) {
       case MSG.AUDIO:
       case MSG.VIDEO:

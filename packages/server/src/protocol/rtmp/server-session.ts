@@ -481,8 +481,10 @@ export class ServerSession {
       fmle: this.fcPublished,
     };
     this.publishRequest = req;
+    // Known from here on: what the adapter sends on this NetStream (while the decision is pending
+    // too) carries the stream's id, never 0 (strict clients drop such messages).
+    this.streamId = streamId;
     return this.decide(this.handler.onPublish, req, (rejected) => {
-      this.streamId = streamId;
       if (rejected) {
         this.sendMessage(
           rejected.code
@@ -511,8 +513,8 @@ export class ServerSession {
       url: this.streamUrl(streamName),
     };
     this.playRequest = req;
+    this.streamId = streamId;
     return this.decide(this.handler.onPlay, req, (rejected) => {
-      this.streamId = streamId;
       if (rejected) {
         this.sendMessage(
           rejected.code
