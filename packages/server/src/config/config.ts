@@ -2,7 +2,7 @@
  * The loaded configuration: the directive tree plus a typed, defaulted view of it.
  */
 import { Directive } from './directive.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, ConfigErrorList } from './errors.js';
 import { rewriteLegacy } from './legacy.js';
 import { parseDirectives, parseFile, type Env } from './parser.js';
 import { knownOf, readSection, type KnownTree, type ReadCtx, type View } from './schema.js';
@@ -133,15 +133,27 @@ export interface LoadOptions {
   fragment?: boolean;
 }
 
-/** Parses (with includes and legacy rewrites) without validating. Throws ConfigError on syntax. */
-export function parseConfig(text: string | undefined, file: string, opts: LoadOptions = {}): { config: Config; warnings: string[] } {
+/**
+ * Parses (with includes and legacy rewrites) without validating. Throws ConfigError on a syntax
+ * error it cannot step over; the ones it can (missing includes, unclosed blocks, stray `}`) are
+ * returned in `errors`, with the tree parsed around them.
+ */
+export function parseConfig(text: string | undefined, file: string, opts: LoadOptions = {}): { config: Config; warnings: string[]; errors: ConfigError[] } {
   const warnings: string[] = [];
   const files: string[] = [];
+  const errors: ConfigError[] = [];
   const env = opts.env ?? {};
-  const popts = { env, cwd: opts.cwd, warnings, files };
-  const root = text === undefined ? parseFile(file, popts) : parseDirectives(text, file, popts);
+  const popts = { env, cwd: opts.cwd, warnings, files, errors };
+  let root;
+  try {
+    root = text === undefined ? parseFile(file, popts) : parseDirectives(text, file, popts);
+  } catch (e) {
+    // Errors collected before the fatal one are reported with it.
+    if (e instanceof ConfigError && errors.length) throw new ConfigErrorList([...errors, e]);
+    throw e;
+  }
   rewriteLegacy(root, warnings);
-  return { config: new Config(root, file, env, files), warnings };
+  return { config: new Config(root, file, env, files), warnings, errors };
 }
 
 export interface Validation {
@@ -200,21 +212,26 @@ export function parseConfigText(text: string, file = 'inline.conf', opts: LoadOp
   return finish(parseConfig(text, file, opts), opts.fragment);
 }
 
-function finish(r: { config: Config; warnings: string[] }, fragment?: boolean): { config: Config; warnings: string[] } {
+/** Validates; throws the one error, or a ConfigErrorList naming every error found. */
+function finish(r: { config: Config; warnings: string[]; errors: ConfigError[] }, fragment?: boolean): { config: Config; warnings: string[] } {
   const v = validate(r.config, { fragment });
-  if (v.errors.length) throw v.errors[0];
+  const all = [...r.errors, ...v.errors];
+  if (all.length === 1) throw all[0];
+  if (all.length > 1) throw new ConfigErrorList(all);
   return { config: r.config, warnings: [...r.warnings, ...v.warnings] };
 }
 
 /** For `tsrs -t -c FILE`: every problem found, each message naming file and line. */
 export function checkConfigFile(path: string, env: Env = process.env, opts: Omit<LoadOptions, 'env'> = {}): { ok: boolean; errors: string[]; warnings: string[] } {
-  let parsed: { config: Config; warnings: string[] };
+  let parsed: { config: Config; warnings: string[]; errors: ConfigError[] };
   try {
     parsed = parseConfig(undefined, path, { ...opts, env });
   } catch (e) {
+    if (e instanceof ConfigErrorList) return { ok: false, errors: e.all.map((x) => x.message), warnings: [] };
     if (e instanceof ConfigError) return { ok: false, errors: [e.message], warnings: [] };
     throw e;
   }
   const v = validate(parsed.config, { fragment: opts.fragment });
-  return { ok: v.errors.length === 0, errors: v.errors.map((e) => e.message), warnings: [...parsed.warnings, ...v.warnings] };
+  const errors = [...parsed.errors, ...v.errors].map((e) => e.message);
+  return { ok: errors.length === 0, errors, warnings: [...parsed.warnings, ...v.warnings] };
 }

@@ -1,5 +1,5 @@
 /** The srs.conf config system: parse, view with SRS defaults, validate, diff for reload. */
-export { ConfigError } from './errors.js';
+export { ConfigError, ConfigErrorList } from './errors.js';
 export { Directive, sameDirective } from './directive.js';
 export { tokenize, type Token } from './lexer.js';
 export { parseDirectives, parseFile, resolveInclude, type Env, type ParseOptions } from './parser.js';

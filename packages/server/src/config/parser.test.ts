@@ -71,7 +71,8 @@ test('errors carry the right line', () => {
   throwsAt('listen 1935;\n\n;\n', 3, /unexpected ';'/);
   throwsAt('listen 1935;\n{ x; }\n', 2, /unexpected '\{'/);
   throwsAt('listen 1935;\nvhost a {\n}\n}\n', 4, /unexpected '\}'/);
-  throwsAt('vhost a {\n  hls {\n    enabled on;\n  }\n', 5, /unexpected end of file, expecting '\}'/);
+  throwsAt('vhost a {\n  hls {\n    enabled on;\n  }\n', 1, /block 'vhost a' is not closed \(no '\}' before the end of the file at line 5\)/);
+  throwsAt('vhost a {\n  hls {\n    enabled on;\n', 2, /block 'hls' is not closed/);
   throwsAt('vhost a {\n  enabled on }\n', 2, /unexpected '\}'/);
   throwsAt('vhost a {\n  enabled on}\n}\n', 2, /unexpected end of line/);
   throwsAt('listen 1935', 1, /unexpected end of file/);
@@ -117,13 +118,13 @@ test('includes: relative to cwd first, then the file dir, then the basename ther
 
 test('includes: a cycle is an error naming the include line', () => {
   const a = path.join(testdata, 'cycle/a.conf');
-  assert.throws(() => parseConfig(undefined, a, { cwd: '/' }), (e: unknown) => {
-    assert.ok(e instanceof ConfigError);
-    assert.equal(e.file, path.join(testdata, 'cycle/b.conf'));
-    assert.equal(e.line, 2);
-    assert.match(e.message, /include cycle: a\.conf -> b\.conf -> a\.conf/);
-    return true;
-  });
+  const { errors } = parseConfig(undefined, a, { cwd: '/' });
+  assert.equal(errors.length, 1);
+  const e = errors[0];
+  assert.ok(e instanceof ConfigError);
+  assert.equal(e.file, path.join(testdata, 'cycle/b.conf'));
+  assert.equal(e.line, 2);
+  assert.match(e.message, /include cycle: a\.conf -> b\.conf -> a\.conf/);
 });
 
 test('env: $VAR and ${VAR} in any arg; unset kept with a warning; candidate falls back to *', () => {

@@ -18,6 +18,12 @@ export interface ParseOptions {
   warnings?: string[];
   /** Collects every file read, the main one first (for reload watching and `-t`). */
   files?: string[];
+  /**
+   * Collects errors the parser can step over (a missing or cyclic include, a stray `}`, a block
+   * left open at the end of a file), so that one run reports them all. Without it the first one
+   * is thrown. Errors it cannot step over (a missing `;`, a bad quote) are always thrown.
+   */
+  errors?: ConfigError[];
 }
 
 interface State {
@@ -25,6 +31,8 @@ interface State {
   cwd: string;
   warnings: string[];
   files: string[];
+  /** Undefined: throw the first error. */
+  errors: ConfigError[] | undefined;
   /** Files being parsed right now, outermost first: an include of one of them is a cycle. */
   stack: string[];
 }
@@ -36,6 +44,7 @@ export function parseDirectives(text: string, file: string, opts: ParseOptions =
     cwd: opts.cwd ?? process.cwd(),
     warnings: opts.warnings ?? [],
     files: opts.files ?? [],
+    errors: opts.errors,
     stack: [path.resolve(opts.cwd ?? process.cwd(), file)],
   };
   st.files.push(file);
@@ -56,29 +65,50 @@ export function parseFile(file: string, opts: ParseOptions = {}): Directive {
   return parseDirectives(text, file, opts);
 }
 
+/** An error the parser can step over: collected when the caller asked for all of them. */
+function fail(st: State, err: ConfigError): void {
+  if (!st.errors) throw err;
+  st.errors.push(err);
+}
+
+/** `vhost __defaultVhost__`, `hls`: how a block is named in messages. */
+function blockName(d: Directive): string {
+  return [d.name, ...d.args].join(' ');
+}
+
 function parseInto(parent: Directive, text: string, file: string, st: State): void {
   const tokens = tokenize(text, file);
   let peeked: Token | undefined;
+  // After the end, every read is the eof token again (each open block meets it on the way out).
+  let eof: Token | undefined;
+  const read = (): Token => {
+    if (eof) return eof;
+    const t = tokens.next().value as Token;
+    if (t.kind === 'eof') eof = t;
+    return t;
+  };
   const next = (): Token => {
     if (peeked) {
       const t = peeked;
       peeked = undefined;
       return t;
     }
-    return tokens.next().value as Token;
+    return read();
   };
-  const peek = (): Token => (peeked ??= tokens.next().value as Token);
+  const peek = (): Token => (peeked ??= read());
 
   const block = (into: Directive, inBlock: boolean): void => {
     for (;;) {
       const t = next();
       if (t.kind === 'eof') {
-        if (inBlock) throw new ConfigError(file, t.line, `unexpected end of file, expecting '}'`);
+        // Point at the block that was left open, not at the end of the file.
+        if (inBlock) fail(st, new ConfigError(file, into.line, `block '${blockName(into)}' is not closed (no '}' before the end of the file at line ${t.line})`));
         return;
       }
       if (t.kind === '}') {
-        if (!inBlock) throw new ConfigError(file, t.line, `unexpected '}'`);
-        return;
+        if (inBlock) return;
+        fail(st, new ConfigError(file, t.line, `unexpected '}' (no block is open here)`));
+        continue;
       }
       if (t.kind !== 'word') throw new ConfigError(file, t.line, `unexpected '${t.kind}' (no directive name)`);
 
@@ -103,7 +133,10 @@ function parseInto(parent: Directive, text: string, file: string, st: State): vo
 
       if (name === 'include') {
         if (end.kind === '{') throw new ConfigError(file, line, `include cannot be a block`);
-        if (d.args.length === 0) throw new ConfigError(file, line, `include needs at least one file`);
+        if (d.args.length === 0) {
+          fail(st, new ConfigError(file, line, `include needs at least one file`));
+          continue;
+        }
         for (const inc of d.args) includeFile(into, inc, file, line, st);
         continue;
       }
@@ -131,15 +164,15 @@ export function resolveInclude(inc: string, includingFile: string, cwd: string):
 
 function includeFile(into: Directive, inc: string, file: string, line: number, st: State): void {
   const found = resolveInclude(inc, file, st.cwd);
-  if (!found) throw new ConfigError(file, line, `include file '${inc}' not found`);
+  if (!found) return fail(st, new ConfigError(file, line, `include file '${inc}' not found`));
   if (st.stack.includes(found)) {
-    throw new ConfigError(file, line, `include cycle: ${[...st.stack, found].map((f) => path.basename(f)).join(' -> ')}`);
+    return fail(st, new ConfigError(file, line, `include cycle: ${[...st.stack, found].map((f) => path.basename(f)).join(' -> ')}`));
   }
   let text: string;
   try {
     text = readFileSync(found, 'utf8');
   } catch (e) {
-    throw new ConfigError(file, line, `cannot read include file '${inc}': ${(e as Error).message}`);
+    return fail(st, new ConfigError(file, line, `cannot read include file '${inc}': ${(e as Error).message}`));
   }
   st.stack.push(found);
   st.files.push(found);

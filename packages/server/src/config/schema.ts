@@ -110,14 +110,23 @@ export function knownOf(schema: Schema): KnownTree {
 // ---------------------------------------------------------------------------------------------
 // Field kinds
 
-/** on/off. `prefer` defaults to the default value, which is how SRS pairs them almost always. */
+/**
+ * on/off, `def` when absent. `prefer` records how SRS reads other words (PREFER_TRUE: all but
+ * `off` are true; PREFER_FALSE: only `on`), as documentation of the tables: tsrs refuses any
+ * other word (`yes`, `true`, `1`) with an error at FILE:LINE, because SRS's silent reading turns
+ * listeners off without a word.
+ */
 export function bool(def: boolean, prefer: 'true' | 'false' = def ? 'true' : 'false'): Field<boolean> {
+  void prefer;
   return {
     read(r) {
       const v = r.raw();
       if (v === undefined) return def;
-      if (v !== 'on' && v !== 'off') r.warn(`'${r.key} ${v}': expected on|off, read as ${prefer === 'true' ? 'on' : 'off'}`);
-      return prefer === 'false' ? v === 'on' : v !== 'off';
+      if (v !== 'on' && v !== 'off') {
+        r.fail(`invalid ${r.key} '${v}': expected on or off`);
+        return def;
+      }
+      return v === 'on';
     },
   };
 }

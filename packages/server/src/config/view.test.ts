@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkConfigFile, loadConfig, parseConfig, parseConfigText, validate } from './config.js';
 import { diffConfig, diffVhost } from './diff.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, ConfigErrorList } from './errors.js';
 
 const load = (text: string, env: Record<string, string> = {}) => parseConfigText(text, 'v.conf', { env }).config;
 /** Parses without validating and returns validate()'s result. */
@@ -102,33 +102,34 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
   assert.deepEqual([v.ingest, v.transcode], [[], []]);
 });
 
-test('booleans: prefer-false is true only for on, prefer-true is false only for off', () => {
+test('booleans: on and off; absent is the default; any other word is an error at FILE:LINE', () => {
   const c = load(`listen 1935;
-daemon yes;
-http_api { enabled yes; crossdomain no; }
+daemon off;
+http_api { enabled on; crossdomain off; }
 vhost a {
-    enabled no;
-    http_hooks { enabled yes; }
-    play { gop_cache no; }
-    hls { enabled true; hls_cleanup 0; hls_wait_keyframe off; }
-    dvr { dvr_wait_keyframe nope; }
-    http_remux { enabled on; has_audio off; }
+    enabled off;
+    http_hooks { enabled on; }
+    play { gop_cache off; }
+    hls { enabled on; hls_cleanup off; }
+    http_remux { has_audio off; }
 }`);
-  assert.equal(c.global.daemon, true); // prefer true
-  assert.equal(c.http_api.enabled, false); // prefer false
-  assert.equal(c.http_api.crossdomain, true); // prefer true
+  assert.equal(c.global.daemon, false);
+  assert.equal(c.http_api.enabled, true);
+  assert.equal(c.http_api.crossdomain, false);
   const v = c.getVhost('a')!;
-  assert.equal(v.enabled, true);
-  assert.equal(v.http_hooks.enabled, false);
-  assert.equal(v.play.gop_cache, true);
-  assert.equal(v.hls.enabled, false);
-  assert.equal(v.hls.hls_cleanup, true);
-  assert.equal(v.hls.hls_wait_keyframe, false);
-  assert.equal(v.dvr.dvr_wait_keyframe, true);
-  assert.deepEqual([v.http_remux.enabled, v.http_remux.has_audio], [true, false]);
-  // non on/off values are accepted as SRS does, with a warning
-  const w = check('listen 1935; vhost a { hls { enabled true; } }').warnings;
-  assert.deepEqual(w, [`v.conf:1: 'enabled true': expected on|off, read as off`]);
+  assert.equal(v.enabled, false);
+  assert.equal(v.http_hooks.enabled, true);
+  assert.equal(v.play.gop_cache, false);
+  assert.deepEqual([v.hls.enabled, v.hls.hls_cleanup, v.hls.hls_wait_keyframe], [true, false, true]);
+  assert.deepEqual([v.http_remux.enabled, v.http_remux.has_audio], [false, false]);
+  // SRS would read `yes` as on or off depending on the field; a listener silently off is worse
+  const r = check('listen 1935;\nhttp_api { enabled yes; }\nvhost a {\n  hls { enabled true; }\n  dvr { dvr_wait_keyframe 1; }\n}');
+  assert.deepEqual(r.errors.map((e) => e.message), [
+    `v.conf:2: invalid enabled 'yes': expected on or off`,
+    `v.conf:4: invalid enabled 'true': expected on or off`,
+    `v.conf:5: invalid dvr_wait_keyframe '1': expected on or off`,
+  ]);
+  assert.throws(() => load('listen 1935;\nhttp_api { enabled yes; }'), /v\.conf:2: invalid enabled 'yes'/);
 });
 
 test('listen: several ports, ip:port, [ipv6]:port', () => {
@@ -303,7 +304,22 @@ test('loadConfig and checkConfigFile name file and line', () => {
 
   const syntax = path.join(dir, 'syntax.conf');
   writeFileSync(syntax, 'listen 1935;\nvhost a {\n');
-  assert.deepEqual(checkConfigFile(syntax, {}), { ok: false, errors: [`${syntax}:3: unexpected end of file, expecting '}'`], warnings: [] });
+  assert.deepEqual(checkConfigFile(syntax, {}), {
+    ok: false,
+    errors: [`${syntax}:2: block 'vhost a' is not closed (no '}' before the end of the file at line 3)`],
+    warnings: [],
+  });
+  // every error at once: parse errors the parser steps over, then value errors
+  const many = path.join(dir, 'many.conf');
+  writeFileSync(many, 'listen 1935;\ninclude gone.conf;\nmax_connections abc;\n}\nvhost a {\n  hls { hls_fragment 0;\n}\n');
+  assert.deepEqual(checkConfigFile(many, {}).errors, [
+    `${many}:2: include file 'gone.conf' not found`,
+    `${many}:4: unexpected '}' (no block is open here)`,
+    `${many}:5: block 'vhost a' is not closed (no '}' before the end of the file at line 8)`,
+    `${many}:3: invalid max_connections 'abc': expected an integer > 0`,
+    `${many}:6: invalid hls_fragment '0': expected a number > 0`,
+  ]);
+  assert.throws(() => loadConfig(many, {}), (e: unknown) => e instanceof ConfigErrorList && e.all.length === 5 && e.message.split('\n').length === 5);
   const missing = checkConfigFile(path.join(dir, 'nope.conf'), {});
   assert.equal(missing.ok, false);
   assert.match(missing.errors[0], /nope\.conf:0: cannot read config file/);
