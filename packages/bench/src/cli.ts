@@ -7,6 +7,7 @@ import { floor } from './floor.js';
 import { gen } from './gen.js';
 import { play } from './play.js';
 import { publish } from './publish.js';
+import { SOAK_HELP, soak } from './soak.js';
 
 const HELP = `tsrs-bench <command> [flags]
 
@@ -24,7 +25,7 @@ Commands:
   floor    the CPU floor: bare TCP server writing the FLV bytes to every socket,
            one writev per socket per --merge-ms (200)
              -i FILE  --port PORT (8090)  -d SECONDS (0: until killed)
-
+${SOAK_HELP}
 Latency: publishers send an AMF0 data message "onBenchTime" with their wall-clock time once
 a second; players report now - that time (p50/p95/max), counting only probes sent after they
 asked to play (a joining player may get an older cached copy first).
@@ -34,6 +35,7 @@ Examples:
   tsrs-bench publish -u rtmp://127.0.0.1/live/s -i /tmp/500k.flv &
   tsrs-bench play -u rtmp://127.0.0.1/live/s -n 1000 -d 20 --json
   tsrs-bench play -u http://127.0.0.1:8080/live/s.flv -n 1000 -d 20
+  tsrs-bench soak --minutes 30
 `;
 
 async function main(): Promise<void> {
@@ -57,6 +59,10 @@ async function main(): Promise<void> {
       return;
     case 'floor':
       return floor(flags);
+    case 'soak': {
+      const r = await soak(flags);
+      process.exit(r.ok ? 0 : 1);
+    }
     default:
       throw new Error(`unknown command ${cmd} (try --help)`);
   }

@@ -102,6 +102,9 @@ test('summaries and vhosts carry real figures', async () => {
   assert.match(metrics, /^srs_clients 3$/m);
   assert.match(metrics, /^tsrs_stream_frames_total\{vhost="__defaultVhost__",app="live",stream="apitest"\} \d+$/m);
   assert.match(metrics, /^tsrs_hook_failures_total 0$/m);
+  // the soak test's leak figures
+  assert.ok(Number(/^tsrs_heap_used_bytes (\d+)$/m.exec(metrics)?.[1]) > 1e6, 'tsrs_heap_used_bytes');
+  assert.ok(Number(/^tsrs_active_resources (\d+)$/m.exec(metrics)?.[1]) >= 3, 'tsrs_active_resources: listeners and sockets');
 });
 
 test('kick a player: FFmpeg exits within 2 s and the client leaves the list', async () => {

@@ -60,6 +60,7 @@ export function metricsText(d: ApiDeps): string {
   w.metric('tsrs_kbps', 'gauge', 'Server bitrate over 30 s, kbps', k.recv, { direction: 'recv' });
   w.metric('tsrs_kbps', 'gauge', 'Server bitrate over 30 s, kbps', k.send, { direction: 'send' });
   w.metric('tsrs_connections', 'gauge', 'Open connections known to the live model', d.hub.clients.size);
+  processMetrics(w);
   let dropped = 0;
   for (const s of d.hub.sources.values()) dropped += s.droppedPackets;
   w.metric('tsrs_dropped_packets', 'gauge', 'Packets dropped by slow players of live sources', dropped);
@@ -77,4 +78,15 @@ export function metricsText(d: ApiDeps): string {
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);
   for (const [action, n] of d.hooks.failures) w.metric('tsrs_hook_failures_by_action_total', 'counter', 'HTTP hook failures per action', n, { action });
   return w.text();
+}
+
+/** Node's own figures for leak hunting (the soak test samples them): V8 heap, buffers, live handles. */
+function processMetrics(w: Writer): void {
+  const m = process.memoryUsage();
+  w.metric('tsrs_heap_used_bytes', 'gauge', 'V8 heap in use', m.heapUsed);
+  w.metric('tsrs_heap_total_bytes', 'gauge', 'V8 heap reserved', m.heapTotal);
+  w.metric('tsrs_external_bytes', 'gauge', 'Memory of Buffers and other objects outside the V8 heap', m.external);
+  w.metric('tsrs_array_buffers_bytes', 'gauge', 'Memory of ArrayBuffers and Buffers (part of external)', m.arrayBuffers);
+  // sockets, servers, timers, file handles...: what keeps the event loop alive
+  w.metric('tsrs_active_resources', 'gauge', 'Active libuv handles and requests, timers included', process.getActiveResourcesInfo().length);
 }
