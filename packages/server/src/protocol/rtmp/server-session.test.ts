@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Amf0Error, ecmaArray, encodeAmf0, type Amf0Object } from '../../kernel/amf0.js';
+import { ecmaArray, encodeAmf0, type Amf0Object } from '../../kernel/amf0.js';
 import { ChunkDecoder } from './chunk-decoder.js';
 import { encodeMessage } from './chunk-encoder.js';
 import {
@@ -377,53 +377,4 @@ test('errors: command before connect, garbage handshake, oversize message, throw
   d.send(createStreamCommand(2), publishCommand(1, 's'), media(MSG.AUDIO, 0, Buffer.from([1])));
   assert.ok(d.errors[0] instanceof TypeError);
   assert.ok(d.ended);
-});
-
-test('fuzz: random and mutated sessions never throw, report only protocol errors', async () => {
-  let seed = 4242;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  // A valid client byte stream after the handshake: connect, publish, media.
-  const valid = Buffer.concat(
-    [
-      connectCommand(1, { app: 'live', tcUrl: 'rtmp://h/live' }),
-      releaseStreamCommand(2, 's'),
-      fcPublishCommand(3, 's'),
-      createStreamCommand(4),
-      publishCommand(1, 's'),
-      { typeId: MSG.AMF0_DATA, streamId: 1, timestamp: 0, csid: 4, payload: encodeAmf0('@setDataFrame', 'onMetaData', ecmaArray({ w: 1 })) },
-      media(MSG.VIDEO, 0, Buffer.alloc(500, 0x17)),
-      media(MSG.AUDIO, 5, Buffer.alloc(50, 0xaf)),
-      pingRequest(1),
-      fcUnpublishCommand(5, 's'),
-    ].map((m) => encodeMessage(m, 128)),
-  );
-  for (let i = 0; i < 1500; i++) {
-    const h = new Harness({ onPublish: i % 4 === 0 ? async () => {} : undefined }, { maxMessageSize: 1 << 20 }).handshake();
-    let buf: Buffer;
-    if (i % 3 === 0) {
-      buf = Buffer.alloc(Math.floor(rnd() * 600));
-      for (let k = 0; k < buf.length; k++) buf[k] = Math.floor(rnd() * 256);
-    } else {
-      buf = Buffer.from(valid);
-      const flips = 1 + Math.floor(rnd() * 8);
-      for (let k = 0; k < flips; k++) buf[Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
-    }
-    const step = 1 + Math.floor(rnd() * 700);
-    for (let off = 0; off < buf.length; off += step) {
-      assert.doesNotThrow(() => h.session.push(buf.subarray(off, off + step)));
-    }
-    if (i % 4 === 0) await new Promise((r) => setImmediate(r));
-    for (const e of h.errors) {
-      assert.ok(e instanceof RtmpProtocolError || e instanceof Amf0Error, `unexpected ${e.name}: ${e.message}`);
-    }
-  }
-  // Random bytes as the handshake itself.
-  for (let i = 0; i < 200; i++) {
-    const h = new Harness();
-    const buf = Buffer.alloc(Math.floor(rnd() * 5000));
-    for (let k = 0; k < buf.length; k++) buf[k] = Math.floor(rnd() * 256);
-    if (i % 2) buf[0] = 3;
-    assert.doesNotThrow(() => h.session.push(buf));
-    for (const e of h.errors) assert.ok(e instanceof RtmpProtocolError || e instanceof Amf0Error, String(e));
-  }
 });
