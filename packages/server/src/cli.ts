@@ -2,34 +2,36 @@
 import { resolve } from 'node:path';
 import { checkConfigFile } from './config/index.js';
 import { TsrsServer } from './main.js';
-import { VERSION } from './version.js';
+import { SRS_COMPAT_VERSION, VERSION } from './version.js';
 
-const USAGE = `Usage: tsrs [-h] [-v|-V] [-t] -c <config file>
+const USAGE = `Usage: tsrs [-h] [-v|-V] [-t] -c <config file> | -e
   -c FILE   run with the config file (srs.conf syntax), in the foreground
+  -e        run from SRS_* environment variables alone, without a file (as srs -e)
   -t        test the config file and exit (0 = ok, 1 = errors)
-  -v, -V    print the version
+  -v, -V    print the versions (tsrs's, and SRS's whose interfaces it matches)
   -h        this help
 Signals: SIGTERM/SIGINT graceful stop, SIGQUIT fast stop, SIGHUP reload the config.`;
 
 interface Args {
   config?: string;
+  envOnly: boolean;
   test: boolean;
   version: boolean;
   help: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { test: false, version: false, help: false };
+  const args: Args = { envOnly: false, test: false, version: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-c' || a === '--config') args.config = argv[++i];
     else if (a === '-t' || a === '--test') args.test = true;
     else if (a === '-v' || a === '-V' || a === '--version') args.version = true;
     else if (a === '-h' || a === '--help') args.help = true;
-    else if (a === '-e') continue; // SRS's env-only mode: tsrs always reads SRS_* env overrides
+    else if (a === '-e') args.envOnly = true;
     else throw new Error(`unknown argument '${a}'`);
   }
-  args.config ??= process.env.SRS_CONFIG_FILE;
+  if (!args.envOnly) args.config ??= process.env.SRS_CONFIG_FILE;
   return args;
 }
 
@@ -46,8 +48,12 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.version) {
-    console.log(VERSION);
+    console.log(`tsrs ${VERSION} (SRS ${SRS_COMPAT_VERSION} compatible)`);
     return 0;
+  }
+  if (args.envOnly && !args.test) {
+    if (args.config) console.error(`tsrs: -e given, the config file ${args.config} is not read`);
+    return serve(undefined);
   }
   if (!args.config) {
     console.error(`tsrs: no config file (-c)\n${USAGE}`);
@@ -62,6 +68,11 @@ async function main(): Promise<number> {
     else console.error(`the config file ${args.config} test failed`);
     return r.ok ? 0 : 1;
   }
+  return serve(file);
+}
+
+/** Starts the server in the foreground; resolves -1 while it runs, 1 when it cannot start. */
+async function serve(file: string | undefined): Promise<number> {
   let server: TsrsServer;
   try {
     server = await TsrsServer.start({ configPath: file });

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { openHistoryStore, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
 import { LiveFeed, type LiveFeedDeps } from './api/socket.js';
@@ -10,12 +11,13 @@ import { SystemStats } from './app/stats.js';
 import { Hub } from './app/hub.js';
 import { HistoryRecorder } from './history/recorder.js';
 import { DEFAULT_SOURCE_OPTIONS, type SourceOptions } from './app/source.js';
-import { type Config, diffConfig, loadConfig } from './config/index.js';
+import { type Config, diffConfig, loadConfig, loadEnvOnlyConfig } from './config/index.js';
+import { acquirePidFile } from './pid-file.js';
 import { HttpListener } from './listeners/http.js';
 import type { Listener } from './listeners/listener.js';
 import { RtmpListener } from './listeners/rtmp.js';
 import { createLogger, pinoLevel, type Logger } from './log.js';
-import { VERSION } from './version.js';
+import { SRS_COMPAT_VERSION, VERSION } from './version.js';
 import { hlsOutputFactory } from './app/hls/hls-factory.js';
 import { DvrManager } from './app/dvr/dvr-manager.js';
 import { applyCors } from './http/cors.js';
@@ -26,7 +28,8 @@ import { streamRoutesHandler } from './http/stream-routes.js';
 import { hlsRoutesHandler } from './http/hls-routes.js';
 
 export interface ServerOptions {
-  configPath: string;
+  /** the srs.conf file; undefined = env-only mode (`tsrs -e`, as `srs -e`) */
+  configPath: string | undefined;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
 }
@@ -62,10 +65,11 @@ export class TsrsServer {
   private liveFeed: LiveFeed | undefined;
   private liveDeps: LiveFeedDeps | undefined;
   private stopping = false;
+  private releasePid: (() => void) | undefined;
 
   private constructor(
     public config: Config,
-    readonly configPath: string,
+    readonly configPath: string | undefined,
     readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv,
   ) {
@@ -75,15 +79,49 @@ export class TsrsServer {
 
   static async start(opts: ServerOptions): Promise<TsrsServer> {
     const env = opts.env ?? process.env;
-    const { config, warnings } = loadConfig(opts.configPath, env);
+    const configPath = opts.configPath && resolve(opts.configPath);
+    const { config, warnings } = configPath ? loadConfig(configPath, env) : loadEnvOnlyConfig(env);
     const log = opts.logger ?? createLogger({ level: pinoLevel(config.global.srs_log_level) });
     for (const w of warnings) log.warn(w);
-    const server = new TsrsServer(config, opts.configPath, log, env);
-    server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) });
-    server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
-    await server.startListeners();
-    log.info({ version: VERSION, config: opts.configPath }, `tsrs ${VERSION} started`);
+    // SRS's work_dir: relative paths (objs, hls_path, dvr_path, the database) resolve there.
+    if (config.global.work_dir && config.global.work_dir !== './') {
+      try {
+        process.chdir(config.global.work_dir);
+      } catch (err) {
+        throw new Error(`work_dir '${config.global.work_dir}': ${(err as Error).message}`);
+      }
+    }
+    // Before the history store: a second server on the same files must not repair the first's rows.
+    const releasePid = acquirePidFile(config.global.pid);
+    const server = new TsrsServer(config, configPath, log, env);
+    server.releasePid = releasePid;
+    try {
+      server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) });
+      server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
+      await server.startListeners();
+    } catch (err) {
+      await server.stop(false);
+      throw err;
+    }
+    log.info({ version: VERSION, srs: SRS_COMPAT_VERSION, config: configPath ?? '<env>', cwd: process.cwd(), pid: process.pid }, `tsrs ${VERSION} started`);
+    for (const line of server.urls()) log.info(line);
     return server;
+  }
+
+  /** Where to go once started: the console and how to publish and play (printed at start). */
+  urls(): string[] {
+    const host = (a: { host: string } | undefined) => (!a || a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host.includes(':') ? `[${a.host}]` : a.host);
+    const out: string[] = [];
+    const rtmp = this.addresses('rtmp')[0];
+    if (rtmp) out.push(`publish: rtmp://${host(rtmp)}:${rtmp.port}/live/livestream`);
+    const http = this.http?.addresses()[0];
+    if (http) {
+      out.push(`play: http://${host(http)}:${http.port}/live/livestream.flv (HTTP-FLV), .m3u8 (HLS)`);
+      out.push(`console: http://${host(http)}:${http.port}/console/`);
+    }
+    const api = this.api?.addresses()[0];
+    if (api) out.push(`api: http://${host(api)}:${api.port}/api/v1/summaries`);
+    return out;
   }
 
   private async startListeners(): Promise<void> {
@@ -102,11 +140,14 @@ export class TsrsServer {
     // API routes first: on a shared port they own /api/ and /rtc/, streams and files the rest.
     this.mountApi();
     this.mountHttp();
-    try {
-      for (const l of this.listeners) await l.start();
-    } catch (err) {
-      await this.stop(false);
-      throw err;
+    for (const l of this.listeners) {
+      try {
+        await l.start();
+      } catch (err) {
+        // name the listener: 'http_api listen 1985: address already in use'
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new Error(`${l.name} listener cannot start: ${code === 'EADDRINUSE' ? 'address already in use, ' : ''}${(err as Error).message}`);
+      }
     }
     this.attachLiveFeed();
   }
@@ -183,7 +224,7 @@ export class TsrsServer {
   reload(): void {
     let next: Config;
     try {
-      next = loadConfig(this.configPath, this.env).config;
+      next = this.configPath ? loadConfig(this.configPath, this.env).config : loadEnvOnlyConfig(this.env).config;
       next.global; // validate eagerly
     } catch (err) {
       this.log.error({ err: String(err) }, 'reload failed, keeping the running config');
@@ -202,6 +243,8 @@ export class TsrsServer {
     if (this.stopping) return;
     this.stopping = true;
     this.log.info({ graceful }, 'tsrs stopping');
+    // Clients cut by the server's stop ended normally (not as errors of their own).
+    for (const c of this.hub.clients.values()) c.endReason ??= 'normal';
     this.liveFeed?.close();
     await Promise.all(this.listeners.map((l) => l.close(graceful)));
     this.hub.close();
@@ -211,5 +254,7 @@ export class TsrsServer {
     // Recordings finish their files and rows while the store is still open.
     await this.dvr.close();
     await this.history?.close();
+    this.releasePid?.();
+    this.log.info({ graceful }, 'tsrs stopped');
   }
 }

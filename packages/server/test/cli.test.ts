@@ -27,7 +27,7 @@ async function run(args: string[], cwd?: string): Promise<{ code: number; out: s
 test('tsrs -v prints the version', async () => {
   const r = await run(['-v']);
   assert.equal(r.code, 0);
-  assert.match(r.out.trim(), /^\d+\.\d+\.\d+$/);
+  assert.match(r.out.trim(), /^tsrs \d+\.\d+\.\d+ \(SRS \d+\.\d+\.\d+ compatible\)$/);
 });
 
 test('tsrs -t accepts every config in conf/', async () => {

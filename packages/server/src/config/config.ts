@@ -207,6 +207,18 @@ export function loadConfig(path: string, env: Env = process.env, opts: Omit<Load
   return finish(parseConfig(undefined, path, { ...opts, env }), opts.fragment);
 }
 
+/**
+ * What `srs -e` runs without a file: the RTMP port and the default vhost, every other setting
+ * from `SRS_*` (or `TSRS_*`) environment variables over SRS's defaults, e.g. SRS_LISTEN=1936
+ * SRS_HTTP_API_ENABLED=on SRS_VHOST_HLS_ENABLED=on.
+ */
+export const ENV_ONLY_CONFIG = 'listen 1935;\nvhost __defaultVhost__ {\n}\n';
+
+/** The config of env-only mode (`tsrs -e`), named `<env>` in messages. Throws like loadConfig. */
+export function loadEnvOnlyConfig(env: Env = process.env): { config: Config; warnings: string[] } {
+  return finish(parseConfig(ENV_ONLY_CONFIG, '<env>', { env }));
+}
+
 /** `loadConfig` for text (tests); includes resolve against `file`'s dir. env defaults to {}. */
 export function parseConfigText(text: string, file = 'inline.conf', opts: LoadOptions = {}): { config: Config; warnings: string[] } {
   return finish(parseConfig(text, file, opts), opts.fragment);

@@ -7,7 +7,7 @@ export { rewriteLegacy } from './legacy.js';
 export { parseEndpoint, envNames, type Endpoint } from './schema.js';
 export type { SecurityRule } from './srs-schema.js';
 export {
-  Config, DEFAULT_VHOST, checkConfigFile, loadConfig, parseConfig, parseConfigText, validate,
+  Config, DEFAULT_VHOST, ENV_ONLY_CONFIG, checkConfigFile, loadConfig, loadEnvOnlyConfig, parseConfig, parseConfigText, validate,
   type ClusterView, type DvrView, type ForwardView, type GlobalView, type HlsView, type HttpApiView,
   type HttpHooksView, type HttpRemuxView, type HttpServerView, type LoadOptions, type PlayView,
   type PublishView, type RtcServerView, type RtcView, type SecurityView, type SrtServerView,
