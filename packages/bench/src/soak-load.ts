@@ -372,7 +372,10 @@ export class PlayerChurn {
         await sleep(2000);
       }
     } catch (err) {
-      if (!ac.signal.aborted) ctx.count('play.hls.failed');
+      if (!ac.signal.aborted) {
+        ctx.count('play.hls.failed');
+        ctx.count(`play.hls.failed.${String((err as Error).message).slice(0, 40)}`);
+      }
     } finally {
       ctx.live.churn--;
       untrack();
@@ -415,6 +418,8 @@ export async function kickOne(ctx: SoakCtx): Promise<void> {
  */
 export class Reloader {
   private generation = 0;
+  /** an attached server that refuses API reloads (raw_api off): tried once, then left alone */
+  private unavailable = false;
 
   constructor(
     private readonly ctx: SoakCtx,
@@ -424,6 +429,7 @@ export class Reloader {
   async once(): Promise<void> {
     const { ctx } = this;
     const own = ctx.target.own;
+    if (this.unavailable) return;
     this.generation++;
     if (own && this.ports) writeFileSync(own.conf, soakConf(this.ports, own.dir, this.generation));
     if (own && this.generation % 2 === 0) {
@@ -433,7 +439,11 @@ export class Reloader {
     }
     const r = await apiJson<{ code: number }>(ctx, '/api/v1/raw?rpc=reload');
     if (r.code === 0) ctx.count('reload.api');
-    else {
+    else if (!own) {
+      this.unavailable = true;
+      ctx.count('reload.unavailable');
+      ctx.event(`reload through the API answered code ${r.code} (raw_api.allow_reload off?): no more reloads`);
+    } else {
       ctx.count('reload.failed');
       ctx.event(`reload through the API answered code ${r.code}`);
     }

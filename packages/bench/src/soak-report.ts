@@ -18,6 +18,8 @@ export interface Sample {
   connections: number | null;
   cpu_pct: number | null;
   tool_rss_kib: number;
+  /** the soak tool's own CPU, % of one core */
+  tool_cpu_pct: number;
   healthy_frames: number;
   churn_players: number;
   attack_sockets: number;
@@ -25,7 +27,7 @@ export interface Sample {
 
 export const CSV_COLUMNS: (keyof Sample)[] = [
   't', 'rss_kib', 'fds', 'heap_used', 'heap_total', 'external', 'array_buffers', 'active_resources',
-  'clients', 'streams', 'connections', 'cpu_pct', 'tool_rss_kib', 'healthy_frames', 'churn_players', 'attack_sockets',
+  'clients', 'streams', 'connections', 'cpu_pct', 'tool_rss_kib', 'tool_cpu_pct', 'healthy_frames', 'churn_players', 'attack_sockets',
 ];
 
 export const csvHeader = () => CSV_COLUMNS.join(',') + '\n';
@@ -235,7 +237,7 @@ export function renderSvg(o: { title: string; samples: Sample[]; seconds: number
     if (p.band) {
       const ly = top + 16 + p.series.length * 18;
       out.push(`<rect x="${M.l + pw + 12}" y="${ly - 10}" width="24" height="10" fill="#2da44e" fill-opacity="0.25"/>`);
-      out.push(`<text x="${M.l + pw + 42}" y="${ly}">limit (+10%)</text>`);
+      out.push(`<text x="${M.l + pw + 42}" y="${ly}">flatness limit</text>`);
     }
   });
   out.push('</svg>');

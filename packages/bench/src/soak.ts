@@ -24,6 +24,7 @@ export const SOAK_HELP = `  soak     everything at once against one tsrs for a w
              --pid PID (with --server: the process to read RSS and fds of)
              --healthy N (healthy streams, 1-2, default 2)  --scale X (attack and churn rate, 1)
              --tolerance PCT (10)  --fd-slack N (10)  --rss-slack-mib N (5)  --input FILE (media)
+             --image FILE   also write the SVG there (e.g. docs/images/soak-rss-fds.svg)
              Without --server it starts packages/server's built CLI with HLS (hls_ctx), HTTP-FLV,
              DVR, refusing hooks, security rules and the raw API's reload.
 `;
@@ -120,6 +121,7 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
   writeFileSync(csv, csvHeader());
   const samples: Sample[] = [];
   const cpu = pid ? new CpuMeter(pid) : undefined;
+  const toolCpu = new CpuMeter('self');
   const healthy: Healthy[] = [];
   let crashed: SoakSummary['crashed'] = null;
   const own = target.own;
@@ -153,6 +155,7 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
       connections: g('tsrs_connections'),
       cpu_pct: up && cpu ? Math.round(cpu.sample()) : g('srs_cpu_percent'),
       tool_rss_kib: rssKiB('self'),
+      tool_cpu_pct: Math.round(toolCpu.sample()),
       healthy_frames: healthy.reduce((a, h) => a + h.frames, 0),
       churn_players: ctx.live.churn,
       attack_sockets: ctx.live.attack,
@@ -163,7 +166,7 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
     log(
       `[${fmtT(s.t)}] rss=${mib(s.rss_kib)}MiB fds=${s.fds ?? '-'} heap=${s.heap_used === null ? '-' : (s.heap_used / 1048576).toFixed(1)}MiB ` +
         `handles=${s.active_resources ?? '-'} clients=${s.clients ?? '-'} streams=${s.streams ?? '-'} cpu=${s.cpu_pct ?? '-'}% ` +
-        `churn=${s.churn_players} attack=${s.attack_sockets} healthy_frames=${s.healthy_frames} interruptions=${ctx.interruptions.length}`,
+        `tool cpu=${s.tool_cpu_pct}% churn=${s.churn_players} attack=${s.attack_sockets} healthy_frames=${s.healthy_frames} interruptions=${ctx.interruptions.length}`,
     );
     return s;
   };
@@ -259,7 +262,10 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
     out,
   };
   const title = `tsrs soak, ${seconds % 60 ? `${seconds} s` : `${seconds / 60} min`}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${summary.ok ? 'PASS' : 'FAIL'}`;
-  writeFileSync(join(out, 'soak-rss-fds.svg'), renderSvg({ title, samples, seconds, warmup, rss, fds }));
+  const svg = renderSvg({ title, samples, seconds, warmup, rss, fds });
+  writeFileSync(join(out, 'soak-rss-fds.svg'), svg);
+  // --image docs/images/soak-rss-fds.svg: a copy where the README can show it
+  if (typeof flags.image === 'string') writeFileSync(resolve(process.env.INIT_CWD ?? process.cwd(), flags.image), svg);
   writeFileSync(join(out, 'summary.json'), JSON.stringify({ ...summary, events: ctx.events }, null, 2) + '\n');
   const md = report(summary, title, ctx.events.length);
   writeFileSync(join(out, 'report.md'), md);
