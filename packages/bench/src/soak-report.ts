@@ -16,6 +16,8 @@ export interface Sample {
   clients: number | null;
   streams: number | null;
   connections: number | null;
+  /** client sockets of all listeners (tsrs_sockets, when the server has it) */
+  sockets: number | null;
   cpu_pct: number | null;
   tool_rss_kib: number;
   /** the soak tool's own CPU, % of one core */
@@ -27,7 +29,7 @@ export interface Sample {
 
 export const CSV_COLUMNS: (keyof Sample)[] = [
   't', 'rss_kib', 'fds', 'heap_used', 'heap_total', 'external', 'array_buffers', 'active_resources',
-  'clients', 'streams', 'connections', 'cpu_pct', 'tool_rss_kib', 'tool_cpu_pct', 'healthy_frames', 'churn_players', 'attack_sockets',
+  'clients', 'streams', 'connections', 'sockets', 'cpu_pct', 'tool_rss_kib', 'tool_cpu_pct', 'healthy_frames', 'churn_players', 'attack_sockets',
 ];
 
 export const csvHeader = () => CSV_COLUMNS.join(',') + '\n';

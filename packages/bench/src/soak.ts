@@ -153,6 +153,7 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
       clients: g('srs_clients'),
       streams: g('srs_streams'),
       connections: g('tsrs_connections'),
+      sockets: g('tsrs_sockets'),
       cpu_pct: up && cpu ? Math.round(cpu.sample()) : g('srs_cpu_percent'),
       tool_rss_kib: rssKiB('self'),
       tool_cpu_pct: Math.round(toolCpu.sample()),
