@@ -4,6 +4,7 @@
 import { Directive } from './directive.js';
 import { ConfigError, ConfigErrorList } from './errors.js';
 import { rewriteLegacy } from './legacy.js';
+import { globalNotYet, vhostNotYet } from './not-yet.js';
 import { parseDirectives, parseFile, type Env } from './parser.js';
 import { knownOf, readSection, type KnownTree, type ReadCtx, type View } from './schema.js';
 import { globalSchema, vhostSchema } from './srs-schema.js';
@@ -181,8 +182,9 @@ export function validate(config: Config, opts: { fragment?: boolean } = {}): Val
     }
     if (seen.has(d.arg0)) ctx.warnings.push(`${d.file}:${d.line}: vhost '${d.arg0}' is defined again, the first one is used`);
     seen.add(d.arg0);
-    readVhost(d, global, ctx);
+    ctx.warnings.push(...vhostNotYet(d, readVhost(d, global, ctx)));
   }
+  ctx.warnings.push(...globalNotYet(config.root, global, config.file));
   checkUnknown(config.root.children, ROOT_KNOWN, '', ctx.warnings);
   return { errors: ctx.errors, warnings: ctx.warnings };
 }

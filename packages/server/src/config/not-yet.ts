@@ -1,0 +1,43 @@
+/**
+ * Sections of srs.conf that tsrs reads but does not run yet: each one that is turned on gets one
+ * warning at its FILE:LINE, at `tsrs -t` and at start, so that (say) an edge config does not
+ * quietly run as an origin.
+ */
+import type { Directive } from './directive.js';
+import type { GlobalView, VhostView } from './config.js';
+
+const where = (d: Directive | undefined, fallback: Directive | string): string =>
+  d ? `${d.file}:${d.line}` : typeof fallback === 'string' ? fallback : `${fallback.file}:${fallback.line}`;
+
+/** Global sections: `rtc_server`, `srt_server`, `stream_caster`. */
+export function globalNotYet(root: Directive, g: GlobalView, file: string): string[] {
+  const out: string[] = [];
+  const warn = (name: string, what: string) => out.push(`${where(root.get(name), `${file}:1`)}: ${name} is on, but tsrs does not run ${what} yet: ignored`);
+  if (g.rtc_server.enabled) warn('rtc_server', 'WebRTC (WHIP/WHEP, /rtc/v1/)');
+  if (g.srt_server.enabled) warn('srt_server', 'SRT');
+  for (const c of root.getAll('stream_caster')) {
+    const enabled = c.get('enabled')?.arg0 === 'on';
+    if (enabled) out.push(`${c.file}:${c.line}: stream_caster is on, but tsrs does not run stream casters (MPEG-TS over UDP, FLV POST, GB28181) yet: ignored`);
+  }
+  return out;
+}
+
+/** Vhost sections: edge `cluster`, `forward`, `exec`, `ingest`, `transcode`, `rtc`, `srt`, `dash`, `hds`. */
+export function vhostNotYet(d: Directive, v: VhostView): string[] {
+  const out: string[] = [];
+  const warn = (name: string, text: string, at = d.get(name)) => out.push(`${where(at, d)}: vhost ${v.name}: ${text}`);
+  const off = (what: string) => `${what} is on, but tsrs does not run it yet: ignored`;
+  if (v.cluster.mode === 'remote') {
+    warn('cluster', `cluster mode remote (an edge of ${v.cluster.origin.join(' ') || 'no origin'}) is not run by tsrs yet: the vhost runs as an origin`);
+  }
+  if (v.cluster.origin_cluster) warn('cluster', off('origin_cluster'));
+  if (v.forward.enabled) warn('forward', off('forward'));
+  if (v.exec.enabled) warn('exec', off('exec'));
+  for (const i of d.getAll('ingest')) if (i.get('enabled')?.arg0 === 'on') warn('ingest', off(`ingest ${i.arg0}`.trim()), i);
+  for (const t of d.getAll('transcode')) if (t.get('enabled')?.arg0 === 'on') warn('transcode', off(`transcode ${t.arg0}`.trim()), t);
+  if (v.rtc.enabled) warn('rtc', off('rtc (WebRTC)'));
+  if (v.srt.enabled) warn('srt', off('srt'));
+  if (v.dash.enabled) warn('dash', off('dash'));
+  if (v.hds.enabled) warn('hds', off('hds'));
+  return out;
+}
