@@ -61,7 +61,9 @@ export class Source {
   audio: AudioInfo | null = null;
   readonly consumers = new Set<Consumer>();
   /** players served without a Consumer (HLS sessions), counted as the stream's clients */
-  readonly viewers = new Set<Client>();
+  readonly viewers = new ViewerSet();
+  /** bytes sent to players (consumers) that left: a stream's sent bytes never fall */
+  private goneBytesSent = 0;
   readonly outputs: SourceOutput[] = [];
   readonly kbps = new KbpsSampler();
   /** video frames received over the source's life */
@@ -216,7 +218,7 @@ export class Source {
   }
 
   removeConsumer(consumer: Consumer): void {
-    this.consumers.delete(consumer);
+    if (this.consumers.delete(consumer)) this.goneBytesSent += consumer.client.transport.bytesWritten();
   }
 
   addOutput(output: SourceOutput): void {
@@ -235,9 +237,12 @@ export class Source {
     return this.consumers.size + this.viewers.size + (this.publisher ? 1 : 0);
   }
 
-  /** Bytes sent so far to the players connected now. */
+  /**
+   * Bytes sent to this stream's players so far, those gone included: a counter that never falls
+   * (SRS's stream send_bytes), so send_30s is a true out rate when a player leaves.
+   */
   playerBytesSent(): number {
-    let n = 0;
+    let n = this.goneBytesSent + this.viewers.goneBytesSent;
     for (const c of this.consumers) n += c.client.transport.bytesWritten();
     for (const v of this.viewers) n += v.transport.bytesWritten();
     return n;
@@ -253,6 +258,17 @@ export class Source {
   close(): void {
     this.flushNow();
     for (const o of this.outputs.splice(0)) o.close?.();
+  }
+}
+
+/** The HLS viewers of a Source: a Set that keeps the bytes sent to those it lost. */
+export class ViewerSet extends Set<Client> {
+  goneBytesSent = 0;
+
+  override delete(client: Client): boolean {
+    const had = super.delete(client);
+    if (had) this.goneBytesSent += client.transport.bytesWritten();
+    return had;
   }
 }
 
