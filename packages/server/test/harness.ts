@@ -207,10 +207,21 @@ export async function ffprobe(input: string, extra: string[] = []): Promise<{ st
   return JSON.parse(stdout);
 }
 
-/** Decode a file fully; returns what FFmpeg printed at error level (empty = clean). */
-export async function decodeErrors(input: string): Promise<string> {
-  const r = await execFileP('ffmpeg', ['-v', 'error', '-i', input, '-f', 'null', '-'], { timeout: 60_000 }).catch((e) => e);
-  return String(r.stderr ?? '');
+/**
+ * Decode a file fully; returns what FFmpeg printed at error level (empty = clean). FFmpeg must
+ * run and exit 0: a missing ffmpeg, a timeout, a signal or a non-zero exit throw, so a decode
+ * that did not happen never reads as a clean one.
+ */
+export async function decodeErrors(input: string, timeoutMs = 60_000): Promise<string> {
+  try {
+    const r = await execFileP('ffmpeg', ['-nostdin', '-v', 'error', '-i', input, '-f', 'null', '-'], { timeout: timeoutMs });
+    return String(r.stderr ?? '');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: number | string; stderr?: string };
+    if (err.code === 'ENOENT') throw new Error('ffmpeg is not installed (apt-get install -y ffmpeg): the media tests need it');
+    if (err.killed || err.signal) throw new Error(`ffmpeg decoding ${input} did not finish (${err.signal ?? 'killed'} after ${timeoutMs} ms)`);
+    throw new Error(`ffmpeg could not decode ${input} (exit ${String(err.code)}): ${String(err.stderr ?? '').trim()}`);
+  }
 }
 
 export function tempDir(prefix = 'tsrs-'): string {

@@ -43,10 +43,20 @@ test('FFmpeg plays what FFmpeg publishes: same codecs, size and frame rate', asy
 
 test('rtmpdump plays the stream', async () => {
   const out = join(tempDir(), 'dump.flv');
-  // -B: stop after 2 s of media; rtmpdump exits non-zero for a live stream it cut itself.
-  await execFileP('rtmpdump', ['-q', '-v', '-r', server.rtmpUrl('/live/s'), '-B', '2', '-o', out], { timeout: 20_000 }).catch(() => undefined);
-  const probe = await ffprobe(out);
-  assert.equal(probe.streams.find((s) => s.codec_type === 'video')?.codec_name, 'h264');
+  // -B: stop after 2 s of media. rtmpdump exits 0 when done, 2 ("incomplete") for a live stream
+  // it cut itself; 1 (failure), a signal (timeout) or a missing rtmpdump fail the test.
+  const code = await execFileP('rtmpdump', ['-q', '-v', '-r', server.rtmpUrl('/live/s'), '-B', '2', '-o', out], { timeout: 20_000 }).then(
+    () => 0,
+    (e: NodeJS.ErrnoException & { code?: number | string; signal?: string | null }) => {
+      if (e.code === 'ENOENT') throw new Error('rtmpdump is not installed (apt-get install -y rtmpdump)');
+      return e.signal ? `signal ${e.signal}` : e.code;
+    },
+  );
+  assert.ok(code === 0 || code === 2, `rtmpdump exit ${String(code)}`);
+  const probe = await ffprobe(out, ['-count_frames']);
+  const video = probe.streams.find((s) => s.codec_type === 'video');
+  assert.equal(video?.codec_name, 'h264');
+  assert.ok(Number(video?.nb_read_frames) >= 25, `rtmpdump got ${video?.nb_read_frames} video frames in 2 s of a 25 fps stream`);
   assert.equal(probe.streams.find((s) => s.codec_type === 'audio')?.codec_name, 'aac');
 });
 
