@@ -385,8 +385,10 @@ export async function registerFuzzTests(targets: readonly FuzzTarget<any>[]): Pr
   for (const t of targets) {
     const name = `fuzz ${t.name}: ${t.description} (corpus + seed ${seed})`;
     if (t.todo) {
+      // a known failure: reported (not ok # TODO) without failing the suite
       test(name, { todo: t.todo, timeout: 60_000 }, async () => {
-        await fuzzTarget(t, { seed, numRuns: 50 });
+        const r = await fuzzTarget(t, { seed, numRuns: 200 });
+        if (!r.ok) throw new Error(r.message);
       });
       continue;
     }

@@ -52,6 +52,12 @@ async function work(job: Job): Promise<void> {
       publish(input);
       return t.run(input, ctx);
     },
+    afterGarbage: t.afterGarbage
+      ? (valid, garbage, ctx) => {
+          publish(Buffer.concat([valid, garbage]));
+          return t.afterGarbage!(valid, garbage, ctx);
+        }
+      : undefined,
   };
   const r = await fuzzTarget(watched, { seed: job.seed, numRuns: Number.MAX_SAFE_INTEGER, timeLimitMs: job.minutes * 60_000, save: true, log: (l) => console.log(l) });
   parentPort!.postMessage(r);

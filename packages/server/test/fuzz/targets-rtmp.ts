@@ -68,10 +68,25 @@ function publishMessages(): RtmpMessage[] {
     media(MSG.VIDEO, 0, Buffer.concat([Buffer.from([0x17, 0, 0, 0, 0]), Buffer.alloc(300, 0x41)])),
     media(MSG.AUDIO, 5, Buffer.from([0xaf, 0, 0x12, 0x10])),
     media(MSG.VIDEO, 0xffffff + 10, Buffer.alloc(200, 0x27)),
+    // an aggregate of two FLV tags, AMF3 data and an AMF3 command (format byte 0, then AMF0)
+    { typeId: MSG.AGGREGATE, streamId: 1, timestamp: 40, csid: CSID.VIDEO, payload: Buffer.concat([aggregateTag(9, 40, Buffer.alloc(30, 0x27)), aggregateTag(8, 45, Buffer.from([0xaf, 1, 2, 3]))]) },
+    { typeId: MSG.AMF3_DATA, streamId: 1, timestamp: 50, csid: 4, payload: Buffer.concat([Buffer.from([0]), encodeAmf0('@setDataFrame', 'onMetaData', ecmaArray({ width: 1 }))]) },
     pingRequest(1),
     abortMessage(6),
-    fcUnpublishCommand(5, 's'),
+    { ...fcUnpublishCommand(5, 's'), typeId: MSG.AMF3_COMMAND, payload: Buffer.concat([Buffer.from([0]), fcUnpublishCommand(5, 's').payload]) },
   ];
+}
+
+/** One sub-message of an aggregate: an FLV tag with its back pointer. */
+function aggregateTag(type: number, ts: number, body: Buffer): Buffer {
+  const h = Buffer.alloc(11);
+  h[0] = type;
+  h.writeUIntBE(body.length, 1, 3);
+  h.writeUIntBE(ts & 0xffffff, 4, 3);
+  h[7] = ts >>> 24;
+  const back = Buffer.alloc(4);
+  back.writeUInt32BE(11 + body.length);
+  return Buffer.concat([h, body, back]);
 }
 
 function chunkStreamSeeds(): Buffer[] {

@@ -180,7 +180,9 @@ export const pathRenderTarget: FuzzTarget = {
     const template = DVR_TEMPLATES[Number.parseInt(t, 10) % DVR_TEMPLATES.length] ?? t;
     const { template: tpl } = dvrTemplate(template);
     const root = templateRoot(tpl);
-    const file = renderDvrPath(tpl, { vhost, app, stream, time: new Date(0), utc: true });
+    // a path, or a refusal (undefined, or { ok: false } from the safe-path renderer)
+    const r = renderDvrPath(tpl, { vhost, app, stream, time: new Date(0), utc: true }) as unknown;
+    const file = typeof r === 'string' ? r : (r as { ok?: boolean; path?: string } | undefined)?.ok ? (r as { path: string }).path : undefined;
     if (file !== undefined) {
       assert.ok(isAbsolute(file));
       const rel = relative(root, file);
