@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot, srsConfDir } from './paths.js';
-import { CLI, basicConf, ffmpegPublish, ffprobe, freePort, kill, startServer, tempDir, waitFor } from './harness.js';
+import { CLI, basicConf, ffmpegPublish, ffprobe, freePort, kill, startServer, tempDir, waitFor, type Ports } from './harness.js';
+import { api, streams } from './api-helpers.js';
+import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 
 const execFileP = promisify(execFile);
 
@@ -70,12 +72,40 @@ test('tsrs -t rejects a broken config naming file and line', async () => {
   assert.match(r2.out, /badvalue\.conf:3/);
 });
 
-test('SIGHUP reloads the config; SIGTERM stops gracefully', async () => {
-  const server = await startServer((p) => basicConf(p));
-  server.proc.kill('SIGHUP');
-  await waitFor('reload logged', () => server.output().includes('config reloaded'), 5000);
-  const code = await server.stop('SIGTERM');
-  assert.equal(code, 0);
+/** Plays `url` with the project's RTMP client: 'ok' once Play.Start came, else the refusal. */
+async function tryPlay(url: string): Promise<string> {
+  try {
+    const c = await RtmpClient.connect(url, { mode: 'play', timeoutMs: 8000 });
+    c.destroy();
+    return 'ok';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+test('SIGHUP and the raw API reload the file: a security rule added to it refuses the next player', { timeout: 90_000 }, async () => {
+  const conf = (p: Ports, vhostExtra = '') =>
+    basicConf(p, vhostExtra, '').replace(/http_api \{[^}]*\}/, `http_api { enabled on; listen ${p.api}; raw_api { enabled on; allow_reload on; } }`);
+  const server = await startServer((p) => conf(p));
+  const publisher = ffmpegPublish(server.rtmpUrl('/live/reload'), { audio: false });
+  try {
+    await waitFor('published', async () => (await streams(server)).some((s) => s.name === 'reload' && s.publish.active), 15_000);
+    assert.equal(await tryPlay(server.rtmpUrl('/live/reload')), 'ok');
+    // SIGHUP: deny play from everyone
+    writeFileSync(join(server.dir, 'test.conf'), conf(server.ports, 'security { enabled on; deny play all; allow publish all; }'));
+    server.proc.kill('SIGHUP');
+    await waitFor('reload logged', () => server.output().includes('config reloaded'), 5000);
+    assert.match(await tryPlay(server.rtmpUrl('/live/reload')), /rejected/);
+    // the raw API: back to no rules
+    writeFileSync(join(server.dir, 'test.conf'), conf(server.ports));
+    assert.equal((await api(server, '/api/v1/raw?rpc=reload')).json.code, 0);
+    assert.equal(await tryPlay(server.rtmpUrl('/live/reload')), 'ok');
+    // the publisher was never disturbed
+    assert.ok((await streams(server)).some((s) => s.name === 'reload' && s.publish.active));
+  } finally {
+    kill(publisher);
+  }
+  assert.equal(await server.stop('SIGTERM'), 0);
   assert.match(server.output(), /tsrs stopping/);
 });
 
