@@ -90,17 +90,24 @@ describe('dvr plans', { concurrency: true }, () => {
       return hooks().filter((h) => h.stream === 'seg').length === f.length && f.length >= 3 && f;
     }, 10_000);
     let total = 0;
+    let frames = 0;
     for (const [i, f] of files.entries()) {
       assert.match(f, /\/seg\.\d{13}\.flv$/);
-      const info = await ffprobe(f);
+      const info = await ffprobe(f, ['-count_frames']);
       assert.deepEqual(kinds(info.streams), ['audio', 'video'], f);
       const d = Number(info.format.duration);
       total += d;
+      frames += Number(info.streams.find((s) => s.codec_type === 'video')!.nb_read_frames);
       // each file starts at 0 and its metadata says its own length (not the publisher's)
       assert.ok(d <= 4.2 && (d >= 2.5 || i === files.length - 1), `${f}: ${d} s`);
-      const first = (await ffprobe(f, ['-show_entries', 'packet=pts_time', '-read_intervals', '%+#1', '-select_streams', 'v'])) as unknown as { packets: { pts_time: string }[] };
+      const first = (await ffprobe(f, ['-show_entries', 'packet=pts_time,flags', '-read_intervals', '%+#1', '-select_streams', 'v'])) as unknown as { packets: { pts_time: string; flags: string }[] };
       assert.equal(Number(first.packets[0].pts_time), 0, f);
+      assert.match(first.packets[0].flags, /K/, `${f} starts on a keyframe`);
+      // and decodes fully on its own
+      assert.equal(await decodeErrors(f), '', f);
     }
+    // no frame lost or doubled at the cuts: 10 s at 25 fps, within one frame
+    assert.ok(Math.abs(frames - 250) <= 1, `${frames} video frames in ${files.length} files, published 250`);
     assert.ok(Math.abs(total - 10) < 2, `total ${total}`);
   });
 
