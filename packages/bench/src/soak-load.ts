@@ -210,6 +210,7 @@ export class Healthy {
     for (const w of this.players) {
       const p = w.player;
       let broken: string | undefined;
+      if (p.state === 'connecting' && now < w.advancedAt) continue; // a replacement, still starting
       if (p.state !== 'playing') broken = `${p.state}${p.error ? `: ${p.error}` : ''}`;
       else if (p.lastVideoTs > w.lastTs) {
         w.lastTs = p.lastVideoTs;

@@ -309,6 +309,9 @@ function report(s: SoakSummary, title: string, events: number): string {
     `| pausing players | ${c['attack.pausing_player.attempt'] ?? 0} |`,
     `| 8 MB AMF connects (closed by the server) | ${c['attack.big_connect.attempt'] ?? 0} (${c['attack.big_connect.closed_by_server'] ?? 0}) |`,
     '',
+    ...(s.interruptions.length
+      ? ['Healthy player interruptions (time since the start):', '', ...s.interruptions.slice(0, 20).map((e) => `- ${fmtT(e.t)} ${e.what}`), '']
+      : []),
     `All counters and ${events} events: summary.json; samples: soak-samples.csv; picture: soak-rss-fds.svg (in ${s.out}).`,
     '',
   ];

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Media } from '../src/media.js';
+import type { Player } from '../src/player.js';
+import { Healthy, SoakCtx } from '../src/soak-load.js';
 import { judgeFlat, parseCsv, warmupSeconds } from '../src/soak-report.js';
 import { hookRefuses, parseServerUrls } from '../src/soak-server.js';
 import type { SoakSummary } from '../src/soak.js';
@@ -58,6 +61,32 @@ test('hook refusals and --server parsing', () => {
   assert.equal(t.pid, 42);
   assert.equal(t.hooks, false);
   assert.throws(() => parseServerUrls('rtmp://h:1', undefined), /--server/);
+});
+
+test('healthy check: advancing passes; a stuck timestamp or a closed player is an interruption, and the player is replaced', () => {
+  const nowhere = { host: '127.0.0.1', port: 1 };
+  const ctx = new SoakCtx({ rtmp: nowhere, http: nowhere, api: 'http://127.0.0.1:1', pid: undefined, hooks: false }, { tags: [], period: 1000, kbps: 0 } as Media, () => {});
+  const h = new Healthy(ctx, 'live', 'x');
+  const fake = (ts: number, state = 'playing') => ({ state, lastVideoTs: ts, frames: 10, error: state === 'playing' ? undefined : 'closed by peer', close() {} }) as unknown as Player;
+  h.players.push({ proto: 'rtmp', player: fake(1000), lastTs: 0, advancedAt: Date.now(), framesBefore: 0, restarts: 0 });
+  h.check();
+  assert.equal(ctx.interruptions.length, 0);
+  assert.equal(h.players[0].lastTs, 1000);
+  // no new frame for 7 s (the limit is 6 s)
+  h.players[0].advancedAt = Date.now() - 7000;
+  h.check();
+  assert.equal(ctx.interruptions.length, 1);
+  assert.match(ctx.interruptions[0].what, /rtmp player of \/live\/x: video timestamp stuck at 1000 ms/);
+  assert.equal(h.players[0].restarts, 1);
+  assert.equal(h.players[0].framesBefore, 10);
+  // the replacement gets time to start; a closed player is an interruption at once
+  h.players[0].player.close();
+  h.players[0].player = fake(5000, 'failed');
+  h.check();
+  assert.equal(ctx.interruptions.length, 2);
+  assert.match(ctx.interruptions[1].what, /failed: closed by peer/);
+  h.close();
+  ctx.stop();
 });
 
 test('soak --seconds 30: all workloads run, healthy players advance, the server survives', { timeout: 100_000 }, async () => {
