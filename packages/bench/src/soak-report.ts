@@ -84,7 +84,7 @@ export interface Flatness {
   samples: number;
   /** median of the first third of the samples after the warm-up */
   baseline: number;
-  /** median and max of the last third */
+  /** median and max of the last third (of the rolling median of 3 samples) */
   lastMedian: number;
   lastMax: number;
   /** (lastMax - baseline) / baseline, % */
@@ -98,7 +98,8 @@ export interface Flatness {
 
 /**
  * Flat after the warm-up, precisely: let P be the samples at t >= warm-up, B the median of
- * P's first third. Pass when (1) the max of P's last third <= B * (1 + tol) + slack, and (2) the
+ * P's first third. Pass when (1) the max of P's last third, read on the rolling median of three
+ * samples, <= B * (1 + tol) + slack, and (2) the
  * least-squares line through P rises by at most B * tol + slack over P's time span. Fewer than
  * 6 samples in P: not judged.
  */
@@ -110,8 +111,11 @@ export function judgeFlat(metric: string, pts: { t: number; v: number }[], warmu
   };
   if (post.length < 6) return empty;
   const third = Math.max(1, Math.floor(post.length / 3));
+  // one sample's spike (a churn burst at that instant) is noise: peaks are read on the
+  // rolling median of three samples; a level that grows shows there all the same
+  const smooth = post.map((_, i) => median(post.slice(Math.max(0, i - 1), i + 2).map((p) => p.v)));
   const first = post.slice(0, third).map((p) => p.v);
-  const last = post.slice(-third).map((p) => p.v);
+  const last = smooth.slice(-third);
   const baseline = median(first);
   const lastMax = Math.max(...last);
   const span = post[post.length - 1].t - post[0].t;

@@ -41,6 +41,10 @@ export interface SoakSummary {
   flatness: Flatness[];
   counters: Record<string, number>;
   samples: number;
+  tolerance: number;
+  slack: string;
+  /** mean CPU % of one core over the samples: the server's and the soak tool's */
+  cpu: { server: number | null; tool: number };
   out: string;
 }
 
@@ -260,6 +264,12 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
     flatness: [rss, fds, heap, handles],
     counters: Object.fromEntries([...ctx.counters].sort(([a], [b]) => (a < b ? -1 : 1))),
     samples: samples.length,
+    tolerance,
+    cpu: {
+      server: mean(samples.map((x) => x.cpu_pct).filter((x): x is number => x !== null)),
+      tool: mean(samples.map((x) => x.tool_cpu_pct)) ?? 0,
+    },
+    slack: `RSS ${rssSlackKiB / 1024} MiB, fds ${fdSlack}`,
     out,
   };
   const title = `tsrs soak, ${seconds % 60 ? `${seconds} s` : `${seconds / 60} min`}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: ${summary.ok ? 'PASS' : 'FAIL'}`;
@@ -274,6 +284,10 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
   return summary;
 }
 
+function mean(xs: number[]): number | null {
+  return xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : null;
+}
+
 function report(s: SoakSummary, title: string, events: number): string {
   const mib = (k: number) => `${(k / 1024).toFixed(1)} MiB`;
   const mb = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
@@ -285,9 +299,12 @@ function report(s: SoakSummary, title: string, events: number): string {
     s.ok ? '**PASS**: flat after the warm-up, no crash, no healthy player interrupted.' : `**FAIL**: ${s.reasons.join('; ')}`,
     '',
     `Warm-up: the first ${Math.round(s.warmup)} s; ${s.samples} samples. Flat = the max of the last third of the samples after the warm-up ` +
-      `is at most the baseline (median of the first third) + 10% + slack, and the regression line rises by at most as much.`,
+      `(rolling median of 3) is at most the baseline (median of the first third) + ${s.tolerance}% + slack (${s.slack}), and the ` +
+      `regression line rises by at most as much.`,
     '',
     flatnessTable(s.flatness, { RSS: mib, 'V8 heap used (info)': mb }),
+    '',
+    `Mean CPU (one core = 100%): server ${s.cpu.server ?? '-'}%, soak tool ${s.cpu.tool}%.`,
     '',
     '| healthy player | video frames | last timestamp | restarts |',
     '| --- | ---: | ---: | ---: |',
