@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { basicConf, kill, startServer } from '@tsrs/server/dist/test/harness.js';
 import type { Media } from '../src/media.js';
 import type { Player } from '../src/player.js';
 import { Healthy, SoakCtx } from '../src/soak-load.js';
@@ -144,4 +145,30 @@ test('soak --seconds 30: all workloads run, healthy players advance, the server 
   assert.match(md, /\*\*PASS\*\*/);
   assert.match(md, /\| RSS \|/);
   assert.equal(stdout, md);
+});
+
+test('soak --server ... --pid: a server that dies mid-run fails the verdict', { timeout: 60_000 }, async () => {
+  const server = await startServer((p) => basicConf(p, 'hls { enabled on; hls_path ./html; hls_fragment 2; hls_window 10; }'));
+  const out = mkdtempSync(join(tmpdir(), 'tsrs-soak-crash-'));
+  const urls = [server.rtmpUrl(''), server.httpUrl(''), server.apiUrl('')].join(',');
+  let stdout = '';
+  const p = spawn(process.execPath, [CLI, 'soak', '--seconds', '30', '--interval', '2', '--healthy', '1', '--server', urls, '--pid', String(server.proc.pid), '--out', out], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  p.stdout!.on('data', (d) => (stdout += d));
+  const code = new Promise<number | null>((resolve) => p.once('exit', resolve));
+  try {
+    await new Promise((r) => setTimeout(r, 8000));
+    server.proc.kill('SIGKILL');
+    assert.equal(await code, 1, stdout);
+  } finally {
+    kill(p);
+    await server.stop();
+  }
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as SoakSummary;
+  assert.equal(summary.ok, false);
+  assert.ok(summary.crashed, JSON.stringify(summary.reasons));
+  assert.ok(summary.crashed.at < 15, `noticed at ${summary.crashed.at} s`);
+  assert.match(summary.reasons.join('\n'), /server exited at/);
+  assert.match(stdout, /\*\*FAIL\*\*/);
 });
