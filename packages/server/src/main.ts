@@ -41,7 +41,9 @@ export function sourceOptions(config: Config, vhost: string): SourceOptions {
   return {
     gopCache: v.play.gop_cache,
     gopCacheMaxFrames: v.play.gop_cache_max_frames,
+    gopCacheMaxBytes: v.play.gop_cache_max_bytes,
     queueLengthMs: v.play.queue_length * 1000,
+    queueMaxBytes: v.play.queue_max_bytes,
     mwLatencyMs: v.play.mw_latency,
     timeJitter: v.play.time_jitter,
   };
@@ -74,6 +76,9 @@ export class TsrsServer {
     private readonly env: NodeJS.ProcessEnv,
   ) {
     this.hub = new Hub((vhost) => sourceOptions(this.config, vhost));
+    this.hub.bus.on('stream:limit', ({ source, what, directive, detail }) =>
+      this.log.warn({ url: source.url, directive, ...detail }, `${what} over its bound`),
+    );
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }
 

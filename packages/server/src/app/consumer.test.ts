@@ -65,7 +65,7 @@ test('sequence headers survive a drop', () => {
 });
 
 test('GOP cache: starts at a keyframe, restarts on each keyframe, keeps audio of pure-audio streams bounded', () => {
-  const g = new GopCache(true, 2500);
+  const g = new GopCache(true, { maxFrames: 2500, maxBytes: 0 });
   g.push(video(0)); // no keyframe yet: useless
   assert.equal(g.size, 0);
   g.push(video(40, true));
@@ -74,10 +74,54 @@ test('GOP cache: starts at a keyframe, restarts on each keyframe, keeps audio of
   assert.equal(g.size, 3);
   g.push(video(2000, true));
   assert.equal(g.size, 1);
-  const a = new GopCache(true, 2500);
+  const a = new GopCache(true, { maxFrames: 2500, maxBytes: 0 });
   for (let t = 0; t < 20_000; t += 23) a.push(audio(t));
   assert.ok(a.size < 200, `pure audio cache ${a.size}`);
-  const off = new GopCache(false, 2500);
+  const off = new GopCache(false, { maxFrames: 2500, maxBytes: 0 });
   off.push(video(0, true));
   assert.equal(off.size, 0);
+});
+
+const MB = 1024 * 1024;
+const big = (dts: number, key = false) => new Packet('video', dts, Buffer.alloc(MB), key);
+
+test('a paused consumer is bounded in bytes (queue_max_bytes) when timestamps do not advance', () => {
+  const { written, sink } = sinkOf(() => true);
+  const c = new Consumer({} as Source, {} as Client, sink, 30_000, 16 * MB);
+  c.setPaused(true);
+  c.enqueue(header());
+  c.enqueue(big(0, true));
+  for (let i = 0; i < 1000; i++) {
+    c.enqueue(big(0));
+    assert.ok(c.queuedBytes <= 16 * MB, `queued ${c.queuedBytes} bytes after ${i} frames`);
+  }
+  assert.ok(c.dropped > 980);
+  assert.equal(written.length, 0);
+  // Resuming: headers first, then nothing until a keyframe
+  c.enqueue(big(0, true));
+  c.setPaused(false);
+  assert.ok(written[0].sequenceHeader);
+  assert.ok(written.slice(1).every((p) => p.keyframe), 'restarts at a keyframe');
+});
+
+test('queue_max_bytes drops to the newest keyframe when that is enough; advancing timestamps too', () => {
+  const { written, sink } = sinkOf(() => false);
+  const c = new Consumer({} as Source, {} as Client, sink, 30_000, 16 * MB);
+  c.enqueue(header());
+  c.flush(); // congested from now on
+  for (let i = 0; i < 1000; i++) {
+    c.enqueue(big(i * 33, i % 10 === 0));
+    assert.ok(c.queuedBytes <= 16 * MB);
+  }
+  assert.ok(c.queuedPackets >= 1 && c.queuedPackets <= 16);
+  c.onDrain();
+  assert.ok(written[1].keyframe, 'the queue starts at a keyframe after the drop');
+  assert.equal(c.queuedBytes, 0);
+});
+
+test('GOP cache with a byte bound: a joining player never gets more than the bound', () => {
+  const g = new GopCache(true, { maxFrames: 2500, maxBytes: 4 * MB });
+  g.push(big(0, true));
+  for (let i = 1; i < 100; i++) g.push(big(i * 40));
+  assert.ok(g.size <= 4);
 });

@@ -12,13 +12,18 @@ export interface ConsumerSink {
 }
 
 /**
- * One player's view of a Source: a queue bounded in time (queue_length).
+ * One player's view of a Source: a queue bounded in time (queue_length) and in
+ * bytes (queue_max_bytes, a running sum of the packets' body sizes: O(1) per packet).
  * The Source fills it and flushes all consumers together (merged writes);
- * a congested consumer keeps queueing and, past queue_length, drops to the
- * next keyframe, so it never slows the publisher or the other players.
+ * a congested or paused consumer keeps queueing and, past either bound, drops to
+ * the newest keyframe in the queue (SRS's shrink), so it never slows the publisher
+ * or the other players. Past the byte bound with no keyframe to drop to (or one
+ * GOP alone over it), it drops all media and waits for the next keyframe.
  */
 export class Consumer {
   private queue: Packet[] = [];
+  /** body bytes in `queue` */
+  private bytes = 0;
   private waitKeyframe = false;
   private congested = false;
   private paused = false;
@@ -32,10 +37,13 @@ export class Consumer {
     readonly client: Client,
     private readonly sink: ConsumerSink,
     private queueLengthMs: number,
+    /** 0 = no byte bound */
+    private queueMaxBytes = 0,
   ) {}
 
-  setQueueLength(ms: number): void {
+  setQueueLength(ms: number, maxBytes = this.queueMaxBytes): void {
     this.queueLengthMs = ms;
+    this.queueMaxBytes = maxBytes;
   }
 
   enqueue(packet: Packet): void {
@@ -48,7 +56,44 @@ export class Consumer {
     }
     const q = this.queue;
     q.push(packet);
+    this.bytes += packet.body.length;
     if (q.length > 1 && packet.dts - q[0].dts > this.queueLengthMs) this.shrink();
+    if (this.queueMaxBytes > 0 && this.bytes > this.queueMaxBytes) this.shrinkBytes();
+  }
+
+  /** Over queue_max_bytes: drop to the newest keyframe, or everything if that is still too much. */
+  private shrinkBytes(): void {
+    const before = this.bytes;
+    this.shrink();
+    if (this.bytes > this.queueMaxBytes) this.dropAll();
+    this.source.onLimit?.({
+      source: this.source,
+      what: 'queue',
+      directive: 'queue_max_bytes',
+      detail: {
+        cid: this.client.id,
+        max_bytes: this.queueMaxBytes,
+        queued_bytes: before,
+        kept_bytes: this.bytes,
+        dropped: this.dropped,
+        action: this.waitKeyframe ? 'dropped, waiting for a keyframe' : 'dropped to the newest keyframe',
+      },
+    });
+  }
+
+  /** Keep only sequence headers and metadata; wait for the next keyframe. */
+  private dropAll(): void {
+    const kept: Packet[] = [];
+    let bytes = 0;
+    for (const p of this.queue) {
+      if (p.sequenceHeader || p.kind === 'script') {
+        kept.push(p);
+        bytes += p.body.length;
+      } else this.dropped++;
+    }
+    this.queue = kept;
+    this.bytes = bytes;
+    this.waitKeyframe = true;
   }
 
   /** Drop to the newest keyframe in the queue, keeping sequence headers and metadata. */
@@ -64,19 +109,32 @@ export class Consumer {
       }
     }
     const kept: Packet[] = [];
+    let bytes = 0;
     const end = start < 0 ? q.length : start;
     for (let i = 0; i < end; i++) {
       const p = q[i];
-      if (p.sequenceHeader || p.kind === 'script') kept.push(p);
-      else this.dropped++;
+      if (p.sequenceHeader || p.kind === 'script') {
+        kept.push(p);
+        bytes += p.body.length;
+      } else this.dropped++;
     }
-    if (start >= 0) for (let i = start; i < q.length; i++) kept.push(q[i]);
-    else this.waitKeyframe = true;
+    if (start >= 0) {
+      for (let i = start; i < q.length; i++) {
+        kept.push(q[i]);
+        bytes += q[i].body.length;
+      }
+    } else this.waitKeyframe = true;
     this.queue = kept;
+    this.bytes = bytes;
   }
 
   get queuedPackets(): number {
     return this.queue.length;
+  }
+
+  /** Body bytes queued. */
+  get queuedBytes(): number {
+    return this.bytes;
   }
 
   /** Write what is queued, unless the transport asked us to wait. */
@@ -84,6 +142,7 @@ export class Consumer {
     if (this.congested || this.paused || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
+    this.bytes = 0;
     if (!this.sink.write(batch)) this.congested = true;
   }
 

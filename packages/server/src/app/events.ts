@@ -27,6 +27,19 @@ export interface DvrFileEvent extends SegmentEvent {
 }
 
 /**
+ * A bound on memory was hit for a stream (SRS logs these as warnings): the GOP cache was dropped
+ * (`gop_cache`), a player's queue dropped to a keyframe (`queue`), an HLS segment was dropped (`hls`).
+ */
+export interface LimitEvent {
+  source: Source;
+  what: 'gop_cache' | 'queue' | 'hls';
+  /** the directive whose bound was hit, e.g. `queue_max_bytes` */
+  directive: string;
+  /** what was held when it was hit and what was done, for the log */
+  detail: Record<string, string | number>;
+}
+
+/**
  * Everything that happens in the live model, on one typed bus. Hooks, the
  * history recorder and socket.io stats subscribe; the app never imports them.
  */
@@ -39,6 +52,7 @@ export interface ServerEvents {
   'stream:stop': [source: Source, client: Client];
   'hls:segment': [event: HlsSegmentEvent];
   'dvr:file': [event: DvrFileEvent];
+  'stream:limit': [event: LimitEvent];
 }
 
 export class EventBus extends EventEmitter<ServerEvents> {

@@ -58,6 +58,7 @@ export class Hub {
     let s = this.sources.get(key);
     if (!s) {
       s = new Source(vhost, app, stream, this.optionsFor(vhost));
+      s.onLimit = (event) => this.bus.emit('stream:limit', event);
       this.sources.set(key, s);
       for (const make of this.outputFactories) {
         const output = make(s);

@@ -1,10 +1,11 @@
-import { audioFlags, videoFlags } from '../kernel/flv-body.js';
+import { audioFlags, isOnMetaData, videoFlags } from '../kernel/flv-body.js';
 import { Packet, type PacketKind } from '../kernel/packet.js';
 import type { Client } from './client.js';
 import { Consumer, type ConsumerSink } from './consumer.js';
 import { GopCache } from './gop-cache.js';
 import { newObjectId } from './ids.js';
 import { JitterCorrector, type TimeJitter } from './jitter.js';
+import type { LimitEvent } from './events.js';
 import { KbpsSampler } from './kbps.js';
 import { describeAudio, describeVideo, type AudioInfo, type VideoInfo } from './codec-info.js';
 
@@ -12,8 +13,12 @@ import { describeAudio, describeVideo, type AudioInfo, type VideoInfo } from './
 export interface SourceOptions {
   gopCache: boolean;
   gopCacheMaxFrames: number;
+  /** GOP cache bound in body bytes (gop_cache_max_bytes), 0 = none */
+  gopCacheMaxBytes: number;
   /** per-player queue bound, ms (SRS's queue_length is seconds) */
   queueLengthMs: number;
+  /** per-player queue bound in body bytes (queue_max_bytes), 0 = none */
+  queueMaxBytes: number;
   /** merged-write window, ms; 0 = flush once per event-loop turn */
   mwLatencyMs: number;
   timeJitter: TimeJitter;
@@ -22,7 +27,9 @@ export interface SourceOptions {
 export const DEFAULT_SOURCE_OPTIONS: SourceOptions = {
   gopCache: true,
   gopCacheMaxFrames: 2500,
+  gopCacheMaxBytes: 32 * 1024 * 1024,
   queueLengthMs: 30_000,
+  queueMaxBytes: 64 * 1024 * 1024,
   mwLatencyMs: 350,
   timeJitter: 'full',
 };
@@ -73,6 +80,8 @@ export class Source {
   private lastKeyframeDts = -1;
   recvBytes = 0;
   publishedAt = 0;
+  /** a memory bound was hit (the Hub sends these to the event bus; the server logs them) */
+  onLimit: ((event: LimitEvent) => void) | undefined;
   /** last time a packet arrived or the publisher left (for disposal) */
   lastActiveAt = Date.now();
   private readonly gop: GopCache;
@@ -86,7 +95,7 @@ export class Source {
     readonly stream: string,
     private options: SourceOptions,
   ) {
-    this.gop = new GopCache(options.gopCache, options.gopCacheMaxFrames);
+    this.gop = new GopCache(options.gopCache, gopLimits(options));
     this.jitter = new JitterCorrector(options.timeJitter);
   }
 
@@ -105,9 +114,9 @@ export class Source {
 
   configure(options: SourceOptions): void {
     this.options = options;
-    this.gop.configure(options.gopCache, options.gopCacheMaxFrames);
+    this.gop.configure(options.gopCache, gopLimits(options));
     this.jitter.setMode(options.timeJitter);
-    for (const c of this.consumers) c.setQueueLength(options.queueLengthMs);
+    for (const c of this.consumers) c.setQueueLength(options.queueLengthMs, options.queueMaxBytes);
   }
 
   /** Take the publisher role; false when someone already publishes. */
@@ -174,11 +183,27 @@ export class Source {
 
   private dispatch(packet: Packet): void {
     this.lastActiveAt = Date.now();
-    this.gop.push(packet);
+    if (this.gop.push(packet)) this.gopOverflow(packet);
     for (const o of this.outputs) o.onPacket(packet);
     if (this.consumers.size === 0) return;
     for (const c of this.consumers) c.enqueue(packet);
     this.scheduleFlush();
+  }
+
+  private gopOverflow(packet: Packet): void {
+    const { gopCacheMaxFrames, gopCacheMaxBytes } = this.options;
+    this.onLimit?.({
+      source: this,
+      what: 'gop_cache',
+      directive: 'gop_cache_max_frames/gop_cache_max_bytes',
+      detail: {
+        max_frames: gopCacheMaxFrames,
+        max_bytes: gopCacheMaxBytes,
+        overflows: this.gop.overflows,
+        dts: packet.dts,
+        action: 'cache dropped until the next keyframe',
+      },
+    });
   }
 
   /** Merge writes: flush every consumer once per window (or per event-loop turn). */
@@ -198,7 +223,7 @@ export class Source {
 
   /** A new player: it gets metadata, sequence headers and the GOP at once. */
   addConsumer(client: Client, sink: ConsumerSink): Consumer {
-    const consumer = new Consumer(this, client, sink, this.options.queueLengthMs);
+    const consumer = new Consumer(this, client, sink, this.options.queueLengthMs, this.options.queueMaxBytes);
     client.source = this;
     for (const p of this.startPackets()) consumer.enqueue(p);
     this.consumers.add(consumer);
@@ -272,11 +297,8 @@ export class ViewerSet extends Set<Client> {
   }
 }
 
-const ON_METADATA = Buffer.from('\x02\x00\x0aonMetaData', 'latin1');
-
-/** An AMF0 data message whose name is "onMetaData" (the string marker, length 10, the name). */
-function isOnMetaData(body: Buffer): boolean {
-  return body.length >= ON_METADATA.length && ON_METADATA.equals(body.subarray(0, ON_METADATA.length));
+function gopLimits(o: SourceOptions): { maxFrames: number; maxBytes: number } {
+  return { maxFrames: o.gopCacheMaxFrames, maxBytes: o.gopCacheMaxBytes };
 }
 
 export function sourceKey(vhost: string, app: string, stream: string): string {

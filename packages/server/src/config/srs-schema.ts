@@ -125,6 +125,17 @@ export const globalSchema = {
   ff_log_level: str('info'),
   pid: str('./objs/srs.pid'),
   chunk_size: int(60000, { min: 128, max: 65536 }),
+  /**
+   * tsrs: the largest RTMP command (connect, publish, ...), protocol control, shared object or
+   * data message other than metadata, in bytes. A bigger one is refused as soon as its chunk
+   * header arrives and the connection is closed. Default 64 KiB (a connect is a few hundred bytes).
+   */
+  rtmp_max_command_size: int(64 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
+  /**
+   * tsrs: the largest RTMP data message (@setDataFrame/onMetaData), in bytes; bigger is refused
+   * and the connection closed. Default 1 MiB.
+   */
+  rtmp_max_metadata_size: int(1024 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
   server_id: optStr(),
   /** tsrs: history database (SQLite path or file: URL); DATABASE_URL wins. Default ./objs/tsrs.db */
   database: optStr(),
@@ -183,9 +194,21 @@ const timeJitter = () => oneOf(['full', 'zero', 'off'], 'full');
 
 export const playSchema = {
   gop_cache: bool(true),
+  /** SRS: past this many packets the GOP cache is dropped until the next keyframe (0 = no bound). */
   gop_cache_max_frames: int(2500, { min: 0 }),
+  /**
+   * tsrs: past this many bytes of media the GOP cache is dropped until the next keyframe, so a
+   * publisher that never sends a keyframe cannot make it grow (0 = no bound). Default 32 MiB.
+   */
+  gop_cache_max_bytes: int(32 * 1024 * 1024, { min: 0 }),
   /** seconds */
   queue_length: num(30, { min: 0 }),
+  /**
+   * tsrs: a player's queue holds at most this many bytes of media, besides queue_length's time
+   * bound: a paused or stalled player whose publisher sends constant timestamps or huge frames
+   * drops to the newest keyframe (or waits for the next one) past it (0 = no bound). Default 64 MiB.
+   */
+  queue_max_bytes: int(64 * 1024 * 1024, { min: 0 }),
   time_jitter: timeJitter(),
   atc: bool(false),
   mix_correct: bool(false),
@@ -333,6 +356,14 @@ export const hlsSchema = {
   /** seconds without packets before everything is deleted, 0 = never */
   hls_dispose: num(120, { min: 0 }),
   hls_wait_keyframe: bool(true),
+  /**
+   * tsrs: an open segment that reaches this many bytes is dropped (not written) and the next
+   * segment waits for a keyframe, so a publisher that never sends one cannot make tsrs hold a
+   * segment without end; with timestamps that advance, a segment is also cut at
+   * hls_fragment x hls_aof_ratio whether or not a keyframe came (SRS's absolute overflow).
+   * 0 = no byte bound. Default 64 MiB.
+   */
+  hls_max_segment_bytes: int(64 * 1024 * 1024, { min: 0 }),
   hls_ts_floor: bool(false),
   hls_nb_notify: int(64, { min: 0 }),
   hls_ctx: bool(true),

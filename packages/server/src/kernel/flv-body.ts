@@ -66,3 +66,10 @@ function readSi24(b: Buffer, offset: number): number {
   const v = (b[offset] << 16) | (b[offset + 1] << 8) | b[offset + 2];
   return v & 0x800000 ? v - 0x1000000 : v;
 }
+
+const ON_METADATA = Buffer.from('\x02\x00\x0aonMetaData', 'latin1');
+
+/** A script tag body / AMF0 data message whose name is "onMetaData" (string marker, length 10, the name). */
+export function isOnMetaData(body: Buffer): boolean {
+  return body.length >= ON_METADATA.length && ON_METADATA.equals(body.subarray(0, ON_METADATA.length));
+}

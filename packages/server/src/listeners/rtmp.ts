@@ -129,6 +129,8 @@ class RtmpConnection {
         end: (reason) => this.close(reason),
         outChunkSize: config.global.chunk_size,
         windowAckSize: 2_500_000,
+        maxCommandSize: config.global.rtmp_max_command_size,
+        maxDataSize: config.global.rtmp_max_metadata_size,
       },
     );
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('timeout'));

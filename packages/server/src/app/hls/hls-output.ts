@@ -27,6 +27,8 @@ interface OpenSegment {
   lastVideoStep: number;
   /** audio frames, for pure-audio timing from samples */
   audioFrames: number;
+  /** body bytes of the packets added (hls_max_segment_bytes) */
+  bytes: number;
   startedAt: Date;
   discontinuity: boolean;
 }
@@ -36,6 +38,11 @@ interface OpenSegment {
  * hls_fragment has passed (pure audio: at fragment × hls_aof_ratio, timed from
  * the audio samples), keeps a hls_window-second playlist, deletes old segments
  * (hls_cleanup) and everything hls_dispose seconds after the publisher left.
+ *
+ * Bounded for a publisher that never sends a keyframe: with video, a segment is
+ * also cut at hls_fragment x hls_aof_ratio without one (SRS's absolute overflow),
+ * and a segment over hls_max_segment_bytes (constant timestamps) is dropped
+ * unwritten; the next one starts at a keyframe, after a discontinuity.
  *
  * Media stays in memory for the open segment (references to the muxed
  * buffers); when a segment closes, file work runs on one async queue: segment
@@ -48,6 +55,8 @@ export class HlsOutput implements SourceOutput {
   private tracks: HlsTracks | undefined;
   private builder: SegmentBuilder | undefined;
   private seg: OpenSegment | undefined;
+  /** the open segment was dropped for its size: skip media until a keyframe (audio-only: the next frame) */
+  private dropped = false;
   private mapUri: string | undefined;
   private nextSeq = 0;
   private entries: PlaylistEntry[] = [];
@@ -86,6 +95,7 @@ export class HlsOutput implements SourceOutput {
     this.conf = this.deps.config();
     this.publishing = this.conf?.enabled === true;
     this.tracks = this.builder = this.seg = undefined;
+    this.dropped = false;
   }
 
   onPacket(packet: Packet): void {
@@ -95,22 +105,49 @@ export class HlsOutput implements SourceOutput {
       return;
     }
     if (!this.builder && !this.start(packet)) return;
-    const seg = this.seg!;
     const conf = this.conf!;
     const tracks = this.tracks!;
+    if (this.dropped) {
+      if (tracks.video && !(packet.kind === 'video' && packet.keyframe)) return;
+      this.dropped = false;
+      this.openSegment(packet, true);
+    }
+    const seg = this.seg!;
     if (tracks.video) {
-      if (packet.kind === 'video') {
-        const elapsed = packet.dts - seg.startDts;
-        if ((packet.keyframe || !conf.hls_wait_keyframe) && elapsed >= conf.hls_fragment * 1000) {
-          this.reap(packet.dts);
-          this.openSegment(packet);
-        }
+      const elapsed = packet.dts - seg.startDts;
+      const cut =
+        (packet.kind === 'video' && (packet.keyframe || !conf.hls_wait_keyframe) && elapsed >= conf.hls_fragment * 1000) ||
+        elapsed >= conf.hls_fragment * conf.hls_aof_ratio * 1000;
+      if (cut) {
+        this.reap(packet.dts);
+        this.openSegment(packet);
       }
     } else if (this.audioSeconds(seg) >= conf.hls_fragment * conf.hls_aof_ratio) {
       this.reap(packet.dts);
       this.openSegment(packet);
     }
     this.add(packet);
+    if (conf.hls_max_segment_bytes > 0 && this.seg!.bytes > conf.hls_max_segment_bytes) this.dropSegment(packet);
+  }
+
+  /** hls_max_segment_bytes: forget the open segment unwritten and wait for a keyframe. */
+  private dropSegment(packet: Packet): void {
+    const seg = this.seg!;
+    this.builder!.discard();
+    this.dropped = true;
+    // the next segment takes this one's number: the playlist's sequence stays gapless
+    this.nextSeq = seg.seq;
+    this.source.onLimit?.({
+      source: this.source,
+      what: 'hls',
+      directive: 'hls_max_segment_bytes',
+      detail: {
+        max_bytes: this.conf!.hls_max_segment_bytes,
+        segment_bytes: seg.bytes,
+        span_ms: packet.dts - seg.startDts,
+        action: 'segment dropped, waiting for a keyframe',
+      },
+    });
   }
 
   onUnpublish(): void {
@@ -165,6 +202,7 @@ export class HlsOutput implements SourceOutput {
       lastDts: first.dts,
       lastVideoStep: 0,
       audioFrames: 0,
+      bytes: 0,
       startedAt: new Date(),
       discontinuity,
     };
@@ -176,6 +214,7 @@ export class HlsOutput implements SourceOutput {
     if (packet.kind === 'video' && packet.dts > seg.lastDts) seg.lastVideoStep = packet.dts - seg.lastDts;
     if (packet.dts > seg.lastDts) seg.lastDts = packet.dts;
     if (packet.kind === 'audio' && this.tracks!.audio) seg.audioFrames++;
+    seg.bytes += packet.body.length;
     this.builder!.add(packet);
   }
 

@@ -31,6 +31,8 @@ export interface SegmentBuilder {
   readonly hasMedia: boolean;
   /** the current segment's bytes, in order */
   finish(): Buffer[];
+  /** forget the current segment's media without encoding it (a segment over its byte bound) */
+  discard(): void;
 }
 
 export class TsSegmentBuilder implements SegmentBuilder {
@@ -70,6 +72,12 @@ export class TsSegmentBuilder implements SegmentBuilder {
     return out;
   }
 
+  discard(): void {
+    this.muxer.flush();
+    this.chunks = [];
+    this.media = false;
+  }
+
   private safeMux(p: Packet): Buffer[] {
     try {
       return this.muxer.mux(p);
@@ -103,6 +111,10 @@ export class Fmp4SegmentBuilder implements SegmentBuilder {
   add(packet: Packet): void {
     if (packet.sequenceHeader || packet.kind === 'script') return;
     this.packets.push(packet);
+  }
+
+  discard(): void {
+    this.packets = [];
   }
 
   finish(): Buffer[] {

@@ -12,8 +12,11 @@
  *   a subarray of that Buffer. Callers must therefore not reuse the Buffers they push
  *   (Node's socket 'data' Buffers are never reused). Multi-chunk messages are assembled
  *   into one exactly-sized Buffer.
- * - Bounded: chunk size 1..MAX_CHUNK_SIZE, message length <= maxMessageSize, queued input
- *   plus partially assembled messages <= maxBufferedBytes. Violations throw
+ * - Bounded: chunk size 1..MAX_CHUNK_SIZE, message length <= maxMessageSize (audio, video,
+ *   aggregate), <= maxDataSize (data messages, 15/18), <= maxCommandSize (every other type:
+ *   commands, protocol control, shared objects), each checked as soon as the message header
+ *   arrives, before anything is buffered; queued input plus partially assembled messages of
+ *   all chunk streams together <= maxBufferedBytes. Violations throw
  *   RtmpProtocolError; after an error the decoder must be discarded.
  */
 import { MSG, RtmpProtocolError, type RtmpMessage } from './messages.js';
@@ -28,6 +31,10 @@ export interface ChunkDecoderOptions {
   maxMessageSize?: number;
   /** bound on queued input + partially assembled messages (default 4 x maxMessageSize) */
   maxBufferedBytes?: number;
+  /** largest command / protocol control / shared object message (default maxMessageSize) */
+  maxCommandSize?: number;
+  /** largest data message, AMF0 (18) or AMF3 (15) (default maxMessageSize) */
+  maxDataSize?: number;
 }
 
 /** Per chunk stream state: the last header seen and the message under assembly. */
@@ -58,6 +65,8 @@ const MAX_HEADER = 18;
 export class ChunkDecoder {
   readonly maxMessageSize: number;
   readonly maxBufferedBytes: number;
+  readonly maxCommandSize: number;
+  readonly maxDataSize: number;
   private inChunkSize = DEFAULT_CHUNK_SIZE;
   private readonly streams = new Map<number, ChunkStream>();
   private readonly queue: Buffer[] = [];
@@ -72,6 +81,23 @@ export class ChunkDecoder {
   constructor(opts: ChunkDecoderOptions = {}) {
     this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 4 * this.maxMessageSize;
+    this.maxCommandSize = Math.min(opts.maxCommandSize ?? this.maxMessageSize, this.maxMessageSize);
+    this.maxDataSize = Math.min(opts.maxDataSize ?? this.maxMessageSize, this.maxMessageSize);
+  }
+
+  /** The largest message of this type the decoder accepts. */
+  maxSizeOf(typeId: number): number {
+    switch (typeId) {
+      case MSG.AUDIO:
+      case MSG.VIDEO:
+      case MSG.AGGREGATE:
+        return this.maxMessageSize;
+      case MSG.AMF0_DATA:
+      case MSG.AMF3_DATA:
+        return this.maxDataSize;
+      default:
+        return this.maxCommandSize;
+    }
   }
 
   /** The peer's chunk size currently in effect. */
@@ -249,8 +275,9 @@ export class ChunkDecoder {
       ts = buf.readUInt32BE(p);
       p += 4;
     }
-    if (length > this.maxMessageSize) {
-      throw new RtmpProtocolError(`message length ${length} exceeds the maximum ${this.maxMessageSize}`);
+    const max = this.maxSizeOf(typeId);
+    if (length > max) {
+      throw new RtmpProtocolError(`message type ${typeId} of ${length} bytes exceeds the maximum ${max} for its type`);
     }
 
     if (cs === undefined) {

@@ -14,6 +14,7 @@
  * error, which `onError` reports first. The listener calls `close()` when the socket closes.
  */
 import type { Amf0Object, Amf0Value } from '../../kernel/amf0.js';
+import { isOnMetaData } from '../../kernel/flv-body.js';
 import { ChunkDecoder } from './chunk-decoder.js';
 import { encodeMessage, type EncodableMessage } from './chunk-encoder.js';
 import {
@@ -133,7 +134,18 @@ export interface ServerSessionOptions {
   maxMessageSize?: number;
   /** bound on queued input while a decision is pending (default 4 x maxMessageSize) */
   maxBufferedBytes?: number;
+  /**
+   * largest command, protocol control or shared object message, and largest data message
+   * other than metadata (default 64 KiB); bigger closes the connection
+   */
+  maxCommandSize?: number;
+  /** largest data message, @setDataFrame/onMetaData included (default 1 MiB) */
+  maxDataSize?: number;
 }
+
+export const DEFAULT_MAX_COMMAND_SIZE = 64 * 1024;
+export const DEFAULT_MAX_DATA_SIZE = 1024 * 1024;
+
 
 export type SessionState = 'handshake' | 'connecting' | 'connected' | 'closed';
 export type SessionRole = 'none' | 'publish' | 'play';
@@ -177,7 +189,32 @@ export class ServerSession {
   ) {
     this.wantOutChunk = opts.outChunkSize ?? 60000;
     this.windowAckSize = opts.windowAckSize ?? 2_500_000;
-    this.decoder = new ChunkDecoder({ maxMessageSize: opts.maxMessageSize, maxBufferedBytes: opts.maxBufferedBytes });
+    this.maxCommandSize = opts.maxCommandSize ?? DEFAULT_MAX_COMMAND_SIZE;
+    this.maxDataSize = opts.maxDataSize ?? DEFAULT_MAX_DATA_SIZE;
+    this.decoder = new ChunkDecoder({
+      maxMessageSize: opts.maxMessageSize,
+      maxBufferedBytes: opts.maxBufferedBytes,
+      maxCommandSize: this.maxCommandSize,
+      maxDataSize: this.maxDataSize,
+    });
+  }
+
+  private readonly maxCommandSize: number;
+  private readonly maxDataSize: number;
+
+  /**
+   * A data message, unwrapped: metadata may be up to maxDataSize (the decoder checked that);
+   * any other data (cue points, text) is held to the command bound.
+   */
+  private data(msg: RtmpMessage): RtmpMessage {
+    const out = unwrapDataMessage(msg);
+    const n = out.payload.length;
+    // (an aggregate's data sub-messages were not checked by the decoder)
+    if (n > this.maxDataSize) throw new RtmpProtocolError(`data message of ${n} bytes exceeds the maximum ${this.maxDataSize}`);
+    if (n > this.maxCommandSize && !isOnMetaData(out.payload)) {
+      throw new RtmpProtocolError(`data message of ${n} bytes that is not onMetaData exceeds the maximum ${this.maxCommandSize}`);
+    }
+    return out;
   }
 
   get outChunkSize(): number {
@@ -317,15 +354,17 @@ export class ServerSession {
         if (this.role === 'publish') this.handler.onMedia?.(msg);
         return;
       case MSG.AMF0_DATA:
-      case MSG.AMF3_DATA:
-        if (this.role === 'publish') this.handler.onMedia?.(unwrapDataMessage(msg));
+      case MSG.AMF3_DATA: {
+        const data = this.data(msg);
+        if (this.role === 'publish') this.handler.onMedia?.(data);
         return;
+      }
       case MSG.AGGREGATE:
         if (this.role === 'publish') {
           for (const sub of splitAggregate(msg)) {
             if (sub.typeId === MSG.AUDIO || sub.typeId === MSG.VIDEO) this.handler.onMedia?.(sub);
             else if (sub.typeId === MSG.AMF0_DATA || sub.typeId === MSG.AMF3_DATA) {
-              this.handler.onMedia?.(unwrapDataMessage(sub));
+              this.handler.onMedia?.(this.data(sub));
             }
           }
         }
