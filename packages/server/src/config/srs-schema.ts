@@ -361,9 +361,10 @@ export const hlsSchema = {
    * segment waits for a keyframe, so a publisher that never sends one cannot make tsrs hold a
    * segment without end; with timestamps that advance, a segment is also cut at
    * hls_fragment x hls_aof_ratio whether or not a keyframe came (SRS's absolute overflow).
-   * 0 = no byte bound. Default 64 MiB.
+   * Closed segments waiting for the disk hold at most this (or one segment); past it a segment is
+   * dropped. 0 = no byte bound. Default 32 MiB (21 s at 12 Mbit/s).
    */
-  hls_max_segment_bytes: int(64 * 1024 * 1024, { min: 0 }),
+  hls_max_segment_bytes: int(32 * 1024 * 1024, { min: 0 }),
   hls_ts_floor: bool(false),
   hls_nb_notify: int(64, { min: 0 }),
   hls_ctx: bool(true),

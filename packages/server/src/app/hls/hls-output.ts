@@ -57,6 +57,10 @@ export class HlsOutput implements SourceOutput {
   private seg: OpenSegment | undefined;
   /** the open segment was dropped for its size: skip media until a keyframe (audio-only: the next frame) */
   private dropped = false;
+  /** a segment was dropped: the next one is marked as a discontinuity */
+  private gap = false;
+  /** bytes of closed segments waiting on the file queue */
+  private writing = 0;
   private mapUri: string | undefined;
   private nextSeq = 0;
   private entries: PlaylistEntry[] = [];
@@ -130,13 +134,18 @@ export class HlsOutput implements SourceOutput {
     if (conf.hls_max_segment_bytes > 0 && this.seg!.bytes > conf.hls_max_segment_bytes) this.dropSegment(packet);
   }
 
+  /** The open segment will not be written: its number goes to the next one, after a discontinuity. */
+  private skipSegment(seg: OpenSegment): void {
+    this.nextSeq = seg.seq;
+    this.gap = true;
+  }
+
   /** hls_max_segment_bytes: forget the open segment unwritten and wait for a keyframe. */
   private dropSegment(packet: Packet): void {
     const seg = this.seg!;
     this.builder!.discard();
     this.dropped = true;
-    // the next segment takes this one's number: the playlist's sequence stays gapless
-    this.nextSeq = seg.seq;
+    this.skipSegment(seg);
     this.source.onLimit?.({
       source: this.source,
       what: 'hls',
@@ -204,8 +213,9 @@ export class HlsOutput implements SourceOutput {
       audioFrames: 0,
       bytes: 0,
       startedAt: new Date(),
-      discontinuity,
+      discontinuity: discontinuity || this.gap,
     };
+    this.gap = false;
     this.builder!.begin();
   }
 
@@ -247,6 +257,20 @@ export class HlsOutput implements SourceOutput {
     else duration = ((endDts ?? seg.lastDts + seg.lastVideoStep) - seg.startDts) / 1000;
     if (!(duration > 0)) duration = 0.001;
     const data = builder.finish();
+    const size = data.reduce((n, b) => n + b.length, 0);
+    const max = conf.hls_max_segment_bytes;
+    if (max > 0 && this.writing > 0 && this.writing + size > max) {
+      // the disk is behind: hold at most hls_max_segment_bytes for it (and always one segment)
+      this.skipSegment(seg);
+      this.source.onLimit?.({
+        source: this.source,
+        what: 'hls',
+        directive: 'hls_max_segment_bytes',
+        detail: { max_bytes: max, writing_bytes: this.writing, segment_bytes: size, action: 'segment dropped, the disk is behind' },
+      });
+      return;
+    }
+    this.writing += size;
     const timestamp = conf.hls_ts_floor ? Math.floor(seg.startedAt.getTime() / (conf.hls_fragment * 1000)) : undefined;
     const template = conf.hls_use_fmp4 ? conf.hls_fmp4_file : conf.hls_ts_file;
     const name = renderPath(template, this.vars({ seq: seg.seq, time: seg.startedAt, duration, timestamp }));
@@ -267,7 +291,11 @@ export class HlsOutput implements SourceOutput {
     const m3u8Url = relative(resolve(conf.hls_path), m3u8).split(sep).join('/');
     const source = this.source;
     this.enqueue(async () => {
-      await writeFileAtomic(file, data);
+      try {
+        await writeFileAtomic(file, data);
+      } finally {
+        this.writing -= size;
+      }
       this.entries.push(entry);
       const dropped = slideWindow(this.entries, windowSeconds);
       await writeFileAtomic(m3u8, renderPlaylist(this.entries, { minTargetDuration: minTarget, version }));

@@ -214,3 +214,52 @@ test('zero copy: a single-chunk message is a view of the input', () => {
   assert.equal(got.payload.buffer, wire.buffer);
   assert.equal(d.queuedBytes, 0);
 });
+
+test('limits by type: commands and data are refused at their header, media may be larger', () => {
+  const d = () => new ChunkDecoder({ maxMessageSize: 8 * 1024 * 1024, maxCommandSize: 64 * 1024, maxDataSize: 1024 * 1024 });
+  const header = (typeId: number, length: number) => chunk(0, 3, [...u24(0), ...u24(length), typeId, 0, 0, 0, 0], Buffer.alloc(0));
+  // Only the 12-byte header is pushed: the refusal comes before any body byte is buffered.
+  for (const typeId of [MSG.AMF0_COMMAND, MSG.AMF3_COMMAND, MSG.USER_CONTROL, MSG.AMF0_SHARED_OBJECT, 7]) {
+    const x = d();
+    x.push(header(typeId, 64 * 1024 + 1));
+    assert.throws(() => x.next(), /message type \d+ of 65537 bytes exceeds the maximum 65536/, `type ${typeId}`);
+  }
+  for (const typeId of [MSG.AMF0_DATA, MSG.AMF3_DATA]) {
+    const x = d();
+    x.push(header(typeId, 1024 * 1024 + 1));
+    assert.throws(() => x.next(), /exceeds the maximum 1048576/);
+    const ok = d();
+    ok.push(header(typeId, 1024 * 1024));
+    assert.equal(ok.next(), undefined, 'a 1 MiB data message is accepted (waits for its body)');
+  }
+  for (const typeId of [MSG.AUDIO, MSG.VIDEO, MSG.AGGREGATE]) {
+    const x = d();
+    x.push(header(typeId, 4 * 1024 * 1024));
+    assert.equal(x.next(), undefined);
+  }
+  // A command of exactly the bound goes through.
+  const wire = encodeMessage({ typeId: MSG.AMF0_COMMAND, streamId: 0, timestamp: 0, csid: 3, payload: payload(64 * 1024) }, 128);
+  assert.equal(decode(wire, 128, 0, d()).length, 1);
+  // Without the options the bound is maxMessageSize for every type (clients).
+  assert.equal(new ChunkDecoder().maxSizeOf(MSG.AMF0_COMMAND), 8 * 1024 * 1024);
+});
+
+test('limits: many chunk streams each with a partly sent large message are bounded together', () => {
+  const d = new ChunkDecoder({ maxMessageSize: 8 * 1024 * 1024 }); // maxBufferedBytes 32 MiB
+  d.setChunkSize(65536);
+  let err: unknown;
+  let opened = 0;
+  try {
+    for (let csid = 3; csid < 60; csid++) {
+      // an 8 MiB video message on its own chunk stream: header and first chunk only
+      d.push(chunk(0, csid, [...u24(0), ...u24(8 * 1024 * 1024), MSG.VIDEO, 1, 0, 0, 0], Buffer.alloc(65536)));
+      assert.equal(d.next(), undefined);
+      opened++;
+    }
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof RtmpProtocolError, 'the sum of partial messages is capped');
+  assert.match(String(err), /buffered bytes/);
+  assert.ok(opened <= 4, `${opened} partial 8 MiB messages were accepted`);
+});

@@ -23,6 +23,7 @@ import {
   RtmpProtocolError,
   parseUserControl,
   pingRequest,
+  setChunkSizeMessage,
   windowAckSizeMessage,
   type RtmpMessage,
 } from './messages.js';
@@ -377,4 +378,28 @@ test('errors: command before connect, garbage handshake, oversize message, throw
   d.send(createStreamCommand(2), publishCommand(1, 's'), media(MSG.AUDIO, 0, Buffer.from([1])));
   assert.ok(d.errors[0] instanceof TypeError);
   assert.ok(d.ended);
+});
+
+test('limits: an oversized connect and non-metadata data are refused; metadata may be larger', () => {
+  const big: Amf0Object = { app: 'live', tcUrl: 'rtmp://example.com/live' };
+  for (let i = 0; i < 10_000; i++) big[`key${i}`] = i;
+  const a = new Harness().handshake();
+  a.chunkSize = 60000;
+  a.session.push(encodeMessage(setChunkSizeMessage(60000), 128));
+  a.send({ ...connectCommand(1, { app: 'live', tcUrl: 'rtmp://example.com/live' }), payload: encodeAmf0('connect', 1, big) });
+  assert.ok(a.errors[0] instanceof RtmpProtocolError);
+  assert.match(a.errors[0].message, /message type 20 of \d+ bytes exceeds the maximum 65536/);
+  assert.ok(a.ended);
+
+  const onMedia: RtmpMessage[] = [];
+  const b = new Harness({ onMedia: (m) => onMedia.push(m) }, { maxCommandSize: 4096, maxDataSize: 100_000 }).handshake();
+  b.connect();
+  b.send(createStreamCommand(2), publishCommand(1, 's'));
+  const meta = encodeAmf0('@setDataFrame', 'onMetaData', ecmaArray({ blob: 'm'.repeat(50_000) }));
+  b.send({ typeId: MSG.AMF0_DATA, streamId: 1, timestamp: 0, csid: 4, payload: meta });
+  assert.equal(b.errors.length, 0, 'metadata up to maxDataSize is fine');
+  assert.equal(onMedia.length, 1);
+  b.send({ typeId: MSG.AMF0_DATA, streamId: 1, timestamp: 0, csid: 4, payload: encodeAmf0('onCuePoint', { text: 'c'.repeat(5000) }) });
+  assert.match(b.errors[0].message, /not onMetaData exceeds the maximum 4096/);
+  assert.ok(b.ended);
 });

@@ -1,0 +1,307 @@
+/**
+ * Memory a single hostile publisher or player can make tsrs hold (issue 10, item 3): each
+ * test sends hundreds of megabytes through a raw RTMP publisher or player and asserts that the
+ * server stays alive, that its RSS (VmRSS of the server process) stays below a bound, that the
+ * hostile stream or connection was capped (with a log line saying which directive), and that a
+ * healthy HTTP-FLV player of another stream advanced throughout.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { encodeAmf0, type Amf0Object } from '../src/kernel/amf0.js';
+import { encodeMessage } from '../src/protocol/rtmp/chunk-encoder.js';
+import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
+import { MSG, setChunkSizeMessage, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
+import { watchHealthyPlayer, type HealthyPlayer } from './healthy-player.js';
+import { basicConf, ffmpegPublish, kill, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+
+const MB = 1024 * 1024;
+/**
+ * RSS growth allowed while 400-1,000 MB go through (without the bounds: 400 MB to 1 GB). The
+ * bounds are 32-64 MiB each, and a stream hits up to three at once (GOP cache, HLS segment and
+ * its write queue); the rest is garbage V8 has not collected yet (it runs on ~64 MB of new
+ * external memory).
+ */
+const RSS_BOUND_KIB = 200 * 1024;
+
+let server: RunningServer;
+let healthyPublisher: ReturnType<typeof ffmpegPublish>;
+let healthy: HealthyPlayer;
+
+before(async () => {
+  server = await startServer(
+    (p) =>
+      basicConf(p) +
+      `vhost hls.test {
+  hls { enabled on; hls_fragment 1; hls_aof_ratio 2; hls_window 3; hls_path ./html; hls_dispose 0; hls_ctx off; }
+}
+`,
+  );
+  healthyPublisher = ffmpegPublish(server.rtmpUrl('/live/healthy'), { gop: 25 });
+  healthy = await watchHealthyPlayer(server.httpUrl('/live/healthy.flv'));
+});
+
+after(async () => {
+  healthy?.close();
+  kill(healthyPublisher);
+  await server?.stop();
+});
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+/** Samples the server's RSS every 100 ms from now on. */
+function watchRss(): { base: number; max: () => number; stop: () => void } {
+  const pid = server.proc.pid!;
+  const base = rssKiB(pid);
+  let max = base;
+  const timer = setInterval(() => (max = Math.max(max, rssKiB(pid))), 100);
+  return {
+    base,
+    max: () => Math.max(max, rssKiB(pid)),
+    stop: () => clearInterval(timer),
+  };
+}
+
+function assertRssBounded(rss: ReturnType<typeof watchRss>, what: string): void {
+  rss.stop();
+  const grew = rss.max() - rss.base;
+  console.log(`# ${what}: server RSS ${Math.round(rss.base / 1024)} MB -> at most ${Math.round(rss.max() / 1024)} MB`);
+  assert.ok(grew < RSS_BOUND_KIB, `${what}: server RSS grew by ${Math.round(grew / 1024)} MB (base ${Math.round(rss.base / 1024)} MB)`);
+}
+
+function assertServerAlive(): void {
+  assert.equal(server.proc.exitCode, null, 'the server is still running');
+  assert.equal(server.proc.signalCode, null, 'the server is still running');
+}
+
+// An AVC stream by hand: a sequence header with a real SPS/PPS, then frames of one big NALU.
+const AVC_HEADER = Buffer.from([
+  0x17, 0x00, 0, 0, 0, 0x01, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0x00, 0x0d, 0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x47, 0xfe, 0xc8, 0x80,
+  0x00, 0x00, 0x01, 0x00, 0x04, 0x68, 0xce, 0x3c, 0x80,
+]);
+
+function avcFrame(size: number, key: boolean): Buffer {
+  const b = randomBytes(size);
+  b[0] = key ? 0x17 : 0x27;
+  b[1] = 1; // NALU
+  b.writeUIntBE(0, 2, 3); // cts
+  b.writeUInt32BE(size - 9, 5);
+  b[9] = key ? 0x65 : 0x41;
+  return b;
+}
+
+const KEY = avcFrame(MB, true);
+const INTER = avcFrame(MB, false);
+
+interface Attack {
+  /** 1 MB frames to send after one keyframe */
+  frames: number;
+  /** timestamp of frame i (ms) */
+  ts: (i: number) => number;
+  /** a keyframe every this many frames (0: never after the first) */
+  keyEvery?: number;
+}
+
+/** A raw publisher: AVC header, one keyframe, then `frames` 1 MB frames, as fast as TCP takes them. */
+async function publishHostile(path: string, a: Attack): Promise<RtmpClient> {
+  const c = await RtmpClient.connect(server.rtmpUrl(path), { mode: 'publish' });
+  let closed = false;
+  c.on('close', () => (closed = true));
+  c.on('error', () => undefined);
+  c.sendMedia(MSG.VIDEO, 0, AVC_HEADER);
+  c.sendMedia(MSG.VIDEO, a.ts(0), KEY);
+  for (let i = 1; i <= a.frames && !closed; i++) {
+    const key = a.keyEvery ? i % a.keyEvery === 0 : false;
+    if (!c.sendMedia(MSG.VIDEO, a.ts(i), key ? KEY : INTER)) await c.drained();
+  }
+  return c;
+}
+
+function logCount(re: RegExp): number {
+  return server.output().split('\n').filter((l) => re.test(l)).length;
+}
+
+test('GOP cache: 1 MB frames with no keyframe: the cache is dropped at gop_cache_max_bytes, RSS stays bounded', { timeout: 180_000 }, async () => {
+  const rss = watchRss();
+  const before = logCount(/gop_cache over its bound/);
+  // 400 MB: constant timestamps, then 400 MB more with advancing ones
+  const a = await publishHostile('/live/gop', { frames: 400, ts: () => 0 });
+  await a.close();
+  const b = await publishHostile('/live/gop2', { frames: 400, ts: (i) => i * 40 });
+  await sleep(500);
+  assertRssBounded(rss, 'GOP cache attack');
+  assertServerAlive();
+  assert.ok(logCount(/gop_cache over its bound/) >= before + 2, 'each hostile stream hit the GOP cache bound');
+  // A player joining the hostile stream gets at most the bound (32 MiB), not 400 MB.
+  const joiner = await RtmpClient.connect(server.rtmpUrl('/live/gop2'), { mode: 'play' });
+  let got = 0;
+  joiner.on('message', (m: RtmpMessage) => (got += m.payload.length));
+  await sleep(1000);
+  assert.ok(got <= 33 * MB, `a joining player got ${Math.round(got / MB)} MB of cache`);
+  await joiner.close();
+  await b.close();
+  healthy.assertAdvancing();
+});
+
+/** Play `path` with the project's RTMP client and pause at once (RTMP pause command). */
+async function pausedPlayer(path: string): Promise<RtmpClient> {
+  const p = await RtmpClient.connect(server.rtmpUrl(path), { mode: 'play' });
+  p.on('error', () => undefined);
+  const paused = new Promise<void>((resolve) =>
+    p.on('status', (info) => {
+      if (info.code === 'NetStream.Pause.Notify') resolve();
+    }),
+  );
+  p.sendMessage({ typeId: MSG.AMF0_COMMAND, streamId: p.streamId, timestamp: 0, csid: 8, payload: encodeAmf0('pause', 0, null, true, 0) });
+  await paused;
+  return p;
+}
+
+for (const [name, ts] of [
+  ['constant', () => 1000],
+  ['advancing', (i: number) => i * 33],
+] as const) {
+  test(`a paused RTMP player, ${name} timestamps: its queue is bounded by queue_max_bytes`, { timeout: 240_000 }, async () => {
+    const stream = `/live/pause-${name}`;
+    // the stream exists once a publisher is on it: start with a tiny one, then the player pauses
+    const pub = await RtmpClient.connect(server.rtmpUrl(stream), { mode: 'publish' });
+    pub.sendMedia(MSG.VIDEO, 0, AVC_HEADER);
+    const player = await pausedPlayer(stream);
+    let frames = 0;
+    player.on('message', (m: RtmpMessage) => {
+      if (m.typeId === MSG.VIDEO) frames++;
+    });
+    await pub.close();
+    const rss = watchRss();
+    const before = logCount(/queue over its bound/);
+    const hostile = await publishHostile(stream, { frames: 1000, ts, keyEvery: 100 });
+    await sleep(500);
+    assertRssBounded(rss, `paused player, ${name} timestamps`);
+    assertServerAlive();
+    assert.ok(logCount(/queue over its bound.*queue_max_bytes|queue_max_bytes.*queue over its bound/) > before, 'the paused queue hit its byte bound');
+    assert.equal(frames, 0, 'a paused player gets nothing');
+    // Resumed, it starts again at a keyframe.
+    const firstVideo = new Promise<Buffer>((resolve) =>
+      player.on('message', (m: RtmpMessage) => {
+        if (m.typeId === MSG.VIDEO && m.payload[1] === 1) resolve(m.payload);
+      }),
+    );
+    player.sendMessage({ typeId: MSG.AMF0_COMMAND, streamId: player.streamId, timestamp: 0, csid: 8, payload: encodeAmf0('pause', 0, null, false, 0) });
+    hostile.sendMedia(MSG.VIDEO, ts(1001), KEY);
+    const first = await firstVideo;
+    assert.equal(first[0] >> 4, 1, 'after the drop the player restarts at a keyframe');
+    player.destroy();
+    await hostile.close();
+    healthy.assertAdvancing();
+  });
+}
+
+function segmentsOf(dir: string): { name: string; size: number }[] {
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((name) => ({ name, size: statSync(join(dir, name)).size }));
+  } catch {
+    return [];
+  }
+}
+
+test('HLS with no keyframe: constant timestamps drop at hls_max_segment_bytes, advancing ones cut at hls_fragment x hls_aof_ratio', { timeout: 240_000 }, async () => {
+  const dir = join(server.dir, 'html', 'live');
+  const rss = watchRss();
+  const before = logCount(/hls over its bound/);
+  // 600 MB with a constant timestamp, a keyframe every 100 MB: never a time to cut at, so each
+  // segment is dropped at the byte bound and the next one waits for a keyframe
+  const a = await publishHostile('/live/hls-const?vhost=hls.test', { frames: 600, ts: () => 0, keyEvery: 100 });
+  await a.close();
+  await waitFor('segments dropped', () => logCount(/hls over its bound.*hls_max_segment_bytes/) >= before + 5, 10_000);
+  for (const s of segmentsOf(dir)) assert.ok(s.size < 64 * MB, `no oversized segment was written: ${s.name} ${s.size}`);
+  // 600 MB more, 100 ms apart: cut every 2 s (20 MB) though no keyframe comes
+  let biggest = 0;
+  let count = 0;
+  const sizes = setInterval(() => {
+    for (const s of segmentsOf(dir)) if (s.name.startsWith('hls-adv')) biggest = Math.max(biggest, s.size);
+    count = Math.max(count, segmentsOf(dir).filter((s) => s.name.startsWith('hls-adv')).length);
+  }, 200);
+  const b = await publishHostile('/live/hls-adv?vhost=hls.test', { frames: 600, ts: (i) => i * 100 });
+  await waitFor('segments of the advancing stream', () => count > 0, 10_000);
+  clearInterval(sizes);
+  await b.close();
+  await sleep(500);
+  assertRssBounded(rss, 'HLS attack');
+  assertServerAlive();
+  assert.ok(biggest > 0 && biggest < 30 * MB, `segments are cut by time: biggest ${Math.round(biggest / MB)} MB`);
+  healthy.assertAdvancing();
+});
+
+/** A raw connection after a simple handshake. */
+async function rawRtmp(): Promise<Socket> {
+  const s = connect(server.ports.rtmp, '127.0.0.1');
+  s.on('error', () => undefined);
+  await new Promise((r) => s.once('connect', r));
+  const c1 = randomBytes(1536);
+  c1.fill(0, 0, 8);
+  s.write(Buffer.concat([Buffer.from([3]), c1]));
+  let got = Buffer.alloc(0);
+  await new Promise<void>((resolve) => {
+    const onData = (d: Buffer) => {
+      got = Buffer.concat([got, d]);
+      if (got.length >= 1 + 1536 * 2) {
+        s.off('data', onData);
+        resolve();
+      }
+    };
+    s.on('data', onData);
+  });
+  s.write(got.subarray(1, 1537)); // C2 = S1
+  return s;
+}
+
+function closedWithin(s: Socket, ms: number): Promise<boolean> {
+  if (s.destroyed) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms);
+    s.on('data', () => undefined);
+    s.once('close', () => {
+      clearTimeout(t);
+      resolve(true);
+    });
+  });
+}
+
+test('an ~8 MB AMF object in connect is refused at rtmp_max_command_size and the connection closed', { timeout: 120_000 }, async () => {
+  // ~460,000 keys, 8 MB of AMF0
+  const big: Amf0Object = { app: 'live', tcUrl: `rtmp://127.0.0.1:${server.ports.rtmp}/live` };
+  for (let i = 0; i < 460_000; i++) big[`k${i}`] = i;
+  const payload = encodeAmf0('connect', 1, big);
+  assert.ok(payload.length > 7.5 * MB, `connect is ${payload.length} bytes`);
+  const wire = Buffer.concat([
+    encodeMessage(setChunkSizeMessage(60000), 128),
+    encodeMessage({ typeId: MSG.AMF0_COMMAND, streamId: 0, timestamp: 0, csid: 3, payload }, 60000),
+  ]);
+  const rss = watchRss();
+  const before = logCount(/rtmp protocol error, closing.*exceeds the maximum 65536/);
+  for (let i = 0; i < 10; i++) {
+    const s = await rawRtmp();
+    s.write(wire);
+    assert.ok(await closedWithin(s, 5000), `connection ${i} was closed`);
+  }
+  await sleep(500);
+  assertRssBounded(rss, 'connect attack');
+  assertServerAlive();
+  assert.ok(logCount(/rtmp protocol error, closing.*exceeds the maximum 65536/) >= before + 10, 'each oversized connect was logged');
+  // An oversized data message other than metadata from a publisher is refused too.
+  const pub = await RtmpClient.connect(server.rtmpUrl('/live/cue'), { mode: 'publish' });
+  const closed = new Promise<void>((r) => pub.on('close', () => r()));
+  pub.on('error', () => undefined);
+  pub.sendMedia(MSG.AMF0_DATA, 0, encodeAmf0('onCuePoint', { text: 'x'.repeat(200_000) }));
+  await closed;
+  assert.match(server.output(), /not onMetaData exceeds the maximum 65536/);
+  healthy.assertAdvancing();
+});
