@@ -59,7 +59,8 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
   assert.deepEqual([v.enabled, v.min_latency, v.tcp_nodelay, v.chunk_size, v.in_ack_size, v.out_ack_size],
     [true, false, false, 60000, 0, 2500000]);
   assert.deepEqual(v.play, {
-    gop_cache: true, gop_cache_max_frames: 2500, queue_length: 30, time_jitter: 'full', atc: false, mix_correct: false,
+    gop_cache: true, gop_cache_max_frames: 2500, gop_cache_max_bytes: 32 * 1024 * 1024, queue_length: 30,
+    queue_max_bytes: 64 * 1024 * 1024, time_jitter: 'full', atc: false, mix_correct: false,
     atc_auto: false, mw_latency: 350, mw_msgs: 8, send_min_interval: 0, reduce_sequence_header: false,
   });
   assert.deepEqual(v.publish, {
