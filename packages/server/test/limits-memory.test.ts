@@ -11,7 +11,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { encodeAmf0, type Amf0Object } from '../src/kernel/amf0.js';
+import { decodeAmf0All, encodeAmf0 } from '../src/kernel/amf0.js';
 import { encodeMessage } from '../src/protocol/rtmp/chunk-encoder.js';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, setChunkSizeMessage, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
@@ -275,12 +275,35 @@ function closedWithin(s: Socket, ms: number): Promise<boolean> {
   });
 }
 
+/**
+ * An AMF0 connect command whose command object has ~460,000 number properties (~`size` bytes),
+ * written byte by byte: building that object in JS and encoding it blocks the test's event loop
+ * (and its healthy player) for seconds on a loaded machine.
+ */
+function bigConnect(tcUrl: string, size: number): Buffer {
+  const head = encodeAmf0('connect', 1, { app: 'live', tcUrl });
+  // drop the object end marker (00 00 09) and append properties `kN: N`
+  const buf = Buffer.alloc(size + 64);
+  let off = head.copy(buf, 0, 0, head.length - 3);
+  for (let i = 0; off < size; i++) {
+    const key = `k${i}`;
+    off = buf.writeUInt16BE(key.length, off);
+    off += buf.write(key, off, 'latin1');
+    buf[off++] = 0x00; // number
+    off = buf.writeDoubleBE(i, off);
+  }
+  buf[off++] = 0;
+  buf[off++] = 0;
+  buf[off++] = 9;
+  return buf.subarray(0, off);
+}
+
 test('an ~8 MB AMF object in connect is refused at rtmp_max_command_size and the connection closed', { timeout: 120_000 }, async () => {
-  // ~460,000 keys, 8 MB of AMF0
-  const big: Amf0Object = { app: 'live', tcUrl: `rtmp://127.0.0.1:${server.ports.rtmp}/live` };
-  for (let i = 0; i < 460_000; i++) big[`k${i}`] = i;
-  const payload = encodeAmf0('connect', 1, big);
+  const payload = bigConnect(`rtmp://127.0.0.1:${server.ports.rtmp}/live`, 8 * MB);
   assert.ok(payload.length > 7.5 * MB, `connect is ${payload.length} bytes`);
+  const small = decodeAmf0All(bigConnect('rtmp://h/live', 1000));
+  assert.equal(small[0], 'connect', 'the hand-made bytes are a valid AMF0 connect');
+  assert.equal((small[2] as Record<string, unknown>).k10, 10);
   const wire = Buffer.concat([
     encodeMessage(setChunkSizeMessage(60000), 128),
     encodeMessage({ typeId: MSG.AMF0_COMMAND, streamId: 0, timestamp: 0, csid: 3, payload }, 60000),
