@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { resolve } from 'node:path';
 import { checkConfigFile } from './config/index.js';
+import { installCrashPolicy } from './crash-policy.js';
 import { TsrsServer } from './main.js';
 import { SRS_COMPAT_VERSION, VERSION } from './version.js';
 
@@ -80,6 +81,7 @@ async function serve(file: string | undefined): Promise<number> {
     console.error(`tsrs: ${(err as Error).message}`);
     return 1;
   }
+  installCrashPolicy(server.log, server.connections);
   const stop = (graceful: boolean) => {
     void server.stop(graceful).then(() => process.exit(0));
     // A graceful stop that hangs still ends.

@@ -4,6 +4,7 @@ import { openHistoryStore, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
 import { LiveFeed, type LiveFeedDeps } from './api/socket.js';
 import { ApiState } from './api/state.js';
+import { ConnectionLimit } from './app/connection-limit.js';
 import { HttpHooks } from './app/hooks.js';
 import { SecurityAdmission } from './app/security.js';
 import { ServerIdentity } from './app/stats-identity.js';
@@ -63,6 +64,8 @@ export class TsrsServer {
   history: HistoryStore | undefined;
   /** writes bus events into `history` */
   recorder: HistoryRecorder | undefined;
+  /** max_connections over every TCP listener; backs off on resource errors */
+  readonly connections: ConnectionLimit;
   /** socket.io live stats on the API port */
   private liveFeed: LiveFeed | undefined;
   private liveDeps: LiveFeedDeps | undefined;
@@ -79,6 +82,7 @@ export class TsrsServer {
     this.hub.bus.on('stream:limit', ({ source, what, directive, detail }) =>
       this.log.warn({ url: source.url, directive, ...detail }, `${what} over its bound`),
     );
+    this.connections = new ConnectionLimit(() => this.config.global.max_connections, log);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }
 
@@ -132,14 +136,15 @@ export class TsrsServer {
   private async startListeners(): Promise<void> {
     const c = this.config;
     mkdirSync('./objs', { recursive: true });
-    this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log));
+    this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log, this.connections));
+    const headTimeoutMs = c.global.handshake_timeout * 1000;
     if (c.http_server.enabled) {
-      this.http = new HttpListener('http', c.http_server.listen, this.log);
+      this.http = new HttpListener('http', c.http_server.listen, this.log, this.connections, headTimeoutMs);
       this.listeners.push(this.http);
     }
     if (c.http_api.enabled) {
       const shared = this.http && c.http_server.listen.port === c.http_api.listen.port;
-      this.api = shared ? this.http : new HttpListener('api', c.http_api.listen, this.log);
+      this.api = shared ? this.http : new HttpListener('api', c.http_api.listen, this.log, this.connections, headTimeoutMs);
       if (!shared) this.listeners.push(this.api!);
     }
     // API routes first: on a shared port they own /api/ and /rtc/, streams and files the rest.
@@ -166,7 +171,8 @@ export class TsrsServer {
     this.hub.admissions.push(new SecurityAdmission(config), hooks);
     hooks.subscribe(this.hub.bus);
     if (!this.api) return;
-    const stats = new SystemStats();
+    // The sampler is the first to notice a process out of descriptors: new sockets back off.
+    const stats = new SystemStats(5000, (err) => this.connections.resourceError(err, 'stats sampler'));
     stats.start();
     const api = this.api;
     const state = new ApiState(this.hub, config);
@@ -180,6 +186,7 @@ export class TsrsServer {
         history: this.history,
         recorder: this.recorder,
         stats,
+        connections: this.connections,
         identity,
         hooks,
         dvr: this.dvr,
@@ -253,6 +260,7 @@ export class TsrsServer {
     this.liveFeed?.close();
     await Promise.all(this.listeners.map((l) => l.close(graceful)));
     this.hub.close();
+    this.connections.close();
     // Let the recorder see the last closes before the database goes.
     await new Promise((r) => setImmediate(r));
     this.recorder?.close();

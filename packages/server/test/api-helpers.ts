@@ -56,22 +56,31 @@ export interface HookServer {
 }
 
 /**
- * A hook server for tests: records each POSTed JSON body and answers with `answer(call)`
- * (SRS's allow rule: `0` or `{"code":0}` allows, anything else refuses).
+ * A hook server for tests: records each POSTed JSON body and answers with `answer(call)`, which
+ * may take its time (a promise) (SRS's allow rule: `0` or `{"code":0}` allows, anything else refuses).
  */
-export async function startHookServer(answer: (call: HookCall) => string = () => '{"code":0}'): Promise<HookServer> {
+export async function startHookServer(answer: (call: HookCall) => string | Promise<string> = () => '{"code":0}'): Promise<HookServer> {
   const calls: HookCall[] = [];
   const server = createServer((req, res) => {
     let text = '';
     req.on('data', (c) => (text += c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const call = { path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> };
       calls.push(call);
+      const body = await answer(call);
+      if (res.destroyed) return;
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(answer(call));
+      res.end(body);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return { url, calls, close: () => server.close() };
+  return {
+    url,
+    calls,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
 }

@@ -45,16 +45,28 @@ export interface RunningServer {
   apiUrl(path: string): string;
 }
 
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  dir?: string;
+  /**
+   * Run the server under this open-file limit (soft and hard, so Node cannot raise it),
+   * through `prlimit`; the process's pid is still the server's.
+   */
+  fdLimit?: number;
+}
+
 /**
  * Start `tsrs -c <file>` with a config made by `makeConf(ports)`; `${dir}` in it
  * is the temp working dir. Resolves when the RTMP port accepts connections.
  */
-export async function startServer(makeConf: (p: Ports) => string, opts: { env?: NodeJS.ProcessEnv; dir?: string } = {}): Promise<RunningServer> {
+export async function startServer(makeConf: (p: Ports) => string, opts: StartOptions = {}): Promise<RunningServer> {
   const ports = { rtmp: await freePort(), http: await freePort(), api: await freePort() };
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tsrs-test-'));
   const file = join(dir, 'test.conf');
   writeFileSync(file, makeConf(ports));
-  const proc = spawn(process.execPath, [CLI, '-c', file], {
+  const node = [process.execPath, CLI, '-c', file];
+  const [cmd, ...args] = opts.fdLimit ? ['prlimit', `--nofile=${opts.fdLimit}:${opts.fdLimit}`, ...node] : node;
+  const proc = spawn(cmd, args, {
     cwd: dir,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,11 +101,14 @@ export async function startServer(makeConf: (p: Ports) => string, opts: { env?: 
   };
 }
 
-/** A minimal config: RTMP, HTTP API, HTTP server with HTTP-FLV; `vhostExtra` goes into __defaultVhost__. */
+/**
+ * A minimal config: RTMP, HTTP API, HTTP server with HTTP-FLV; `vhostExtra` goes into __defaultVhost__,
+ * `globalExtra` into the global scope (max_connections is 2000 unless it sets its own).
+ */
 export function basicConf(p: Ports, vhostExtra = '', globalExtra = ''): string {
   return `
 listen ${p.rtmp};
-max_connections 2000;
+${/\bmax_connections\b/.test(globalExtra) ? '' : 'max_connections 2000;'}
 daemon off;
 srs_log_tank console;
 http_api { enabled on; listen ${p.api}; }

@@ -1,6 +1,7 @@
 /**
  * Abuse of the HTTP port: oversized headers and thousands of idle connections
- * are answered or closed, and the server keeps serving streams.
+ * are answered or closed, and the server keeps serving streams. (max_connections and
+ * the handshake timeout under floods: limits-connections.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,8 @@ let server: RunningServer;
 let publisher: ReturnType<typeof ffmpegPublish>;
 
 before(async () => {
-  server = await startServer((p) => basicConf(p));
+  // Room for every idle connection of the test below: here Node itself holds them.
+  server = await startServer((p) => basicConf(p, '', 'max_connections 12000;'));
   publisher = ffmpegPublish(server.rtmpUrl('/live/s'), { gop: 25 });
   await waitFor('stream live', () => server.output().includes('rtmp publish'), 10_000);
 });

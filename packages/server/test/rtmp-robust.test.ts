@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
@@ -14,6 +13,7 @@ import { encodeMessage } from '../src/protocol/rtmp/chunk-encoder.js';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
 import { basicConf, ffmpegPublish, freePort, kill, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+import { closedWithin, rawRtmpHandshake } from './raw-sockets.js';
 
 let server: RunningServer;
 let publisher: ReturnType<typeof ffmpegPublish>;
@@ -97,40 +97,6 @@ async function stallCheck(players: Player[], proxyPort: number, control: (cmd: '
   await Promise.all([...players, stalled].map((p) => p.client.close()));
 }
 
-/** A raw connection after a simple handshake, for sending hand-made bytes. */
-async function rawRtmp(): Promise<Socket> {
-  const s = connect(server.ports.rtmp, '127.0.0.1');
-  await new Promise((r) => s.once('connect', r));
-  const c1 = randomBytes(1536);
-  c1.fill(0, 0, 8);
-  s.write(Buffer.concat([Buffer.from([3]), c1]));
-  let got = Buffer.alloc(0);
-  await new Promise<void>((resolve) => {
-    const onData = (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      if (got.length >= 1 + 1536 * 2) {
-        s.off('data', onData);
-        resolve();
-      }
-    };
-    s.on('data', onData);
-  });
-  s.write(got.subarray(1, 1537)); // C2 = S1
-  return s;
-}
-
-function closedWithin(s: Socket, ms: number): Promise<boolean> {
-  if (s.destroyed) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    s.on('data', () => undefined);
-    s.once('close', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
 const controlMessage = (typeId: number, value: number) => {
   const payload = Buffer.alloc(4);
   payload.writeUInt32BE(value >>> 0);
@@ -168,7 +134,7 @@ for (const [name, make] of hostile) {
   test(`malformed input closes only that connection: ${name}`, async () => {
     const watcher = await play('/live/fan');
     await waitFor('watcher gets frames', () => watcher.frames > 5, 10_000);
-    const s = await rawRtmp();
+    const s = await rawRtmpHandshake(server.ports.rtmp);
     s.write(make());
     assert.ok(await closedWithin(s, 3000), 'server closed the hostile connection');
     const before = watcher.frames;

@@ -52,17 +52,24 @@ export function basicAuthOk(header: string | undefined, username: string, passwo
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false; code: number };
 
-/** Read a request body up to `cap` bytes; too large -> drained (or cut) and refused. */
-function readBody(req: IncomingMessage, cap: number): Promise<BodyResult> {
+/**
+ * Read a request body up to `cap` bytes; too large -> drained (or cut) and refused. A body that
+ * stops coming for `idleMs` (handshake_timeout) cuts the connection.
+ */
+function readBody(req: IncomingMessage, cap: number, idleMs: number): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    req.setTimeout(idleMs, () => req.destroy());
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size <= cap) chunks.push(c);
       else if (size > MAX_DRAIN_BYTES) req.destroy();
     });
-    req.on('end', () => resolve(size > cap ? { ok: false, code: ErrorCode.BodyTooLarge } : { ok: true, body: Buffer.concat(chunks) }));
+    req.on('end', () => {
+      req.setTimeout(0);
+      resolve(size > cap ? { ok: false, code: ErrorCode.BodyTooLarge } : { ok: true, body: Buffer.concat(chunks) });
+    });
     req.on('error', () => resolve({ ok: false, code: ErrorCode.BodyTooLarge }));
     req.on('close', () => resolve({ ok: false, code: ErrorCode.BodyTooLarge }));
   });
@@ -126,7 +133,7 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const read = await readBody(req, cap);
+      const read = await readBody(req, cap, deps.config().global.handshake_timeout * 1000);
       if (!read.ok) {
         if (!res.destroyed) writeReply(res, { kind: 'error', code: read.code }, headers, callback, deps, { Connection: 'close' });
         return true;

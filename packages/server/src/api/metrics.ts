@@ -3,6 +3,8 @@
  * (`tsrs_*`: kbps, per-stream figures, dropped packets, hook calls and failures).
  */
 import os from 'node:os';
+import { orOnResourceError } from '../app/resource-errors.js';
+import { nodeRssKbyte } from '../app/stats.js';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
 import type { ApiDeps } from './routes.js';
 
@@ -45,7 +47,7 @@ export function metricsText(d: ApiDeps): string {
     version: SRS_COMPAT_VERSION, tsrs: VERSION, ...extra,
   });
   w.metric('srs_cpu_percent', 'gauge', 'CPU usage of the server process, percent of one core', d.stats.self.cpuPercent, extra);
-  w.metric('srs_memory', 'gauge', 'Resident memory of the server process, KB', d.stats.self.rssKbyte || Math.round(process.memoryUsage().rss / 1024), extra);
+  w.metric('srs_memory', 'gauge', 'Resident memory of the server process, KB', d.stats.self.rssKbyte || nodeRssKbyte(), extra);
   const bytes = d.state.serverBytes();
   w.metric('srs_send_bytes_total', 'counter', 'Bytes sent to clients', bytes.send, extra);
   w.metric('srs_receive_bytes_total', 'counter', 'Bytes received from clients', bytes.recv, extra);
@@ -61,6 +63,9 @@ export function metricsText(d: ApiDeps): string {
   w.metric('tsrs_kbps', 'gauge', 'Server bitrate over 30 s, kbps', k.send, { direction: 'send' });
   w.metric('tsrs_connections', 'gauge', 'Open connections known to the live model', d.hub.clients.size);
   processMetrics(w);
+  w.metric('tsrs_sockets', 'gauge', 'Open client sockets of all TCP listeners, counted against max_connections', d.connections.open);
+  w.metric('tsrs_sockets_max', 'gauge', 'Sockets allowed at once: max_connections, lower when the open-file limit is', d.connections.cap);
+  w.metric('tsrs_sockets_refused_total', 'counter', 'Sockets closed at accept: over max_connections or out of resources', d.connections.refusedTotal);
   let dropped = 0;
   for (const s of d.hub.sources.values()) dropped += s.droppedPackets;
   w.metric('tsrs_dropped_packets', 'gauge', 'Packets dropped by slow players of live sources', dropped);
@@ -82,11 +87,14 @@ export function metricsText(d: ApiDeps): string {
 
 /** Node's own figures for leak hunting (the soak test samples them): V8 heap, buffers, live handles. */
 function processMetrics(w: Writer): void {
-  const m = process.memoryUsage();
-  w.metric('tsrs_heap_used_bytes', 'gauge', 'V8 heap in use', m.heapUsed);
-  w.metric('tsrs_heap_total_bytes', 'gauge', 'V8 heap reserved', m.heapTotal);
-  w.metric('tsrs_external_bytes', 'gauge', 'Memory of Buffers and other objects outside the V8 heap', m.external);
-  w.metric('tsrs_array_buffers_bytes', 'gauge', 'Memory of ArrayBuffers and Buffers (part of external)', m.arrayBuffers);
+  // memoryUsage() reads /proc for the RSS: out of descriptors it throws, and /metrics goes on without these.
+  const m = orOnResourceError(() => process.memoryUsage(), undefined);
+  if (m) {
+    w.metric('tsrs_heap_used_bytes', 'gauge', 'V8 heap in use', m.heapUsed);
+    w.metric('tsrs_heap_total_bytes', 'gauge', 'V8 heap reserved', m.heapTotal);
+    w.metric('tsrs_external_bytes', 'gauge', 'Memory of Buffers and other objects outside the V8 heap', m.external);
+    w.metric('tsrs_array_buffers_bytes', 'gauge', 'Memory of ArrayBuffers and Buffers (part of external)', m.arrayBuffers);
+  }
   // sockets, servers, timers, file handles...: what keeps the event loop alive
   w.metric('tsrs_active_resources', 'gauge', 'Active libuv handles and requests, timers included', process.getActiveResourcesInfo().length);
 }

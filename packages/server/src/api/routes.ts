@@ -4,6 +4,7 @@
  * of its answer; the router and the OpenAPI document are both made from this table.
  */
 import { ErrorCode, type Clusters, type Features, type Summaries, type Versions } from '@tsrs/api-types';
+import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { HttpHooks } from '../app/hooks.js';
 import type { Hub } from '../app/hub.js';
 import { randomId } from '../app/ids.js';
@@ -25,6 +26,8 @@ export interface ApiDeps extends HistoryDeps, DvrApiDeps {
   hub: Hub;
   state: ApiState;
   stats: SystemStats;
+  /** sockets of every listener against max_connections */
+  connections: Pick<ConnectionLimit, 'open' | 'cap' | 'refusedTotal'>;
   identity: ServerIdentity;
   hooks: HttpHooks;
   config: () => Config;

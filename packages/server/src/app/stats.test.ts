@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
 import { PROC_STAT_FIELDS } from '@tsrs/api-types';
 import { parseProcStat, SystemStats } from './stats.js';
+
+const execFileP = promisify(execFile);
 
 test('parseProcStat: comm with spaces and parens', () => {
   const v = parseProcStat('42 (my (odd) name) S 1 42 42 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 5 0 99 1000 250\n')!;
@@ -26,4 +30,23 @@ test('SystemStats samples /proc: self, system, meminfo, rates after two samples'
   assert.equal(sys.conn_srs, 3);
   assert.equal(sys.srs_send_bytes, 2);
   assert.ok(sys.cpus >= 1 && sys.uptime > 0);
+});
+
+test('out of descriptors, a sample keeps the last figures and reports EMFILE instead of throwing', async () => {
+  // A child under a small open-file limit fills it, then samples (the sampler used to crash
+  // there: process.memoryUsage() throws EMFILE).
+  const stats = new URL('./stats.js', import.meta.url).href;
+  const script = `
+    import { openSync } from 'node:fs';
+    import { SystemStats, nodeRssKbyte } from ${JSON.stringify(stats)};
+    const errors = [];
+    const s = new SystemStats(60000, (e) => errors.push(e.code));
+    await s.sample();
+    const before = s.self;
+    const fds = [];
+    try { for (;;) fds.push(openSync('/dev/null', 'r')); } catch (e) { if (e.code !== 'EMFILE') throw e; }
+    await s.sample();
+    console.log(JSON.stringify({ errors, kept: s.self === before && before.ok, rss: nodeRssKbyte() }));`;
+  const { stdout } = await execFileP('prlimit', ['--nofile=64:64', process.execPath, '--input-type=module', '-e', script]);
+  assert.deepEqual(JSON.parse(stdout), { errors: ['EMFILE'], kept: true, rss: 0 });
 });

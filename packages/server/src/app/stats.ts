@@ -2,10 +2,13 @@
  * Process and system figures for /api/v1/summaries, rusages, *_proc_stats and meminfos,
  * sampled from /proc by a ticker (never per request): requests only read the last sample.
  * Rates (cpu, disk) are computed between two consecutive samples. On systems without
- * /proc the samples stay `ok: false` with zeros, as SRS does.
+ * /proc the samples stay `ok: false` with zeros, as SRS does. A process out of descriptors
+ * (EMFILE: every /proc read and even `process.memoryUsage()` fail) keeps its last figures and
+ * tells `onResourceError`; the sampler never throws.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
+import { isResourceError, orOnResourceError } from './resource-errors.js';
 import {
   PROC_STAT_FIELDS,
   type MemInfos,
@@ -47,12 +50,19 @@ const zeroCpu = (): CpuTimes => ({ user: 0, nice: 0, sys: 0, idle: 0, iowait: 0,
 const cpuTotal = (c: CpuTimes) => c.user + c.nice + c.sys + c.idle + c.iowait + c.irq + c.softirq + c.steal;
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
-async function readText(path: string): Promise<string | undefined> {
+/** A file's text, undefined when it cannot be read (a resource error goes to `onResourceError`). */
+async function readText(path: string, onResourceError: (err: unknown) => void): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
-  } catch {
+  } catch (err) {
+    if (isResourceError(err)) onResourceError(err);
     return undefined;
   }
+}
+
+/** Resident memory in KiB from Node (reads /proc too: 0 when out of descriptors). */
+export function nodeRssKbyte(): number {
+  return orOnResourceError(() => Math.round(process.memoryUsage.rss() / 1024), 0);
 }
 
 /** /proc/self/stat split into values; `comm` may hold spaces and parens, so cut at the last ')'. */
@@ -149,7 +159,11 @@ export class SystemStats {
   conns = { tcp: 0, tw: 0, udp: 0, established: 0 };
   uptime = { up: 0, idle: 0 };
 
-  constructor(private readonly intervalMs = 5000) {}
+  constructor(
+    private readonly intervalMs = 5000,
+    /** a sample met EMFILE/ENOMEM/...: told once per sample */
+    private readonly onResourceError: (err: unknown) => void = () => undefined,
+  ) {}
 
   start(): void {
     if (this.timer) return;
@@ -165,11 +179,18 @@ export class SystemStats {
   /** One sample of everything; failures leave `ok: false` on the affected figure. */
   async sample(): Promise<void> {
     const now = Date.now();
+    let resourceError: unknown;
+    const read = (path: string) => readText(path, (err) => (resourceError ??= err));
     const [selfText, statText, memText, netText, diskText, sockText, snmpText, upText] = await Promise.all([
-      readText('/proc/self/stat'), readText('/proc/stat'), readText('/proc/meminfo'), readText('/proc/net/dev'),
-      readText('/proc/diskstats'), readText('/proc/net/sockstat'), readText('/proc/net/snmp'), readText('/proc/uptime'),
+      read('/proc/self/stat'), read('/proc/stat'), read('/proc/meminfo'), read('/proc/net/dev'),
+      read('/proc/diskstats'), read('/proc/net/sockstat'), read('/proc/net/snmp'), read('/proc/uptime'),
     ]);
-    this.disks ??= await wholeDisks();
+    if (resourceError !== undefined) {
+      // Out of descriptors (or memory): keep the last figures rather than zeros and rates from gaps.
+      this.onResourceError(resourceError);
+      return;
+    }
+    const disks = (this.disks ??= await wholeDisks());
     this.rusage = sampleRusage(now);
 
     const mem = memText ? parseMeminfo(memText) : undefined;
@@ -189,7 +210,7 @@ export class SystemStats {
     const cpu = statText ? parseCpuLine(statText) : undefined;
     const stat = selfText ? parseProcStat(selfText) : undefined;
     const selfTicks = stat ? (stat[13] as number) + (stat[14] as number) : 0;
-    const disk = diskText ? parseDiskstats(diskText, this.disks) : { readSectors: 0, writeSectors: 0, ioTicksMs: 0 };
+    const disk = diskText ? parseDiskstats(diskText, disks ?? new Set()) : { readSectors: 0, writeSectors: 0, ioTicksMs: 0 };
     const prev = this.prev;
     if (cpu) {
       const dTotal = prev ? cpuTotal(cpu) - cpuTotal(prev.cpu) : cpuTotal(cpu);
@@ -207,7 +228,7 @@ export class SystemStats {
       this.self = { ok: true, rssKbyte: Math.round((rssPages * 4096) / 1024), cpuPercent: round2(percent * 100) };
     } else {
       // No /proc: Node's own figures still give memory and CPU.
-      this.self = { ok: false, rssKbyte: Math.round(process.memoryUsage().rss / 1024), cpuPercent: 0 };
+      this.self = { ok: false, rssKbyte: nodeRssKbyte(), cpuPercent: 0 };
     }
     if (prev && now > prev.at) {
       const secs = (now - prev.at) / 1000;
@@ -263,12 +284,12 @@ export class SystemStats {
   }
 }
 
-/** Whole disks (not partitions, loops or ram disks), from /sys/block. */
-async function wholeDisks(): Promise<Set<string>> {
+/** Whole disks (not partitions, loops or ram disks), from /sys/block; undefined when unreadable (tried again). */
+async function wholeDisks(): Promise<Set<string> | undefined> {
   try {
     return new Set((await readdir('/sys/block')).filter((d) => !/^(loop|ram|zram)/.test(d)));
   } catch {
-    return new Set();
+    return undefined;
   }
 }
 

@@ -115,6 +115,13 @@ export const streamCasterSchema = {
 export const globalSchema = {
   listen: endpoints([]),
   max_connections: int(1000, { positive: true }),
+  /**
+   * tsrs (SRS has no directive for it): seconds a new connection gets to say what it wants
+   * before it is closed. RTMP: the handshake and `connect`, then again `publish`/`play` (time
+   * tsrs itself spends on hooks does not count). HTTP (server and API): a request's head, and
+   * the idle time between keep-alive requests. Long responses (live streams) are not cut.
+   */
+  handshake_timeout: num(5, { positive: true }),
   daemon: bool(true),
   /** `file` or `console`; anything but `console` logs to the file, as SRS. */
   srs_log_tank: str('file'),

@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ConnectionLimit } from '../app/connection-limit.js';
+import { isResourceError } from '../app/resource-errors.js';
 import type { Endpoint } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Listener } from './listener.js';
@@ -13,8 +15,8 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => boolean
 
 /** Largest request head tsrs accepts; bigger ones get 431 and are closed. */
 export const MAX_HEADER_BYTES = 16 * 1024;
-const HEADERS_TIMEOUT_MS = 10_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** How often Node looks for requests past their head timeout (its default is 30 s). */
+const TIMEOUT_CHECK_MS = 1000;
 
 /**
  * An HTTP port with a chain of handlers. The API and the HTTP server share one
@@ -29,6 +31,13 @@ export class HttpListener implements Listener {
     readonly name: string,
     private readonly endpoint: Endpoint,
     private readonly log: Logger,
+    /** every socket of the port counts against max_connections */
+    private readonly limit: ConnectionLimit,
+    /**
+     * handshake_timeout: a request's head must arrive within it (else 408 and close), and a
+     * keep-alive connection may idle this long between requests.
+     */
+    private readonly headTimeoutMs: number,
   ) {}
 
   /** Add a handler; earlier handlers are tried first. */
@@ -45,15 +54,20 @@ export class HttpListener implements Listener {
     const server = createServer(
       {
         maxHeaderSize: MAX_HEADER_BYTES,
-        headersTimeout: HEADERS_TIMEOUT_MS,
+        // Counted from accept (and from a later request's first byte): a socket that sends
+        // nothing, or half a head, is answered 408 and closed.
+        headersTimeout: this.headTimeoutMs,
+        connectionsCheckingInterval: TIMEOUT_CHECK_MS,
         // Live streams are long responses: no overall request timeout.
         requestTimeout: 0,
-        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        keepAliveTimeout: this.headTimeoutMs,
         noDelay: true,
       },
       (req, res) => void this.dispatch(req, res),
     );
-    server.on('connection', (s) => {
+    // After http's own connection listener: a refused socket is torn down like any other.
+    server.on('connection', (s: Socket) => {
+      if (!this.limit.admit(s, this.name)) return;
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
     });
@@ -61,7 +75,10 @@ export class HttpListener implements Listener {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ECONNRESET') this.log.debug({ err: err.message, code }, `${this.name}: bad request`);
       if (!socket.writable) return socket.destroy();
-      const status = code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const status =
+        code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+        : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+        : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     });
     await new Promise<void>((resolve, reject) => {
@@ -71,7 +88,10 @@ export class HttpListener implements Listener {
         resolve();
       });
     });
-    server.on('error', (err) => this.log.error({ err: String(err) }, `${this.name} listener error`));
+    server.on('error', (err) => {
+      if (!isResourceError(err)) return this.log.error({ err: String(err) }, `${this.name} listener error`);
+      this.limit.resourceError(err, `${this.name} accept`);
+    });
     this.server = server;
     this.log.info({ port: this.endpoint.port }, `${this.name} listening`);
   }

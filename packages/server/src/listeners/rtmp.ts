@@ -1,7 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Client, type ClientType } from '../app/client.js';
+import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { Consumer, ConsumerSink } from '../app/consumer.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
+import { isResourceError } from '../app/resource-errors.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import type { Packet } from '../kernel/packet.js';
@@ -13,7 +15,7 @@ import type { RtmpUrl } from '../protocol/rtmp/url.js';
 import type { Listener } from './listener.js';
 import { bindHost, peerIp } from './tcp.js';
 
-/** Timeout for a connection that has not started publishing or playing yet. */
+/** Read timeout for a connection that has not started publishing or playing yet. */
 const IDLE_TIMEOUT_MS = 30_000;
 
 /** The vhost name a request lands on: its own block, else the default vhost. */
@@ -33,6 +35,8 @@ export class RtmpListener implements Listener {
     private readonly hub: Hub,
     private readonly config: () => Config,
     private readonly log: Logger,
+    /** every socket counts against max_connections, with those of the HTTP ports */
+    private readonly limit: ConnectionLimit,
   ) {}
 
   async start(): Promise<void> {
@@ -47,7 +51,10 @@ export class RtmpListener implements Listener {
           resolve();
         });
       });
-      server.on('error', (err) => this.log.error({ err: String(err) }, 'rtmp listener error'));
+      server.on('error', (err) => {
+        if (!isResourceError(err)) return this.log.error({ err: String(err) }, 'rtmp listener error');
+        this.limit.resourceError(err, 'rtmp accept');
+      });
       this.servers.push(server);
       this.log.info({ port: ep.port, host: ep.host }, 'rtmp listening');
     }
@@ -72,11 +79,7 @@ export class RtmpListener implements Listener {
 
   private accept(socket: Socket): void {
     // Counted before the handshake: idle sockets take resources too.
-    if (this.sockets.size >= this.config().global.max_connections) {
-      this.log.warn({ ip: peerIp(socket) }, 'max_connections reached, connection refused');
-      socket.destroy();
-      return;
-    }
+    if (!this.limit.admit(socket, this.name)) return;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     new RtmpConnection(socket, this.hub, this.config(), this.log);
@@ -92,6 +95,8 @@ class RtmpConnection {
   private consumer: Consumer | undefined;
   private gotMedia = false;
   private registered = false;
+  /** handshake_timeout: closes the connection unless its next step comes in time */
+  private stepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -114,8 +119,8 @@ class RtmpConnection {
         onPublish: (req) => this.onPublish(req.url, req.fmle),
         onPlay: (req) => this.onPlay(req.url),
         onPause: (paused) => this.consumer?.setPaused(paused),
-        onUnpublish: () => this.stopRole(),
-        onStop: () => this.stopRole(),
+        onUnpublish: () => this.endRole(),
+        onStop: () => this.endRole(),
         onMedia: (msg) => this.onMedia(msg.typeId, msg.timestamp, msg.payload),
         onError: (err) => {
           this.client.endReason = 'error';
@@ -134,6 +139,7 @@ class RtmpConnection {
       },
     );
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('timeout'));
+    this.expect('handshake and connect');
     socket.on('data', (data) => this.session.push(data));
     socket.on('error', (err) => {
       if (!this.client.endReason && !isReset(err)) this.client.endReason = 'error';
@@ -143,7 +149,26 @@ class RtmpConnection {
     this.log.info({ ip: this.client.ip }, 'rtmp client accepted');
   }
 
+  /**
+   * Arm handshake_timeout for the client's next step (undefined: disarm). Time tsrs spends
+   * deciding (hooks) does not count: the timer is off between a request and its answer.
+   */
+  private expect(step: string | undefined): void {
+    clearTimeout(this.stepTimer);
+    this.stepTimer = undefined;
+    if (!step || this.socket.destroyed) return;
+    const ms = this.config.global.handshake_timeout * 1000;
+    this.stepTimer = setTimeout(() => this.close(`no ${step} within ${ms} ms`), ms);
+  }
+
   private async onConnect(url: RtmpUrl, tcUrl: string, pageUrl: string, swfUrl: string): Promise<Decision> {
+    this.expect(undefined);
+    const decision = await this.connect(url, tcUrl, pageUrl, swfUrl);
+    if (!decision) this.expect('publish or play');
+    return decision;
+  }
+
+  private async connect(url: RtmpUrl, tcUrl: string, pageUrl: string, swfUrl: string): Promise<Decision> {
     const vhost = resolveVhost(this.config, url.vhost);
     if (!vhost) return { reject: `vhost ${url.vhost} not found` };
     if (this.config.getVhost(vhost)?.enabled === false) return { reject: `vhost ${vhost} is disabled` };
@@ -172,6 +197,7 @@ class RtmpConnection {
   }
 
   private async onPublish(url: RtmpUrl, fmle: boolean): Promise<Decision> {
+    this.expect(undefined);
     this.setStream(url, fmle ? 'fmle-publish' : 'flash-publish');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Publish.BadName' };
     const busy = this.hub.findSource(this.client.vhost, this.client.app, this.client.stream)?.publisher;
@@ -193,6 +219,7 @@ class RtmpConnection {
   }
 
   private async onPlay(url: RtmpUrl): Promise<Decision> {
+    this.expect(undefined);
     this.setStream(url, 'rtmp-play');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Play.StreamNotFound' };
     const denied = await this.admit('play');
@@ -231,6 +258,13 @@ class RtmpConnection {
     source.onMessage(kind, timestamp, payload);
   }
 
+  /** The client unpublished or stopped but stays connected: it may publish or play again. */
+  private endRole(): void {
+    this.stopRole();
+    this.socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('timeout'));
+    this.expect('publish or play');
+  }
+
   private stopRole(): void {
     if (this.source) {
       this.hub.unpublish(this.client);
@@ -251,6 +285,7 @@ class RtmpConnection {
   }
 
   private cleanup(): void {
+    this.expect(undefined);
     this.session.close();
     this.stopRole();
     if (this.registered) this.hub.removeClient(this.client);

@@ -18,7 +18,7 @@ const WRITEV_MAX = 1000;
 export class FileSink {
   /** bytes accepted so far (the file's size once everything is written) */
   bytes = 0;
-  /** the first write error; later data is dropped */
+  /** the first write error; the file is closed and later data is dropped */
   error: Error | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -81,7 +81,15 @@ export class FileSink {
       try {
         await job();
       } catch (err) {
+        // Disk full, out of descriptors, ...: the recording stops here (the publisher goes on)
+        // and gives its descriptor back at once.
         this.error = err as Error;
+        clearInterval(this.timer);
+        this.pending = [];
+        this.pendingBytes = 0;
+        const fh = this.fh;
+        this.fh = undefined;
+        await fh?.close().catch(() => undefined);
         this.onError(this.error);
       }
     });

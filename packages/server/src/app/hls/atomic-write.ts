@@ -12,9 +12,13 @@ export async function writeFileAtomic(path: string, data: readonly Buffer[] | st
   try {
     if (typeof data === 'string') await fh.writeFile(data);
     else await writeAll(fh, data);
-  } finally {
-    await fh.close();
+  } catch (err) {
+    // A full disk must not fill up further with half-written temp files.
+    await fh.close().catch(() => undefined);
+    await unlink(tmp).catch(() => undefined);
+    throw err;
   }
+  await fh.close();
   await rename(tmp, path);
 }
 

@@ -3,6 +3,7 @@ import type { HlsView } from '../../config/index.js';
 import type { Packet } from '../../kernel/packet.js';
 import type { Logger } from '../../log.js';
 import type { EventBus } from '../events.js';
+import { Episode } from '../resource-errors.js';
 import type { Source, SourceOutput } from '../source.js';
 import { removeFile, writeFileAtomic } from './atomic-write.js';
 import { renderPath, type PathVars } from './path-template.js';
@@ -71,11 +72,15 @@ export class HlsOutput implements SourceOutput {
   private m3u8File: string | undefined;
   private initFile: string | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** Failed file work (disk full, out of descriptors): the next segment tries again; logged once a minute. */
+  private readonly writeFailures: Episode;
 
   constructor(
     private source: Source,
     private readonly deps: HlsOutputDeps,
-  ) {}
+  ) {
+    this.writeFailures = new Episode(deps.log, 'hls: file writes failing, the stream goes on without them', 60_000);
+  }
 
   /** A new Source for the same stream (the old one was swept): carry on with its playlist. */
   attach(source: Source): void {
@@ -322,7 +327,7 @@ export class HlsOutput implements SourceOutput {
 
   private enqueue(job: () => Promise<void>): void {
     this.queue = this.queue.then(job).catch((err: unknown) => {
-      this.deps.log.warn({ url: this.source.url, err: String(err) }, 'hls: file write failed');
+      this.writeFailures.hit({ url: this.source.url, err: String(err) });
     });
   }
 }

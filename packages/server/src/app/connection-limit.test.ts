@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { test } from 'node:test';
+import { createLogger } from '../log.js';
+import { BACKOFF_MS, ConnectionLimit, openFileLimit, socketsForFdLimit } from './connection-limit.js';
+
+const log = createLogger({ level: 'silent' });
+
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  remoteAddress = '127.0.0.1';
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+test('the open-file limit leaves a reserve for tsrs itself', () => {
+  assert.equal(socketsForFdLimit(256), 192);
+  assert.equal(socketsForFdLimit(1024), 896);
+  assert.equal(socketsForFdLimit(65535), 57344);
+  assert.equal(socketsForFdLimit(10), 1);
+  const own = openFileLimit();
+  assert.ok(own === undefined || own > 0);
+});
+
+test('one count over all listeners; over the cap a socket is closed at once; a close frees a place', () => {
+  let max = 3;
+  const limit = new ConnectionLimit(() => max, log, undefined);
+  const a = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
+  assert.ok(limit.admit(a[0], 'rtmp'));
+  assert.ok(limit.admit(a[1], 'http'));
+  assert.ok(limit.admit(a[2], 'api'));
+  const extra = new FakeSocket();
+  assert.equal(limit.admit(extra, 'http'), false);
+  assert.ok(extra.destroyed);
+  assert.equal(limit.refusedTotal, 1);
+  a[1].destroy();
+  assert.equal(limit.open, 2);
+  assert.ok(limit.admit(new FakeSocket(), 'rtmp'));
+  // max_connections is read per accept (a reload applies)
+  max = 10;
+  assert.ok(limit.admit(new FakeSocket(), 'rtmp'));
+  assert.equal(limit.open, 4);
+  limit.close();
+});
+
+test('the cap is the lower of max_connections and what the open-file limit allows', () => {
+  const limit = new ConnectionLimit(() => 1000, log, 256);
+  assert.equal(limit.cap, 192);
+  limit.close();
+});
+
+test('after a resource error new sockets are refused for a while, then accepted again', async () => {
+  const limit = new ConnectionLimit(() => 100, log, undefined);
+  assert.equal(limit.resourceError(Object.assign(new Error('x'), { code: 'EMFILE' }), 'test'), true);
+  assert.equal(limit.resourceError(Object.assign(new Error('x'), { code: 'EMFILE' }), 'test'), false, 'one episode');
+  assert.ok(limit.backingOff);
+  const s = new FakeSocket();
+  assert.equal(limit.admit(s, 'rtmp'), false);
+  assert.ok(s.destroyed);
+  await new Promise((r) => setTimeout(r, BACKOFF_MS + 50));
+  assert.ok(!limit.backingOff);
+  assert.ok(limit.admit(new FakeSocket(), 'rtmp'));
+  limit.close();
+});
