@@ -20,7 +20,7 @@ async function withPolicy(body: string): Promise<{ code: number; out: string }> 
   return { code: typeof r.code === 'number' ? r.code : 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
-test('a resource error nobody caught is survived and logged once per episode', async () => {
+test('a resource error nobody caught is survived and logged once per episode', { timeout: 30_000 }, async () => {
   const r = await withPolicy(`
     let n = 0;
     const t = setInterval(() => { if (++n <= 5) throw errno('EMFILE'); }, 10);
@@ -31,7 +31,7 @@ test('a resource error nobody caught is survived and logged once per episode', a
   assert.equal(r.out.match(/a resource error was not handled where it happened/g)?.length, 1, r.out);
 });
 
-test('any other uncaught error is a bug: logged, and the process exits 1', async () => {
+test('any other uncaught error is a bug: logged, and the process exits 1', { timeout: 30_000 }, async () => {
   for (const body of [`setTimeout(() => { throw new TypeError('a real bug'); }, 10);`, `Promise.reject(new RangeError('a real bug'));`]) {
     const r = await withPolicy(`${body} setTimeout(() => console.log('still here'), 300);`);
     assert.equal(r.code, 1, r.out);

@@ -169,7 +169,7 @@ async function trickleProxy(target: number, slowBytes: number, piece: number, ev
   return { port: (server.address() as { port: number }).port, close: () => server.close() };
 }
 
-test('idle and half-done handshakes on every port are closed within handshake_timeout; slow legit clients still work', async (t) => {
+test('idle and half-done handshakes on every port are closed within handshake_timeout; slow legit clients still work', { timeout: 120_000 }, async (t) => {
   // handshake_timeout is left at its default (5 s).
   const server = await startServer((p) => basicConf(p));
   await withHealthyStream(server, async (healthy) => {
@@ -239,7 +239,7 @@ test('idle and half-done handshakes on every port are closed within handshake_ti
   });
 });
 
-test('max_connections counts the sockets of RTMP, HTTP and the API together; extra ones are closed at accept', async () => {
+test('max_connections counts the sockets of RTMP, HTTP and the API together; extra ones are closed at accept', { timeout: 90_000 }, async () => {
   const max = 60;
   const server = await startServer((p) => basicConf(p, '', `max_connections ${max}; handshake_timeout 30;`));
   await withHealthyStream(server, async (healthy) => {
@@ -266,7 +266,7 @@ test('max_connections counts the sockets of RTMP, HTTP and the API together; ext
   });
 });
 
-test('under ulimit -n 256 the cap stays below the descriptor limit: 400 sockets on three ports, the server plays on', async (t) => {
+test('under ulimit -n 256 the cap stays below the descriptor limit: 400 sockets on three ports, the server plays on', { timeout: 90_000 }, async (t) => {
   const server = await startServer((p) => basicConf(p, '', 'handshake_timeout 30;'), { fdLimit: 256 });
   assert.match(server.output(), /max_connections is more than the open-file limit .* allowed=192/);
   await withHealthyStream(server, async (healthy) => {
@@ -293,7 +293,7 @@ test('under ulimit -n 256 the cap stays below the descriptor limit: 400 sockets 
   });
 });
 
-test('a real EMFILE (on_play hooks hold a descriptor per waiting player) is survived, and the server recovers', async (t) => {
+test('a real EMFILE (on_play hooks hold a descriptor per waiting player) is survived, and the server recovers', { timeout: 120_000 }, async (t) => {
   const hooks = await startHookServer(async (call) => {
     // The healthy player is let in at once; the others wait on their hook.
     if (call.body.stream !== 'h') await new Promise((r) => setTimeout(r, 12_000));

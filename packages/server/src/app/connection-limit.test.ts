@@ -52,7 +52,7 @@ test('the cap is the lower of max_connections and what the open-file limit allow
   limit.close();
 });
 
-test('after a resource error new sockets are refused for a while, then accepted again', async () => {
+test('after a resource error new sockets are refused for a while, then accepted again', { timeout: 10_000 }, async () => {
   const limit = new ConnectionLimit(() => 100, log, undefined);
   assert.equal(limit.resourceError(Object.assign(new Error('x'), { code: 'EMFILE' }), 'test'), true);
   assert.equal(limit.resourceError(Object.assign(new Error('x'), { code: 'EMFILE' }), 'test'), false, 'one episode');

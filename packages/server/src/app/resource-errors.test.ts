@@ -24,7 +24,7 @@ test('orOnResourceError: the fallback for a resource error, other errors go on',
   assert.throws(() => orOnResourceError(() => { throw new TypeError('bug'); }, 0), TypeError);
 });
 
-test('Episode: one line when it starts, one when it is over, whatever the hits in between', async () => {
+test('Episode: one line when it starts, one when it is over, whatever the hits in between', { timeout: 10_000 }, async () => {
   const { lines, log } = capture();
   const e = new Episode(log, 'out of something', 150);
   assert.equal(e.hit({ n: 1 }), true);

@@ -32,7 +32,7 @@ test('SystemStats samples /proc: self, system, meminfo, rates after two samples'
   assert.ok(sys.cpus >= 1 && sys.uptime > 0);
 });
 
-test('out of descriptors, a sample keeps the last figures and reports EMFILE instead of throwing', async () => {
+test('out of descriptors, a sample keeps the last figures and reports EMFILE instead of throwing', { timeout: 30_000 }, async () => {
   // A child under a small open-file limit fills it, then samples (the sampler used to crash
   // there: process.memoryUsage() throws EMFILE).
   const stats = new URL('./stats.js', import.meta.url).href;

@@ -119,7 +119,8 @@ export const globalSchema = {
    * tsrs (SRS has no directive for it): seconds a new connection gets to say what it wants
    * before it is closed. RTMP: the handshake and `connect`, then again `publish`/`play` (time
    * tsrs itself spends on hooks does not count). HTTP (server and API): a request's head, and
-   * the idle time between keep-alive requests. Long responses (live streams) are not cut.
+   * the idle time between keep-alive requests (the HTTP ports read it at start; RTMP per
+   * connection). Long responses (live streams) are not cut.
    */
   handshake_timeout: num(5, { positive: true }),
   daemon: bool(true),
