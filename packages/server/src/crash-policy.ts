@@ -10,14 +10,15 @@
  *   default would. A bug is not hidden by keeping a damaged process running.
  */
 import type { ConnectionLimit } from './app/connection-limit.js';
-import { isResourceError } from './app/resource-errors.js';
+import { Episode, isResourceError } from './app/resource-errors.js';
 import type { Logger } from './log.js';
 
 export function installCrashPolicy(log: Logger, connections: Pick<ConnectionLimit, 'resourceError'>): void {
+  const escaped = new Episode(log, 'a resource error was not handled where it happened; going on', 60_000);
   const onError = (err: unknown, origin: string) => {
     if (isResourceError(err)) {
-      const first = connections.resourceError(err, origin);
-      if (first) log.warn({ origin, stack: (err as Error).stack }, 'a resource error was not handled where it happened; going on');
+      connections.resourceError(err, origin);
+      escaped.hit({ origin, stack: err instanceof Error ? err.stack : String(err) });
       return;
     }
     log.fatal({ origin, err: err instanceof Error ? err.stack : String(err) }, 'uncaught error: exiting');
