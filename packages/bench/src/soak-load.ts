@@ -353,6 +353,10 @@ export class PlayerChurn {
           ctx.count('play.hls.not_found'); // a churn stream that just stopped, or no segment yet
           return;
         }
+        if (res.status === 403 && segments > 0) {
+          ctx.count('play.hls.closed_by_server'); // kicked: its hls_ctx is refused from then on
+          return;
+        }
         if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
         const uris = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
         if (text.includes('#EXT-X-STREAM-INF') && uris.length) {
@@ -368,6 +372,9 @@ export class PlayerChurn {
             if (segments++ === 0) ctx.count('play.hls.ok');
             ctx.count('play.hls.segment_bytes', body.byteLength);
             ctx.count('play.hls.segments');
+          } else if (seg.status === 403 && segments > 0) {
+            ctx.count('play.hls.closed_by_server');
+            return;
           } else ctx.count(`play.hls.segment_http_${seg.status}`);
         }
         await sleep(2000);

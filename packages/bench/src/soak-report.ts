@@ -103,7 +103,7 @@ export interface Flatness {
  * least-squares line through P rises by at most B * tol + slack over P's time span. Fewer than
  * 6 samples in P: not judged.
  */
-export function judgeFlat(metric: string, pts: { t: number; v: number }[], warmup: number, tolPct = 10, slack = 0): Flatness {
+export function judgeFlat(metric: string, pts: { t: number; v: number }[], warmup: number, tolPct = 10, slack = 0, unit: (x: number) => string = fmt): Flatness {
   const post = pts.filter((p) => p.t >= warmup);
   const empty: Flatness = {
     metric, judged: false, pass: true, samples: post.length, baseline: 0, lastMedian: 0, lastMax: 0, peakGrowthPct: 0, trendPct: 0, limit: 0,
@@ -126,8 +126,8 @@ export function judgeFlat(metric: string, pts: { t: number; v: number }[], warmu
   const trendOk = rise <= allowed;
   const pct = (x: number) => (baseline > 0 ? (x / baseline) * 100 : 0);
   const why = [
-    peakOk ? '' : `last-third max ${fmt(lastMax)} > limit ${fmt(limit)}`,
-    trendOk ? '' : `trend +${fmt(rise)} over ${Math.round(span)} s > ${fmt(allowed)}`,
+    peakOk ? '' : `last-third max ${unit(lastMax)} > limit ${unit(limit)}`,
+    trendOk ? '' : `trend +${unit(rise)} over ${Math.round(span)} s > ${unit(allowed)}`,
   ].filter(Boolean).join('; ');
   return {
     metric, judged: true, pass: peakOk && trendOk, samples: post.length, baseline, lastMedian: median(last), lastMax,
@@ -259,7 +259,9 @@ export function flatnessTable(rows: Flatness[], unit: Record<string, (x: number)
   ];
   for (const r of rows) {
     const u = unit[r.metric] ?? ((x: number) => fmt(x));
+    const info = r.metric.endsWith('(info)');
     if (!r.judged) lines.push(`| ${r.metric} | | | | | | not judged (${r.why}) |`);
+    else if (info) lines.push(`| ${r.metric} | ${u(r.baseline)} | ${u(r.lastMedian)} | ${u(r.lastMax)} | ${sign(r.peakGrowthPct)}% | ${sign(r.trendPct)}% | ${r.pass ? 'flat' : `not flat: ${r.why}`} (not part of the verdict) |`);
     else
       lines.push(
         `| ${r.metric} | ${u(r.baseline)} | ${u(r.lastMedian)} | ${u(r.lastMax)} | ${sign(r.peakGrowthPct)}% | ${sign(r.trendPct)}% | ${r.pass ? 'flat' : `**GROWS**: ${r.why}`} |`,

@@ -238,9 +238,12 @@ export async function soak(flags: Flags): Promise<SoakSummary> {
   if (hooks) for (const [k, v] of hooks.calls) ctx.count(`hook.${k}`, v);
 
   const series = (f: (s: Sample) => number | null) => samples.filter((s) => f(s) !== null).map((s) => ({ t: s.t, v: f(s)! }));
-  const rss = judgeFlat('RSS', series((s) => s.rss_kib), warmup, tolerance, rssSlackKiB);
+  const kib = (k: number) => `${(k / 1024).toFixed(1)} MiB`;
+  const bytes = (b: number) => `${(b / 1048576).toFixed(1)} MiB`;
+  const rss = judgeFlat('RSS', series((s) => s.rss_kib), warmup, tolerance, rssSlackKiB, kib);
   const fds = judgeFlat('open fds', series((s) => s.fds), warmup, tolerance, fdSlack);
-  const heap = judgeFlat('V8 heap used (info)', series((s) => s.heap_used), warmup, tolerance);
+  // the heap is a GC sawtooth: its peaks depend on when V8 collected; shown, not judged
+  const heap = judgeFlat('V8 heap used (info)', series((s) => s.heap_used), warmup, tolerance, 0, bytes);
   const handles = judgeFlat('active handles (info)', series((s) => s.active_resources), warmup, tolerance, fdSlack);
 
   const reasons: string[] = [];
@@ -315,6 +318,7 @@ function report(s: SoakSummary, title: string, events: number): string {
     `| publishes (churn): ok / failed / kicked or closed | ${c['publish.churn.ok'] ?? 0} / ${c['publish.churn.failed'] ?? 0} / ${c['publish.churn.closed_by_server'] ?? 0} |`,
     `| plays (churn) RTMP / HTTP-FLV / HLS | ${c['play.rtmp.ok'] ?? 0} / ${c['play.flv.ok'] ?? 0} / ${c['play.hls.ok'] ?? 0} (${c['play.hls.segments'] ?? 0} segments) |`,
     `| plays that failed RTMP / HTTP-FLV / HLS | ${c['play.rtmp.failed'] ?? 0} / ${c['play.flv.failed'] ?? 0} / ${c['play.hls.failed'] ?? 0} |`,
+    `| plays ended by the server (kicks, waiting timeouts) RTMP / HTTP-FLV / HLS | ${c['play.rtmp.closed_by_server'] ?? 0} / ${c['play.flv.closed_by_server'] ?? 0} / ${c['play.hls.closed_by_server'] ?? 0} |`,
     `| kicks (API) publishers / players | ${c['kick.publisher'] ?? 0} / ${c['kick.player'] ?? 0} |`,
     `| reloads API / SIGHUP / failed | ${c['reload.api'] ?? 0} / ${c['reload.sighup'] ?? 0} / ${c['reload.failed'] ?? 0} |`,
     `| hook refusals publish / RTMP play / HTTP-FLV play / wrongly allowed | ${c['refusal.publish'] ?? 0} / ${c['refusal.play_rtmp'] ?? 0} / ${c['refusal.play_flv'] ?? 0} / ${c['refusal.unexpectedly_allowed'] ?? 0} |`,
