@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { openHistoryStore, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
+import { exporterHandler } from './api/exporter.js';
+import { metricsText } from './api/metrics.js';
+import type { ApiDeps } from './api/routes.js';
 import { LiveFeed, type LiveFeedDeps } from './api/socket.js';
 import { ApiState } from './api/state.js';
 import { ConnectionLimit } from './app/connection-limit.js';
@@ -9,7 +12,7 @@ import { HttpHooks } from './app/hooks.js';
 import { SecurityAdmission } from './app/security.js';
 import { ServerIdentity } from './app/stats-identity.js';
 import { SystemStats } from './app/stats.js';
-import { Hub } from './app/hub.js';
+import { Hub, type HubLimits } from './app/hub.js';
 import { HistoryRecorder } from './history/recorder.js';
 import { DEFAULT_SOURCE_OPTIONS, type SourceOptions } from './app/source.js';
 import { type Config, diffConfig, loadConfig, loadEnvOnlyConfig } from './config/index.js';
@@ -50,6 +53,16 @@ export function sourceOptions(config: Config, vhost: string): SourceOptions {
   };
 }
 
+/** The bounds on waiting players (request_limits, play.waiting_timeout), read at each use. */
+export function hubLimits(config: Config): HubLimits {
+  const l = config.global.request_limits;
+  return {
+    maxWaiting: l.max_waiting_players,
+    maxWaitingPerIp: l.max_waiting_players_per_ip,
+    waitingTimeoutMs: (vhost) => (config.getVhost(vhost)?.play.waiting_timeout ?? 0) * 1000,
+  };
+}
+
 /** One tsrs process: config, live model and listeners. */
 export class TsrsServer {
   readonly hub: Hub;
@@ -78,7 +91,10 @@ export class TsrsServer {
     readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv,
   ) {
-    this.hub = new Hub((vhost) => sourceOptions(this.config, vhost));
+    this.hub = new Hub(
+      (vhost) => sourceOptions(this.config, vhost),
+      () => hubLimits(this.config),
+    );
     this.hub.bus.on('stream:limit', ({ source, what, directive, detail }) =>
       this.log.warn({ url: source.url, directive, ...detail }, `${what} over its bound`),
     );
@@ -170,36 +186,41 @@ export class TsrsServer {
     const hooks = new HttpHooks({ config, identity, log: this.log.child({ mod: 'hooks' }), hub: this.hub });
     this.hub.admissions.push(new SecurityAdmission(config), hooks);
     hooks.subscribe(this.hub.bus);
-    if (!this.api) return;
+    const exporter = this.config.global.exporter;
+    if (!this.api && !exporter.enabled) return;
     // The sampler is the first to notice a process out of descriptors: new sockets back off.
     const stats = new SystemStats(5000, (err) => this.connections.resourceError(err, 'stats sampler'));
     stats.start();
-    const api = this.api;
     const state = new ApiState(this.hub, config);
-    this.liveDeps = { hub: this.hub, state, stats, config, log: this.log.child({ mod: 'socket.io' }) };
-    const { handler } = createApiHandler({
-      log: this.log.child({ mod: 'api' }),
-      ownRoot: api !== this.http,
-      deps: {
-        hub: this.hub,
-        state,
-        history: this.history,
-        recorder: this.recorder,
-        stats,
-        connections: this.connections,
-        identity,
-        hooks,
-        dvr: this.dvr,
-        config,
-        reload: () => {
-          const before = this.config;
-          this.reload();
-          return this.config !== before;
-        },
-        rtmpPort: () => this.addresses('rtmp')[0]?.port ?? 1935,
-        apiPort: () => api.addresses()[0]?.port ?? this.config.http_api.listen.port,
+    const deps: ApiDeps = {
+      hub: this.hub,
+      state,
+      history: this.history,
+      recorder: this.recorder,
+      stats,
+      connections: this.connections,
+      identity,
+      hooks,
+      dvr: this.dvr,
+      config,
+      reload: () => {
+        const before = this.config;
+        this.reload();
+        return this.config !== before;
       },
-    });
+      rtmpPort: () => this.addresses('rtmp')[0]?.port ?? 1935,
+      apiPort: () => this.api?.addresses()[0]?.port ?? this.config.http_api.listen.port,
+    };
+    if (exporter.enabled) {
+      // SRS 5's exporter: /metrics on its own port, for its allow-list, without API credentials.
+      const listener = new HttpListener('exporter', exporter.listen, this.log, this.connections, this.config.global.handshake_timeout * 1000);
+      listener.use(exporterHandler({ metrics: () => metricsText(deps), allow: () => this.config.global.exporter.allow }));
+      this.listeners.push(listener);
+    }
+    const api = this.api;
+    if (!api) return;
+    this.liveDeps = { hub: this.hub, state, stats, config, log: this.log.child({ mod: 'socket.io' }) };
+    const { handler } = createApiHandler({ log: this.log.child({ mod: 'api' }), ownRoot: api !== this.http, deps });
     api.use(handler);
     // A separate API port answers unknown paths too: with CORS, so browsers see the 404.
     if (api !== this.http) api.use((req, res) => applyCors(req, res, this.config.http_api.crossdomain));

@@ -1,20 +1,29 @@
 /**
- * API auth (SRS 5 Basic auth on every /api/ path), HTTP conventions (CORS, JSONP, 302, 404,
- * 405) and bad input (malformed JSON, huge bodies, missing ids, garbage): SRS-style answers,
- * and the server still serves a stream afterwards.
+ * API auth (Basic auth on every path the API owns: `/`, every /api/ path, `/metrics`; GETs and
+ * the POST/DELETE/reload actions alike), the exporter listener with its allow-list, HTTP
+ * conventions (CORS, JSONP, 302, 404, 405) and bad input (malformed JSON, huge bodies, missing
+ * ids, garbage): SRS-style answers, and the server still serves a stream afterwards.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
-import { basicConf, ffmpegPublish, kill, startServer, waitFor, type RunningServer } from './harness.js';
+import { get } from 'node:http';
+import { basicConf, ffmpegPublish, freePort, kill, sleep, startServer, waitFor, type RunningServer } from './harness.js';
 import { api } from './api-helpers.js';
 
 let server: RunningServer;
+let exporterPort: number;
 const AUTH = { Authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` };
 
 before(async () => {
+  exporterPort = await freePort();
   server = await startServer((p) =>
-    basicConf(p, '', `http_api { enabled on; listen ${p.api}; crossdomain on; auth { enabled on; username admin; password s3cret; } raw_api { enabled on; allow_reload on; } }`)
+    basicConf(
+      p,
+      '',
+      `http_api { enabled on; listen ${p.api}; crossdomain on; auth { enabled on; username admin; password s3cret; } raw_api { enabled on; allow_reload on; } }\n` +
+        `exporter { enabled on; listen ${exporterPort}; label cn-test; tag edge; allow 127.0.0.2 10.9.0.0/16; }`,
+    )
       // basicConf already has an http_api block: keep only ours (the last one would not win)
       .replace(`http_api { enabled on; listen ${p.api}; }\n`, ''),
   );
@@ -42,10 +51,92 @@ test('without credentials every /api/ route answers 401 with WWW-Authenticate; w
     const yes = await api(server, p, { headers: AUTH });
     assert.equal(yes.status, p === '/api/v1/tests/redirects' ? 301 : 200, p);
   }
-  // SRS: only paths containing /api/ need auth
-  assert.equal((await api(server, '/metrics')).status, 200);
-  assert.equal((await api(server, '/')).status, 200);
+  // Unlike SRS 5 (only paths with /api/), the API root and /metrics need them too:
+  // /metrics names every live stream.
+  for (const p of ['/', '/metrics', '/api', '/api/v2/', '/api/v1/streams']) {
+    const no = await api(server, p);
+    assert.equal(no.status, 401, p);
+    assert.match(no.headers.get('www-authenticate') ?? '', /^Basic/, p);
+  }
+  assert.equal((await api(server, '/', { headers: AUTH })).status, 200);
+  const metrics = await api(server, '/metrics', { headers: AUTH });
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.text, /^srs_streams[{ ]/m);
   assert.equal((await api(server, '/api/v1/streams', { headers: AUTH })).status, 302);
+  // a CORS preflight carries no credentials: it is answered, with nothing in it
+  const pre = await api(server, '/metrics', { method: 'OPTIONS', headers: { Origin: 'http://x.test' } });
+  assert.equal(pre.status, 200);
+  assert.equal(pre.text, '');
+});
+
+test('without credentials the actions do nothing: kick, DVR start, recording delete, raw reload, JSONP ?method=DELETE', async () => {
+  const bad = { Authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` };
+  const pub = ffmpegPublish(server.rtmpUrl('/live/guarded'));
+  try {
+    type C = { id: string; name: string; publish: boolean };
+    const publisher = async () =>
+      (await api<{ clients: C[] }>(server, '/api/v1/clients/', { headers: AUTH })).json.clients.find((c) => c.name === 'guarded' && c.publish);
+    const c = await waitFor('publisher listed', publisher, 15_000);
+
+    // kick
+    for (const headers of [{}, bad]) {
+      assert.equal((await api(server, `/api/v1/clients/${c.id}`, { method: 'DELETE', headers })).status, 401);
+      assert.equal((await api(server, `/api/v1/clients/${c.id}?callback=cb&method=DELETE`, { headers })).status, 401);
+    }
+    // DVR start
+    const start = JSON.stringify({ app: 'live', stream: 'guarded', action: 'start' });
+    for (const headers of [{}, bad]) {
+      assert.equal((await api(server, '/api/v1/dvrs', { method: 'POST', body: start, headers: { ...headers, 'Content-Type': 'application/json' } })).status, 401);
+    }
+    assert.deepEqual((await api<{ dvrs: unknown[] }>(server, '/api/v1/dvrs', { headers: AUTH })).json.dvrs, []);
+    // raw reload
+    const reloads = () => server.output().split('config reloaded').length;
+    const before = reloads();
+    for (const headers of [{}, bad]) assert.equal((await api(server, '/api/v1/raw?rpc=reload', { headers })).status, 401);
+    await sleep(300);
+    assert.equal(reloads(), before, 'no reload happened');
+    assert.equal((await publisher())?.id, c.id, 'the publisher was not kicked');
+
+    // with credentials: record a moment, then the recording cannot be deleted without them
+    const rec = await api<{ id: string }>(server, '/api/v1/dvrs', { method: 'POST', body: start, headers: { ...AUTH, 'Content-Type': 'application/json' } });
+    assert.equal(rec.json.code, 0);
+    await sleep(1500);
+    const stop = JSON.stringify({ app: 'live', stream: 'guarded', action: 'stop' });
+    assert.equal((await api(server, '/api/v1/dvrs', { method: 'POST', body: stop, headers: { ...AUTH, 'Content-Type': 'application/json' } })).json.code, 0);
+    const id = rec.json.id;
+    await waitFor('recording row closed', async () => {
+      const r = await api<{ recording?: { end: number | null } }>(server, `/api/v1/recordings/${id}`, { headers: AUTH });
+      return r.json.recording?.end != null;
+    }, 10_000);
+    for (const headers of [{}, bad]) assert.equal((await api(server, `/api/v1/recordings/${id}`, { method: 'DELETE', headers })).status, 401);
+    assert.equal((await api(server, `/api/v1/recordings/${id}`, { headers: AUTH })).json.code, 0, 'still there');
+    assert.equal((await api(server, `/api/v1/recordings/${id}`, { method: 'DELETE', headers: AUTH })).json.code, 0);
+
+    // and the kick with them works
+    assert.equal((await api(server, `/api/v1/clients/${c.id}`, { method: 'DELETE', headers: AUTH })).json.code, 0);
+    await waitFor('kicked', async () => (await publisher())?.id !== c.id, 10_000);
+  } finally {
+    kill(pub);
+  }
+});
+
+/** GET on the exporter port from a given loopback address. */
+function exporterGet(path: string, localAddress: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port: exporterPort, path, localAddress, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    }).on('error', reject);
+  });
+}
+
+test('exporter: /metrics on its own port for its allow-list, without API credentials', async () => {
+  const allowed = await exporterGet('/metrics', '127.0.0.2');
+  assert.equal(allowed.status, 200);
+  assert.match(allowed.text, /^srs_build_info\{.*label="cn-test",tag="edge"\} 1$/m);
+  assert.equal((await exporterGet('/metrics', '127.0.0.1')).status, 403, 'not in the allow-list');
+  assert.equal((await exporterGet('/api/v1/streams/', '127.0.0.2')).status, 404, 'nothing else there');
 });
 
 test('CORS: OPTIONS 200 empty, Origin gets the SRS headers', async () => {

@@ -1,7 +1,8 @@
 /**
  * HLS viewers as clients (SRS 5's `hls_ctx on`, the default): the master playlist, the
- * `hls-play` session it leads to (listed, counted, hooked, gated by security), its expiry
- * after 2 × hls_window without requests, kick, and `hls_ctx off`. FFmpeg publishes and plays.
+ * `hls-play` session its first segment request opens (listed, counted, hooked, gated by
+ * security), its expiry after 2 × hls_window without requests, kick, and `hls_ctx off`.
+ * FFmpeg publishes and plays.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -63,6 +64,16 @@ async function master(path: string): Promise<{ url: string; ctx: string }> {
   return { url: m[1], ctx: m[2] };
 }
 
+/** A viewer that plays: master playlist, media playlist, first segment (which admits it). */
+async function play(path: string): Promise<{ url: string; ctx: string; seg: string }> {
+  const { url, ctx } = await master(path);
+  const r = await fetchBytes(server.httpUrl(url));
+  assert.equal(r.status, 200);
+  const seg = parsePlaylist(r.body.toString()).segments[0].uri;
+  assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 200);
+  return { url, ctx, seg };
+}
+
 const hlsClient = async (id: string): Promise<Client | undefined> => (await clients(server)).find((c) => c.id === id);
 
 describe('hls_ctx', { concurrency: true }, () => {
@@ -77,7 +88,13 @@ describe('hls_ctx', { concurrency: true }, () => {
     const p = parsePlaylist(r.body.toString());
     assert.ok(p.segments.length > 0);
     for (const s of p.segments) assert.match(s.uri, new RegExp(`^s-\\d+\\.ts\\?hls_ctx=${ctx}$`));
+    assert.equal(await hlsClient(ctx), undefined, 'the media playlist alone makes no client either');
+    assert.ok(!hooks.calls.some((x) => x.path === '/play' && x.body.client_id === ctx), 'nor an on_play');
 
+    // the first segment request: now it plays
+    const seg = await fetchBytes(server.httpUrl(`/live/${p.segments[0].uri}`));
+    assert.equal(seg.status, 200);
+    assert.ok(seg.body.length > 1000);
     const c = await waitFor('hls-play client listed', () => hlsClient(ctx));
     assert.equal(c.type, 'hls-play');
     assert.equal(c.name, 's');
@@ -85,13 +102,12 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.equal(c.ip, '127.0.0.1');
     assert.equal(c.publish, false);
     assert.ok(c.stream.startsWith('vid-'), 'the stream id');
-    assert.equal(c.send_bytes, r.body.length);
-
-    const seg = await fetchBytes(server.httpUrl(`/live/${p.segments[0].uri}`));
-    assert.equal(seg.status, 200);
-    assert.ok(seg.body.length > 1000);
+    // the playlist served before it was admitted counts too
+    assert.equal(c.send_bytes, r.body.length + seg.body.length);
+    const r2 = await fetchBytes(server.httpUrl(url));
+    assert.equal(r2.status, 200);
     const after = await hlsClient(ctx);
-    assert.equal(after?.send_bytes, r.body.length + seg.body.length);
+    assert.equal(after?.send_bytes, r.body.length + seg.body.length + r2.body.length);
     // The stream counts its HLS viewer among its clients, as SRS does.
     const stream = (await api<{ stream: { clients: number; send_bytes: number } }>(server, `/api/v1/streams/${c.stream}`)).json.stream;
     assert.ok(stream.clients >= 2, `stream clients ${stream.clients}`);
@@ -133,26 +149,33 @@ describe('hls_ctx', { concurrency: true }, () => {
     }
   });
 
-  test('a refusing on_play hook: 403 on the m3u8, no client', async () => {
+  test('a refusing on_play hook: 403 on the first segment, no client; the ctx stays refused', async () => {
     const { url, ctx } = await master('/live/bad.m3u8');
     const r = await fetchBytes(server.httpUrl(url));
-    assert.equal(r.status, 403);
-    assert.ok(hooks.calls.some((x) => x.path === '/play' && x.body.client_id === ctx));
+    assert.equal(r.status, 200, 'the playlist is served before the viewer plays');
+    const seg = parsePlaylist(r.body.toString()).segments[0].uri;
+    assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
+    assert.equal(hooks.calls.filter((x) => x.path === '/play' && x.body.client_id === ctx).length, 1);
     assert.equal(await hlsClient(ctx), undefined);
+    // refused again without asking the hook again
+    assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
+    assert.equal((await fetchBytes(server.httpUrl(url))).status, 403);
+    assert.equal(hooks.calls.filter((x) => x.path === '/play' && x.body.client_id === ctx).length, 1);
     // no on_stop for a viewer that never played
     assert.ok(!hooks.calls.some((x) => x.path === '/stop' && x.body.client_id === ctx));
   });
 
   test('security deny play 127.0.0.1: 403', async () => {
     const { url, ctx } = await master('/live/sec.m3u8');
-    assert.equal((await fetchBytes(server.httpUrl(url))).status, 403);
+    const r = await fetchBytes(server.httpUrl(url));
+    const seg = parsePlaylist(r.body.toString()).segments[0].uri;
+    assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
     assert.equal(await hlsClient(ctx), undefined);
     assert.match(server.output(), /security: play denied for 127\.0\.0\.1/);
   });
 
   test('expiry: a viewer that stops requesting leaves within 2 x hls_window; on_stop fires; history ends it normal', async () => {
-    const { url, ctx } = await master('/live/s.m3u8');
-    assert.equal((await fetchBytes(server.httpUrl(url))).status, 200);
+    const { url, ctx } = await play('/live/s.m3u8');
     await waitFor('listed', () => hlsClient(ctx));
     const started = Date.now();
     // a request within the expiry keeps it alive
@@ -176,9 +199,7 @@ describe('hls_ctx', { concurrency: true }, () => {
   });
 
   test('kick: the client goes, its ctx gets 403 (playlist and segments), a new master playlist starts over', async () => {
-    const { url, ctx } = await master('/live/s.m3u8');
-    const r = await fetchBytes(server.httpUrl(url));
-    const seg = parsePlaylist(r.body.toString()).segments[0].uri;
+    const { url, ctx, seg } = await play('/live/s.m3u8');
     await waitFor('listed', () => hlsClient(ctx));
     const del = await api(server, `/api/v1/clients/${ctx}`, { method: 'DELETE' });
     assert.equal(del.json.code, 0);
@@ -186,9 +207,8 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.equal((await fetchBytes(server.httpUrl(url))).status, 403);
     assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
     await waitFor('on_stop', () => hooks.calls.find((x) => x.path === '/stop' && x.body.client_id === ctx), 5_000);
-    const again = await master('/live/s.m3u8');
+    const again = await play('/live/s.m3u8');
     assert.notEqual(again.ctx, ctx);
-    assert.equal((await fetchBytes(server.httpUrl(again.url))).status, 200);
     await waitFor('the new session is listed', () => hlsClient(again.ctx));
   });
 

@@ -97,7 +97,10 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
       else send(res, 405, 'Method Not Allowed', { 'Content-Type': 'text/plain; charset=utf-8' });
       return true;
     }
-    if (path.includes('/api/') && api.auth.enabled && !basicAuthOk(req.headers.authorization, api.auth.username, api.auth.password)) {
+    // Every path the API owns needs the credentials when auth is on: `/`, `/api/...` and
+    // `/metrics` (which names every live stream). SRS 5 checks only paths with `/api/`;
+    // the exporter listener serves metrics to its own allow-list instead.
+    if (api.auth.enabled && !basicAuthOk(req.headers.authorization, api.auth.username, api.auth.password)) {
       send(res, 401, '', { ...headers, 'WWW-Authenticate': 'Basic realm="tsrs"' });
       return true;
     }

@@ -66,6 +66,8 @@ export function metricsText(d: ApiDeps): string {
   w.metric('tsrs_sockets', 'gauge', 'Open client sockets of all TCP listeners, counted against max_connections', d.connections.open);
   w.metric('tsrs_sockets_max', 'gauge', 'Sockets allowed at once: max_connections, lower when the open-file limit is', d.connections.cap);
   w.metric('tsrs_sockets_refused_total', 'counter', 'Sockets closed at accept: over max_connections or out of resources', d.connections.refusedTotal);
+  w.metric('tsrs_sources', 'gauge', 'Sources in the live model (published, played, or recently either)', d.hub.sources.size);
+  w.metric('tsrs_waiting_players', 'gauge', 'Players waiting for a stream nobody publishes', d.hub.waitingPlayers());
   let dropped = 0;
   for (const s of d.hub.sources.values()) dropped += s.droppedPackets;
   w.metric('tsrs_dropped_packets', 'gauge', 'Packets dropped by slow players of live sources', dropped);

@@ -121,9 +121,9 @@ export class ApiState {
     return [...this.listed].filter((s) => this.hub.sources.get(s.key) === s).sort((a, b) => cmp(a.id, b.id));
   }
 
-  /** Clients that published or played something, in id order. */
+  /** Clients publishing or playing now (admitted, attached by the hub), in id order. */
   clients(): Client[] {
-    return [...this.hub.clients.values()].filter((c) => c.type !== 'Unknown' && !c.closed).sort((a, b) => cmp(a.id, b.id));
+    return [...this.hub.clients.values()].filter((c) => c.role !== undefined && !c.closed).sort((a, b) => cmp(a.id, b.id));
   }
 
   // -------------------------------------------------------------------------------------------

@@ -61,6 +61,11 @@ export class Client {
   source: Source | undefined;
   endReason: EndReason | undefined;
   closed = false;
+  /**
+   * What it does now, set by the Hub alone: it is listed by the API and counted by its
+   * source exactly while this is set (after admission, until it stops or leaves).
+   */
+  role: 'publish' | 'play' | undefined;
   readonly kbps = new KbpsSampler();
   readonly transport: ClientTransport;
 

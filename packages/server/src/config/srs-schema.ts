@@ -185,7 +185,34 @@ export const globalSchema = {
     ports: bool(false),
   }),
   stats: section({ enabled: bool(true), network: int(0, { min: 0 }), disk: list() }),
-  exporter: section({ enabled: bool(false), listen: endpoint(9972), label: str(''), tag: str('') }),
+  exporter: section({
+    enabled: bool(false),
+    listen: endpoint(9972),
+    label: str(''),
+    tag: str(''),
+    /** tsrs: IPs/CIDRs that may read the exporter's /metrics (`allow 127.0.0.1 10.0.0.0/8;`); empty = all, as SRS */
+    allow: list(),
+  }),
+  /**
+   * tsrs: bounds on what cheap requests may hold (SRS has none). Counts are of players, not
+   * sockets (the listeners' max_connections bounds those).
+   */
+  request_limits: section({
+    /** players (RTMP, HTTP-FLV/TS/AAC/MP3) waiting for a stream nobody publishes, all IPs */
+    max_waiting_players: int(1000, { min: 0 }),
+    /** the same, from one IP */
+    max_waiting_players_per_ip: int(100, { min: 0 }),
+    /** HLS viewers (hls_ctx sessions, listed as hls-play clients), all IPs */
+    max_hls_viewers: int(10000, { min: 0 }),
+    /** the same, from one IP */
+    max_hls_viewers_per_ip: int(500, { min: 0 }),
+    /** hls_ctx ids whose viewer fetched a playlist but no segment yet; the oldest is forgotten past this */
+    max_hls_pending: int(10000, { min: 0 }),
+    /** the same, from one IP */
+    max_hls_pending_per_ip: int(200, { min: 0 }),
+    /** seconds an hls_ctx with no segment fetched is remembered */
+    hls_pending_timeout: num(10, { positive: true }),
+  }),
   tencentcloud_cls: raw(),
   tencentcloud_apm: raw(),
   http_api: section(httpApiSchema),
@@ -228,6 +255,11 @@ export const playSchema = {
   /** ms */
   send_min_interval: num(0, { min: 0 }),
   reduce_sequence_header: bool(false),
+  /**
+   * tsrs: seconds a player (RTMP, HTTP-FLV/TS/AAC/MP3) of a stream without a publisher waits
+   * for one before it is closed; 0 waits forever (SRS). Also after the publisher left.
+   */
+  waiting_timeout: num(30, { min: 0 }),
 };
 
 export const publishSchema = {

@@ -29,7 +29,11 @@ test('global defaults (SRS 6.0)', () => {
   assert.deepEqual(g.heartbeat, {
     enabled: false, interval: 9.9, url: 'http://127.0.0.1:8085/api/v1/servers', device_id: '', summaries: false, ports: false,
   });
-  assert.deepEqual(g.exporter, { enabled: false, listen: { port: 9972 }, label: '', tag: '' });
+  assert.deepEqual(g.exporter, { enabled: false, listen: { port: 9972 }, label: '', tag: '', allow: [] });
+  assert.deepEqual(g.request_limits, {
+    max_waiting_players: 1000, max_waiting_players_per_ip: 100, max_hls_viewers: 10000, max_hls_viewers_per_ip: 500,
+    max_hls_pending: 10000, max_hls_pending_per_ip: 200, hls_pending_timeout: 10,
+  });
   assert.deepEqual(c.http_api, {
     enabled: false, listen: { port: 1985 }, crossdomain: true,
     raw_api: { enabled: false, allow_reload: false, allow_query: false, allow_update: false },
@@ -61,7 +65,7 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
   assert.deepEqual(v.play, {
     gop_cache: true, gop_cache_max_frames: 2500, gop_cache_max_bytes: 32 * 1024 * 1024, queue_length: 30,
     queue_max_bytes: 64 * 1024 * 1024, time_jitter: 'full', atc: false, mix_correct: false,
-    atc_auto: false, mw_latency: 350, mw_msgs: 8, send_min_interval: 0, reduce_sequence_header: false,
+    atc_auto: false, mw_latency: 350, mw_msgs: 8, send_min_interval: 0, reduce_sequence_header: false, waiting_timeout: 30,
   });
   assert.deepEqual(v.publish, {
     mr: false, mr_latency: 350, firstpkt_timeout: 20000, normal_timeout: 5000, parse_sps: true, try_annexb_first: true,

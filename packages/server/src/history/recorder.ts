@@ -50,6 +50,8 @@ export class HistoryRecorder {
   private readonly players = new Map<Client, Playing>();
   /** clients with an open client-session row */
   private readonly clients = new Map<string, Client>();
+  /** connections whose connect event was written (RTMP), so their close is written too */
+  private readonly connected = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   /** bus listeners, for close() */
   private readonly listeners: [keyof ServerEvents, (...a: never[]) => void][] = [];
@@ -184,6 +186,7 @@ export class HistoryRecorder {
   // ---- clients ----
 
   private onConnect(c: Client): void {
+    this.connected.add(c.id);
     this.sink.event({ type: 'connect', vhost: c.vhost || null, app: c.app || null, clientId: c.id, data: { ip: c.ip, tcUrl: c.tcUrl } });
   }
 
@@ -208,6 +211,9 @@ export class HistoryRecorder {
   }
 
   private onClose(c: Client): void {
+    // Only clients that connected or were admitted have rows: a refused request leaves none.
+    const known = this.connected.delete(c.id) || this.clients.has(c.id) || this.players.has(c);
+    if (!known) return;
     this.settlePlayer(c);
     const reason = c.endReason ?? 'normal';
     const bytesIn = c.transport.bytesRead();

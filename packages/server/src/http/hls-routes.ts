@@ -2,8 +2,8 @@ import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { newContextId } from '../app/ids.js';
-import { HlsSessions, type HlsSession } from '../app/hls/hls-sessions.js';
-import { AdmissionError, type Hub } from '../app/hub.js';
+import { HlsSessions, type HlsLimits, type HlsSession, type HlsViewer } from '../app/hls/hls-sessions.js';
+import { AdmissionError, LimitError, type Hub } from '../app/hub.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { staticRoots } from './roots.js';
@@ -75,13 +75,18 @@ export function paramWithoutCtx(query: string): string {
  * this server's HLS writes:
  *
  * - `x.m3u8` without hls_ctx answers a master playlist naming `x.m3u8?hls_ctx=<new id>`
- *   (no client yet: a probe of the URL costs nothing);
- * - `x.m3u8?hls_ctx=<id>` seen for the first time opens an `hls-play` session (admitted
- *   like any player: security, on_play; refused → 403), then each request refreshes it and
- *   gets the media playlist, whose segment URIs carry the ctx when `hls_ts_ctx` is on;
- * - segments with a live ctx count their bytes for that client and refresh it;
- * - a kicked ctx gets 403 on playlists and segments for a while (a fresh master playlist
- *   request starts a new, newly admitted session).
+ *   and keeps nothing (a probe of the URL costs nothing);
+ * - `x.m3u8?hls_ctx=<id>` gets the media playlist, whose segment URIs carry the ctx when
+ *   `hls_ts_ctx` is on; a ctx with no session is remembered as pending (bounded, short-lived);
+ * - the first segment fetched with a pending ctx opens its `hls-play` session: admitted like
+ *   any player (security, on_play; refused → 403, past request_limits → 503), listed,
+ *   counted, recorded. Then each request refreshes it and segments count their bytes.
+ *   (SRS 5 makes the client at the master playlist; tsrs waits until the viewer plays, so
+ *   cheap GETs leave no clients, hooks or history rows behind.) With `hls_ts_ctx off`
+ *   segments carry no ctx, so the first media playlist request opens the session;
+ * - a segment with an unknown ctx is a plain file;
+ * - a kicked or refused ctx gets 403 on playlists and segments for a while (a fresh master
+ *   playlist request starts a new, newly admitted session).
  *
  * Everything else (hls_ctx off, files HLS did not write, HEAD) is left to the static files.
  */
@@ -91,6 +96,7 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     hub: opts.hub,
     log: opts.log.child({ mod: 'hls-ctx' }),
     expiryMs: (vhost) => 2 * (hlsOf(vhost)?.hls_window ?? 60) * 1000,
+    limits: () => hlsLimits(opts.config()),
   });
   /** playlists this server's HLS writes, by their path: which stream each one is */
   const playlists = new Map<string, StreamRef>();
@@ -118,6 +124,19 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     return undefined;
   };
 
+  /** Opens a viewer's session; undefined after answering 403 (refused) or 503 (limits). */
+  const open = async (viewer: HlsViewer, res: ServerResponse): Promise<HlsSession | undefined> => {
+    try {
+      return await sessions.open(viewer);
+    } catch (err) {
+      const reason = err instanceof AdmissionError ? err.message : String(err);
+      opts.log.warn({ cid: viewer.id, ip: viewer.ip, url: `${viewer.app}/${viewer.stream}`, reason }, 'hls-play refused');
+      if (err instanceof LimitError) answer(res, 503, 'Service Unavailable', undefined, { 'Retry-After': '5' });
+      else answer(res, 403, 'Forbidden');
+      return undefined;
+    }
+  };
+
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     if (req.method !== 'GET') return false;
     const url = req.url ?? '/';
@@ -131,10 +150,15 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     if (!file) return false;
 
     if (!isPlaylist) {
-      // a segment (or init segment) of a session
+      // a segment (or init segment) of a session, or of a viewer about to become one
       if (sessions.wasKicked(ctx!)) return answer(res, 403, 'Forbidden');
-      const session = sessions.find(ctx!);
-      if (!session) return false;
+      let session = sessions.find(ctx!);
+      if (!session) {
+        const viewer = sessions.pendingOf(ctx!);
+        if (!viewer) return false;
+        session = await open(viewer, res);
+        if (!session) return true;
+      }
       sessions.touch(session);
       sendFile(req, res, file.real, file.st, (n) => sessions.addBytes(session, n));
       return true;
@@ -149,24 +173,23 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     }
     if (!CTX_RE.test(ctx)) return answer(res, 400, 'Bad Request');
     if (sessions.wasKicked(ctx)) return answer(res, 403, 'Forbidden');
-    let session: HlsSession;
-    try {
-      session = await sessions.open({
-        id: ctx,
-        ip: peerIp(req.socket),
-        vhost: ref.vhost,
-        app: ref.app,
-        stream: ref.stream,
-        param: paramWithoutCtx(query),
-        tcUrl: `http://${req.headers.host ?? '127.0.0.1'}/${ref.app}`,
-        pageUrl: String(req.headers.referer ?? ''),
-      });
-    } catch (err) {
-      const reason = err instanceof AdmissionError ? err.message : String(err);
-      opts.log.warn({ cid: ctx, url: `${ref.app}/${ref.stream}`, reason }, 'hls-play refused');
-      return answer(res, 403, 'Forbidden');
+    const viewer: HlsViewer = {
+      id: ctx,
+      ip: peerIp(req.socket),
+      vhost: ref.vhost,
+      app: ref.app,
+      stream: ref.stream,
+      param: paramWithoutCtx(query),
+      tcUrl: `http://${req.headers.host ?? '127.0.0.1'}/${ref.app}`,
+      pageUrl: String(req.headers.referer ?? ''),
+    };
+    let session = sessions.find(ctx);
+    if (!session && !hls.hls_ts_ctx) {
+      // segments carry no ctx: this request is the only sign the viewer plays
+      session = await open(viewer, res);
+      if (!session) return true;
     }
-    sessions.touch(session);
+    if (session) sessions.touch(session);
     let text: string;
     try {
       text = await readFile(file.real, 'utf8');
@@ -178,10 +201,23 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     if (res.destroyed) return true;
     res.writeHead(200, { 'Content-Type': M3U8_TYPE, 'Cache-Control': 'no-cache', 'Content-Length': body.length });
     res.end(body);
-    sessions.addBytes(session, body.length);
+    if (session) sessions.addBytes(session, body.length);
+    else sessions.offer(viewer, body.length);
     return true;
   };
   return Object.assign(handler, { sessions });
+}
+
+/** request_limits as the HLS sessions use them. */
+export function hlsLimits(config: Config): HlsLimits {
+  const l = config.global.request_limits;
+  return {
+    maxViewers: l.max_hls_viewers,
+    maxViewersPerIp: l.max_hls_viewers_per_ip,
+    maxPending: l.max_hls_pending,
+    maxPendingPerIp: l.max_hls_pending_per_ip,
+    pendingMs: l.hls_pending_timeout * 1000,
+  };
 }
 
 /** The hls_ctx parameter of a raw query: undefined when absent. */
@@ -200,9 +236,9 @@ function ctxOf(query: string): string | undefined {
   return undefined;
 }
 
-function answer(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): true {
-  if (res.headersSent) return true;
-  const headers: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) };
+function answer(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): true {
+  if (res.headersSent || res.destroyed) return true;
+  const headers: Record<string, string | number> = { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra };
   if (type === M3U8_TYPE) headers['Cache-Control'] = 'no-cache';
   res.writeHead(status, headers);
   res.end(body);

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Client, type ClientType } from '../app/client.js';
 import type { Consumer, ConsumerSink } from '../app/consumer.js';
-import { remuxEncoder, type FlvTracks } from '../app/http-remux.js';
-import { AdmissionError, type Hub } from '../app/hub.js';
+import { remuxEncoder, type FlvTracks, type RemuxEncoder } from '../app/http-remux.js';
+import { AdmissionError, LimitError, type Hub } from '../app/hub.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config, type VhostView } from '../config/index.js';
 import type { Packet } from '../kernel/packet.js';
@@ -15,6 +15,14 @@ const CLIENT_TYPES: Record<MountMatch['format'], ClientType> = {
   ts: 'ts-play',
   aac: 'aac-play',
   mp3: 'mp3-play',
+};
+
+/** What a HEAD answers (the encoders say the same for GET). */
+const CONTENT_TYPES: Record<MountMatch['format'], string> = {
+  flv: 'video/x-flv',
+  ts: 'video/mp2t',
+  aac: 'audio/aac',
+  mp3: 'audio/mpeg',
 };
 
 export interface StreamRoutesOptions {
@@ -72,6 +80,16 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     return undefined;
   };
 
+  const refuse = (res: ServerResponse, status: 403 | 503): true => {
+    if (!res.headersSent && !res.destroyed) {
+      const body = status === 403 ? 'Forbidden' : 'Service Unavailable';
+      // a refused player's socket is not kept for more requests
+      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
+      res.end(body);
+    }
+    return true;
+  };
+
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const r = route(req);
@@ -93,25 +111,55 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
       },
     });
     const log = opts.log.child({ cid: client.id });
-    opts.hub.addClient(client);
+    const refused = (err: unknown): true => {
+      const reason = err instanceof AdmissionError ? err.message : String(err);
+      log.warn({ ip: client.ip, url: client.streamUrl, reason }, `${client.type} refused`);
+      return refuse(res, err instanceof LimitError ? 503 : 403);
+    };
+    // Nothing is registered or created before the player is admitted: a refused request
+    // leaves no client, no history row and no source behind. A stream nobody publishes is
+    // refused before the hooks once too many players wait for publishers.
     try {
+      if (req.method === 'GET') opts.hub.checkWaiting(client.ip, r.vhost, r.app, r.stream);
       await opts.hub.admit('play', client);
     } catch (err) {
-      const reason = err instanceof AdmissionError ? err.message : String(err);
-      log.warn({ url: client.streamUrl, reason }, `${client.type} refused`);
-      opts.hub.removeClient(client);
-      if (!res.headersSent) {
-        res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 9 });
-        res.end('Forbidden');
-      }
+      return refused(err);
+    }
+    if (res.destroyed || req.socket.destroyed) return true;
+    if (req.method === 'HEAD') {
+      res.removeHeader('Transfer-Encoding');
+      res.writeHead(200, { 'Content-Type': CONTENT_TYPES[r.format], 'Cache-Control': 'no-cache', Connection: 'close' });
+      res.end();
       return true;
     }
-    if (res.destroyed || req.socket.destroyed) {
+    // The client joins the hub and its stream together (hub.play refuses when waiting
+    // players filled up while the hooks ran).
+    opts.hub.addClient(client);
+    let consumer: Consumer;
+    let encoder: RemuxEncoder | undefined;
+    const out: { bytes: BodyOut | undefined } = { bytes: undefined };
+    const sink: ConsumerSink = {
+      write(packets: readonly Packet[]): boolean {
+        const o = out.bytes;
+        if (!o || !encoder || o.destroyed) return true;
+        o.cork();
+        let ok = true;
+        for (let i = 0; i < packets.length; i++) {
+          const bytes = encoder.encode(packets[i]);
+          if (bytes) ok = o.write(bytes);
+        }
+        o.uncork();
+        return ok;
+      },
+    };
+    try {
+      consumer = opts.hub.play(client, sink);
+    } catch (err) {
       opts.hub.removeClient(client);
-      return true;
+      return refused(err);
     }
-    const source = opts.hub.source(r.vhost, r.app, r.stream);
-    const encoder = remuxEncoder(r.format, source, guessTracks(source, r.view));
+    const source = consumer.source;
+    encoder = remuxEncoder(r.format, source, guessTracks(source, r.view));
     // The body is close-delimited, not chunked: a live stream never ends, so keep-alive buys
     // nothing, while chunked framing costs every packet a size line and a CRLF (three more
     // socket writes per tag inside Node's OutgoingMessage). Removing Transfer-Encoding with no
@@ -119,39 +167,20 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     // (`_http_outgoing.js` sets `_last`), and `Connection: close` says so to the player.
     res.removeHeader('Transfer-Encoding');
     res.writeHead(200, { 'Content-Type': encoder.contentType, 'Cache-Control': 'no-cache', Connection: 'close' });
-    if (req.method === 'HEAD') {
-      encoder.release();
-      opts.hub.removeClient(client);
-      res.end();
-      return true;
-    }
     // The status line, headers and the format's head go out through the response; the packets
     // then go straight to the socket (the body is close-delimited, nothing to frame), the
     // shared per-packet buffers corked into one writev per flush, as the RTMP sink does.
     // A response still queued behind a pipelined one has no socket yet: it keeps writing
-    // through the response, which holds its bytes until its turn.
+    // through the response, which holds its bytes until its turn. The consumer's first flush
+    // comes on the next turn (setImmediate), after these bytes.
     const head = encoder.head();
     if (head) res.write(head);
     else res.flushHeaders();
-    const out: BodyOut = res.socket ?? res;
-    const sink: ConsumerSink = {
-      write(packets: readonly Packet[]): boolean {
-        if (out.destroyed) return true;
-        out.cork();
-        let ok = true;
-        for (let i = 0; i < packets.length; i++) {
-          const bytes = encoder.encode(packets[i]);
-          if (bytes) ok = out.write(bytes);
-        }
-        out.uncork();
-        return ok;
-      },
-    };
-    const consumer: Consumer = opts.hub.play(client, sink);
-    out.on('drain', () => consumer.onDrain());
+    out.bytes = res.socket ?? res;
+    out.bytes.on('drain', () => consumer.onDrain());
     res.once('close', () => {
       opts.hub.stop(consumer);
-      encoder.release();
+      encoder?.release();
       opts.hub.removeClient(client);
       log.info({ url: client.streamUrl, sent: req.socket.bytesWritten, dropped: consumer.dropped }, `${client.type} closed`);
     });
@@ -162,9 +191,9 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
 }
 
 /** SRS's guess_has_av: the FLV header's track flags from what the stream carries, else the config. */
-function guessTracks(source: Source, v: VhostView): FlvTracks {
+function guessTracks(source: Source | undefined, v: VhostView): FlvTracks {
   const c = v.http_remux;
-  if (!c.guess_has_av || !source.active) return { hasAudio: c.has_audio, hasVideo: c.has_video };
+  if (!c.guess_has_av || !source?.active) return { hasAudio: c.has_audio, hasVideo: c.has_video };
   const hasVideo = source.videoHeader !== undefined;
   const hasAudio = source.audioHeader !== undefined || source.audio !== null;
   if (!hasVideo && !hasAudio) return { hasAudio: c.has_audio, hasVideo: c.has_video };

@@ -198,12 +198,15 @@ class RtmpConnection {
 
   private async onPublish(url: RtmpUrl, fmle: boolean): Promise<Decision> {
     this.expect(undefined);
+    if (this.consumer || this.source) return { reject: 'one stream per connection', code: 'NetStream.Publish.BadName' };
     this.setStream(url, fmle ? 'fmle-publish' : 'flash-publish');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Publish.BadName' };
     const busy = this.hub.findSource(this.client.vhost, this.client.app, this.client.stream)?.publisher;
     if (busy) return this.refuseBusy();
     const denied = await this.admit('publish');
     if (denied) return denied;
+    // gone while its hooks ran: nothing to publish for
+    if (this.socket.destroyed) return { reject: 'connection closed during admission' };
     const source = this.hub.publish(this.client);
     if (!source) return this.refuseBusy();
     this.source = source;
@@ -220,10 +223,15 @@ class RtmpConnection {
 
   private async onPlay(url: RtmpUrl): Promise<Decision> {
     this.expect(undefined);
+    if (this.consumer || this.source) return { reject: 'one stream per connection', code: 'NetStream.Play.Failed' };
     this.setStream(url, 'rtmp-play');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Play.StreamNotFound' };
+    // A stream nobody publishes: refused before the hooks once too many players wait.
+    const full = this.refuseWaiting();
+    if (full) return full;
     const denied = await this.admit('play');
     if (denied) return denied;
+    if (this.socket.destroyed) return { reject: 'connection closed during admission' };
     // Players send next to nothing: no read timeout once playing.
     this.socket.setTimeout(0);
     const streamId = this.session.streamId;
@@ -240,10 +248,25 @@ class RtmpConnection {
       },
     };
     // The session answers Play.Start when we return; the consumer's first flush comes after it.
-    this.consumer = this.hub.play(this.client, sink);
+    try {
+      this.consumer = this.hub.play(this.client, sink);
+    } catch (err) {
+      this.log.warn({ url: this.client.streamUrl, reason: String((err as Error).message) }, 'rtmp play refused');
+      return { reject: (err as Error).message, code: 'NetStream.Play.Failed' };
+    }
     socket.on('drain', () => this.consumer?.onDrain());
     this.log.info({ ip: this.client.ip, url: this.client.streamUrl, param: this.client.param }, 'rtmp play');
     return undefined;
+  }
+
+  private refuseWaiting(): Decision {
+    try {
+      this.hub.checkWaiting(this.client.ip, this.client.vhost, this.client.app, this.client.stream);
+      return undefined;
+    } catch (err) {
+      this.log.warn({ url: this.client.streamUrl, reason: (err as Error).message }, 'rtmp play refused');
+      return { reject: (err as Error).message, code: 'NetStream.Play.Failed' };
+    }
   }
 
   private onMedia(typeId: number, timestamp: number, payload: Buffer): void {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { createLogger } from '../../log.js';
 import { DEFAULT_SOURCE_OPTIONS } from '../source.js';
 import type { Client } from '../client.js';
-import { AdmissionError, Hub } from '../hub.js';
+import { AdmissionError, Hub, LimitError } from '../hub.js';
 import { HlsSessions, type HlsViewer } from './hls-sessions.js';
 
 const log = createLogger({ level: 'silent' });
@@ -49,7 +49,7 @@ test('a refused viewer leaves the hub and the opener gets the AdmissionError', a
   await assert.rejects(sessions.open(viewer('x1')), AdmissionError);
   assert.equal(hub.clients.size, 0);
   assert.equal(sessions.size, 0);
-  assert.deepEqual(events, ['close x1 normal']);
+  assert.deepEqual(events, [], 'a refused viewer was never a client');
   hub.close();
 });
 
@@ -77,16 +77,45 @@ test('kick: ends it as kicked, the ctx is refused for a while, then usable again
   hub.close();
 });
 
-test('kicked while its hooks run: refused, no play', async () => {
+test('while its hooks run a viewer is not a client yet; a refused ctx is remembered', async () => {
   const { hub, events, sessions } = setup();
-  let release!: () => void;
-  hub.admissions.push({ play: () => new Promise<void>((r) => (release = r)) });
+  let release!: (ok: boolean) => void;
+  hub.admissions.push({
+    play: () => new Promise<void>((resolve, reject) => (release = (ok) => (ok ? resolve() : reject(new AdmissionError('no'))))),
+  });
   const p = sessions.open(viewer('k2'));
   await sleep(10);
-  hub.clients.get('k2')!.kick();
-  release();
+  assert.equal(hub.clients.size, 0, 'not registered during admission');
+  release(false);
   await assert.rejects(p, AdmissionError);
-  assert.deepEqual(events, ['close k2 kicked']);
+  assert.deepEqual(events, []);
+  assert.ok(sessions.wasKicked('k2'), 'refused ctx is refused again without hooks');
+  hub.close();
+});
+
+test('pending ctx ids: bounded per IP and in total (oldest forgotten), expire, carry their bytes into the session', async () => {
+  const hub = new Hub(() => DEFAULT_SOURCE_OPTIONS);
+  const limits = { maxViewers: 3, maxViewersPerIp: 2, maxPending: 5, maxPendingPerIp: 3, pendingMs: 100 };
+  const sessions = new HlsSessions({ hub, log, expiryMs: () => 60_000, limits: () => limits });
+  const from = (id: string, ip: string): HlsViewer => ({ ...viewer(id), ip });
+  for (let i = 0; i < 10; i++) sessions.offer(from(`a${i}`, '10.0.0.1'), 10);
+  assert.equal(sessions.pendingSize, 3);
+  assert.equal(sessions.pendingOf('a0'), undefined, 'the oldest of the IP went first');
+  assert.ok(sessions.pendingOf('a9'));
+  for (let i = 0; i < 4; i++) sessions.offer(from(`b${i}`, `10.0.1.${i}`), 10);
+  assert.equal(sessions.pendingSize, 5);
+  sessions.offer(from('a9', '10.0.0.1'), 5); // a request moves it to the end, adds its bytes
+  const s = await sessions.open(sessions.pendingOf('a9')!);
+  assert.equal(s.sentBytes, 15);
+  assert.equal(hub.clients.get('a9')?.role, 'play');
+  await sessions.open(from('x1', '10.0.0.1'));
+  await assert.rejects(sessions.open(from('x2', '10.0.0.1')), LimitError, 'per IP');
+  await sessions.open(from('y1', '10.0.0.9'));
+  await assert.rejects(sessions.open(from('y2', '10.0.0.8')), LimitError, 'in total');
+  assert.ok(!sessions.wasKicked('y2'), 'a limit is no refusal to remember');
+  await sleep(150);
+  assert.equal(sessions.pendingSize, 0, 'expired');
+  sessions.closeAll();
   assert.equal(hub.clients.size, 0);
   hub.close();
 });
