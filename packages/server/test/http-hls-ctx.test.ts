@@ -69,7 +69,7 @@ async function play(path: string): Promise<{ url: string; ctx: string; seg: stri
   const { url, ctx } = await master(path);
   const r = await fetchBytes(server.httpUrl(url));
   assert.equal(r.status, 200);
-  const seg = parsePlaylist(r.body.toString()).segments[0].uri;
+  const seg = parsePlaylist(r.body.toString()).segments.at(-1)!.uri;
   assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 200);
   return { url, ctx, seg };
 }
@@ -92,7 +92,7 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.ok(!hooks.calls.some((x) => x.path === '/play' && x.body.client_id === ctx), 'nor an on_play');
 
     // the first segment request: now it plays
-    const seg = await fetchBytes(server.httpUrl(`/live/${p.segments[0].uri}`));
+    const seg = await fetchBytes(server.httpUrl(`/live/${p.segments.at(-1)!.uri}`));
     assert.equal(seg.status, 200);
     assert.ok(seg.body.length > 1000);
     const c = await waitFor('hls-play client listed', () => hlsClient(ctx));
@@ -153,7 +153,7 @@ describe('hls_ctx', { concurrency: true }, () => {
     const { url, ctx } = await master('/live/bad.m3u8');
     const r = await fetchBytes(server.httpUrl(url));
     assert.equal(r.status, 200, 'the playlist is served before the viewer plays');
-    const seg = parsePlaylist(r.body.toString()).segments[0].uri;
+    const seg = parsePlaylist(r.body.toString()).segments.at(-1)!.uri;
     assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
     assert.equal(hooks.calls.filter((x) => x.path === '/play' && x.body.client_id === ctx).length, 1);
     assert.equal(await hlsClient(ctx), undefined);
@@ -168,7 +168,7 @@ describe('hls_ctx', { concurrency: true }, () => {
   test('security deny play 127.0.0.1: 403', async () => {
     const { url, ctx } = await master('/live/sec.m3u8');
     const r = await fetchBytes(server.httpUrl(url));
-    const seg = parsePlaylist(r.body.toString()).segments[0].uri;
+    const seg = parsePlaylist(r.body.toString()).segments.at(-1)!.uri;
     assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
     assert.equal(await hlsClient(ctx), undefined);
     assert.match(server.output(), /security: play denied for 127\.0\.0\.1/);
@@ -219,7 +219,7 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.equal(p.map, `f/init.mp4?hls_ctx=${ctx}`);
     assert.ok(p.segments.every((s) => s.uri.endsWith(`.m4s?hls_ctx=${ctx}`)));
     const init = await fetchBytes(server.httpUrl(`/live/${p.map}`));
-    const seg = await fetchBytes(server.httpUrl(`/live/${p.segments[0].uri}`));
+    const seg = await fetchBytes(server.httpUrl(`/live/${p.segments.at(-1)!.uri}`));
     assert.equal(init.status, 200);
     assert.equal(seg.status, 200);
     assert.equal((await hlsClient(ctx))?.send_bytes, r.body.length + init.body.length + seg.body.length);

@@ -146,21 +146,27 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     const isPlaylist = /\.m3u8$/i.test(path);
     const ctx = ctxOf(query);
     if (!isPlaylist && ctx === undefined) return false;
+    // a kicked or refused ctx gets nothing more, whatever it asks for
+    if (!isPlaylist && sessions.wasKicked(ctx!)) return answer(res, 403, 'Forbidden');
     const file = await locate(path);
     if (!file) return false;
 
     if (!isPlaylist) {
       // a segment (or init segment) of a session, or of a viewer about to become one
-      if (sessions.wasKicked(ctx!)) return answer(res, 403, 'Forbidden');
       let session = sessions.find(ctx!);
+      let served = file;
       if (!session) {
         const viewer = sessions.pendingOf(ctx!);
         if (!viewer) return false;
         session = await open(viewer, res);
         if (!session) return true;
+        // the window may have slid while the hooks ran
+        const still = await locate(path);
+        if (!still) return answer(res, 404, 'Not Found');
+        served = still;
       }
       sessions.touch(session);
-      sendFile(req, res, file.real, file.st, (n) => sessions.addBytes(session, n));
+      sendFile(req, res, served.real, served.st, (n) => sessions.addBytes(session, n));
       return true;
     }
 
