@@ -100,14 +100,18 @@ test('without credentials the actions do nothing: kick, DVR start, recording del
     // with credentials: record a moment, then the recording cannot be deleted without them
     const rec = await api<{ id: string }>(server, '/api/v1/dvrs', { method: 'POST', body: start, headers: { ...AUTH, 'Content-Type': 'application/json' } });
     assert.equal(rec.json.code, 0);
-    await sleep(1500);
+    await waitFor('recording file open', async () => {
+      const d = (await api<{ dvrs: { path: string }[] }>(server, '/api/v1/dvrs', { headers: AUTH })).json.dvrs;
+      return d.length === 1 && d[0].path !== '';
+    }, 15_000);
+    await sleep(1000);
     const stop = JSON.stringify({ app: 'live', stream: 'guarded', action: 'stop' });
     assert.equal((await api(server, '/api/v1/dvrs', { method: 'POST', body: stop, headers: { ...AUTH, 'Content-Type': 'application/json' } })).json.code, 0);
     const id = rec.json.id;
     await waitFor('recording row closed', async () => {
       const r = await api<{ recording?: { end: number | null } }>(server, `/api/v1/recordings/${id}`, { headers: AUTH });
       return r.json.recording?.end != null;
-    }, 10_000);
+    }, 20_000);
     for (const headers of [{}, bad]) assert.equal((await api(server, `/api/v1/recordings/${id}`, { method: 'DELETE', headers })).status, 401);
     assert.equal((await api(server, `/api/v1/recordings/${id}`, { headers: AUTH })).json.code, 0, 'still there');
     assert.equal((await api(server, `/api/v1/recordings/${id}`, { method: 'DELETE', headers: AUTH })).json.code, 0);
