@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { basicConf, startServer, type RunningServer } from '../harness.js';
-import type { FuzzTarget } from './fuzz-helper.js';
+import { readCorpus, type FuzzTarget } from './fuzz-helper.js';
 
 const SECRET = 'tsrs-fuzz-secret-7f3a9c';
 
@@ -30,7 +30,7 @@ function rssOf(pid: number): number {
 
 async function setup(): Promise<ServerCtx> {
   const server = await startServer((p) =>
-    basicConf(p, 'dvr { enabled on; dvr_path ./objs/dvr/[app]/[stream].[timestamp].flv; } hls { enabled on; hls_path ./html; }'),
+    basicConf(p, 'dvr { enabled on; dvr_path ./objs/dvr/[app]/[stream].[timestamp].flv; } hls { enabled on; hls_path ./html; hls_fragment 1; }'),
   );
   // a file beside the HTTP root that no answer may ever contain
   writeFileSync(join(server.dir, 'secret.txt'), SECRET);
@@ -171,4 +171,36 @@ export const apiJsonTarget: FuzzTarget<ServerCtx> = {
   },
 };
 
-export const SERVER_TARGETS = [httpServerTarget, apiJsonTarget] as FuzzTarget<never>[];
+/** A JavaScript runtime error, as opposed to a protocol or codec refusal tsrs wrote itself. */
+const RUNTIME_ERROR = /Cannot read propert|Cannot set propert|is not a function|is not iterable|is not defined|Invalid array length|Maximum call stack|out of range|Invalid typed array|ERR_[A-Z_]+|\[(Error|Fatal)\]/;
+
+/**
+ * Raw RTMP client bytes (FFmpeg's publish and play, mutated) into the real server's RTMP
+ * port: the session, then the app behind it (hub, sources, codec info, HLS and DVR muxers).
+ * The server must stay up and log no JavaScript runtime error.
+ */
+export const rtmpServerTarget: FuzzTarget<ServerCtx> = {
+  name: 'rtmp-server',
+  description: 'raw RTMP client bytes into the real server (session, hub, HLS, DVR): no runtime error, server stays up',
+  errors: [],
+  maxMs: 7000,
+  ciRuns: 120,
+  maxRandomLength: 4000,
+  maxRetainedBytes: () => 64 * 1024 * 1024,
+  seeds: () => readCorpus('session').map((c) => c.data),
+  setup,
+  teardown,
+  async run(input, ctx) {
+    assert.equal(ctx.server.proc.exitCode, null, `the server died:\n${ctx.server.output().slice(-2000)}`);
+    const before = ctx.server.output().length;
+    await exchange(ctx.server.ports.rtmp, input);
+    // what the server logged about this connection, once it has handled the close
+    await new Promise((r) => setTimeout(r, 5));
+    const log = ctx.server.output().slice(before);
+    const bad = log.split('\n').find((l) => RUNTIME_ERROR.test(l));
+    assert.equal(bad, undefined, `runtime error in the server log: ${bad}`);
+    return undefined;
+  },
+};
+
+export const SERVER_TARGETS = [httpServerTarget, apiJsonTarget, rtmpServerTarget] as FuzzTarget<never>[];
