@@ -87,6 +87,7 @@ async function main(): Promise<void> {
   // FLV and what parses its tags.
   seed('flv', 'h264-aac-160x120', flv);
   seed('mpegts', 'h264-aac-160x120', flv);
+  seed('mp4-export', 'h264-aac-160x120', flv);
   const tags = new FlvDemuxer().push(flv);
   const video = tags.filter((t) => t.type === FlvTagType.Video);
   const audio = tags.filter((t) => t.type === FlvTagType.Audio);

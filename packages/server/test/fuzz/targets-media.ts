@@ -15,6 +15,10 @@ import { buildHevcConfig, hevcToAnnexB, parseHevcConfig, parseHevcSps } from '..
 import { TsMuxer, TS_PACKET_SIZE } from '../../src/kernel/mpegts.js';
 import { Packet } from '../../src/kernel/packet.js';
 import { describeAudio, describeVideo } from '../../src/app/codec-info.js';
+import { flvToMp4Stream } from '../../src/app/dvr/mp4-export.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FuzzTarget } from './fuzz-helper.js';
 import { pieces } from './targets-rtmp.js';
 
@@ -226,4 +230,31 @@ export const mpegtsTarget: FuzzTarget = {
   },
 };
 
-export const MEDIA_TARGETS = [flvTarget, avcTarget, hevcTarget, aacTarget, mpegtsTarget];
+// --- FLV recording -> fragmented MP4 -----------------------------------------------
+
+let exportDir: string | undefined;
+
+/** A recording on disk (damaged, truncated, anything) exported as MP4 through the API's path. */
+export const mp4ExportTarget: FuzzTarget = {
+  name: 'mp4-export',
+  description: 'flvToMp4Stream on any FLV file: exports or refuses ("cannot export as MP4"), throws nothing else',
+  errors: [CodecError],
+  maxRandomLength: 2000,
+  generators: () => [fc.uint8Array({ maxLength: 1500 }).map((u) => Buffer.concat([encodeFlvHeader(), u]))],
+  async run(input) {
+    exportDir ??= mkdtempSync(join(tmpdir(), 'tsrs-fuzz-mp4-'));
+    const file = join(exportDir, 'rec.flv');
+    writeFileSync(file, input);
+    let bytes = 0;
+    try {
+      for await (const chunk of flvToMp4Stream(file)) bytes += (chunk as Buffer).length;
+    } catch (err) {
+      if (err instanceof Error && /^cannot export as MP4/.test(err.message)) return undefined;
+      throw err;
+    }
+    assert.ok(bytes <= 64 * 1024 + 8 * input.length, `${bytes} MP4 bytes from ${input.length} FLV bytes`);
+    return undefined;
+  },
+};
+
+export const MEDIA_TARGETS = [flvTarget, avcTarget, hevcTarget, aacTarget, mpegtsTarget, mp4ExportTarget];

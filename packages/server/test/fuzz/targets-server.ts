@@ -52,8 +52,8 @@ async function teardown(ctx: ServerCtx): Promise<void> {
   }
 }
 
-/** Sends raw bytes on a fresh connection, half-closes, and collects the answer (closed or 3 s). */
-function exchange(port: number, data: Buffer): Promise<Buffer> {
+/** Sends raw bytes on a fresh connection, half-closes, and collects the answer (until closed or `waitMs`). */
+function exchange(port: number, data: Buffer, waitMs = 3000): Promise<Buffer> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     const sock = connect(port, '127.0.0.1');
@@ -62,7 +62,7 @@ function exchange(port: number, data: Buffer): Promise<Buffer> {
       sock.destroy();
       resolve(Buffer.concat(parts));
     };
-    const timer = setTimeout(done, 3000);
+    const timer = setTimeout(done, waitMs);
     sock.on('data', (d: Buffer) => parts.push(d));
     sock.on('close', done);
     sock.on('error', done);
@@ -193,7 +193,7 @@ export const rtmpServerTarget: FuzzTarget<ServerCtx> = {
   async run(input, ctx) {
     assert.equal(ctx.server.proc.exitCode, null, `the server died:\n${ctx.server.output().slice(-2000)}`);
     const before = ctx.server.output().length;
-    await exchange(ctx.server.ports.rtmp, input);
+    await exchange(ctx.server.ports.rtmp, input, 500);
     // what the server logged about this connection, once it has handled the close
     await new Promise((r) => setTimeout(r, 5));
     const log = ctx.server.output().slice(before);
