@@ -67,7 +67,7 @@ async function holdMany(n: number, port: number, first?: () => string | Buffer):
 const release = (held: Held[]) => held.forEach((h) => h.socket.destroy());
 
 /** A new socket on `port` that the server closes at once (within `ms`), without a byte of answer. */
-async function refusedAtOnce(port: number, ms = 1500): Promise<boolean> {
+async function refusedAtOnce(port: number, ms = 3000): Promise<boolean> {
   const h = await hold(port);
   try {
     await waitFor('closed', () => h.closedAt !== undefined, ms, 20);
@@ -221,12 +221,13 @@ test('idle and half-done handshakes on every port are closed within handshake_ti
       assert.equal(status, 'HTTP/1.1 200 OK', 'an HTTP head sent in two parts 2.5 s apart is served');
       assert.ok(statSync(dumped).size > 10_000, 'rtmpdump got the stream');
 
-      // Every attack socket is closed by the server: 5 s, plus up to 1 s for Node's check of heads.
-      await waitFor('all attack sockets closed', () => attack.every((h) => h.closedAt !== undefined), 12_000, 200);
+      // Every attack socket is closed by the server.
+      await waitFor('all attack sockets closed', () => attack.every((h) => h.closedAt !== undefined), 15_000, 200);
       const lived = attack.map((h) => h.closedAt! - h.openedAt);
       const longest = Math.max(...lived);
       t.diagnostic(`${attack.length} attack sockets; the longest lived ${longest} ms`);
-      assert.ok(longest <= 8000, `an attack socket lived ${longest} ms`);
+      // 5 s, plus up to 1 s until Node checks the heads, plus slack for a loaded machine.
+      assert.ok(longest <= 9000, `an attack socket lived ${longest} ms`);
       healthy.assertAdvancing();
     } finally {
       release(attack);
@@ -275,8 +276,11 @@ test('under ulimit -n 256 the cap stays below the descriptor limit: 400 sockets 
     const waiting = () => 'GET /live/nobody.flv HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
     const held = [...(await holdMany(100, http, waiting)), ...(await holdMany(100, rtmp)), ...(await holdMany(100, api)), ...(await holdMany(100, http))];
     try {
-      await sleep(1000);
-      const open = held.filter((h) => h.closedAt === undefined).length;
+      // The server closes what is over the cap as it accepts (a loaded machine may take a moment).
+      const openNow = () => held.filter((h) => h.closedAt === undefined).length;
+      await waitFor('sockets over the cap closed', () => openNow() <= 192 - 2, 10_000);
+      await sleep(500);
+      const open = openNow();
       t.diagnostic(`${open} of ${held.length} attack sockets kept`);
       assert.ok(open <= 192 - 2 && open >= 150, `${open} attack sockets open`);
       for (const port of [rtmp, http, api]) assert.ok(await refusedAtOnce(port), `a socket over the cap on port ${port} is closed at once`);
