@@ -441,6 +441,12 @@ export const dvrSchema = {
   dvr_duration: num(30, { positive: true }),
   dvr_wait_keyframe: bool(true),
   time_jitter: timeJitter(),
+  /**
+   * tsrs: bytes of a recording accepted but not yet on disk; past it (a disk slower than the
+   * publisher) the recording stops with a write error instead of holding more. 0 = no bound.
+   * Default 64 MiB.
+   */
+  dvr_max_pending_bytes: int(64 * 1024 * 1024, { min: 0 }),
 };
 
 /** An FFmpeg engine of ingest/transcode; output variables are expanded by the app. */

@@ -96,7 +96,7 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
     [false, 5, '[app]/[stream]-[seq].key', './objs/nginx/html', true, false]);
   assert.deepEqual(v.dvr, {
     enabled: false, dvr_apply: ['all'], dvr_plan: 'session', dvr_path: './objs/nginx/html/[app]/[stream].[timestamp].flv',
-    dvr_duration: 30, dvr_wait_keyframe: true, time_jitter: 'full',
+    dvr_duration: 30, dvr_wait_keyframe: true, time_jitter: 'full', dvr_max_pending_bytes: 64 * 1024 * 1024,
   });
   assert.deepEqual(v.rtc, {
     enabled: false, nack: true, nack_no_copy: true, twcc: true, stun_timeout: 30, stun_strict_check: false,

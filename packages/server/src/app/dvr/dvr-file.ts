@@ -20,6 +20,8 @@ export interface DvrFileDeps {
   bus: EventBus;
   log: Logger;
   recordings: () => RecordingLog | undefined;
+  /** dvr_max_pending_bytes of the stream's vhost (0: no bound), read when a file opens */
+  maxPendingBytes?: (source: Source) => number;
 }
 
 /** How often the recordings row learns the file's size and duration (in media time). */
@@ -46,7 +48,11 @@ export class DvrFile {
     private readonly deps: DvrFileDeps,
   ) {
     this.lastDts = this.lastRowDts = startDts;
-    this.sink = new FileSink(path, (err) => deps.log.warn({ url: source.url, file: path, err: String(err) }, 'dvr: write failed'));
+    this.sink = new FileSink(
+      path,
+      (err) => deps.log.warn({ url: source.url, file: path, err: String(err) }, 'dvr: write failed'),
+      deps.maxPendingBytes?.(source) ?? 0,
+    );
     this.emit = (b) => this.sink.append(b);
     this.encoder = createEncoder(format, startDts);
     this.encoder.begin(headers, this.emit);

@@ -56,6 +56,7 @@ export class DvrManager {
       log: d.log,
       recordings: d.recordings,
       utcTime: () => d.config().global.utc_time,
+      maxPendingBytes: (s) => d.config().getVhost(s.vhost)?.dvr.dvr_max_pending_bytes ?? 0,
       configPlan: (s) => {
         const dvr = d.config().getVhost(s.vhost)?.dvr;
         return dvr?.enabled && dvrApplies(dvr, s.app, s.stream) ? planOf(dvr, false) : undefined;

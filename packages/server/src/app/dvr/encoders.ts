@@ -140,6 +140,8 @@ function fileMetadata(body: Buffer): { body: Buffer; durationAt: number; filesiz
 
 /** A fragment is cut once it spans this long, so a crash loses about this much. */
 const FRAGMENT_MS = 1000;
+/** ... or once its samples hold this many bytes (timestamps that do not advance, huge frames). */
+export const FRAGMENT_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
  * Fragmented MP4: the init segment (ftyp+moov) at start, then a moof+mdat
@@ -153,6 +155,8 @@ export class Mp4Encoder implements DvrEncoder {
   private audioRate = 44100;
   private video: Fmp4Sample[] = [];
   private audio: Fmp4Sample[] = [];
+  /** sample bytes in video + audio */
+  private bytes = 0;
   private fragStart = -1;
   /** set when the stream cannot be written as MP4 (nothing more is emitted) */
   failed: string | undefined;
@@ -182,12 +186,15 @@ export class Mp4Encoder implements DvrEncoder {
       const tag = parseFlvVideoTag(p.body);
       if (tag.avcPacketType !== AvcPacketType.Nalu || tag.data.length === 0) return;
       this.video.push({ data: tag.data, dts: t * 90, cts: Math.round(tag.cts * 90), keyframe: tag.keyframe });
+      this.bytes += tag.data.length;
     } else if (p.kind === 'audio' && this.hasAudio) {
       const tag = parseFlvAudioTag(p.body);
       if (tag.aacPacketType !== 1 || tag.data.length === 0) return;
       this.audio.push({ data: tag.data, dts: Math.round((t * this.audioRate) / 1000), cts: 0, keyframe: true });
+      this.bytes += tag.data.length;
     } else return;
     if (this.fragStart < 0) this.fragStart = t;
+    if (this.bytes >= FRAGMENT_MAX_BYTES) this.flush(emit);
   }
 
   end(emit: Emit): Patch[] {
@@ -201,6 +208,7 @@ export class Mp4Encoder implements DvrEncoder {
     const a = this.audio;
     this.video = [];
     this.audio = [];
+    this.bytes = 0;
     this.fragStart = -1;
     emit(this.writer.fragmentSamples(v, a));
   }

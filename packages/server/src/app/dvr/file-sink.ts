@@ -13,13 +13,17 @@ const WRITEV_MAX = 1000;
  * reference to the (shared, immutable) buffer; one async chain opens the file,
  * writes batches with writev and closes it. Bytes reach the kernel within
  * FLUSH_INTERVAL_MS, so a crashed process leaves everything but the last
- * half second on disk.
+ * half second on disk. Bounded: past `maxPendingBytes` accepted but not yet
+ * written (the disk is slower than the publisher), the sink fails with an
+ * error instead of holding more.
  */
 export class FileSink {
   /** bytes accepted so far (the file's size once everything is written) */
   bytes = 0;
   /** the first write error; the file is closed and later data is dropped */
   error: Error | undefined;
+  /** bytes on disk so far */
+  written = 0;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private chain: Promise<void>;
@@ -30,6 +34,8 @@ export class FileSink {
   constructor(
     readonly path: string,
     private readonly onError: (err: Error) => void,
+    /** dvr_max_pending_bytes: 0 = no bound */
+    private readonly maxPendingBytes = 0,
   ) {
     this.chain = this.run(async () => {
       await mkdir(dirname(path), { recursive: true });
@@ -40,6 +46,10 @@ export class FileSink {
 
   append(buf: Buffer): void {
     if (this.ended || this.error || buf.length === 0) return;
+    if (this.maxPendingBytes > 0 && this.bytes - this.written + buf.length > this.maxPendingBytes) {
+      this.fail(new Error(`the disk is behind: ${this.bytes - this.written} bytes not written yet (dvr_max_pending_bytes ${this.maxPendingBytes})`));
+      return;
+    }
     this.pending.push(buf);
     this.pendingBytes += buf.length;
     this.bytes += buf.length;
@@ -81,18 +91,25 @@ export class FileSink {
       try {
         await job();
       } catch (err) {
-        // Disk full, out of descriptors, ...: the recording stops here (the publisher goes on)
-        // and gives its descriptor back at once.
-        this.error = err as Error;
-        clearInterval(this.timer);
-        this.pending = [];
-        this.pendingBytes = 0;
-        const fh = this.fh;
-        this.fh = undefined;
-        await fh?.close().catch(() => undefined);
-        this.onError(this.error);
+        this.fail(err as Error);
       }
     });
+  }
+
+  /**
+   * Disk full, out of descriptors, the disk too far behind: the recording stops here (the
+   * publisher goes on), reported once; what is queued is dropped and the descriptor given back.
+   */
+  private fail(err: Error): void {
+    if (this.error) return;
+    this.error = err;
+    clearInterval(this.timer);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const fh = this.fh;
+    this.fh = undefined;
+    void fh?.close().catch(() => undefined);
+    this.onError(err);
   }
 
   private async writeAll(batch: Buffer[]): Promise<void> {
@@ -101,6 +118,7 @@ export class FileSink {
     let bufs = batch;
     while (bufs.length > 0) {
       const { bytesWritten } = await fh.writev(bufs);
+      this.written += bytesWritten;
       // a short write: drop what went out and carry on with the rest
       let n = bytesWritten;
       let i = 0;
