@@ -39,6 +39,12 @@ export const AMF0 = {
 
 /** Objects/arrays nested deeper than this are rejected by the decoder (and the encoder). */
 export const AMF0_MAX_DEPTH = 64;
+/**
+ * Properties one object (or ECMA array) may have: more is rejected by the decoder. Real
+ * objects (connect, onMetaData) have tens; RTMP's message bounds (rtmp_max_command_size,
+ * rtmp_max_metadata_size) bound the input, this bounds the JS object made from it.
+ */
+export const AMF0_MAX_PROPERTIES = 65536;
 
 export type Amf0Value =
   | number
@@ -200,7 +206,7 @@ export class Amf0Reader {
 
   /** Reads key/value pairs until the object end marker (00 00 09). */
   private readProperties(obj: Amf0Object, depth: number): Amf0Object {
-    for (;;) {
+    for (let n = 0; ; n++) {
       // Tolerate encoders that end the message without the object end marker.
       if (this.remaining === 0) return obj;
       const key = this.readShortString();
@@ -208,6 +214,7 @@ export class Amf0Reader {
         this.offset++;
         return obj;
       }
+      if (n >= AMF0_MAX_PROPERTIES) throw new Amf0Error(`AMF0 object with more than ${AMF0_MAX_PROPERTIES} properties`);
       setProp(obj, key, this.readValue(depth + 1));
     }
   }
