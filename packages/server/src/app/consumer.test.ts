@@ -85,7 +85,7 @@ test('GOP cache: starts at a keyframe, restarts on each keyframe, keeps audio of
 const MB = 1024 * 1024;
 const big = (dts: number, key = false) => new Packet('video', dts, Buffer.alloc(MB), key);
 
-test('a paused consumer is bounded in bytes (queue_max_bytes) when timestamps do not advance', () => {
+test('a paused consumer is bounded in bytes (queue_max_bytes) when timestamps do not advance', { timeout: 30_000 }, () => {
   const { written, sink } = sinkOf(() => true);
   const c = new Consumer({} as Source, {} as Client, sink, 30_000, 16 * MB);
   c.setPaused(true);
@@ -104,7 +104,7 @@ test('a paused consumer is bounded in bytes (queue_max_bytes) when timestamps do
   assert.ok(written.slice(1).every((p) => p.keyframe), 'restarts at a keyframe');
 });
 
-test('queue_max_bytes drops to the newest keyframe when that is enough; advancing timestamps too', () => {
+test('queue_max_bytes drops to the newest keyframe when that is enough; advancing timestamps too', { timeout: 30_000 }, () => {
   const { written, sink } = sinkOf(() => false);
   const c = new Consumer({} as Source, {} as Client, sink, 30_000, 16 * MB);
   c.enqueue(header());
@@ -119,7 +119,7 @@ test('queue_max_bytes drops to the newest keyframe when that is enough; advancin
   assert.equal(c.queuedBytes, 0);
 });
 
-test('GOP cache with a byte bound: a joining player never gets more than the bound', () => {
+test('GOP cache with a byte bound: a joining player never gets more than the bound', { timeout: 30_000 }, () => {
   const g = new GopCache(true, { maxFrames: 2500, maxBytes: 4 * MB });
   g.push(big(0, true));
   for (let i = 1; i < 100; i++) g.push(big(i * 40));

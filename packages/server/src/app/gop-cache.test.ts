@@ -6,7 +6,7 @@ import { GopCache } from './gop-cache.js';
 const MB = 1024 * 1024;
 const frame = (dts: number, size: number, key = false) => new Packet('video', dts, Buffer.alloc(size), key);
 
-test('GOP cache: a GOP past gop_cache_max_bytes is dropped and stays empty until the next keyframe', () => {
+test('GOP cache: a GOP past gop_cache_max_bytes is dropped and stays empty until the next keyframe', { timeout: 30_000 }, () => {
   const g = new GopCache(true, { maxFrames: 2500, maxBytes: 8 * MB });
   assert.equal(g.push(frame(0, MB, true)), false);
   let overflowAt = -1;
@@ -24,7 +24,7 @@ test('GOP cache: a GOP past gop_cache_max_bytes is dropped and stays empty until
   assert.equal(g.byteSize, 2000);
 });
 
-test('GOP cache: gop_cache_max_frames drops the cache too, and constant timestamps change nothing', () => {
+test('GOP cache: gop_cache_max_frames drops the cache too, and constant timestamps change nothing', { timeout: 30_000 }, () => {
   const g = new GopCache(true, { maxFrames: 100, maxBytes: 0 });
   g.push(frame(0, 10, true));
   for (let i = 0; i < 1000; i++) g.push(frame(0, 10));
@@ -32,7 +32,7 @@ test('GOP cache: gop_cache_max_frames drops the cache too, and constant timestam
   assert.equal(g.overflows, 1);
 });
 
-test('GOP cache: the byte count follows the pure-audio sliding window; 0 means no byte bound', () => {
+test('GOP cache: the byte count follows the pure-audio sliding window; 0 means no byte bound', { timeout: 30_000 }, () => {
   const g = new GopCache(true, { maxFrames: 0, maxBytes: 0 });
   for (let t = 0; t < 20_000; t += 20) g.push(new Packet('audio', t, Buffer.alloc(100)));
   assert.equal(g.byteSize, g.size * 100);

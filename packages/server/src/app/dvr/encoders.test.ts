@@ -17,7 +17,7 @@ function avcFrame(size: number, key: boolean): Buffer {
   return b;
 }
 
-test('DVR MP4: with timestamps that never advance, a fragment is cut at FRAGMENT_MAX_BYTES', () => {
+test('DVR MP4: with timestamps that never advance, a fragment is cut at FRAGMENT_MAX_BYTES', { timeout: 30_000 }, () => {
   const enc = new Mp4Encoder(0);
   const out: Buffer[] = [];
   const emit = (b: Buffer) => out.push(b);

@@ -50,7 +50,7 @@ function setup(hls: string) {
   return { source, out, limits, segments };
 }
 
-test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_ratio', async () => {
+test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_ratio', { timeout: 30_000 }, async () => {
   const { source, out, limits, segments } = setup('hls_fragment 1; hls_aof_ratio 2; hls_window 100; hls_max_segment_bytes 0;');
   const inter = avcFrame(100_000, false);
   source.onMessage('video', 0, avcFrame(100_000, true));
@@ -65,7 +65,7 @@ test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_
   await out.idle();
 });
 
-test('HLS: constant timestamps drop the segment at hls_max_segment_bytes and wait for a keyframe', async () => {
+test('HLS: constant timestamps drop the segment at hls_max_segment_bytes and wait for a keyframe', { timeout: 30_000 }, async () => {
   const { source, out, limits, segments } = setup('hls_fragment 1; hls_window 100; hls_max_segment_bytes 2097152;');
   const inter = avcFrame(100_000, false);
   source.onMessage('video', 0, avcFrame(100_000, true));

@@ -215,7 +215,7 @@ test('zero copy: a single-chunk message is a view of the input', () => {
   assert.equal(d.queuedBytes, 0);
 });
 
-test('limits by type: commands and data are refused at their header, media may be larger', () => {
+test('limits by type: commands and data are refused at their header, media may be larger', { timeout: 30_000 }, () => {
   const d = () => new ChunkDecoder({ maxMessageSize: 8 * 1024 * 1024, maxCommandSize: 64 * 1024, maxDataSize: 1024 * 1024 });
   const header = (typeId: number, length: number) => chunk(0, 3, [...u24(0), ...u24(length), typeId, 0, 0, 0, 0], Buffer.alloc(0));
   // Only the 12-byte header is pushed: the refusal comes before any body byte is buffered.
@@ -244,7 +244,7 @@ test('limits by type: commands and data are refused at their header, media may b
   assert.equal(new ChunkDecoder().maxSizeOf(MSG.AMF0_COMMAND), 8 * 1024 * 1024);
 });
 
-test('limits: many chunk streams each with a partly sent large message are bounded together', () => {
+test('limits: many chunk streams each with a partly sent large message are bounded together', { timeout: 30_000 }, () => {
   const d = new ChunkDecoder({ maxMessageSize: 8 * 1024 * 1024 }); // maxBufferedBytes 32 MiB
   d.setChunkSize(65536);
   let err: unknown;

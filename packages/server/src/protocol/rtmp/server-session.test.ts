@@ -380,7 +380,7 @@ test('errors: command before connect, garbage handshake, oversize message, throw
   assert.ok(d.ended);
 });
 
-test('limits: an oversized connect and non-metadata data are refused; metadata may be larger', () => {
+test('limits: an oversized connect and non-metadata data are refused; metadata may be larger', { timeout: 30_000 }, () => {
   const big: Amf0Object = { app: 'live', tcUrl: 'rtmp://example.com/live' };
   for (let i = 0; i < 10_000; i++) big[`key${i}`] = i;
   const a = new Harness().handshake();
