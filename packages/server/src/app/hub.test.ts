@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Client } from './client.js';
+import { AdmissionError, Hub, LimitError, type HubLimits } from './hub.js';
+import { DEFAULT_SOURCE_OPTIONS } from './source.js';
+
+const sink = { write: () => true };
+
+function client(ip = '10.0.0.1', stream = 's', onClose: () => void = () => undefined): Client {
+  return new Client({ ip, vhost: '__defaultVhost__', app: 'live', stream, type: 'flv-play', transport: { close: onClose, bytesRead: () => 0, bytesWritten: () => 0 } });
+}
+
+function hub(limits: Partial<HubLimits> = {}): Hub {
+  const l: HubLimits = { maxWaiting: 1000, maxWaitingPerIp: 1000, waitingTimeoutMs: () => 0, ...limits };
+  return new Hub(() => DEFAULT_SOURCE_OPTIONS, () => l);
+}
+
+test('a client is listed (role) and counted by its source exactly while it plays or publishes', () => {
+  const h = hub();
+  const pub = client('10.0.0.9');
+  pub.type = 'fmle-publish';
+  h.addClient(pub);
+  assert.equal(pub.role, undefined, 'connected is not listed');
+  const source = h.publish(pub)!;
+  assert.equal(pub.role, 'publish');
+  const p = client();
+  h.addClient(p);
+  const consumer = h.play(p, sink);
+  assert.equal(p.role, 'play');
+  assert.equal(source.clientCount, 2);
+  h.stop(consumer);
+  assert.equal(p.role, undefined);
+  assert.equal(source.clientCount, 1);
+  h.close();
+});
+
+test('removeClient lets go of whatever the connection still holds: consumer, viewer, publish', () => {
+  const h = hub();
+  const events: string[] = [];
+  for (const e of ['stream:play', 'stream:stop', 'stream:publish', 'stream:unpublish'] as const) h.bus.on(e, (_s, c) => events.push(`${e} ${c.id}`));
+  const pub = client('10.0.0.9');
+  h.addClient(pub);
+  const source = h.publish(pub)!;
+  const p = client();
+  h.addClient(p);
+  h.play(p, sink);
+  const v = client();
+  h.addClient(v);
+  h.view(v);
+  assert.equal(source.clientCount, 3);
+  h.removeClient(p);
+  h.removeClient(v);
+  h.removeClient(pub);
+  assert.equal(source.clientCount, 0);
+  assert.equal(source.publisher, undefined);
+  assert.deepEqual(events.filter((e) => e.startsWith('stream:stop') || e.startsWith('stream:unpublish')).length, 3);
+  assert.equal(h.clients.size, 0);
+  h.close();
+});
+
+test('a client gone while its hooks ran can neither play nor publish', () => {
+  const h = hub();
+  const p = client();
+  h.addClient(p);
+  h.removeClient(p);
+  assert.throws(() => h.play(p, sink), AdmissionError);
+  assert.equal(h.publish(p), undefined);
+  assert.equal(h.sources.size, 0, 'and no source is left for it');
+  h.close();
+});
+
+test('waiting players: bounded per IP and in total, counted until a publisher comes, again after it leaves', () => {
+  const h = hub({ maxWaiting: 3, maxWaitingPerIp: 2 });
+  const a = [client('10.0.0.1', 'x'), client('10.0.0.1', 'y')];
+  for (const c of a) h.play(c, sink);
+  assert.throws(() => h.checkWaiting('10.0.0.1', '__defaultVhost__', 'live', 'z'), LimitError);
+  assert.throws(() => h.play(client('10.0.0.1', 'z'), sink), LimitError);
+  h.play(client('10.0.0.2', 'z'), sink);
+  assert.throws(() => h.play(client('10.0.0.3', 'w'), sink), LimitError, 'in total');
+  assert.equal(h.waitingPlayers(), 3);
+  assert.equal(h.waitingPlayers('10.0.0.1'), 2);
+  assert.ok(!h.sources.has('__defaultVhost__/live/w'), 'a refused player leaves no source');
+  // a publisher of x ends one wait; a stream with a publisher takes players whatever the bounds
+  const pub = client('10.0.0.9', 'x');
+  h.publish(pub);
+  assert.equal(h.waitingPlayers(), 2);
+  h.play(client('10.0.0.1', 'x'), sink);
+  h.unpublish(pub);
+  assert.equal(h.waitingPlayers(), 4, 'its players wait again');
+  h.close();
+});
+
+test('waiting_timeout closes a waiting player; a source that never had a publisher goes with its last player', async () => {
+  let closed = 0;
+  const h = hub({ waitingTimeoutMs: () => 50 });
+  const p = client('10.0.0.1', 'x', () => closed++);
+  h.addClient(p);
+  const consumer = h.play(p, sink);
+  assert.ok(h.sources.has('__defaultVhost__/live/x'));
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(closed, 1);
+  // the adapter stops it on close
+  h.stop(consumer);
+  h.removeClient(p);
+  assert.equal(h.waitingPlayers(), 0);
+  assert.equal(h.sources.size, 0);
+  h.close();
+});
+
+test('a refused admission drops the source a hook made to name the stream', async () => {
+  const h = hub();
+  h.admissions.push({
+    play: async (c) => {
+      h.source(c.vhost, c.app, c.stream); // as the hooks do for stream_id
+      throw new AdmissionError('no');
+    },
+  });
+  await assert.rejects(h.admit('play', client()), AdmissionError);
+  assert.equal(h.sources.size, 0);
+  h.close();
+});
