@@ -64,6 +64,11 @@ export class Source {
   metadata: Packet | undefined;
   videoHeader: Packet | undefined;
   audioHeader: Packet | undefined;
+  /**
+   * The packet that describes the audio track: the AAC sequence header, or for a codec without
+   * one (MP3) the first frame of this publish. Outputs that fix their tracks read it.
+   */
+  audioTrack: Packet | undefined;
   video: VideoInfo | null = null;
   audio: AudioInfo | null = null;
   readonly consumers = new Set<Consumer>();
@@ -142,7 +147,7 @@ export class Source {
     for (const o of this.outputs) o.onUnpublish?.(this);
     // A new publisher starts with fresh headers and a fresh GOP.
     this.gop.clear();
-    this.metadata = this.videoHeader = this.audioHeader = undefined;
+    this.metadata = this.videoHeader = this.audioHeader = this.audioTrack = undefined;
     this.video = this.audio = null;
   }
 
@@ -167,6 +172,9 @@ export class Source {
     } else if (kind === 'audio') {
       const f = audioFlags(body);
       packet = new Packet('audio', dts, body, false, f.sequenceHeader);
+      // SoundFormat 10 (AAC) is described by its sequence header; the others by any frame.
+      if (f.sequenceHeader) this.audioTrack = packet;
+      else if (!this.audioTrack && body.length > 1 && body[0] >> 4 !== 10) this.audioTrack = packet;
       if (f.sequenceHeader || !this.audio) {
         if (f.sequenceHeader) this.audioHeader = packet;
         this.audio = describeAudio(body, this.audio);

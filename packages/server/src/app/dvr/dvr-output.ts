@@ -134,7 +134,7 @@ export class DvrOutput implements SourceOutput {
     }
     const id = this.nextId ?? randomUUID();
     this.nextId = undefined;
-    const headers = { metadata: s.metadata, videoHeader: s.videoHeader, audioHeader: s.audioHeader };
+    const headers = { metadata: s.metadata, videoHeader: s.videoHeader, audioHeader: s.audioHeader, audioTrack: s.audioTrack };
     this.file = new DvrFile(id, path, plan.format, s, first.dts, headers, this.deps);
     return this.file;
   }

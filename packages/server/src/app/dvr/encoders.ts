@@ -2,7 +2,8 @@ import { parseFlvAudioTag } from '../../kernel/aac.js';
 import { decodeAmf0All, ecmaArray, encodeAmf0, type Amf0Object } from '../../kernel/amf0.js';
 import { AvcPacketType, parseFlvVideoTag } from '../../kernel/avc.js';
 import { encodeFlvHeader, flvTagOf, FLV_TAG_HEADER_SIZE, FlvTagType, writeFlvTagHeader } from '../../kernel/flv.js';
-import { audioTrackFromPacket, Fmp4Writer, type Fmp4Sample } from '../../kernel/fmp4.js';
+import { audioTrackFromPacket, Fmp4Writer, type Fmp4AudioTrack, type Fmp4Sample } from '../../kernel/fmp4.js';
+import { declaredAudio } from '../../kernel/flv-metadata.js';
 import type { Packet } from '../../kernel/packet.js';
 import type { DvrFormat } from './dvr-path.js';
 
@@ -19,6 +20,8 @@ export interface DvrHeaders {
   metadata: Packet | undefined;
   videoHeader: Packet | undefined;
   audioHeader: Packet | undefined;
+  /** what describes the audio track when it has no sequence header (MP3: a frame; Source.audioTrack) */
+  audioTrack?: Packet | undefined;
 }
 
 /**
@@ -52,7 +55,7 @@ export class FlvEncoder implements DvrEncoder {
 
   begin(h: DvrHeaders, emit: Emit): void {
     const hasVideo = h.videoHeader !== undefined;
-    const hasAudio = h.audioHeader !== undefined;
+    const hasAudio = h.audioHeader !== undefined || h.audioTrack !== undefined || declaredAudio(h.metadata?.body) !== undefined;
     // Unknown tracks: claim both, readers probe the tags anyway.
     const header = hasVideo || hasAudio ? encodeFlvHeader(hasAudio, hasVideo) : encodeFlvHeader();
     emit(header);
@@ -153,6 +156,7 @@ export class Mp4Encoder implements DvrEncoder {
   private hasVideo = false;
   private hasAudio = false;
   private audioRate = 44100;
+  private audioCodec: 'aac' | 'mp3' = 'aac';
   private video: Fmp4Sample[] = [];
   private audio: Fmp4Sample[] = [];
   /** sample bytes in video + audio */
@@ -164,8 +168,9 @@ export class Mp4Encoder implements DvrEncoder {
   constructor(private readonly base: number) {}
 
   begin(h: DvrHeaders, emit: Emit): void {
-    // MP4 needs a described track: AAC (sequence header) audio; MP3 and others are left out.
-    const audio = h.audioHeader && parseFlvAudioTag(h.audioHeader.body).codec === 'aac' ? h.audioHeader : undefined;
+    // MP4 needs a described track: AAC by its sequence header, MP3 ('mp4a' 0x6B) by a frame or,
+    // before the first frame, by what onMetaData declares. Other codecs are left out.
+    const audio = mp4AudioTrack(h);
     try {
       emit(this.writer.init(h.videoHeader, audio));
     } catch (err) {
@@ -174,7 +179,11 @@ export class Mp4Encoder implements DvrEncoder {
     }
     this.hasVideo = h.videoHeader !== undefined;
     this.hasAudio = audio !== undefined;
-    if (audio) this.audioRate = audioTrackFromPacket(audio).sampleRate;
+    if (audio) {
+      const track = 'codec' in audio ? audio : audioTrackFromPacket(audio);
+      this.audioRate = track.sampleRate;
+      this.audioCodec = track.codec;
+    }
   }
 
   write(p: Packet, emit: Emit): void {
@@ -189,7 +198,8 @@ export class Mp4Encoder implements DvrEncoder {
       this.bytes += tag.data.length;
     } else if (p.kind === 'audio' && this.hasAudio) {
       const tag = parseFlvAudioTag(p.body);
-      if (tag.aacPacketType !== 1 || tag.data.length === 0) return;
+      if (tag.codec !== this.audioCodec || tag.data.length === 0) return;
+      if (tag.codec === 'aac' && tag.aacPacketType !== 1) return;
       this.audio.push({ data: tag.data, dts: Math.round((t * this.audioRate) / 1000), cts: 0, keyframe: true });
       this.bytes += tag.data.length;
     } else return;
@@ -212,4 +222,20 @@ export class Mp4Encoder implements DvrEncoder {
     this.fragStart = -1;
     emit(this.writer.fragmentSamples(v, a));
   }
+}
+
+/** The MP4 audio track of a file: an AAC sequence header, an MP3 frame, or MP3 declared by onMetaData. */
+function mp4AudioTrack(h: DvrHeaders): Packet | Fmp4AudioTrack | undefined {
+  for (const p of [h.audioHeader, h.audioTrack]) {
+    if (!p) continue;
+    try {
+      const tag = parseFlvAudioTag(p.body);
+      if ((tag.codec === 'aac' && tag.aacPacketType === 0) || tag.codec === 'mp3') return p;
+    } catch {
+      // not describable: try the next
+    }
+  }
+  const declared = declaredAudio(h.metadata?.body);
+  if (declared?.codecId === 2) return { codec: 'mp3', asc: undefined, sampleRate: declared.sampleRate ?? 44100, channels: declared.channels ?? 2 };
+  return undefined;
 }

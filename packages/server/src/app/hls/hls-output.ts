@@ -8,6 +8,7 @@ import type { Source, SourceOutput } from '../source.js';
 import { removeFile, writeFileAtomic } from './atomic-write.js';
 import { renderPath, type PathVars } from './path-template.js';
 import { renderPlaylist, slideWindow, type PlaylistEntry } from './playlist.js';
+import { declaredAudio } from '../../kernel/flv-metadata.js';
 import { detectTracks, Fmp4SegmentBuilder, TsSegmentBuilder, type HlsTracks, type SegmentBuilder } from './segment-builder.js';
 
 export interface HlsOutputDeps {
@@ -181,10 +182,10 @@ export class HlsOutput implements SourceOutput {
 
   private start(first: Packet): boolean {
     const conf = this.conf!;
-    const tracks = detectTracks(this.source.videoHeader, this.source.audioHeader, first, {
+    const tracks = detectTracks(this.source.videoHeader, this.source.audioTrack, first, {
       vcodec: conf.hls_vcodec,
       acodec: conf.hls_acodec,
-    });
+    }, declaredAudio(this.source.metadata?.body));
     if (!tracks) return false;
     // with video, a segment must start with a keyframe to decode on its own
     if (tracks.video && !(first.kind === 'video' && first.keyframe)) return false;

@@ -1,6 +1,7 @@
 import { parseAudioSpecificConfig, parseFlvAudioTag, parseMp3FrameHeader } from '../../kernel/aac.js';
 import { parseFlvVideoTag } from '../../kernel/avc.js';
-import { Fmp4Writer } from '../../kernel/fmp4.js';
+import { Fmp4Writer, type Fmp4AudioTrack } from '../../kernel/fmp4.js';
+import type { DeclaredAudio } from '../../kernel/flv-metadata.js';
 import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../kernel/mpegts.js';
 import type { Packet } from '../../kernel/packet.js';
 
@@ -11,6 +12,8 @@ export interface HlsTracks {
   videoHeader: Packet | undefined;
   /** the AAC sequence header, or the first MP3 frame (it describes the stream) */
   audioHeader: Packet | undefined;
+  /** MP3 known only from onMetaData (no frame yet): what the fMP4 init segment says of it */
+  declaredAudio: Fmp4AudioTrack | undefined;
   /** audio samples per frame (AAC 1024, MP3 1152) and the rate, for pure-audio timing */
   samplesPerFrame: number;
   sampleRate: number;
@@ -96,7 +99,7 @@ export class Fmp4SegmentBuilder implements SegmentBuilder {
   constructor(tracks: HlsTracks) {
     this.initSegment = this.writer.init(
       tracks.video ? tracks.videoHeader : undefined,
-      tracks.audio ? tracks.audioHeader : undefined,
+      tracks.audio ? (tracks.audioHeader ?? tracks.declaredAudio) : undefined,
     );
   }
 
@@ -131,12 +134,16 @@ export class Fmp4SegmentBuilder implements SegmentBuilder {
 /**
  * Which tracks to segment: the stream's codecs, minus what hls_vcodec vn /
  * hls_acodec an turn off. Undefined when nothing usable is known yet.
+ * `audioHeader` is the packet that describes the audio (Source.audioTrack); when no audio frame
+ * came yet, an MP3 track that the onMetaData declares (`declared`) is taken, since MP3 has no
+ * sequence header to wait for.
  */
 export function detectTracks(
   videoHeader: Packet | undefined,
   audioHeader: Packet | undefined,
   first: Packet,
   opts: { vcodec: string; acodec: string },
+  declared?: DeclaredAudio,
 ): HlsTracks | undefined {
   let video: TsVideoCodec | undefined;
   let audio: TsAudioCodec | undefined;
@@ -169,6 +176,16 @@ export function detectTracks(
       /* unknown audio: leave it out */
     }
   }
+  let declaredTrack: Fmp4AudioTrack | undefined;
+  if (!audio && !ah && declared?.codecId === 2 && opts.acodec !== 'an') {
+    audio = 'mp3';
+    samplesPerFrame = 1152;
+    sampleRate = declared.sampleRate ?? sampleRate;
+    declaredTrack = { codec: 'mp3', asc: undefined, sampleRate, channels: declared.channels ?? 2 };
+  }
   if (!video && !audio) return undefined;
-  return { video, audio, videoHeader: video ? vh : undefined, audioHeader: audio ? ah : undefined, samplesPerFrame, sampleRate };
+  return {
+    video, audio, videoHeader: video ? vh : undefined, audioHeader: audio ? ah : undefined, declaredAudio: declaredTrack,
+    samplesPerFrame, sampleRate,
+  };
 }
