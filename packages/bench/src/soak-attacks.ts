@@ -59,7 +59,8 @@ export function startAttacks(ctx: SoakCtx, healthyPath: string, scale = 1): void
   // (2)(5) idle HTTP-FLV requests of streams nobody publishes (a new name each time)
   ctx.every('attack.idle_flv', 6000 / scale, () => {
     const req = `GET /live/nobody${n++}.flv HTTP/1.1\r\nHost: ${http.host}\r\nUser-Agent: tsrs-soak\r\n\r\n`;
-    holdSocket(ctx, 'attack.idle_flv', http.port, http.host, req);
+    // held past 30 s: a server that closes players waiting for a publisher after 30 s shows here
+    holdSocket(ctx, 'attack.idle_flv', http.port, http.host, req, 45_000);
   });
   // (5) plain m3u8 GETs with hls_ctx on: each makes an HLS session that never fetches a segment
   ctx.every('attack.m3u8', 3000 / scale, async () => {

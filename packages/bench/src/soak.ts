@@ -324,7 +324,7 @@ function report(s: SoakSummary, title: string, events: number): string {
     `| hook refusals publish / RTMP play / HTTP-FLV play / wrongly allowed | ${c['refusal.publish'] ?? 0} / ${c['refusal.play_rtmp'] ?? 0} / ${c['refusal.play_flv'] ?? 0} / ${c['refusal.unexpectedly_allowed'] ?? 0} |`,
     `| idle sockets RTMP / HTTP (closed by the server within 30 s) | ${c['attack.idle_rtmp.opened'] ?? 0} (${c['attack.idle_rtmp.closed_by_server'] ?? 0}) / ${c['attack.idle_http.opened'] ?? 0} (${c['attack.idle_http.closed_by_server'] ?? 0}) |`,
     `| half handshakes (closed by the server within 30 s) | ${c['attack.half_handshake.opened'] ?? 0} (${c['attack.half_handshake.closed_by_server'] ?? 0}) |`,
-    `| idle HTTP-FLV of unpublished streams (closed by the server within 30 s) | ${c['attack.idle_flv.opened'] ?? 0} (${c['attack.idle_flv.closed_by_server'] ?? 0}) |`,
+    `| idle HTTP-FLV of unpublished streams (closed by the server within 45 s) | ${c['attack.idle_flv.opened'] ?? 0} (${c['attack.idle_flv.closed_by_server'] ?? 0}) |`,
     `| bare m3u8 GETs | ${sum('attack.m3u8.http_')} |`,
     `| hostile publishers (closed by the server) | ${c['attack.hostile_publisher.attempt'] ?? 0} (${c['attack.hostile_publisher.closed_by_server'] ?? 0}) |`,
     `| pausing players | ${c['attack.pausing_player.attempt'] ?? 0} |`,
