@@ -18,6 +18,7 @@ import type { HistoryStore, RecordingQuery, RecordingRow } from '@tsrs/db';
 import type { DvrManager } from '../app/dvr/dvr-manager.js';
 import { DEFAULT_DVR_PATH, dvrTemplate, templateRoot, type DvrFormat } from '../app/dvr/dvr-path.js';
 import { flvToMp4Stream } from '../app/dvr/mp4-export.js';
+import { checkInsideRoot } from '../app/safe-name.js';
 import type { Config } from '../config/index.js';
 import { parseRange } from '../http/range.js';
 import { BadParam, pageAndRange, textParam } from './query-params.js';
@@ -108,11 +109,23 @@ function recordingRoots(config: Config): string[] {
   return [...roots];
 }
 
-/** The row's file, when it is a regular .flv/.mp4 file under a recording root; else undefined. */
+/**
+ * The row's file, when it is a regular .flv/.mp4 file under a recording root, also once
+ * symlinks are followed (a link inside the root that points outside does not count); else
+ * undefined.
+ */
 async function recordingFile(config: Config, row: RecordingRow): Promise<{ path: string; size: number } | undefined> {
   const path = row.path;
-  if (!isAbsolute(path) || normalize(path) !== path || !/\.(flv|mp4)$/i.test(path)) return undefined;
-  if (!recordingRoots(config).some((root) => path.startsWith(root.endsWith(sep) ? root : root + sep))) return undefined;
+  if (!isAbsolute(path) || normalize(path) !== path || /[\0\\]/.test(path) || !/\.(flv|mp4)$/i.test(path)) return undefined;
+  let inside = false;
+  for (const root of recordingRoots(config)) {
+    if (!path.startsWith(root.endsWith(sep) ? root : root + sep)) continue;
+    if (!(await checkInsideRoot(root, path))) {
+      inside = true;
+      break;
+    }
+  }
+  if (!inside) return undefined;
   const st = await lstat(path).catch(() => undefined);
   return st?.isFile() ? { path, size: st.size } : undefined;
 }

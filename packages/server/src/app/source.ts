@@ -309,6 +309,10 @@ function gopLimits(o: SourceOptions): { maxFrames: number; maxBytes: number } {
   return { maxFrames: o.gopCacheMaxFrames, maxBytes: o.gopCacheMaxBytes };
 }
 
+/**
+ * The hub's key for a stream. The three names stay apart (app `live/sub` + stream `cam` is not
+ * app `live` + stream `sub/cam`), whatever characters they hold.
+ */
 export function sourceKey(vhost: string, app: string, stream: string): string {
-  return `${vhost}/${app}/${stream}`;
+  return JSON.stringify([vhost, app, stream]);
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sameHostLocation } from './safe-path.js';
 import { staticFilesHandler } from './static-files.js';
 
 /** The console's static export inside this repository (apps/console/out). */
@@ -16,8 +17,9 @@ const PLAYER_PAGES: Record<string, string> = {
   '/players/whip.html': '/console/publisher/',
 };
 
+/** A redirect to a path on this host (never `//host`: see sameHostLocation). */
 function redirect(res: ServerResponse, location: string): true {
-  res.writeHead(302, { Location: location, 'Content-Length': 0 });
+  res.writeHead(302, { Location: sameHostLocation(location), 'Content-Length': 0 });
   res.end();
   return true;
 }
@@ -32,7 +34,7 @@ export function consoleHandler(opts: { dir: () => string }) {
     const own = join(opts.dir(), 'console');
     return existsSync(own) ? own : BUNDLED_CONSOLE_DIR;
   };
-  const files = staticFilesHandler({ roots: () => [consoleDir()] });
+  const files = staticFilesHandler({ roots: () => [consoleDir()], urlPrefix: '/console' });
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const url = req.url ?? '/';

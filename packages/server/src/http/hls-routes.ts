@@ -7,7 +7,7 @@ import { AdmissionError, LimitError, type Hub } from '../app/hub.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { staticRoots } from './roots.js';
-import { decodePathSegments, joinInside, realPathInside } from './safe-path.js';
+import { decodePathSegments, encodePathSegments, joinInside, realPathInside } from './safe-path.js';
 import { sendFile } from './static-files.js';
 import { peerIp } from '../listeners/tcp.js';
 
@@ -174,7 +174,8 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     const hls = ref && hlsOf(ref.vhost);
     if (!ref || !hls?.enabled || !hls.hls_ctx) return false;
     if (ctx === undefined || ctx === '') {
-      const body = masterPlaylist(path, newContextId(), query);
+      // the checked path, re-encoded: `//host/...` as asked would send the player to another host
+      const body = masterPlaylist(encodePathSegments(decodePathSegments(path) ?? []), newContextId(), query);
       return answer(res, 200, body, M3U8_TYPE);
     }
     if (!CTX_RE.test(ctx)) return answer(res, 400, 'Bad Request');

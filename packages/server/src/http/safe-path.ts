@@ -42,3 +42,19 @@ export async function realPathInside(root: string, file: string): Promise<string
     return undefined;
   }
 }
+
+/**
+ * A redirect target that stays on this host: a path with exactly one leading `/`, so it can
+ * never read as `//host` or `/\host` (browsers take both for another host), and no control
+ * characters (browsers drop tabs and newlines from URLs, which could join `/` and `/`).
+ */
+export function sameHostLocation(location: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = location.replace(/[\x00-\x20\x7f]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  return `/${clean.replace(/^[/\\]+/, '')}`;
+}
+
+/** The URL path of decoded segments, each percent-encoded again (for redirects). */
+export function encodePathSegments(segments: readonly string[]): string {
+  return `/${segments.map(encodeURIComponent).join('/')}`;
+}

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { mimeType } from './mime.js';
 import { parseRange } from './range.js';
-import { decodePathSegments, joinInside, realPathInside } from './safe-path.js';
+import { decodePathSegments, encodePathSegments, joinInside, realPathInside, sameHostLocation } from './safe-path.js';
 
 /** Playlists change every segment: players must not cache them. */
 const NO_CACHE = new Set(['application/vnd.apple.mpegurl', 'application/dash+xml']);
@@ -12,12 +12,15 @@ const NO_CACHE = new Set(['application/vnd.apple.mpegurl', 'application/dash+xml
 export interface StaticFilesOptions {
   /** directories searched in order (http_server.dir first, then HLS paths) */
   roots: () => readonly string[];
+  /** where this handler is mounted in the URL space (e.g. `/console`), for redirects */
+  urlPrefix?: string;
 }
 
 /**
  * Files from the HTTP server's dir (and the HLS paths): GET and HEAD, MIME
  * types, single byte ranges (206/416), index.html for directories. A path
- * that tries to leave its root (also through a symlink) gets 403.
+ * that tries to leave its root (also through a symlink) gets 403. The redirect of a
+ * directory to its `/` form is built from the checked segments and stays on this host.
  * Returns false when no root has the file, so the next handler (404) answers.
  */
 export function staticFilesHandler(opts: StaticFilesOptions) {
@@ -40,7 +43,8 @@ export function staticFilesHandler(opts: StaticFilesOptions) {
       let file = candidate;
       if (st.isDirectory()) {
         if (!path.endsWith('/')) {
-          res.writeHead(302, { Location: `${path}/${q >= 0 ? url.slice(q) : ''}`, 'Content-Length': 0 });
+          const dir = `${opts.urlPrefix ?? ''}${encodePathSegments(segments)}/`.replace(/\/+$/, '/');
+          res.writeHead(302, { Location: sameHostLocation(`${dir}${q >= 0 ? url.slice(q) : ''}`), 'Content-Length': 0 });
           res.end();
           return true;
         }

@@ -3,6 +3,7 @@ import { Client, type ClientType } from '../app/client.js';
 import type { Consumer, ConsumerSink } from '../app/consumer.js';
 import { remuxEncoder, type FlvTracks, type RemuxEncoder } from '../app/http-remux.js';
 import { AdmissionError, LimitError, type Hub } from '../app/hub.js';
+import { streamNamesProblem } from '../app/safe-name.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config, type VhostView } from '../config/index.js';
 import type { Packet } from '../kernel/packet.js';
@@ -60,18 +61,23 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
   };
 
   const route = (req: IncomingMessage): Route | undefined => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!/\.(flv|ts|aac|mp3)$/i.test(url.pathname)) return undefined;
+    // The path as sent: a URL parser would fold `.%2e` segments away and make
+    // `/x/%2e%2e/live/s.flv` another name for `/live/s.flv`; such names get refused instead.
+    const raw = req.url ?? '/';
+    const q = raw.indexOf('?');
+    const pathname = q >= 0 ? raw.slice(0, q) : raw;
+    const search = new URLSearchParams(q >= 0 ? raw.slice(q + 1) : '');
+    if (!/\.(flv|ts|aac|mp3)$/i.test(pathname)) return undefined;
     const config = opts.config();
     const isVhost = (name: string) => name !== DEFAULT_VHOST && config.root.find('vhost', name) !== undefined;
     const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     for (const name of config.vhostNames()) {
       const view = config.getVhost(name);
       if (!view || !view.enabled || !view.http_remux.enabled) continue;
-      const m = mountOf(view.http_remux.mount)?.match(url.pathname, isVhost);
+      const m = mountOf(view.http_remux.mount)?.match(pathname, isVhost);
       if (!m) continue;
       // vhost: from the path, else ?vhost=, else the Host header, else the default vhost
-      const wanted = m.vhost ?? url.searchParams.get('vhost') ?? host;
+      const wanted = m.vhost ?? search.get('vhost') ?? host;
       const vhost = isVhost(wanted) ? wanted : DEFAULT_VHOST;
       const landed = config.getVhost(vhost);
       if (!landed || landed.name !== view.name) continue;
@@ -94,6 +100,15 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const r = route(req);
     if (!r) return false;
+    // the same names an RTMP publish may use: nothing that leaves a directory or aliases a stream
+    const bad = streamNamesProblem(r);
+    if (bad) {
+      opts.log.warn({ ip: peerIp(req.socket), app: r.app, stream: r.stream, reason: bad }, 'http play refused: bad name');
+      const body = `Bad Request: ${bad}`;
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+      return true;
+    }
     const q = (req.url ?? '').indexOf('?');
     const client = new Client({
       ip: peerIp(req.socket),

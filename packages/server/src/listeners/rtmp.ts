@@ -4,6 +4,7 @@ import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { Consumer, ConsumerSink } from '../app/consumer.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
 import { isResourceError } from '../app/resource-errors.js';
+import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import type { Packet } from '../kernel/packet.js';
@@ -169,6 +170,11 @@ class RtmpConnection {
   }
 
   private async connect(url: RtmpUrl, tcUrl: string, pageUrl: string, swfUrl: string): Promise<Decision> {
+    const bad = (url.vhost ? nameProblem('vhost', url.vhost) : undefined) ?? nameProblem('app', url.app);
+    if (bad) {
+      this.log.warn({ ip: this.client.ip, tcUrl, reason: bad }, 'rtmp connect refused: bad name');
+      return { reject: bad };
+    }
     const vhost = resolveVhost(this.config, url.vhost);
     if (!vhost) return { reject: `vhost ${url.vhost} not found` };
     if (this.config.getVhost(vhost)?.enabled === false) return { reject: `vhost ${vhost} is disabled` };
@@ -201,6 +207,8 @@ class RtmpConnection {
     if (this.consumer || this.source) return { reject: 'one stream per connection', code: 'NetStream.Publish.BadName' };
     this.setStream(url, fmle ? 'fmle-publish' : 'flash-publish');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Publish.BadName' };
+    const bad = this.badNames(url);
+    if (bad) return { reject: bad, code: 'NetStream.Publish.BadName' };
     const busy = this.hub.findSource(this.client.vhost, this.client.app, this.client.stream)?.publisher;
     if (busy) return this.refuseBusy();
     const denied = await this.admit('publish');
@@ -216,6 +224,13 @@ class RtmpConnection {
     return undefined;
   }
 
+  /** Names that could leave a directory or alias another stream are refused (safe-name.ts). */
+  private badNames(url: RtmpUrl): string | undefined {
+    const bad = (url.vhost ? nameProblem('vhost', url.vhost) : undefined) ?? streamNamesProblem(this.client);
+    if (bad) this.log.warn({ ip: this.client.ip, app: this.client.app, stream: this.client.stream, reason: bad }, `${this.client.type} refused: bad name`);
+    return bad;
+  }
+
   private refuseBusy(): Decision {
     this.log.warn({ url: this.client.streamUrl }, 'stream is busy, publish refused');
     return { reject: `stream ${this.client.streamUrl} is busy`, code: 'NetStream.Publish.BadName' };
@@ -226,6 +241,8 @@ class RtmpConnection {
     if (this.consumer || this.source) return { reject: 'one stream per connection', code: 'NetStream.Play.Failed' };
     this.setStream(url, 'rtmp-play');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Play.StreamNotFound' };
+    const bad = this.badNames(url);
+    if (bad) return { reject: bad, code: 'NetStream.Play.StreamNotFound' };
     // A stream nobody publishes: refused before the hooks once too many players wait.
     const full = this.refuseWaiting();
     if (full) return full;

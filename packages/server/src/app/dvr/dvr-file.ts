@@ -46,21 +46,32 @@ export class DvrFile {
     readonly startDts: number,
     headers: DvrHeaders,
     private readonly deps: DvrFileDeps,
+    /** the directory the file must resolve under (symlinks followed), see safe-name.ts */
+    root?: string,
   ) {
     this.lastDts = this.lastRowDts = startDts;
     this.sink = new FileSink(
       path,
       (err) => deps.log.warn({ url: source.url, file: path, err: String(err) }, 'dvr: write failed'),
       deps.maxPendingBytes?.(source) ?? 0,
+      root,
     );
     this.emit = (b) => this.sink.append(b);
     this.encoder = createEncoder(format, startDts);
     this.encoder.begin(headers, this.emit);
     const { vhost, app, stream } = source;
-    deps.recordings()?.recordingStarted({ id, vhost, app, stream, path, format, at: this.startedAt })
-      .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'dvr: recording row not written'));
+    // Booked once the file exists: a path refused by the root check leaves no row behind.
+    this.opened = this.sink.opened.then((ok) => {
+      if (!ok) return false;
+      deps.recordings()?.recordingStarted({ id, vhost, app, stream, path, format, at: this.startedAt })
+        .catch((err: unknown) => deps.log.warn({ err: String(err) }, 'dvr: recording row not written'));
+      return true;
+    });
     deps.log.info({ url: source.url, file: path, id }, 'dvr: recording');
   }
+
+  /** true once the file is open and booked; false when it could not be created */
+  readonly opened: Promise<boolean>;
 
   /** media time in the file so far, ms */
   get durationMs(): number {
@@ -74,7 +85,7 @@ export class DvrFile {
   write(p: Packet): void {
     this.encoder.write(p, this.emit);
     if (p.dts > this.lastDts) this.lastDts = p.dts;
-    if (this.lastDts - this.lastRowDts >= ROW_UPDATE_MS) {
+    if (this.lastDts - this.lastRowDts >= ROW_UPDATE_MS && !this.sink.error) {
       this.lastRowDts = this.lastDts;
       this.deps.recordings()?.recordingUpdated(this.id, { size: this.sink.bytes, durationMs: this.durationMs });
     }
@@ -86,7 +97,8 @@ export class DvrFile {
     this.closed = true;
     const patches = this.encoder.end(this.emit, { durationMs: this.durationMs, size: () => this.sink.bytes });
     const source = this.source;
-    return this.sink.end(patches).then(() => {
+    return Promise.all([this.sink.end(patches), this.opened]).then(([, opened]) => {
+      if (!opened) return;
       const size = this.sink.bytes;
       const durationMs = this.durationMs;
       const complete = !this.sink.error;

@@ -126,17 +126,24 @@ export class DvrOutput implements SourceOutput {
   private open(first: Packet): DvrFile | undefined {
     const plan = this.plan!;
     const s = this.source;
-    const path = renderDvrPath(plan.template, { vhost: s.vhost, app: s.app, stream: s.stream, time: new Date(), utc: this.deps.utcTime() });
-    if (!path) {
-      this.deps.log.warn({ url: s.url, template: plan.template }, 'dvr: path leaves its directory, not recording');
+    const safe = renderDvrPath(plan.template, { vhost: s.vhost, app: s.app, stream: s.stream, time: new Date(), utc: this.deps.utcTime() });
+    if (!safe.ok) {
+      this.deps.log.warn({ url: s.url, template: plan.template, reason: safe.reason }, 'dvr: unsafe path, not recording');
       this.plan = this.nextId = undefined;
       return undefined;
     }
     const id = this.nextId ?? randomUUID();
     this.nextId = undefined;
     const headers = { metadata: s.metadata, videoHeader: s.videoHeader, audioHeader: s.audioHeader, audioTrack: s.audioTrack };
-    this.file = new DvrFile(id, path, plan.format, s, first.dts, headers, this.deps);
-    return this.file;
+    const file = new DvrFile(id, safe.path, plan.format, s, first.dts, headers, this.deps, safe.root);
+    this.file = file;
+    // A path that resolves outside its root (a symlink) is not written: stop this recording.
+    void file.opened.then((ok) => {
+      if (ok || this.file !== file) return;
+      this.deps.log.warn({ url: s.url, file: safe.path }, 'dvr: file refused, not recording');
+      this.stop();
+    });
+    return file;
   }
 
   private reap(): void {

@@ -1,5 +1,4 @@
-import { dirname, resolve, sep } from 'node:path';
-import { renderPath } from '../hls/path-template.js';
+import { renderSafePath, templateRoot, type SafePath } from '../safe-name.js';
 
 export type DvrFormat = 'flv' | 'mp4';
 
@@ -19,24 +18,7 @@ export function dvrTemplate(path: string, format?: DvrFormat): { template: strin
   return { template, format: format ?? own };
 }
 
-/** The directory a template can write under: everything before its first variable. */
-export function templateRoot(template: string): string {
-  const i = template.indexOf('[');
-  const fixed = i < 0 ? template : template.slice(0, i);
-  // "./objs/x/[app]" -> "./objs/x"; "./objs/rec-[stream]" -> "./objs"
-  return resolve(fixed.endsWith('/') ? fixed : dirname(fixed));
-}
-
-/** Names from clients end up in paths: no separators, no `..`, no control characters. */
-function safeName(name: string): string {
-  const s = name.replace(/[\\/\0-\x1f]/g, '_');
-  return s === '' || s === '.' || s === '..' ? '_' : s;
-}
-
-/** A multi-level app (`live/sub`) keeps its levels, minus anything that climbs. */
-function safeApp(app: string): string {
-  return app.split('/').map(safeName).join('/');
-}
+export { templateRoot };
 
 export interface DvrPathVars {
   vhost: string;
@@ -47,13 +29,10 @@ export interface DvrPathVars {
 }
 
 /**
- * The absolute file path for a new recording, or undefined when the rendered
- * path would leave the template's root (a hostile app/stream name).
+ * The absolute file path for a new recording, or why there is none: a name that is not
+ * safe in a path, or a rendered path that would leave the template's root (see safe-name.ts;
+ * symlinks are checked when the file is opened).
  */
-export function renderDvrPath(template: string, v: DvrPathVars): string | undefined {
-  const rendered = renderPath(template, { vhost: safeName(v.vhost), app: safeApp(v.app), stream: safeName(v.stream), time: v.time, utc: v.utc });
-  const file = resolve(rendered);
-  const root = templateRoot(template);
-  if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) return undefined;
-  return file;
+export function renderDvrPath(template: string, v: DvrPathVars): SafePath {
+  return renderSafePath(template, { vhost: v.vhost, app: v.app, stream: v.stream, time: v.time, utc: v.utc });
 }

@@ -1,5 +1,10 @@
+import { constants } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { assertInsideRoot } from '../safe-name.js';
+
+/** Create or truncate, never through a symlink in the last name. */
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
 
 /** Buffered bytes past this are written at once rather than at the next tick. */
 const HIGH_WATER = 256 * 1024;
@@ -16,6 +21,9 @@ const WRITEV_MAX = 1000;
  * half second on disk. Bounded: past `maxPendingBytes` accepted but not yet
  * written (the disk is slower than the publisher), the sink fails with an
  * error instead of holding more.
+ *
+ * With `root`, the file is only created when its path resolves (symlinks followed) under
+ * that directory; otherwise the sink fails at once and writes nothing.
  */
 export class FileSink {
   /** bytes accepted so far (the file's size once everything is written) */
@@ -30,17 +38,24 @@ export class FileSink {
   private fh: FileHandle | undefined;
   private readonly timer: NodeJS.Timeout;
   private ended = false;
+  /** resolves true once the file is open, false when it could not be created */
+  readonly opened: Promise<boolean>;
 
   constructor(
     readonly path: string,
     private readonly onError: (err: Error) => void,
     /** dvr_max_pending_bytes: 0 = no bound */
     private readonly maxPendingBytes = 0,
+    /** the directory the file must resolve under (see safe-name.ts) */
+    root?: string,
   ) {
     this.chain = this.run(async () => {
+      if (root !== undefined) await assertInsideRoot(root, path);
       await mkdir(dirname(path), { recursive: true });
-      this.fh = await open(path, 'w');
+      if (root !== undefined) await assertInsideRoot(root, path);
+      this.fh = await open(path, OPEN_FLAGS, 0o666);
     });
+    this.opened = this.chain.then(() => this.fh !== undefined);
     this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS).unref();
   }
 

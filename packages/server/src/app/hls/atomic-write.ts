@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -8,7 +9,8 @@ import { dirname } from 'node:path';
 export async function writeFileAtomic(path: string, data: readonly Buffer[] | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
+  // never through a symlink left at the temp name
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
   try {
     if (typeof data === 'string') await fh.writeFile(data);
     else await writeAll(fh, data);

@@ -5,8 +5,9 @@ import type { Logger } from '../../log.js';
 import type { EventBus } from '../events.js';
 import { Episode } from '../resource-errors.js';
 import type { Source, SourceOutput } from '../source.js';
+import { assertInsideRoot, checkInsideRoot, joinTemplate, PathEscapeError, renderSafePath, type SafePath } from '../safe-name.js';
 import { removeFile, writeFileAtomic } from './atomic-write.js';
-import { renderPath, type PathVars } from './path-template.js';
+import type { PathVars } from './path-template.js';
 import { renderPlaylist, slideWindow, type PlaylistEntry } from './playlist.js';
 import { declaredAudio } from '../../kernel/flv-metadata.js';
 import { detectTracks, Fmp4SegmentBuilder, TsSegmentBuilder, type HlsTracks, type SegmentBuilder } from './segment-builder.js';
@@ -20,6 +21,14 @@ export interface HlsOutputDeps {
   /** all files of the stream are gone and no Source holds this output any more */
   onIdle: (output: HlsOutput) => void;
 }
+
+/** A file this output wrote, with the directory it must stay under (see safe-name.ts). */
+interface OwnFile {
+  file: string;
+  root: string;
+}
+
+type HlsEntry = PlaylistEntry & { root: string };
 
 interface OpenSegment {
   seq: number;
@@ -50,6 +59,11 @@ interface OpenSegment {
  * buffers); when a segment closes, file work runs on one async queue: segment
  * (temp + rename), then the playlist (temp + rename), then cleanup. So the
  * playlist only ever names complete files and the event loop never blocks.
+ *
+ * Every path comes from safe-name.ts: rendered from hls_path + the file template with the
+ * stream's names, refused when a name is unsafe or the path leaves the directory the
+ * template fixes, and checked again (symlinks followed) right before each write or delete.
+ * A refused path writes nothing, stops HLS for that publish and is logged.
  */
 export class HlsOutput implements SourceOutput {
   readonly name = 'hls';
@@ -65,13 +79,14 @@ export class HlsOutput implements SourceOutput {
   private writing = 0;
   private mapUri: string | undefined;
   private nextSeq = 0;
-  private entries: PlaylistEntry[] = [];
+  private entries: HlsEntry[] = [];
   private publishing = false;
   private publishedBefore = false;
   private attached = true;
   private disposeTimer: NodeJS.Timeout | undefined;
   private m3u8File: string | undefined;
-  private initFile: string | undefined;
+  private m3u8Root: string | undefined;
+  private initFile: OwnFile | undefined;
   private queue: Promise<void> = Promise.resolve();
   /** Failed file work (disk full, out of descriptors): the next segment tries again; logged once a minute. */
   private readonly writeFailures: Episode;
@@ -197,14 +212,21 @@ export class HlsOutput implements SourceOutput {
       this.publishing = false;
       return false;
     }
-    this.tracks = tracks;
-    this.m3u8File = resolve(conf.hls_path, renderPath(conf.hls_m3u8_file, this.vars()));
+    const m3u8 = this.render(conf.hls_m3u8_file);
     const init = this.builder.initSegment;
-    if (init) {
-      const file = resolve(conf.hls_path, renderPath(conf.hls_init_file, this.vars()));
-      this.initFile = file;
-      this.mapUri = this.uriOf(file);
-      this.enqueue(() => writeFileAtomic(file, [init]));
+    const initPath = init ? this.render(conf.hls_init_file) : undefined;
+    if (!m3u8.ok || (initPath && !initPath.ok)) {
+      this.refuse(!m3u8.ok ? m3u8.reason : initPath && !initPath.ok ? initPath.reason : '');
+      return false;
+    }
+    this.tracks = tracks;
+    this.m3u8File = m3u8.path;
+    this.m3u8Root = m3u8.root;
+    if (init && initPath?.ok) {
+      const own = { file: initPath.path, root: initPath.root };
+      this.initFile = own;
+      this.mapUri = this.uriOf(own.file);
+      this.enqueue(() => this.write(own, [init]));
     } else this.mapUri = undefined;
     this.openSegment(first, this.publishedBefore || this.entries.length > 0);
     return true;
@@ -237,6 +259,30 @@ export class HlsOutput implements SourceOutput {
   private audioSeconds(seg: OpenSegment): number {
     const t = this.tracks!;
     return (seg.audioFrames * t.samplesPerFrame) / t.sampleRate;
+  }
+
+  /** A file path from hls_path + a template with this stream's names (see safe-name.ts). */
+  private render(template: string, extra: Partial<PathVars> = {}): SafePath {
+    return renderSafePath(joinTemplate(this.conf!.hls_path, template), this.vars(extra));
+  }
+
+  /** A path was refused: no HLS for this publish. */
+  private refuse(reason: string): void {
+    this.deps.log.warn({ url: this.source.url, reason }, 'hls: unsafe path, not writing HLS for this stream');
+    this.publishing = false;
+    this.tracks = this.builder = this.seg = undefined;
+  }
+
+  /** Writes a file after checking (symlinks followed) that it lands under its root. */
+  private async write(f: OwnFile, data: readonly Buffer[] | string): Promise<void> {
+    await assertInsideRoot(f.root, f.file);
+    await writeFileAtomic(f.file, data);
+  }
+
+  /** Deletes a file this output wrote, unless its path now leads outside its root. */
+  private async remove(f: OwnFile): Promise<void> {
+    const why = await checkRootOrWarn(f, this.deps.log, this.source.url);
+    if (!why) await removeFile(f.file);
   }
 
   private vars(extra: Partial<PathVars> = {}): PathVars {
@@ -276,17 +322,22 @@ export class HlsOutput implements SourceOutput {
       });
       return;
     }
-    this.writing += size;
     const timestamp = conf.hls_ts_floor ? Math.floor(seg.startedAt.getTime() / (conf.hls_fragment * 1000)) : undefined;
     const template = conf.hls_use_fmp4 ? conf.hls_fmp4_file : conf.hls_ts_file;
-    const name = renderPath(template, this.vars({ seq: seg.seq, time: seg.startedAt, duration, timestamp }));
-    const file = resolve(conf.hls_path, name);
-    const m3u8 = this.m3u8File!;
-    const entry: PlaylistEntry = {
+    const rendered = this.render(template, { seq: seg.seq, time: seg.startedAt, duration, timestamp });
+    if (!rendered.ok) {
+      this.refuse(rendered.reason);
+      return;
+    }
+    this.writing += size;
+    const file = rendered.path;
+    const m3u8: OwnFile = { file: this.m3u8File!, root: this.m3u8Root! };
+    const entry: HlsEntry = {
       seq: seg.seq,
       duration,
       uri: this.uriOf(file),
       file,
+      root: rendered.root,
       discontinuity: seg.discontinuity,
       map: this.mapUri,
     };
@@ -294,19 +345,19 @@ export class HlsOutput implements SourceOutput {
     const version = conf.hls_use_fmp4 ? 7 : 3;
     const windowSeconds = conf.hls_window;
     const cleanup = conf.hls_cleanup;
-    const m3u8Url = relative(resolve(conf.hls_path), m3u8).split(sep).join('/');
+    const m3u8Url = relative(resolve(conf.hls_path), m3u8.file).split(sep).join('/');
     const source = this.source;
     this.enqueue(async () => {
       try {
-        await writeFileAtomic(file, data);
+        await this.write(entry, data);
       } finally {
         this.writing -= size;
       }
       this.entries.push(entry);
       const dropped = slideWindow(this.entries, windowSeconds);
-      await writeFileAtomic(m3u8, renderPlaylist(this.entries, { minTargetDuration: minTarget, version }));
-      if (cleanup) for (const d of dropped) await removeFile(d.file);
-      this.deps.bus.emit('hls:segment', { source, file, duration, url: entry.uri, m3u8, m3u8Url, seqNo: entry.seq });
+      await this.write(m3u8, renderPlaylist(this.entries, { minTargetDuration: minTarget, version }));
+      if (cleanup) for (const d of dropped) await this.remove(d);
+      this.deps.bus.emit('hls:segment', { source, file, duration, url: entry.uri, m3u8: m3u8.file, m3u8Url, seqNo: entry.seq });
     });
   }
 
@@ -315,12 +366,13 @@ export class HlsOutput implements SourceOutput {
     this.disposeTimer = undefined;
     if (this.publishing) return;
     const m3u8 = this.m3u8File;
+    const m3u8Root = this.m3u8Root;
     const init = this.initFile;
     this.enqueue(async () => {
       const entries = this.entries.splice(0);
-      for (const e of entries) await removeFile(e.file);
-      if (m3u8) await removeFile(m3u8);
-      if (init) await removeFile(init);
+      for (const e of entries) await this.remove(e);
+      if (m3u8 && m3u8Root) await this.remove({ file: m3u8, root: m3u8Root });
+      if (init) await this.remove(init);
       this.deps.log.info({ url: this.source.url, files: entries.length }, 'hls disposed');
       if (!this.attached && !this.busy) this.deps.onIdle(this);
     });
@@ -328,7 +380,15 @@ export class HlsOutput implements SourceOutput {
 
   private enqueue(job: () => Promise<void>): void {
     this.queue = this.queue.then(job).catch((err: unknown) => {
-      this.writeFailures.hit({ url: this.source.url, err: String(err) });
+      if (err instanceof PathEscapeError) this.deps.log.warn({ url: this.source.url, reason: err.message }, 'hls: path outside its directory, not written');
+      else this.writeFailures.hit({ url: this.source.url, err: String(err) });
     });
   }
+}
+
+/** checkInsideRoot, logging a refusal; returns the reason (undefined: fine). */
+async function checkRootOrWarn(f: OwnFile, log: Logger, url: string): Promise<string | undefined> {
+  const why = await checkInsideRoot(f.root, f.file);
+  if (why) log.warn({ url, file: f.file, reason: why }, 'hls: not deleting a file outside its directory');
+  return why;
 }

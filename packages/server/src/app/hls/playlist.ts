@@ -51,9 +51,9 @@ export function renderPlaylist(entries: readonly PlaylistEntry[], o: PlaylistOpt
  * Slides the window: drops the oldest entries while the playlist is longer
  * than `windowSeconds` (the newest one always stays). Returns the dropped ones.
  */
-export function slideWindow(entries: PlaylistEntry[], windowSeconds: number): PlaylistEntry[] {
+export function slideWindow<E extends PlaylistEntry>(entries: E[], windowSeconds: number): E[] {
   let total = entries.reduce((a, e) => a + e.duration, 0);
-  const dropped: PlaylistEntry[] = [];
+  const dropped: E[] = [];
   while (entries.length > 1 && total > windowSeconds + 1e-6) {
     const e = entries.shift()!;
     total -= e.duration;

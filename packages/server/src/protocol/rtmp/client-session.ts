@@ -122,16 +122,19 @@ export class RtmpClient extends EventEmitter {
     this.socket.setNoDelay(true);
   }
 
-  /** Connects, then publishes or plays; resolves once the server said Publish.Start/Play.Start. */
-  static async connect(url: string, opts: RtmpClientOptions): Promise<RtmpClient> {
-    const client = new RtmpClient(parseClientUrl(url), opts);
+  /**
+   * Connects, then publishes or plays; resolves once the server said Publish.Start/Play.Start.
+   * `url` may also give the parts as sent (app, stream and tcUrl exactly, e.g. for tests).
+   */
+  static async connect(url: string | ParsedClientUrl, opts: RtmpClientOptions): Promise<RtmpClient> {
+    const client = new RtmpClient(typeof url === 'string' ? parseClientUrl(url) : url, opts);
     const timeoutMs = opts.timeoutMs ?? 10000;
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         client.start(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`RTMP ${opts.mode} ${url} timed out after ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(() => reject(new Error(`RTMP ${opts.mode} ${client.url.tcUrl} ${client.url.stream} timed out after ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
       // Media that arrived with Play.Start was held back: hand it over once the caller listens.

@@ -1,0 +1,151 @@
+/**
+ * Names from the network (vhost, app, stream) and the file paths built from them.
+ *
+ * Two rules, in one place:
+ * - `nameProblem`: a name a publisher or player sends is refused (with a reason the client
+ *   is told) when it could leave a directory or confuse one stream with another: control
+ *   characters or NUL, a backslash, `.`/`..`, `/` in a stream or vhost name, a leading `/`
+ *   or an empty level in an app. Percent-encoded forms of those are refused too, so a name
+ *   means the same whether or not a later step decodes it. SRS's multi-level apps
+ *   (`live/sub`) stay allowed.
+ * - `renderSafePath` + `checkInsideRoot`: a file path rendered from a template with those
+ *   names (HLS, DVR) must stay under the directory its template fixes (the part before the
+ *   first variable, e.g. `hls_path`), lexically and once symlinks are followed. An output
+ *   whose path fails writes and deletes nothing and logs why.
+ */
+import { lstat, realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { renderPath, type PathVars } from './hls/path-template.js';
+
+export type NameKind = 'vhost' | 'app' | 'stream';
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+function plainProblem(kind: NameKind, name: string): string | undefined {
+  if (name === '') return `empty ${kind} name`;
+  if (name.includes('\0')) return `${kind} name contains NUL`;
+  if (CONTROL.test(name)) return `${kind} name contains control characters`;
+  if (name.includes('\\')) return `${kind} name contains a backslash`;
+  if (kind !== 'app') {
+    if (name === '.' || name === '..') return `${kind} name '${name}' is not allowed`;
+    if (name.split('/').some((part) => part === '..')) return `${kind} name contains a '..' part`;
+    if (name.includes('/')) {
+      return kind === 'stream'
+        ? "stream name contains '/' (levels belong to the app: rtmp://host/live/sub with stream cam)"
+        : "vhost name contains '/'";
+    }
+    return undefined;
+  }
+  if (name.startsWith('/')) return "app name starts with '/'";
+  for (const level of name.split('/')) {
+    if (level === '') return "app name has an empty level ('//' or a trailing '/')";
+    if (level === '.' || level === '..') return `app name has a '${level}' level`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a vhost, app or stream name from a client cannot be used, or undefined when it can.
+ * The name is checked as given and, when it has percent escapes, decoded once.
+ */
+export function nameProblem(kind: NameKind, name: string): string | undefined {
+  const p = plainProblem(kind, name);
+  if (p || !name.includes('%')) return p;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    return undefined; // not an escape ("50%off"): the name is taken as it is
+  }
+  if (decoded === name) return undefined;
+  const q = plainProblem(kind, decoded);
+  return q ? `${q} (percent-encoded)` : undefined;
+}
+
+/** The first problem of a stream's names (vhost optional: HTTP paths often have none). */
+export function streamNamesProblem(n: { vhost?: string; app: string; stream: string }): string | undefined {
+  return (n.vhost !== undefined ? nameProblem('vhost', n.vhost) : undefined) ?? nameProblem('app', n.app) ?? nameProblem('stream', n.stream);
+}
+
+/**
+ * The directory a path template can write under: the part before its first variable
+ * (`./objs/x/[app]/[stream].flv` -> `./objs/x`; `./objs/rec-[stream].flv` -> `./objs`), absolute.
+ */
+export function templateRoot(template: string): string {
+  const i = template.indexOf('[');
+  const fixed = i < 0 ? template : template.slice(0, i);
+  return resolve(fixed.endsWith('/') ? fixed : dirname(fixed));
+}
+
+/** SRS joins hls_path and a file template with '/': a leading '/' in the template stays under hls_path. */
+export function joinTemplate(dir: string, template: string): string {
+  return `${dir.replace(/\/+$/, '')}/${template.replace(/^\/+/, '')}`;
+}
+
+export type SafePath = { ok: true; path: string; root: string } | { ok: false; reason: string };
+
+/**
+ * Renders a full path template (absolute or relative to the working directory) with SRS's
+ * variables. Refused when a name is unsafe or the rendered path is not strictly under
+ * the template's root. The result is absolute and normalized. Symlinks are checked by
+ * `checkInsideRoot` at the time of writing.
+ */
+export function renderSafePath(template: string, vars: PathVars): SafePath {
+  const bad = nameProblem('vhost', vars.vhost) ?? nameProblem('app', vars.app) ?? nameProblem('stream', vars.stream);
+  if (bad) return { ok: false, reason: bad };
+  const root = templateRoot(template);
+  const path = resolve(renderPath(template, vars));
+  if (!isStrictlyInside(root, path)) return { ok: false, reason: `${path} is outside ${root}` };
+  return { ok: true, path, root };
+}
+
+function isStrictlyInside(root: string, path: string): boolean {
+  return path.startsWith(root.endsWith(sep) ? root : root + sep) && path.length > root.length + 1;
+}
+
+/**
+ * The path with symlinks followed as far as it exists: realpath of the deepest existing
+ * ancestor, plus the names below it. Undefined when a name on the way is a symlink that
+ * leads nowhere (writing through it would create its target).
+ */
+export async function resolveExisting(path: string): Promise<string | undefined> {
+  let cur = resolve(path);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      const real = await realpath(cur);
+      return rest.length > 0 ? join(real, ...rest.reverse()) : real;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
+      // there but unresolvable: a dangling symlink
+      if (await lstat(cur).then(() => true, () => false)) return undefined;
+      const up = dirname(cur);
+      if (up === cur) return undefined;
+      rest.push(basename(cur));
+      cur = up;
+    }
+  }
+}
+
+/**
+ * Why `path` must not be written or deleted: it does not resolve (symlinks followed)
+ * strictly under `root` resolved the same way. Undefined when it is fine.
+ */
+export async function checkInsideRoot(root: string, path: string): Promise<string | undefined> {
+  const [realRoot, realPath] = await Promise.all([resolveExisting(root), resolveExisting(path)]);
+  if (!realRoot) return `root ${root} does not resolve`;
+  if (!realPath) return `${path} goes through a dangling symlink`;
+  if (!isStrictlyInside(realRoot, realPath)) return `${path} resolves to ${realPath}, outside ${realRoot}`;
+  return undefined;
+}
+
+/** A path that failed `checkInsideRoot` (thrown inside file jobs so nothing is written). */
+export class PathEscapeError extends Error {}
+
+/** Throws PathEscapeError unless `path` resolves under `root`. */
+export async function assertInsideRoot(root: string, path: string): Promise<void> {
+  const why = await checkInsideRoot(root, path);
+  if (why) throw new PathEscapeError(why);
+}
