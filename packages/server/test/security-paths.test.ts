@@ -123,7 +123,7 @@ async function assertAlive(): Promise<void> {
   healthy.assertAdvancing();
 }
 
-before(async () => {
+before({ timeout: 60_000 }, async () => {
   for (const [name, text] of Object.entries(decoys)) writeFileSync(join(target, name), text);
   server = await startServer(conf);
   healthyPublisher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25',
@@ -133,14 +133,14 @@ before(async () => {
   healthy = await watchHealthyPlayer(server.httpUrl('/live/healthy.flv'));
 });
 
-after(async () => {
+after({ timeout: 30_000 }, async () => {
   healthy?.close();
   kill(healthyPublisher);
   await server?.stop();
   rmSync(target, { recursive: true, force: true });
 });
 
-test('item 1: traversal names over RTMP (ffmpeg, HLS TS/fMP4 + DVR FLV/MP4) are refused with the reason; nothing leaves the roots', async () => {
+test('item 1: traversal names over RTMP (ffmpeg, HLS TS/fMP4 + DVR FLV/MP4) are refused with the reason; nothing leaves the roots', { timeout: 90_000 }, async () => {
   const up = '../'.repeat(12) + target.replace(/^\/+/, '');
   const attacks: { app: string; stream: string; tcUrl?: string; reason: RegExp }[] = [];
   for (const vq of ['', `?vhost=${FMP4}`]) {
@@ -171,7 +171,7 @@ test('item 1: traversal names over RTMP (ffmpeg, HLS TS/fMP4 + DVR FLV/MP4) are 
   await assertAlive();
 });
 
-test('item 1: NUL, control characters, empty and odd names (project RTMP client) are refused with the reason, publish and play', async () => {
+test('item 1: NUL, control characters, empty and odd names (project RTMP client) are refused with the reason, publish and play', { timeout: 90_000 }, async () => {
   const cases: { app: string; stream: string; tcUrl?: string; reason: RegExp }[] = [
     { app: 'live', stream: `a\0${TOKEN}`, reason: /NUL/ },
     { app: 'live', stream: `a%00${TOKEN}`, reason: /NUL \(percent-encoded\)/ },
@@ -206,7 +206,7 @@ test('item 1: NUL, control characters, empty and odd names (project RTMP client)
   await assertAlive();
 });
 
-test('item 1: [param] is no path variable; a hostile query on a good name stays under the roots', async () => {
+test('item 1: [param] is no path variable; a hostile query on a good name stays under the roots', { timeout: 90_000 }, async () => {
   const hostile = `?x=${'../'.repeat(12)}${target.replace(/^\/+/, '')}/${TOKEN}`;
   const pubs = [
     publishAs({ app: 'live', stream: `param${TOKEN}${hostile}`, seconds: 3 }),
@@ -223,7 +223,7 @@ test('item 1: [param] is no path variable; a hostile query on a good name stays 
   await assertAlive();
 });
 
-test('item 1: a symlink inside a root pointing outside is not written through (HLS TS/fMP4, DVR FLV/MP4); hls_dispose does not delete through one', async () => {
+test('item 1: a symlink inside a root pointing outside is not written through (HLS TS/fMP4, DVR FLV/MP4); hls_dispose does not delete through one', { timeout: 90_000 }, async () => {
   const d = server.dir;
   // HLS roots: hls/__defaultVhost__/<app>, hls4/<app>; DVR roots: dvr/__defaultVhost__/<app>, dvr4/<app>
   for (const link of ['hls/__defaultVhost__/hlink', 'dvr/__defaultVhost__/dlink', 'hls4/link4', 'dvr4/link4']) {
@@ -254,7 +254,7 @@ test('item 1: a symlink inside a root pointing outside is not written through (H
   await assertAlive();
 });
 
-test('item 1: recordings are only downloaded or deleted under the DVR root (ids, paths, symlinks)', async () => {
+test('item 1: recordings are only downloaded or deleted under the DVR root (ids, paths, symlinks)', { timeout: 90_000 }, async () => {
   const d = server.dir;
   // a real recording under dvr/__defaultVhost__/recs, then its directory becomes a link to the target
   const p = publishAs({ app: 'recs', stream: TOKEN, seconds: 3 });
@@ -321,7 +321,7 @@ test('item 1: recordings are only downloaded or deleted under the DVR root (ids,
   await assertAlive();
 });
 
-test('item 1: names in HTTP player paths are checked like RTMP names (400)', async () => {
+test('item 1: names in HTTP player paths are checked like RTMP names (400)', { timeout: 90_000 }, async () => {
   for (const path of [
     '/live/%2e%2e.flv',
     '/live/a%00b.flv',
@@ -340,7 +340,7 @@ test('item 1: names in HTTP player paths are checked like RTMP names (400)', asy
   await assertAlive();
 });
 
-test('item 6: app live/sub + stream cam and app live + stream sub/cam are not one stream', async () => {
+test('item 6: app live/sub + stream cam and app live + stream sub/cam are not one stream', { timeout: 90_000 }, async () => {
   const p = publishAs({ app: 'live/sub', stream: 'cam', seconds: 30 });
   try {
     await waitFor('live/sub/cam', async () => (await streams(server)).some((s) => s.app === 'live/sub' && s.name === 'cam' && s.publish.active), 15_000);
@@ -375,6 +375,7 @@ function rawGet(port: number, target: string): Promise<{ status: number; headers
 function rawRequest(port: number, method: string, target: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
+    s.setTimeout(10_000, () => s.destroy(new Error(`${method} ${target}: no answer in 10 s`)));
     let data = '';
     s.on('connect', () => s.write(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
     s.on('data', (c) => (data += c));
@@ -392,7 +393,7 @@ function rawRequest(port: number, method: string, target: string): Promise<{ sta
   });
 }
 
-test('item 9: redirects built from the path stay on the host (GET //evil.example after a publish to app evil.example)', async () => {
+test('item 9: redirects built from the path stay on the host (GET //evil.example after a publish to app evil.example)', { timeout: 90_000 }, async () => {
   const p = publishAs({ app: 'evil.example', stream: 's', seconds: 30, tcUrl: server.rtmpUrl(`/evil.example?vhost=${FMP4}`) });
   try {
     // the fMP4 vhost writes hls4/evil.example/s.m3u8, and hls4 is served: /evil.example is a directory
