@@ -123,7 +123,7 @@ async function assertAlive(): Promise<void> {
   healthy.assertAdvancing();
 }
 
-before({ timeout: 60_000 }, async () => {
+before(async () => {
   for (const [name, text] of Object.entries(decoys)) writeFileSync(join(target, name), text);
   server = await startServer(conf);
   healthyPublisher = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25',
@@ -131,14 +131,14 @@ before({ timeout: 60_000 }, async () => {
   { stdio: 'ignore' });
   await waitFor('healthy stream', async () => (await streams(server)).some((s) => s.name === 'healthy' && s.publish.active), 15_000);
   healthy = await watchHealthyPlayer(server.httpUrl('/live/healthy.flv'));
-});
+}, { timeout: 60_000 });
 
-after({ timeout: 30_000 }, async () => {
+after(async () => {
   healthy?.close();
   kill(healthyPublisher);
   await server?.stop();
   rmSync(target, { recursive: true, force: true });
-});
+}, { timeout: 30_000 });
 
 test('item 1: traversal names over RTMP (ffmpeg, HLS TS/fMP4 + DVR FLV/MP4) are refused with the reason; nothing leaves the roots', { timeout: 90_000 }, async () => {
   const up = '../'.repeat(12) + target.replace(/^\/+/, '');
