@@ -232,6 +232,8 @@ export function dvrRoutes(d: DvrApiDeps): Route[] {
           response: envelope({ id: str() }),
           errors: [DvrErrorCode.RecordingNotFound, DvrErrorCode.RecordingBusy, DvrErrorCode.Unavailable],
           handle: (ctx) => withStore(async (h) => {
+            // busy first: the row of a file being opened may not be booked yet
+            if (d.dvr?.isOpen(ctx.id)) return fail(DvrErrorCode.RecordingBusy);
             const row = await h.getRecording(ctx.id);
             if (!row) return fail(DvrErrorCode.RecordingNotFound);
             if (d.dvr?.isOpen(row.id)) return fail(DvrErrorCode.RecordingBusy);
