@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { writeFileAtomic } from '../hls/atomic-write.js';
+import { FileSink } from './file-sink.js';
+
+const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'tsrs-file-sink-')));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function sink(path: string, root?: string): Promise<{ opened: boolean; errors: string[] }> {
+  const errors: string[] = [];
+  const s = new FileSink(path, (err) => errors.push(err.message), root);
+  s.append(Buffer.from('FLV data'));
+  await s.end();
+  return { opened: await s.opened, errors };
+}
+
+test('a recording under its root is written', { timeout: 10_000 }, async () => {
+  const root = join(tmp, 'ok');
+  const r = await sink(join(root, 'live', 's.flv'), root);
+  assert.deepEqual(r, { opened: true, errors: [] });
+  assert.equal(readFileSync(join(root, 'live', 's.flv'), 'utf8'), 'FLV data');
+});
+
+test('a recording whose directory is a symlink out of the root is not created, nor its directories', { timeout: 10_000 }, async () => {
+  const root = join(tmp, 'dvr');
+  const outside = join(tmp, 'outside');
+  mkdirSync(root);
+  mkdirSync(outside);
+  symlinkSync(outside, join(root, 'live'));
+  const r = await sink(join(root, 'live', 'deeper', 's.flv'), root);
+  assert.equal(r.opened, false);
+  assert.match(r.errors.join(), /outside/);
+  assert.deepEqual(readdirSync(outside), []);
+});
+
+test('a symlink at the file name itself is never followed (DVR file, HLS temp file)', { timeout: 10_000 }, async () => {
+  const root = join(tmp, 'at-name');
+  mkdirSync(root);
+  const victim = join(tmp, 'victim.txt');
+  symlinkSync(victim, join(root, 's.flv'));
+  const r = await sink(join(root, 's.flv'));
+  assert.equal(r.opened, false);
+  assert.equal(existsSync(victim), false);
+  // dangling link under a root: refused by the root check too
+  const checked = await sink(join(root, 's.flv'), root);
+  assert.match(checked.errors.join(), /dangling/);
+  symlinkSync(victim, join(root, 's.m3u8.tmp'));
+  await assert.rejects(writeFileAtomic(join(root, 's.m3u8'), 'playlist'));
+  assert.equal(existsSync(victim), false);
+});
