@@ -13,7 +13,7 @@ import { basicAuthOk, ownsPath } from '../../src/api/handler.js';
 import { historyQuery } from '../../src/api/routes-history.js';
 import { buildRoutes, page, type ApiDeps } from '../../src/api/routes.js';
 import { matchRoute, type Method } from '../../src/api/router.js';
-import { renderPath } from '../../src/app/hls/path-template.js';
+import { joinTemplate, renderSafePath } from '../../src/app/safe-name.js';
 import { renderDvrPath, templateRoot, dvrTemplate } from '../../src/app/dvr/dvr-path.js';
 import { ConfigError, parseConfigText, tokenize } from '../../src/config/index.js';
 import { paramWithoutCtx } from '../../src/http/hls-routes.js';
@@ -197,7 +197,7 @@ const HLS_TEMPLATES = ['[app]/[stream].m3u8', '[vhost]/[app]/[stream]-[seq].ts',
 /** The same names into HLS's hls_path + hls_m3u8_file / hls_ts_file, as hls-output.ts joins them. */
 export const hlsPathTarget: FuzzTarget = {
   name: 'hls-path',
-  description: 'renderPath under hls_path: a path rendered from client names stays under hls_path or is refused',
+  description: 'renderSafePath under hls_path: a path rendered from client names stays under hls_path or is refused',
   errors: [],
   text: true,
   seeds: pathRenderTarget.seeds,
@@ -206,15 +206,13 @@ export const hlsPathTarget: FuzzTarget = {
     const [t = '0', vhost = '', app = '', stream = ''] = input.toString('utf8').split('\n');
     const template = HLS_TEMPLATES[Number.parseInt(t, 10) % HLS_TEMPLATES.length] ?? t;
     const root = resolve('/srv/tsrs-fuzz/hls');
-    const rendered = renderPath(template, { vhost, app, stream, time: new Date(0), utc: true, seq: 1, duration: 2 });
-    const file = resolve(root, rendered);
-    const rel = relative(root, file);
-    assert.ok(rel !== '' && rel.split(sep)[0] !== '..' && !isAbsolute(rel), `${JSON.stringify(rendered)} leaves hls_path`);
-    return file;
+    // as hls-output.ts does: hls_path + '/' + template, names checked, result under the root
+    const r = renderSafePath(joinTemplate(root, template), { vhost, app, stream, time: new Date(0), utc: true, seq: 1, duration: 2 });
+    if (!r.ok) return undefined;
+    const rel = relative(root, r.path);
+    assert.ok(rel !== '' && rel.split(sep)[0] !== '..' && !isAbsolute(rel), `${JSON.stringify(r.path)} leaves hls_path`);
+    return r.path;
   },
-  // Client names are not made safe for HLS paths yet (hardened on another branch): the
-  // property is written against today's API and fails on names like "../..".
-  todo: 'renderPath does not keep client names under hls_path yet',
 };
 
 export const TEXT_TARGETS = [configTarget, httpHeadTarget, pathRenderTarget, hlsPathTarget];
