@@ -27,8 +27,8 @@ function memoryLog(): Logger & { warnings: string[] } {
 }
 
 /** Publishes ~5 s of AAC (no video) on a Source with these names, straight to an HlsOutput (no adapter checks). */
-async function publishAudio(hlsPath: string, app: string, stream: string, fmp4 = false) {
-  const { config } = parseConfigText(`listen 1935; vhost __defaultVhost__ { hls { enabled on; hls_path ${hlsPath}; hls_fragment 1; hls_use_fmp4 ${fmp4 ? 'on' : 'off'}; } }`);
+async function publishAudio(hlsPath: string, app: string, stream: string, fmp4 = false, extra = '') {
+  const { config } = parseConfigText(`listen 1935; vhost __defaultVhost__ { hls { enabled on; hls_path ${hlsPath}; hls_fragment 1; hls_use_fmp4 ${fmp4 ? 'on' : 'off'}; ${extra} } }`);
   const view = config.getVhost('__defaultVhost__')!.hls;
   const source = new Source('__defaultVhost__', app, stream, DEFAULT_SOURCE_OPTIONS);
   const log = memoryLog();
@@ -85,4 +85,13 @@ test('a symlink inside hls_path that points outside is not written through', { t
   const { log } = await publishAudio(root, 'live', 's');
   assert.deepEqual(readdirSync(outside), []);
   assert.ok(log.warnings.some((w) => w.includes('path outside its directory, not written')), log.warnings.join('\n'));
+});
+
+test('a segment path refused after the playlist was accepted stops HLS without throwing', { timeout: 10_000 }, async () => {
+  const root = join(tmp, 'climb', 'hls');
+  mkdirSync(root, { recursive: true });
+  // an operator's template whose variable part climbs: the names are fine, the path is not
+  const { log } = await publishAudio(root, 'live', 's', false, 'hls_ts_file [app]/../../../x-[seq].ts;');
+  assert.ok(log.warnings.some((w) => w.includes('hls: unsafe path')), log.warnings.join('\n'));
+  assert.deepEqual(filesUnder(join(tmp, 'climb')), []);
 });

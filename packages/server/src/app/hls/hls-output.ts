@@ -145,10 +145,12 @@ export class HlsOutput implements SourceOutput {
         elapsed >= conf.hls_fragment * conf.hls_aof_ratio * 1000;
       if (cut) {
         this.reap(packet.dts);
+        if (!this.publishing) return; // the segment's path was refused
         this.openSegment(packet);
       }
     } else if (this.audioSeconds(seg) >= conf.hls_fragment * conf.hls_aof_ratio) {
       this.reap(packet.dts);
+      if (!this.publishing) return;
       this.openSegment(packet);
     }
     this.add(packet);
