@@ -11,7 +11,7 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function sink(path: string, root?: string): Promise<{ opened: boolean; errors: string[] }> {
   const errors: string[] = [];
-  const s = new FileSink(path, (err) => errors.push(err.message), root);
+  const s = new FileSink(path, (err) => errors.push(err.message), 0, root);
   s.append(Buffer.from('FLV data'));
   await s.end();
   return { opened: await s.opened, errors };
