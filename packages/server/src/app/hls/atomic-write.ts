@@ -9,8 +9,7 @@ import { dirname } from 'node:path';
 export async function writeFileAtomic(path: string, data: readonly Buffer[] | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  // never through a symlink left at the temp name
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o666);
+  const fh = await openFresh(tmp);
   try {
     if (typeof data === 'string') await fh.writeFile(data);
     else await writeAll(fh, data);
@@ -22,6 +21,23 @@ export async function writeFileAtomic(path: string, data: readonly Buffer[] | st
   }
   await fh.close();
   await rename(tmp, path);
+}
+
+/** A new file only, never through a symlink in the last name. */
+const FRESH = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Opens a new temp file. Whatever is already at the name (a temp left by a crash, or a
+ * symlink planted there) is removed first, never followed: the write lands at the name itself.
+ */
+async function openFresh(tmp: string): Promise<FileHandle> {
+  try {
+    return await open(tmp, FRESH, 0o666);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await unlink(tmp);
+    return open(tmp, FRESH, 0o666);
+  }
 }
 
 /** writev in batches (below IOV_MAX), finishing any short write. */
