@@ -307,6 +307,13 @@ export interface Features {
     so_sendbuf: boolean;
     mr: boolean;
   };
+  /** what this tsrs serves beyond SRS's list (the console reads it to offer only what works) */
+  tsrs: {
+    /** WebRTC (WHIP/WHEP, webrtc:// play) is served: false in every tsrs so far, whatever `rtc_server` says */
+    rtc: boolean;
+    /** why rtc is false, for a user to read */
+    rtc_reason: string;
+  };
 }
 
 export interface Clusters {

@@ -1,7 +1,7 @@
 /**
  * The socket.io live feed on the API port (path `/socket.io/`, same Basic auth as the API).
- * The server pushes `summary` and `streams` once a second and `event` as things happen; the
- * client sends nothing.
+ * The server pushes `summary` and `streams` once a second and `event` as things happen; a socket
+ * gets `history` (the last 10 minutes of `summary`) once as it connects. The client sends nothing.
  */
 import type { AudioInfo, VideoInfo } from './index.js';
 
@@ -55,6 +55,29 @@ export interface LiveStream {
   recording: boolean;
 }
 
+/** One second of the server summary, as kept for `history`. */
+export interface LiveHistorySample {
+  /** ms since the epoch */
+  t: number;
+  recv_kbps: number;
+  send_kbps: number;
+  /** this process, percent of one CPU */
+  cpu_percent: number;
+  mem_rss_kbyte: number;
+  connections: number;
+  streams: number;
+}
+
+/**
+ * Sent once to each socket as it connects: the last `capacity` seconds of `summary` (a bounded
+ * ring on the server, 600 samples = 10 minutes), oldest first, so charts start full.
+ */
+export interface LiveHistory {
+  interval_ms: number;
+  capacity: number;
+  samples: LiveHistorySample[];
+}
+
 export type LiveEventType =
   | 'stream:publish'
   | 'stream:unpublish'
@@ -78,6 +101,7 @@ export interface ServerToClientEvents {
   summary: (s: LiveSummary) => void;
   streams: (s: LiveStream[]) => void;
   event: (e: LiveEvent) => void;
+  history: (h: LiveHistory) => void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

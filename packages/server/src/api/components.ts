@@ -96,6 +96,7 @@ export const COMPONENTS: Record<string, JsonSchema> = {
     options: str(), options2: str(), build: str(), build2: str(),
     features: obj(Object.fromEntries(['ssl', 'hls', 'hds', 'callback', 'api', 'httpd', 'dvr', 'transcode', 'ingest', 'stat', 'caster',
       'complex_send', 'tcp_nodelay', 'so_sendbuf', 'mr'].map((k) => [k, bool()]))),
+    tsrs: obj({ rtc: bool(), rtc_reason: str() }),
   }),
   Clusters: obj({
     query: obj({ ip: str(), vhost: str(), app: str(), stream: str() }),

@@ -224,6 +224,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
                 ssl: false, hls: true, hds: false, callback: true, api: true, httpd: true, dvr: true, transcode: false,
                 ingest: false, stat: true, caster: false, complex_send: true, tcp_nodelay: true, so_sendbuf: false, mr: true,
               },
+              tsrs: { rtc: false, rtc_reason: 'WebRTC is not available in this tsrs yet (rtc_server is read but not served)' },
             };
             return ok({ data: f });
           },

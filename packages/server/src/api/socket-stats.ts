@@ -12,12 +12,19 @@ export const LIVE_WINDOW_MS = 3000;
 interface Mark {
   at: number;
   frames: number;
+  /** stream time of the last counted frame (ms) */
+  dts: number;
   recv: number;
   send: number;
 }
 
-/** A few timestamped counter samples; rates are taken over the oldest one inside the window. */
-class Marks {
+/**
+ * A few timestamped counter samples; rates are taken over the oldest one inside the window.
+ * kbps is bytes over wall-clock time; fps is frames over stream time (dts), so a publisher's
+ * start-up burst (frames queued before the first sample arrive faster than real time) does not
+ * read as 28 fps on a 25 fps stream.
+ */
+export class Marks {
   private marks: Mark[] = [];
 
   push(m: Mark): void {
@@ -35,10 +42,24 @@ class Marks {
     if (ms <= 0) return { fps: 0, kbps: { recv: 0, send: 0 } };
     const rate = (d: number) => Math.max(0, d) / ms;
     return {
-      fps: Math.round(rate(b.frames - a.frames) * 1000 * 100) / 100,
+      fps: Math.round(this.fps() * 100) / 100,
       // bytes/ms * 8 = kbit/s
       kbps: { recv: Math.round(rate(b.recv - a.recv) * 8), send: Math.round(rate(b.send - a.send) * 8) },
     };
+  }
+
+  /**
+   * Frames per second of stream time: the frames counted after the oldest mark that had seen a
+   * frame, over the dts they span. 0 until two marks with frames, and when stream time does not
+   * move forward (a republish restarts it).
+   */
+  private fps(): number {
+    const b = this.marks[this.marks.length - 1];
+    const a = this.marks.find((m) => m.frames > 0);
+    if (!a || a === b) return 0;
+    const frames = b.frames - a.frames;
+    const span = b.dts - a.dts;
+    return frames > 0 && span > 0 ? (frames * 1000) / span : 0;
   }
 }
 
@@ -57,7 +78,7 @@ export class StreamRates {
       seen.add(s);
       let m = this.bySource.get(s);
       if (!m) this.bySource.set(s, (m = new Marks()));
-      m.push({ at: now, frames: s.frames, recv: s.recvBytes, send: s.playerBytesSent() });
+      m.push({ at: now, frames: s.frames, dts: s.lastFrameDts, recv: s.recvBytes, send: s.playerBytesSent() });
     }
     for (const s of this.bySource.keys()) if (!seen.has(s)) this.bySource.delete(s);
   }

@@ -2,8 +2,9 @@
  * socket.io on the API port (path `/socket.io/`): once a second a server `summary` and the
  * per-stream `streams` figures, and an `event` whenever streams and clients come and go.
  * Same Basic auth as the HTTP API (handshake `auth: {username, password}` or `{token}`, or an
- * Authorization header) and CORS per `http_api.crossdomain`. Nothing is built or sent while
- * no socket is connected.
+ * Authorization header) and CORS per `http_api.crossdomain`. A connecting socket first gets
+ * `history`: the last 10 minutes of `summary` from a bounded ring (600 samples) filled every
+ * second whether or not anyone is connected; `streams` and events are built only while a socket is.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
@@ -17,6 +18,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { basicAuthOk } from './handler.js';
+import { SummaryRing } from './socket-history.js';
 import { LIVE_WINDOW_MS, StreamRates } from './socket-stats.js';
 import type { ApiState } from './state.js';
 
@@ -48,6 +50,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 export class LiveFeed {
   readonly io: LiveServer;
   private readonly rates = new StreamRates();
+  private readonly ring = new SummaryRing();
   private readonly timer: NodeJS.Timeout;
   private readonly listeners: [keyof ServerEvents, (...a: never[]) => void][] = [];
 
@@ -66,6 +69,7 @@ export class LiveFeed {
       d.log.debug({ ip: socket.handshake.address }, 'socket.io: refused, bad or missing credentials');
       next(new Error('unauthorized'));
     });
+    this.io.on('connection', (socket) => socket.emit('history', this.ring.history()));
     this.timer = setInterval(() => this.tick(), 1000).unref();
     this.subscribe();
   }
@@ -78,8 +82,10 @@ export class LiveFeed {
     // Sampling always runs (cheap) so a new socket gets full-window rates at once.
     const streams = this.d.state.streams();
     this.rates.sample(streams);
+    const summary = this.summary(streams.length);
+    this.ring.push(summary);
     if (!this.connected) return;
-    this.io.emit('summary', this.summary(streams.length));
+    this.io.emit('summary', summary);
     this.io.emit('streams', streams.map((s) => this.rates.view(s, (n) => this.d.state.vhostId(n))));
   }
 

@@ -80,6 +80,8 @@ export class Source {
   readonly kbps = new KbpsSampler();
   /** video frames received over the source's life */
   frames = 0;
+  /** stream time (dts, ms) of the last video frame counted in `frames` */
+  lastFrameDts = 0;
   /** stream time between the last two keyframes, ms (0 until two were seen), for live stats */
   keyframeIntervalMs = 0;
   private lastKeyframeDts = -1;
@@ -164,6 +166,7 @@ export class Source {
         this.video = describeVideo(body);
       } else {
         this.frames++;
+        this.lastFrameDts = dts;
         if (f.keyframe) {
           if (this.lastKeyframeDts >= 0 && dts > this.lastKeyframeDts) this.keyframeIntervalMs = dts - this.lastKeyframeDts;
           this.lastKeyframeDts = dts;
