@@ -9,11 +9,13 @@ import {
   type DvrRequest,
   type DvrResponse,
   type Envelope,
+  type FeaturesResponse,
   type HistoryClientsQuery,
   type HistoryClientsResponse,
   type HistoryQuery,
   type HistoryStreamsResponse,
   type KickResponse,
+  type RawResponse,
   type RecordingDeleteResponse,
   type RecordingsQuery,
   type RecordingsResponse,
@@ -153,6 +155,9 @@ export const api = {
     }
   },
   reload: () => request<Envelope>('/api/v1/raw', { query: { rpc: 'reload' } }),
+  /** SRS's raw API switches (raw_api.enabled, allow_reload, ...): answered whatever they are */
+  raw: (signal?: AbortSignal) => request<RawResponse>('/api/v1/raw', { signal, query: { rpc: 'raw' } }),
+  features: (signal?: AbortSignal) => request<FeaturesResponse>('/api/v1/features', { signal }),
 };
 
 /** Saves `href` as `filename` through a temporary link. */

@@ -4,7 +4,7 @@
  * (see components/live/LiveFeed). Kept outside React so the charts survive page navigation.
  */
 import { useSyncExternalStore } from 'react';
-import type { LiveEvent, LiveStream, LiveSummary } from './types';
+import type { LiveEvent, LiveHistory, LiveStream, LiveSummary } from './types';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'polling';
 
@@ -102,6 +102,23 @@ export const live = {
         conns: s.connections ?? null,
       }),
     });
+  },
+  /**
+   * The server's last minutes of summaries (socket.io `history`, sent on connect): they become
+   * the start of the series, followed by any sample taken here after the newest of them.
+   */
+  loadHistory(h: LiveHistory): void {
+    const past: SummarySample[] = h.samples.map((p) => ({
+      t: p.t,
+      recv: finite(p.recv_kbps),
+      send: finite(p.send_kbps),
+      cpu: finite(p.cpu_percent),
+      mem: finite(p.mem_rss_kbyte),
+      conns: finite(p.connections),
+    }));
+    const last = past.length ? past[past.length - 1].t : -Infinity;
+    const merged = past.concat(state.summarySeries.filter((p) => p.t > last));
+    set({ summarySeries: merged.length > MAX_SAMPLES ? merged.slice(merged.length - MAX_SAMPLES) : merged });
   },
   pushStreams(list: StreamStat[], t = Date.now()): void {
     const series: Record<string, StreamSample[]> = {};

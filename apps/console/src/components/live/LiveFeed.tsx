@@ -99,6 +99,7 @@ export function LiveFeed() {
         onStatus: (ok, detail) => live.setStatus(ok ? 'live' : 'polling', detail),
         onSummary: (s) => live.pushSummary(s),
         onStreams: (s) => live.pushStreams(s),
+        onHistory: (h) => live.loadHistory(h),
         onEvent: (e) => {
           live.pushEvent(e);
           if (e.type.startsWith('stream:') || e.type.startsWith('client:')) {
@@ -113,9 +114,10 @@ export function LiveFeed() {
     return stop;
   }, [base, settings, qc]);
 
-  // Polling fallback: convert REST answers into live samples while socket.io is not live.
+  // Polling fallback: convert REST answers into live samples once socket.io turned out not to be
+  // live (not while it connects: its history, not one polled sample, should draw the first chart).
   useEffect(() => {
-    if (!summaries.data || live.get().status === 'live') return;
+    if (!summaries.data || live.get().status === 'live' || live.get().status === 'connecting') return;
     live.pushSummary(summaryFromRest(summaries.data, prevSummary.current, streams.data), summaries.dataUpdatedAt);
     prevSummary.current = summaries.data;
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -3,17 +3,23 @@
 import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
 import { copyText } from '@/components/ui/Toast';
+import { useRtcEnabled } from '@/hooks/useServer';
 import { playUrls, type StreamRef } from '@/lib/urls';
 
 export function CopyUrlsDialog({ stream, onClose }: { stream: StreamRef | null; onClose: () => void }) {
+  const rtc = useRtcEnabled();
   const urls = stream ? playUrls(stream) : null;
   const rows: [string, string][] = urls
     ? [
         ['RTMP', urls.rtmp],
         ['HTTP-FLV', urls.flv],
         ['HLS', urls.hls],
-        ['WebRTC', urls.webrtc],
-        ['WHEP', urls.whep],
+        ...(rtc.on === true
+          ? ([
+              ['WebRTC', urls.webrtc],
+              ['WHEP', urls.whep],
+            ] as [string, string][])
+          : []),
       ]
     : [];
   return (
@@ -35,6 +41,11 @@ export function CopyUrlsDialog({ stream, onClose }: { stream: StreamRef | null; 
           </li>
         ))}
       </ul>
+      {rtc.on === false && (
+        <p className="mt-3 text-xs text-muted" data-testid="rtc-unavailable">
+          No WebRTC or WHEP URL: {rtc.reason}
+        </p>
+      )}
     </Dialog>
   );
 }

@@ -9,6 +9,7 @@ import { SearchInput, SelectField } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { EmptyState, QueryBody, StaleNote } from '@/components/ui/States';
 import { compareValues, DataTable, TD, TR, type Column, type SortState } from '@/components/ui/Table';
+import { ClientType } from '@/components/clients/ClientType';
 import { KickDialog } from '@/components/clients/KickDialog';
 import { useClients } from '@/hooks/useClients';
 import { useVhostNames } from '@/hooks/useServer';
@@ -103,7 +104,7 @@ export function ClientsView() {
                 <td className={TD}>
                   <span className="inline-flex items-center gap-2">
                     {c.publish ? <Badge tone="accent">publish</Badge> : <Badge>play</Badge>}
-                    {c.type}
+                    <ClientType type={c.type} />
                   </span>
                 </td>
                 <td className={TD}>

@@ -9,10 +9,13 @@ import { ErrorState, Loading } from '@/components/ui/States';
 import { copyText, toast } from '@/components/ui/Toast';
 import { ApiError, api, describeError } from '@/lib/api';
 import { configText, rtcEnabledFromConfig } from '@/lib/config-info';
-import { useConfig } from '@/hooks/useServer';
+import { useConfig, useRawApi } from '@/hooks/useServer';
 
 export function ConfigView() {
   const { data, error, isPending, refetch, isFetching } = useConfig();
+  const raw = useRawApi();
+  // Reload over the API works only with raw_api { enabled on; allow_reload on; }: offer it then only.
+  const canReload = raw.data?.enabled === true && raw.data.allow_reload === true;
   const [reloading, setReloading] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
 
@@ -48,12 +51,20 @@ export function ConfigView() {
             <Button size="sm" onClick={() => refetch()} disabled={isFetching}>
               {isFetching ? 'Loading…' : 'Refresh'}
             </Button>
-            <Button size="sm" variant="primary" onClick={reload} disabled={reloading}>
-              {reloading ? 'Reloading…' : 'Reload config'}
-            </Button>
+            {canReload && (
+              <Button size="sm" variant="primary" onClick={reload} disabled={reloading}>
+                {reloading ? 'Reloading…' : 'Reload config'}
+              </Button>
+            )}
           </>
         }
       />
+      {raw.data && !canReload && (
+        <p className="mb-3 text-sm text-muted" data-testid="reload-off">
+          Reload over the API is off: it needs <span className="font-mono">raw_api {'{ enabled on; allow_reload on; }'}</span> in{' '}
+          <span className="font-mono">http_api</span>. Send the server SIGHUP to reload instead.
+        </p>
+      )}
       {result && (
         <p
           role={result.ok ? 'status' : 'alert'}

@@ -74,7 +74,7 @@ export function OverviewView() {
           <LineChart
             title="Bandwidth in kbps"
             windowMs={win}
-            format={(v) => (v >= 1000 ? `${+(v / 1000).toFixed(1)}M` : `${Math.round(v)}`)}
+            axis="kbps"
             minMax={100}
             series={[
               { label: 'In kbps', color: 'var(--c-chart-1)', points: series.map((p) => ({ t: p.t, v: p.recv })) },
@@ -86,6 +86,7 @@ export function OverviewView() {
           <LineChart
             title="Connections"
             windowMs={win}
+            axis="count"
             minMax={4}
             series={[{ label: 'Connections', color: 'var(--c-chart-3)', points: series.map((p) => ({ t: p.t, v: p.conns })) }]}
           />
@@ -95,7 +96,7 @@ export function OverviewView() {
             title="CPU percent"
             windowMs={win}
             minMax={10}
-            format={(v) => `${v.toFixed(v < 10 ? 1 : 0)}%`}
+            axis="percent"
             series={[{ label: 'tsrs CPU', color: 'var(--c-chart-1)', points: series.map((p) => ({ t: p.t, v: p.cpu })) }]}
           />
         </Card>
@@ -104,7 +105,7 @@ export function OverviewView() {
             title="Resident memory"
             windowMs={win}
             minMax={64}
-            format={(v) => `${v >= 100 ? Math.round(v) : +v.toFixed(1)} MB`}
+            axis="megabytes"
             series={[{ label: 'RSS', color: 'var(--c-chart-2)', points: series.map((p) => ({ t: p.t, v: p.mem === null ? null : p.mem / 1024 })) }]}
           />
         </Card>

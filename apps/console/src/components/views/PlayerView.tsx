@@ -9,6 +9,7 @@ import { PageHeader } from '@/components/ui/PageHeader';
 import { VideoPlayer, type PlayerSource } from '@/components/player/VideoPlayer';
 import { autostart, kindOfUrl, rtcEndpoint, targetFromQuery, type PlayKind } from '@/lib/srs-params';
 import { playUrls } from '@/lib/urls';
+import { useRtcEnabled } from '@/hooks/useServer';
 
 const KINDS: { id: PlayKind | 'auto'; label: string }[] = [
   { id: 'auto', label: 'Auto (from URL)' },
@@ -18,10 +19,11 @@ const KINDS: { id: PlayKind | 'auto'; label: string }[] = [
   { id: 'mp4', label: 'MP4 file' },
 ];
 
-function toSource(url: string, kind: PlayKind | 'auto'): PlayerSource | { error: string } {
+function toSource(url: string, kind: PlayKind | 'auto', rtcOff: string | null): PlayerSource | { error: string } {
   const k = kind === 'auto' ? kindOfUrl(url) : kind;
   if (!k) return { error: 'Cannot tell the protocol from this URL: pick one.' };
   if (k === 'webrtc') {
+    if (rtcOff !== null) return { error: rtcOff };
     const whep = /^https?:\/\//i.test(url) ? url : rtcEndpoint(url, 'whep');
     if (!whep) return { error: 'A WebRTC URL looks like webrtc://host/app/stream' };
     return { kind: 'webrtc', url: whep, live: true };
@@ -31,18 +33,21 @@ function toSource(url: string, kind: PlayKind | 'auto'): PlayerSource | { error:
 
 export function PlayerView() {
   const params = useSearchParams();
+  const rtc = useRtcEnabled();
+  // while unknown, WebRTC is not offered either
+  const rtcOff = rtc.on === true ? null : rtc.reason || 'WebRTC is not known to be served by this server.';
   const initial = useMemo(() => targetFromQuery(params), [params]);
   const [url, setUrl] = useState(() => initial?.url ?? playUrls({ app: 'live', stream: 'livestream' }).flv);
   const [kind, setKind] = useState<PlayKind | 'auto'>(() => (initial ? initial.kind : 'auto'));
   const [source, setSource] = useState<PlayerSource | null>(() => {
-    if (!initial || !autostart(params)) return null;
-    const s = toSource(initial.url, initial.kind);
+    if (!initial || !autostart(params) || initial.kind === 'webrtc') return null;
+    const s = toSource(initial.url, initial.kind, null);
     return 'error' in s ? null : s;
   });
   const [error, setError] = useState<string | null>(null);
 
   const play = () => {
-    const s = toSource(url.trim(), kind);
+    const s = toSource(url.trim(), kind, rtcOff);
     if ('error' in s) {
       setError(s.error);
       return;
@@ -53,7 +58,15 @@ export function PlayerView() {
 
   return (
     <>
-      <PageHeader title="Player" description="Play any stream over HTTP-FLV, HLS or WebRTC (SRS player URLs land here)" />
+      <PageHeader
+        title="Player"
+        description={`Play any stream over HTTP-FLV or HLS${rtc.on === true ? ' or WebRTC' : ''} (SRS player URLs land here)`}
+      />
+      {rtc.on === false && (initial?.kind === 'webrtc' || kind === 'webrtc') && (
+        <p role="alert" className="mb-4 rounded-lg border border-warn/40 bg-warn/10 px-4 py-3 text-sm" data-testid="rtc-unavailable">
+          {rtc.reason} Play this stream over HTTP-FLV or HLS instead.
+        </p>
+      )}
       <Card bodyClassName="p-4">
         <form
           className="flex flex-wrap items-end gap-3"
@@ -67,12 +80,12 @@ export function PlayerView() {
             value={url}
             onChange={(e) => setUrl(e.target.value)}
             className="min-w-[20rem] flex-1"
-            placeholder="http://host:8080/live/livestream.flv or webrtc://host/live/livestream"
+            placeholder={rtc.on === true ? 'http://host:8080/live/livestream.flv or webrtc://host/live/livestream' : 'http://host:8080/live/livestream.flv'}
             inputMode="url"
             spellCheck={false}
           />
           <SelectField label="Protocol" value={kind} onChange={(e) => setKind(e.target.value as PlayKind | 'auto')} className="w-52">
-            {KINDS.map((k) => (
+            {KINDS.filter((k) => k.id !== 'webrtc' || rtc.on === true || kind === 'webrtc').map((k) => (
               <option key={k.id} value={k.id}>
                 {k.label}
               </option>

@@ -39,7 +39,7 @@ export function PublisherView() {
   const [message, setMessage] = useState('');
   const [rtcOff, setRtcOff] = useState(false);
   const [ice, setIce] = useState('');
-  const rtcConfig = useRtcEnabled();
+  const rtc = useRtcEnabled();
   const videoRef = useRef<HTMLVideoElement>(null);
   const session = useRef<RtcSession | null>(null);
   const media = useRef<MediaStream | null>(null);
@@ -99,13 +99,13 @@ export function PublisherView() {
   // SRS's ?autostart=true
   const auto = useRef(autostart(params));
   useEffect(() => {
-    if (auto.current && rtcConfig !== false) {
+    if (auto.current && rtc.on === true) {
       auto.current = false;
       void start();
     }
     return undefined;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [rtcConfig]);
+  }, [rtc.on]);
 
   useEffect(
     () => () => {
@@ -115,13 +115,20 @@ export function PublisherView() {
     [],
   );
 
-  const disabled = rtcConfig === false;
+  const disabled = rtc.on !== true;
   const urls = playUrls({ app: app.trim() || 'live', stream: stream.trim() || 'livestream', vhost });
 
   return (
     <>
       <PageHeader title="Publisher" description="Publish your camera, microphone or screen to tsrs over WebRTC (WHIP)" />
-      {(disabled || rtcOff) && (
+      {rtc.on === false && rtc.reason.startsWith('WebRTC is not available') ? (
+        <div role="alert" className="mb-4 rounded-lg border border-warn/40 bg-warn/10 px-4 py-3 text-sm" data-testid="rtc-unavailable">
+          <strong className="block text-warn">WebRTC is not available in this tsrs yet</strong>
+          <span className="text-muted">
+            {rtc.reason} Publish with RTMP instead (OBS or FFmpeg to <span className="font-mono">{urls.rtmp}</span>).
+          </span>
+        </div>
+      ) : (rtc.on === false || rtcOff) && (
         <div role="alert" className="mb-4 rounded-lg border border-warn/40 bg-warn/10 px-4 py-3 text-sm">
           <strong className="block text-warn">WebRTC is not enabled on this server</strong>
           <span className="text-muted">

@@ -10,6 +10,7 @@ import { PageHeader } from '@/components/ui/PageHeader';
 import { EmptyState, ErrorState, Loading, QueryBody } from '@/components/ui/States';
 import { DataTable, TD, TR, type Column } from '@/components/ui/Table';
 import { LineChart } from '@/components/charts/LineChart';
+import { ClientType } from '@/components/clients/ClientType';
 import { ChartWindow } from '@/components/charts/ChartWindow';
 import { StreamPlayer } from '@/components/player/StreamPlayer';
 import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
@@ -138,6 +139,7 @@ export function StreamDetailView() {
             <LineChart
               title="Stream bandwidth kbps"
               windowMs={win}
+              axis="kbps"
               minMax={100}
               series={[
                 { label: 'In kbps', color: 'var(--c-chart-1)', points: samples.map((p) => ({ t: p.t, v: p.recv })) },
@@ -152,7 +154,7 @@ export function StreamDetailView() {
                 windowMs={win}
                 height={130}
                 minMax={30}
-                format={(v) => v.toFixed(0)}
+                axis="fps"
                 series={[{ label: 'fps', color: 'var(--c-chart-3)', points: samples.map((p) => ({ t: p.t, v: p.fps })) }]}
               />
             </Card>
@@ -163,7 +165,7 @@ export function StreamDetailView() {
                   windowMs={win}
                   height={130}
                   minMax={2000}
-                  format={(v) => `${(v / 1000).toFixed(1)}s`}
+                  axis="ms"
                   series={[{ label: 'GOP', color: 'var(--c-chart-2)', points: samples.map((p) => ({ t: p.t, v: p.gop })) }]}
                 />
               </Card>
@@ -176,7 +178,9 @@ export function StreamDetailView() {
                   <tr key={c.id} className={TR}>
                     <td className={`${TD} font-mono text-xs`}>{c.id}</td>
                     <td className={`${TD} num`}>{c.ip}</td>
-                    <td className={TD}>{c.type}</td>
+                    <td className={TD}>
+                      <ClientType type={c.type} />
+                    </td>
                     <td className={`${TD} num text-right`}>{fmtDuration(c.alive)}</td>
                     <td className={`${TD} num text-right`}>{fmtKbps(c.kbps?.send_30s)}</td>
                     <td className={`${TD} num text-right`}>{fmtBytes(c.send_bytes)}</td>
