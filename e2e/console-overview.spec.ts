@@ -151,6 +151,8 @@ test('at phone width (390x844) the streams and clients tables keep their key col
     await cell.scrollIntoViewIfNeeded();
     await expect(cell).toBeVisible();
     await expect(cell).toBeInViewport();
+    // the row's name stays in view while the table scrolls sideways (sticky first column)
+    await expect(row.getByRole('link', { name: 'live/h', exact: true })).toBeInViewport();
   }
   for (let i = 0; i < (await headers.count()); i++) {
     const h = headers.nth(i);
@@ -165,6 +167,7 @@ test('at phone width (390x844) the streams and clients tables keep their key col
   for (const cell of [client.getByTestId('client-type'), client.getByRole('button', { name: /^Kick / })]) {
     await cell.scrollIntoViewIfNeeded();
     await expect(cell).toBeInViewport();
+    await expect(client.locator('td').first()).toBeInViewport();
   }
   const clientHeaders = page.locator('thead th');
   for (let i = 0; i < (await clientHeaders.count()); i++)

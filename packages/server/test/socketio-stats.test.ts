@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, LiveEvent, LiveStream, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
+import type { ClientToServerEvents, LiveEvent, LiveHistory, LiveStream, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
 import { basicConf, exitOf, ffmpegPublish, kill, sleep, startServer, waitFor, waitPort, type RunningServer } from './harness.js';
 import { ffmpegPlay, streams } from './api-helpers.js';
 
@@ -51,6 +51,31 @@ test('a summary every second, with nothing published', async () => {
   assert.equal(s.streams, 0);
   assert.deepEqual(Object.keys(s.kbps).sort(), ['recv', 'send']);
   assert.deepEqual(lastStreams, []);
+});
+
+test('a socket that connects later gets the last seconds of summary as history, before any new summary', async () => {
+  await waitFor('four summaries', () => summaries.length >= 4, 10_000);
+  const late: Socket<ServerToClientEvents, ClientToServerEvents> = io(server.apiUrl(''), { path: '/socket.io/', transports: ['websocket'], reconnection: false });
+  try {
+    const got: string[] = [];
+    let history: LiveHistory | undefined;
+    late.on('summary', () => got.push('summary'));
+    late.on('history', (h) => {
+      got.push('history');
+      history = h;
+    });
+    await waitFor('history', () => history !== undefined, 5000);
+    assert.equal(got[0], 'history');
+    assert.equal(history!.capacity, 600);
+    assert.equal(history!.interval_ms, 1000);
+    assert.ok(history!.samples.length >= 4, `samples ${history!.samples.length}`);
+    const ts = history!.samples.map((x) => x.t);
+    assert.deepEqual(ts, [...ts].sort((a, b) => a - b), 'oldest first');
+    assert.ok(Date.now() - ts.at(-1)! < 3000, 'the newest sample is recent');
+    assert.equal(typeof history!.samples[0].recv_kbps, 'number');
+  } finally {
+    late.disconnect();
+  }
 });
 
 test('publish at a constant 1064 kbps: stream stats within 20% after 10 s, fps, keyframe interval', async () => {

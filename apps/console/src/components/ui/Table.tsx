@@ -4,6 +4,12 @@ export const TABLE = 'w-full border-collapse text-[13px]';
 export const TH = 'sticky top-0 z-[1] bg-surface-2 px-3 py-2 text-left text-[11px] font-semibold text-muted uppercase whitespace-nowrap border-b border-border';
 export const TD = 'px-3 py-2 align-middle border-b border-border whitespace-nowrap';
 export const TR = 'hover:bg-surface-2/60';
+/**
+ * For a DataTable's className: the first column (the row's name) stays put while a narrow screen
+ * scrolls the table sideways, so every column is reachable and each row still says what it is.
+ */
+export const STICKY_FIRST =
+  '[&_tbody_td:first-child]:sticky [&_tbody_td:first-child]:left-0 [&_tbody_td:first-child]:z-[1] [&_tbody_td:first-child]:bg-surface [&_td:first-child]:shadow-[inset_-1px_0_0_var(--c-border)] [&_th:first-child]:left-0 [&_th:first-child]:z-[2] [&_th:first-child]:shadow-[inset_-1px_0_0_var(--c-border)]';
 
 export interface SortState<K extends string> {
   key: K;

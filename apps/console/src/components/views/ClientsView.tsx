@@ -8,7 +8,7 @@ import { Card } from '@/components/ui/Card';
 import { SearchInput, SelectField } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { EmptyState, QueryBody, StaleNote } from '@/components/ui/States';
-import { compareValues, DataTable, TD, TR, type Column, type SortState } from '@/components/ui/Table';
+import { compareValues, DataTable, TD, TR, STICKY_FIRST, type Column, type SortState } from '@/components/ui/Table';
 import { ClientType } from '@/components/clients/ClientType';
 import { KickDialog } from '@/components/clients/KickDialog';
 import { useClients } from '@/hooks/useClients';
@@ -96,7 +96,7 @@ export function ClientsView() {
             )
           }
         >
-          <DataTable columns={COLUMNS} caption="Connections, sortable by column" className="min-w-[940px] [&_td]:px-2.5 [&_th]:px-2.5" sort={sort} onSort={setSort}>
+          <DataTable columns={COLUMNS} caption="Connections, sortable by column" className={`min-w-[940px] [&_td]:px-2.5 [&_th]:px-2.5 ${STICKY_FIRST}`} sort={sort} onSort={setSort}>
             {shown.map((c) => (
               <tr key={c.id} className={TR} data-client-id={c.id}>
                 <td className={`${TD} font-mono text-xs`}>{c.id}</td>

@@ -8,7 +8,7 @@ import { Card } from '@/components/ui/Card';
 import { SearchInput } from '@/components/ui/Field';
 import { PageHeader } from '@/components/ui/PageHeader';
 import { EmptyState, QueryBody, StaleNote } from '@/components/ui/States';
-import { compareValues, DataTable, TD, TR, type Column, type SortState } from '@/components/ui/Table';
+import { compareValues, DataTable, TD, TR, STICKY_FIRST, type Column, type SortState } from '@/components/ui/Table';
 import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
 import { PreviewDialog } from '@/components/streams/PreviewDialog';
 import { useStreamActions } from '@/components/streams/useStreamActions';
@@ -92,14 +92,14 @@ export function StreamsView() {
             )
           }
         >
-          <DataTable columns={COLUMNS} caption="Streams, sortable by column" className="min-w-[960px] [&_td]:px-2 [&_th]:px-2" sort={sort} onSort={setSort}>
+          <DataTable columns={COLUMNS} caption="Streams, sortable by column" className={`min-w-[960px] [&_td]:px-2 [&_th]:px-2 ${STICKY_FIRST}`} sort={sort} onSort={setSort}>
             {shown.map((r) => {
               const s = r.stream;
               const active = s.publish?.active;
               return (
                 <tr key={s.id} className={TR} data-stream-id={s.id}>
                   <td className={TD}>
-                    <div className="max-w-[13rem]">
+                    <div className="max-w-[9rem] sm:max-w-[13rem]">
                       <span className="flex min-w-0 items-center gap-1.5">
                         <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="truncate font-medium text-accent hover:underline">
                           {s.app}/{s.name}
