@@ -146,6 +146,7 @@ export function LineChart({
           font,
           grid: { show: false },
           ticks: { stroke: grid, size: 4 },
+          size: 30,
           space: 70,
           values: (_u, splits) => splits.map((s) => fmtTime(s * 1000)),
         },
