@@ -217,6 +217,8 @@ test('Config offers Reload only when raw_api enabled and allow_reload are on', a
   await page.goto(consoleUrl(server, '/config/'));
   await expect(page.getByTestId('reload-off')).toBeVisible({ timeout: 15_000 });
   await expect(page.getByRole('button', { name: 'Reload config' })).toHaveCount(0);
+  // the config card's badge reports what is served, not what rtc_server says
+  await expect(page.getByText('WebRTC not available', { exact: true })).toBeVisible();
   await page.context().close();
 
   const conf = (allowReload: boolean) => (p: { rtmp: number; api: number; http: number }) => `

@@ -8,8 +8,8 @@ import { PageHeader } from '@/components/ui/PageHeader';
 import { ErrorState, Loading } from '@/components/ui/States';
 import { copyText, toast } from '@/components/ui/Toast';
 import { ApiError, api, describeError } from '@/lib/api';
-import { configText, rtcEnabledFromConfig } from '@/lib/config-info';
-import { useConfig, useRawApi } from '@/hooks/useServer';
+import { configText } from '@/lib/config-info';
+import { useConfig, useRawApi, useRtcEnabled } from '@/hooks/useServer';
 
 export function ConfigView() {
   const { data, error, isPending, refetch, isFetching } = useConfig();
@@ -39,7 +39,8 @@ export function ConfigView() {
   };
 
   const shown = data ? configText(data.body) : null;
-  const rtc = data ? rtcEnabledFromConfig(data.body) : null;
+  // what the server serves, not what rtc_server in the text says (tsrs reads it but serves no WebRTC yet)
+  const rtc = useRtcEnabled();
 
   return (
     <>
@@ -78,7 +79,11 @@ export function ConfigView() {
         actions={
           shown && (
             <>
-              {rtc !== null && <Badge tone={rtc ? 'ok' : 'neutral'}>WebRTC {rtc ? 'on' : 'off'}</Badge>}
+              {rtc.on !== null && (
+                <Badge tone={rtc.on ? 'ok' : 'neutral'} title={rtc.reason || undefined}>
+                  WebRTC {rtc.on ? 'on' : rtc.reason.startsWith('WebRTC is not available') ? 'not available' : 'off'}
+                </Badge>
+              )}
               <Button size="sm" onClick={() => copyText(shown.text, 'config')}>
                 Copy
               </Button>
