@@ -3,7 +3,7 @@
  * and drives it with real clients (FFmpeg, ffprobe, rtmpdump).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -246,4 +246,14 @@ export function tempDir(prefix = 'tsrs-'): string {
 export function frameRate(s: ProbeStream): number {
   const [n, d] = (s.avg_frame_rate && s.avg_frame_rate !== '0/0' ? s.avg_frame_rate : s.r_frame_rate ?? '0/1').split('/').map(Number);
   return d ? n / d : 0;
+}
+
+/** A process's resident memory (VmRSS in /proc/PID/status), KiB; 0 when it is gone. */
+export function rssKiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -6,9 +6,7 @@
  * healthy HTTP-FLV player of another stream advanced throughout.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeAmf0All, encodeAmf0 } from '../src/kernel/amf0.js';
@@ -16,7 +14,9 @@ import { encodeMessage } from '../src/protocol/rtmp/chunk-encoder.js';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, setChunkSizeMessage, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
 import { watchHealthyPlayer, type HealthyPlayer } from './healthy-player.js';
-import { basicConf, ffmpegPublish, kill, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+import { closedWithin, rawRtmpHandshake } from './raw-sockets.js';
+import { basicConf, ffmpegPublish, kill, rssKiB, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+import { TEST_AVC_HEADER, testAvcFrame } from '../src/kernel/test-avc.js';
 
 const MB = 1024 * 1024;
 /**
@@ -50,11 +50,6 @@ after(async () => {
   await server?.stop();
 });
 
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
 /** Samples the server's RSS every 100 ms from now on. */
 function watchRss(): { base: number; max: () => number; stop: () => void } {
   const pid = server.proc.pid!;
@@ -80,24 +75,10 @@ function assertServerAlive(): void {
   assert.equal(server.proc.signalCode, null, 'the server is still running');
 }
 
-// An AVC stream by hand: a sequence header with a real SPS/PPS, then frames of one big NALU.
-const AVC_HEADER = Buffer.from([
-  0x17, 0x00, 0, 0, 0, 0x01, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0x00, 0x0d, 0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x47, 0xfe, 0xc8, 0x80,
-  0x00, 0x00, 0x01, 0x00, 0x04, 0x68, 0xce, 0x3c, 0x80,
-]);
+// 1 MB frames of the synthetic test stream, made once
 
-function avcFrame(size: number, key: boolean): Buffer {
-  const b = randomBytes(size);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 1; // NALU
-  b.writeUIntBE(0, 2, 3); // cts
-  b.writeUInt32BE(size - 9, 5);
-  b[9] = key ? 0x65 : 0x41;
-  return b;
-}
-
-const KEY = avcFrame(MB, true);
-const INTER = avcFrame(MB, false);
+const KEY = testAvcFrame(MB, true);
+const INTER = testAvcFrame(MB, false);
 
 interface Attack {
   /** 1 MB frames to send after one keyframe */
@@ -114,7 +95,7 @@ async function publishHostile(path: string, a: Attack): Promise<RtmpClient> {
   let closed = false;
   c.on('close', () => (closed = true));
   c.on('error', () => undefined);
-  c.sendMedia(MSG.VIDEO, 0, AVC_HEADER);
+  c.sendMedia(MSG.VIDEO, 0, TEST_AVC_HEADER);
   c.sendMedia(MSG.VIDEO, a.ts(0), KEY);
   for (let i = 1; i <= a.frames && !closed; i++) {
     const key = a.keyEvery ? i % a.keyEvery === 0 : false;
@@ -171,7 +152,7 @@ for (const [name, ts] of [
     const stream = `/live/pause-${name}`;
     // the stream exists once a publisher is on it: start with a tiny one, then the player pauses
     const pub = await RtmpClient.connect(server.rtmpUrl(stream), { mode: 'publish' });
-    pub.sendMedia(MSG.VIDEO, 0, AVC_HEADER);
+    pub.sendMedia(MSG.VIDEO, 0, TEST_AVC_HEADER);
     const player = await pausedPlayer(stream);
     let frames = 0;
     player.on('message', (m: RtmpMessage) => {
@@ -240,41 +221,6 @@ test('HLS with no keyframe: constant timestamps drop at hls_max_segment_bytes, a
   healthy.assertAdvancing();
 });
 
-/** A raw connection after a simple handshake. */
-async function rawRtmp(): Promise<Socket> {
-  const s = connect(server.ports.rtmp, '127.0.0.1');
-  s.on('error', () => undefined);
-  await new Promise((r) => s.once('connect', r));
-  const c1 = randomBytes(1536);
-  c1.fill(0, 0, 8);
-  s.write(Buffer.concat([Buffer.from([3]), c1]));
-  let got = Buffer.alloc(0);
-  await new Promise<void>((resolve) => {
-    const onData = (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      if (got.length >= 1 + 1536 * 2) {
-        s.off('data', onData);
-        resolve();
-      }
-    };
-    s.on('data', onData);
-  });
-  s.write(got.subarray(1, 1537)); // C2 = S1
-  return s;
-}
-
-function closedWithin(s: Socket, ms: number): Promise<boolean> {
-  if (s.destroyed) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    s.on('data', () => undefined);
-    s.once('close', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
 /**
  * An AMF0 connect command whose command object has ~460,000 number properties (~`size` bytes),
  * written byte by byte: building that object in JS and encoding it blocks the test's event loop
@@ -311,7 +257,8 @@ test('an ~8 MB AMF object in connect is refused at rtmp_max_command_size and the
   const rss = watchRss();
   const before = logCount(/rtmp protocol error, closing.*exceeds the maximum 65536/);
   for (let i = 0; i < 10; i++) {
-    const s = await rawRtmp();
+    const s = await rawRtmpHandshake(server.ports.rtmp);
+    s.on('error', () => undefined); // the server closes while we still write
     s.write(wire);
     assert.ok(await closedWithin(s, 5000), `connection ${i} was closed`);
   }

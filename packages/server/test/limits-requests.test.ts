@@ -15,14 +15,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client, Stream } from '@tsrs/api-types';
 import { api, exited, ffmpegPlay, startHookServer, streams, type HookServer } from './api-helpers.js';
-import { basicConf, exitOf, ffmpegPublish, kill, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+import { basicConf, exitOf, ffmpegPublish, kill, rssKiB, sleep, startServer, waitFor, type RunningServer } from './harness.js';
 import { watchHealthyPlayer, type HealthyPlayer } from './healthy-player.js';
 import { fetchBytes } from './http-players.js';
 
@@ -31,14 +30,9 @@ const IPS = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
 /** The server's resident memory must stay under this. */
 const RSS_LIMIT_KB = 400 * 1024;
 
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
 function assertHealthy(server: RunningServer, healthy: HealthyPlayer): void {
   assert.equal(server.proc.exitCode, null, 'server alive');
-  const rss = rssKb(server.proc.pid!);
+  const rss = rssKiB(server.proc.pid!);
   assert.ok(rss < RSS_LIMIT_KB, `server RSS ${rss} kB`);
   healthy.assertAdvancing();
 }

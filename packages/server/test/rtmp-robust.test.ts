@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { encodeMessage } from '../src/protocol/rtmp/chunk-encoder.js';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
-import { basicConf, ffmpegPublish, freePort, kill, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+import { basicConf, ffmpegPublish, freePort, kill, rssKiB, sleep, startServer, waitFor, type RunningServer } from './harness.js';
 import { closedWithin, rawRtmpHandshake } from './raw-sockets.js';
 
 let server: RunningServer;
@@ -48,11 +47,6 @@ async function play(path: string, port = server.ports.rtmp): Promise<Player> {
     }
   });
   return p;
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
 }
 
 /** The proxy script sits in the source tree (test/), two levels above dist/test/. */

@@ -57,15 +57,19 @@ export class Consumer {
     const q = this.queue;
     q.push(packet);
     this.bytes += packet.body.length;
-    if (q.length > 1 && packet.dts - q[0].dts > this.queueLengthMs) this.shrink();
+    if (q.length > 1 && packet.dts - q[0].dts > this.queueLengthMs) {
+      this.overflows++;
+      this.shrink();
+    }
     if (this.queueMaxBytes > 0 && this.bytes > this.queueMaxBytes) this.shrinkBytes();
   }
 
   /** Over queue_max_bytes: drop to the newest keyframe, or everything if that is still too much. */
   private shrinkBytes(): void {
     const before = this.bytes;
+    this.overflows++;
     this.shrink();
-    if (this.bytes > this.queueMaxBytes) this.dropAll();
+    if (this.bytes > this.queueMaxBytes) this.shrink(false);
     this.source.onLimit?.({
       source: this.source,
       what: 'queue',
@@ -81,27 +85,14 @@ export class Consumer {
     });
   }
 
-  /** Keep only sequence headers and metadata; wait for the next keyframe. */
-  private dropAll(): void {
-    const kept: Packet[] = [];
-    let bytes = 0;
-    for (const p of this.queue) {
-      if (p.sequenceHeader || p.kind === 'script') {
-        kept.push(p);
-        bytes += p.body.length;
-      } else this.dropped++;
-    }
-    this.queue = kept;
-    this.bytes = bytes;
-    this.waitKeyframe = true;
-  }
-
-  /** Drop to the newest keyframe in the queue, keeping sequence headers and metadata. */
-  private shrink(): void {
-    this.overflows++;
+  /**
+   * Drop to the newest keyframe in the queue (or, `toKeyframe` false, drop all media and wait
+   * for the next keyframe), keeping sequence headers and metadata.
+   */
+  private shrink(toKeyframe = true): void {
     const q = this.queue;
     let start = -1;
-    for (let i = q.length - 1; i > 0; i--) {
+    for (let i = toKeyframe ? q.length - 1 : 0; i > 0; i--) {
       const p = q[i];
       if (p.kind === 'video' && p.keyframe && !p.sequenceHeader) {
         start = i;

@@ -2,7 +2,7 @@ import { audioFlags, isOnMetaData, videoFlags } from '../kernel/flv-body.js';
 import { Packet, type PacketKind } from '../kernel/packet.js';
 import type { Client } from './client.js';
 import { Consumer, type ConsumerSink } from './consumer.js';
-import { GopCache } from './gop-cache.js';
+import { GopCache, type GopCacheLimits } from './gop-cache.js';
 import { newObjectId } from './ids.js';
 import { JitterCorrector, type TimeJitter } from './jitter.js';
 import type { LimitEvent } from './events.js';
@@ -308,7 +308,7 @@ export class ViewerSet extends Set<Client> {
   }
 }
 
-function gopLimits(o: SourceOptions): { maxFrames: number; maxBytes: number } {
+function gopLimits(o: SourceOptions): GopCacheLimits {
   return { maxFrames: o.gopCacheMaxFrames, maxBytes: o.gopCacheMaxBytes };
 }
 

@@ -8,22 +8,9 @@ import { createLogger } from '../../log.js';
 import { EventBus, type LimitEvent } from '../events.js';
 import { DEFAULT_SOURCE_OPTIONS, Source } from '../source.js';
 import { HlsOutput } from './hls-output.js';
+import { TEST_AVC_HEADER, testAvcFrame } from '../../kernel/test-avc.js';
 
 const MB = 1024 * 1024;
-const AVC_HEADER = Buffer.from([
-  0x17, 0x00, 0, 0, 0, 0x01, 0x42, 0xc0, 0x1e, 0xff, 0xe1, 0x00, 0x0d, 0x67, 0x42, 0xc0, 0x1e, 0xd9, 0x00, 0xa0, 0x47, 0xfe, 0xc8, 0x80,
-  0x00, 0x00, 0x01, 0x00, 0x04, 0x68, 0xce, 0x3c, 0x80,
-]);
-
-function avcFrame(size: number, key: boolean): Buffer {
-  const b = Buffer.alloc(size, 0x11);
-  b[0] = key ? 0x17 : 0x27;
-  b[1] = 1;
-  b.writeUIntBE(0, 2, 3);
-  b.writeUInt32BE(size - 9, 5);
-  b[9] = key ? 0x65 : 0x41;
-  return b;
-}
 
 function setup(hls: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tsrs-hls-out-'));
@@ -40,7 +27,7 @@ function setup(hls: string) {
   });
   source.addOutput(out);
   source.publish({ tcUrl: '' } as never);
-  source.onMessage('video', 0, AVC_HEADER);
+  source.onMessage('video', 0, TEST_AVC_HEADER);
   const segments = () =>
     existsSync(join(dir, 'live'))
       ? readdirSync(join(dir, 'live'))
@@ -52,8 +39,8 @@ function setup(hls: string) {
 
 test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_ratio', { timeout: 30_000 }, async () => {
   const { source, out, limits, segments } = setup('hls_fragment 1; hls_aof_ratio 2; hls_window 100; hls_max_segment_bytes 0;');
-  const inter = avcFrame(100_000, false);
-  source.onMessage('video', 0, avcFrame(100_000, true));
+  const inter = testAvcFrame(100_000, false);
+  source.onMessage('video', 0, testAvcFrame(100_000, true));
   for (let i = 1; i <= 100; i++) source.onMessage('video', i * 100, inter); // 10 s, no keyframe
   await out.idle();
   const sizes = segments();
@@ -67,15 +54,15 @@ test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_
 
 test('HLS: constant timestamps drop the segment at hls_max_segment_bytes and wait for a keyframe', { timeout: 30_000 }, async () => {
   const { source, out, limits, segments } = setup('hls_fragment 1; hls_window 100; hls_max_segment_bytes 2097152;');
-  const inter = avcFrame(100_000, false);
-  source.onMessage('video', 0, avcFrame(100_000, true));
+  const inter = testAvcFrame(100_000, false);
+  source.onMessage('video', 0, testAvcFrame(100_000, true));
   for (let i = 1; i <= 200; i++) source.onMessage('video', 0, inter);
   assert.equal(limits.length, 1, 'dropped once, then nothing is held until a keyframe');
   assert.equal(limits[0].directive, 'hls_max_segment_bytes');
   // a keyframe starts a new segment; one second later it is written as usual
-  source.onMessage('video', 0, avcFrame(100_000, true));
-  source.onMessage('video', 1000, avcFrame(100_000, true));
-  source.onMessage('video', 2000, avcFrame(100_000, true));
+  source.onMessage('video', 0, testAvcFrame(100_000, true));
+  source.onMessage('video', 1000, testAvcFrame(100_000, true));
+  source.onMessage('video', 2000, testAvcFrame(100_000, true));
   await out.idle();
   const sizes = segments();
   assert.equal(sizes.length, 2);
