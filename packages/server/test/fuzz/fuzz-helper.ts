@@ -267,15 +267,18 @@ export async function checkInput<Ctx>(t: FuzzTarget<Ctx>, ctx: Ctx, input: Buffe
   }
   const maxMs = t.maxMs ?? DEFAULT_MAX_MS;
   if (ms > maxMs) {
-    // once more, to tell a GC pause or a busy machine from a slow input
-    const t1 = performance.now();
-    try {
-      held = await t.run(input, ctx);
-    } catch {
-      // already judged above
+    // twice more, the fastest counting, to tell a GC pause or a busy machine from a slow input
+    let best = ms;
+    for (let i = 0; i < 2 && best > maxMs; i++) {
+      const t1 = performance.now();
+      try {
+        held = await t.run(input, ctx);
+      } catch {
+        // already judged above
+      }
+      best = Math.min(best, performance.now() - t1);
     }
-    const again = performance.now() - t1;
-    if (again > maxMs) throw new FuzzFinding(`${t.name}: ${again.toFixed(0)} ms for one input (bound ${maxMs} ms)\n  input: ${showInput(input)}`, input, 'slow');
+    if (best > maxMs) throw new FuzzFinding(`${t.name}: ${best.toFixed(0)} ms for one input (bound ${maxMs} ms)\n  input: ${showInput(input)}`, input, 'slow');
   }
   const limit = t.maxRetainedBytes?.(input.length) ?? 16 * 1024 * 1024 + 16 * input.length;
   if (heldBytes() - before > limit) {

@@ -15,6 +15,7 @@ import { fuzzTarget, saveToCorpus, showInput } from './fuzz-helper.js';
 
 const MAX_INPUT = 1 << 20;
 const HANG_MS = 20_000;
+const SETUP_MS = 120_000;
 
 async function allTargets(): Promise<FuzzTarget<never>[]> {
   const [{ RTMP_TARGETS }, { MEDIA_TARGETS }, { TEXT_TARGETS }, { SERVER_TARGETS }] = await Promise.all([
@@ -100,7 +101,8 @@ async function main(): Promise<void> {
           return;
         }
         still += 1000;
-        if (still >= HANG_MS) {
+        // before the first input the target may be starting a server: a longer wait
+        if (still >= (beat === 0 ? SETUP_MS : HANG_MS)) {
           clearInterval(watchdog);
           const input = current();
           void worker.terminate();

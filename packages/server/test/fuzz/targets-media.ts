@@ -240,6 +240,7 @@ export const mp4ExportTarget: FuzzTarget = {
   description: 'flvToMp4Stream on any FLV file: exports or refuses ("cannot export as MP4"), throws nothing else',
   errors: [CodecError],
   maxRandomLength: 2000,
+  maxMs: 2000, // a file write and read per input
   generators: () => [fc.uint8Array({ maxLength: 1500 }).map((u) => Buffer.concat([encodeFlvHeader(), u]))],
   async run(input) {
     exportDir ??= mkdtempSync(join(tmpdir(), 'tsrs-fuzz-mp4-'));
