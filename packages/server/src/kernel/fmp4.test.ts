@@ -129,6 +129,21 @@ test('fragments: mfhd sequence, tfdt, trun sizes/durations/flags/cts and data of
   assert.throws(() => new Fmp4Writer().fragment(groups[0]), /init/);
 });
 
+test('a timestamp jump past 2^32 ticks clamps the sample duration instead of throwing (fuzz crash mp4-export/crash-bdfd31c80034)', () => {
+  const packets = packetsOf(FIXTURE);
+  const [v, a] = seqHeaders(packets);
+  const w = new Fmp4Writer();
+  w.init(v, a);
+  const audio = packets.filter((p) => p.kind === 'audio' && !p.sequenceHeader).slice(0, 3);
+  // the middle frame claims 0xff0000ff ms: 44.1 ticks per ms is far past 32 bits
+  const jumped = audio.map((p, i) => Object.assign(Object.create(Object.getPrototypeOf(p)), p, { dts: i === 1 ? 0xff0000ff : p.dts }) as Packet);
+  const frag = w.fragment(jumped);
+  const trun = find(parseBoxes(frag), 'moof/traf')[0].children!.find((c) => c.type === 'trun')!.body;
+  assert.equal(trun.readUInt32BE(4), 3);
+  assert.equal(trun.readUInt32BE(12), 0xffffffff, 'the jump is clamped');
+  assert.equal(trun.readUInt32BE(20), 0, 'a step back is 0');
+});
+
 test('track descriptions from packets', () => {
   const [v, a] = seqHeaders(packetsOf(FIXTURE));
   assert.deepEqual({ ...videoTrackFromPacket(v), record: undefined }, { codec: 'h264', record: undefined, width: 160, height: 120 });

@@ -264,7 +264,8 @@ export class Fmp4Writer {
         if (i + 1 < n) dur = samples[i + 1].dts - s.dts;
         else if (n > 1) dur = s.dts - samples[i - 1].dts;
         else dur = isVideo ? 3600 : 1024; // a lone sample: 40 ms of video / one AAC frame
-        trun.writeUInt32BE(Math.max(0, dur), off);
+        // a timestamp jump (a damaged file, a hostile publisher) must not overflow the 32-bit field
+        trun.writeUInt32BE(Math.min(0xffffffff, Math.max(0, dur)), off);
         trun.writeUInt32BE(s.data.length, off + 4);
         off += 8;
         if (isVideo) {
