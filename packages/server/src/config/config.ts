@@ -182,11 +182,31 @@ export function validate(config: Config, opts: { fragment?: boolean } = {}): Val
     }
     if (seen.has(d.arg0)) ctx.warnings.push(`${d.file}:${d.line}: vhost '${d.arg0}' is defined again, the first one is used`);
     seen.add(d.arg0);
-    ctx.warnings.push(...vhostNotYet(d, readVhost(d, global, ctx)));
+    const v = readVhost(d, global, ctx);
+    ctx.warnings.push(...vhostNotYet(d, v));
+    const clash = hlsMountClash(d, v);
+    if (clash) ctx.errors.push(clash);
   }
   ctx.warnings.push(...globalNotYet(config.root, global, config.file));
   checkUnknown(config.root.children, ROOT_KNOWN, '', ctx.warnings);
   return { errors: ctx.errors, warnings: ctx.warnings };
+}
+
+/**
+ * HLS in MPEG-TS and an HTTP-TS mount on one vhost (SRS 5 refuses this too): a segment request
+ * (`live/s-0.ts`) would match the live mount and wait for a stream named `s-0`, and every HLS
+ * player would hang. fMP4 HLS (.m4s segments) or a mount on another vhost is fine.
+ */
+function hlsMountClash(d: Directive, v: VhostView): ConfigError | undefined {
+  if (!v.enabled || !v.hls.enabled || v.hls.hls_use_fmp4 || !/\.ts$/i.test(v.hls.hls_ts_file)) return undefined;
+  if (!v.http_remux.enabled || !/\.ts$/i.test(v.http_remux.mount)) return undefined;
+  const at = d.get('http_remux')?.get('mount') ?? d.get('http_remux') ?? d;
+  return new ConfigError(
+    at.file,
+    at.line,
+    `vhost ${v.name}: http_remux mount '${v.http_remux.mount}' serves live HTTP-TS, and hls writes .ts segments on the same vhost: ` +
+      `segment requests would be taken for live streams. Put the .ts mount on another vhost, or use hls_use_fmp4 on`,
+  );
 }
 
 const ROOT_KNOWN: KnownTree = {

@@ -362,3 +362,21 @@ vhost quiet {
   assert.equal(env.length, 1);
   assert.match(env[0], /rtc_server is on/);
 });
+
+test('HLS in MPEG-TS and an HTTP-TS mount on one vhost: an error at the mount (segment requests would hang)', () => {
+  const text = (hls: string) => `listen 1935;
+vhost __defaultVhost__ {
+  hls { enabled on; ${hls} }
+  http_remux {
+    enabled on;
+    mount [vhost]/[app]/[stream].ts;
+  }
+}`;
+  const r = check(text(''));
+  assert.equal(r.errors.length, 1);
+  assert.match(r.errors[0].message, /^v\.conf:6: vhost __defaultVhost__: http_remux mount '\[vhost\]\/\[app\]\/\[stream\]\.ts' serves live HTTP-TS, and hls writes \.ts segments/);
+  // fMP4 segments (.m4s), a .flv mount, or HLS off: no clash
+  assert.deepEqual(check(text('hls_use_fmp4 on;')).errors, []);
+  assert.deepEqual(check(text('').replace('[stream].ts;', '[stream].flv;')).errors, []);
+  assert.deepEqual(check(text('').replace('hls { enabled on;', 'hls { enabled off;')).errors, []);
+});
