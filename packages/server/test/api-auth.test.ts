@@ -38,7 +38,7 @@ async function documentedPaths(): Promise<string[]> {
   return Object.keys(doc.paths).map((p) => p.replace('{id}', 'someid'));
 }
 
-test('without credentials every /api/ route answers 401 with WWW-Authenticate; with them 200', async () => {
+test('without credentials every /api/ route answers 401 with WWW-Authenticate; with them 200', { timeout: 120_000 }, async () => {
   const paths = await documentedPaths();
   assert.ok(paths.length > 20);
   for (const p of paths.filter((x) => x.includes('/api/'))) {
@@ -69,7 +69,7 @@ test('without credentials every /api/ route answers 401 with WWW-Authenticate; w
   assert.equal(pre.text, '');
 });
 
-test('without credentials the actions do nothing: kick, DVR start, recording delete, raw reload, JSONP ?method=DELETE', async () => {
+test('without credentials the actions do nothing: kick, DVR start, recording delete, raw reload, JSONP ?method=DELETE', { timeout: 120_000 }, async () => {
   const bad = { Authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` };
   const pub = ffmpegPublish(server.rtmpUrl('/live/guarded'));
   try {
@@ -135,7 +135,7 @@ function exporterGet(path: string, localAddress: string): Promise<{ status: numb
   });
 }
 
-test('exporter: /metrics on its own port for its allow-list, without API credentials', async () => {
+test('exporter: /metrics on its own port for its allow-list, without API credentials', { timeout: 120_000 }, async () => {
   const allowed = await exporterGet('/metrics', '127.0.0.2');
   assert.equal(allowed.status, 200);
   assert.match(allowed.text, /^srs_build_info\{.*label="cn-test",tag="edge"\} 1$/m);

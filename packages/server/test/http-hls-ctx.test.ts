@@ -34,7 +34,8 @@ before(async () => {
     basicConf(p, `${hls()} http_hooks { enabled on; on_play ${h}/play; on_stop ${h}/stop; }`) +
       `vhost sec.test { ${hls()} security { enabled on; deny play 127.0.0.1; allow publish all; } }\n` +
       `vhost off.test { ${hls('hls_ctx off;')} }\n` +
-      `vhost fmp4.test { ${hls('hls_use_fmp4 on;')} }\n`,
+      `vhost fmp4.test { ${hls('hls_use_fmp4 on;')} }\n` +
+      `vhost nots.test { ${hls('hls_ts_ctx off;')} }\n`,
   );
   publishers.push(
     ffmpegPublish(server.rtmpUrl('/live/s'), { gop: 25 }),
@@ -42,9 +43,10 @@ before(async () => {
     ffmpegPublish(server.rtmpUrl('/live/sec?vhost=sec.test'), { gop: 25 }),
     ffmpegPublish(server.rtmpUrl('/live/off?vhost=off.test'), { gop: 25 }),
     ffmpegPublish(server.rtmpUrl('/live/f?vhost=fmp4.test'), { gop: 25 }),
+    ffmpegPublish(server.rtmpUrl('/live/n?vhost=nots.test'), { gop: 25 }),
   );
   // all playlists exist (with hls_ctx: a master playlist answers)
-  for (const name of ['s', 'bad', 'sec', 'off', 'f']) {
+  for (const name of ['s', 'bad', 'sec', 'off', 'f', 'n']) {
     await waitFor(`${name}.m3u8`, async () => (await fetchBytes(server.httpUrl(`/live/${name}.m3u8`))).status === 200, 30_000, 250);
   }
 });
@@ -219,10 +221,23 @@ describe('hls_ctx', { concurrency: true }, () => {
     assert.equal(p.map, `f/init.mp4?hls_ctx=${ctx}`);
     assert.ok(p.segments.every((s) => s.uri.endsWith(`.m4s?hls_ctx=${ctx}`)));
     const init = await fetchBytes(server.httpUrl(`/live/${p.map}`));
-    const seg = await fetchBytes(server.httpUrl(`/live/${p.segments.at(-1)!.uri}`));
     assert.equal(init.status, 200);
+    // the newest segment now (the init request ran the hooks; the window slides meanwhile)
+    const r2 = await fetchBytes(server.httpUrl(url));
+    const seg = await fetchBytes(server.httpUrl(`/live/${parsePlaylist(r2.body.toString()).segments.at(-1)!.uri}`));
     assert.equal(seg.status, 200);
-    assert.equal((await hlsClient(ctx))?.send_bytes, r.body.length + init.body.length + seg.body.length);
+    assert.equal((await hlsClient(ctx))?.send_bytes, r.body.length + init.body.length + r2.body.length + seg.body.length);
+  });
+
+  test('hls_ts_ctx off: segments carry no ctx, so the first media playlist request makes the client', async () => {
+    const { url, ctx } = await master('/live/n.m3u8');
+    const r = await fetchBytes(server.httpUrl(url));
+    assert.equal(r.status, 200);
+    const p = parsePlaylist(r.body.toString());
+    assert.ok(p.segments.length > 0 && p.segments.every((s) => !s.uri.includes('hls_ctx')));
+    const c = await waitFor('listed at the media playlist', () => hlsClient(ctx), 5_000);
+    assert.equal(c.name, 'n');
+    assert.equal(c.send_bytes, r.body.length);
   });
 
   test('hls_ctx off: the plain media playlist, no client', async () => {

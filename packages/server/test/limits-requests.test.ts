@@ -142,7 +142,7 @@ describe('item 5: HLS with hls_ctx', () => {
 
   const hlsClients = async () => (await allClients(server)).filter((c) => c.type === 'hls-play');
 
-  test('12,000 plain GETs, 3,000 made-up ctx ids and their segments: bounded clients, hooks and history rows', async () => {
+  test('12,000 plain GETs, 3,000 made-up ctx ids and their segments: bounded clients, hooks and history rows', { timeout: 240_000 }, async () => {
     const rowsBefore = await settled(() => dbCount(server, 'SELECT COUNT(*) FROM ClientSession'));
     const hooksBefore = hooks.calls.length; // the healthy player's on_play
 
@@ -199,7 +199,7 @@ describe('item 5: HLS with hls_ctx', () => {
     assertHealthy(server, healthy);
   });
 
-  test('a real viewer still plays after the flood', async () => {
+  test('a real viewer still plays after the flood', { timeout: 240_000 }, async () => {
     const m = /\n(\/live\/s\.m3u8\?hls_ctx=(\w+))/.exec((await fetchBytes(server.httpUrl('/live/s.m3u8'))).body.toString());
     assert.ok(m);
     const media = await fetchBytes(server.httpUrl(m[1]));
@@ -266,7 +266,7 @@ describe('item 5: HTTP-FLV players of streams nobody publishes', () => {
     await server.stop();
   });
 
-  test('5,000 GETs held open: bounded waiting players and sources, 503 past the bounds, closed after waiting_timeout', async () => {
+  test('5,000 GETs held open: bounded waiting players and sources, 503 past the bounds, closed after waiting_timeout', { timeout: 240_000 }, async () => {
     const sourcesBefore = await metric(server, 'tsrs_sources');
     const rowsBefore = await settled(() => dbCount(server, 'SELECT COUNT(*) FROM ClientSession'));
     // The server's own view while the attack runs (players time out and free places meanwhile).
@@ -320,7 +320,7 @@ describe('item 5: HTTP-FLV players of streams nobody publishes', () => {
     assertHealthy(server, healthy);
   });
 
-  test('RTMP players wait under the same bounds and the same timeout', async () => {
+  test('RTMP players wait under the same bounds and the same timeout', { timeout: 240_000 }, async () => {
     // fill 127.0.0.1's places (FFmpeg connects from there)
     const mine = await Promise.all(Array.from({ length: PER_IP }, (_, i) => rawGet(server.ports.http, `/live/full-${i}.flv`, '127.0.0.1')));
     players.push(...mine);
@@ -341,7 +341,7 @@ describe('item 5: HTTP-FLV players of streams nobody publishes', () => {
     assertHealthy(server, healthy);
   });
 
-  test('once the waiting players are gone, new ones are admitted again and a publisher ends their wait', async () => {
+  test('once the waiting players are gone, new ones are admitted again and a publisher ends their wait', { timeout: 240_000 }, async () => {
     const p = await rawGet(server.ports.http, '/live/late.flv', '127.0.0.2');
     players.push(p);
     assert.equal(p.status, 200);
@@ -393,7 +393,7 @@ describe('item 8: refused plays leave the counts alone', () => {
     return { streams: ss, clients: cs };
   }
 
-  test('20 refused plays each over RTMP, HTTP-FLV and HLS: the stream keeps only its publisher', async () => {
+  test('20 refused plays each over RTMP, HTTP-FLV and HLS: the stream keeps only its publisher', { timeout: 240_000 }, async () => {
     const sources = await metric(server, 'tsrs_sources');
     const rtmp = Array.from({ length: 20 }, () => ffmpegPlay(server.rtmpUrl('/live/s')));
     for (const p of rtmp) assert.notEqual(await exitOf(p, 20_000), 0);
@@ -416,7 +416,7 @@ describe('item 8: refused plays leave the counts alone', () => {
     await waitFor('no source left by the refusals', async () => (await metric(server, 'tsrs_sources')) === sources, 10_000);
   });
 
-  test('players that leave while a slow on_play decides are not counted when it allows', async () => {
+  test('players that leave while a slow on_play decides are not counted when it allows', { timeout: 240_000 }, async () => {
     const sources = await metric(server, 'tsrs_sources');
     const rtmp = Array.from({ length: 10 }, (_, i) => ffmpegPlay(server.rtmpUrl(`/live/slow${i % 2}?vhost=slow.test`)));
     const flv = Array.from({ length: 10 }, (_, i) => {

@@ -15,7 +15,7 @@ function hub(limits: Partial<HubLimits> = {}): Hub {
   return new Hub(() => DEFAULT_SOURCE_OPTIONS, () => l);
 }
 
-test('a client is listed (role) and counted by its source exactly while it plays or publishes', () => {
+test('a client is listed (role) and counted by its source exactly while it plays or publishes', { timeout: 10_000 }, () => {
   const h = hub();
   const pub = client('10.0.0.9');
   pub.type = 'fmle-publish';
@@ -34,7 +34,7 @@ test('a client is listed (role) and counted by its source exactly while it plays
   h.close();
 });
 
-test('removeClient lets go of whatever the connection still holds: consumer, viewer, publish', () => {
+test('removeClient lets go of whatever the connection still holds: consumer, viewer, publish', { timeout: 10_000 }, () => {
   const h = hub();
   const events: string[] = [];
   for (const e of ['stream:play', 'stream:stop', 'stream:publish', 'stream:unpublish'] as const) h.bus.on(e, (_s, c) => events.push(`${e} ${c.id}`));
@@ -58,7 +58,7 @@ test('removeClient lets go of whatever the connection still holds: consumer, vie
   h.close();
 });
 
-test('a client gone while its hooks ran can neither play nor publish', () => {
+test('a client gone while its hooks ran can neither play nor publish', { timeout: 10_000 }, () => {
   const h = hub();
   const p = client();
   h.addClient(p);
@@ -69,7 +69,7 @@ test('a client gone while its hooks ran can neither play nor publish', () => {
   h.close();
 });
 
-test('waiting players: bounded per IP and in total, counted until a publisher comes, again after it leaves', () => {
+test('waiting players: bounded per IP and in total, counted until a publisher comes, again after it leaves', { timeout: 10_000 }, () => {
   const h = hub({ maxWaiting: 3, maxWaitingPerIp: 2 });
   const a = [client('10.0.0.1', 'x'), client('10.0.0.1', 'y')];
   for (const c of a) h.play(c, sink);
@@ -90,7 +90,7 @@ test('waiting players: bounded per IP and in total, counted until a publisher co
   h.close();
 });
 
-test('waiting_timeout closes a waiting player; a source that never had a publisher goes with its last player', async () => {
+test('waiting_timeout closes a waiting player; a source that never had a publisher goes with its last player', { timeout: 10_000 }, async () => {
   let closed = 0;
   const h = hub({ waitingTimeoutMs: () => 50 });
   const p = client('10.0.0.1', 'x', () => closed++);
@@ -107,7 +107,7 @@ test('waiting_timeout closes a waiting player; a source that never had a publish
   h.close();
 });
 
-test('a refused admission drops the source a hook made to name the stream', async () => {
+test('a refused admission drops the source a hook made to name the stream', { timeout: 10_000 }, async () => {
   const h = hub();
   h.admissions.push({
     play: async (c) => {

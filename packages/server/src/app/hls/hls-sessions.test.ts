@@ -77,7 +77,7 @@ test('kick: ends it as kicked, the ctx is refused for a while, then usable again
   hub.close();
 });
 
-test('while its hooks run a viewer is not a client yet; a refused ctx is remembered', async () => {
+test('while its hooks run a viewer is not a client yet; a refused ctx is remembered', { timeout: 10_000 }, async () => {
   const { hub, events, sessions } = setup();
   let release!: (ok: boolean) => void;
   hub.admissions.push({
@@ -93,7 +93,7 @@ test('while its hooks run a viewer is not a client yet; a refused ctx is remembe
   hub.close();
 });
 
-test('pending ctx ids: bounded per IP and in total (oldest forgotten), expire, carry their bytes into the session', async () => {
+test('pending ctx ids: bounded per IP and in total (oldest forgotten), expire, carry their bytes into the session', { timeout: 10_000 }, async () => {
   const hub = new Hub(() => DEFAULT_SOURCE_OPTIONS);
   const limits = { maxViewers: 3, maxViewersPerIp: 2, maxPending: 5, maxPendingPerIp: 3, pendingMs: 100 };
   const sessions = new HlsSessions({ hub, log, expiryMs: () => 60_000, limits: () => limits });
