@@ -43,7 +43,10 @@ export function exited(proc: ChildProcess): boolean {
 
 /** One HTTP callback as the hook server received it. */
 export interface HookCall {
+  /** POST for the callbacks, GET for on_hls_notify */
+  method: string;
   path: string;
+  /** the JSON body ({} when there is none) */
   body: Record<string, unknown>;
 }
 
@@ -65,7 +68,7 @@ export async function startHookServer(answer: (call: HookCall) => string | Promi
     let text = '';
     req.on('data', (c) => (text += c));
     req.on('end', async () => {
-      const call = { path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> };
+      const call = { method: req.method ?? '', path: req.url ?? '', body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
       calls.push(call);
       const body = await answer(call);
       if (res.destroyed) return;

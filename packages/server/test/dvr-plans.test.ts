@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { basicConf, decodeErrors, exitOf, ffmpegPublish, ffprobe, kill, startServer, waitFor, type RunningServer } from './harness.js';
 import { api, startHookServer, type HookServer } from './api-helpers.js';
@@ -62,7 +62,9 @@ describe('dvr plans', { concurrency: true }, () => {
     const files = filesIn(join(server.dir, 'objs/rec/live'));
     assert.equal(files.length, 1, files.join());
     assert.match(files[0], /\/session\.\d{13}\.flv$/);
-    assert.equal(hook.file, files[0]);
+    // as SRS sends it: the path in the form dvr_path was written, relative to cwd
+    assert.match(hook.file, /^\.\/objs\/rec\/live\/session\.\d{13}\.flv$/);
+    assert.equal(resolve(hook.cwd, hook.file), files[0]);
     const info = await ffprobe(files[0]);
     assert.deepEqual(kinds(info.streams), ['audio', 'video']);
     const duration = Number(info.format.duration);
@@ -116,14 +118,15 @@ describe('dvr plans', { concurrency: true }, () => {
     const pub = ffmpegPublish(server.rtmpUrl('/live/m'), { duration: 6 });
     assert.equal(await exitOf(pub, 30_000), 0);
     const hook = await waitFor('on_dvr', () => hooks().find((h) => h.stream === 'm'), 10_000);
-    assert.match(hook.file, /\/objs\/mp4\/live\/m-\d{8}\.mp4$/);
-    const info = await ffprobe(hook.file);
+    assert.match(hook.file, /^\.\/objs\/mp4\/live\/m-\d{8}\.mp4$/);
+    const file = resolve(hook.cwd, hook.file);
+    const info = await ffprobe(file);
     assert.deepEqual(kinds(info.streams), ['audio', 'video']);
     const v = info.streams.find((s) => s.codec_type === 'video')!;
     assert.equal(v.codec_name, 'h264');
     assert.equal(v.width, 320);
     const duration = Number(info.format.duration);
     assert.ok(Math.abs(duration - 6) <= 1.5, `duration ${duration}`);
-    assert.equal(await decodeErrors(hook.file), '');
+    assert.equal(await decodeErrors(file), '');
   });
 });

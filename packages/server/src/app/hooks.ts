@@ -17,6 +17,7 @@ import type {
   OnPlayHook,
   OnPublishHook,
 } from '@tsrs/api-types';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { Config, HttpHooksView } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
@@ -113,6 +114,10 @@ export class HttpHooks implements Admission {
     return n;
   }
 
+  private vhostView(vhost: string) {
+    return this.opts.config().getVhost(vhost);
+  }
+
   private hooks(vhost: string): HttpHooksView | undefined {
     const h = this.opts.config().getVhost(vhost)?.http_hooks;
     return h?.enabled ? h : undefined;
@@ -196,9 +201,9 @@ export class HttpHooks implements Admission {
         param: client?.param ?? '',
         duration: Math.round(e.duration * 1000) / 1000,
         cwd: process.cwd(),
-        file: e.file,
+        file: asConfigured(e.file, this.vhostView(e.source.vhost)?.hls.hls_path),
         url: e.url,
-        m3u8: e.m3u8,
+        m3u8: asConfigured(e.m3u8, this.vhostView(e.source.vhost)?.hls.hls_path),
         m3u8_url: e.m3u8Url,
         seq_no: e.seqNo,
         stream_url: e.source.url,
@@ -236,7 +241,7 @@ export class HttpHooks implements Admission {
       stream: e.source.stream,
       param: client?.param ?? '',
       cwd: process.cwd(),
-      file: e.file,
+      file: asConfigured(e.file, this.vhostView(e.source.vhost)?.dvr.dvr_path),
       stream_url: e.source.url,
       stream_id: e.source.id,
     };
@@ -342,4 +347,16 @@ export class HttpHooks implements Admission {
       this.opts.log.warn({ url, err: String(err) }, 'hls notify failed');
     }
   }
+}
+
+/**
+ * A file path as SRS's callbacks send it: in the form its directive was written, so a relative
+ * `hls_path`/`dvr_path` (`./objs/nginx/html`) gives `./objs/nginx/html/live/s-0.ts`, relative to
+ * `cwd` (sent beside it), and an absolute one stays absolute.
+ */
+export function asConfigured(file: string, configured: string | undefined): string {
+  if (!configured || isAbsolute(configured)) return file;
+  const rel = relative(process.cwd(), file).split(sep).join('/');
+  if (rel.startsWith('../') || isAbsolute(rel)) return file;
+  return configured.startsWith('./') ? `./${rel}` : rel;
 }
