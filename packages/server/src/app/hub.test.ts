@@ -79,7 +79,7 @@ test('waiting players: bounded per IP and in total, counted until a publisher co
   assert.throws(() => h.play(client('10.0.0.3', 'w'), sink), LimitError, 'in total');
   assert.equal(h.waitingPlayers(), 3);
   assert.equal(h.waitingPlayers('10.0.0.1'), 2);
-  assert.ok(!h.sources.has('__defaultVhost__/live/w'), 'a refused player leaves no source');
+  assert.ok(!h.findSource('__defaultVhost__', 'live', 'w'), 'a refused player leaves no source');
   // a publisher of x ends one wait; a stream with a publisher takes players whatever the bounds
   const pub = client('10.0.0.9', 'x');
   h.publish(pub);
@@ -96,7 +96,7 @@ test('waiting_timeout closes a waiting player; a source that never had a publish
   const p = client('10.0.0.1', 'x', () => closed++);
   h.addClient(p);
   const consumer = h.play(p, sink);
-  assert.ok(h.sources.has('__defaultVhost__/live/x'));
+  assert.ok(h.findSource('__defaultVhost__', 'live', 'x'));
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(closed, 1);
   // the adapter stops it on close
