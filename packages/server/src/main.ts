@@ -14,7 +14,8 @@ import { ServerIdentity } from './app/stats-identity.js';
 import { SystemStats } from './app/stats.js';
 import { Hub, type HubLimits } from './app/hub.js';
 import { HistoryRecorder } from './history/recorder.js';
-import { DEFAULT_SOURCE_OPTIONS, type SourceOptions } from './app/source.js';
+import { Episode } from './app/resource-errors.js';
+import { DEFAULT_SOURCE_OPTIONS, type Source, type SourceOptions } from './app/source.js';
 import { type Config, diffConfig, loadConfig, loadEnvOnlyConfig } from './config/index.js';
 import { acquirePidFile } from './pid-file.js';
 import { HttpListener } from './listeners/http.js';
@@ -95,9 +96,15 @@ export class TsrsServer {
       (vhost) => sourceOptions(this.config, vhost),
       () => hubLimits(this.config),
     );
-    this.hub.bus.on('stream:limit', ({ source, what, directive, detail }) =>
-      this.log.warn({ url: source.url, directive, ...detail }, `${what} over its bound`),
-    );
+    // One warning per stream and bound when it starts being hit, one info line when it is over.
+    const limitEpisodes = new WeakMap<Source, Map<string, Episode>>();
+    this.hub.bus.on('stream:limit', ({ source, what, directive, detail }) => {
+      let episodes = limitEpisodes.get(source);
+      if (!episodes) limitEpisodes.set(source, (episodes = new Map()));
+      let episode = episodes.get(what);
+      if (!episode) episodes.set(what, (episode = new Episode(this.log, `${what} over its bound`)));
+      episode.hit({ url: source.url, directive, ...detail });
+    });
     this.connections = new ConnectionLimit(() => this.config.global.max_connections, log);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }
