@@ -87,6 +87,11 @@ export class HlsOutput implements SourceOutput {
   private m3u8File: string | undefined;
   private m3u8Root: string | undefined;
   private initFile: OwnFile | undefined;
+  /** a new sequence header changed the encoding: retrack at the next keyframe */
+  private retrack = false;
+  /** init segments of earlier encodings of this publish (fMP4), removed at dispose */
+  private oldInits: OwnFile[] = [];
+  private initCount = 0;
   private queue: Promise<void> = Promise.resolve();
   /** Failed file work (disk full, out of descriptors): the next segment tries again; logged once a minute. */
   private readonly writeFailures: Episode;
@@ -121,15 +126,24 @@ export class HlsOutput implements SourceOutput {
     this.publishing = this.conf?.enabled === true;
     this.tracks = this.builder = this.seg = undefined;
     this.dropped = false;
+    this.retrack = false;
+    this.initCount = 0;
   }
 
   onPacket(packet: Packet): void {
     if (!this.publishing || packet.kind === 'script') return;
     if (packet.sequenceHeader) {
+      // A new encoding mid-publish (another SPS, AAC config): the next segment starts at a
+      // keyframe after an EXT-X-DISCONTINUITY (RFC 8216 4.3.2.3); fMP4 also gets a new init.
+      if (this.tracks && changesEncoding(this.tracks, packet)) this.retrack = true;
       this.builder?.add(packet);
       return;
     }
     if (!this.builder && !this.start(packet)) return;
+    if (this.retrack && (this.tracks!.video ? packet.kind === 'video' && packet.keyframe : packet.kind === 'audio')) {
+      this.retrack = false;
+      if (!this.restartTracks(packet)) return;
+    }
     const conf = this.conf!;
     const tracks = this.tracks!;
     if (this.dropped) {
@@ -155,6 +169,50 @@ export class HlsOutput implements SourceOutput {
     }
     this.add(packet);
     if (conf.hls_max_segment_bytes > 0 && this.seg!.bytes > conf.hls_max_segment_bytes) this.dropSegment(packet);
+  }
+
+  /**
+   * The encoding changed (see onPacket): close the open segment, take the stream's new tracks
+   * and open the next segment with a discontinuity. fMP4 writes the new init segment under a new
+   * name (init-1.mp4, ...) so that players fetch it; the old one stays for the entries that
+   * still point at it and goes at dispose. Returns false when HLS had to stop.
+   */
+  private restartTracks(packet: Packet): boolean {
+    const conf = this.conf!;
+    if (this.seg && this.builder?.hasMedia) {
+      this.reap(packet.dts);
+      if (!this.publishing) return false;
+    }
+    const tracks = detectTracks(this.source.videoHeader, this.source.audioTrack, packet, {
+      vcodec: conf.hls_vcodec,
+      acodec: conf.hls_acodec,
+    }, declaredAudio(this.source.metadata?.body));
+    if (!tracks) return true; // keep what we had
+    this.tracks = tracks;
+    if (conf.hls_use_fmp4) {
+      try {
+        this.builder = new Fmp4SegmentBuilder(tracks);
+      } catch (err) {
+        this.deps.log.warn({ url: this.source.url, err: String(err) }, 'hls: cannot segment the new encoding');
+        this.publishing = false;
+        this.tracks = this.builder = this.seg = undefined;
+        return false;
+      }
+      const init = this.builder.initSegment!;
+      const rendered = this.render(conf.hls_init_file);
+      if (!rendered.ok) {
+        this.refuse(rendered.reason);
+        return false;
+      }
+      this.initCount++;
+      const own = { file: rendered.path.replace(/(\.[^./]*)?$/, `-${this.initCount}$1`), root: rendered.root };
+      if (this.initFile) this.oldInits.push(this.initFile);
+      this.initFile = own;
+      this.mapUri = this.uriOf(own.file);
+      this.enqueue(() => this.write(own, [init]));
+    }
+    this.openSegment(packet, true);
+    return true;
   }
 
   /** The open segment will not be written: its number goes to the next one, after a discontinuity. */
@@ -369,12 +427,12 @@ export class HlsOutput implements SourceOutput {
     if (this.publishing) return;
     const m3u8 = this.m3u8File;
     const m3u8Root = this.m3u8Root;
-    const init = this.initFile;
+    const inits = [...this.oldInits.splice(0), ...(this.initFile ? [this.initFile] : [])];
     this.enqueue(async () => {
       const entries = this.entries.splice(0);
       for (const e of entries) await this.remove(e);
       if (m3u8 && m3u8Root) await this.remove({ file: m3u8, root: m3u8Root });
-      if (init) await this.remove(init);
+      for (const init of inits) await this.remove(init);
       this.deps.log.info({ url: this.source.url, files: entries.length }, 'hls disposed');
       if (!this.attached && !this.busy) this.deps.onIdle(this);
     });
@@ -393,4 +451,12 @@ async function checkRootOrWarn(f: OwnFile, log: Logger, url: string): Promise<st
   const why = await checkInsideRoot(f.root, f.file);
   if (why) log.warn({ url, file: f.file, reason: why }, 'hls: not deleting a file outside its directory');
   return why;
+}
+
+/** Whether a sequence header describes another encoding than the one being segmented. */
+function changesEncoding(tracks: HlsTracks, header: Packet): boolean {
+  const current = header.kind === 'video' ? tracks.videoHeader : header.kind === 'audio' ? tracks.audioHeader : undefined;
+  // a repeated identical header (encoders resend them) changes nothing; a first one for a track
+  // the segments do not carry is left for the next publish
+  return current !== undefined && current.sequenceHeader && !current.body.equals(header.body);
 }
