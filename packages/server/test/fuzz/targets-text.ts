@@ -158,7 +158,13 @@ const DVR_TEMPLATES = [
   './objs/dvr',
 ];
 
-/** template \n vhost \n app \n stream: names as a client sends them in tcUrl/publish. */
+/** Which configured template: the template is the operator's (srs.conf), never the client's. */
+function templateIndex(t: string, n: number): number {
+  const i = Number.parseInt(t, 10);
+  return Number.isFinite(i) ? Math.abs(i) % n : 0;
+}
+
+/** template index \n vhost \n app \n stream: names as a client sends them in tcUrl/publish. */
 export const pathRenderTarget: FuzzTarget = {
   name: 'path-render',
   description: 'renderDvrPath: a path rendered from client names stays under its root or is refused',
@@ -177,7 +183,7 @@ export const pathRenderTarget: FuzzTarget = {
   ],
   run(input) {
     const [t = '0', vhost = '', app = '', stream = ''] = input.toString('utf8').split('\n');
-    const template = DVR_TEMPLATES[Number.parseInt(t, 10) % DVR_TEMPLATES.length] ?? t;
+    const template = DVR_TEMPLATES[templateIndex(t, DVR_TEMPLATES.length)];
     const { template: tpl } = dvrTemplate(template);
     const root = templateRoot(tpl);
     // a path, or a refusal (undefined, or { ok: false } from the safe-path renderer)
@@ -204,7 +210,7 @@ export const hlsPathTarget: FuzzTarget = {
   generators: pathRenderTarget.generators,
   run(input) {
     const [t = '0', vhost = '', app = '', stream = ''] = input.toString('utf8').split('\n');
-    const template = HLS_TEMPLATES[Number.parseInt(t, 10) % HLS_TEMPLATES.length] ?? t;
+    const template = HLS_TEMPLATES[templateIndex(t, HLS_TEMPLATES.length)];
     const root = resolve('/srv/tsrs-fuzz/hls');
     // as hls-output.ts does: hls_path + '/' + template, names checked, result under the root
     const r = renderSafePath(joinTemplate(root, template), { vhost, app, stream, time: new Date(0), utc: true, seq: 1, duration: 2 });
