@@ -169,12 +169,15 @@ export interface SummariesSelf {
   argv: string;
   cwd: string;
   mem_kbyte: number;
+  /** RSS over the machine's RAM, a 0..1 ratio (as SRS) */
   mem_percent: number;
+  /** CPU of the server process, a 0..1 ratio of one core (as SRS) */
   cpu_percent: number;
   /** seconds since the server started */
   srs_uptime: number;
 }
 
+/** `cpu_percent`, `disk_busy_percent`, `mem_ram_percent` and `mem_swap_percent` are 0..1 ratios (as SRS). */
 export interface SummariesSystem {
   cpu_percent: number;
   disk_read_KBps: number;

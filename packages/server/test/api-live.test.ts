@@ -93,6 +93,17 @@ test('summaries and vhosts carry real figures', async () => {
   assert.equal(sum.system.conn_srs, 3);
   assert.ok(sum.system.srs_recv_bytes > 10_000);
   assert.ok(sum.system.mem_ram_kbyte > 0);
+  // SRS sends these as 0..1 ratios (its console multiplies by 100)
+  const ratios = sum as unknown as { self: Record<string, number>; system: Record<string, number> };
+  const fracs = {
+    'self.cpu_percent': ratios.self.cpu_percent, 'self.mem_percent': ratios.self.mem_percent,
+    'system.cpu_percent': ratios.system.cpu_percent, 'system.mem_ram_percent': ratios.system.mem_ram_percent,
+    'system.mem_swap_percent': ratios.system.mem_swap_percent, 'system.disk_busy_percent': ratios.system.disk_busy_percent,
+  };
+  for (const [k, x] of Object.entries(fracs)) assert.ok(typeof x === 'number' && x >= 0 && x <= 1, `${k} = ${x} is a 0..1 ratio`);
+  // the server's RSS (tens of MB) over the machine's RAM (GBs): well under 1
+  assert.ok(ratios.self.mem_percent > 0 && ratios.self.mem_percent < 0.5, `self.mem_percent ${ratios.self.mem_percent}`);
+  assert.ok(ratios.system.mem_ram_percent > 0, 'RAM in use');
   const v = (await api<{ vhosts: { clients: number; streams: number; recv_bytes: number }[] }>(server, '/api/v1/vhosts/')).json.vhosts[0];
   assert.equal(v.clients, 3);
   assert.equal(v.streams, 1);

@@ -161,8 +161,9 @@ export function buildRoutes(d: ApiDeps): Route[] {
                 argv: process.argv.join(' '),
                 cwd: process.cwd(),
                 mem_kbyte: st.self.rssKbyte,
-                mem_percent: memTotal ? Math.round((st.self.rssKbyte / memTotal) * 10000) / 100 : 0,
-                cpu_percent: st.self.cpuPercent,
+                // 0..1 ratios, as SRS (its console multiplies by 100)
+                mem_percent: memTotal ? Math.round((st.self.rssKbyte / memTotal) * 10000) / 10000 : 0,
+                cpu_percent: Math.round(st.self.cpuPercent * 100) / 10000,
                 srs_uptime: Math.floor((Date.now() - st.startedAt) / 1000),
               },
               system: st.summarySystem({

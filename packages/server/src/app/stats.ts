@@ -247,19 +247,22 @@ export class SystemStats {
     this.prev = { at: now, cpu: cpu ?? zeroCpu(), selfTicks, disk };
   }
 
-  /** The `system` object of /api/v1/summaries. */
+  /**
+   * The `system` object of /api/v1/summaries. `cpu_percent`, `mem_ram_percent`,
+   * `mem_swap_percent` and `disk_busy_percent` are 0..1 ratios, as SRS sends them.
+   */
   summarySystem(traffic: ServerTraffic): SummariesSystem {
     const [l1, l5, l15] = os.loadavg();
     const m = this.meminfo;
     return {
-      cpu_percent: round2(this.systemStat.percent * 100),
+      cpu_percent: round4(this.systemStat.percent),
       disk_read_KBps: this.disk.readKBps,
       disk_write_KBps: this.disk.writeKBps,
-      disk_busy_percent: this.disk.busyPercent,
+      disk_busy_percent: round4(this.disk.busyPercent / 100),
       mem_ram_kbyte: m.MemTotal,
-      mem_ram_percent: round2(m.percent_ram * 100),
+      mem_ram_percent: round4(m.percent_ram),
       mem_swap_kbyte: m.SwapTotal,
-      mem_swap_percent: round2(m.percent_swap * 100),
+      mem_swap_percent: round4(m.percent_swap),
       cpus: os.cpus().length,
       cpus_online: os.availableParallelism(),
       uptime: this.uptime.up,
@@ -323,3 +326,5 @@ function emptySelfStat(): SelfProcStats {
   for (const name of PROC_STAT_FIELDS) s[name] = name === 'comm' || name === 'state' ? '' : 0;
   return s as SelfProcStats;
 }
+
+const round4 = (v: number): number => Math.round(v * 10000) / 10000;

@@ -32,9 +32,10 @@ function summaryFromRest(d: Summaries, prev: Summaries | null, streams: Stream[]
     now_ms: d.now_ms,
     uptime_s: d.self.srs_uptime,
     version: d.self.version,
-    cpu_percent: d.self.cpu_percent,
+    // /api/v1/summaries sends 0..1 ratios (as SRS); the live summary is in percent
+    cpu_percent: d.self.cpu_percent * 100,
     mem_rss_kbyte: d.self.mem_kbyte,
-    mem_percent: d.self.mem_percent,
+    mem_percent: d.self.mem_percent * 100,
     connections: sys.conn_srs,
     streams: streams ? streams.filter((s) => s.publish.active).length : 0,
     // NaN = not known yet (first sample without a previous one); the chart leaves a gap.

@@ -65,7 +65,7 @@ export function OverviewView() {
         <Stat label="Streams" value={fmtInt(summary?.streams)} />
         <Stat label="In" accent="var(--c-chart-1)" value={fmtKbps(summary?.kbps.recv)} />
         <Stat label="Out" accent="var(--c-chart-2)" value={fmtKbps(summary?.kbps.send)} />
-        <Stat label="CPU" value={fmtPercent(summary?.cpu_percent)} sub={sys ? `system ${fmtPercent(sys.cpu_percent)}` : undefined} />
+        <Stat label="CPU" value={fmtPercent(summary?.cpu_percent)} sub={sys ? `system ${fmtPercent(sys.cpu_percent * 100)}` : undefined} />
         <Stat label="Memory" value={fmtKbytes(summary?.mem_rss_kbyte)} sub={summary ? `${fmtPercent(summary.mem_percent)} of RAM` : undefined} />
       </div>
 
@@ -120,12 +120,12 @@ export function OverviewView() {
                 {fmtFixed(sys.load_1m, 2)} / {fmtFixed(sys.load_5m, 2)} / {fmtFixed(sys.load_15m, 2)}
               </dd>
               <dt className="text-muted">System CPU</dt>
-              <dd className="num">{fmtPercent(sys.cpu_percent)}</dd>
+              <dd className="num">{fmtPercent(sys.cpu_percent * 100)}</dd>
               <dt className="text-muted">CPUs</dt>
               <dd className="num">{sys.cpus_online ?? sys.cpus ?? '—'}</dd>
               <dt className="text-muted">RAM</dt>
               <dd className="num">
-                {fmtKbytes(sys.mem_ram_kbyte)} ({fmtPercent(sys.mem_ram_percent)} used)
+                {fmtKbytes(sys.mem_ram_kbyte)} ({fmtPercent(sys.mem_ram_percent * 100)} used)
               </dd>
               <dt className="text-muted">Host uptime</dt>
               <dd className="num">{fmtDuration(sys.uptime)}</dd>
