@@ -42,11 +42,26 @@ function textDestination(out: NodeJS.WritableStream): DestinationStream {
       let extra = '';
       for (const [k, v] of Object.entries(rest)) {
         if (v === undefined) continue;
-        extra += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+        extra += ` ${k}=${typeof v === 'string' ? escapeControls(v) : escapeControls(JSON.stringify(v))}`;
       }
-      out.write(`[${stamp}][${LEVEL_NAMES[level as number] ?? level}][${pid}][${cid ?? '-'}] ${msg ?? ''}${extra}\n`);
+      out.write(`[${stamp}][${LEVEL_NAMES[level as number] ?? level}][${pid}][${escapeControls(String(cid ?? '-'))}] ${escapeControls(String(msg ?? ''))}${extra}\n`);
     },
   };
+}
+
+/**
+ * Names from the network (stream names, URLs, hook answers) end up in log lines: control
+ * characters (newlines, ANSI escapes, NUL) are written as \n, \r, \t or \xHH so that one event
+ * stays one line and nobody can forge another line or colour a terminal.
+ */
+export function escapeControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }
 
 function pad(n: number): string {

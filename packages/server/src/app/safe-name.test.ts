@@ -137,3 +137,12 @@ test('symlinks count: a link inside the root that points outside is outside', { 
   // a root that does not exist yet: checked against its deepest existing parent
   assert.equal(await checkInsideRoot(join(tmp, 'later'), join(tmp, 'later', 'live', 's.m3u8')), undefined);
 });
+
+test('names longer than a file name allows are refused with a clear reason', () => {
+  assert.equal(nameProblem('stream', 'a'.repeat(200)), undefined);
+  assert.equal(nameProblem('stream', 'a'.repeat(201)), 'stream name too long (over 200 bytes)');
+  assert.equal(nameProblem('stream', 'é'.repeat(101)), 'stream name too long (over 200 bytes)');
+  assert.equal(nameProblem('app', `live/${'b'.repeat(201)}`), 'app name too long (over 200 bytes in one level)');
+  assert.equal(nameProblem('app', `${'b'.repeat(150)}/${'c'.repeat(150)}`), undefined);
+  assert.equal(nameProblem('vhost', 'v'.repeat(300)), 'vhost name too long (over 200 bytes)');
+});

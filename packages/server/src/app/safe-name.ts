@@ -22,8 +22,18 @@ export type NameKind = 'vhost' | 'app' | 'stream';
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
+/**
+ * Longest stream or vhost name, or app level, in UTF-8 bytes. A file name is at most 255 bytes
+ * (Linux); 200 leaves room for what HLS/DVR templates add (`-[seq].ts`, `.[timestamp].flv`).
+ */
+export const MAX_NAME_BYTES = 200;
+
 function plainProblem(kind: NameKind, name: string): string | undefined {
   if (name === '') return `empty ${kind} name`;
+  const tooLong = (part: string) => Buffer.byteLength(part) > MAX_NAME_BYTES;
+  if (kind === 'app' ? name.split('/').some(tooLong) : tooLong(name)) {
+    return `${kind} name too long (over ${MAX_NAME_BYTES} bytes${kind === 'app' ? ' in one level' : ''})`;
+  }
   if (name.includes('\0')) return `${kind} name contains NUL`;
   if (CONTROL.test(name)) return `${kind} name contains control characters`;
   if (name.includes('\\')) return `${kind} name contains a backslash`;

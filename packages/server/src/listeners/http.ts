@@ -96,7 +96,29 @@ export class HttpListener implements Listener {
     this.log.info({ port: this.endpoint.port }, `${this.name} listening`);
   }
 
+  /**
+   * A request with a body (API JSON, or a body nobody asked for) must send all of it within
+   * 2 x handshake_timeout, else its socket is cut; and its connection closes after the answer,
+   * so an answered request (404, 401) never waits for the rest of a slow body. A socket that
+   * drips a body can hold a slot no longer than that.
+   */
+  private boundBody(req: IncomingMessage, res: ServerResponse): void {
+    const length = req.headers['content-length'];
+    if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
+    res.shouldKeepAlive = false;
+    const timer = setTimeout(() => {
+      if (req.complete) return;
+      this.log.debug({ url: req.url }, `${this.name}: request body too slow, closed`);
+      req.socket.destroy();
+    }, this.headTimeoutMs * 2);
+    timer.unref();
+    const done = () => clearTimeout(timer);
+    req.once('end', done);
+    req.socket.once('close', done);
+  }
+
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.boundBody(req, res);
     try {
       for (const h of this.handlers) if (await h(req, res)) return;
       if (!res.headersSent) sendText(res, 404, 'Not Found');
