@@ -6,7 +6,8 @@
  * `history`: the last 10 minutes of `summary` from a bounded ring (600 samples) filled every
  * second whether or not anyone is connected; `streams` and events are built only while a socket is.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { peerIp } from '../listeners/tcp.js';
 import { Server, type Socket } from 'socket.io';
 import type { ClientToServerEvents, LiveEvent, LiveEventType, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
 import type { Client } from '../app/client.js';
@@ -51,6 +52,8 @@ export class LiveFeed {
   readonly io: LiveServer;
   private readonly rates = new StreamRates();
   private readonly ring = new SummaryRing();
+  /** engine.io sessions per client IP (request_limits.max_socketio_sessions_per_ip) */
+  private readonly sessionsByIp = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private readonly listeners: [keyof ServerEvents, (...a: never[]) => void][] = [];
 
@@ -63,6 +66,29 @@ export class LiveFeed {
       serveClient: false,
       // Read per request, so a config reload applies.
       cors: { origin: (_origin, cb) => cb(null, d.config().http_api.crossdomain) },
+      // A handshake makes an engine.io session before any credentials are seen: bound them per
+      // IP and in total (request_limits), and let one whose client went quiet go after 15 s
+      // (ping every 10 s, 5 s to answer; socket.io's defaults keep it 45 s).
+      allowRequest: (req, cb) => {
+        const limits = d.config().global.request_limits;
+        const ip = peerIp(req.socket);
+        const mine = this.sessionsByIp.get(ip) ?? 0;
+        if (limits.max_socketio_sessions > 0 && this.io.engine.clientsCount >= limits.max_socketio_sessions) return cb('too many sessions', false);
+        if (limits.max_socketio_sessions_per_ip > 0 && mine >= limits.max_socketio_sessions_per_ip) return cb('too many sessions from this address', false);
+        cb(null, true);
+      },
+      connectTimeout: 10_000,
+      pingInterval: 10_000,
+      pingTimeout: 5_000,
+    });
+    this.io.engine.on('connection', (conn: { request: IncomingMessage; once(event: 'close', fn: () => void): void }) => {
+      const ip = peerIp(conn.request.socket);
+      this.sessionsByIp.set(ip, (this.sessionsByIp.get(ip) ?? 0) + 1);
+      conn.once('close', () => {
+        const n = (this.sessionsByIp.get(ip) ?? 1) - 1;
+        if (n > 0) this.sessionsByIp.set(ip, n);
+        else this.sessionsByIp.delete(ip);
+      });
     });
     this.io.use((socket, next) => {
       if (socketAuthOk(socket, d.config())) return next();

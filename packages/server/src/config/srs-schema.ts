@@ -212,6 +212,10 @@ export const globalSchema = {
     max_hls_pending_per_ip: int(200, { min: 0 }),
     /** seconds an hls_ctx with no segment fetched is remembered */
     hls_pending_timeout: num(10, { positive: true }),
+    /** socket.io (engine.io) sessions on the API port, all IPs: a handshake past it is refused */
+    max_socketio_sessions: int(1000, { min: 0 }),
+    /** the same, from one IP */
+    max_socketio_sessions_per_ip: int(50, { min: 0 }),
   }),
   tencentcloud_cls: raw(),
   tencentcloud_apm: raw(),
