@@ -131,7 +131,9 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
     // Bodies: capped for every request; parsed (and required to be JSON) where the route reads one.
     const declared = Number(req.headers['content-length'] ?? 0);
     let body: unknown;
-    if (declared > cap) {
+    // A body over the cap is read and dropped (readBody, within the listener's body deadline) so
+    // the client, still sending, can read the 4003; only a huge one is cut at once.
+    if (declared > MAX_DRAIN_BYTES || (declared > cap && (req.method === 'GET' || req.method === 'HEAD'))) {
       writeReply(res, { kind: 'error', code: ErrorCode.BodyTooLarge }, headers, callback, deps, { Connection: 'close' });
       return true;
     }
