@@ -257,3 +257,14 @@ export function rssKiB(pid: number): number {
     return 0;
   }
 }
+
+/** This process's open-file limit (soft), e.g. 1024 in Debian's default shell; 1024 when unknown. */
+export function openFileLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (m) return m[1] === 'unlimited' ? 1 << 20 : Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return 1024;
+}
