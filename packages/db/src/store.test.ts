@@ -305,3 +305,23 @@ test('queued writes store exactly what Prisma writes (so Prisma reads them back)
   assert.equal(logger.lines.filter((l) => /rejected/.test(l.msg)).length, 2);
   assert.equal((await store.getRecording(rec))?.complete, true);
 });
+
+test('prune keeps the newest ended sessions and events up to the bound; open sessions stay', async (t) => {
+  const file = path.join(tempDir(t), 'tsrs.db');
+  const { store } = await open(file);
+  t.after(() => store.close());
+  for (let i = 0; i < 30; i++) {
+    store.clientStarted({ id: `p${i}`, kind: 'play', type: 'flv-play', protocol: 'http-flv', ip: '10.0.0.2', vhost: 'v', app: 'live', stream: 's', url: 'http://h/live/s.flv', at: min(i) });
+    if (i < 25) store.clientEnded(`p${i}`, { at: min(i) + 1000, bytesIn: 0, bytesOut: 0 });
+    store.event({ type: 'play', vhost: 'v', app: 'live', stream: 's', clientId: `p${i}`, data: {} });
+  }
+  await store.flush();
+  assert.equal(countRows(file, 'ClientSession'), 30);
+  const gone = await store.prune(10);
+  assert.deepEqual(gone, { streams: 0, clients: 15, events: 20 });
+  const left = (await store.listClientSessions({ limit: 100 })).items.map((c) => c.id).sort();
+  // the 10 newest ended (p15..p24) and the 5 still open (p25..p29)
+  assert.deepEqual(left, Array.from({ length: 15 }, (_, i) => `p${i + 15}`).sort());
+  assert.equal(countRows(file, 'Event'), 10);
+  assert.deepEqual(await store.prune(10), { streams: 0, clients: 0, events: 0 });
+});

@@ -336,6 +336,30 @@ export class HistoryStore {
     return row ? recordingRow(row) : null;
   }
 
+  /**
+   * History retention: keeps at most `maxRows` ended stream sessions, ended client sessions and
+   * events each, deleting the oldest beyond it (open sessions and recordings are never deleted).
+   * Returns the rows deleted per table. One statement per table, on the write connection.
+   */
+  async prune(maxRows: number): Promise<{ streams: number; clients: number; events: number }> {
+    const sql = await this.writeConnection();
+    const over = (table: string, time: string, ended: string) =>
+      sql.run(
+        `DELETE FROM "${table}" WHERE "id" IN (SELECT "id" FROM "${table}" WHERE ${ended} ORDER BY "${time}" ASC ` +
+          `LIMIT max(0, (SELECT COUNT(*) FROM "${table}" WHERE ${ended}) - ?))`,
+        [maxRows],
+      );
+    let out = { streams: 0, clients: 0, events: 0 };
+    sql.transaction(() => {
+      out = {
+        streams: over('StreamSession', 'startedAt', '"endedAt" IS NOT NULL'),
+        clients: over('ClientSession', 'startedAt', '"endedAt" IS NOT NULL'),
+        events: over('Event', 'at', '1'),
+      };
+    });
+    return out;
+  }
+
   /** Deletes the row and returns it (so the caller can remove the file), or null if unknown. */
   async deleteRecording(id: string): Promise<RecordingRow | null> {
     const db = await this.reader();

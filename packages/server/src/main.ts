@@ -85,6 +85,24 @@ export class TsrsServer {
   private liveDeps: LiveFeedDeps | undefined;
   private stopping = false;
   private releasePid: (() => void) | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
+
+  /** history_max_rows: every minute, the oldest ended sessions and events beyond it are deleted. */
+  private startHistoryRetention(): void {
+    const run = async () => {
+      const max = this.config.global.history_max_rows;
+      if (!this.history || max <= 0) return;
+      try {
+        const gone = await this.history.prune(max);
+        if (gone.streams + gone.clients + gone.events > 0) this.log.info({ ...gone, max }, 'history: oldest rows pruned (history_max_rows)');
+      } catch (err) {
+        this.log.warn({ err: String(err) }, 'history: prune failed');
+      }
+    };
+    this.retentionTimer = setInterval(() => void run(), 60_000);
+    this.retentionTimer.unref();
+    void run();
+  }
 
   private constructor(
     public config: Config,
@@ -130,6 +148,7 @@ export class TsrsServer {
     try {
       server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) });
       server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
+      server.startHistoryRetention();
       await server.startListeners();
     } catch (err) {
       await server.stop(false);
@@ -291,6 +310,7 @@ export class TsrsServer {
     this.connections.close();
     // Let the recorder see the last closes before the database goes.
     await new Promise((r) => setImmediate(r));
+    clearInterval(this.retentionTimer);
     this.recorder?.close();
     // Recordings finish their files and rows while the store is still open.
     await this.dvr.close();

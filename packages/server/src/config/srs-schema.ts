@@ -147,6 +147,12 @@ export const globalSchema = {
   server_id: optStr(),
   /** tsrs: history database (SQLite path or file: URL); DATABASE_URL wins. Default ./objs/tsrs.db */
   database: optStr(),
+  /**
+   * tsrs: history retention. At most this many ended stream sessions, ended client sessions and
+   * events are kept each; every minute the oldest beyond it are deleted (recordings and open
+   * sessions never). 0 keeps everything. Default 1,000,000.
+   */
+  history_max_rows: int(1_000_000, { min: 0 }),
   work_dir: str('./'),
   utc_time: bool(false),
   /** ms */
