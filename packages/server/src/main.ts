@@ -123,7 +123,7 @@ export class TsrsServer {
       if (!episode) episodes.set(what, (episode = new Episode(this.log, `${what} over its bound`)));
       episode.hit({ url: source.url, directive, ...detail });
     });
-    this.connections = new ConnectionLimit(() => this.config.global.max_connections, log);
+    this.connections = new ConnectionLimit(() => this.config.global.max_connections, log, undefined, () => this.config.global.max_connections_per_ip);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }
 

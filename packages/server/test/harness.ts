@@ -3,7 +3,8 @@
  * and drives it with real clients (FFmpeg, ffprobe, rtmpdump).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { openFileLimit as processOpenFileLimit } from '../src/app/connection-limit.js';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -258,13 +259,7 @@ export function rssKiB(pid: number): number {
   }
 }
 
-/** This process's open-file limit (soft), e.g. 1024 in Debian's default shell; 1024 when unknown. */
+/** This process's open-file limit (soft), e.g. 1024 in Debian's default shell; large when unlimited. */
 export function openFileLimit(): number {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    if (m) return m[1] === 'unlimited' ? 1 << 20 : Number(m[1]);
-  } catch {
-    // not Linux
-  }
-  return 1024;
+  return processOpenFileLimit() ?? 1 << 20;
 }

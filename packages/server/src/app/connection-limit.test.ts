@@ -65,3 +65,20 @@ test('after a resource error new sockets are refused for a while, then accepted 
   assert.ok(limit.admit(new FakeSocket(), 'rtmp'));
   limit.close();
 });
+
+test('max_connections_per_ip: one address cannot take every slot; others still get in; 0 is no bound', () => {
+  let perIp = 2;
+  const limit = new ConnectionLimit(() => 100, log, undefined, () => perIp);
+  const from = (ip: string) => Object.assign(new FakeSocket(), { remoteAddress: ip });
+  const a = [from('10.0.0.1'), from('10.0.0.1')];
+  for (const s of a) assert.ok(limit.admit(s, 'rtmp'));
+  const third = from('10.0.0.1');
+  assert.equal(limit.admit(third, 'http'), false, 'the third from one address is refused');
+  assert.ok(third.destroyed);
+  assert.ok(limit.admit(from('10.0.0.2'), 'http'), 'another address gets in');
+  a[0].destroy();
+  assert.ok(limit.admit(from('10.0.0.1'), 'api'), 'a close frees the address a place');
+  perIp = 0;
+  for (let i = 0; i < 5; i++) assert.ok(limit.admit(from('10.0.0.1'), 'rtmp'));
+  limit.close();
+});

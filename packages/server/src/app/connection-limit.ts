@@ -58,14 +58,21 @@ export class ConnectionLimit {
   private readonly full: Episode;
   private readonly starved: Episode;
 
+  /** open sockets per remote address, kept only while max_connections_per_ip is set */
+  private readonly perIp = new Map<string, number>();
+  private readonly ipFull: Episode;
+
   constructor(
     private readonly maxConnections: () => number,
     private readonly log: Logger,
     fdLimit = openFileLimit(),
+    /** max_connections_per_ip, read at each accept (0 = none) */
+    private readonly maxPerIp: () => number = () => 0,
   ) {
     this.fdCap = fdLimit === undefined ? Number.POSITIVE_INFINITY : socketsForFdLimit(fdLimit);
     this.full = new Episode(log, 'max_connections reached: new connections are closed at accept');
     this.starved = new Episode(log, 'out of resources: new connections are closed at accept for a while');
+    this.ipFull = new Episode(log, 'max_connections_per_ip reached: new connections from that address are closed at accept');
     const max = maxConnections();
     if (max > this.fdCap) {
       log.warn(
@@ -92,8 +99,26 @@ export class ConnectionLimit {
       socket.destroy();
       return false;
     }
+    const perIp = this.maxPerIp();
+    const ip = socket.remoteAddress ?? '';
+    if (perIp > 0) {
+      const mine = this.perIp.get(ip) ?? 0;
+      if (mine >= perIp) {
+        this.refusedTotal++;
+        this.ipFull.hit({ listener, ip, open: mine, cap: perIp });
+        socket.destroy();
+        return false;
+      }
+      this.perIp.set(ip, mine + 1);
+    }
     this.open++;
-    socket.once('close', () => this.open--);
+    socket.once('close', () => {
+      this.open--;
+      if (perIp <= 0) return;
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n > 0) this.perIp.set(ip, n);
+      else this.perIp.delete(ip);
+    });
     return true;
   }
 
@@ -114,5 +139,6 @@ export class ConnectionLimit {
   close(): void {
     this.full.stop();
     this.starved.stop();
+    this.ipFull.stop();
   }
 }

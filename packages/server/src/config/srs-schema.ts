@@ -116,6 +116,12 @@ export const globalSchema = {
   listen: endpoints([]),
   max_connections: int(1000, { positive: true }),
   /**
+   * tsrs: client sockets from one IP address, all listeners together; a socket past it is closed
+   * at accept. 0 (the default) = no per-IP bound: behind a proxy or CDN every client has the
+   * proxy's address. Set it when clients connect directly, so one address cannot take every slot.
+   */
+  max_connections_per_ip: int(0, { min: 0 }),
+  /**
    * tsrs (SRS has no directive for it): seconds a new connection gets to say what it wants
    * before it is closed. RTMP: the handshake and `connect`, then again `publish`/`play` (time
    * tsrs itself spends on hooks does not count). HTTP (server and API): a request's head, and
