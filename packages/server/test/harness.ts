@@ -3,7 +3,7 @@
  * and drives it with real clients (FFmpeg, ffprobe, rtmpdump).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { openFileLimit as processOpenFileLimit } from '../src/app/connection-limit.js';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
