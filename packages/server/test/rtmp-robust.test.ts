@@ -34,19 +34,38 @@ interface Player {
   lastVideoTs: number;
   bytes: number;
   frames: number;
+  /** every video message: timestamp and whether it is a keyframe (coded frames only) */
+  video: { ts: number; key: boolean }[];
+  closed: boolean;
 }
 
 async function play(path: string, port = server.ports.rtmp): Promise<Player> {
   const client = await RtmpClient.connect(`rtmp://127.0.0.1:${port}${path}`, { mode: 'play' });
-  const p: Player = { client, lastVideoTs: -1, bytes: 0, frames: 0 };
+  const p: Player = { client, lastVideoTs: -1, bytes: 0, frames: 0, video: [], closed: false };
+  client.on('close', () => (p.closed = true));
   client.on('message', (m: RtmpMessage) => {
     p.bytes += m.payload.length;
     if (m.typeId === MSG.VIDEO) {
       p.frames++;
       p.lastVideoTs = m.timestamp;
+      // AVC NALU packets only (byte 1 = 1), not sequence headers
+      if (m.payload.length > 1 && m.payload[1] === 1) p.video.push({ ts: m.timestamp, key: m.payload[0] >> 4 === 1 });
     }
   });
   return p;
+}
+
+/**
+ * What a player got is a valid stream: timestamps never go back, and after every gap (media
+ * dropped from its queue) the next frame is a keyframe, so it decodes on from there.
+ */
+function assertGapFreeOrKeyframe(p: Player, what: string, gapMs = 500): void {
+  for (let i = 1; i < p.video.length; i++) {
+    const a = p.video[i - 1];
+    const b = p.video[i];
+    assert.ok(b.ts >= a.ts, `${what}: timestamp went back from ${a.ts} to ${b.ts}`);
+    if (b.ts - a.ts > gapMs) assert.ok(b.key, `${what}: after a ${b.ts - a.ts} ms gap at ${a.ts} the next frame is not a keyframe`);
+  }
 }
 
 /** The proxy script sits in the source tree (test/), two levels above dist/test/. */
@@ -87,7 +106,13 @@ async function stallCheck(players: Player[], proxyPort: number, control: (cmd: '
   const stalledGot = stalled.bytes - stalledBytes0;
   const normalGot = players[0].bytes - normalBytes0;
   assert.ok(stalledGot < normalGot * 0.8, `stalled got ${stalledGot} bytes vs normal ${normalGot}`);
-  assert.ok(stalled.frames > 0);
+  // ...and it recovers: still connected, back to live within 2 s of the others, and what it got
+  // is a valid stream (each gap resumes at a keyframe)
+  await waitFor('the stalled player back to live', () => players[0].lastVideoTs - stalled.lastVideoTs < 2000 && stalled, 10_000);
+  assert.equal(stalled.closed, false, 'the server kept the slow player');
+  assert.ok(stalled.video.some((v, i) => i > 0 && v.ts - stalled.video[i - 1].ts > 500), 'the stalled player lost media (a gap) while stalled');
+  assertGapFreeOrKeyframe(stalled, 'stalled player');
+  for (const [i, p] of players.entries()) assertGapFreeOrKeyframe(p, `player ${i}`);
   await Promise.all([...players, stalled].map((p) => p.client.close()));
 }
 
