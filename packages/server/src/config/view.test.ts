@@ -33,7 +33,10 @@ test('global defaults (SRS 6.0)', () => {
   assert.deepEqual(g.request_limits, {
     max_waiting_players: 1000, max_waiting_players_per_ip: 100, max_hls_viewers: 10000, max_hls_viewers_per_ip: 500,
     max_hls_pending: 10000, max_hls_pending_per_ip: 200, hls_pending_timeout: 10,
+    max_socketio_sessions: 1000, max_socketio_sessions_per_ip: 50,
   });
+  assert.equal(g.max_connections_per_ip, 0);
+  assert.equal(g.history_max_rows, 1_000_000);
   assert.deepEqual(c.http_api, {
     enabled: false, listen: { port: 1985 }, crossdomain: true,
     raw_api: { enabled: false, allow_reload: false, allow_query: false, allow_update: false },
