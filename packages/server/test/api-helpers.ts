@@ -25,11 +25,12 @@ export async function api<T = Record<string, unknown>>(server: RunningServer, pa
 }
 
 export async function streams(server: RunningServer): Promise<Stream[]> {
-  return (await api<{ streams: Stream[] }>(server, '/api/v1/streams/')).json.streams;
+  return (await api<{ streams: Stream[] }>(server, '/api/v1/streams/?count=10000')).json.streams;
 }
 
 export async function clients(server: RunningServer): Promise<Client[]> {
-  return (await api<{ clients: Client[] }>(server, '/api/v1/clients/')).json.clients;
+  // SRS pages lists by 10 by default: ask for all of them
+  return (await api<{ clients: Client[] }>(server, '/api/v1/clients/?count=10000')).json.clients;
 }
 
 /** FFmpeg reading a live URL (RTMP or HTTP-FLV) and discarding it: a real player. */
