@@ -79,12 +79,9 @@ function segments(text: string): { uri: string; discontinuity: boolean; map: str
   return out;
 }
 
-const video = async (file: string) => (await ffprobe(file)).streams.find((s) => s.codec_type === 'video')!;
-const audio = async (file: string) => (await ffprobe(file)).streams.find((s) => s.codec_type === 'audio')!;
-
-test('MPEG-TS HLS: one EXT-X-DISCONTINUITY where the encoding changes, new resolution and audio after it', { timeout: 60_000 }, async () => {
-  const dir = join(server.dir, 'objs/hls/live');
-  const segs = await waitFor('playlist', () => {
+/** The stream's playlist in `dir` once it lists at least 6 segments. */
+const playlistOf = (dir: string) =>
+  waitFor('playlist', () => {
     try {
       const s = segments(readFileSync(join(dir, 'enc.m3u8'), 'utf8'));
       return s.length >= 6 && s;
@@ -92,6 +89,13 @@ test('MPEG-TS HLS: one EXT-X-DISCONTINUITY where the encoding changes, new resol
       return false;
     }
   }, 20_000);
+
+const video = async (file: string) => (await ffprobe(file)).streams.find((s) => s.codec_type === 'video')!;
+const audio = async (file: string) => (await ffprobe(file)).streams.find((s) => s.codec_type === 'audio')!;
+
+test('MPEG-TS HLS: one EXT-X-DISCONTINUITY where the encoding changes, new resolution and audio after it', { timeout: 60_000 }, async () => {
+  const dir = join(server.dir, 'objs/hls/live');
+  const segs = await playlistOf(dir);
   const changes = segs.flatMap((s, i) => (s.discontinuity ? [i] : []));
   assert.equal(changes.length, 1, JSON.stringify(segs));
   const at = changes[0];
@@ -105,14 +109,7 @@ test('MPEG-TS HLS: one EXT-X-DISCONTINUITY where the encoding changes, new resol
 
 test('fMP4 HLS: a discontinuity and a new EXT-X-MAP (init segment) for the new encoding', { timeout: 60_000 }, async () => {
   const dir = join(server.dir, 'objs/fmp4/live');
-  const segs = await waitFor('playlist', () => {
-    try {
-      const s = segments(readFileSync(join(dir, 'enc.m3u8'), 'utf8'));
-      return s.length >= 6 && s;
-    } catch {
-      return false;
-    }
-  }, 20_000);
+  const segs = await playlistOf(dir);
   const at = segs.findIndex((s) => s.discontinuity);
   assert.ok(at > 0, JSON.stringify(segs));
   assert.notEqual(segs[at].map, segs[at - 1].map, 'a new init segment after the change');

@@ -13,18 +13,25 @@ export interface DeclaredAudio {
 }
 
 /**
- * Reads `audiocodecid`, `audiosamplerate` and `stereo` from an onMetaData body. Undefined when the
- * body does not decode or declares no audio codec; never throws.
+ * The fields of an onMetaData body (its first AMF0 object or ECMA array; `{}` when it has none),
+ * or undefined when the body does not decode. Never throws.
  */
-export function declaredAudio(body: Buffer | undefined): DeclaredAudio | undefined {
-  if (!body) return undefined;
+export function metadataFields(body: Buffer): Amf0Object | undefined {
   let values;
   try {
     values = decodeAmf0All(body);
   } catch {
     return undefined;
   }
-  const obj = values.find((v): v is Amf0Object => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date));
+  return values.find((v): v is Amf0Object => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)) ?? {};
+}
+
+/**
+ * Reads `audiocodecid`, `audiosamplerate` and `stereo` from an onMetaData body. Undefined when the
+ * body does not decode or declares no audio codec; never throws.
+ */
+export function declaredAudio(body: Buffer | undefined): DeclaredAudio | undefined {
+  const obj = body && metadataFields(body);
   if (!obj) return undefined;
   const id = obj.audiocodecid;
   // FFmpeg writes the number; some encoders write a FourCC string ('.mp3', 'mp4a')

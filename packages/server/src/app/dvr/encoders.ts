@@ -1,9 +1,9 @@
 import { parseFlvAudioTag } from '../../kernel/aac.js';
-import { decodeAmf0All, ecmaArray, encodeAmf0, type Amf0Object } from '../../kernel/amf0.js';
+import { ecmaArray, encodeAmf0, type Amf0Object } from '../../kernel/amf0.js';
 import { AvcPacketType, parseFlvVideoTag } from '../../kernel/avc.js';
 import { encodeFlvHeader, flvTagOf, FLV_TAG_HEADER_SIZE, FlvTagType, writeFlvTagHeader } from '../../kernel/flv.js';
 import { audioTrackFromPacket, Fmp4Writer, type Fmp4AudioTrack, type Fmp4Sample } from '../../kernel/fmp4.js';
-import { declaredAudio } from '../../kernel/flv-metadata.js';
+import { declaredAudio, metadataFields } from '../../kernel/flv-metadata.js';
 import type { Packet } from '../../kernel/packet.js';
 import type { DvrFormat } from './dvr-path.js';
 
@@ -116,15 +116,10 @@ const FILESIZE_MARK = 2.3456e-300;
  * placeholders whose offsets in the body are returned.
  */
 function fileMetadata(body: Buffer): { body: Buffer; durationAt: number; filesizeAt: number } | undefined {
-  let values;
-  try {
-    values = decodeAmf0All(body);
-  } catch {
-    return undefined;
-  }
-  const obj = values.find((v): v is Amf0Object => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date));
+  const obj = metadataFields(body);
+  if (!obj) return undefined;
   const fields: Amf0Object = {};
-  for (const [k, v] of Object.entries(obj ?? {})) if (k !== 'duration' && k !== 'filesize') fields[k] = v;
+  for (const [k, v] of Object.entries(obj)) if (k !== 'duration' && k !== 'filesize') fields[k] = v;
   fields.duration = DURATION_MARK;
   fields.filesize = FILESIZE_MARK;
   const out = encodeAmf0('onMetaData', ecmaArray(fields));
