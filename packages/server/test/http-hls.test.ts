@@ -52,14 +52,17 @@ async function waitSegments(path: string, n: number, window = WINDOW): Promise<P
   }, 30_000, 250);
 }
 
-/** Fetch every segment over HTTP, decode it with FFmpeg; returns the probe of the last one. */
+/**
+ * Fetch every segment of the playlist over HTTP at once (the window slides while FFmpeg decodes,
+ * and expired segments are deleted), then decode each with FFmpeg; returns the probe of the last one.
+ */
 async function decodeAll(m3u8Path: string, p: ParsedPlaylist) {
   const base = server.httpUrl(m3u8Path.slice(0, m3u8Path.lastIndexOf('/') + 1));
   const dir = tempDir('tsrs-hls-');
   const init = p.map ? (await fetchBytes(base + p.map)).body : undefined;
+  const fetched = await Promise.all(p.segments.map(async (s) => ({ s, r: await fetchBytes(base + s.uri) })));
   let probe: Awaited<ReturnType<typeof ffprobe>> | undefined;
-  for (const s of p.segments) {
-    const r = await fetchBytes(base + s.uri);
+  for (const { s, r } of fetched) {
     assert.equal(r.status, 200, `${s.uri} exists`);
     assert.ok(r.body.length > 0);
     const file = join(dir, init ? `${s.uri.replace(/\W/g, '_')}.mp4` : s.uri.replace(/\//g, '_'));
