@@ -1,0 +1,330 @@
+/**
+ * The one owner of external processes (FFmpeg for ingest, transcode and audio transcoding; exec
+ * commands). Each child:
+ * - is spawned from an argument array, never through a shell: a stream named `$(touch x)` or
+ *   `a;b` is one literal argument;
+ * - leads its own process group, so a stop reaches whatever it started;
+ * - cannot outlive tsrs: on Linux it is started through util-linux's `setpriv --pdeathsig KILL`
+ *   (the kernel kills it when tsrs dies, SIGKILL included); and every group still alive when
+ *   tsrs exits normally gets SIGKILL from an exit hook;
+ * - is restarted when it dies, after a backoff that doubles from `backoffMinMs` up to
+ *   `backoffMaxMs` and starts over once a run lasted `stableMs`;
+ * - has its stderr logged line by line with its name and context id (lines cut at
+ *   `maxLineBytes`, at most `maxLinesPerSecond` lines a second, the rest counted and reported).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import type { Logger } from '../log.js';
+
+export interface ProcessSpec {
+  /** what the child is for, e.g. `ingest livestream` or `transcode live/s/ld`; shown in logs and the API */
+  name: string;
+  /** the program: an absolute path, or a name looked up on PATH */
+  command: string;
+  /** its arguments, each passed as is */
+  args: readonly string[];
+  /** the log context id of the stream it serves */
+  contextId?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** restart when it exits (default true); false for one-shot commands */
+  restart?: boolean;
+}
+
+export interface SupervisorOptions {
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** a run this long (ms) resets the backoff */
+  stableMs: number;
+  /** ms between SIGTERM and SIGKILL on stop */
+  stopGraceMs: number;
+  maxLineBytes: number;
+  maxLinesPerSecond: number;
+  /** at most this many children at once; start() throws beyond it */
+  maxProcesses: number;
+}
+
+export const DEFAULT_SUPERVISOR_OPTIONS: SupervisorOptions = {
+  backoffMinMs: 1000,
+  backoffMaxMs: 30_000,
+  stableMs: 10_000,
+  stopGraceMs: 3000,
+  maxLineBytes: 2048,
+  maxLinesPerSecond: 50,
+  maxProcesses: 256,
+};
+
+export type ProcessState = 'running' | 'backoff' | 'stopping' | 'stopped';
+
+/** What the API lists per child (`/api/v1/processes`). */
+export interface ProcessInfo {
+  id: number;
+  name: string;
+  command: string;
+  args: string[];
+  state: ProcessState;
+  /** undefined while not running */
+  pid: number | undefined;
+  /** ms since the current run started; 0 while not running */
+  uptimeMs: number;
+  restarts: number;
+  lastExit: { code: number | null; signal: string | null; at: number } | undefined;
+  contextId: string | undefined;
+}
+
+/** Finds `command` on PATH (or checks an absolute/relative path); undefined when not executable. */
+export function findExecutable(command: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const executable = (p: string): boolean => {
+    try {
+      accessSync(p, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes('/')) return executable(command) ? command : undefined;
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    const p = join(dir, command);
+    if (executable(p)) return p;
+  }
+  return undefined;
+}
+
+let nextId = 1;
+
+/** One supervised child across its restarts. */
+export class SupervisedProcess {
+  readonly id = nextId++;
+  state: ProcessState = 'running';
+  restarts = 0;
+  lastExit: ProcessInfo['lastExit'];
+  private child: ChildProcess | undefined;
+  private startedAt = 0;
+  private backoffMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private lineBudget = { second: 0, lines: 0, dropped: 0 };
+
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly opts: SupervisorOptions,
+    private readonly log: Logger,
+    private readonly wrapper: string | undefined,
+    private readonly onGone: (p: SupervisedProcess) => void,
+  ) {
+    this.backoffMs = opts.backoffMinMs;
+    this.run();
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  info(now = Date.now()): ProcessInfo {
+    const running = this.child !== undefined && this.state !== 'stopped';
+    return {
+      id: this.id,
+      name: this.spec.name,
+      command: this.spec.command,
+      args: [...this.spec.args],
+      state: this.state,
+      pid: running ? this.child!.pid : undefined,
+      uptimeMs: running ? now - this.startedAt : 0,
+      restarts: this.restarts,
+      lastExit: this.lastExit,
+      contextId: this.spec.contextId,
+    };
+  }
+
+  /** SIGTERM to the group, SIGKILL after stopGraceMs; resolves once it has exited. No restart after. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    clearTimeout(this.timer);
+    if (!this.child) {
+      this.state = 'stopped';
+      this.onGone(this);
+      return;
+    }
+    this.state = 'stopping';
+    this.signalGroup('SIGTERM');
+    const kill = setTimeout(() => this.signalGroup('SIGKILL'), this.opts.stopGraceMs);
+    await this.exited;
+    clearTimeout(kill);
+  }
+
+  /** SIGKILL to the group at once (tsrs is exiting). */
+  killNow(): void {
+    clearTimeout(this.timer);
+    this.state = 'stopped';
+    this.signalGroup('SIGKILL');
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        this.child?.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private run(): void {
+    const { command, args, cwd, env } = this.spec;
+    const file = this.wrapper ?? command;
+    const argv = this.wrapper ? ['--pdeathsig', 'KILL', '--', command, ...args] : [...args];
+    const ctx = { proc: this.spec.name, cid: this.spec.contextId };
+    let child: ChildProcess;
+    try {
+      child = spawn(file, argv, { cwd, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true, shell: false });
+    } catch (err) {
+      this.log.warn({ ...ctx, err: (err as Error).message }, `process ${this.spec.name}: cannot start ${command}`);
+      this.exitedNow(null, null);
+      return;
+    }
+    this.child = child;
+    this.state = 'running';
+    this.startedAt = Date.now();
+    let resolveExited!: () => void;
+    this.exited = new Promise((r) => (resolveExited = r));
+    child.once('spawn', () => this.log.info({ ...ctx, childPid: child.pid }, `process ${this.spec.name}: started ${command} (pid ${child.pid})`));
+    child.once('error', (err) => {
+      this.log.warn({ ...ctx, err: err.message }, `process ${this.spec.name}: ${command}: ${err.message}`);
+    });
+    this.readLines(child);
+    child.once('close', (code, signal) => {
+      this.child = undefined;
+      this.exitedNow(code, signal);
+      resolveExited();
+    });
+  }
+
+  private exitedNow(code: number | null, signal: NodeJS.Signals | null): void {
+    const now = Date.now();
+    this.lastExit = { code, signal, at: now };
+    if (this.state === 'stopping' || this.state === 'stopped' || this.spec.restart === false) {
+      const was = this.state;
+      this.state = 'stopped';
+      if (was !== 'stopping') this.log.info({ proc: this.spec.name, cid: this.spec.contextId, code, signal }, `process ${this.spec.name}: exited (code ${code}, signal ${signal})`);
+      this.onGone(this);
+      return;
+    }
+    if (this.startedAt && now - this.startedAt >= this.opts.stableMs) this.backoffMs = this.opts.backoffMinMs;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.opts.backoffMaxMs);
+    this.state = 'backoff';
+    this.log.warn(
+      { proc: this.spec.name, cid: this.spec.contextId, code, signal, restartInMs: delay },
+      `process ${this.spec.name}: exited (code ${code}, signal ${signal}); restart in ${delay} ms`,
+    );
+    this.timer = setTimeout(() => {
+      this.restarts++;
+      this.run();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private readLines(child: ChildProcess): void {
+    let pending = '';
+    const max = this.opts.maxLineBytes;
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.search(/[\r\n]/)) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.trim()) this.logLine(line);
+      }
+      // a line without an end is cut: the buffer never grows past maxLineBytes
+      if (pending.length > max) {
+        this.logLine(pending);
+        pending = '';
+      }
+    });
+    child.stderr?.on('end', () => {
+      if (pending.trim()) this.logLine(pending);
+      this.reportDropped();
+    });
+  }
+
+  private reportDropped(): void {
+    const b = this.lineBudget;
+    if (b.dropped > 0) this.log.warn({ proc: this.spec.name, cid: this.spec.contextId }, `process ${this.spec.name}: ${b.dropped} stderr lines not logged (over ${this.opts.maxLinesPerSecond}/s)`);
+    b.dropped = 0;
+  }
+
+  private logLine(line: string): void {
+    const second = Math.floor(Date.now() / 1000);
+    const b = this.lineBudget;
+    if (b.second !== second) {
+      this.reportDropped();
+      b.second = second;
+      b.lines = 0;
+    }
+    if (++b.lines > this.opts.maxLinesPerSecond) {
+      b.dropped++;
+      return;
+    }
+    const text = line.length > this.opts.maxLineBytes ? `${line.slice(0, this.opts.maxLineBytes)}...` : line;
+    this.log.info({ proc: this.spec.name, cid: this.spec.contextId }, `[${this.spec.name}] ${text}`);
+  }
+}
+
+/** Every child process of the server. */
+export class ProcessSupervisor {
+  private readonly procs = new Set<SupervisedProcess>();
+  private readonly opts: SupervisorOptions;
+  private readonly wrapper: string | undefined;
+  private readonly onExit = (): void => this.killAll();
+
+  constructor(private readonly log: Logger, opts: Partial<SupervisorOptions> = {}, env: NodeJS.ProcessEnv = process.env) {
+    this.opts = { ...DEFAULT_SUPERVISOR_OPTIONS, ...opts };
+    this.wrapper = process.platform === 'linux' ? findExecutable('setpriv', env) : undefined;
+    if (!this.wrapper && process.platform === 'linux') {
+      log.warn('setpriv (util-linux) not found: child processes are stopped when tsrs exits, but not if tsrs is killed with SIGKILL');
+    }
+    process.on('exit', this.onExit);
+  }
+
+  /**
+   * Starts a child and keeps it running until `stop()`. Throws when `maxProcesses` children
+   * already run or the command is not found (the error names it).
+   */
+  start(spec: ProcessSpec): SupervisedProcess {
+    if (this.procs.size >= this.opts.maxProcesses) throw new Error(`${this.procs.size} child processes already run (max ${this.opts.maxProcesses})`);
+    const found = findExecutable(spec.command, spec.env ?? process.env);
+    if (!found) throw new Error(`${spec.command}: not found or not executable`);
+    const p = new SupervisedProcess({ ...spec, command: found }, this.opts, this.log, this.wrapper, (gone) => this.procs.delete(gone));
+    this.procs.add(p);
+    return p;
+  }
+
+  list(): ProcessInfo[] {
+    const now = Date.now();
+    return [...this.procs].map((p) => p.info(now));
+  }
+
+  /** Stops every child (SIGTERM, then SIGKILL after the grace period); for a graceful shutdown. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.procs].map((p) => p.stop()));
+  }
+
+  /** SIGKILL to every child at once. */
+  killAll(): void {
+    for (const p of this.procs) p.killNow();
+    this.procs.clear();
+  }
+
+  /** Stops every child and forgets the exit hook (tests, shutdown). */
+  async close(): Promise<void> {
+    await this.stopAll();
+    process.off('exit', this.onExit);
+  }
+}
