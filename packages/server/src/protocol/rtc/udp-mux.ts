@@ -1,0 +1,210 @@
+/**
+ * Every WebRTC session of the server on one UDP port (`rtc_server { listen 8000; }`), as SRS
+ * and MediaMTX do. werift opens a UDP socket per peer connection and has no shared-socket mode,
+ * so tsrs puts this around it:
+ *
+ * - `UdpTransport.init` (werift's socket factory, used by its ICE gathering) is wrapped once: when
+ *   it runs inside `mux.run(session, ...)` it returns a `MuxedTransport`, a virtual transport that
+ *   sends through the shared socket, instead of binding a new socket. Outside `run` werift is
+ *   untouched (tsrs's own test clients keep their own sockets).
+ * - Inbound datagrams are routed to a session by the remote address once it is known, else by the
+ *   local ICE ufrag in a STUN connectivity check's USERNAME (`ours:theirs`, RFC 8445 7.2.2); the
+ *   check is then answered by werift, which verifies MESSAGE-INTEGRITY. Anything else is dropped
+ *   and counted.
+ * - Sessions run ICE-lite (RFC 8445 2.5): they only answer checks, so every STUN transaction of a
+ *   session goes through the one transport that received it.
+ *
+ * Bounded: at most `maxSessions` sessions and `maxAddressesPerSession` remote addresses each.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import { UdpTransport } from 'werift';
+import { localUfragOf, isStun } from './stun.js';
+
+/** werift's `[host, port]` */
+type Address = [string, number];
+
+export interface RtcUdpMuxOptions {
+  maxSessions: number;
+  maxAddressesPerSession: number;
+}
+
+export const DEFAULT_RTC_UDP_MUX_OPTIONS: RtcUdpMuxOptions = { maxSessions: 1000, maxAddressesPerSession: 8 };
+
+export interface RtcUdpMuxStats {
+  sessions: number;
+  /** datagrams handed to a session */
+  routed: number;
+  /** datagrams from an unknown address that named no known ufrag */
+  dropped: number;
+}
+
+/** One peer connection's share of the port. */
+export class MuxSession {
+  ufrag: string | undefined;
+  readonly transports: MuxedTransport[] = [];
+  readonly addresses = new Set<string>();
+  closed = false;
+}
+
+/** A werift transport that has no socket of its own. */
+export class MuxedTransport {
+  readonly type = 'udp';
+  closed = false;
+  onData: (data: Buffer, addr: Address) => void = () => {};
+
+  constructor(
+    private readonly mux: RtcUdpMux,
+    private readonly session: MuxSession,
+  ) {}
+
+  get address(): AddressInfo {
+    return this.mux.address;
+  }
+
+  send = async (data: Buffer, addr?: Address): Promise<void> => {
+    if (this.closed || !addr) return;
+    this.mux.send(data, addr);
+  };
+
+  close = async (): Promise<void> => {
+    this.closed = true;
+    const i = this.session.transports.indexOf(this);
+    if (i >= 0) this.session.transports.splice(i, 1);
+  };
+}
+
+interface MuxContext {
+  mux: RtcUdpMux;
+  session: MuxSession;
+}
+
+const context = new AsyncLocalStorage<MuxContext>();
+let installed = false;
+
+/** Wraps werift's UDP socket factory once per process (see the module comment). */
+function installWeriftHook(): void {
+  if (installed) return;
+  installed = true;
+  const original = UdpTransport.init.bind(UdpTransport);
+  const hooked = async (type: Parameters<typeof UdpTransport.init>[0], options?: Parameters<typeof UdpTransport.init>[1]) => {
+    const ctx = context.getStore();
+    if (!ctx) return original(type, options);
+    return ctx.mux.createTransport(ctx.session, type) as unknown as UdpTransport;
+  };
+  (UdpTransport as unknown as { init: typeof hooked }).init = hooked;
+}
+
+export class RtcUdpMux {
+  private readonly byUfrag = new Map<string, MuxSession>();
+  private readonly byAddress = new Map<string, MuxSession>();
+  private readonly sessions = new Set<MuxSession>();
+  private counters = { routed: 0, dropped: 0 };
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly opts: RtcUdpMuxOptions,
+  ) {
+    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
+  }
+
+  /** Binds the shared UDP port (IPv4). Rejects with the bind error (EADDRINUSE, EACCES). */
+  static async listen(port: number, host = '0.0.0.0', opts: Partial<RtcUdpMuxOptions> = {}): Promise<RtcUdpMux> {
+    installWeriftHook();
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port, address: host }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', () => {}); // a send error (ICMP unreachable) must not end the process
+    return new RtcUdpMux(socket, { ...DEFAULT_RTC_UDP_MUX_OPTIONS, ...opts });
+  }
+
+  get address(): AddressInfo {
+    return this.socket.address();
+  }
+
+  get stats(): RtcUdpMuxStats {
+    return { sessions: this.sessions.size, ...this.counters };
+  }
+
+  /** A new session; throws when `maxSessions` are open. */
+  openSession(): MuxSession {
+    if (this.sessions.size >= this.opts.maxSessions) throw new Error(`${this.sessions.size} WebRTC sessions already open (max ${this.opts.maxSessions})`);
+    const s = new MuxSession();
+    this.sessions.add(s);
+    return s;
+  }
+
+  /**
+   * Runs `fn` (which creates and answers a werift peer connection) so that the ICE transports it
+   * creates use this port.
+   */
+  run<T>(session: MuxSession, fn: () => Promise<T>): Promise<T> {
+    return context.run({ mux: this, session }, fn);
+  }
+
+  /** Names the session's local ICE ufrag (from its answer's `a=ice-ufrag`), so checks find it. */
+  bindUfrag(session: MuxSession, ufrag: string): void {
+    if (session.closed) return;
+    const other = this.byUfrag.get(ufrag);
+    if (other && other !== session) throw new Error(`ICE ufrag ${ufrag} is already in use`);
+    if (session.ufrag && session.ufrag !== ufrag) this.byUfrag.delete(session.ufrag);
+    session.ufrag = ufrag;
+    this.byUfrag.set(ufrag, session);
+  }
+
+  closeSession(session: MuxSession): void {
+    if (session.closed) return;
+    session.closed = true;
+    this.sessions.delete(session);
+    if (session.ufrag && this.byUfrag.get(session.ufrag) === session) this.byUfrag.delete(session.ufrag);
+    for (const a of session.addresses) if (this.byAddress.get(a) === session) this.byAddress.delete(a);
+    session.addresses.clear();
+    for (const t of [...session.transports]) void t.close();
+  }
+
+  /** @internal the werift hook */
+  createTransport(session: MuxSession, type: string): MuxedTransport {
+    if (type !== 'udp4') throw new Error(`the WebRTC port is IPv4 (${type} asked)`);
+    if (session.closed) throw new Error('the WebRTC session is closed');
+    const t = new MuxedTransport(this, session);
+    session.transports.push(t);
+    return t;
+  }
+
+  /** @internal */
+  send(data: Buffer, addr: Address): void {
+    this.socket.send(data, addr[1], addr[0]);
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.sessions]) this.closeSession(s);
+    await new Promise<void>((r) => this.socket.close(() => r()));
+  }
+
+  private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let session = this.byAddress.get(key);
+    if (!session && isStun(msg)) {
+      const ufrag = localUfragOf(msg);
+      const named = ufrag === undefined ? undefined : this.byUfrag.get(ufrag);
+      if (named && named.addresses.size < this.opts.maxAddressesPerSession) {
+        named.addresses.add(key);
+        this.byAddress.set(key, named);
+        session = named;
+      }
+    }
+    const transport = session?.transports[0];
+    if (!transport) {
+      this.counters.dropped++;
+      return;
+    }
+    this.counters.routed++;
+    transport.onData(msg, [rinfo.address, rinfo.port]);
+  }
+}
