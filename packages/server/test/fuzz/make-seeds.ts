@@ -8,7 +8,7 @@
  *
  * Crash inputs (`crash-*`, `slow-*`, `memory-*`, `hang-*`) are never touched.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,7 +17,9 @@ import { ChunkDecoder } from '../../src/protocol/rtmp/chunk-decoder.js';
 import { MSG } from '../../src/protocol/rtmp/messages.js';
 import { ServerSession } from '../../src/protocol/rtmp/server-session.js';
 import { HANDSHAKE_SIZE } from '../../src/protocol/rtmp/handshake.js';
-import { parseFlvVideoTag } from '../../src/kernel/avc.js';
+import { parseAvcConfig, parseFlvVideoTag } from '../../src/kernel/avc.js';
+import { nalusToAnnexB } from '../../src/kernel/annexb.js';
+import { TsDemuxer } from '../../src/kernel/mpegts-demux.js';
 import { hevcPackets, readKernelFixture, withTmp } from '../fixtures/kernel-media.js';
 import { repoRoot } from '../paths.js';
 import { corpusDir } from './fuzz-helper.js';
@@ -105,6 +107,28 @@ async function main(): Promise<void> {
     seed('hevc', 'hvc1-keyframe', ps[1].body.subarray(0, 4096));
   });
 
+  // the kernel's parsers of outside bytes: FFmpeg-made MPEG-TS, Annex B, Opus
+  withTmp((dir) => {
+    const ts = (name: string, args: string[]) => {
+      const file = join(dir, `${name}.ts`);
+      const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=64x48:rate=10', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+        '-t', '0.3', '-pix_fmt', 'yuv420p', ...args, '-f', 'mpegts', file]);
+      if (r.status !== 0) throw new Error(r.stderr.toString());
+      return readFileSync(file);
+    };
+    seed('mpegts-demux', 'h264-aac', ts('a', ['-c:v', 'libx264', '-bf', '2', '-c:a', 'aac']));
+    seed('mpegts-demux', 'h265-mp3', ts('b', ['-c:v', 'libx265', '-x265-params', 'log-level=error', '-c:a', 'libmp3lame']));
+    const opusTs = ts('c', ['-vn', '-c:a', 'libopus', '-ac', '2']);
+    seed('mpegts-demux', 'opus', opusTs);
+    const d = new TsDemuxer();
+    const units = [...d.push(opusTs), ...d.end()];
+    seed('opus', 'ts-opushead', units[0].config!);
+    units.slice(0, 3).forEach((u, i) => seed('opus', `packet-${i + 1}`, u.data));
+    const video = new TsDemuxer().push(ts('d', ['-an', '-c:v', 'libx264']));
+    seed('annexb', 'h264-keyframe', video[0].data.subarray(0, 2048));
+  });
+  seed('annexb', 'fixture-parameter-sets', nalusToAnnexB([...parseAvcConfig(rec).sps, ...parseAvcConfig(rec).pps]));
+
   // srs.conf: the repository's configs.
   const conf = join(repoRoot(), 'conf');
   for (const f of readdirSync(conf).filter((f) => f.endsWith('.conf'))) seed('config', f.replace(/\.conf$/, ''), readFileSync(join(conf, f)));
@@ -116,6 +140,9 @@ async function main(): Promise<void> {
   for (const t of [...TEXT_TARGETS, ...SERVER_TARGETS, rtmpUrlTarget]) {
     (t.seeds?.() ?? []).forEach((b, i) => seed(t.name, `${String(i + 1).padStart(2, '0')}`, b));
   }
+
+  const { KERNEL_TARGETS } = await import('./targets-kernel.js');
+  for (const t of KERNEL_TARGETS) (t.seeds?.() ?? []).forEach((b, i) => seed(t.name, `${String(i + 1).padStart(2, '0')}`, b));
 
   for (const [target, files] of seeds) {
     const dir = corpusDir(target);

@@ -1,0 +1,160 @@
+/**
+ * Fuzz targets of the two-way kernel's parsers of outside bytes: the MPEG-TS
+ * demuxer (MPEG-TS over UDP, SRT), the Annex B splitter and its conversions, and
+ * the Opus header/packet parsers (with the Opus-in-TS framing).
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { CodecError } from '../../src/kernel/bit-reader.js';
+import { parseAudioSpecificConfig } from '../../src/kernel/aac.js';
+import {
+  annexBToLengthPrefixed, avcConfigFromNalus, hevcConfigFromNalus, lengthPrefixedToAnnexB, parameterSetsOf, splitAnnexB,
+} from '../../src/kernel/annexb.js';
+import { TsMuxer, TS_AUDIO_PID, TS_PMT_PID, TS_VIDEO_PID } from '../../src/kernel/mpegts.js';
+import { TsDemuxer, type TsAccessUnit } from '../../src/kernel/mpegts-demux.js';
+import { accessUnitsOf } from '../../src/kernel/mpegts-es.js';
+import { buildOpusHead, parseOpusHead, parseOpusPacket, parseOpusToc } from '../../src/kernel/opus.js';
+import type { FuzzTarget } from './fuzz-helper.js';
+import { pieces } from './targets-rtmp.js';
+
+function step<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CodecError) return undefined;
+    throw err;
+  }
+}
+
+// --- MPEG-TS demuxer ---------------------------------------------------------------
+
+const MAX_PES = 64 * 1024;
+const MAX_PENDING = 96 * 1024;
+
+function demuxAll(input: Buffer): { d: TsDemuxer; units: TsAccessUnit[] } {
+  const d = new TsDemuxer({ maxPesBytes: MAX_PES, maxPendingBytes: MAX_PENDING });
+  const units: TsAccessUnit[] = [];
+  for (const p of pieces(input)) {
+    units.push(...d.push(p));
+    assert.ok(d.pendingBytes <= MAX_PENDING + 3 * 188, `demuxer holds ${d.pendingBytes} bytes`);
+  }
+  units.push(...d.end());
+  for (const u of units) {
+    assert.ok(u.data.length <= MAX_PES, `access unit of ${u.data.length} bytes`);
+    assert.ok(Number.isSafeInteger(u.pts) && Number.isSafeInteger(u.dts), `timestamps ${u.pts}/${u.dts}`);
+    if (u.kind === 'video') assert.ok(u.nalus!.length > 0 && u.nalus!.every((n) => n.length > 0 && n.buffer === u.data.buffer));
+    if (u.codec === 'aac') parseAudioSpecificConfig(u.config!); // a derived config always parses
+    if (u.codec === 'opus' && u.config) parseOpusHead(u.config);
+  }
+  return { d, units };
+}
+
+/** One 188-byte packet on one of the muxer's PIDs with the given header flags and payload. */
+const tsPacketArb = fc
+  .tuple(fc.constantFrom(0, TS_PMT_PID, TS_VIDEO_PID, TS_AUDIO_PID, 0x1fff), fc.integer({ min: 0, max: 255 }), fc.boolean(), fc.uint8Array({ maxLength: 184 }))
+  .map(([pid, flags, start, payload]) => {
+    const p = Buffer.alloc(188, 0xff);
+    p[0] = 0x47;
+    p[1] = (start ? 0x40 : 0) | (pid >> 8);
+    p[2] = pid & 0xff;
+    p[3] = flags;
+    p.set(payload, 4);
+    return p;
+  });
+
+function tables(): Buffer {
+  return new TsMuxer({ video: 'h264', audio: 'aac' }).writeTables();
+}
+
+export const tsDemuxTarget: FuzzTarget = {
+  name: 'mpegts-demux',
+  description: 'TsDemuxer never throws, holds at most its bounds, and returns well-formed access units',
+  errors: [],
+  maxRandomLength: 4000,
+  generators: () => [
+    // the real tables, then packets with random headers and payloads
+    fc.array(tsPacketArb, { maxLength: 12 }).map((ps) => Buffer.concat([tables(), ...ps])),
+    // a PES start with a plausible header on the video/audio PID
+    fc.tuple(fc.constantFrom(TS_VIDEO_PID, TS_AUDIO_PID), fc.uint8Array({ maxLength: 170 })).map(([pid, body]) => {
+      const p = Buffer.alloc(188, 0xff);
+      p.set([0x47, 0x40 | (pid >> 8), pid & 0xff, 0x10, 0, 0, 1, pid === TS_VIDEO_PID ? 0xe0 : 0xc0, 0, 0, 0x80, 0x80, 5, 0x21, 0, 1, 0, 1]);
+      p.set(body.subarray(0, 170), 18);
+      return Buffer.concat([tables(), p, p]);
+    }),
+  ],
+  run(input) {
+    return demuxAll(input).d;
+  },
+  // The demuxer resyncs: a valid stream after garbage still demuxes in full.
+  afterGarbage(valid, garbage) {
+    const want = demuxAll(valid).units.length;
+    const got = demuxAll(Buffer.concat([valid, garbage, valid])).units.length;
+    assert.ok(got >= want, `${got} access units from valid + garbage + valid, ${want} from valid alone`);
+  },
+};
+
+// --- Annex B -----------------------------------------------------------------------
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export const annexBTarget: FuzzTarget = {
+  name: 'annexb',
+  description: 'splitAnnexB returns start-code-free subarrays; Annex B -> AVCC -> Annex B keeps the NAL units; config builders throw only CodecError',
+  errors: [CodecError],
+  maxRandomLength: 2000,
+  generators: () => [
+    // NAL-unit-like chunks joined by 3- and 4-byte start codes, zeros included
+    fc.array(fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 40 }).map((u) => u.map((b) => (b < 64 ? 0 : b)))), { maxLength: 12 })
+      .map((ns) => Buffer.concat(ns.flatMap(([four, n]) => [Buffer.from(four ? [0, 0, 0, 1] : [0, 0, 1]), n]))),
+  ],
+  run(input) {
+    const nalus = splitAnnexB(input);
+    for (const n of nalus) {
+      assert.ok(n.length > 0 && n[n.length - 1] !== 0, 'a NAL unit is not empty and does not end in 00');
+      assert.equal(n.buffer, input.buffer, 'a subarray of the input');
+      assert.equal(n.indexOf(Buffer.from([0, 0, 1])), -1, 'no start code inside a NAL unit');
+    }
+    const avcc = annexBToLengthPrefixed(input);
+    assert.deepEqual(splitAnnexB(lengthPrefixedToAnnexB(avcc)).map(hex), nalus.map(hex), 'round trip');
+    parameterSetsOf(nalus, 'h264');
+    parameterSetsOf(nalus, 'h265');
+    step(() => avcConfigFromNalus(nalus));
+    step(() => hevcConfigFromNalus(nalus));
+    step(() => lengthPrefixedToAnnexB(input));
+    return nalus;
+  },
+};
+
+// --- Opus --------------------------------------------------------------------------
+
+export const opusTarget: FuzzTarget = {
+  name: 'opus',
+  description: 'OpusHead and Opus packet parsers throw only CodecError; parsed headers rebuild; TS Opus framing never throws',
+  errors: [CodecError],
+  maxRandomLength: 1500,
+  seeds: () => [
+    buildOpusHead({ channels: 2, preSkip: 312 }),
+    buildOpusHead({ channels: 6, mappingFamily: 1, streamCount: 4, coupledCount: 2, channelMapping: [0, 4, 1, 2, 3, 5] }),
+    Buffer.from([0xfc, 0xff, 0xfe]),
+    Buffer.from([0x7f, 0xe0, 3, 0xfc, 1, 2]),
+  ],
+  run(input) {
+    if (input.length > 0) parseOpusToc(input[0]);
+    const p = step(() => parseOpusPacket(input));
+    if (p) {
+      assert.ok(p.frameCount >= 1 && p.frameCount <= 48 && p.samples <= 5760, `${p.frameCount} frames, ${p.samples} samples`);
+      assert.ok(p.frameSizes.reduce((a, b) => a + b, 0) < input.length, 'frames inside the packet');
+    }
+    const head = step(() => parseOpusHead(input));
+    if (head) {
+      const again = parseOpusHead(buildOpusHead(head));
+      assert.deepEqual({ ...again, version: head.version }, head, 'a parsed header rebuilds to itself');
+    }
+    // the same bytes as a PES payload of an Opus stream in MPEG-TS
+    const units = accessUnitsOf({ pid: 0x101, codec: 'opus', opusChannelConfig: input.length ? input[0] % 10 : undefined, droppedBytes: 0 }, input, 0, 0);
+    for (const u of units) assert.ok(u.data.length > 0 && u.data.buffer === input.buffer);
+    return head;
+  },
+};
+
+export const KERNEL_TARGETS = [tsDemuxTarget, annexBTarget, opusTarget];
