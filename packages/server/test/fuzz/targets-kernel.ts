@@ -16,15 +16,7 @@ import { accessUnitsOf } from '../../src/kernel/mpegts-es.js';
 import { buildOpusHead, parseOpusHead, parseOpusPacket, parseOpusToc } from '../../src/kernel/opus.js';
 import type { FuzzTarget } from './fuzz-helper.js';
 import { pieces } from './targets-rtmp.js';
-
-function step<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof CodecError) return undefined;
-    throw err;
-  }
-}
+import { step } from './targets-media.js';
 
 // --- MPEG-TS demuxer ---------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import type { FuzzTarget } from './fuzz-helper.js';
 import { pieces } from './targets-rtmp.js';
 
 /** Runs fn; a CodecError is what the parser may throw, so it only ends this step. */
-function step<T>(fn: () => T): T | undefined {
+export function step<T>(fn: () => T): T | undefined {
   try {
     return fn();
   } catch (err) {
