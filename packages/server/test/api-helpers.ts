@@ -56,24 +56,41 @@ export interface HookServer {
   url: string;
   /** every call, in arrival order */
   calls: HookCall[];
+  /** calls received and neither answered nor given up by the caller yet */
+  open(): number;
+  /** calls whose caller hung up before the answer */
+  abandoned(): number;
   close(): void;
 }
+
+/** A hook's answer: a body (HTTP 200), or a status and a body. */
+export type HookAnswer = string | { status: number; body: string };
 
 /**
  * A hook server for tests: records each POSTed JSON body and answers with `answer(call)`, which
  * may take its time (a promise) (SRS's allow rule: `0` or `{"code":0}` allows, anything else refuses).
  */
-export async function startHookServer(answer: (call: HookCall) => string | Promise<string> = () => '{"code":0}'): Promise<HookServer> {
+export async function startHookServer(answer: (call: HookCall) => HookAnswer | Promise<HookAnswer> = () => '{"code":0}'): Promise<HookServer> {
   const calls: HookCall[] = [];
+  let open = 0;
+  let abandoned = 0;
   const server = createServer((req, res) => {
     let text = '';
+    let answered = false;
+    open++;
+    res.once('close', () => {
+      open--;
+      if (!answered) abandoned++;
+    });
     req.on('data', (c) => (text += c));
     req.on('end', async () => {
       const call = { method: req.method ?? '', path: req.url ?? '', body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
       calls.push(call);
-      const body = await answer(call);
+      const a = await answer(call);
       if (res.destroyed) return;
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+      answered = true;
+      const { status, body } = typeof a === 'string' ? { status: 200, body: a } : a;
+      res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(body);
     });
   });
@@ -82,6 +99,8 @@ export async function startHookServer(answer: (call: HookCall) => string | Promi
   return {
     url,
     calls,
+    open: () => open,
+    abandoned: () => abandoned,
     close: () => {
       server.close();
       server.closeAllConnections();

@@ -120,6 +120,6 @@ test('a refused play fails the player', async () => {
   const player = ffmpegPlay(server.rtmpUrl('/live/bad'));
   assert.notEqual(await exitOf(player, 15_000), 0);
   const res = await fetch(server.httpUrl('/live/bad.flv'));
-  assert.equal(res.status, 403);
+  assert.equal(res.status, 401);
   await res.body?.cancel();
 });

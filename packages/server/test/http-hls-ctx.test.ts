@@ -151,12 +151,12 @@ describe('hls_ctx', { concurrency: true }, () => {
     }
   });
 
-  test('a refusing on_play hook: 403 on the first segment, no client; the ctx stays refused', async () => {
+  test('a refusing on_play hook: 401 on the first segment (as SRS 8), no client; the ctx stays refused', async () => {
     const { url, ctx } = await master('/live/bad.m3u8');
     const r = await fetchBytes(server.httpUrl(url));
     assert.equal(r.status, 200, 'the playlist is served before the viewer plays');
     const seg = parsePlaylist(r.body.toString()).segments.at(-1)!.uri;
-    assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
+    assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 401);
     assert.equal(hooks.calls.filter((x) => x.path === '/play' && x.body.client_id === ctx).length, 1);
     assert.equal(await hlsClient(ctx), undefined);
     // refused again without asking the hook again

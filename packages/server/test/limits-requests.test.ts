@@ -403,15 +403,15 @@ describe('item 8: refused plays leave the counts alone', () => {
     const sources = await metric(server, 'tsrs_sources');
     const rtmp = Array.from({ length: 20 }, () => ffmpegPlay(server.rtmpUrl('/live/s')));
     for (const p of rtmp) assert.notEqual(await exitOf(p, 20_000), 0);
-    for (let i = 0; i < 20; i++) assert.equal((await fetchBytes(server.httpUrl('/live/s.flv'))).status, 403);
+    for (let i = 0; i < 20; i++) assert.equal((await fetchBytes(server.httpUrl('/live/s.flv'))).status, 401);
     for (let i = 0; i < 20; i++) {
       const m = /\n(\/live\/s\.m3u8\?hls_ctx=\w+)/.exec((await fetchBytes(server.httpUrl('/live/s.m3u8'))).body.toString());
       const media = (await fetchBytes(server.httpUrl(m![1]))).body.toString();
       const seg = media.split('\n').filter((l) => l.includes('.ts?')).pop()!;
-      assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 403);
+      assert.equal((await fetchBytes(server.httpUrl(`/live/${seg}`))).status, 401);
     }
     // and 20 of a stream nobody publishes
-    for (let i = 0; i < 20; i++) assert.equal((await fetchBytes(server.httpUrl('/live/ghost.flv'))).status, 403);
+    for (let i = 0; i < 20; i++) assert.equal((await fetchBytes(server.httpUrl('/live/ghost.flv'))).status, 401);
     const plays = refusing.calls.filter((c) => c.body.action === 'on_play');
     assert.equal(plays.filter((c) => String(c.body.tcUrl).startsWith('http')).length, 60, 'every HTTP-FLV and HLS play asked');
     // (an FFmpeg that gave up before its play command under load asks nothing: at least most)

@@ -84,6 +84,8 @@ export function metricsText(d: ApiDeps): string {
   for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);
   for (const [action, n] of d.hooks.failures) w.metric('tsrs_hook_failures_by_action_total', 'counter', 'HTTP hook failures per action', n, { action });
+  w.metric('tsrs_hook_in_flight', 'gauge', 'HTTP hook requests on the wire now', d.hooks.inFlight);
+  w.metric('tsrs_hook_dropped_total', 'counter', 'HTTP hook notifications dropped, the queue being full', d.hooks.dropped);
   return w.text();
 }
 

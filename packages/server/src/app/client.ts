@@ -68,6 +68,12 @@ export class Client {
   role: 'publish' | 'play' | undefined;
   readonly kbps = new KbpsSampler();
   readonly transport: ClientTransport;
+  private readonly leaving = new AbortController();
+  /**
+   * Aborted once the connection is gone (its socket closed), even before it was admitted:
+   * work done on its behalf (a hook call deciding on it) stops then.
+   */
+  readonly gone: AbortSignal = this.leaving.signal;
 
   constructor(init: ClientInit) {
     this.id = init.id ?? newContextId();
@@ -95,6 +101,11 @@ export class Client {
 
   get aliveSeconds(): number {
     return (Date.now() - this.startedAt) / 1000;
+  }
+
+  /** The connection is gone: aborts `gone` (idempotent). */
+  leave(): void {
+    this.leaving.abort();
   }
 
   /** Close this connection on an operator's request (API kick). */

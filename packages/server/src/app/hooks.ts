@@ -6,6 +6,12 @@
  * on_dvr, on_hls, on_hls_notify) are notifications: fired from bus events, their results only
  * logged. Nothing here runs on the media path: a slow hook server delays only the decision it
  * gates, never packets.
+ *
+ * Bounds, whatever the hook server does: each call ends within the timeout (30 s, SRS's); a
+ * decision's call ends as soon as its client hangs up (so decisions in flight never outnumber
+ * open connections); and notifications waiting to be sent are capped (`maxQueued`), the
+ * newest dropped (logged, counted) past the cap. SRS holds each connection's coroutine, and so
+ * the connection, while its hooks run, which bounds it by max_connections.
  */
 import type {
   HookAction,
@@ -36,6 +42,8 @@ const NOTIFY_READ_BYTES = 64;
 const MAX_ANSWER_BYTES = 64 * 1024;
 /** SRS ERROR_HTTP_HOOK_... family for refusals. */
 const ERROR_HOOK_REFUSED = 1064;
+/** Notifications (on_close, on_unpublish, on_stop, on_dvr, on_hls, on_hls_notify) queued at most. */
+export const MAX_QUEUED_NOTIFICATIONS = 1000;
 
 const USER_AGENT = `tsrs/${VERSION} (SRS/${SRS_COMPAT_VERSION} compatible)`;
 
@@ -46,6 +54,8 @@ export interface HooksOptions {
   /** to name the stream (`stream_id`) before the client joins it */
   hub: Hub;
   timeoutMs?: number;
+  /** notifications waiting or in flight, at most (default MAX_QUEUED_NOTIFICATIONS) */
+  maxQueued?: number;
 }
 
 export type HookOutcome = { ok: true } | { ok: false; reason: string };
@@ -96,6 +106,13 @@ export class HttpHooks implements Admission {
   /** calls and failures per action, for /metrics */
   readonly calls = new Map<string, number>();
   readonly failures = new Map<string, number>();
+  /** hook requests on the wire now (decisions and notifications) */
+  inFlight = 0;
+  /** notifications dropped because `maxQueued` were already waiting */
+  dropped = 0;
+  /** notifications waiting or in flight */
+  private queued = 0;
+  private readonly maxQueued: number;
   private readonly timeoutMs: number;
   /** notifications of one client (or one stream's files) go out in order */
   private readonly chains = new Map<string, Promise<void>>();
@@ -106,6 +123,7 @@ export class HttpHooks implements Admission {
 
   constructor(private readonly opts: HooksOptions) {
     this.timeoutMs = opts.timeoutMs ?? HOOK_TIMEOUT_MS;
+    this.maxQueued = opts.maxQueued ?? MAX_QUEUED_NOTIFICATIONS;
   }
 
   get failureCount(): number {
@@ -129,25 +147,28 @@ export class HttpHooks implements Admission {
   async connect(client: Client): Promise<void> {
     const urls = this.hooks(client.vhost)?.on_connect ?? [];
     this.connected.add(client.id);
-    if (urls.length) await this.gate(urls, this.connectBody(client));
+    if (urls.length) await this.gate(urls, this.connectBody(client), client.gone);
   }
 
   async publish(client: Client): Promise<void> {
     const urls = this.hooks(client.vhost)?.on_publish ?? [];
-    if (urls.length) await this.gate(urls, this.streamBody('on_publish', client));
+    if (urls.length) await this.gate(urls, this.streamBody('on_publish', client), client.gone);
   }
 
   async play(client: Client): Promise<void> {
     const urls = this.hooks(client.vhost)?.on_play ?? [];
-    if (urls.length) await this.gate(urls, this.playBody(client));
+    if (urls.length) await this.gate(urls, this.playBody(client), client.gone);
   }
 
-  /** Every URL in order; the first failure refuses. */
-  private async gate(urls: readonly string[], body: HookBody): Promise<void> {
+  /**
+   * Every URL in order; the first failure refuses (AdmissionError, HTTP 401 as SRS 8 answers
+   * HTTP players). `gone` aborts the call in flight when the client hangs up.
+   */
+  private async gate(urls: readonly string[], body: HookBody, gone: AbortSignal): Promise<void> {
     for (const url of urls) {
-      const outcome = await this.post(url, body);
+      const outcome = gone.aborted ? { ok: false as const, reason: 'client left' } : await this.post(url, body, gone);
       if (!outcome.ok) {
-        throw new AdmissionError(`${body.action} hook ${url} refused: ${outcome.reason}`, ERROR_HOOK_REFUSED);
+        throw new AdmissionError(`${body.action} hook ${url} refused: ${outcome.reason}`, ERROR_HOOK_REFUSED, 401);
       }
     }
   }
@@ -181,8 +202,18 @@ export class HttpHooks implements Admission {
   }
 
   private chain(key: string, task: () => Promise<void>): void {
+    if (this.queued >= this.maxQueued) {
+      this.dropped++;
+      // one line per hundred: a dead hook server under load must not flood the log
+      if (this.dropped % 100 === 1) this.opts.log.warn({ queued: this.queued, dropped: this.dropped }, 'hook notifications queue full, dropping');
+      return;
+    }
+    this.queued++;
     const prev = this.chains.get(key) ?? Promise.resolve();
-    const next = prev.then(task).catch(() => undefined);
+    const next = prev
+      .then(task)
+      .catch(() => undefined)
+      .finally(() => this.queued--);
     this.chains.set(key, next);
     void next.then(() => {
       if (this.chains.get(key) === next) this.chains.delete(key);
@@ -311,21 +342,29 @@ export class HttpHooks implements Admission {
     map.set(action, (map.get(action) ?? 0) + 1);
   }
 
-  /** POST the body; any network error, timeout or refusing answer is a failure (logged, counted). */
-  async post(url: string, body: HookBody): Promise<HookOutcome> {
+  /**
+   * POST the body; any network error, timeout or refusing answer is a failure (logged,
+   * counted). `abort` (the client hung up) ends the call early, as a failure.
+   */
+  async post(url: string, body: HookBody, abort?: AbortSignal): Promise<HookOutcome> {
     this.count(this.calls, body.action);
     const started = Date.now();
     let outcome: HookOutcome;
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    this.inFlight++;
     try {
       const res = await fetch(url, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: abort ? AbortSignal.any([timeout, abort]) : timeout,
       });
       outcome = hookAllows(res.status, await readCapped(res, MAX_ANSWER_BYTES));
     } catch (err) {
-      outcome = { ok: false, reason: err instanceof Error && err.name === 'TimeoutError' ? `timeout after ${this.timeoutMs} ms` : String((err as Error)?.message ?? err) };
+      const reason = timeout.aborted ? `timeout after ${this.timeoutMs} ms` : abort?.aborted ? 'client left' : String((err as Error)?.message ?? err);
+      outcome = { ok: false, reason };
+    } finally {
+      this.inFlight--;
     }
     const ms = Date.now() - started;
     if (outcome.ok) this.opts.log.info({ url, action: body.action, client: body.client_id, ms }, 'hook ok');
@@ -338,6 +377,7 @@ export class HttpHooks implements Admission {
 
   private async getNotify(url: string): Promise<void> {
     this.count(this.calls, 'on_hls_notify');
+    this.inFlight++;
     try {
       const res = await fetch(url, { headers: { 'User-Agent': USER_AGENT }, signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS) });
       await readCapped(res, NOTIFY_READ_BYTES);
@@ -345,6 +385,8 @@ export class HttpHooks implements Admission {
     } catch (err) {
       this.count(this.failures, 'on_hls_notify');
       this.opts.log.warn({ url, err: String(err) }, 'hls notify failed');
+    } finally {
+      this.inFlight--;
     }
   }
 }

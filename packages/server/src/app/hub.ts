@@ -18,6 +18,8 @@ export class AdmissionError extends Error {
     message: string,
     /** SRS error code family, for logs and API answers */
     readonly code = 403,
+    /** the status an HTTP player gets: 403 (security), 401 (a hook refused, as SRS 8), 503 (a bound) */
+    readonly httpStatus: 401 | 403 | 503 = 403,
   ) {
     super(message);
   }
@@ -49,7 +51,7 @@ export const NO_LIMITS: HubLimits = {
 /** A refusal because a bound is reached (HTTP answers 503, not 403). */
 export class LimitError extends AdmissionError {
   constructor(message: string) {
-    super(message, 503);
+    super(message, 503, 503);
   }
 }
 
@@ -226,6 +228,7 @@ export class Hub {
     this.unview(client);
     this.unpublish(client);
     client.closed = true;
+    client.leave();
     client.role = undefined;
     if (!client.endReason) client.endReason = 'normal';
     this.clients.delete(client.id);

@@ -124,7 +124,7 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     return undefined;
   };
 
-  /** Opens a viewer's session; undefined after answering 403 (refused) or 503 (limits). */
+  /** Opens a viewer's session; undefined after answering 401 (a hook refused), 403 (refused) or 503 (limits). */
   const open = async (viewer: HlsViewer, res: ServerResponse): Promise<HlsSession | undefined> => {
     try {
       return await sessions.open(viewer);
@@ -132,6 +132,7 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
       const reason = err instanceof AdmissionError ? err.message : String(err);
       opts.log.warn({ cid: viewer.id, ip: viewer.ip, url: `${viewer.app}/${viewer.stream}`, reason }, 'hls-play refused');
       if (err instanceof LimitError) answer(res, 503, 'Service Unavailable', undefined, { 'Retry-After': '5' });
+      else if (err instanceof AdmissionError && err.httpStatus === 401) answer(res, 401, 'Unauthorized');
       else answer(res, 403, 'Forbidden');
       return undefined;
     }

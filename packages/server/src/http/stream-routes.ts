@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Client, type ClientType } from '../app/client.js';
 import type { Consumer, ConsumerSink } from '../app/consumer.js';
 import { remuxEncoder, type FlvTracks, type RemuxEncoder } from '../app/http-remux.js';
-import { AdmissionError, LimitError, type Hub } from '../app/hub.js';
+import { AdmissionError, type Hub } from '../app/hub.js';
 import { streamNamesProblem } from '../app/safe-name.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config, type VhostView } from '../config/index.js';
@@ -86,9 +86,9 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     return undefined;
   };
 
-  const refuse = (res: ServerResponse, status: 403 | 503): true => {
+  const refuse = (res: ServerResponse, status: 401 | 403 | 503): true => {
     if (!res.headersSent && !res.destroyed) {
-      const body = status === 403 ? 'Forbidden' : 'Service Unavailable';
+      const body = STATUS_CODES[status] ?? 'Forbidden';
       // a refused player's socket is not kept for more requests
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' });
       res.end(body);
@@ -129,16 +129,21 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     const refused = (err: unknown): true => {
       const reason = err instanceof AdmissionError ? err.message : String(err);
       log.warn({ ip: client.ip, url: client.streamUrl, reason }, `${client.type} refused`);
-      return refuse(res, err instanceof LimitError ? 503 : 403);
+      return refuse(res, err instanceof AdmissionError ? err.httpStatus : 403);
     };
     // Nothing is registered or created before the player is admitted: a refused request
     // leaves no client, no history row and no source behind. A stream nobody publishes is
     // refused before the hooks once too many players wait for publishers.
+    // a player that hangs up while its hooks decide: the hook calls stop (bounded by open sockets)
+    const gone = () => client.leave();
+    req.socket.once('close', gone);
     try {
       if (req.method === 'GET') opts.hub.checkWaiting(client.ip, r.vhost, r.app, r.stream);
       await opts.hub.admit('play', client);
     } catch (err) {
       return refused(err);
+    } finally {
+      req.socket.off('close', gone);
     }
     if (res.destroyed || req.socket.destroyed) return true;
     if (req.method === 'HEAD') {

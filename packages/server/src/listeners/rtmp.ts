@@ -163,10 +163,23 @@ class RtmpConnection {
   }
 
   private async onConnect(url: RtmpUrl, tcUrl: string, pageUrl: string, swfUrl: string): Promise<Decision> {
-    this.expect(undefined);
+    this.deciding();
     const decision = await this.connect(url, tcUrl, pageUrl, swfUrl);
-    if (!decision) this.expect('publish or play');
+    if (!decision) {
+      this.socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('timeout'));
+      this.expect('publish or play');
+    }
     return decision;
+  }
+
+  /**
+   * A decision (hooks) is pending: neither handshake_timeout nor the idle read timeout runs
+   * (the client waits for the answer, as it does with SRS, whose connection is blocked on
+   * its hook); the hook's own timeout bounds the wait. Each accepted step arms its timeout.
+   */
+  private deciding(): void {
+    this.expect(undefined);
+    this.socket.setTimeout(0);
   }
 
   private async connect(url: RtmpUrl, tcUrl: string, pageUrl: string, swfUrl: string): Promise<Decision> {
@@ -203,7 +216,7 @@ class RtmpConnection {
   }
 
   private async onPublish(url: RtmpUrl, fmle: boolean): Promise<Decision> {
-    this.expect(undefined);
+    this.deciding();
     if (this.consumer || this.source) return { reject: 'one stream per connection', code: 'NetStream.Publish.BadName' };
     this.setStream(url, fmle ? 'fmle-publish' : 'flash-publish');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Publish.BadName' };
@@ -237,7 +250,7 @@ class RtmpConnection {
   }
 
   private async onPlay(url: RtmpUrl): Promise<Decision> {
-    this.expect(undefined);
+    this.deciding();
     if (this.consumer || this.source) return { reject: 'one stream per connection', code: 'NetStream.Play.Failed' };
     this.setStream(url, 'rtmp-play');
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Play.StreamNotFound' };
@@ -325,6 +338,7 @@ class RtmpConnection {
   }
 
   private cleanup(): void {
+    this.client.leave(); // a hook still deciding on it stops
     this.expect(undefined);
     this.session.close();
     this.stopRole();
