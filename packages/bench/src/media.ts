@@ -16,7 +16,11 @@ export interface MediaTag {
 
 export interface Media {
   tags: MediaTag[];
-  /** loop length, ms (last timestamp + one frame) */
+  /**
+   * loop length, ms: the video track's duration (its last frame's timestamp less its first,
+   * plus one frame interval), so frames stay one interval apart across the loop seam;
+   * without video, the last timestamp plus one audio frame
+   */
   period: number;
   /** media bitrate, kbit/s */
   kbps: number;
@@ -24,11 +28,13 @@ export interface Media {
 
 export function loadFlv(file: string): Media {
   const demuxer = new FlvDemuxer();
-  const raw = demuxer.push(readFileSync(file));
+  // An AVC/HEVC end-of-sequence tag (FFmpeg's FLV muxer ends files with one) is no frame:
+  // replayed at every loop seam it would tell players the stream ended, mid-stream.
+  const raw = demuxer.push(readFileSync(file)).filter((t) => !(t.type === 9 && isEndOfSequence(t.body)));
   if (raw.length === 0) throw new Error(`${file}: no FLV tags`);
   const first = raw.find((t) => t.type !== 18)?.timestamp ?? 0;
   let bytes = 0;
-  const tags = raw.map((t): MediaTag => {
+  const all = raw.map((t): MediaTag => {
     bytes += t.body.length;
     const b = t.body;
     const header =
@@ -37,10 +43,28 @@ export function loadFlv(file: string): Media {
       (t.type === 8 && b[0] >> 4 === 10 && b[1] === 0); // AAC sequence header
     return { type: t.type, ts: Math.max(0, t.timestamp - first), body: Buffer.from(b), header };
   });
-  const videoTs = tags.filter((t) => t.type === 9 && !t.header).map((t) => t.ts);
-  const frame = videoTs.length > 1 ? (videoTs[videoTs.length - 1] - videoTs[0]) / (videoTs.length - 1) : 40;
-  const period = Math.round(tags[tags.length - 1].ts + frame);
+  const frames = (type: number) => all.filter((t) => t.type === type && !t.header).map((t) => t.ts);
+  const interval = (ts: number[], none: number) => (ts.length > 1 ? (ts[ts.length - 1] - ts[0]) / (ts.length - 1) : none);
+  const videoTs = frames(9);
+  const audioTs = frames(8);
+  const audioFrame = interval(audioTs, 23);
+  const period =
+    videoTs.length > 1
+      ? Math.round(videoTs[videoTs.length - 1] - videoTs[0] + interval(videoTs, 40))
+      : Math.round(all[all.length - 1].ts + audioFrame);
+  // Audio usually runs a frame or two past the video (encoder padding): cut at the loop length,
+  // so the next loop's audio follows within one frame and never goes back in time.
+  const audioEnd = period + (audioTs[0] ?? 0) + 1;
+  const tags = all.filter((t) => t.type !== 8 || t.header || t.ts + audioFrame <= audioEnd);
   return { tags, period, kbps: (bytes * 8) / period };
+}
+
+/** An FLV video tag carrying an end of sequence (AVC/HEVC packet type 2, legacy or enhanced FLV). */
+function isEndOfSequence(body: Buffer): boolean {
+  if (body.length < 2) return false;
+  const codec = body[0] & 0x0f;
+  if (body[0] & 0x80) return (body[0] & 0x0f) === 2; // enhanced RTMP: PacketTypeSequenceEnd
+  return (codec === 7 || codec === 12) && body[1] === 2;
 }
 
 /** Replays a Media: `due(now)` hands out the tags whose time has come. */

@@ -106,6 +106,11 @@ async function closesWithin(talk: RtmpTalk, ms: number): Promise<boolean> {
   return Promise.race([talk.closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 }
 
+/** Connections the live model knows (listed in the API or not yet admitted). */
+async function connections(): Promise<number> {
+  return Number(/^tsrs_connections (\d+)$/m.exec((await api(server, '/metrics')).text)?.[1]);
+}
+
 async function nothingLeftFor(name: string): Promise<void> {
   // the socket is closed; the API follows at once
   await waitFor(`no client of ${name}`, async () => !(await clients(server)).some((c) => c.name === name), 5_000);
@@ -124,6 +129,7 @@ test('on_connect refused by each kind of answer: _error NetConnection.Connect.Re
   }
   ok.talk.socket.destroy();
   await waitFor('no client left', async () => (await clients(server)).length === 0, 5_000);
+  await waitFor('no connection left in the live model', async () => (await connections()) === 0, 5_000);
   assert.deepEqual(await streams(server), []);
   for (const app of KINDS) assert.ok(hooks.calls.some((c) => c.path === '/gate' && c.body.action === 'on_connect' && c.body.app === app), `on_connect asked for ${app}`);
 });
@@ -143,6 +149,7 @@ test('on_publish refused (RTMP): an error status, never Publish.Start, socket cl
   assert.equal(status.code, 'NetStream.Publish.Start');
   await waitFor('stream listed', async () => (await streams(server)).some((s) => s.name === 'allowed' && s.publish.active), 5_000);
   talk.socket.destroy();
+  await waitFor('no connection left in the live model', async () => (await connections()) === 0, 5_000);
 });
 
 test('on_play refused: RTMP gets an error status and is closed, HTTP-FLV gets 401; the publisher is untouched', { timeout: 60_000 }, async () => {
@@ -230,6 +237,7 @@ test('clients that hang up while a slow hook decides end its calls: nothing pile
   await waitFor('hook calls ended', async () => hooks.open() === 0 && (await inFlight()) === 0, 10_000);
   assert.equal(hooks.abandoned() - before, 2 * N, 'tsrs hung up each call');
   assert.equal((await clients(server)).length, 0);
+  assert.equal(await connections(), 0);
 });
 
 test('failing on_stop, on_unpublish and on_close change nothing: play, stop, unpublish and republish go on', { timeout: 90_000 }, async () => {
