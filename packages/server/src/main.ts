@@ -28,7 +28,7 @@ import { DvrManager } from './app/dvr/dvr-manager.js';
 import { applyCors } from './http/cors.js';
 import { staticRoots } from './http/roots.js';
 import { staticFilesHandler } from './http/static-files.js';
-import { consoleHandler } from './http/console-routes.js';
+import { consoleFilesHandler, consoleRedirectsHandler, type ServerPorts } from './http/console-routes.js';
 import { streamRoutesHandler } from './http/stream-routes.js';
 import { hlsRoutesHandler } from './http/hls-routes.js';
 
@@ -245,9 +245,15 @@ export class TsrsServer {
     }
     const api = this.api;
     if (!api) return;
+    const dir = () => this.config.http_server.dir;
     this.liveDeps = { hub: this.hub, state, stats, config, log: this.log.child({ mod: 'socket.io' }) };
     const { handler } = createApiHandler({ log: this.log.child({ mod: 'api' }), ownRoot: api !== this.http, deps });
     api.use(handler);
+    if (api !== this.http) {
+      // SRS 5 serves its console on the API port: <http_server.dir>/console first there.
+      api.use(consoleFilesHandler({ dir, first: 'srs', servedBy: 'api', ports: () => this.consolePorts() }));
+      api.use(consoleRedirectsHandler({ rootToConsole: false, playerFilesDir: dir }));
+    }
     // A separate API port answers unknown paths too: with CORS, so browsers see the 404.
     if (api !== this.http) api.use((req, res) => applyCors(req, res, this.config.http_api.crossdomain));
   }
@@ -269,9 +275,20 @@ export class TsrsServer {
     this.http.use(streamRoutesHandler({ hub: this.hub, config, log: this.log }));
     // HLS viewers as clients (hls_ctx): before the plain files
     this.http.use(hlsRoutesHandler({ hub: this.hub, config, log: this.log }));
+    // tsrs's console at /console/ before the dir's files: an SRS console copied into
+    // http_server.dir fills in the paths tsrs's lacks (/console/ng_index.html) and is served
+    // first on the API port (see mountApi).
+    const dir = () => this.config.http_server.dir;
+    const servedBy = this.api === this.http ? 'both' : 'http';
+    this.http.use(consoleFilesHandler({ dir, first: 'tsrs', servedBy, ports: () => this.consolePorts() }));
     this.http.use(staticFilesHandler({ roots: () => staticRoots(this.config) }));
-    // Last: the console, SRS's player URLs and `/` when the dir has no index.html.
-    this.http.use(consoleHandler({ dir: () => this.config.http_server.dir }));
+    // Last: SRS's player URLs (when the dir has no such page), and `/` when it has no index.html.
+    this.http.use(consoleRedirectsHandler({ rootToConsole: true }));
+  }
+
+  /** The bound API and HTTP server ports, for the console's pages (/console/tsrs-server.js). */
+  private consolePorts(): ServerPorts {
+    return { api: this.api?.addresses()[0]?.port ?? null, http: this.http?.addresses()[0]?.port ?? null };
   }
 
   /** The bound ports by listener name (tests use port 0 configs... and read them here). */
