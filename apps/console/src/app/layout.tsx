@@ -5,6 +5,9 @@ import { Providers } from '@/components/layout/Providers';
 import { THEME_BOOT_SCRIPT } from '@/lib/theme-script';
 import './globals.css';
 
+/** Served by tsrs beside the console (not part of this export); missing under `next dev`. */
+const SERVER_SCRIPT = '/console/tsrs-server.js';
+
 export const metadata: Metadata = {
   title: { default: 'tsrs console', template: '%s · tsrs console' },
   description: 'Live streams, clients, recordings and history of a tsrs server',
@@ -22,6 +25,9 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en" suppressHydrationWarning>
       <head>
         <script dangerouslySetInnerHTML={{ __html: THEME_BOOT_SCRIPT }} />
+        {/* The server's ports (window.__TSRS_SERVER__), before the app reads its API origin. */}
+        {/* eslint-disable-next-line @next/next/no-sync-scripts */}
+        <script src={SERVER_SCRIPT} />
       </head>
       <body>
         <Providers>

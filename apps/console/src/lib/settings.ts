@@ -37,9 +37,40 @@ function load(): void {
   } catch {
     current = EMPTY;
   }
-  // ?api=http://host:port wins for this page load (SRS players used ?api= / server= the same way).
-  const q = new URLSearchParams(window.location.search).get('api');
-  if (q && /^https?:\/\//i.test(q)) apiOverride = trimSlash(q);
+  apiOverride = apiFromQuery(new URLSearchParams(window.location.search), window.location);
+}
+
+/**
+ * The API origin a page's query names, for this page load: `?api=http://host:port`, or SRS's
+ * players' `?api=1985` (a port, on `?server=` when given, else the page's host). Null otherwise.
+ */
+export function apiFromQuery(q: URLSearchParams, page: { protocol: string; hostname: string }): string | null {
+  const api = q.get('api')?.trim();
+  if (!api) return null;
+  if (/^https?:\/\//i.test(api)) return trimSlash(api);
+  const port = /^\d{1,5}$/.test(api) ? Number(api) : 0;
+  if (port < 1 || port > 65535) return null;
+  const server = q.get('server')?.trim() || page.hostname;
+  const host = server.includes(':') && !server.startsWith('[') ? `[${server}]` : server;
+  return `${page.protocol}//${host}:${port}`;
+}
+
+/**
+ * What the server that served this page says (`/console/tsrs-server.js`, loaded before the app):
+ * which listener served it and the bound API and HTTP ports (null when that listener is off).
+ */
+export interface ServedFrom {
+  served_by: 'http' | 'api' | 'both';
+  api_port: number | null;
+  http_port: number | null;
+}
+
+export function servedFrom(): ServedFrom | null {
+  if (typeof window === 'undefined') return null;
+  const v = (window as { __TSRS_SERVER__?: Partial<ServedFrom> }).__TSRS_SERVER__;
+  if (!v || typeof v !== 'object' || (v.served_by !== 'http' && v.served_by !== 'api' && v.served_by !== 'both')) return null;
+  const port = (p: unknown) => (typeof p === 'number' && Number.isInteger(p) && p > 0 && p < 65536 ? p : null);
+  return { served_by: v.served_by, api_port: port(v.api_port), http_port: port(v.http_port) };
 }
 
 export function getSettings(): Settings {
@@ -74,21 +105,29 @@ export function useSettings(): Settings {
   return useSyncExternalStore(subscribe, getSettings, () => EMPTY);
 }
 
-/** The default API origin: same host, port 1985 (dev server: same origin, proxied by next dev). */
+/**
+ * The default API origin: the page's own origin when the API port served it; else the same host
+ * on the API port the server reports (`/console/tsrs-server.js`), else port 1985 (SRS's). Under
+ * `next dev`: the same origin, proxied by next dev.
+ */
 export function defaultApiBase(): string {
   if (typeof window === 'undefined') return 'http://127.0.0.1:1985';
   if (process.env.NODE_ENV === 'development') return window.location.origin;
-  return `${window.location.protocol}//${window.location.hostname}:1985`;
+  const from = servedFrom();
+  if (from && from.served_by !== 'http') return window.location.origin;
+  return `${window.location.protocol}//${window.location.hostname}:${from?.api_port ?? 1985}`;
 }
 
 /**
- * The default media HTTP origin: the page's own origin, since tsrs serves the console from its
- * HTTP server (whatever port `http_server.listen` says); under `next dev`, the same host on 8080.
+ * The default media HTTP origin: the page's own origin when the HTTP server served it (whatever
+ * port `http_server.listen` says); from the API port, the same host on the HTTP port the server
+ * reports (8080 when unknown). Under `next dev`, the same host on 8080.
  */
 export function defaultHttpBase(): string {
   if (typeof window === 'undefined') return 'http://127.0.0.1:8080';
-  if (process.env.NODE_ENV !== 'development') return window.location.origin;
-  return `${window.location.protocol}//${window.location.hostname}:8080`;
+  const from = process.env.NODE_ENV === 'development' ? null : servedFrom();
+  if (process.env.NODE_ENV !== 'development' && (!from || from.served_by !== 'api')) return window.location.origin;
+  return `${window.location.protocol}//${window.location.hostname}:${from?.http_port ?? 8080}`;
 }
 
 export function apiBase(s: Settings = getSettings()): string {

@@ -56,7 +56,9 @@ export function targetFromQuery(q: URLSearchParams): PlayTarget | null {
   const ref: StreamRef = { app, stream, vhost };
   const vq = vhost ? `?vhost=${encodeURIComponent(vhost)}` : '';
   if (kind === 'webrtc') {
-    const host = server ? `${server}${port ? `:${port}` : ''}` : new URL(apiBase()).host;
+    // SRS's rtc_player.html puts its `api` port in the webrtc:// URL (webrtc://server:api/app/s).
+    const api = /^\d{1,5}$/.test(q.get('api') ?? '') ? q.get('api') : port;
+    const host = server ? `${server}${api ? `:${api}` : ''}` : new URL(apiBase()).host;
     return { kind, url: `webrtc://${host}/${app}/${stream}${vq}`, ref };
   }
   const origin = server ? `${schema}://${server}${port ? `:${port}` : ''}` : httpBase();
