@@ -53,6 +53,8 @@ export interface LiveStream {
   publish: { active: boolean; cid?: string };
   /** a DVR is writing this stream now */
   recording: boolean;
+  /** server wall clock when these figures were sampled, ms since the epoch */
+  now_ms: number;
 }
 
 /** One second of the server summary, as kept for `history`. */
@@ -76,6 +78,33 @@ export interface LiveHistory {
   interval_ms: number;
   capacity: number;
   samples: LiveHistorySample[];
+}
+
+/** One second of one stream's live figures, as kept for its history. */
+export interface LiveStreamSample {
+  /** server wall clock, ms since the epoch */
+  t: number;
+  recv_kbps: number;
+  send_kbps: number;
+  /** video frames per second of stream time */
+  fps: number;
+  /** ms of stream time between the last two keyframes (0 until two were seen) */
+  keyframe_interval_ms: number;
+  /** publisher + players */
+  clients: number;
+}
+
+/**
+ * `GET /api/v1/streams/{id}/samples`: the stream's last `capacity` seconds (a bounded ring per
+ * stream on the server, 600 samples = 10 minutes, for a bounded number of streams), oldest
+ * first, so a stream's charts start full.
+ */
+export interface LiveStreamHistory {
+  /** the stream id of /api/v1/streams/{id} */
+  stream: string;
+  interval_ms: number;
+  capacity: number;
+  samples: LiveStreamSample[];
 }
 
 export type LiveEventType =

@@ -236,6 +236,7 @@ export class TsrsServer {
       },
       rtmpPort: () => this.addresses('rtmp')[0]?.port ?? 1935,
       apiPort: () => this.api?.addresses()[0]?.port ?? this.config.http_api.listen.port,
+      streamHistory: (id) => this.liveFeed?.streamHistory(id),
     };
     if (exporter.enabled) {
       // SRS 5's exporter: /metrics on its own port, for its allow-list, without API credentials.

@@ -3,7 +3,7 @@
  * additions (/api/v1/openapi.json, /metrics). Each route carries its handler and the schema
  * of its answer; the router and the OpenAPI document are both made from this table.
  */
-import { ErrorCode, type Clusters, type Features, type Summaries, type Versions } from '@tsrs/api-types';
+import { ErrorCode, type Clusters, type Features, type LiveStreamHistory, type Summaries, type Versions } from '@tsrs/api-types';
 import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { HttpHooks } from '../app/hooks.js';
 import type { Hub } from '../app/hub.js';
@@ -19,7 +19,8 @@ import { configRoutes } from './routes-config.js';
 import { dvrRoutes, type DvrApiDeps } from './routes-dvr.js';
 import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
-import { arr, bool, int, map, obj, ref, str } from './schema.js';
+import { HISTORY_SAMPLES } from './socket-history.js';
+import { arr, bool, int, map, num, obj, ref, str } from './schema.js';
 import type { ApiState } from './state.js';
 
 export interface ApiDeps extends HistoryDeps, DvrApiDeps {
@@ -36,6 +37,8 @@ export interface ApiDeps extends HistoryDeps, DvrApiDeps {
   /** the RTMP port and API port, for /api/v1/clusters */
   rtmpPort: () => number;
   apiPort: () => number;
+  /** a stream's last minutes of live figures (the live feed's rings); undefined when none are kept */
+  streamHistory: (id: string) => LiveStreamHistory | undefined;
 }
 
 const DESCRIPTIONS = {
@@ -316,6 +319,30 @@ export function buildRoutes(d: ApiDeps): Route[] {
           handle: (ctx) => {
             const s = findStream(ctx.id);
             return s ? ok({ stream: d.state.streamView(s) }) : fail(ErrorCode.StreamNotFound);
+          },
+        },
+      },
+    },
+    {
+      path: '/api/v1/streams/{id}/samples',
+      tag: 'tsrs',
+      ops: {
+        GET: {
+          summary: "The stream's last 10 minutes of live figures, one sample a second, oldest first (a bounded ring per stream, for 64 streams at most)",
+          response: envelope({
+            history: obj({
+              stream: str(),
+              interval_ms: int(),
+              capacity: int(),
+              samples: arr(obj({ t: int('server time, ms'), recv_kbps: num(), send_kbps: num(), fps: num(), keyframe_interval_ms: num(), clients: int() })),
+            }),
+          }),
+          errors: [ErrorCode.StreamNotFound],
+          handle: (ctx) => {
+            const history = d.streamHistory(ctx.id);
+            if (history) return ok({ history });
+            // listed but not sampled yet (or past the bound): no samples, not an error
+            return findStream(ctx.id) ? ok({ history: { stream: ctx.id, interval_ms: 1000, capacity: HISTORY_SAMPLES, samples: [] } }) : fail(ErrorCode.StreamNotFound);
           },
         },
       },

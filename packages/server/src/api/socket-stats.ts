@@ -84,7 +84,7 @@ export class StreamRates {
   }
 
   /** The `streams` item of one source; `vhostId` maps vhost names to the API's ids. */
-  view(s: Source, vhostId: (name: string) => string): LiveStream {
+  view(s: Source, vhostId: (name: string) => string, now = Date.now()): LiveStream {
     const { fps, kbps } = this.bySource.get(s)?.rates() ?? { fps: 0, kbps: { recv: 0, send: 0 } };
     return {
       id: s.id,
@@ -101,6 +101,7 @@ export class StreamRates {
       audio: s.audio ? { ...s.audio } : null,
       publish: s.publisher ? { active: true, cid: s.publisher.id } : { active: false },
       recording: isRecording(s),
+      now_ms: now,
     };
   }
 }

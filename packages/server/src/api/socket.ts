@@ -4,12 +4,14 @@
  * Same Basic auth as the HTTP API (handshake `auth: {username, password}` or `{token}`, or an
  * Authorization header) and CORS per `http_api.crossdomain`. A connecting socket first gets
  * `history`: the last 10 minutes of `summary` from a bounded ring (600 samples) filled every
- * second whether or not anyone is connected; `streams` and events are built only while a socket is.
+ * second whether or not anyone is connected; `streams` and events are sent only while a socket is.
+ * Each stream's figures go into its own bounded ring too (StreamHistory), served by
+ * `GET /api/v1/streams/{id}/samples`.
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { peerIp } from '../listeners/tcp.js';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEvents, LiveEvent, LiveEventType, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
+import type { ClientToServerEvents, LiveEvent, LiveEventType, LiveStream, LiveStreamHistory, LiveStreamSample, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
 import type { Client } from '../app/client.js';
 import type { ServerEvents } from '../app/events.js';
 import type { Hub } from '../app/hub.js';
@@ -20,6 +22,7 @@ import type { Logger } from '../log.js';
 import { VERSION } from '../version.js';
 import { basicAuthOk } from './handler.js';
 import { SummaryRing } from './socket-history.js';
+import { StreamHistory } from './stream-history.js';
 import { LIVE_WINDOW_MS, StreamRates } from './socket-stats.js';
 import type { ApiState } from './state.js';
 
@@ -48,10 +51,16 @@ export function socketAuthOk(socket: Pick<Socket, 'handshake'>, config: Config):
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
+/** The figures of a `streams` item kept in the stream's history. */
+function streamSample(v: LiveStream): LiveStreamSample {
+  return { t: v.now_ms, recv_kbps: v.kbps.recv, send_kbps: v.kbps.send, fps: v.fps, keyframe_interval_ms: v.keyframe_interval_ms, clients: v.clients };
+}
+
 export class LiveFeed {
   readonly io: LiveServer;
   private readonly rates = new StreamRates();
   private readonly ring = new SummaryRing();
+  private readonly streamRings = new StreamHistory();
   /** engine.io sessions per client IP (request_limits.max_socketio_sessions_per_ip) */
   private readonly sessionsByIp = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
@@ -105,23 +114,31 @@ export class LiveFeed {
   }
 
   private tick(): void {
-    // Sampling always runs (cheap) so a new socket gets full-window rates at once.
+    // Sampling always runs (cheap) so a new socket gets full-window rates and histories at once.
+    const now = Date.now();
     const streams = this.d.state.streams();
-    this.rates.sample(streams);
-    const summary = this.summary(streams.length);
+    this.rates.sample(streams, now);
+    const summary = this.summary(streams.length, now);
     this.ring.push(summary);
+    const views = streams.map((s) => this.rates.view(s, (n) => this.d.state.vhostId(n), now));
+    this.streamRings.sample(new Map(views.map((v) => [v.id, streamSample(v)])), now);
     if (!this.connected) return;
     this.io.emit('summary', summary);
-    this.io.emit('streams', streams.map((s) => this.rates.view(s, (n) => this.d.state.vhostId(n))));
+    this.io.emit('streams', views);
   }
 
-  private summary(streams: number): LiveSummary {
+  /** The stream's last 10 minutes of live figures (`GET /api/v1/streams/{id}/samples`). */
+  streamHistory(id: string): LiveStreamHistory | undefined {
+    return this.streamRings.history(id);
+  }
+
+  private summary(streams: number, now: number): LiveSummary {
     const st = this.d.stats;
     const memTotal = st.meminfo.MemTotal;
     const k = this.d.state.serverKbps.kbps(LIVE_WINDOW_MS);
     return {
-      now_ms: Date.now(),
-      uptime_s: Math.floor((Date.now() - st.startedAt) / 1000),
+      now_ms: now,
+      uptime_s: Math.floor((now - st.startedAt) / 1000),
       version: VERSION,
       cpu_percent: st.self.cpuPercent,
       mem_rss_kbyte: st.self.rssKbyte,
