@@ -4,6 +4,8 @@
  * Shared by the server (which builds these objects) and the console (which reads them).
  */
 
+import type { LiveStreamHistory } from './socket.js';
+
 // ---------------------------------------------------------------------------------------------
 // Envelope and errors
 
@@ -357,6 +359,8 @@ export type VhostsResponse = Ok<{ vhosts: Vhost[] }>;
 export type VhostResponse = Ok<{ vhost: Vhost }>;
 export type StreamsResponse = Ok<{ streams: Stream[] }>;
 export type StreamResponse = Ok<{ stream: Stream }>;
+/** tsrs: `GET /api/v1/streams/{id}/samples` */
+export type LiveStreamHistoryResponse = Ok<{ history: LiveStreamHistory }>;
 export type ClientsResponse = Ok<{ clients: Client[] }>;
 export type ClientResponse = Ok<{ client: Client }>;
 /** DELETE /api/v1/clients/:id */

@@ -31,12 +31,12 @@ export function usePollInterval(live = 2000, withSocket = 10_000): number {
 export function useApiQuery<T>(
   [name, ...params]: readonly [string, ...unknown[]],
   fetch: (signal: AbortSignal) => Promise<T>,
-  opts: { refetchInterval?: number; staleTime?: number; keepPrevious?: boolean } = {},
+  opts: { refetchInterval?: number; staleTime?: number; keepPrevious?: boolean; enabled?: boolean } = {},
 ) {
   const key = useApiKey();
   return useQuery({
     queryKey: [name, key, ...params],
-    enabled: key !== '',
+    enabled: key !== '' && opts.enabled !== false,
     queryFn: ({ signal }) => fetch(signal),
     refetchInterval: opts.refetchInterval,
     staleTime: opts.staleTime,

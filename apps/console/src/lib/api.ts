@@ -15,6 +15,7 @@ import {
   type HistoryQuery,
   type HistoryStreamsResponse,
   type KickResponse,
+  type LiveStreamHistoryResponse,
   type RawResponse,
   type RecordingDeleteResponse,
   type RecordingsQuery,
@@ -128,6 +129,9 @@ export const api = {
   streams: (signal?: AbortSignal, start = 0, count = 100) =>
     request<StreamsResponse>('/api/v1/streams/', { signal, query: { start, count } }),
   stream: (id: string, signal?: AbortSignal) => request<StreamResponse>(`/api/v1/streams/${encodeURIComponent(id)}`, { signal }),
+  /** tsrs: the stream's last 10 minutes of live figures, one sample a second */
+  streamSamples: (id: string, signal?: AbortSignal) =>
+    request<LiveStreamHistoryResponse>(`/api/v1/streams/${encodeURIComponent(id)}/samples`, { signal }),
   clients: (signal?: AbortSignal, start = 0, count = 100) =>
     request<ClientsResponse>('/api/v1/clients/', { signal, query: { start, count } }),
   kick: (clientId: string) => request<KickResponse>(`/api/v1/clients/${encodeURIComponent(clientId)}`, { method: 'DELETE' }),

@@ -4,10 +4,11 @@
  * (see components/live/LiveFeed). Kept outside React so the charts survive page navigation.
  */
 import { useSyncExternalStore } from 'react';
-import type { LiveEvent, LiveHistory, LiveStream, LiveSummary } from './types';
+import type { LiveEvent, LiveHistory, LiveStream, LiveStreamHistory, LiveSummary } from './types';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'polling';
 
+/** `t` of every sample: the server's clock (ms since the epoch), never the browser's. */
 export interface SummarySample {
   t: number;
   recv: number | null;
@@ -80,6 +81,13 @@ function push<T>(arr: T[], v: T): T[] {
   return next;
 }
 
+/** The server's samples, then the ones taken here after its newest; the last MAX_SAMPLES. */
+function afterHistory<T extends { t: number }>(past: T[], current: T[]): T[] {
+  const last = past.length ? past[past.length - 1].t : -Infinity;
+  const merged = past.concat(current.filter((p) => p.t > last));
+  return merged.length > MAX_SAMPLES ? merged.slice(merged.length - MAX_SAMPLES) : merged;
+}
+
 export const live = {
   get: () => state,
   reset(): void {
@@ -89,7 +97,8 @@ export const live = {
   setStatus(status: LiveStatus, statusDetail = ''): void {
     if (state.status !== status || state.statusDetail !== statusDetail) set({ status, statusDetail });
   },
-  pushSummary(s: LiveSummary, t = Date.now()): void {
+  /** One summary; `t` is its server time (`now_ms`). */
+  pushSummary(s: LiveSummary, t = s.now_ms): void {
     set({
       summary: s,
       summaryAt: t,
@@ -116,11 +125,25 @@ export const live = {
       mem: finite(p.mem_rss_kbyte),
       conns: finite(p.connections),
     }));
-    const last = past.length ? past[past.length - 1].t : -Infinity;
-    const merged = past.concat(state.summarySeries.filter((p) => p.t > last));
-    set({ summarySeries: merged.length > MAX_SAMPLES ? merged.slice(merged.length - MAX_SAMPLES) : merged });
+    set({ summarySeries: afterHistory(past, state.summarySeries) });
   },
-  pushStreams(list: StreamStat[], t = Date.now()): void {
+  /**
+   * The server's last minutes of one stream (`GET /api/v1/streams/{id}/samples`): they become the
+   * start of its series, followed by any sample taken here after the newest of them.
+   */
+  loadStreamHistory(h: LiveStreamHistory): void {
+    const past: StreamSample[] = h.samples.map((p) => ({
+      t: p.t,
+      recv: finite(p.recv_kbps),
+      send: finite(p.send_kbps),
+      fps: finite(p.fps),
+      gop: finite(p.keyframe_interval_ms),
+      clients: finite(p.clients),
+    }));
+    set({ streamSeries: { ...state.streamSeries, [h.stream]: afterHistory(past, state.streamSeries[h.stream] ?? []) } });
+  },
+  /** One sample of every stream; `t` is the server time they were taken (`now_ms`). */
+  pushStreams(list: StreamStat[], t = list[0]?.now_ms ?? state.summary?.now_ms ?? 0): void {
     const series: Record<string, StreamSample[]> = {};
     for (const s of list) {
       series[s.id] = push(state.streamSeries[s.id] ?? [], {

@@ -31,6 +31,8 @@ export type {
   LiveHistory,
   LiveHistorySample,
   LiveStream,
+  LiveStreamHistory,
+  LiveStreamHistoryResponse,
   LiveSummary,
   Ok,
   RawResponse,

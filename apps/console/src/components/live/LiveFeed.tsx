@@ -5,73 +5,10 @@ import { useQueryClient } from '@tanstack/react-query';
 import { apiBase, authHeader, useHydrated, useSettings } from '@/lib/settings';
 import { live } from '@/lib/live-store';
 import { connectLive } from '@/lib/socket';
-import type { LiveSummary, Stream, Summaries } from '@/lib/types';
-import type { StreamStat } from '@/lib/live-store';
+import { streamsFromRest, summaryFromRest, type StreamMark } from '@/lib/rest-live';
+import type { Summaries } from '@/lib/types';
 import { useSummaries } from '@/hooks/useServer';
 import { useStreamsQuery } from '@/hooks/useStreams';
-
-/** REST summaries -> the socket's summary shape; kbps from the byte counters' deltas. */
-function summaryFromRest(d: Summaries, prev: Summaries | null, streams: Stream[] | undefined): LiveSummary {
-  let recv: number | null = null;
-  let send: number | null = null;
-  const sys = d.system;
-  if (prev) {
-    const dt = (sys.srs_sample_time - prev.system.srs_sample_time) / 1000;
-    const dr = sys.srs_recv_bytes - prev.system.srs_recv_bytes;
-    const ds = sys.srs_send_bytes - prev.system.srs_send_bytes;
-    if (dt > 0.2 && dr >= 0 && ds >= 0) {
-      recv = (dr * 8) / 1000 / dt;
-      send = (ds * 8) / 1000 / dt;
-    }
-  }
-  if (recv === null && streams) {
-    recv = streams.reduce((a, s) => a + (s.kbps.recv_30s), 0);
-    send = streams.reduce((a, s) => a + (s.kbps.send_30s), 0);
-  }
-  return {
-    now_ms: d.now_ms,
-    uptime_s: d.self.srs_uptime,
-    version: d.self.version,
-    // /api/v1/summaries sends 0..1 ratios (as SRS); the live summary is in percent
-    cpu_percent: d.self.cpu_percent * 100,
-    mem_rss_kbyte: d.self.mem_kbyte,
-    mem_percent: d.self.mem_percent * 100,
-    connections: sys.conn_srs,
-    streams: streams ? streams.filter((s) => s.publish.active).length : 0,
-    // NaN = not known yet (first sample without a previous one); the chart leaves a gap.
-    kbps: { recv: recv ?? NaN, send: send ?? NaN },
-  };
-}
-
-interface FrameMark {
-  t: number;
-  frames: number;
-}
-
-function streamsFromRest(list: Stream[], t: number, marks: Map<string, FrameMark>): StreamStat[] {
-  return list.map((s) => {
-    let fps: number | null = null;
-    const m = marks.get(s.id);
-    if (fps === null && m && t > m.t && s.frames >= m.frames) fps = ((s.frames - m.frames) * 1000) / (t - m.t);
-    marks.set(s.id, { t, frames: s.frames });
-    return {
-      id: s.id,
-      vhost: s.vhost,
-      app: s.app,
-      name: s.name,
-      url: s.url,
-      clients: s.clients,
-      kbps: { recv: s.kbps.recv_30s, send: s.kbps.send_30s },
-      fps,
-      keyframe_interval_ms: null,
-      dropped: 0,
-      video: s.video,
-      audio: s.audio,
-      publish: s.publish,
-      recording: null,
-    };
-  });
-}
 
 /**
  * Keeps the live store fed: socket.io when the server has it, otherwise the REST queries that
@@ -85,7 +22,7 @@ export function LiveFeed() {
   const summaries = useSummaries();
   const streams = useStreamsQuery();
   const prevSummary = useRef<Summaries | null>(null);
-  const frameMarks = useRef(new Map<string, FrameMark>());
+  const frameMarks = useRef(new Map<string, StreamMark>());
 
   useEffect(() => {
     if (!base) return;
@@ -119,14 +56,15 @@ export function LiveFeed() {
   // live (not while it connects: its history, not one polled sample, should draw the first chart).
   useEffect(() => {
     if (!summaries.data || live.get().status === 'live' || live.get().status === 'connecting') return;
-    live.pushSummary(summaryFromRest(summaries.data, prevSummary.current, streams.data), summaries.dataUpdatedAt);
+    // sampled at the server's now_ms: the chart's time axis is the server clock, as with socket.io
+    live.pushSummary(summaryFromRest(summaries.data, prevSummary.current, streams.data));
     prevSummary.current = summaries.data;
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [summaries.dataUpdatedAt]);
 
   useEffect(() => {
     if (!streams.data || live.get().status === 'live') return;
-    live.pushStreams(streamsFromRest(streams.data, streams.dataUpdatedAt, frameMarks.current), streams.dataUpdatedAt);
+    live.pushStreams(streamsFromRest(streams.data, frameMarks.current));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [streams.dataUpdatedAt]);
 

@@ -19,6 +19,7 @@ import { KickDialog } from '@/components/clients/KickDialog';
 import { useStreamRows } from '@/hooks/useStreams';
 import { useClients } from '@/hooks/useClients';
 import { useLive, type StreamSample } from '@/lib/live-store';
+import { useStreamHistory } from '@/hooks/useStreamHistory';
 import { fmtBytes, fmtDuration, fmtFixed, fmtInt, fmtKbps, fmtResolution, fmtSampleRate } from '@/lib/format';
 import type { Client } from '@/lib/types';
 import type { StreamRef } from '@/lib/urls';
@@ -49,7 +50,10 @@ export function StreamDetailView() {
   const id = params.get('id') ?? '';
   const { rows, isPending, error, refetch } = useStreamRows();
   const clients = useClients();
-  const samples = useLive((s) => s.streamSeries[id] ?? NO_SAMPLES);
+  const historyReady = useStreamHistory(id);
+  const liveSamples = useLive((s) => s.streamSeries[id] ?? NO_SAMPLES);
+  // the charts start with the server's history, not with the live feed's first second
+  const samples = historyReady ? liveSamples : NO_SAMPLES;
   const actions = useStreamActions();
   const [kick, setKick] = useState<Client | null>(null);
   const [copy, setCopy] = useState<StreamRef | null>(null);
