@@ -24,6 +24,8 @@ import { RtmpListener } from './listeners/rtmp.js';
 import { createLogger, pinoLevel, type Logger } from './log.js';
 import { SRS_COMPAT_VERSION, VERSION } from './version.js';
 import { hlsOutputFactory } from './app/hls/hls-factory.js';
+import { ExecRunner } from './app/exec.js';
+import { ProcessSupervisor } from './app/process-supervisor.js';
 import { DvrManager } from './app/dvr/dvr-manager.js';
 import { applyCors } from './http/cors.js';
 import { staticRoots } from './http/roots.js';
@@ -80,6 +82,8 @@ export class TsrsServer {
   recorder: HistoryRecorder | undefined;
   /** max_connections over every TCP listener; backs off on resource errors */
   readonly connections: ConnectionLimit;
+  /** every child process (exec, ingest, transcode); none outlives tsrs */
+  readonly supervisor: ProcessSupervisor;
   /** socket.io live stats on the API port */
   private liveFeed: LiveFeed | undefined;
   private liveDeps: LiveFeedDeps | undefined;
@@ -124,6 +128,9 @@ export class TsrsServer {
       episode.hit({ url: source.url, directive, ...detail });
     });
     this.connections = new ConnectionLimit(() => this.config.global.max_connections, log, undefined, () => this.config.global.max_connections_per_ip);
+    this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }));
+    const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;
+    new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }
 
@@ -228,6 +235,7 @@ export class TsrsServer {
       identity,
       hooks,
       dvr: this.dvr,
+      processes: () => this.supervisor.list(),
       config,
       reload: () => {
         const before = this.config;
@@ -323,6 +331,8 @@ export class TsrsServer {
     // Clients cut by the server's stop ended normally (not as errors of their own).
     for (const c of this.hub.clients.values()) c.endReason ??= 'normal';
     this.liveFeed?.close();
+    // Children first: their RTMP connections end before the listeners close.
+    await this.supervisor.close();
     await Promise.all(this.listeners.map((l) => l.close(graceful)));
     this.hub.close();
     this.connections.close();

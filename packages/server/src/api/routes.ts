@@ -16,6 +16,7 @@ import { data, envelope } from './components.js';
 import { metricsText } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { configRoutes } from './routes-config.js';
+import { processRoutes, type ProcessApiDeps } from './routes-processes.js';
 import { dvrRoutes, type DvrApiDeps } from './routes-dvr.js';
 import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
@@ -23,7 +24,7 @@ import { HISTORY_SAMPLES } from './socket-history.js';
 import { arr, bool, int, map, num, obj, ref, str } from './schema.js';
 import type { ApiState } from './state.js';
 
-export interface ApiDeps extends HistoryDeps, DvrApiDeps {
+export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps {
   hub: Hub;
   state: ApiState;
   stats: SystemStats;
@@ -459,6 +460,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
     ...historyRoutes(d),
     ...dvrRoutes(d),
     ...configRoutes(d),
+    ...processRoutes(d),
     {
       path: '/api/v1/openapi.json',
       tag: 'tsrs',

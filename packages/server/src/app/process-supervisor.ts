@@ -26,6 +26,8 @@ export interface ProcessSpec {
   args: readonly string[];
   /** the log context id of the stream it serves */
   contextId?: string;
+  /** the stream it serves or makes (`vhost/app/stream`, SRS's stream url), for the API */
+  stream?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   /** restart when it exits (default true); false for one-shot commands */
@@ -71,6 +73,7 @@ export interface ProcessInfo {
   restarts: number;
   lastExit: { code: number | null; signal: string | null; at: number } | undefined;
   contextId: string | undefined;
+  stream: string | undefined;
 }
 
 /** Finds `command` on PATH (or checks an absolute/relative path); undefined when not executable. */
@@ -135,6 +138,7 @@ export class SupervisedProcess {
       restarts: this.restarts,
       lastExit: this.lastExit,
       contextId: this.spec.contextId,
+      stream: this.spec.stream,
     };
   }
 

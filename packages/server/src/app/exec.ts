@@ -1,0 +1,114 @@
+/**
+ * SRS's `exec` (nginx-rtmp's exec_publish): `vhost { exec { enabled on; publish CMD ARG...; } }`
+ * runs each `publish` command while a stream is published on the vhost, under the process
+ * supervisor (restarted when it dies, as SRS's exec cycle does), and stops it when the stream is
+ * unpublished.
+ *
+ * Every argument is its own argv entry with SRS's variables replaced inside it: `[vhost]`,
+ * `[port]`, `[app]`, `[stream]`, `[param]`, `[tcUrl]`, `[swfUrl]`, `[pageUrl]` and `[url]`
+ * (`rtmp://127.0.0.1:PORT/APP/STREAM[?vhost=VHOST]`). Nothing goes through a shell, so a stream
+ * named `a;b` or `$(touch x)` is one literal argument. Names reach here only after the hub
+ * admitted them (safe-name.ts refuses `..`, `/` in a stream, control characters).
+ */
+import type { Config } from '../config/index.js';
+import type { Logger } from '../log.js';
+import type { Client } from './client.js';
+import type { EventBus } from './events.js';
+import type { ProcessSupervisor, SupervisedProcess } from './process-supervisor.js';
+import type { Source } from './source.js';
+
+/** The values SRS substitutes in exec, ingest and transcode templates. */
+export interface StreamVars {
+  vhost: string;
+  port: number;
+  app: string;
+  stream: string;
+  param?: string;
+  tcUrl?: string;
+  swfUrl?: string;
+  pageUrl?: string;
+  /** transcode only: the engine's name */
+  engine?: string;
+}
+
+/** `rtmp://127.0.0.1:PORT/APP/STREAM`, with `?vhost=VHOST` unless it is the default vhost (SRS's `[url]`). */
+export function localRtmpUrl(v: Pick<StreamVars, 'vhost' | 'port' | 'app' | 'stream'>): string {
+  const vhost = v.vhost && v.vhost !== '__defaultVhost__' ? `?vhost=${v.vhost}` : '';
+  return `rtmp://127.0.0.1:${v.port}/${v.app}/${v.stream}${vhost}`;
+}
+
+/** Replaces every SRS variable in one argument; unknown `[x]` stay as written. */
+export function substituteVars(template: string, v: StreamVars): string {
+  const values: Record<string, string | undefined> = {
+    vhost: v.vhost,
+    port: String(v.port),
+    app: v.app,
+    stream: v.stream,
+    param: v.param,
+    tcUrl: v.tcUrl,
+    swfUrl: v.swfUrl,
+    pageUrl: v.pageUrl,
+    engine: v.engine,
+  };
+  return template.replace(/\[(\w+)\]/g, (all, name: string) => {
+    if (name === 'url') return localRtmpUrl(v);
+    const value = values[name];
+    return value === undefined ? all : value;
+  });
+}
+
+export interface ExecDeps {
+  supervisor: ProcessSupervisor;
+  config: () => Config;
+  /** the RTMP port, for `[port]` and `[url]` */
+  rtmpPort: () => number;
+  log: Logger;
+}
+
+/** Runs the vhost's `exec publish` commands per published stream. */
+export class ExecRunner {
+  private readonly running = new Map<Source, SupervisedProcess[]>();
+
+  constructor(private readonly d: ExecDeps) {}
+
+  subscribe(bus: EventBus): void {
+    bus.on('stream:publish', (source, client) => this.start(source, client));
+    bus.on('stream:unpublish', (source) => void this.stop(source));
+  }
+
+  /** The commands it would run for this publish (argv arrays), [] when exec is off. */
+  commands(source: Source, client: Client): string[][] {
+    const exec = this.d.config().getVhost(source.vhost)?.exec;
+    if (!exec?.enabled) return [];
+    const vars: StreamVars = {
+      vhost: source.vhost,
+      port: this.d.rtmpPort(),
+      app: source.app,
+      stream: source.stream,
+      param: client.param,
+      tcUrl: client.tcUrl,
+      swfUrl: client.swfUrl,
+      pageUrl: client.pageUrl,
+    };
+    return exec.publish.filter((argv) => argv.length > 0).map((argv) => argv.map((a) => substituteVars(a, vars)));
+  }
+
+  private start(source: Source, client: Client): void {
+    const procs: SupervisedProcess[] = [];
+    for (const [command, ...args] of this.commands(source, client)) {
+      try {
+        procs.push(this.d.supervisor.start({ name: `exec ${source.url}`, command, args, contextId: client.id, stream: source.url }));
+      } catch (err) {
+        this.d.log.warn({ cid: client.id, url: source.url, err: (err as Error).message }, `exec ${source.url}: cannot run ${command}: ${(err as Error).message}`);
+      }
+    }
+    if (procs.length) this.running.set(source, procs);
+  }
+
+  private async stop(source: Source): Promise<void> {
+    const procs = this.running.get(source);
+    if (!procs) return;
+    this.running.delete(source);
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * SRS's exec: `exec { enabled on; publish CMD [vars]; }` runs a command per published stream with
+ * SRS's variables substituted in each argument (no shell), lists it in /api/v1/processes and
+ * stops it on unpublish; no child outlives the server, SIGKILL included.
+ */
+import { strict as assert } from 'node:assert';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { api } from './api-helpers.js';
+import { basicConf, ffmpegPublish, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
+
+interface Proc {
+  pid: number;
+  name: string;
+  command: string;
+  args: string[];
+  state: string;
+  uptime: number;
+  restarts: number;
+  stream: string;
+}
+
+export async function processes(server: RunningServer): Promise<Proc[]> {
+  return (await api<{ processes: Proc[] }>(server, '/api/v1/processes')).json.processes;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A dir with bin/cmd: appends its argv (tab separated, one run a line) to argv.log, then sleeps. */
+function execDir(): { dir: string; runs: () => string[][] } {
+  const dir = tempDir('tsrs-exec-');
+  mkdirSync(join(dir, 'bin'));
+  const log = join(dir, 'argv.log');
+  writeFileSync(join(dir, 'bin', 'cmd'), `#!/bin/sh\nfor a in "$@"; do printf '%s\\t' "$a"; done >> '${log}'\nprintf '\\n' >> '${log}'\nexec sleep 300\n`);
+  chmodSync(join(dir, 'bin', 'cmd'), 0o755);
+  const runs = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t').slice(0, -1)) : []);
+  return { dir, runs };
+}
+
+const EXEC = 'exec { enabled on; publish ./bin/cmd [vhost] [app] [stream] [tcUrl] [port] literal-[nope] [url]; }';
+
+test('exec runs the publish command with SRS variables per argument and stops it on unpublish', async (t) => {
+  const { dir, runs } = execDir();
+  const server = await startServer((p) => basicConf(p, EXEC), { dir });
+  t.after(() => server.stop());
+  const pub = ffmpegPublish(server.rtmpUrl('/live/cam'));
+  t.after(() => kill(pub));
+  const run = await waitFor('exec run', () => runs()[0], 20_000);
+  const port = String(server.ports.rtmp);
+  assert.deepEqual(run, ['__defaultVhost__', 'live', 'cam', `rtmp://127.0.0.1:${port}/live`, port, 'literal-[nope]', `rtmp://127.0.0.1:${port}/live/cam`]);
+  const proc = await waitFor('listed', async () => (await processes(server)).find((p) => p.state === 'running' && p.pid > 0), 20_000);
+  assert.equal(proc.stream, '/live/cam');
+  assert.equal(proc.name, 'exec /live/cam');
+  assert.deepEqual(proc.args.slice(0, 3), ['__defaultVhost__', 'live', 'cam']);
+  assert.ok(alive(proc.pid), 'the command runs');
+  kill(pub);
+  await waitFor('command stopped on unpublish', () => !alive(proc.pid), 10_000);
+  await waitFor('unlisted', async () => (await processes(server)).length === 0, 10_000);
+  await sleep(1500);
+  assert.equal(runs().length, 1, 'not started again after unpublish');
+});
+
+test('hostile stream names are one literal argument: nothing else runs', async (t) => {
+  const { dir, runs } = execDir();
+  const server = await startServer((p) => basicConf(p, 'exec { enabled on; publish ./bin/cmd [stream]; }'), { dir });
+  t.after(() => server.stop());
+  // no spaces (an RTMP URL ends there): ${IFS} is one for a shell
+  const names = ['$(touch${IFS}pwned)', 'a;touch${IFS}pwned2', '`touch${IFS}pwned3`'];
+  for (const name of names) {
+    const pub = ffmpegPublish(server.rtmpUrl(`/live/${name}`), { duration: 60 });
+    t.after(() => kill(pub));
+  }
+  await waitFor('three runs', () => runs().length >= 3, 30_000);
+  assert.deepEqual(runs().map((r) => r.join(' ')).sort(), [...names].sort());
+  for (const f of ['pwned', 'pwned2', 'pwned3']) {
+    assert.ok(!existsSync(join(dir, f)) && !existsSync(join(dir, 'bin', f)), `${f} was not created`);
+  }
+  assert.equal((await processes(server)).length, 3);
+});
+
+test('no exec child outlives the server: graceful stop and SIGKILL', async (t) => {
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    const { dir } = execDir();
+    const server = await startServer((p) => basicConf(p, EXEC), { dir });
+    t.after(() => server.stop());
+    const pub = ffmpegPublish(server.rtmpUrl('/live/cam'));
+    t.after(() => kill(pub));
+    const proc = await waitFor('running', async () => (await processes(server)).find((p) => p.pid > 0), 20_000);
+    assert.ok(alive(proc.pid));
+    await server.stop(signal);
+    await waitFor(`child gone after ${signal}`, () => !alive(proc.pid), 10_000);
+    kill(pub);
+  }
+});
