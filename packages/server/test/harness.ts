@@ -77,12 +77,17 @@ export async function startServer(makeConf: (p: Ports) => string, opts: StartOpt
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   // Listeners start one after the other: ready once tsrs says every one of them is up.
-  const started = waitFor('tsrs started', () => / tsrs \S+ started/.test(out), 15_000).then(
+  // 30 s: a loaded 2-core machine with coverage on (npm test) needs several seconds to load the CLI.
+  const started = waitFor('tsrs started', () => / tsrs \S+ started/.test(out), 30_000).then(
     () => true,
     () => false,
   );
   const ready = await Promise.race([started, exited.then(() => false)]);
-  if (!ready) throw new Error(`tsrs did not start:\n${out}`);
+  if (!ready) {
+    // A server that never came up must not outlive the failure (its pipes would hold the test file open).
+    proc.kill('SIGKILL');
+    throw new Error(`tsrs did not start:\n${out}`);
+  }
   return {
     ports,
     dir,
