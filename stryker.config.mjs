@@ -3,10 +3,11 @@
 //
 // Each mutant is compiled with tsc into a sandbox copy and judged by the kernel/ and protocol/
 // unit tests (node:test files run by the tap runner, one process per test file, only the files
-// whose run reaches the mutant). The ffprobe decode cases are skipped here for time (tens of
-// seconds each on 2 cores); they still run in `npm test`.
+// whose run reaches the mutant). A few slow cases are skipped here (see nodeArgs); they still
+// run in `npm test`.
 // Narrow a run with `npm run mutate -- --mutate 'packages/server/src/protocol/**/*.ts,!**/*.test.ts'`.
 const server = 'packages/server';
+const reports = process.env.MUTATE_REPORTS ?? 'reports/mutation';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -26,9 +27,12 @@ export default {
     `/${server}/dist`, `/${server}/coverage`],
   buildCommand: `tsc -p ${server}/tsconfig.json`,
   tap: {
-    testFiles: [`${server}/dist/src/kernel/**/*.test.js`, `${server}/dist/src/protocol/**/*.test.js`],
-    // '<root>' is node:test's file-level test: the pattern must not match it, or nothing is skipped.
-    nodeArgs: ['--test-reporter=tap', '--test-name-pattern=^(?!ffprobe|<root>)', '-r', '{{hookFile}}', '{{testFile}}'],
+    // MUTATE_TESTS (comma-separated globs) narrows the judging test files, e.g. to a module's own.
+    testFiles: process.env.MUTATE_TESTS?.split(',') ?? [`${server}/dist/src/kernel/**/*.test.js`, `${server}/dist/src/protocol/**/*.test.js`],
+    // Skipped for time: the ffprobe decode cases and the chunk round-trip sweep (tens of seconds
+    // each on a loaded 2-core machine). '<root>' is node:test's file-level test: the pattern must
+    // not match it, or nothing is skipped.
+    nodeArgs: ['--test-reporter=tap', '--test-name-pattern=^(?!ffprobe|encode/decode round trip|<root>)', '-r', '{{hookFile}}', '{{testFile}}'],
   },
   // Error and log texts are not behaviour; module-level (static) mutants would each rerun every
   // test file. Both are left out to keep a run near an hour on 2 cores.
@@ -40,7 +44,7 @@ export default {
   timeoutFactor: 3,
   tempDirName: '.stryker-tmp',
   reporters: ['clear-text', 'progress-append-only', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/index.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `${reports}/index.html` },
+  jsonReporter: { fileName: `${reports}/mutation.json` },
   clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
 };
