@@ -96,7 +96,8 @@ export async function startServer(makeConf: (p: Ports) => string, opts: StartOpt
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (proc.exitCode !== null) return proc.exitCode;
       proc.kill(signal);
-      const t = setTimeout(() => proc.kill('SIGKILL'), 8000);
+      // 15 s: tsrs's own graceful-stop limit is 5 s, then it writes its coverage data (npm test) on exit.
+      const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
       const code = await exited;
       clearTimeout(t);
       return code;
