@@ -222,7 +222,11 @@ export class TsrsServer {
     const exporter = this.config.global.exporter;
     if (!this.api && !exporter.enabled) return;
     // The sampler is the first to notice a process out of descriptors: new sockets back off.
-    const stats = new SystemStats(5000, (err) => this.connections.resourceError(err, 'stats sampler'));
+    const stats = new SystemStats(
+      5000,
+      (err) => this.connections.resourceError(err, 'stats sampler'),
+      () => this.config.global.stats.disk,
+    );
     stats.start();
     const state = new ApiState(this.hub, config);
     const deps: ApiDeps = {

@@ -257,9 +257,14 @@ export function frameRate(s: ProbeStream): number {
 
 /** A process's resident memory (VmRSS in /proc/PID/status), KiB; 0 when it is gone. */
 export function rssKiB(pid: number): number {
+  return procStatusKiB(pid, 'VmRSS');
+}
+
+/** A KiB figure of /proc/PID/status (VmRSS, VmHWM = the peak RSS...); 0 when unreadable. */
+export function procStatusKiB(pid: number, field: string): number {
   try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+    return line ? Number.parseInt(line.slice(field.length + 1).trim(), 10) || 0 : 0;
   } catch {
     return 0;
   }

@@ -10,7 +10,7 @@ import type { Hub } from '../app/hub.js';
 import { randomId } from '../app/ids.js';
 import type { ServerIdentity } from '../app/stats-identity.js';
 import type { SystemStats } from '../app/stats.js';
-import type { Config } from '../config/index.js';
+import { formatEndpoint, type Config } from '../config/index.js';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
 import { data, envelope } from './components.js';
 import { metricsText } from './metrics.js';
@@ -149,27 +149,16 @@ export function buildRoutes(d: ApiDeps): Route[] {
       tag: 'system',
       ops: {
         GET: {
-          summary: 'Process and system figures (sampled every few seconds)',
+          summary: 'Process and system figures (sampled at most once a second)',
           response: data(ref('Summaries')),
-          handle: () => {
+          handle: async () => {
             const st = d.stats;
-            const memTotal = st.meminfo.MemTotal;
+            await st.fresh();
             const bytes = d.state.serverBytes();
             const s: Summaries = {
               ok: st.self.ok,
               now_ms: Date.now(),
-              self: {
-                version: SRS_COMPAT_VERSION,
-                pid: process.pid,
-                ppid: process.ppid,
-                argv: process.argv.join(' '),
-                cwd: process.cwd(),
-                mem_kbyte: st.self.rssKbyte,
-                // 0..1 ratios, as SRS (its console multiplies by 100)
-                mem_percent: memTotal ? Math.round((st.self.rssKbyte / memTotal) * 10000) / 10000 : 0,
-                cpu_percent: Math.round(st.self.cpuPercent * 100) / 10000,
-                srs_uptime: Math.floor((Date.now() - st.startedAt) / 1000),
-              },
+              self: st.summarySelf(),
               system: st.summarySystem({
                 recvBytes: () => bytes.recv,
                 sendBytes: () => bytes.send,
@@ -184,22 +173,22 @@ export function buildRoutes(d: ApiDeps): Route[] {
     {
       path: '/api/v1/rusages',
       tag: 'system',
-      ops: { GET: { summary: 'getrusage(2) of the process', response: data(ref('Rusages')), handle: () => ok({ data: d.stats.rusage }) } },
+      ops: { GET: { summary: 'getrusage(2) of the process', response: data(ref('Rusages')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.rusage) }) } },
     },
     {
       path: '/api/v1/self_proc_stats',
       tag: 'system',
-      ops: { GET: { summary: '/proc/self/stat', response: data(ref('SelfProcStats')), handle: () => ok({ data: d.stats.selfStat }) } },
+      ops: { GET: { summary: '/proc/self/stat', response: data(ref('SelfProcStats')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.selfStat) }) } },
     },
     {
       path: '/api/v1/system_proc_stats',
       tag: 'system',
-      ops: { GET: { summary: '/proc/stat (all CPUs)', response: data(ref('SystemProcStats')), handle: () => ok({ data: d.stats.systemStat }) } },
+      ops: { GET: { summary: '/proc/stat (all CPUs)', response: data(ref('SystemProcStats')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.systemStat) }) } },
     },
     {
       path: '/api/v1/meminfos',
       tag: 'system',
-      ops: { GET: { summary: '/proc/meminfo', response: data(ref('MemInfos')), handle: () => ok({ data: d.stats.meminfo }) } },
+      ops: { GET: { summary: '/proc/meminfo', response: data(ref('MemInfos')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.meminfo) }) } },
     },
     {
       path: '/api/v1/authors',
@@ -409,9 +398,10 @@ export function buildRoutes(d: ApiDeps): Route[] {
               return ok({
                 http_api: {
                   enabled: api.enabled,
-                  listen: String(api.listen.port),
+                  listen: formatEndpoint(api.listen),
                   crossdomain: api.crossdomain,
-                  raw_api: { enabled: r.enabled, allow_reload: r.allow_reload, allow_query: r.allow_query, allow_update: r.allow_update },
+                  // SRS 5 removed query and update (#2653): always false, whatever the config says
+                  raw_api: { enabled: r.enabled, allow_reload: r.allow_reload, allow_query: false, allow_update: false },
                 },
               });
             }

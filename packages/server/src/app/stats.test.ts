@@ -50,3 +50,29 @@ test('out of descriptors, a sample keeps the last figures and reports EMFILE ins
   const { stdout } = await execFileP('prlimit', ['--nofile=64:64', process.execPath, '--input-type=module', '-e', script]);
   assert.deepEqual(JSON.parse(stdout), { errors: ['EMFILE'], kept: true, rss: 0 });
 });
+
+test('summaries self.mem_kbyte is the peak resident set (getrusage ru_maxrss, KiB) as SRS, not the current RSS', { timeout: 30_000 }, async () => {
+  // A child touches 160 MiB and frees it: its RSS falls back, its peak (VmHWM) stays.
+  const stats = new URL('./stats.js', import.meta.url).href;
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { SystemStats } from ${JSON.stringify(stats)};
+    let big = Buffer.allocUnsafe(160 * 1024 * 1024).fill(7);
+    big = undefined;
+    globalThis.gc();
+    await new Promise((r) => setTimeout(r, 50));
+    globalThis.gc();
+    const s = new SystemStats(60000);
+    await s.sample();
+    const self = s.summarySelf();
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (name) => Number(status.split('\\n').find((l) => l.startsWith(name + ':')).slice(name.length + 1).trim().split(' ')[0]);
+    console.log(JSON.stringify({ mem: self.mem_kbyte, percent: self.mem_percent, total: s.meminfo.MemTotal, hwm: kb('VmHWM'), rss: kb('VmRSS') }));`;
+  const { stdout } = await execFileP(process.execPath, ['--expose-gc', '--input-type=module', '-e', script]);
+  const r = JSON.parse(stdout) as { mem: number; percent: number; total: number; hwm: number; rss: number };
+  assert.ok(r.mem >= 160 * 1024, `mem_kbyte ${r.mem} holds the 160 MiB peak`);
+  // VmHWM (read after the sample) is the same peak, in KiB
+  assert.ok(r.mem <= r.hwm && r.mem > r.hwm - 4096, `mem_kbyte ${r.mem} vs VmHWM ${r.hwm}`);
+  assert.ok(r.rss < r.mem - 100 * 1024, `the current RSS ${r.rss} fell well below the peak ${r.mem}`);
+  assert.equal(r.percent, Math.round((r.mem / r.total) * 10000) / 10000);
+});

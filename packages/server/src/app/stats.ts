@@ -1,19 +1,32 @@
 /**
  * Process and system figures for /api/v1/summaries, rusages, *_proc_stats and meminfos,
- * sampled from /proc by a ticker (never per request): requests only read the last sample.
+ * sampled from /proc by a ticker and, for the HTTP API, on demand at most once a second.
  * Rates (cpu, disk) are computed between two consecutive samples. On systems without
  * /proc the samples stay `ok: false` with zeros, as SRS does. A process out of descriptors
  * (EMFILE: every /proc read and even `process.memoryUsage()` fail) keeps its last figures and
  * tells `onResourceError`; the sampler never throws.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { isResourceError, orOnResourceError } from './resource-errors.js';
+import {
+  internetInterfaces,
+  netTotals,
+  parseDiskstats,
+  parseNetDev,
+  parseSockstat,
+  parseVmstat,
+  type DiskTotals,
+  type NetTotals,
+  type SocketCounts,
+} from './sys-counters.js';
+import { SRS_COMPAT_VERSION } from '../version.js';
 import {
   PROC_STAT_FIELDS,
   type MemInfos,
   type Rusages,
   type SelfProcStats,
+  type SummariesSelf,
   type SummariesSystem,
   type SystemProcStats,
 } from '@tsrs/api-types';
@@ -24,12 +37,6 @@ const USER_HZ = 100;
 interface CpuTimes {
   user: number; nice: number; sys: number; idle: number; iowait: number;
   irq: number; softirq: number; steal: number; guest: number;
-}
-
-interface DiskTotals {
-  readSectors: number;
-  writeSectors: number;
-  ioTicksMs: number;
 }
 
 export interface SelfSample {
@@ -92,59 +99,20 @@ function parseMeminfo(text: string): Record<string, number> {
   return out;
 }
 
-/** Interface byte counters: [recv, send] for loopback ("intranet") and for the rest. */
-function parseNetDev(text: string): { recv: number; send: number; recvi: number; sendi: number } {
-  const out = { recv: 0, send: 0, recvi: 0, sendi: 0 };
-  for (const line of text.split('\n').slice(2)) {
-    const m = /^\s*([^:]+):\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const f = m[2].trim().split(/\s+/).map(Number);
-    if (m[1] === 'lo') {
-      out.recvi += f[0];
-      out.sendi += f[8];
-    } else {
-      out.recv += f[0];
-      out.send += f[8];
-    }
-  }
-  return out;
-}
-
-function parseDiskstats(text: string, disks: Set<string>): DiskTotals {
-  const t: DiskTotals = { readSectors: 0, writeSectors: 0, ioTicksMs: 0 };
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 13 || !disks.has(f[2])) continue;
-    t.readSectors += Number(f[5]);
-    t.writeSectors += Number(f[9]);
-    t.ioTicksMs += Number(f[12]);
-  }
-  return t;
-}
-
-function parseSockstat(text: string | undefined, snmp: string | undefined) {
-  const num = (re: RegExp) => Number(re.exec(text ?? '')?.[1] ?? 0);
-  let established = 0;
-  if (snmp) {
-    const lines = snmp.split('\n').filter((l) => l.startsWith('Tcp:'));
-    if (lines.length >= 2) {
-      const names = lines[0].split(/\s+/);
-      const values = lines[1].split(/\s+/);
-      established = Number(values[names.indexOf('CurrEstab')] ?? 0);
-    }
-  }
-  return { tcp: num(/TCP: inuse (\d+)/), tw: num(/TCP:.* tw (\d+)/), udp: num(/UDP: inuse (\d+)/), established };
-}
+/** At most one on-demand sample a second: requests in between read the cached figures. */
+export const MIN_SAMPLE_INTERVAL_MS = 1000;
 
 /**
- * The sampler. `start()` takes a first sample at once and then one every `intervalMs`
- * (SRS samples every few seconds too); readers get the latest figures.
+ * The sampler. `start()` takes a first sample at once and then one every `intervalMs`;
+ * `fresh()` (the HTTP API) samples again when the last sample is older than
+ * MIN_SAMPLE_INTERVAL_MS, so /proc is read at most about once a second however many requests come.
  */
 export class SystemStats {
   readonly startedAt = Date.now();
   private timer: NodeJS.Timeout | undefined;
-  private disks: Set<string> | undefined;
-  private prev: { at: number; cpu: CpuTimes; selfTicks: number; disk: DiskTotals } | undefined;
+  private inFlight: Promise<void> | undefined;
+  private lastSampleAt = 0;
+  private prev: { at: number; cpu: CpuTimes; selfTicks: number; disk: DiskTotals; vm: { pgpgin: number; pgpgout: number } } | undefined;
 
   self: SelfSample = { ok: false, rssKbyte: 0, cpuPercent: 0 };
   selfStat: SelfProcStats = emptySelfStat();
@@ -154,15 +122,18 @@ export class SystemStats {
     MemTotal: 0, MemFree: 0, Buffers: 0, Cached: 0, SwapTotal: 0, SwapFree: 0,
   };
   rusage: Rusages = sampleRusage();
-  disk = { readKBps: 0, writeKBps: 0, busyPercent: 0 };
-  net = { sampleTime: 0, recv: 0, send: 0, recvi: 0, sendi: 0 };
-  conns = { tcp: 0, tw: 0, udp: 0, established: 0 };
+  /** KiB/s paged in/out (all block devices, /proc/vmstat); busy: a 0..1 ratio over the named disks */
+  disk = { readKBps: 0, writeKBps: 0, busy: 0 };
+  net: NetTotals & { sampleTime: number } = { sampleTime: 0, recv: 0, send: 0, recvi: 0, sendi: 0 };
+  conns: SocketCounts = { sys: 0, established: 0, tw: 0, udp: 0 };
   uptime = { up: 0, idle: 0 };
 
   constructor(
     private readonly intervalMs = 5000,
     /** a sample met EMFILE/ENOMEM/...: told once per sample */
     private readonly onResourceError: (err: unknown) => void = () => undefined,
+    /** the disks `stats { disk ...; }` names (read at each sample, so a reload applies) */
+    private readonly disks: () => readonly string[] = () => [],
   ) {}
 
   start(): void {
@@ -176,21 +147,37 @@ export class SystemStats {
     this.timer = undefined;
   }
 
-  /** One sample of everything; failures leave `ok: false` on the affected figure. */
-  async sample(): Promise<void> {
+  /** Sample unless the last sample is younger than MIN_SAMPLE_INTERVAL_MS (a sample under way is shared). */
+  fresh(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    if (Date.now() - this.lastSampleAt < MIN_SAMPLE_INTERVAL_MS) return Promise.resolve();
+    return this.sample();
+  }
+
+  /** One sample of everything; failures leave `ok: false` on the affected figure. Concurrent calls share one. */
+  sample(): Promise<void> {
+    this.inFlight ??= this.readAll().finally(() => {
+      this.inFlight = undefined;
+      this.lastSampleAt = Date.now();
+    });
+    return this.inFlight;
+  }
+
+  private async readAll(): Promise<void> {
     const now = Date.now();
     let resourceError: unknown;
     const read = (path: string) => readText(path, (err) => (resourceError ??= err));
-    const [selfText, statText, memText, netText, diskText, sockText, snmpText, upText] = await Promise.all([
+    const disks = this.disks();
+    const [selfText, statText, memText, netText, diskText, vmText, sockText, snmpText, upText] = await Promise.all([
       read('/proc/self/stat'), read('/proc/stat'), read('/proc/meminfo'), read('/proc/net/dev'),
-      read('/proc/diskstats'), read('/proc/net/sockstat'), read('/proc/net/snmp'), read('/proc/uptime'),
+      disks.length ? read('/proc/diskstats') : undefined, read('/proc/vmstat'),
+      read('/proc/net/sockstat'), read('/proc/net/snmp'), read('/proc/uptime'),
     ]);
     if (resourceError !== undefined) {
       // Out of descriptors (or memory): keep the last figures rather than zeros and rates from gaps.
       this.onResourceError(resourceError);
       return;
     }
-    const disks = (this.disks ??= await wholeDisks());
     this.rusage = sampleRusage(now);
 
     const mem = memText ? parseMeminfo(memText) : undefined;
@@ -210,7 +197,8 @@ export class SystemStats {
     const cpu = statText ? parseCpuLine(statText) : undefined;
     const stat = selfText ? parseProcStat(selfText) : undefined;
     const selfTicks = stat ? (stat[13] as number) + (stat[14] as number) : 0;
-    const disk = diskText ? parseDiskstats(diskText, disks ?? new Set()) : { readSectors: 0, writeSectors: 0, ioTicksMs: 0 };
+    const disk = parseDiskstats(diskText ?? '', disks);
+    const vm = vmText ? parseVmstat(vmText) : { pgpgin: 0, pgpgout: 0 };
     const prev = this.prev;
     if (cpu) {
       const dTotal = prev ? cpuTotal(cpu) - cpuTotal(prev.cpu) : cpuTotal(cpu);
@@ -231,25 +219,57 @@ export class SystemStats {
       this.self = { ok: false, rssKbyte: nodeRssKbyte(), cpuPercent: 0 };
     }
     if (prev && now > prev.at) {
-      const secs = (now - prev.at) / 1000;
+      const ms = now - prev.at;
+      // SRS: KiB paged in/out per second, only while the counters grow
+      const rate = (a: number, b: number) => (b > 0 && a > b ? Math.round(((a - b) * 1000) / ms) : 0);
       this.disk = {
-        readKBps: Math.round(((disk.readSectors - prev.disk.readSectors) * 512) / 1024 / secs),
-        writeKBps: Math.round(((disk.writeSectors - prev.disk.writeSectors) * 512) / 1024 / secs),
-        busyPercent: round2(Math.min(100, ((disk.ioTicksMs - prev.disk.ioTicksMs) / (now - prev.at)) * 100)),
+        readKBps: rate(vm.pgpgin, prev.vm.pgpgin),
+        writeKBps: rate(vm.pgpgout, prev.vm.pgpgout),
+        // the named disks' I/O time over the interval (SRS: 0 when no disk is named)
+        busy: disk.ioTicksMs > prev.disk.ioTicksMs ? round4((disk.ioTicksMs - prev.disk.ioTicksMs) / ms) : 0,
       };
     }
-    if (netText) this.net = { sampleTime: now, ...parseNetDev(netText) };
+    if (netText) {
+      const internet = orOnResourceError(() => internetInterfaces(os.networkInterfaces()), new Set<string>());
+      this.net = { sampleTime: now, ...netTotals(parseNetDev(netText), internet) };
+    }
     this.conns = parseSockstat(sockText, snmpText);
     if (upText) {
       const [up, idle] = upText.trim().split(/\s+/).map(Number);
       this.uptime = { up, idle };
     } else this.uptime = { up: os.uptime(), idle: 0 };
-    this.prev = { at: now, cpu: cpu ?? zeroCpu(), selfTicks, disk };
+    this.prev = { at: now, cpu: cpu ?? zeroCpu(), selfTicks, disk, vm };
   }
 
   /**
-   * The `system` object of /api/v1/summaries. `cpu_percent`, `mem_ram_percent`,
-   * `mem_swap_percent` and `disk_busy_percent` are 0..1 ratios, as SRS sends them.
+   * The `self` object of /api/v1/summaries. As SRS: `mem_kbyte` is getrusage(2)'s ru_maxrss (the
+   * peak resident set size, KiB), `mem_percent` that over the machine's RAM and `cpu_percent` the
+   * process's CPU over the last interval, both 0..1 ratios (SRS's console multiplies by 100).
+   */
+  summarySelf(): SummariesSelf {
+    const memTotal = this.meminfo.MemTotal;
+    const maxRss = this.rusage.ru_maxrss;
+    return {
+      version: SRS_COMPAT_VERSION,
+      pid: process.pid,
+      ppid: process.ppid,
+      argv: process.argv.join(' '),
+      cwd: process.cwd(),
+      mem_kbyte: maxRss,
+      mem_percent: memTotal ? round4(maxRss / memTotal) : 0,
+      cpu_percent: round4(this.self.cpuPercent / 100),
+      srs_uptime: Math.floor((Date.now() - this.startedAt) / 1000),
+    };
+  }
+
+  /**
+   * The `system` object of /api/v1/summaries, with SRS's meanings: `cpu_percent`,
+   * `mem_ram_percent`, `mem_swap_percent` and `disk_busy_percent` are 0..1 ratios;
+   * `disk_read_KBps`/`disk_write_KBps` are KiB/s paged in/out (/proc/vmstat, all disks);
+   * `disk_busy_percent` covers only the disks `stats { disk ...; }` names (0 without);
+   * `net_recv/send_bytes` sum the interfaces with a public address, `net_recvi/sendi_bytes` the
+   * others (loopback, private, no address); `conn_sys` = TCP allocated + TIME_WAIT sockets,
+   * `conn_sys_et` established, `conn_sys_tw` TIME_WAIT, `conn_sys_udp` UDP sockets in use.
    */
   summarySystem(traffic: ServerTraffic): SummariesSystem {
     const [l1, l5, l15] = os.loadavg();
@@ -258,7 +278,7 @@ export class SystemStats {
       cpu_percent: round4(this.systemStat.percent),
       disk_read_KBps: this.disk.readKBps,
       disk_write_KBps: this.disk.writeKBps,
-      disk_busy_percent: round4(this.disk.busyPercent / 100),
+      disk_busy_percent: this.disk.busy,
       mem_ram_kbyte: m.MemTotal,
       mem_ram_percent: round4(m.percent_ram),
       mem_swap_kbyte: m.SwapTotal,
@@ -278,21 +298,12 @@ export class SystemStats {
       srs_sample_time: Date.now(),
       srs_recv_bytes: traffic.recvBytes(),
       srs_send_bytes: traffic.sendBytes(),
-      conn_sys: this.conns.tcp,
+      conn_sys: this.conns.sys,
       conn_sys_et: this.conns.established,
       conn_sys_tw: this.conns.tw,
       conn_sys_udp: this.conns.udp,
       conn_srs: traffic.connections(),
     };
-  }
-}
-
-/** Whole disks (not partitions, loops or ram disks), from /sys/block; undefined when unreadable (tried again). */
-async function wholeDisks(): Promise<Set<string> | undefined> {
-  try {
-    return new Set((await readdir('/sys/block')).filter((d) => !/^(loop|ram|zram)/.test(d)));
-  } catch {
-    return undefined;
   }
 }
 

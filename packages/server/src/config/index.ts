@@ -4,7 +4,7 @@ export { Directive, sameDirective } from './directive.js';
 export { tokenize, type Token } from './lexer.js';
 export { parseDirectives, parseFile, resolveInclude, type Env, type ParseOptions } from './parser.js';
 export { rewriteLegacy } from './legacy.js';
-export { parseEndpoint, envNames, type Endpoint } from './schema.js';
+export { parseEndpoint, formatEndpoint, envNames, type Endpoint } from './schema.js';
 export type { SecurityRule } from './srs-schema.js';
 export {
   Config, DEFAULT_VHOST, ENV_ONLY_CONFIG, checkConfigFile, loadConfig, loadEnvOnlyConfig, parseConfig, parseConfigText, validate,

@@ -213,6 +213,15 @@ export function parseEndpoint(v: string): Endpoint | undefined {
   return host === undefined ? { port } : { host, port };
 }
 
+/**
+ * An endpoint as written in the config (parseEndpoint's inverse): `1985`, `127.0.0.1:1985`,
+ * `[::1]:1985`. SRS's raw API answers `http_api.listen` so.
+ */
+export function formatEndpoint(e: Endpoint): string {
+  if (e.host === undefined) return String(e.port);
+  return isIP(e.host) === 6 ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
 function readEndpoints(r: FieldReader, values: string[]): Endpoint[] {
   const out: Endpoint[] = [];
   for (const v of values) {
