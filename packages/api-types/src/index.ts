@@ -60,8 +60,16 @@ export interface Kbps {
 export interface VideoInfo {
   /** "H264", "H265", "AV1", ... */
   codec: string;
-  /** "High", "Main", "Baseline"... ; "Other" for codecs other than AVC/HEVC */
+  /**
+   * SRS's name of the profile_idc alone: "Baseline", "Main", "High", "High(10)"... (HEVC: "Main",
+   * "Main10"...); "Other" for codecs other than AVC/HEVC
+   */
   profile: string;
+  /**
+   * tsrs: the profile with its constraint flags as H.264 Annex A names it ("Constrained Baseline",
+   * "Progressive High", "High 10 Intra"...); for HEVC the same as `profile`
+   */
+  tsrs_profile: string;
   /** "3.1", "4"... ; "Other" when unknown */
   level: string;
   width: number;

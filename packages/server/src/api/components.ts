@@ -43,7 +43,7 @@ export const COMPONENTS: Record<string, JsonSchema> = {
     recv_bytes: int(),
     kbps: ref('Kbps'),
     publish: obj({ active: bool(), cid: str('publisher client id') }, ['cid']),
-    video: nullableObj({ codec: str(), profile: str(), level: str(), width: int(), height: int() }),
+    video: nullableObj({ codec: str(), profile: str('SRS: the profile_idc name (Baseline, Main, High...)'), tsrs_profile: str('tsrs: the profile with its constraint flags (Constrained Baseline...)'), level: str(), width: int(), height: int() }),
     audio: nullableObj({ codec: str(), sample_rate: int(), channel: int(), profile: str() }),
   }),
   Client: obj({

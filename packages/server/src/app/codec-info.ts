@@ -1,5 +1,5 @@
 import { aacProfileName, parseAudioSpecificConfig, parseFlvAudioTag } from '../kernel/aac.js';
-import { avcLevelName, avcProfileName, parseAvcConfig, parseAvcSps, parseFlvVideoTag } from '../kernel/avc.js';
+import { avcLevelName, avcProfileDetail, avcProfileName, parseAvcConfig, parseAvcSps, parseFlvVideoTag } from '../kernel/avc.js';
 import { SOUND_FORMAT, VIDEO_CODEC } from '../kernel/flv-body.js';
 import { hevcLevelName, hevcProfileName, parseHevcConfig, parseHevcSps } from '../kernel/hevc.js';
 
@@ -33,28 +33,32 @@ const FLV_RATES = [5512, 11025, 22050, 44100];
 
 /**
  * Describe a video sequence header: codec, and for AVC/HEVC the profile, level and
- * display size from the SPS in the decoder configuration record. A header the parsers
+ * display size from the SPS in the decoder configuration record. `profile` is SRS's name of
+ * profile_idc alone ("Baseline" for a Constrained Baseline stream, as SRS reports it);
+ * `tsrs_profile` is the H.264 Annex A name with the constraint flags ("Constrained Baseline"). A header the parsers
  * refuse still yields the codec name (a stats view must never break the publish).
  */
 export function describeVideo(body: Buffer): VideoInfo {
-  const info: VideoInfo = { codec: 'Other', profile: 'Other', level: 'Other', width: 0, height: 0 };
+  const info: VideoInfo = { codec: 'Other', profile: 'Other', tsrs_profile: 'Other', level: 'Other', width: 0, height: 0 };
   try {
     const tag = parseFlvVideoTag(body);
     info.codec = VIDEO_NAMES[tag.codecId] ?? (tag.codec === 'vp9' ? 'VP9' : 'Other');
     if (tag.codec === 'h264') {
       const config = parseAvcConfig(tag.data);
       info.profile = avcProfileName(config.profile);
+      info.tsrs_profile = avcProfileDetail(config.profile, config.compatibility);
       info.level = avcLevelName(config.level, config.profile, config.compatibility);
       if (config.sps[0]) {
         const sps = parseAvcSps(config.sps[0]);
-        info.profile = avcProfileName(sps.profileIdc, sps.constraintFlags);
+        info.profile = avcProfileName(sps.profileIdc);
+        info.tsrs_profile = avcProfileDetail(sps.profileIdc, sps.constraintFlags);
         info.level = avcLevelName(sps.levelIdc, sps.profileIdc, sps.constraintFlags);
         info.width = sps.width;
         info.height = sps.height;
       }
     } else if (tag.codec === 'h265') {
       const config = parseHevcConfig(tag.data);
-      info.profile = hevcProfileName(config.generalProfileIdc);
+      info.profile = info.tsrs_profile = hevcProfileName(config.generalProfileIdc);
       info.level = hevcLevelName(config.generalLevelIdc);
       if (config.sps[0]) {
         const sps = parseHevcSps(config.sps[0]);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readKernelFixture } from '../../test/fixtures/kernel-media.js';
 import { CodecError } from './bit-reader.js';
 import {
-  parseFlvVideoTag, parseAvcConfig, buildAvcConfig, parseAvcSps, avcProfileName, avcLevelName,
+  parseFlvVideoTag, parseAvcConfig, buildAvcConfig, parseAvcSps, avcProfileName, avcProfileDetail, avcLevelName,
   splitNalus, avcToAnnexB, avcNaluType, AvcNaluType,
 } from './avc.js';
 import { FlvDemuxer } from './flv.js';
@@ -38,10 +38,24 @@ for (const c of X264_SPS) {
   });
 }
 
+test('profile names with their constraint flags (H.264 Annex A), beside SRS\'s profile_idc name', () => {
+  // libx264 -profile baseline writes constraint_set0 and constraint_set1 (0xc0): Constrained Baseline
+  const baseline = parseAvcSps(Buffer.from(X264_SPS[0].hex, 'hex'));
+  assert.equal(baseline.constraintFlags, 0xc0);
+  assert.equal(avcProfileName(baseline.profileIdc), 'Baseline');
+  assert.equal(avcProfileDetail(baseline.profileIdc, baseline.constraintFlags), 'Constrained Baseline');
+  assert.equal(avcProfileDetail(66, 0x80), 'Baseline');
+  assert.equal(avcProfileDetail(100, 0), 'High');
+  assert.equal(avcProfileDetail(100, 0x08), 'Progressive High');
+  assert.equal(avcProfileDetail(100, 0x0c), 'Constrained High');
+  assert.equal(avcProfileDetail(110, 0x10), 'High 10 Intra');
+  assert.equal(avcProfileDetail(244, 0), 'High 4:4:4 Predictive');
+  assert.equal(avcProfileDetail(1, 0), 'Other');
+});
+
 test('profile and level names as SRS reports them', () => {
   assert.equal(avcProfileName(66), 'Baseline');
-  assert.equal(avcProfileName(66, 0xc0), 'Baseline(Constrained)');
-  assert.equal(avcProfileName(110, 0x10), 'High(10+Intra)');
+  assert.equal(avcProfileName(110), 'High(10)');
   assert.equal(avcProfileName(144), 'High(444)');
   assert.equal(avcProfileName(1), 'Other');
   assert.equal(avcLevelName(10), '1');

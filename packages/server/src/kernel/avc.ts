@@ -498,19 +498,38 @@ const AVC_PROFILE_NAMES: Record<number, string> = {
 };
 
 /**
- * SRS's profile string for profile_idc. `constraintFlags` refines it the way
- * the spec defines Constrained Baseline and the Intra profiles.
+ * SRS's profile string for profile_idc (the avcC's AVCProfileIndication): "Baseline", "Main",
+ * "High", "High(10)"..., "Other" for an unknown value. SRS names the profile_idc alone, so a
+ * Constrained Baseline stream is "Baseline" there; avcProfileDetail() tells the constraints.
  */
-export function avcProfileName(profileIdc: number, constraintFlags?: number): string {
-  if (constraintFlags !== undefined) {
-    if (profileIdc === 66 && constraintFlags & 0x40) return 'Baseline(Constrained)';
-    if (constraintFlags & 0x10) {
-      if (profileIdc === 110) return 'High(10+Intra)';
-      if (profileIdc === 122) return 'High(422+Intra)';
-      if (profileIdc === 244) return 'High(444+Intra)';
-    }
-  }
+export function avcProfileName(profileIdc: number): string {
   return AVC_PROFILE_NAMES[profileIdc] ?? 'Other';
+}
+
+/**
+ * The profile as ITU-T H.264 Annex A names it, from profile_idc and the constraint flags byte
+ * that follows it in the SPS (constraint_set0_flag is 0x80 ... constraint_set5_flag 0x04):
+ * "Constrained Baseline" (66 with constraint_set1, A.2.1.1), "Progressive High" and
+ * "Constrained High" (100 with constraint_set4, and set5, A.2.4.1/A.2.4.2), the Intra profiles
+ * (constraint_set3 with 110/122/244, A.2.8-A.2.10), "CAVLC 4:4:4 Intra" (44); "Other" if unknown.
+ */
+export function avcProfileDetail(profileIdc: number, constraintFlags = 0): string {
+  const set1 = (constraintFlags & 0x40) !== 0;
+  const set3 = (constraintFlags & 0x10) !== 0;
+  const set4 = (constraintFlags & 0x08) !== 0;
+  const set5 = (constraintFlags & 0x04) !== 0;
+  switch (profileIdc) {
+    case 66: return set1 ? 'Constrained Baseline' : 'Baseline';
+    case 77: return 'Main';
+    case 88: return 'Extended';
+    case 100: return set4 ? (set5 ? 'Constrained High' : 'Progressive High') : 'High';
+    case 110: return set3 ? 'High 10 Intra' : 'High 10';
+    case 122: return set3 ? 'High 4:2:2 Intra' : 'High 4:2:2';
+    case 144: return 'High 4:4:4';
+    case 244: return set3 ? 'High 4:4:4 Intra' : 'High 4:4:4 Predictive';
+    case 44: return 'CAVLC 4:4:4 Intra';
+    default: return 'Other';
+  }
 }
 
 /** level_idc values of ITU-T H.264 Table A-1 (9 is level 1b in the High profiles, A.3.1/A.3.3). */

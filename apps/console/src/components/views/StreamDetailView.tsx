@@ -206,7 +206,7 @@ export function StreamDetailView() {
           </Card>
           <Card title="Details">
             <dl className="grid grid-cols-2 gap-x-4 gap-y-3 p-4 sm:grid-cols-3">
-              <Info label="Video" wide>{s.video ? `${s.video.codec} ${s.video.profile !== 'Other' ? s.video.profile : ''} ${s.video.level !== 'Other' ? s.video.level : ''}` : '—'}</Info>
+              <Info label="Video" wide>{s.video ? `${s.video.codec} ${s.video.profile !== 'Other' ? (s.video.tsrs_profile || s.video.profile) : ''} ${s.video.level !== 'Other' ? s.video.level : ''}` : '—'}</Info>
               <Info label="Resolution">{fmtResolution(s.video?.width, s.video?.height)}</Info>
               <Info label="Audio" wide>{s.audio ? `${s.audio.codec} ${s.audio.profile && s.audio.profile !== 'Other' ? s.audio.profile : ''}` : '—'}</Info>
               <Info label="Sample rate">{fmtSampleRate(s.audio?.sample_rate)}</Info>
