@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { basicConf, decodeErrors, ffmpegPublish, ffprobe, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
 import { playFlv } from './http-players.js';
+import { assertResumesAtKeyframes } from './stream-checks.js';
 
 const execFileP = promisify(execFile);
 let server: RunningServer;
@@ -71,25 +71,15 @@ test('50 concurrent HTTP-FLV players all get data', async () => {
   for (const p of players) p.close();
 });
 
-/** A raw socket playing HTTP-FLV that can stop reading (the kernel's buffers then fill up). */
-function rawPlayer(port: number, path: string) {
-  const socket = connect(port, '127.0.0.1');
-  const state = { bytes: 0, socket };
-  socket.on('data', (d) => (state.bytes += d.length));
-  socket.on('error', () => undefined);
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
-  return state;
-}
-
-test('an HTTP-FLV reader that stops reading delays nobody and is dropped to keyframes', async () => {
+test('an HTTP-FLV reader that stops reading delays nobody, is dropped to keyframes and recovers', async () => {
   // 24 Mbit/s so a stalled reader overflows the kernel's buffers quickly.
   const pub = ffmpegPublish(server.rtmpUrl('/live/fat'), { size: '640x360', gop: 25, audio: false, cbr: '24M' });
   try {
     await waitFor('fat stream live', () => server.output().includes('url=/live/fat'), 10_000);
     const players = await Promise.all(Array.from({ length: 5 }, () => playFlv(server.httpUrl('/live/fat.flv'))));
-    const stalled = rawPlayer(server.ports.http, '/live/fat.flv');
-    await waitFor('every player gets frames', () => players.every((p) => p.videoTags > 10) && stalled.bytes > 100_000, 15_000);
-    stalled.socket.pause();
+    const stalled = await playFlv(server.httpUrl('/live/fat.flv'));
+    await waitFor('every player gets frames', () => [...players, stalled].every((p) => p.videoTags > 10) && stalled.bytes > 100_000, 15_000);
+    stalled.pause();
     const t0 = players.map((p) => p.lastVideoTs);
     const stalledBytes0 = stalled.bytes;
     const normalBytes0 = players[0].bytes;
@@ -100,15 +90,26 @@ test('an HTTP-FLV reader that stops reading delays nobody and is dropped to keyf
       const advanced = p.lastVideoTs - t0[i];
       assert.ok(advanced > 8500 && advanced < 11_500, `player ${i} advanced ${advanced} ms in 10 s`);
     });
-    stalled.socket.resume();
+    stalled.resume();
     await sleep(3000);
     // it lost media (its queue dropped to a keyframe) instead of receiving all of it late
     const stalledGot = stalled.bytes - stalledBytes0;
     const normalGot = players[0].bytes - normalBytes0;
     assert.ok(stalledGot < normalGot * 0.9, `stalled got ${stalledGot} bytes vs normal ${normalGot}`);
-    assert.ok(stalledGot > 0, 'the stalled player gets data again when it reads');
-    for (const p of players) p.close();
-    stalled.socket.destroy();
+    // ...and it recovers: back to live within 2 s of the others, still connected, and every
+    // byte it got is one valid FLV stream (header, tags, PreviousTagSizes) that resumes at a
+    // keyframe after each gap (at 25 fps a jump of more than 100 ms is lost media)
+    await waitFor('the stalled player back to live', () => players[0].lastVideoTs - stalled.lastVideoTs < 2000, 10_000);
+    assert.equal(stalled.error, undefined, 'the stalled player got a valid FLV stream');
+    assert.equal(stalled.closed, false, 'the server kept the slow player');
+    const gaps = assertResumesAtKeyframes(stalled.video, 'stalled player', 100);
+    assert.ok(gaps > 0, 'the stalled player lost media (a gap) while stalled');
+    for (const [i, p] of players.entries()) {
+      assert.equal(p.error, undefined, `player ${i} got a valid FLV stream`);
+      assert.equal(p.closed, false, `player ${i} still connected`);
+      assert.equal(assertResumesAtKeyframes(p.video, `player ${i}`, 100), 0, `player ${i} lost no media`);
+    }
+    for (const p of [...players, stalled]) p.close();
   } finally {
     kill(pub);
   }

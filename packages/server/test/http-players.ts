@@ -1,6 +1,7 @@
 /** Test helpers: HTTP-FLV players that parse what they receive. */
 import { get, type ClientRequest, type IncomingMessage } from 'node:http';
 import { FlvDemuxer } from '../src/kernel/flv.js';
+import type { VideoFrame } from './stream-checks.js';
 
 export interface FlvPlayer {
   status: number;
@@ -11,20 +12,34 @@ export interface FlvPlayer {
   /** tag types in arrival order (first ones only, for start checks) */
   firstTags: { type: number; timestamp: number; keyframe: boolean; sequenceHeader: boolean }[];
   lastVideoTs: number;
+  /** every coded video frame (sequence headers left out): timestamp ms and keyframe flag, the first 100,000 */
+  video: VideoFrame[];
+  /** the first malformed byte ends parsing: a strict FLV demuxer (header, PreviousTagSizes, StreamID) */
   error: string | undefined;
+  /** the response ended or its connection closed (by either side) */
+  closed: boolean;
+  /** stop reading: once Node's buffers fill, the socket is not read and the kernel's buffers fill */
+  pause(): void;
+  resume(): void;
   close(): void;
 }
 
 /** GET an HTTP-FLV URL (optionally through another port) and demux the stream as it arrives. */
 export function playFlv(url: string): Promise<FlvPlayer> {
   return new Promise((resolve, reject) => {
-    const demux = new FlvDemuxer();
+    const demux = new FlvDemuxer({ strict: true });
     let req: ClientRequest;
+    let response: IncomingMessage | undefined;
     const p: FlvPlayer = {
-      status: 0, contentType: '', bytes: 0, videoTags: 0, audioTags: 0, firstTags: [], lastVideoTs: -1, error: undefined,
+      status: 0, contentType: '', bytes: 0, videoTags: 0, audioTags: 0, firstTags: [], lastVideoTs: -1, video: [],
+      error: undefined, closed: false,
+      pause: () => response?.pause(),
+      resume: () => response?.resume(),
       close: () => req.destroy(),
     };
     req = get(url, { agent: false }, (res: IncomingMessage) => {
+      response = res;
+      res.once('close', () => (p.closed = true));
       p.status = res.statusCode ?? 0;
       p.contentType = String(res.headers['content-type'] ?? '');
       resolve(p);
@@ -39,6 +54,7 @@ export function playFlv(url: string): Promise<FlvPlayer> {
             if (t.type === 9) {
               p.videoTags++;
               p.lastVideoTs = t.timestamp;
+              if (!sequenceHeader && p.video.length < 100_000) p.video.push({ ts: t.timestamp, keyframe });
             } else if (t.type === 8) p.audioTags++;
           }
         } catch (err) {

@@ -107,3 +107,19 @@ test('headerless streams, limits and clear errors', () => {
   assert.throws(() => truncated.end(), /ended inside a tag/);
   assert.throws(() => new FlvDemuxer().end(), /before the FLV header/);
 });
+
+test('strict: PreviousTagSize0 and StreamID must be 0', () => {
+  const tag = encodeFlvTag(9, 0, Buffer.from([0x17, 1, 0, 0, 0]));
+  const good = Buffer.concat([encodeFlvHeader(), tag]);
+  assert.equal(new FlvDemuxer({ strict: true }).push(good).length, 1);
+
+  const badPrev0 = Buffer.from(good);
+  badPrev0.writeUInt32BE(7, 9);
+  assert.throws(() => new FlvDemuxer({ strict: true }).push(badPrev0), /PreviousTagSize0 is 7/);
+  assert.equal(new FlvDemuxer().push(badPrev0).length, 1, 'tolerated unless strict');
+
+  const badStream = Buffer.from(good);
+  badStream[13 + 10] = 1;
+  assert.throws(() => new FlvDemuxer({ strict: true }).push(badStream), /StreamID not 0 at byte 13/);
+  assert.equal(new FlvDemuxer().push(badStream).length, 1, 'tolerated unless strict');
+});

@@ -135,6 +135,11 @@ export interface FlvDemuxerOptions {
   maxTagSize?: number;
   /** throw when PreviousTagSize does not match the tag (default true) */
   checkPreviousTagSize?: boolean;
+  /**
+   * Also reject what the spec fixes but readers usually tolerate: a PreviousTagSize0 other
+   * than 0 and a StreamID other than 0 (default false; players and tests of tsrs's own output).
+   */
+  strict?: boolean;
 }
 
 export class FlvDemuxer {
@@ -144,6 +149,7 @@ export class FlvDemuxer {
   position = 0;
   private readonly maxTagSize: number;
   private readonly checkPrev: boolean;
+  private readonly strict: boolean;
   private state: 'header' | 'tags' | 'failed';
   private chunks: Buffer[] = [];
   private head = 0; // read offset into chunks[0]
@@ -153,6 +159,7 @@ export class FlvDemuxer {
     this.state = opts.header === false ? 'tags' : 'header';
     this.maxTagSize = opts.maxTagSize ?? FLV_DEFAULT_MAX_TAG_SIZE;
     this.checkPrev = opts.checkPreviousTagSize ?? true;
+    this.strict = opts.strict ?? false;
   }
 
   /** Bytes pushed but not yet returned as tags (a partial tag). */
@@ -174,6 +181,8 @@ export class FlvDemuxer {
           if (this.available < FLV_HEADER_SIZE) break;
           const h = parseFlvHeader(this.peek(FLV_HEADER_SIZE));
           if (this.available < h.headerSize + FLV_PREVIOUS_TAG_SIZE) break;
+          const prev0 = this.peek(h.headerSize + FLV_PREVIOUS_TAG_SIZE).readUInt32BE(h.headerSize);
+          if (this.strict && prev0 !== 0) throw new CodecError('flv', `PreviousTagSize0 is ${prev0}, not 0`);
           this.skip(h.headerSize + FLV_PREVIOUS_TAG_SIZE);
           this.header = h;
           this.state = 'tags';
@@ -186,6 +195,7 @@ export class FlvDemuxer {
         if (th[0] & 0xc0) throw new CodecError('flv', `reserved bits set in tag header at byte ${this.position}`);
         if (th[0] & 0x20) throw new CodecError('flv', `encrypted (filtered) tag at byte ${this.position} is not supported`);
         if (type !== 8 && type !== 9 && type !== 18) throw new CodecError('flv', `unknown tag type ${type} at byte ${this.position}`);
+        if (this.strict && (th[8] | th[9] | th[10]) !== 0) throw new CodecError('flv', `StreamID not 0 at byte ${this.position}`);
         const dataSize = (th[1] << 16) | (th[2] << 8) | th[3];
         if (dataSize > this.maxTagSize) throw new CodecError('flv', `tag of ${dataSize} bytes exceeds the ${this.maxTagSize} byte limit`);
         const timestamp = (((th[7] << 24) >>> 0) + ((th[4] << 16) | (th[5] << 8) | th[6]));
