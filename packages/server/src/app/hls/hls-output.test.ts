@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +8,7 @@ import { createLogger } from '../../log.js';
 import { EventBus, type LimitEvent } from '../events.js';
 import { DEFAULT_SOURCE_OPTIONS, Source } from '../source.js';
 import { HlsOutput } from './hls-output.js';
+import { parsePlaylist } from './playlist.js';
 import { TEST_AVC_HEADER, testAvcFrame } from '../../kernel/test-avc.js';
 
 const MB = 1024 * 1024;
@@ -34,7 +35,8 @@ function setup(hls: string) {
           .filter((f) => f.endsWith('.ts'))
           .map((f) => statSync(join(dir, 'live', f)).size)
       : [];
-  return { source, out, limits, segments };
+  const playlist = () => parsePlaylist(readFileSync(join(dir, 'live', 's.m3u8'), 'utf8'));
+  return { source, out, limits, segments, playlist };
 }
 
 test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_ratio', { timeout: 30_000 }, async () => {
@@ -67,6 +69,41 @@ test('HLS: constant timestamps drop the segment at hls_max_segment_bytes and wai
   const sizes = segments();
   assert.equal(sizes.length, 2);
   for (const s of sizes) assert.ok(s < 2 * MB);
+  source.unpublish();
+  await out.idle();
+});
+
+test('HLS: the target duration never shrinks; a republish continues the sequence and counts its join once it leaves', { timeout: 30_000 }, async () => {
+  const { source, out, playlist } = setup('hls_fragment 1; hls_window 3; hls_max_segment_bytes 0;');
+  const key = testAvcFrame(1000, true);
+  // a 3 s GOP, then 1 s ones: the long segment leaves the window, the target stays
+  source.onMessage('video', 0, key);
+  for (const t of [3000, 4000, 5000, 6000, 7000, 8000]) source.onMessage('video', t, key);
+  await out.idle();
+  let p = playlist();
+  assert.ok(p.segments.every((s) => s.duration === 1), `the 3 s segment left: ${p.segments.map((s) => s.duration)}`);
+  assert.equal(p.targetDuration, 3);
+  assert.equal(p.mediaSequence, 3);
+  source.unpublish();
+  await out.idle();
+  const lastSeq = playlist().mediaSequence + playlist().segments.length - 1;
+  // the same stream again, its timestamps from 0
+  source.publish({ tcUrl: '' } as never);
+  source.onMessage('video', 0, TEST_AVC_HEADER);
+  source.onMessage('video', 0, key);
+  source.onMessage('video', 1000, key);
+  await out.idle();
+  p = playlist();
+  assert.equal(p.mediaSequence + p.segments.length - 1, lastSeq + 1, 'the sequence goes on');
+  assert.equal(p.segments.at(-1)!.discontinuity, true, 'the join is marked');
+  assert.equal(p.discontinuitySequence, 0);
+  for (const t of [2000, 3000, 4000, 5000]) source.onMessage('video', t, key);
+  await out.idle();
+  p = playlist();
+  assert.ok(p.mediaSequence > lastSeq + 1, 'the join left the window');
+  assert.ok(p.segments.every((s) => !s.discontinuity));
+  assert.equal(p.discontinuitySequence, 1);
+  assert.equal(p.targetDuration, 3);
   source.unpublish();
   await out.idle();
 });

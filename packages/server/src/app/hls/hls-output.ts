@@ -8,7 +8,7 @@ import type { Source, SourceOutput } from '../source.js';
 import { assertInsideRoot, checkInsideRoot, joinTemplate, PathEscapeError, renderSafePath, type SafePath } from '../safe-name.js';
 import { removeFile, writeFileAtomic } from './atomic-write.js';
 import type { PathVars } from './path-template.js';
-import { renderPlaylist, slideWindow, type PlaylistEntry } from './playlist.js';
+import { renderPlaylist, slideWindow, targetDuration, type PlaylistEntry } from './playlist.js';
 import { declaredAudio } from '../../kernel/flv-metadata.js';
 import { detectTracks, Fmp4SegmentBuilder, TsSegmentBuilder, type HlsTracks, type SegmentBuilder } from './segment-builder.js';
 
@@ -55,6 +55,11 @@ interface OpenSegment {
  * and a segment over hls_max_segment_bytes (constant timestamps) is dropped
  * unwritten; the next one starts at a keyframe, after a discontinuity.
  *
+ * The playlist lives from the first publish until hls_dispose: a republish continues its media
+ * sequence and marks the join with EXT-X-DISCONTINUITY (as SRS); EXT-X-DISCONTINUITY-SEQUENCE
+ * counts the joins that left the window and EXT-X-TARGETDURATION never shrinks (RFC 8216 6.2.1,
+ * 6.2.2; SRS recomputes the target from the window, so it can drop back).
+ *
  * Media stays in memory for the open segment (references to the muxed
  * buffers); when a segment closes, file work runs on one async queue: segment
  * (temp + rename), then the playlist (temp + rename), then cleanup. So the
@@ -80,6 +85,10 @@ export class HlsOutput implements SourceOutput {
   private mapUri: string | undefined;
   private nextSeq = 0;
   private entries: HlsEntry[] = [];
+  /** EXT-X-DISCONTINUITY tags dropped from the playlist's head (EXT-X-DISCONTINUITY-SEQUENCE) */
+  private discontinuitySeq = 0;
+  /** the EXT-X-TARGETDURATION published so far: it only grows while the playlist lives */
+  private target = 0;
   private publishing = false;
   private publishedBefore = false;
   private attached = true;
@@ -415,7 +424,10 @@ export class HlsOutput implements SourceOutput {
       }
       this.entries.push(entry);
       const dropped = slideWindow(this.entries, windowSeconds);
-      await this.write(m3u8, renderPlaylist(this.entries, { minTargetDuration: minTarget, version }));
+      this.discontinuitySeq += dropped.filter((d) => d.discontinuity).length;
+      this.target = targetDuration(this.entries, Math.max(minTarget, this.target));
+      const text = renderPlaylist(this.entries, { minTargetDuration: this.target, version, discontinuitySequence: this.discontinuitySeq });
+      await this.write(m3u8, text);
       if (cleanup) for (const d of dropped) await this.remove(d);
       this.deps.bus.emit('hls:segment', { source, file, duration, url: entry.uri, m3u8: m3u8.file, m3u8Url, seqNo: entry.seq });
     });
@@ -430,6 +442,8 @@ export class HlsOutput implements SourceOutput {
     const inits = [...this.oldInits.splice(0), ...(this.initFile ? [this.initFile] : [])];
     this.enqueue(async () => {
       const entries = this.entries.splice(0);
+      this.discontinuitySeq = 0;
+      this.target = 0;
       for (const e of entries) await this.remove(e);
       if (m3u8 && m3u8Root) await this.remove({ file: m3u8, root: m3u8Root });
       for (const init of inits) await this.remove(init);

@@ -23,6 +23,22 @@ test('playlist: target duration is at least fragment x td_ratio and covers the l
   assert.equal(targetDuration([entry(0, 3.2)], 2), 4);
   assert.equal(targetDuration([entry(0, 2.0004)], 2), 2); // rounding noise does not bump it
   assert.equal(targetDuration([entry(0, 1)], 1.5), 2);
+  // whole ms, rounded up like SRS: every EXTINF as written rounds up to at most the target
+  assert.equal(targetDuration([entry(0, 2.001)], 1), 3);
+  assert.equal(targetDuration([entry(0, 2.0004)], 1), 2);
+});
+
+test('playlist: EXT-X-DISCONTINUITY-SEQUENCE before the segments, only when above 0', () => {
+  const list = [entry(7, 2), entry(8, 2, { discontinuity: true })];
+  assert.doesNotMatch(renderPlaylist(list, { minTargetDuration: 2, version: 3, discontinuitySequence: 0 }), /DISCONTINUITY-SEQUENCE/);
+  const text = renderPlaylist(list, { minTargetDuration: 2, version: 3, discontinuitySequence: 2 });
+  assert.equal(text.split('\n').slice(0, 5).join('\n'),
+    '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n#EXT-X-TARGETDURATION:2');
+  const p = parsePlaylist(text);
+  assert.equal(p.discontinuitySequence, 2);
+  assert.deepEqual(p.segments.map((s) => s.discontinuity), [false, true]);
+  assert.equal(parsePlaylist(renderPlaylist(list, { minTargetDuration: 2, version: 3 })).discontinuitySequence, 0);
+  assert.throws(() => parsePlaylist('#EXTM3U\n#EXTINF:2,\na.ts\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n'), /after a media segment/);
 });
 
 test('playlist: discontinuity and EXT-X-MAP once per init', () => {
