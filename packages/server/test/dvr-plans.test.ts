@@ -1,9 +1,12 @@
 /**
  * DVR by config, with FFmpeg and ffprobe: the session plan makes one FLV per publish (both
- * streams, the publish's length), the segment plan cuts files at dvr_duration on keyframes,
+ * streams, the publish's length), the segment plan cuts files at dvr_duration on keyframes
+ * (each decoded, and checked frame by frame against the publisher's frame numbers at the cuts),
  * a .mp4 dvr_path makes fragmented MP4, and on_dvr reaches a hook server for each file.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -50,7 +53,30 @@ function filesIn(dir: string): string[] {
   return out.sort();
 }
 
+const execFileP = promisify(execFile);
+
 const kinds = (streams: { codec_type: string }[]) => streams.map((s) => s.codec_type).sort();
+
+/** 25 fps */
+const FRAME_S = 0.04;
+const FRAME_CODE_CYCLE = 50;
+/**
+ * Output options that paint each frame's number (mod 50) into a 32x32 block at the top left as
+ * luma 16 + 4n, which H.264 keeps to within a step: the frames of a recording name their place
+ * in the publisher's timeline, whatever timestamps the file gives them.
+ */
+const FRAME_CODE = ['-vf', `format=yuv420p,geq=lum='if(lt(X,32)*lt(Y,32),16+mod(N,${FRAME_CODE_CYCLE})*4,lum(X,Y))':cb='cb(X,Y)':cr='cr(X,Y)'`, '-qp', '12'];
+
+/** Decodes every video frame of `file` (none dropped or duplicated) and reads its number back. */
+async function frameNumbers(file: string): Promise<number[]> {
+  const { stdout } = await execFileP('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-map', '0:v', '-fps_mode', 'passthrough',
+    '-vf', 'crop=16:16:8:8,extractplanes=y,scale=1:1:flags=area', '-f', 'rawvideo', '-'], { encoding: 'buffer', timeout: 60_000 });
+  return [...stdout].map((luma) => {
+    const n = (luma - 16) / 4;
+    assert.ok(Math.abs(n - Math.round(n)) < 0.3 && n > -0.3 && n < FRAME_CODE_CYCLE - 0.7, `${file}: luma ${luma} is no frame number`);
+    return Math.round(n);
+  });
+}
 
 describe('dvr plans', { concurrency: true }, () => {
   test('session plan: one FLV of the publish, both streams, on_dvr with the file', async () => {
@@ -81,10 +107,11 @@ describe('dvr plans', { concurrency: true }, () => {
     assert.ok(Math.abs(rec.duration_ms - 10_000) < 1500, `row duration ${rec.duration_ms}`);
   });
 
-  test('segment plan: dvr_duration 3 cuts several files, each from 0 and decodable', async () => {
+  test('segment plan: dvr_duration 3 cuts files on keyframes, each from 0 and decodable, none overlapping or losing a frame', async () => {
     const server = await dvrServer('dvr_plan segment; dvr_duration 3; dvr_wait_keyframe on; dvr_path ./objs/seg;');
-    // GOP of 1 s so cuts can land near 3 s
-    const pub = ffmpegPublish(server.rtmpUrl('/live/seg'), { duration: 10, gop: 25 });
+    // GOP of 1.2 s: a keyframe 3.6 s into each file, none at 3 s, so a cut that did not wait for
+    // one would start a file mid-GOP; each frame carries its number (see FRAME_CODE)
+    const pub = ffmpegPublish(server.rtmpUrl('/live/seg'), { duration: 10, gop: 30, videoArgs: FRAME_CODE });
     assert.equal(await exitOf(pub, 30_000), 0);
     // SRS's rule: a dvr_path without .flv/.mp4 is a directory (+ /[stream].[timestamp].flv)
     const files = await waitFor('files', () => {
@@ -93,6 +120,7 @@ describe('dvr plans', { concurrency: true }, () => {
     }, 10_000);
     let total = 0;
     let frames = 0;
+    let previousLast: number | undefined;
     for (const [i, f] of files.entries()) {
       assert.match(f, /\/seg\.\d{13}\.flv$/);
       const info = await ffprobe(f, ['-count_frames']);
@@ -102,11 +130,27 @@ describe('dvr plans', { concurrency: true }, () => {
       frames += Number(info.streams.find((s) => s.codec_type === 'video')!.nb_read_frames);
       // each file starts at 0 and its metadata says its own length (not the publisher's)
       assert.ok(d <= 4.2 && (d >= 2.5 || i === files.length - 1), `${f}: ${d} s`);
-      const first = (await ffprobe(f, ['-show_entries', 'packet=pts_time,flags', '-read_intervals', '%+#1', '-select_streams', 'v'])) as unknown as { packets: { pts_time: string; flags: string }[] };
-      assert.equal(Number(first.packets[0].pts_time), 0, f);
-      assert.match(first.packets[0].flags, /K/, `${f} starts on a keyframe`);
+      // every video packet: the first at 0 and a keyframe, then one frame interval apart
+      const packets = (await ffprobe(f, ['-show_entries', 'packet=pts_time,flags', '-select_streams', 'v'])) as unknown as { packets: { pts_time: string; flags: string }[] };
+      const pts = packets.packets.map((p) => Number(p.pts_time));
+      assert.equal(pts[0], 0, f);
+      assert.match(packets.packets[0].flags, /K/, `${f} starts on a keyframe`);
+      pts.forEach((t, k) => k > 0 && assert.ok(Math.abs(t - pts[k - 1] - FRAME_S) < 0.002, `${f}: pts ${pts[k - 1]} -> ${t}`));
       // and decodes fully on its own
       assert.equal(await decodeErrors(f), '', f);
+      // in the publisher's timeline (the frame numbers), the file goes on one frame after the
+      // last one of the file before: the last pts of file k + one frame interval is the first of
+      // file k + 1, and no frame inside a file is lost or doubled
+      const numbers = await frameNumbers(f);
+      assert.equal(numbers.length, pts.length, `${f}: ${numbers.length} frames decoded, ${pts.length} packets`);
+      for (let k = 0; k < numbers.length; k++) {
+        const before = k > 0 ? numbers[k - 1] : previousLast;
+        if (before === undefined) continue;
+        const step = (numbers[k] - before + FRAME_CODE_CYCLE) % FRAME_CODE_CYCLE;
+        const where = k > 0 ? `${f}: frame ${k}` : `the cut before ${f}`;
+        assert.equal(step, 1, `${where}: ${step} frame intervals (not 1) from frame number ${before} to ${numbers[k]}`);
+      }
+      previousLast = numbers.at(-1);
     }
     // no frame lost or doubled at the cuts: 10 s at 25 fps, within one frame
     assert.ok(Math.abs(frames - 250) <= 1, `${frames} video frames in ${files.length} files, published 250`);
