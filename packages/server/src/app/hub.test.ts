@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client } from './client.js';
-import { AdmissionError, Hub, LimitError, type HubLimits } from './hub.js';
+import { AdmissionError, BusyError, Hub, LimitError, type HubLimits } from './hub.js';
 import { DEFAULT_SOURCE_OPTIONS } from './source.js';
 
 const sink = { write: () => true };
@@ -117,5 +117,54 @@ test('a refused admission drops the source a hook made to name the stream', { ti
   });
   await assert.rejects(h.admit('play', client()), AdmissionError);
   assert.equal(h.sources.size, 0);
+  h.close();
+});
+
+test('handles: admission, registration and every cleanup step once; refusals leave nothing behind', { timeout: 10_000 }, async () => {
+  const h = hub();
+  const events: string[] = [];
+  for (const e of ['client:connect', 'client:close'] as const) h.bus.on(e, (c) => events.push(`${e} ${c.stream}`));
+  for (const e of ['stream:publish', 'stream:unpublish', 'stream:play', 'stream:stop'] as const) h.bus.on(e, (_s, c) => events.push(`${e} ${c.stream}`));
+  h.admissions.push({ publish: async (c) => { if (c.stream === 'no') throw new AdmissionError('no'); } });
+
+  // a publisher without a connection of its own: connect stage, publish, then close() undoes both
+  const pub = client('10.0.0.9', 'cam');
+  const handle = await h.openPublisher(pub, { connect: true });
+  assert.equal(h.clients.get(pub.id), pub);
+  assert.equal(handle.source.publisher, pub);
+  let asked = 0;
+  handle.requestKeyframe();
+  handle.onKeyframeRequest = () => asked++;
+  handle.requestKeyframe();
+  assert.equal(asked, 1);
+  await assert.rejects(h.openPublisher(client('10.0.0.8', 'cam')), BusyError);
+  const player = await h.openPlayer(client('10.0.0.1', 'cam'), sink);
+  const viewer = await h.openPlayer(client('10.0.0.2', 'cam'), undefined);
+  assert.equal(handle.source.clientCount, 3);
+  handle.close();
+  handle.close();
+  player.close();
+  viewer.close();
+  viewer.close();
+  assert.equal(h.clients.size, 0);
+  assert.deepEqual(events, [
+    'client:connect cam', 'stream:publish cam', 'stream:play cam', 'stream:play cam',
+    'stream:unpublish cam', 'client:close cam', 'stream:stop cam', 'client:close cam', 'stream:stop cam', 'client:close cam',
+  ]);
+
+  // refused: a connect-stage client is removed again, an unregistered one never listed
+  events.length = 0;
+  await assert.rejects(h.openPublisher(client('10.0.0.9', 'no'), { connect: true }), AdmissionError);
+  await assert.rejects(h.openPublisher(client('10.0.0.9', 'no')), AdmissionError);
+  await assert.rejects(h.openPlayer(client('10.0.0.9', 'x'), sink, { gone: () => true }), AdmissionError);
+  assert.deepEqual(events, ['client:connect no', 'client:close no']);
+  assert.equal(h.clients.size, 0);
+  assert.equal(h.sources.size, 1, 'only the stream published before (kept for its players to come back)');
+
+  // a registered client (RTMP after connect) stays when its handle closes
+  const rtmp = client('10.0.0.7', 'again');
+  h.addClient(rtmp);
+  (await h.openPublisher(rtmp)).close();
+  assert.equal(h.clients.get(rtmp.id), rtmp);
   h.close();
 });

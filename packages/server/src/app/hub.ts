@@ -1,6 +1,7 @@
 import type { Client } from './client.js';
 import type { Consumer, ConsumerSink } from './consumer.js';
 import { EventBus } from './events.js';
+import { PlayerHandle, PublisherHandle, type OpenOptions } from './handles.js';
 import { Source, sourceKey, type SourceOptions, type SourceOutput } from './source.js';
 
 /** Creates the outputs (HLS, DVR, ...) a vhost's config asks for on a newly created Source. */
@@ -55,6 +56,13 @@ export class LimitError extends AdmissionError {
   }
 }
 
+/** A publish refused because the stream already has a publisher (RTMP answers BadName, HTTP 409). */
+export class BusyError extends AdmissionError {
+  constructor(url: string) {
+    super(`stream ${url} is busy`, 409);
+  }
+}
+
 interface Waiting {
   ip: string;
   timer: NodeJS.Timeout | undefined;
@@ -94,6 +102,76 @@ export class Hub {
   /** Register a new connection (after its protocol handshake). */
   addClient(client: Client): void {
     this.clients.set(client.id, client);
+  }
+
+  /**
+   * A connection's connect stage: registered (listed by its protocol's own bookkeeping from
+   * now on), `client:connect`, then the connect admissions (on_connect). Throws
+   * AdmissionError when refused; the client stays registered until its connection closes.
+   */
+  async connect(client: Client): Promise<void> {
+    this.addClient(client);
+    this.bus.emit('client:connect', client);
+    await this.admit('connect', client);
+  }
+
+  /**
+   * Admit `client` as its stream's publisher and make it so. Refused (thrown) with BusyError
+   * when the stream has a publisher (checked before the hooks and again after), AdmissionError
+   * when security or a hook says no or the connection went (`opts.gone`). A client that is not
+   * registered yet is registered once admitted (or at connect, with `opts.connect`) and then
+   * belongs to the handle: its close() removes it. Nothing is left behind by a refusal.
+   */
+  async openPublisher(client: Client, opts: OpenOptions = {}): Promise<PublisherHandle> {
+    const owns = this.clients.get(client.id) !== client;
+    try {
+      if (owns && opts.connect) await this.connect(client);
+      this.checkOpen(client, opts);
+      if (this.findSource(client.vhost, client.app, client.stream)?.publisher) throw new BusyError(client.streamUrl);
+      await this.admit('publish', client);
+      this.register(client, opts);
+      const source = this.publish(client);
+      if (!source) throw new BusyError(client.streamUrl);
+      return new PublisherHandle(this, client, source, owns);
+    } catch (err) {
+      if (owns && this.clients.get(client.id) === client) this.removeClient(client);
+      throw err;
+    }
+  }
+
+  /**
+   * Admit `client` as a player of its stream and start it: with `sink`, a Consumer that gets
+   * the stream's start packets then live ones (LimitError before the hooks, and again at the
+   * start, when the stream has no publisher and too many players wait); without, a viewer
+   * served from files (HLS), counted by the stream. Refusals as openPublisher.
+   */
+  async openPlayer(client: Client, sink: ConsumerSink | undefined, opts: OpenOptions = {}): Promise<PlayerHandle> {
+    const owns = this.clients.get(client.id) !== client;
+    try {
+      if (owns && opts.connect) await this.connect(client);
+      this.checkOpen(client, opts);
+      if (sink) this.checkWaiting(client.ip, client.vhost, client.app, client.stream);
+      await this.admit('play', client);
+      this.register(client, opts);
+      if (!sink) return new PlayerHandle(this, client, this.view(client), undefined, owns);
+      const consumer = this.play(client, sink);
+      return new PlayerHandle(this, client, consumer.source, consumer, owns);
+    } catch (err) {
+      if (owns && this.clients.get(client.id) === client) this.removeClient(client);
+      throw err;
+    }
+  }
+
+  private checkOpen(client: Client, opts: OpenOptions): void {
+    if (client.closed || opts.gone?.()) throw new AdmissionError(`client ${client.id} is gone`);
+  }
+
+  /** After admission: the connection may have gone, or its id been taken, while the hooks ran. */
+  private register(client: Client, opts: OpenOptions): void {
+    this.checkOpen(client, opts);
+    const other = this.clients.get(client.id);
+    if (other && other !== client) throw new AdmissionError(`client id ${client.id} is another client's`);
+    if (!other) this.addClient(client);
   }
 
   /** Every admission in order; a refusal drops the source a hook made just to name the stream. */

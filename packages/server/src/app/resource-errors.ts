@@ -78,3 +78,9 @@ export class Episode {
     this.hits = 0;
   }
 }
+
+/** A peer that reset or left mid-write: an ordinary end of a connection, not an error of ours. */
+export function isReset(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}

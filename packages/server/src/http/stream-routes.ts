@@ -1,6 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Client, type ClientType } from '../app/client.js';
-import type { Consumer, ConsumerSink } from '../app/consumer.js';
+import type { ConsumerSink } from '../app/consumer.js';
+import type { PlayerHandle } from '../app/handles.js';
 import { remuxEncoder, type FlvTracks, type RemuxEncoder } from '../app/http-remux.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
 import { streamNamesProblem } from '../app/safe-name.js';
@@ -131,31 +132,29 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
       log.warn({ ip: client.ip, url: client.streamUrl, reason }, `${client.type} refused`);
       return refuse(res, err instanceof AdmissionError ? err.httpStatus : 403);
     };
-    // Nothing is registered or created before the player is admitted: a refused request
-    // leaves no client, no history row and no source behind. A stream nobody publishes is
-    // refused before the hooks once too many players wait for publishers.
     // a player that hangs up while its hooks decide: the hook calls stop (bounded by open sockets)
     const gone = () => client.leave();
-    req.socket.once('close', gone);
-    try {
-      if (req.method === 'GET') opts.hub.checkWaiting(client.ip, r.vhost, r.app, r.stream);
-      await opts.hub.admit('play', client);
-    } catch (err) {
-      return refused(err);
-    } finally {
-      req.socket.off('close', gone);
-    }
-    if (res.destroyed || req.socket.destroyed) return true;
+    const deciding = async <T>(admission: () => Promise<T>): Promise<T> => {
+      req.socket.once('close', gone);
+      try {
+        return await admission();
+      } finally {
+        req.socket.off('close', gone);
+      }
+    };
     if (req.method === 'HEAD') {
+      // a probe: admitted like a player (its answer says whether a GET would be), never listed
+      try {
+        await deciding(() => opts.hub.admit('play', client));
+      } catch (err) {
+        return refused(err);
+      }
+      if (res.destroyed || req.socket.destroyed) return true;
       res.removeHeader('Transfer-Encoding');
       res.writeHead(200, { 'Content-Type': CONTENT_TYPES[r.format], 'Cache-Control': 'no-cache', Connection: 'close' });
       res.end();
       return true;
     }
-    // The client joins the hub and its stream together (hub.play refuses when waiting
-    // players filled up while the hooks ran).
-    opts.hub.addClient(client);
-    let consumer: Consumer;
     let encoder: RemuxEncoder | undefined;
     const out: { bytes: BodyOut | undefined } = { bytes: undefined };
     const sink: ConsumerSink = {
@@ -172,12 +171,17 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
         return ok;
       },
     };
+    // Nothing is registered or created before the player is admitted: a refused request
+    // leaves no client, no history row and no source behind. A stream nobody publishes is
+    // refused before the hooks once too many players wait for publishers.
+    let player: PlayerHandle;
     try {
-      consumer = opts.hub.play(client, sink);
+      player = await deciding(() => opts.hub.openPlayer(client, sink, { gone: () => res.destroyed || req.socket.destroyed }));
     } catch (err) {
-      opts.hub.removeClient(client);
+      if (res.destroyed || req.socket.destroyed) return true;
       return refused(err);
     }
+    const consumer = player.consumer!;
     const source = consumer.source;
     encoder = remuxEncoder(r.format, source, guessTracks(source, r.view));
     // The body is close-delimited, not chunked: a live stream never ends, so keep-alive buys
@@ -199,9 +203,8 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     out.bytes = res.socket ?? res;
     out.bytes.on('drain', () => consumer.onDrain());
     res.once('close', () => {
-      opts.hub.stop(consumer);
+      player.close();
       encoder?.release();
-      opts.hub.removeClient(client);
       log.info({ url: client.streamUrl, sent: req.socket.bytesWritten, dropped: consumer.dropped }, `${client.type} closed`);
     });
     req.socket.on('error', () => res.destroy());

@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.js';
 import { Client } from '../client.js';
+import type { PlayerHandle } from '../handles.js';
 import { AdmissionError, LimitError, type Hub } from '../hub.js';
 
 /** What the requests of an HLS viewer tell about it. */
@@ -54,6 +55,8 @@ export class HlsSession {
   ended = false;
   timer: NodeJS.Timeout | undefined;
   client!: Client;
+  /** the hub's handle once admitted; closing it ends the client */
+  player: PlayerHandle | undefined;
 }
 
 /** A ctx seen on a media playlist request whose viewer fetched no segment yet. */
@@ -235,18 +238,16 @@ export class HlsSessions {
       },
     });
     session.client = client;
-    // Not in the hub (nor listed, nor in history) until admitted.
+    // Not in the hub (nor listed, nor in history) until admitted; refused when another
+    // client took the id while the hooks ran.
     try {
-      await hub.admit('play', client);
-      if (hub.clients.has(v.id)) throw new AdmissionError(`hls_ctx ${v.id} is another client's id`);
+      session.player = await hub.openPlayer(client, undefined);
     } catch (err) {
       session.ended = true;
       this.countViewer(v.ip, -1);
       if (!(err instanceof LimitError)) this.remember(v.id, v.vhost);
       throw err;
     }
-    hub.addClient(client);
-    hub.view(client);
     this.live.set(v.id, session);
     this.touch(session);
     this.opts.log.info({ cid: v.id, ip: v.ip, url: client.streamUrl, param: v.param }, 'hls-play start');
@@ -301,8 +302,7 @@ export class HlsSessions {
     if (this.live.get(c.id) !== session) return;
     this.live.delete(c.id);
     this.countViewer(c.ip, -1);
-    this.opts.hub.unview(c);
-    this.opts.hub.removeClient(c);
+    session.player?.close();
     this.opts.log.info({ cid: c.id, url: c.streamUrl, sent: session.sentBytes, reason: c.endReason }, 'hls-play closed');
   }
 
