@@ -33,6 +33,7 @@ import { staticFilesHandler } from './http/static-files.js';
 import { consoleFilesHandler, consoleRedirectsHandler, type ServerPorts } from './http/console-routes.js';
 import { streamRoutesHandler } from './http/stream-routes.js';
 import { hlsRoutesHandler } from './http/hls-routes.js';
+import { flvCasterHandler, isCasterPublish } from './http/flv-caster-routes.js';
 
 export interface ServerOptions {
   /** the srs.conf file; undefined = env-only mode (`tsrs -e`, as `srs -e`) */
@@ -199,6 +200,7 @@ export class TsrsServer {
     // API routes first: on a shared port they own /api/ and /rtc/, streams and files the rest.
     this.mountApi();
     this.mountHttp();
+    this.mountCasters();
     for (const l of this.listeners) {
       try {
         await l.start();
@@ -302,6 +304,22 @@ export class TsrsServer {
   /** The bound API and HTTP server ports, for the console's pages (/console/tsrs-server.js). */
   private consolePorts(): ServerPorts {
     return { api: this.api?.addresses()[0]?.port ?? null, http: this.http?.addresses()[0]?.port ?? null };
+  }
+
+  /**
+   * The stream casters (`stream_caster` blocks that are on): `flv` is an HTTP port taking FLV
+   * bodies by POST. Others are left to config/not-yet.ts's warning.
+   */
+  private mountCasters(): void {
+    const headTimeoutMs = this.config.global.handshake_timeout * 1000;
+    for (const c of this.config.stream_casters) {
+      if (!c.enabled || c.caster !== 'flv') continue;
+      const log = this.log.child({ mod: 'flv-caster' });
+      const listener = new HttpListener('flv_caster', { port: c.listen }, log, this.connections, headTimeoutMs, isCasterPublish);
+      const output = c.output;
+      listener.use(flvCasterHandler({ hub: this.hub, config: () => this.config, log, output: () => output }));
+      this.listeners.push(listener);
+    }
   }
 
   /** The bound ports by listener name (tests use port 0 configs... and read them here). */

@@ -42,6 +42,8 @@ export interface ClientInit {
   transport: ClientTransport;
   /** reuse an id already shown in logs */
   id?: string;
+  /** the protocol, when the SRS type does not tell it (history's `protocol`) */
+  protocol?: string;
 }
 
 /** One connection (publisher or player) in the live model. */
@@ -74,6 +76,11 @@ export class Client {
    * work done on its behalf (a hook call deciding on it) stops then.
    */
   readonly gone: AbortSignal = this.leaving.signal;
+  /**
+   * The protocol when the SRS type does not tell it: the stream casters publish as
+   * `fmle-publish` (as SRS, whose casters publish over RTMP) with `flv-post` / `mpegts-udp` here.
+   */
+  readonly protocol: string | undefined;
 
   constructor(init: ClientInit) {
     this.id = init.id ?? newContextId();
@@ -87,6 +94,7 @@ export class Client {
     this.pageUrl = init.pageUrl ?? '';
     this.swfUrl = init.swfUrl ?? '';
     this.transport = init.transport;
+    this.protocol = init.protocol;
   }
 
   get publish(): boolean {

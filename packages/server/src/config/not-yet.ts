@@ -9,7 +9,10 @@ import type { GlobalView, VhostView } from './config.js';
 const where = (d: Directive | undefined, fallback: Directive | string): string =>
   d ? `${d.file}:${d.line}` : typeof fallback === 'string' ? fallback : `${fallback.file}:${fallback.line}`;
 
-/** Global sections: `rtc_server`, `srt_server`, `stream_caster`. */
+/** The `stream_caster` kinds tsrs runs (others, such as gb28181, are warned about). */
+export const RUN_CASTERS: readonly string[] = ['flv'];
+
+/** Global sections: `rtc_server`, `srt_server`, `stream_caster` (the casters tsrs does not run). */
 export function globalNotYet(root: Directive, g: GlobalView, file: string): string[] {
   const out: string[] = [];
   const warn = (name: string, what: string) => out.push(`${where(root.get(name), `${file}:1`)}: ${name} is on, but tsrs does not run ${what} yet: ignored`);
@@ -17,7 +20,10 @@ export function globalNotYet(root: Directive, g: GlobalView, file: string): stri
   if (g.srt_server.enabled) warn('srt_server', 'SRT');
   for (const c of root.getAll('stream_caster')) {
     const enabled = c.get('enabled')?.arg0 === 'on';
-    if (enabled) out.push(`${c.file}:${c.line}: stream_caster is on, but tsrs does not run stream casters (MPEG-TS over UDP, FLV POST, GB28181) yet: ignored`);
+    const caster = c.get('caster')?.arg0 ?? '';
+    if (enabled && !RUN_CASTERS.includes(caster)) {
+      out.push(`${c.file}:${c.line}: stream_caster ${caster || '(no caster)'} is on, but tsrs does not run that caster yet (only ${RUN_CASTERS.join(', ')}): ignored`);
+    }
   }
   return out;
 }

@@ -337,7 +337,8 @@ test('sections tsrs does not run yet: one warning each at FILE:LINE when turned 
   const text = `listen 1935;
 rtc_server { enabled on; listen 8000; }
 srt_server { enabled off; }
-stream_caster { enabled on; caster mpegts_over_udp; }
+stream_caster { enabled on; caster gb28181; }
+stream_caster { enabled on; caster flv; listen 8936; }
 vhost edge {
   cluster { mode remote; origin 10.0.0.1:1935; }
   forward { enabled on; destination 127.0.0.1:1936; }
@@ -352,13 +353,13 @@ vhost quiet {
 }`;
   const w = check(text).warnings.filter((x) => !x.includes('unknown directive'));
   assert.deepEqual(w, [
-    `v.conf:6: vhost edge: cluster mode remote (an edge of 10.0.0.1:1935) is not run by tsrs yet: the vhost runs as an origin`,
-    `v.conf:7: vhost edge: forward is on, but tsrs does not run it yet: ignored`,
-    `v.conf:9: vhost edge: ingest cam is on, but tsrs does not run it yet: ignored`,
-    `v.conf:10: vhost edge: transcode live is on, but tsrs does not run it yet: ignored`,
-    `v.conf:11: vhost edge: rtc (WebRTC) is on, but tsrs does not run it yet: ignored`,
+    `v.conf:7: vhost edge: cluster mode remote (an edge of 10.0.0.1:1935) is not run by tsrs yet: the vhost runs as an origin`,
+    `v.conf:8: vhost edge: forward is on, but tsrs does not run it yet: ignored`,
+    `v.conf:10: vhost edge: ingest cam is on, but tsrs does not run it yet: ignored`,
+    `v.conf:11: vhost edge: transcode live is on, but tsrs does not run it yet: ignored`,
+    `v.conf:12: vhost edge: rtc (WebRTC) is on, but tsrs does not run it yet: ignored`,
     `v.conf:2: rtc_server is on, but tsrs does not run WebRTC (WHIP/WHEP, /rtc/v1/) yet: ignored`,
-    `v.conf:4: stream_caster is on, but tsrs does not run stream casters (MPEG-TS over UDP, FLV POST, GB28181) yet: ignored`,
+    `v.conf:4: stream_caster gb28181 is on, but tsrs does not run that caster yet (only flv): ignored`,
   ]);
   // from the environment too (SRS_RTC_SERVER_ENABLED=on), pointing at the variable's scope
   const env = check('listen 1935;', { SRS_RTC_SERVER_ENABLED: 'on' }).warnings;

@@ -26,8 +26,8 @@ const EXTENSIONS: Partial<Record<ClientType, string>> = {
   'hls-play': '.m3u8',
 };
 
-export function protocolOf(type: ClientType): string {
-  return PROTOCOLS[type] ?? 'unknown';
+export function protocolOf(type: ClientType, own?: string): string {
+  return own ?? PROTOCOLS[type] ?? 'unknown';
 }
 
 /** The URL the client asked for, as well as we know it: tcUrl + stream (+ extension) + query. */

@@ -115,7 +115,7 @@ export class HistoryRecorder {
     // Players waiting for this stream count from now.
     for (const p of this.players.values()) if (p.source === source) p.base = p.client.transport.bytesWritten();
     const where = { vhost: source.vhost, app: source.app, stream: source.stream };
-    this.sink.streamStarted({ id: session.id, ...where, clientId: c.id, ip: c.ip, protocol: protocolOf(c.type), at: session.startedAt });
+    this.sink.streamStarted({ id: session.id, ...where, clientId: c.id, ip: c.ip, protocol: protocolOf(c.type, c.protocol), at: session.startedAt });
     this.startClient(c, 'publish');
     this.sink.event({ type: 'publish', ...where, clientId: c.id, at: session.startedAt, data: { session: session.id, ip: c.ip, type: c.type } });
   }
@@ -228,7 +228,7 @@ export class HistoryRecorder {
   private startClient(c: Client, kind: 'publish' | 'play'): void {
     this.clients.set(c.id, c);
     this.sink.clientStarted({
-      id: c.id, kind, type: c.type, protocol: protocolOf(c.type), ip: c.ip, vhost: c.vhost, app: c.app, stream: c.stream, url: urlOf(c),
+      id: c.id, kind, type: c.type, protocol: protocolOf(c.type, c.protocol), ip: c.ip, vhost: c.vhost, app: c.app, stream: c.stream, url: urlOf(c),
     });
   }
 

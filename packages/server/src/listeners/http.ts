@@ -38,6 +38,11 @@ export class HttpListener implements Listener {
      * keep-alive connection may idle this long between requests.
      */
     private readonly headTimeoutMs: number,
+    /**
+     * Requests whose handler bounds the body itself (a publisher's body is a live stream,
+     * bounded by its idle timeout instead of the 2 x handshake_timeout deadline).
+     */
+    private readonly ownsBody: (req: IncomingMessage) => boolean = () => false,
   ) {}
 
   /** Add a handler; earlier handlers are tried first. */
@@ -103,6 +108,7 @@ export class HttpListener implements Listener {
    * drips a body can hold a slot no longer than that.
    */
   private boundBody(req: IncomingMessage, res: ServerResponse): void {
+    if (this.ownsBody(req)) return;
     const length = req.headers['content-length'];
     if (req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) return;
     res.shouldKeepAlive = false;
