@@ -34,6 +34,8 @@ import { consoleFilesHandler, consoleRedirectsHandler, type ServerPorts } from '
 import { streamRoutesHandler } from './http/stream-routes.js';
 import { hlsRoutesHandler } from './http/hls-routes.js';
 import { flvCasterHandler, isCasterPublish } from './http/flv-caster-routes.js';
+import { MpegtsCaster } from './app/casters/mpegts-caster.js';
+import { UdpListener } from './listeners/udp.js';
 
 export interface ServerOptions {
   /** the srs.conf file; undefined = env-only mode (`tsrs -e`, as `srs -e`) */
@@ -308,11 +310,20 @@ export class TsrsServer {
 
   /**
    * The stream casters (`stream_caster` blocks that are on): `flv` is an HTTP port taking FLV
-   * bodies by POST. Others are left to config/not-yet.ts's warning.
+   * bodies by POST, `mpegts_over_udp` a UDP port taking MPEG-TS. Others are left to
+   * config/not-yet.ts's warning.
    */
   private mountCasters(): void {
     const headTimeoutMs = this.config.global.handshake_timeout * 1000;
     for (const c of this.config.stream_casters) {
+      if (c.enabled && c.caster === 'mpegts_over_udp') {
+        const log = this.log.child({ mod: 'mpegts-caster' });
+        const caster = new MpegtsCaster({
+          hub: this.hub, config: () => this.config, log, output: c.output, idleTimeoutMs: c.idle_timeout * 1000, limit: this.connections, name: 'mpegts_caster',
+        });
+        this.listeners.push(new UdpListener('mpegts_caster', { port: c.listen }, log, (d, a, p) => caster.onDatagram(d, a, p), () => caster.close()));
+        continue;
+      }
       if (!c.enabled || c.caster !== 'flv') continue;
       const log = this.log.child({ mod: 'flv-caster' });
       const listener = new HttpListener('flv_caster', { port: c.listen }, log, this.connections, headTimeoutMs, isCasterPublish);

@@ -55,9 +55,9 @@ stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]?v
 vhost secure { security { enabled on; deny publish all; } }`,
     ),
   );
-  // a 12 s H.264 + AAC file (about 380 kB), uploaded at 30 kB/s: published for about as long
+  // a 24 s H.264 + AAC file (about 750 kB), uploaded at 30 kB/s: published for about as long
   file = join(tempDir(), 'in.flv');
-  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '12',
+  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '24',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '25', '-b:v', '200k', '-c:a', 'aac', '-b:a', '32k', '-y', file], { timeout: 60_000 });
 });
 
@@ -78,7 +78,7 @@ test('curl -T file.flv publishes: listed with codecs, plays over RTMP, hooks fir
   const pub = (await clients(server)).find((c) => c.id === s.publish.cid);
   assert.equal(pub?.type, 'fmle-publish');
   assert.equal(pub?.publish, true);
-  const probe = await ffprobe(server.rtmpUrl('/live/curl'));
+  const probe = await ffprobe(server.rtmpUrl('/live/curl'), ['-analyzeduration', '2000000']);
   assert.deepEqual(avCodecs(probe.streams), ['aac', 'h264']);
   assert.equal(await up.status, '200');
   await waitFor('stream ends with the body', async () => !(await published('curl')), 10_000);

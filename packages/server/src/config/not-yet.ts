@@ -10,7 +10,7 @@ const where = (d: Directive | undefined, fallback: Directive | string): string =
   d ? `${d.file}:${d.line}` : typeof fallback === 'string' ? fallback : `${fallback.file}:${fallback.line}`;
 
 /** The `stream_caster` kinds tsrs runs (others, such as gb28181, are warned about). */
-export const RUN_CASTERS: readonly string[] = ['flv'];
+export const RUN_CASTERS: readonly string[] = ['flv', 'mpegts_over_udp'];
 
 /** Global sections: `rtc_server`, `srt_server`, `stream_caster` (the casters tsrs does not run). */
 export function globalNotYet(root: Directive, g: GlobalView, file: string): string[] {

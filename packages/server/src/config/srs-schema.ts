@@ -94,6 +94,11 @@ export const streamCasterSchema = {
   caster: str(''),
   output: str(''),
   listen: int(0, { min: 0, max: 65535 }),
+  /**
+   * tsrs, mpegts_over_udp: seconds without a datagram after which the stream ends (its
+   * publisher leaves, on_unpublish runs). Default 3.
+   */
+  idle_timeout: num(3, { min: 0.1 }),
   sip: section({
     enabled: bool(false),
     listen: int(5060, { min: 1, max: 65535 }),

@@ -359,7 +359,7 @@ vhost quiet {
     `v.conf:11: vhost edge: transcode live is on, but tsrs does not run it yet: ignored`,
     `v.conf:12: vhost edge: rtc (WebRTC) is on, but tsrs does not run it yet: ignored`,
     `v.conf:2: rtc_server is on, but tsrs does not run WebRTC (WHIP/WHEP, /rtc/v1/) yet: ignored`,
-    `v.conf:4: stream_caster gb28181 is on, but tsrs does not run that caster yet (only flv): ignored`,
+    `v.conf:4: stream_caster gb28181 is on, but tsrs does not run that caster yet (only flv, mpegts_over_udp): ignored`,
   ]);
   // from the environment too (SRS_RTC_SERVER_ENABLED=on), pointing at the variable's scope
   const env = check('listen 1935;', { SRS_RTC_SERVER_ENABLED: 'on' }).warnings;

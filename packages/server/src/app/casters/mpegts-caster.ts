@@ -1,0 +1,176 @@
+/**
+ * SRS's mpegts_over_udp stream caster: every datagram to the caster's UDP port is MPEG-TS of
+ * one stream, the one its `output` URL names (`rtmp://127.0.0.1/live/livestream`; `[app]` and
+ * `[stream]`, which a datagram cannot fill, become `live` and `livestream`). tsrs publishes it
+ * straight into that stream through a publisher handle (no RTMP loop back):
+ *
+ * - The first datagram opens a publisher (`fmle-publish`, protocol `mpegts-udp`, the sender's IP):
+ *   counted against max_connections, then connect/publish hooks and security, as an RTMP
+ *   publisher. Datagrams that arrive while it is admitted are dropped (the demuxer starts at
+ *   the next PAT/PMT and keyframe).
+ * - One sender at a time: datagrams from another address:port are dropped and counted.
+ * - The stream ends `idle_timeout` seconds after the last datagram (stream_caster.idle_timeout,
+ *   tsrs, default 3). A refused or kicked sender is ignored until it has been quiet that long,
+ *   so a sender that keeps going does not run the hooks on every datagram.
+ */
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../log.js';
+import { TsToSource } from '../../protocol/mpegts/to-source.js';
+import { Client } from '../client.js';
+import type { ConnectionLimit } from '../connection-limit.js';
+import type { PublisherHandle } from '../handles.js';
+import type { Hub } from '../hub.js';
+import { resolveVhost } from '../resolve-vhost.js';
+import { nameProblem, streamNamesProblem } from '../safe-name.js';
+import { casterStream, type CasterStream } from './output-url.js';
+
+export interface MpegtsCasterOptions {
+  hub: Hub;
+  config: () => Config;
+  log: Logger;
+  /** the caster's `output` URL */
+  output: string;
+  /** stream_caster.idle_timeout, ms */
+  idleTimeoutMs: number;
+  /** max_connections: a sender's session counts as one connection */
+  limit?: ConnectionLimit;
+  /** the listener's name in logs and limit episodes */
+  name?: string;
+}
+
+/** The stream an mpegts_over_udp output names; throws when it names none (a config error). */
+export function mpegtsCasterStream(output: string): CasterStream {
+  const names = casterStream(output, { app: 'live', stream: 'livestream' });
+  if (!names) throw new Error(`stream_caster mpegts_over_udp: output '${output}' names no app/stream (rtmp://127.0.0.1/live/livestream)`);
+  const bad = nameProblem('vhost', names.vhost) ?? streamNamesProblem(names);
+  if (bad) throw new Error(`stream_caster mpegts_over_udp: output '${output}': ${bad}`);
+  return names;
+}
+
+type State = 'opening' | 'live' | 'ignored';
+
+interface Session {
+  sender: string;
+  state: State;
+  client: Client;
+  publisher: PublisherHandle | undefined;
+  glue: TsToSource | undefined;
+  bytes: number;
+  /** datagrams from other senders while this one held the port */
+  foreign: number;
+  timer: NodeJS.Timeout;
+  /** the connection-limit's close listener */
+  onClose: (() => void) | undefined;
+}
+
+export class MpegtsCaster {
+  private session: Session | undefined;
+  private readonly names: CasterStream;
+
+  constructor(private readonly opts: MpegtsCasterOptions) {
+    this.names = mpegtsCasterStream(opts.output);
+  }
+
+  /** One datagram from `address:port`. */
+  onDatagram(data: Buffer, address: string, port: number): void {
+    const sender = `${address}:${port}`;
+    let s = this.session;
+    if (s && s.sender !== sender) {
+      if (s.foreign++ === 0) this.opts.log.warn({ sender, holder: s.sender, url: s.client.streamUrl }, 'mpegts caster: datagrams from a second sender dropped');
+      return;
+    }
+    if (!s) s = this.open(sender, address);
+    s.timer.refresh();
+    s.bytes += data.length;
+    if (s.state === 'live') s.glue!.push(data);
+  }
+
+  private open(sender: string, ip: string): Session {
+    const n = this.names;
+    const client = new Client({
+      ip,
+      type: 'fmle-publish',
+      protocol: 'mpegts-udp',
+      vhost: n.vhost,
+      app: n.app,
+      stream: n.stream,
+      param: n.param,
+      tcUrl: n.tcUrl,
+      transport: {
+        close: (reason) => this.ignore(s, reason),
+        bytesRead: () => s.bytes,
+        bytesWritten: () => 0,
+      },
+    });
+    const s: Session = {
+      sender, state: 'opening', client, publisher: undefined, glue: undefined, bytes: 0, foreign: 0, onClose: undefined,
+      timer: setTimeout(() => this.idle(s), this.opts.idleTimeoutMs),
+    };
+    this.session = s;
+    const counted = this.opts.limit?.admit(
+      { remoteAddress: ip, destroy: () => this.ignore(s, 'max_connections'), once: (_e: 'close', l: () => void) => (s.onClose = l) },
+      this.opts.name ?? 'mpegts_caster',
+    );
+    if (counted !== false) void this.admit(s);
+    return s;
+  }
+
+  private async admit(s: Session): Promise<void> {
+    const log = this.opts.log.child({ cid: s.client.id });
+    const vhost = resolveVhost(this.opts.config(), this.names.vhost);
+    if (!vhost || this.opts.config().getVhost(vhost)?.enabled === false) {
+      log.warn({ vhost: this.names.vhost }, 'mpegts caster: vhost not found or disabled, sender ignored');
+      return this.ignore(s, 'no vhost');
+    }
+    s.client.vhost = vhost;
+    try {
+      s.publisher = await this.opts.hub.openPublisher(s.client, { connect: true, gone: () => s.state !== 'opening' });
+    } catch (err) {
+      log.warn({ sender: s.sender, url: s.client.streamUrl, reason: (err as Error).message }, 'mpegts caster: publish refused, sender ignored until it stops');
+      return this.ignore(s, 'refused');
+    }
+    s.state = 'live';
+    s.glue = new TsToSource(s.publisher);
+    log.info({ sender: s.sender, url: s.client.streamUrl }, 'mpegts caster: publish');
+  }
+
+  /** Refused, kicked or over a bound: the publish ends; its datagrams are dropped until it is quiet. */
+  private ignore(s: Session, reason: string): void {
+    if (s.state === 'ignored') return;
+    s.state = 'ignored';
+    this.unpublish(s, reason);
+  }
+
+  private unpublish(s: Session, reason: string): void {
+    const p = s.publisher;
+    s.publisher = undefined;
+    if (p) {
+      p.close();
+      const g = s.glue;
+      this.opts.log.info(
+        { cid: s.client.id, url: s.client.streamUrl, reason, recv: s.bytes, codecs: [...(g?.codecs ?? [])].join(','), dropped: g?.dropped, demux: g?.demuxer.stats },
+        'mpegts caster: unpublish',
+      );
+    }
+    s.onClose?.();
+    s.onClose = undefined;
+  }
+
+  private idle(s: Session): void {
+    if (this.session === s) this.session = undefined;
+    const was = s.state;
+    s.state = 'ignored';
+    this.unpublish(s, `no datagram for ${this.opts.idleTimeoutMs} ms`);
+    if (was === 'ignored' && s.foreign > 0) this.opts.log.info({ dropped: s.foreign }, 'mpegts caster: datagrams of other senders dropped');
+  }
+
+  /** The listener closes: the publish ends. */
+  close(): void {
+    const s = this.session;
+    if (!s) return;
+    clearTimeout(s.timer);
+    this.session = undefined;
+    s.state = 'ignored';
+    this.unpublish(s, 'server stopping');
+  }
+}

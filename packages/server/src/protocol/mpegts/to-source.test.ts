@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { packetsOf, readKernelFixture } from '../../../test/fixtures/kernel-media.js';
+import { parseFlvAudioTag } from '../../kernel/aac.js';
+import { avcNaluType, parseFlvVideoTag, splitNalus } from '../../kernel/avc.js';
+import { TsMuxer } from '../../kernel/mpegts.js';
+import { Packet, type PacketKind } from '../../kernel/packet.js';
+import { TsToSource } from './to-source.js';
+
+const FIXTURE = packetsOf(readKernelFixture('h264-aac-160x120.flv'));
+/** The fixture's 1 s (5 keyframes) four times over, headers once: 4 s of stream. */
+const LONGER = [0, 1, 2, 3].flatMap((k) =>
+  FIXTURE.filter((p) => k === 0 || !p.sequenceHeader).map((p) => new Packet(p.kind, p.dts + k * 1000, p.body, p.keyframe, p.sequenceHeader, p.cts)),
+);
+
+interface Msg {
+  kind: PacketKind;
+  timestamp: number;
+  body: Buffer;
+}
+
+/** Packets through the TS muxer, cut into 7-packet datagrams as FFmpeg's udp output sends. */
+function datagrams(packets = FIXTURE): Buffer[] {
+  const m = new TsMuxer({ video: 'h264', audio: 'aac' });
+  // PAT/PMT before every keyframe, as a live TS sender repeats them
+  const ts = Buffer.concat([...packets.flatMap((p) => (p.kind === 'video' && p.keyframe ? [m.writeTables(), ...m.mux(p)] : m.mux(p))), ...m.flush()]);
+  const out: Buffer[] = [];
+  for (let i = 0; i < ts.length; i += 1316) out.push(ts.subarray(i, i + 1316));
+  return out;
+}
+
+function run(dgrams: Buffer[]): { msgs: Msg[]; glue: TsToSource } {
+  const msgs: Msg[] = [];
+  const glue = new TsToSource({ write: (kind, timestamp, body) => msgs.push({ kind, timestamp, body }) });
+  for (const d of dgrams) glue.push(d);
+  glue.end();
+  return { msgs, glue };
+}
+
+/** Frame NAL units without AUD/SPS/PPS, as hex, from a length-prefixed FLV video body. */
+function frameNalus(body: Buffer): string[] {
+  return splitNalus(parseFlvVideoTag(body).data, 4)
+    .filter((n) => ![7, 8, 9].includes(avcNaluType(n)))
+    .map((n) => n.toString('hex'));
+}
+
+const isVideoFrame = (p: { kind: PacketKind; body: Buffer }) => p.kind === 'video' && parseFlvVideoTag(p.body).avcPacketType === 1;
+const isAudioFrame = (p: { kind: PacketKind; body: Buffer }) => p.kind === 'audio' && parseFlvAudioTag(p.body).aacPacketType === 1;
+
+test('FLV -> TS -> TsToSource gives back the sequence headers, every frame and its timestamps', () => {
+  const { msgs, glue } = run(datagrams());
+  const first = msgs[0];
+  assert.equal(first.kind, 'video');
+  const header = parseFlvVideoTag(first.body);
+  assert.equal(header.avcPacketType, 0, 'an AVC sequence header first');
+  const original = FIXTURE.find((p) => p.kind === 'video' && p.sequenceHeader)!;
+  // the SPS and PPS of the rebuilt record are the original's
+  const spsOf = (record: Buffer) => record.subarray(8, 8 + record.readUInt16BE(6)).toString('hex');
+  assert.equal(spsOf(header.data), spsOf(parseFlvVideoTag(original.body).data));
+  assert.ok(msgs.some((m) => m.kind === 'audio' && parseFlvAudioTag(m.body).aacPacketType === 0), 'an AAC sequence header');
+
+  const inVideo = FIXTURE.filter(isVideoFrame);
+  const outVideo = msgs.filter(isVideoFrame);
+  assert.equal(outVideo.length, inVideo.length);
+  const base = Math.min(...FIXTURE.filter((p) => p.kind !== 'script' && !p.sequenceHeader).map((p) => p.dts));
+  outVideo.forEach((m, i) => {
+    assert.deepEqual(frameNalus(m.body), frameNalus(inVideo[i].body), `frame ${i}`);
+    assert.equal(parseFlvVideoTag(m.body).keyframe, inVideo[i].keyframe);
+    assert.ok(Math.abs(m.timestamp - (inVideo[i].dts - base)) <= 1, `frame ${i}: ${m.timestamp} vs ${inVideo[i].dts - base}`);
+    assert.equal(parseFlvVideoTag(m.body).cts, parseFlvVideoTag(inVideo[i].body).cts);
+  });
+  const inAudio = FIXTURE.filter(isAudioFrame);
+  const outAudio = msgs.filter(isAudioFrame);
+  assert.equal(outAudio.length, inAudio.length);
+  outAudio.forEach((m, i) => assert.ok(parseFlvAudioTag(m.body).data.equals(parseFlvAudioTag(inAudio[i].body).data), `audio ${i}`));
+  assert.equal(glue.dropped, 0);
+  assert.deepEqual([...glue.codecs].sort(), ['aac', 'h264']);
+});
+
+test('lost datagrams (every 50th, and the first ones) never throw: frames go on, the damage is counted', () => {
+  const all = datagrams(LONGER);
+  const { msgs, glue } = run(all.filter((_d, i) => i > 3 && i % 50 !== 7));
+  const video = msgs.filter(isVideoFrame);
+  const total = LONGER.filter(isVideoFrame).length;
+  assert.ok(video.length > total / 2 && video.length < total, `${video.length} of ${total} frames`);
+  assert.ok(parseFlvVideoTag(video[0].body).keyframe, 'video starts at a keyframe');
+  assert.ok(glue.demuxer.stats.ccErrors > 0);
+  const times = msgs.map((m) => m.timestamp);
+  assert.ok(times.every((t) => t >= 0));
+  // garbage between datagrams is skipped too
+  glue.push(Buffer.alloc(1000, 0x47));
+  glue.push(Buffer.from('not a transport stream'));
+});
