@@ -352,8 +352,8 @@ export class TsrsServer {
     this.config = next;
     for (const s of this.hub.sources.values()) s.configure(sourceOptions(next, s.vhost));
     this.log.info({ changes }, 'config reloaded');
-    if (changes.some((c) => c === 'listen' || c.startsWith('http_'))) {
-      this.log.warn('listener changes need a restart to take effect');
+    if (changes.some((c) => c === 'listen' || c.startsWith('http_') || c.startsWith('stream_caster'))) {
+      this.log.warn('listener changes (listen, http_*, stream_caster) need a restart to take effect');
     }
   }
 
