@@ -102,7 +102,7 @@ test('FFmpeg -method POST publishes live; HTTP-FLV plays both tracks; a second p
     assert.deepEqual(avCodecs(probe.streams), ['aac', 'h264']);
     assert.ok(Number(probe.format.duration) >= 2.5, `duration ${probe.format.duration}`);
     // the stream has a publisher: another POST is refused, the first goes on
-    const busy = await fetch(casterUrl('/live/ff.flv'), { method: 'POST', body: readFileSync(file).subarray(0, 4096) });
+    const busy = await fetch(casterUrl('/live/ff.flv'), { method: 'POST', body: readFileSync(file).subarray(0, 4096), signal: AbortSignal.timeout(30_000) });
     assert.equal(busy.status, 409);
     assert.equal((await published('ff'))?.publish.cid, s.publish.cid);
     const kicked = await api(server, `/api/v1/clients/${s.publish.cid}`, { method: 'DELETE' });
@@ -118,15 +118,15 @@ test('FFmpeg -method POST publishes live; HTTP-FLV plays both tracks; a second p
 
 test('refusals: on_publish, security, bad names, other methods; nothing is left listed', { timeout: 60_000 }, async () => {
   const body = readFileSync(file).subarray(0, 65536);
-  const post = (url: string) => fetch(url, { method: 'POST', body }).then((r) => r.status);
-  const text = (url: string) => fetch(url, { method: 'POST', body }).then((r) => r.text());
+  const post = (url: string) => fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(30_000) }).then((r) => r.status);
+  const text = (url: string) => fetch(url, { method: 'POST', body, signal: AbortSignal.timeout(30_000) }).then((r) => r.text());
   assert.equal(await post(casterUrl('/live/refused.flv')), 401, 'on_publish says no (401, as SRS 8 answers refused players)');
   assert.equal(await post(casterUrl('/live/ok.flv', secured)), 403, 'security deny publish all');
   assert.match(await text(casterUrl('/live/a%2Fb.flv')), /^Bad Request: stream name contains '\/'/, 'a / in the stream');
   assert.match(await text(casterUrl('/live/%2e%2e.flv')), /^Bad Request: stream name '\.\.' is not allowed/);
   assert.match(await text(casterUrl('/live/x%00y.flv')), /^Bad Request: stream name contains NUL/);
   assert.equal(await post(casterUrl('/s.flv')), 404, 'no app');
-  assert.equal((await fetch(casterUrl('/live/x.flv'))).status, 405, 'GET');
+  assert.equal((await fetch(casterUrl('/live/x.flv'), { signal: AbortSignal.timeout(30_000) })).status, 405, 'GET');
   assert.ok(hooks.calls.some((c) => c.path === '/pub' && c.body.stream === 'refused'));
   const names = (await clients(server)).map((c) => c.name);
   assert.ok(!names.some((n) => ['refused', 'ok', 'x'].includes(n)), names.join());
@@ -150,7 +150,7 @@ test('bounds: a body that stops is cut after normal_timeout, a corrupt one at on
 
   // valid header, then a tag with reserved bits set
   const bad = Buffer.concat([head.subarray(0, 13), Buffer.from([0xff, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 16])]);
-  assert.equal((await fetch(casterUrl('/live/bad.flv'), { method: 'POST', body: bad })).status, 400);
+  assert.equal((await fetch(casterUrl('/live/bad.flv'), { method: 'POST', body: bad, signal: AbortSignal.timeout(30_000) })).status, 400);
   assert.ok(!(await published('bad')));
   const ok = curlUpload(casterUrl('/live/after.flv'), '2M');
   assert.equal(await ok.status, '200', 'the caster still publishes');
