@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
-import { videoFlags } from '../src/kernel/flv-body.js';
+import { classifyVideo } from '../src/kernel/flv-tag.js';
 import { basicConf, exitOf, ffmpegPublish, ffprobe, frameRate, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
 
 const execFileP = promisify(execFile);
@@ -67,10 +67,10 @@ test('a late player gets metadata, sequence headers, then a keyframe first', asy
   await waitFor('video frames', () => msgs.filter((m) => m.typeId === MSG.VIDEO).length > 5, 10_000);
   await client.close();
   const video = msgs.filter((m) => m.typeId === MSG.VIDEO);
-  const first = videoFlags(video[0].payload);
-  assert.ok(first.sequenceHeader, 'first video message is the AVC sequence header');
-  const firstFrame = video.find((m) => !videoFlags(m.payload).sequenceHeader)!;
-  assert.ok(videoFlags(firstFrame.payload).keyframe, 'first video frame is a keyframe');
+  const first = classifyVideo(video[0].payload);
+  assert.ok(first.sequenceStart, 'first video message is the AVC sequence header');
+  const firstFrame = video.find((m) => !classifyVideo(m.payload).sequenceStart)!;
+  assert.ok(classifyVideo(firstFrame.payload).keyframe, 'first video frame is a keyframe');
   assert.ok(msgs.findIndex((m) => m.typeId === MSG.AMF0_DATA) < msgs.indexOf(firstFrame), 'metadata comes before frames');
 });
 

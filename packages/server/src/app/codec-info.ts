@@ -1,35 +1,21 @@
-import { aacProfileName, parseAudioSpecificConfig, parseFlvAudioTag } from '../kernel/aac.js';
-import { avcLevelName, avcProfileDetail, avcProfileName, parseAvcConfig, parseAvcSps, parseFlvVideoTag } from '../kernel/avc.js';
-import { SOUND_FORMAT, VIDEO_CODEC } from '../kernel/flv-body.js';
+import { aacProfileName, parseAudioSpecificConfig } from '../kernel/aac.js';
+import { avcLevelName, avcProfileDetail, avcProfileName, parseAvcConfig, parseAvcSps } from '../kernel/avc.js';
+import type { AudioCodec, FlvAudioTag, FlvVideoTag, VideoCodec } from '../kernel/flv-tag.js';
 import { hevcLevelName, hevcProfileName, parseHevcConfig, parseHevcSps } from '../kernel/hevc.js';
 
 /** Video/audio codec facts as the HTTP API reports them (SRS's stream.video / stream.audio). */
 export type { AudioInfo, VideoInfo } from '@tsrs/api-types';
 import type { AudioInfo, VideoInfo } from '@tsrs/api-types';
 
-const VIDEO_NAMES: Record<number, string> = {
-  [VIDEO_CODEC.AVC]: 'H264',
-  [VIDEO_CODEC.HEVC]: 'H265',
-  [VIDEO_CODEC.AV1]: 'AV1',
-  2: 'H263',
-  4: 'VP6',
+/** SRS's codec names in the API (srs_video_codec_id2str / srs_audio_codec_id2str). */
+const VIDEO_NAMES: Record<VideoCodec, string> = {
+  h264: 'H264', h265: 'H265', av1: 'AV1', vp9: 'VP9', vp8: 'VP8', h263: 'H263', vp6: 'VP6', other: 'Other',
 };
 
-const AUDIO_NAMES: Record<number, string> = {
-  [SOUND_FORMAT.MP3]: 'MP3',
-  [SOUND_FORMAT.AAC]: 'AAC',
-  [SOUND_FORMAT.SPEEX]: 'Speex',
-  [SOUND_FORMAT.OPUS]: 'Opus',
-  0: 'PCM',
-  3: 'PCM',
-  7: 'G711A',
-  8: 'G711U',
-  14: 'MP3',
+const AUDIO_NAMES: Record<AudioCodec, string> = {
+  aac: 'AAC', mp3: 'MP3', opus: 'Opus', speex: 'Speex', pcm: 'PCM', g711a: 'G711A', g711u: 'G711U',
+  ac3: 'Other', eac3: 'Other', flac: 'Other', other: 'Other',
 };
-
-const FOURCC_AUDIO: Record<string, string> = { mp4a: 'AAC', Opus: 'Opus', '.mp3': 'MP3' };
-
-const FLV_RATES = [5512, 11025, 22050, 44100];
 
 /**
  * Describe a video sequence header: codec, and for AVC/HEVC the profile, level and
@@ -38,11 +24,9 @@ const FLV_RATES = [5512, 11025, 22050, 44100];
  * `tsrs_profile` is the H.264 Annex A name with the constraint flags ("Constrained Baseline"). A header the parsers
  * refuse still yields the codec name (a stats view must never break the publish).
  */
-export function describeVideo(body: Buffer): VideoInfo {
-  const info: VideoInfo = { codec: 'Other', profile: 'Other', tsrs_profile: 'Other', level: 'Other', width: 0, height: 0 };
+export function describeVideo(tag: FlvVideoTag): VideoInfo {
+  const info: VideoInfo = { codec: VIDEO_NAMES[tag.codec], profile: 'Other', tsrs_profile: 'Other', level: 'Other', width: 0, height: 0 };
   try {
-    const tag = parseFlvVideoTag(body);
-    info.codec = VIDEO_NAMES[tag.codecId] ?? (tag.codec === 'vp9' ? 'VP9' : 'Other');
     if (tag.codec === 'h264') {
       const config = parseAvcConfig(tag.data);
       info.profile = avcProfileName(config.profile);
@@ -73,18 +57,12 @@ export function describeVideo(body: Buffer): VideoInfo {
 }
 
 /** Describe audio from its sequence header (AAC: the AudioSpecificConfig) or any frame (other codecs). */
-export function describeAudio(body: Buffer, previous: AudioInfo | null): AudioInfo | null {
-  if (body.length < 1) return previous;
+export function describeAudio(tag: FlvAudioTag, previous: AudioInfo | null): AudioInfo | null {
+  if (tag.error) return previous;
+  const codec = AUDIO_NAMES[tag.codec];
+  const info: AudioInfo = { codec, sample_rate: tag.sampleRate, channel: tag.channels, profile: 'Other' };
   try {
-    const tag = parseFlvAudioTag(body);
-    const codec = tag.fourcc ? (FOURCC_AUDIO[tag.fourcc] ?? 'Other') : (AUDIO_NAMES[tag.soundFormat] ?? 'Other');
-    const info: AudioInfo = {
-      codec,
-      sample_rate: tag.fourcc ? 0 : FLV_RATES[tag.soundRate],
-      channel: tag.fourcc ? 0 : tag.soundType + 1,
-      profile: 'Other',
-    };
-    if (codec === 'AAC' && tag.aacPacketType === 0) {
+    if (codec === 'AAC' && tag.sequenceStart) {
       const asc = parseAudioSpecificConfig(tag.data);
       info.sample_rate = asc.extensionSampleRate;
       info.channel = asc.channels;
@@ -95,6 +73,6 @@ export function describeAudio(body: Buffer, previous: AudioInfo | null): AudioIn
     }
     return info;
   } catch {
-    return previous ?? { codec: AUDIO_NAMES[body[0] >> 4] ?? 'Other', sample_rate: 0, channel: 0, profile: 'Other' };
+    return previous ?? { codec, sample_rate: 0, channel: 0, profile: 'Other' };
   }
 }

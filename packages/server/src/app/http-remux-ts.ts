@@ -1,4 +1,3 @@
-import { parseFlvVideoTag } from '../kernel/avc.js';
 import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../kernel/mpegts.js';
 import type { Packet } from '../kernel/packet.js';
 import type { Source, SourceOutput } from './source.js';
@@ -98,10 +97,6 @@ export class SharedTsRemux implements SourceOutput {
 const REMUXERS = new WeakMap<Source, SharedTsRemux>();
 
 function videoCodecOf(p: Packet): TsVideoCodec | undefined {
-  try {
-    const c = parseFlvVideoTag(p.body).codec;
-    return c === 'h264' || c === 'h265' ? c : undefined;
-  } catch {
-    return undefined;
-  }
+  const c = p.video?.codec;
+  return c === 'h264' || c === 'h265' ? c : undefined;
 }

@@ -1,4 +1,4 @@
-import { ADTS_HEADER_SIZE, parseAudioSpecificConfig, parseFlvAudioTag, writeAdtsHeader, type AacConfig } from '../kernel/aac.js';
+import { ADTS_HEADER_SIZE, parseAudioSpecificConfig, writeAdtsHeader, type AacConfig } from '../kernel/aac.js';
 import { encodeFlvHeader, flvTagOf } from '../kernel/flv.js';
 import type { Packet } from '../kernel/packet.js';
 import { SharedTsRemux } from './http-remux-ts.js';
@@ -86,17 +86,17 @@ class AdtsEncoder implements RemuxEncoder {
     return undefined;
   }
   encode(packet: Packet): Buffer | undefined {
-    if (packet.kind !== 'audio') return undefined;
+    const tag = packet.audio;
+    if (!tag) return undefined;
     const cached = ADTS.get(packet);
     if (cached) return cached;
     try {
-      const tag = parseFlvAudioTag(packet.body);
       if (tag.codec !== 'aac') return undefined;
-      if (tag.aacPacketType === 0) {
+      if (tag.sequenceStart) {
         this.config = parseAudioSpecificConfig(tag.data);
         return undefined;
       }
-      if (!this.config || tag.data.length === 0) return undefined;
+      if (!this.config || tag.packetType !== 'coded-frames' || tag.data.length === 0) return undefined;
       const out = Buffer.allocUnsafe(ADTS_HEADER_SIZE + tag.data.length);
       writeAdtsHeader(out, 0, this.config, tag.data.length);
       out.set(tag.data, ADTS_HEADER_SIZE);
@@ -109,15 +109,16 @@ class AdtsEncoder implements RemuxEncoder {
   release(): void {}
 }
 
-/** MP3 frames as they are: the tag body after its one-byte header (a view, no copy). */
+/** MP3 frames as they are: the tag body after its header (a view, no copy). */
 class Mp3Encoder implements RemuxEncoder {
   readonly contentType = 'audio/mpeg';
   head(): undefined {
     return undefined;
   }
   encode(packet: Packet): Buffer | undefined {
-    if (packet.kind !== 'audio' || packet.body.length < 2 || packet.body[0] >> 4 !== 2) return undefined;
-    return packet.body.subarray(1);
+    const tag = packet.audio;
+    if (tag?.codec !== 'mp3' || tag.packetType !== 'coded-frames' || tag.data.length === 0) return undefined;
+    return tag.data;
   }
   release(): void {}
 }

@@ -1,4 +1,3 @@
-import { audioFlags, isOnMetaData, videoFlags } from '../kernel/flv-body.js';
 import { Packet, type PacketKind } from '../kernel/packet.js';
 import type { Client } from './client.js';
 import { Consumer, type ConsumerSink } from './consumer.js';
@@ -157,37 +156,31 @@ export class Source {
   onMessage(kind: PacketKind, wireTimestamp: number, body: Buffer): void {
     this.recvBytes += body.length;
     const dts = this.jitter.correct(wireTimestamp);
-    let packet: Packet;
-    if (kind === 'video') {
-      const f = videoFlags(body);
-      packet = new Packet('video', dts, body, f.keyframe, f.sequenceHeader, f.cts);
-      if (f.sequenceHeader) {
+    const packet = Packet.of(kind, dts, body);
+    const v = packet.video;
+    const a = packet.audio;
+    if (v) {
+      if (v.sequenceStart) {
         this.videoHeader = packet;
-        this.video = describeVideo(body);
-      } else {
+        this.video = describeVideo(v);
+      } else if (v.packetType === 'coded-frames') {
         this.frames++;
         this.lastFrameDts = dts;
-        if (f.keyframe) {
+        if (v.keyframe) {
           if (this.lastKeyframeDts >= 0 && dts > this.lastKeyframeDts) this.keyframeIntervalMs = dts - this.lastKeyframeDts;
           this.lastKeyframeDts = dts;
         }
       }
-    } else if (kind === 'audio') {
-      const f = audioFlags(body);
-      packet = new Packet('audio', dts, body, false, f.sequenceHeader);
-      // SoundFormat 10 (AAC) is described by its sequence header; the others by any frame.
-      if (f.sequenceHeader) this.audioTrack = packet;
-      else if (!this.audioTrack && body.length > 1 && body[0] >> 4 !== 10) this.audioTrack = packet;
-      if (f.sequenceHeader || !this.audio) {
-        if (f.sequenceHeader) this.audioHeader = packet;
-        this.audio = describeAudio(body, this.audio);
-      }
-    } else {
+    } else if (a) {
+      // A codec with a sequence start (AAC, enhanced RTMP Opus) is described by it; the others
+      // (MP3, legacy codecs) by their first frame.
+      if (a.sequenceStart) this.audioTrack = this.audioHeader = packet;
+      else if (!this.audioTrack && a.packetType === 'coded-frames' && a.data.length > 0 && a.codec !== 'aac') this.audioTrack = packet;
+      if (a.sequenceStart || !this.audio) this.audio = describeAudio(a, this.audio);
+    } else if (packet.sequenceHeader) {
       // Only onMetaData is state a joining player needs; other data (cue points,
       // timing probes) flows live but is not replayed.
-      const meta = isOnMetaData(body);
-      packet = new Packet('script', dts, body, false, meta);
-      if (meta) this.metadata = packet;
+      this.metadata = packet;
     }
     this.dispatch(packet);
   }

@@ -3,33 +3,11 @@ import assert from 'node:assert/strict';
 import { readKernelFixture } from '../../test/fixtures/kernel-media.js';
 import { CodecError } from './bit-reader.js';
 import {
-  parseFlvAudioTag, parseAudioSpecificConfig, buildAudioSpecificConfig, aacProfileName, buildAdtsHeader,
-  parseMp3FrameHeader, SoundFormat,
+  parseAudioSpecificConfig, buildAudioSpecificConfig, aacProfileName, buildAdtsHeader,
+  parseMp3FrameHeader,
 } from './aac.js';
+import { classifyAudio } from './flv-tag.js';
 import { FlvDemuxer } from './flv.js';
-
-test('parseFlvAudioTag: AAC sequence header and raw frame', () => {
-  const seq = parseFlvAudioTag(Buffer.from([0xaf, 0x00, 0x12, 0x10]));
-  assert.equal(seq.soundFormat, SoundFormat.Aac);
-  assert.equal(seq.codec, 'aac');
-  assert.equal(seq.soundRate, 3);
-  assert.equal(seq.soundSize, 1);
-  assert.equal(seq.soundType, 1);
-  assert.equal(seq.aacPacketType, 0);
-  assert.deepEqual([...seq.data], [0x12, 0x10]);
-  assert.equal(parseFlvAudioTag(Buffer.from([0xae, 0x01, 9])).soundType, 0);
-  const mp3 = parseFlvAudioTag(Buffer.from([0x2e, 0xff, 0xfb]));
-  assert.equal(mp3.codec, 'mp3');
-  assert.equal(mp3.aacPacketType, -1);
-  assert.deepEqual([...mp3.data], [0xff, 0xfb]);
-  assert.equal(parseFlvAudioTag(Buffer.from([0xd0, 1])).codec, 'opus');
-  const ex = parseFlvAudioTag(Buffer.concat([Buffer.from([0x90]), Buffer.from('Opus'), Buffer.from([1])]));
-  assert.equal(ex.codec, 'opus');
-  assert.equal(ex.fourcc, 'Opus');
-  assert.equal(ex.aacPacketType, 0);
-  assert.throws(() => parseFlvAudioTag(Buffer.from([0xaf])), CodecError);
-  assert.throws(() => parseFlvAudioTag(Buffer.alloc(0)), CodecError);
-});
 
 test('AudioSpecificConfig: LC, HE (explicit SBR), HEv2, escapes', () => {
   const lc = parseAudioSpecificConfig(Buffer.from([0x12, 0x10])); // LC 44.1 kHz stereo
@@ -82,11 +60,11 @@ test('ADTS header fields', () => {
 
 test('AAC config from the FFmpeg fixture', () => {
   const flv = readKernelFixture('h264-aac-160x120.flv');
-  const audio = new FlvDemuxer().push(flv).filter((t) => t.type === 8).map((t) => parseFlvAudioTag(t.body));
-  assert.equal(audio[0].aacPacketType, 0);
+  const audio = new FlvDemuxer().push(flv).filter((t) => t.type === 8).map((t) => classifyAudio(t.body));
+  assert.equal(audio[0].sequenceStart, true);
   const asc = parseAudioSpecificConfig(audio[0].data);
   assert.deepEqual([asc.objectType, asc.sampleRate, asc.channels], [2, 44100, 1]);
-  assert.ok(audio.slice(1).every((a) => a.aacPacketType === 1 && a.data.length > 0));
+  assert.ok(audio.slice(1).every((a) => a.packetType === 'coded-frames' && a.data.length > 0));
 });
 
 test('MP3 frame headers', () => {

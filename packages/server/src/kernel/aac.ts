@@ -1,71 +1,9 @@
 /**
- * Audio: FLV audio tag header, AAC AudioSpecificConfig (ISO/IEC 14496-3
+ * Audio: AAC AudioSpecificConfig (ISO/IEC 14496-3
  * 1.6.2.1), ADTS headers for MPEG-TS (ISO/IEC 13818-7 / 14496-3 1.A.2) and MP3
  * frame headers (ISO/IEC 11172-3 / 13818-3) for the .mp3 mount and TS.
  */
 import { BitReader, CodecError } from './bit-reader.js';
-
-// ---------------------------------------------------------------------------
-// FLV audio tag header (E.4.2.1 of the FLV spec, plus enhanced RTMP ExHeader)
-// ---------------------------------------------------------------------------
-
-/** FLV SoundFormat values the server cares about. */
-export const SoundFormat = {
-  LinearPcmPlatform: 0, Adpcm: 1, Mp3: 2, LinearPcmLe: 3, G711ALaw: 7, G711MuLaw: 8,
-  /** enhanced RTMP: ExHeader with a FourCC follows */
-  ExHeader: 9,
-  Aac: 10, Speex: 11, Opus: 13, Mp3_8k: 14,
-} as const;
-
-export const AacPacketType = { SequenceHeader: 0, Raw: 1 } as const;
-
-export type AudioCodecName = 'aac' | 'mp3' | 'opus' | 'other';
-
-export interface FlvAudioTag {
-  soundFormat: number;
-  codec: AudioCodecName;
-  /** FLV SoundRate: 0 5.5 kHz, 1 11 kHz, 2 22 kHz, 3 44 kHz (AAC always says 3) */
-  soundRate: number;
-  /** 0 8-bit, 1 16-bit */
-  soundSize: number;
-  /** 0 mono, 1 stereo */
-  soundType: number;
-  /** enhanced RTMP FourCC ('mp4a', 'Opus', '.mp3', ...), else undefined */
-  fourcc: string | undefined;
-  /**
-   * 0 sequence header, 1 raw frame for AAC (and for enhanced RTMP
-   * SequenceStart/CodedFrames); -1 for codecs without a packet type
-   */
-  aacPacketType: number;
-  /** AudioSpecificConfig, a raw AAC frame, or the codec payload */
-  data: Buffer;
-}
-
-/** FLV SoundRate -> Hz */
-export const FLV_SOUND_RATES = [5512, 11025, 22050, 44100] as const;
-
-export function parseFlvAudioTag(body: Buffer): FlvAudioTag {
-  if (body.length < 1) throw new CodecError('flv-audio', 'empty audio tag');
-  const b0 = body[0];
-  const soundFormat = b0 >> 4;
-  const soundRate = (b0 >> 2) & 3;
-  const soundSize = (b0 >> 1) & 1;
-  const soundType = b0 & 1;
-  if (soundFormat === SoundFormat.ExHeader) {
-    // enhanced RTMP v2: [4 SoundFormat=9][4 AudioPacketType][FourCC]
-    if (body.length < 5) throw new CodecError('flv-audio', 'enhanced tag shorter than its FourCC');
-    const fourcc = body.toString('latin1', 1, 5);
-    const codec: AudioCodecName = fourcc === 'mp4a' ? 'aac' : fourcc === 'Opus' ? 'opus' : fourcc === '.mp3' ? 'mp3' : 'other';
-    const t = b0 & 0x0f;
-    return { soundFormat, codec, soundRate: 0, soundSize: 0, soundType: 0, fourcc, aacPacketType: t, data: body.subarray(5) };
-  }
-  if (soundFormat === SoundFormat.Aac) {
-    if (body.length < 2) throw new CodecError('flv-audio', 'AAC tag without AACPacketType');
-    return { soundFormat, codec: 'aac', soundRate, soundSize, soundType, fourcc: undefined, aacPacketType: body[1], data: body.subarray(2) };
-  }
-  const codec: AudioCodecName = soundFormat === 2 || soundFormat === 14 ? 'mp3' : soundFormat === 13 ? 'opus' : 'other';
-  return { soundFormat, codec, soundRate, soundSize, soundType, fourcc: undefined, aacPacketType: -1, data: body.subarray(1) };
-}
 
 // ---------------------------------------------------------------------------
 // AudioSpecificConfig

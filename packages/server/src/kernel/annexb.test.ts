@@ -8,7 +8,8 @@ import {
   annexBToLengthPrefixed, avcConfigFromNalus, hevcConfigFromNalus, lengthPrefixedToAnnexB, nalusToAnnexB,
   nalusToLengthPrefixed, parameterSetsOf, splitAnnexB,
 } from './annexb.js';
-import { parseAvcConfig, parseFlvVideoTag, splitNalus } from './avc.js';
+import { parseAvcConfig, splitNalus } from './avc.js';
+import { classifyVideo } from './flv-tag.js';
 import { parseHevcConfig, parseHevcSps, hevcNaluType } from './hevc.js';
 import { needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
 
@@ -37,7 +38,7 @@ test('Annex B <-> length-prefixed: every frame of an FFmpeg FLV reproduces its b
   let frames = 0;
   for (const p of packetsOf(readKernelFixture('h264-aac-160x120.flv'))) {
     if (p.kind !== 'video' || p.sequenceHeader) continue;
-    const avcc = parseFlvVideoTag(p.body).data;
+    const avcc = classifyVideo(p.body).data;
     const annexB = lengthPrefixedToAnnexB(avcc);
     assert.deepEqual(splitAnnexB(annexB).map(hex), splitNalus(avcc, 4).map(hex));
     assert.ok(annexBToLengthPrefixed(annexB).equals(avcc), `frame at ${p.dts} ms`);
@@ -58,7 +59,7 @@ test('length sizes: 1/2-byte lengths written and checked, a too long NAL unit is
 
 test('AVCDecoderConfigurationRecord from SPS/PPS NAL units equals the one FFmpeg wrote', () => {
   const seq = packetsOf(readKernelFixture('h264-aac-160x120.flv')).find((p) => p.kind === 'video' && p.sequenceHeader)!;
-  const record = parseFlvVideoTag(seq.body).data;
+  const record = classifyVideo(seq.body).data;
   const cfg = parseAvcConfig(record);
   // as they arrive in an Annex B stream: AUD, SPS, PPS, SEI, IDR slice
   const stream = nalusToAnnexB([Buffer.from([0x09, 0xf0]), ...cfg.sps, ...cfg.pps, Buffer.from([0x06, 5, 1, 0x80]), Buffer.from([0x65, 0x88])]);

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { readKernelFixture } from '../../test/fixtures/kernel-media.js';
 import { CodecError } from './bit-reader.js';
 import {
-  parseFlvVideoTag, parseAvcConfig, buildAvcConfig, parseAvcSps, avcProfileName, avcProfileDetail, avcLevelName,
+  parseAvcConfig, buildAvcConfig, parseAvcSps, avcProfileName, avcProfileDetail, avcLevelName,
   splitNalus, avcToAnnexB, avcNaluType, AvcNaluType,
 } from './avc.js';
+import { classifyVideo } from './flv-tag.js';
 import { FlvDemuxer } from './flv.js';
 
 /** Real SPS written by libx264 (FFmpeg 5.1) and what ffprobe reports; regenerate with test/fixtures/gen-kernel-fixtures.ts --sps */
@@ -139,55 +140,6 @@ test('synthetic High 4:4:4 SPS with scaling lists, poc type 1, separate colour p
   assert.equal(sps.fps, undefined);
 });
 
-test('parseFlvVideoTag: legacy AVC, signed composition time', () => {
-  const t = parseFlvVideoTag(Buffer.from([0x17, 0x01, 0xff, 0xff, 0xd8, 0, 0, 0, 1, 0x65]));
-  assert.equal(t.frameType, 1);
-  assert.equal(t.keyframe, true);
-  assert.equal(t.codec, 'h264');
-  assert.equal(t.codecId, 7);
-  assert.equal(t.avcPacketType, 1);
-  assert.equal(t.cts, -40);
-  assert.deepEqual([...t.data], [0, 0, 0, 1, 0x65]);
-  const p = parseFlvVideoTag(Buffer.from([0x27, 0x01, 0x00, 0x00, 0x50]));
-  assert.equal(p.keyframe, false);
-  assert.equal(p.cts, 80);
-  assert.equal(p.data.length, 0);
-  assert.equal(parseFlvVideoTag(Buffer.from([0x1c, 0, 0, 0, 0])).codec, 'h265');
-});
-
-test('parseFlvVideoTag: enhanced RTMP hvc1 packet types', () => {
-  const hvc1 = Buffer.from('hvc1');
-  const seq = parseFlvVideoTag(Buffer.concat([Buffer.from([0x90]), hvc1, Buffer.from([1, 2])]));
-  assert.equal(seq.enhanced, true);
-  assert.equal(seq.fourcc, 'hvc1');
-  assert.equal(seq.codec, 'h265');
-  assert.equal(seq.codecId, 12);
-  assert.equal(seq.avcPacketType, 0);
-  assert.deepEqual([...seq.data], [1, 2]);
-  const coded = parseFlvVideoTag(Buffer.concat([Buffer.from([0xa1]), hvc1, Buffer.from([0, 0, 40, 9])]));
-  assert.equal(coded.frameType, 2);
-  assert.equal(coded.avcPacketType, 1);
-  assert.equal(coded.cts, 40);
-  assert.deepEqual([...coded.data], [9]);
-  const x = parseFlvVideoTag(Buffer.concat([Buffer.from([0x93]), hvc1, Buffer.from([7])]));
-  assert.equal(x.avcPacketType, 1);
-  assert.equal(x.cts, 0);
-  assert.deepEqual([...x.data], [7]);
-  assert.equal(parseFlvVideoTag(Buffer.concat([Buffer.from([0x92]), hvc1])).avcPacketType, 2);
-  assert.equal(parseFlvVideoTag(Buffer.concat([Buffer.from([0x90]), Buffer.from('av01')])).codec, 'av1');
-  assert.throws(() => parseFlvVideoTag(Buffer.concat([Buffer.from([0x91]), hvc1, Buffer.from([0])])), CodecError);
-  assert.throws(() => parseFlvVideoTag(Buffer.from([0x90, 0x68])), CodecError);
-});
-
-test('parseFlvVideoTag: info frames, other codecs and short tags', () => {
-  assert.equal(parseFlvVideoTag(Buffer.from([0x57, 0x00])).avcPacketType, -1);
-  const h263 = parseFlvVideoTag(Buffer.from([0x22, 1, 2, 3]));
-  assert.equal(h263.codec, 'other');
-  assert.equal(h263.codecId, 2);
-  assert.throws(() => parseFlvVideoTag(Buffer.alloc(0)), CodecError);
-  assert.throws(() => parseFlvVideoTag(Buffer.from([0x17, 0x01, 0])), CodecError);
-});
-
 function fixtureVideoTags(): Buffer[] {
   const flv = readKernelFixture('h264-aac-160x120.flv');
   return new FlvDemuxer().push(flv).filter((t) => t.type === 9).map((t) => t.body);
@@ -195,8 +147,8 @@ function fixtureVideoTags(): Buffer[] {
 
 test('AVCDecoderConfigurationRecord from FFmpeg: parse, SPS inside, and rebuild', () => {
   const [seq] = fixtureVideoTags();
-  const tag = parseFlvVideoTag(seq);
-  assert.equal(tag.avcPacketType, 0);
+  const tag = classifyVideo(seq);
+  assert.equal(tag.sequenceStart, true);
   const cfg = parseAvcConfig(tag.data);
   assert.equal(cfg.profile, 100);
   assert.equal(cfg.naluLengthSize, 4);
@@ -228,8 +180,8 @@ test('parseAvcConfig rejects malformed records', () => {
 
 test('splitNalus and AVCC -> Annex B with AUD and SPS/PPS before IDR', () => {
   const tags = fixtureVideoTags();
-  const cfg = parseAvcConfig(parseFlvVideoTag(tags[0]).data);
-  const idr = parseFlvVideoTag(tags[1]);
+  const cfg = parseAvcConfig(classifyVideo(tags[0]).data);
+  const idr = classifyVideo(tags[1]);
   assert.equal(idr.keyframe, true);
   const nalus = splitNalus(idr.data, 4);
   assert.ok(nalus.some((n) => avcNaluType(n) === AvcNaluType.Idr));
@@ -245,7 +197,7 @@ test('splitNalus and AVCC -> Annex B with AUD and SPS/PPS before IDR', () => {
   // chunks point into the tag body: no copies of NALU payloads
   assert.ok(frame.chunks.some((c) => c.buffer === idr.data.buffer && c.byteOffset >= idr.data.byteOffset));
 
-  const inter = parseFlvVideoTag(tags[2]);
+  const inter = classifyVideo(tags[2]);
   const f2 = avcToAnnexB(inter.data, 4, cfg);
   assert.equal(f2.randomAccess, false);
   const b2 = Buffer.concat(f2.chunks);

@@ -5,9 +5,8 @@ import {
   aacFrameBody, aacSequenceHeaderBody, avcEndOfSequenceBody, avcFrameBody, avcSequenceHeaderBody, hevcFrameBody,
   hevcSequenceEndBody, hevcSequenceStartBody, mp3FrameBody, opusFrameBody, opusSequenceStartBody,
 } from './flv-build.js';
-import { parseFlvVideoTag, splitNalus } from './avc.js';
-import { parseFlvAudioTag } from './aac.js';
-import { videoFlags } from './flv-body.js';
+import { splitNalus } from './avc.js';
+import { classifyAudio, classifyVideo } from './flv-tag.js';
 import { buildOpusHead } from './opus.js';
 import type { Packet } from './packet.js';
 import { ffmpegFlv, hevcPackets, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
@@ -15,17 +14,17 @@ import { ffmpegFlv, hevcPackets, needFfmpeg, packetsOf, readKernelFixture, withT
 /** Frames of a packet as a demuxer of another container would hand them over, rebuilt into an FLV body. */
 function rebuild(p: Packet): Buffer {
   if (p.kind === 'video') {
-    const tag = parseFlvVideoTag(p.body);
+    const tag = classifyVideo(p.body);
     if (tag.codec === 'h264') {
-      if (tag.avcPacketType === 0) return avcSequenceHeaderBody(tag.data);
-      if (tag.avcPacketType === 2) return avcEndOfSequenceBody();
+      if (tag.sequenceStart) return avcSequenceHeaderBody(tag.data);
+      if (tag.packetType === 'sequence-end') return avcEndOfSequenceBody();
       return avcFrameBody(splitNalus(tag.data, 4), tag.keyframe, tag.cts);
     }
-    if (tag.avcPacketType === 0) return hevcSequenceStartBody(tag.data);
+    if (tag.sequenceStart) return hevcSequenceStartBody(tag.data);
     return hevcFrameBody(splitNalus(tag.data, 4), tag.keyframe, tag.cts);
   }
-  const tag = parseFlvAudioTag(p.body);
-  if (tag.codec === 'aac') return tag.aacPacketType === 0 ? aacSequenceHeaderBody(tag.data) : aacFrameBody(tag.data);
+  const tag = classifyAudio(p.body);
+  if (tag.codec === 'aac') return tag.sequenceStart ? aacSequenceHeaderBody(tag.data) : aacFrameBody(tag.data);
   if (tag.codec === 'mp3') return mp3FrameBody(tag.data);
   throw new Error(`no builder for ${tag.codec}`);
 }
@@ -46,7 +45,7 @@ test('H.264 with B-frames: negative and positive composition times survive', nee
   assert.ok(video.some((p) => p.cts > 0), 'B-frames give composition offsets');
   for (const p of video) assert.equal(rebuild(p).toString('hex'), p.body.toString('hex'));
   const neg = avcFrameBody([Buffer.from([0x41, 1])], false, -40);
-  assert.equal(parseFlvVideoTag(neg).cts, -40);
+  assert.equal(classifyVideo(neg).cts, -40);
   assert.throws(() => avcFrameBody([], false, 0x800000), CodecError);
 }));
 
@@ -61,17 +60,16 @@ test('MP3 from FFmpeg: bodies rebuilt from the frames alone (44.1 and 22.05 kHz,
 
 test('HEVC as enhanced RTMP: SequenceStart, CodedFramesX at cts 0, CodedFrames otherwise, read back by the classifiers', needFfmpeg, () => withTmp((dir) => {
   const packets = hevcPackets(dir, 12);
-  const seq = hevcSequenceStartBody(parseFlvVideoTag(packets[0].body).data);
+  const seq = hevcSequenceStartBody(classifyVideo(packets[0].body).data);
   assert.ok(seq.equals(packets[0].body), 'the sequence start is byte-identical');
   for (const p of packets.slice(1)) {
-    const tag = parseFlvVideoTag(p.body);
+    const tag = classifyVideo(p.body);
     for (const cts of [0, 80, -40]) {
       const body = hevcFrameBody(splitNalus(tag.data, 4), tag.keyframe, cts);
       assert.equal(body[0] & 0x0f, cts === 0 ? 3 : 1, 'packet type');
-      const back = parseFlvVideoTag(body);
-      assert.deepEqual([back.codec, back.fourcc, back.keyframe, back.cts, back.avcPacketType], ['h265', 'hvc1', p.keyframe, cts, 1]);
+      const back = classifyVideo(body);
+      assert.deepEqual([back.codec, back.fourcc, back.keyframe, back.cts, back.packetType], ['h265', 'hvc1', p.keyframe, cts, 'coded-frames']);
       assert.ok(back.data.equals(tag.data));
-      assert.deepEqual(videoFlags(body), { keyframe: p.keyframe, sequenceHeader: false, cts });
     }
   }
   assert.equal(hevcSequenceEndBody().toString('hex'), '92' + Buffer.from('hvc1').toString('hex'));
@@ -81,12 +79,12 @@ test('Opus as enhanced RTMP audio: ExHeader 9, FourCC Opus, OpusHead as the sequ
   const head = buildOpusHead({ channels: 2, preSkip: 312 });
   const seq = opusSequenceStartBody(head);
   assert.equal(seq.subarray(0, 5).toString('hex'), '90' + Buffer.from('Opus').toString('hex'));
-  const s = parseFlvAudioTag(seq);
-  assert.deepEqual([s.codec, s.fourcc, s.aacPacketType], ['opus', 'Opus', 0]);
+  const s = classifyAudio(seq);
+  assert.deepEqual([s.codec, s.fourcc, s.sequenceStart], ['opus', 'Opus', true]);
   assert.ok(s.data.equals(head));
   const packet = Buffer.from([0xfc, 1, 2, 3]);
-  const f = parseFlvAudioTag(opusFrameBody(packet));
-  assert.deepEqual([f.codec, f.aacPacketType], ['opus', 1]);
+  const f = classifyAudio(opusFrameBody(packet));
+  assert.deepEqual([f.codec, f.packetType], ['opus', 'coded-frames']);
   assert.ok(f.data.equals(packet));
   assert.throws(() => aacSequenceHeaderBody(Buffer.from([0x12])), CodecError);
   assert.throws(() => mp3FrameBody(Buffer.from([1, 2, 3, 4])), CodecError);

@@ -5,9 +5,7 @@
  * Layout: header (9 bytes) | PreviousTagSize0 (4) | { tag header (11) | body | PreviousTagSize (4) }*
  */
 import { CodecError } from './bit-reader.js';
-import { Packet, type PacketKind } from './packet.js';
-import { parseFlvVideoTag, AvcPacketType } from './avc.js';
-import { parseFlvAudioTag } from './aac.js';
+import { MESSAGE_TYPE, Packet, type PacketKind } from './packet.js';
 
 export const FlvTagType = { Audio: 8, Video: 9, Script: 18 } as const;
 
@@ -75,44 +73,29 @@ export function encodeFlvTag(type: number, timestampMs: number, body: Uint8Array
   return out;
 }
 
-const TAG_TYPE_OF: Record<PacketKind, number> = { audio: 8, video: 9, script: 18 };
-
 /** The packet's FLV tag, made once and cached on the packet for every HTTP-FLV player and DVR. */
 export function flvTagOf(packet: Packet): Buffer {
-  return (packet.flvTag ??= encodeFlvTag(TAG_TYPE_OF[packet.kind], packet.dts, packet.body));
+  return (packet.flvTag ??= encodeFlvTag(MESSAGE_TYPE[packet.kind], packet.dts, packet.body));
 }
 
 // ---------------------------------------------------------------------------
 // Tag -> Packet
 // ---------------------------------------------------------------------------
 
-function isMetadataScript(body: Buffer): boolean {
-  // AMF0 string marker (2), u16 length, name: "onMetaData" or "@setDataFrame"
-  if (body.length < 3 || body[0] !== 2) return false;
-  const len = body.readUInt16BE(1);
-  if (3 + len > body.length) return false;
-  const name = body.toString('latin1', 3, 3 + len);
-  return name === 'onMetaData' || name === '@setDataFrame';
-}
+const KIND_OF: Record<number, PacketKind> = { 8: 'audio', 9: 'video', 18: 'script' };
 
 /**
- * Builds the immutable Packet for a tag: keyframe, sequence header flag and
- * composition time come from the tag header. Throws CodecError on a malformed
- * AVC/HEVC/AAC header.
+ * Builds the immutable Packet for a tag; keyframe, sequence start and composition time come
+ * from the classifier (kernel/flv-tag.ts). Throws CodecError on an unknown tag type or a
+ * video/audio header the classifier cannot read.
  */
 export function packetFromFlvTag(type: number, timestampMs: number, body: Buffer): Packet {
-  if (type === FlvTagType.Video) {
-    const v = parseFlvVideoTag(body);
-    const seq = v.codec !== 'other' && v.avcPacketType === AvcPacketType.SequenceHeader;
-    return new Packet('video', timestampMs, body, v.keyframe, seq, v.cts);
-  }
-  if (type === FlvTagType.Audio) {
-    const a = parseFlvAudioTag(body);
-    const seq = (a.codec === 'aac' || a.fourcc !== undefined) && a.aacPacketType === 0;
-    return new Packet('audio', timestampMs, body, false, seq);
-  }
-  if (type === FlvTagType.Script) return new Packet('script', timestampMs, body, false, isMetadataScript(body));
-  throw new CodecError('flv', `unknown tag type ${type}`);
+  const kind = KIND_OF[type];
+  if (!kind) throw new CodecError('flv', `unknown tag type ${type}`);
+  const p = Packet.of(kind, timestampMs, body);
+  const error = p.video?.error ?? p.audio?.error;
+  if (error) throw new CodecError('flv', error);
+  return p;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,8 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Packet } from './packet.js';
 import { CodecError } from './bit-reader.js';
-import { parseFlvVideoTag } from './avc.js';
-import { parseFlvAudioTag } from './aac.js';
+import { classifyAudio, classifyVideo } from './flv-tag.js';
 import { Fmp4Writer, videoTrackFromPacket, audioTrackFromPacket } from './fmp4.js';
 import {
   readKernelFixture, needFfmpeg, packetsOf, ffprobe, decodeErrors, withTmp, ffmpegFlv, hevcPackets,
@@ -41,7 +40,7 @@ function gops(packets: Packet[]): Packet[][] {
   const out: Packet[][] = [];
   for (const p of packets) {
     if (p.sequenceHeader || p.kind === 'script') continue;
-    if (p.kind === 'video' && p.keyframe && parseFlvVideoTag(p.body).avcPacketType === 1) out.push([]);
+    if (p.kind === 'video' && p.keyframe && classifyVideo(p.body).packetType === 'coded-frames') out.push([]);
     out[out.length - 1]?.push(p);
   }
   return out;
@@ -66,12 +65,12 @@ test('init segment: ftyp, moov with avc1/avcC and mp4a/esds, mvex/trex', () => {
   assert.equal(avc1.readUInt16BE(8 + 26), 120);
   const avcC = avc1.subarray(8 + 78);
   assert.equal(avcC.toString('latin1', 4, 8), 'avcC');
-  assert.deepEqual(avcC.subarray(8), parseFlvVideoTag(v.body).data);
+  assert.deepEqual(avcC.subarray(8), classifyVideo(v.body).data);
   const mp4a = stsd[1].body.subarray(8);
   assert.equal(mp4a.toString('latin1', 4, 8), 'mp4a');
   assert.equal(mp4a.readUInt16BE(8 + 16), 1, 'channels');
   assert.equal(mp4a.readUInt32BE(8 + 24) / 65536, 44100);
-  assert.ok(mp4a.includes(parseFlvAudioTag(a.body).data), 'esds carries the AudioSpecificConfig');
+  assert.ok(mp4a.includes(classifyAudio(a.body).data), 'esds carries the AudioSpecificConfig');
   assert.deepEqual(find(boxes, 'moov/mvex/trex').map((t) => t.body.readUInt32BE(4)), [1, 2]);
   assert.deepEqual(find(boxes, 'moov/trak/mdia/mdhd').map((m) => m.body.readUInt32BE(12)), [90000, 44100]);
 });
@@ -90,7 +89,7 @@ test('fragments: mfhd sequence, tfdt, trun sizes/durations/flags/cts and data of
     assert.equal(find(boxes, 'moof/mfhd')[0].body.readUInt32BE(4), n + 1);
     const trafs = find(boxes, 'moof/traf');
     assert.equal(trafs.length, 2);
-    const video = g.filter((p) => p.kind === 'video' && parseFlvVideoTag(p.body).avcPacketType === 1);
+    const video = g.filter((p) => p.kind === 'video' && classifyVideo(p.body).packetType === 'coded-frames');
     const audio = g.filter((p) => p.kind === 'audio');
     trafs.forEach((traf, t) => {
       const src = t === 0 ? video : audio;
@@ -108,14 +107,14 @@ test('fragments: mfhd sequence, tfdt, trun sizes/durations/flags/cts and data of
         const e = 12 + i * per;
         const dur = trun.readUInt32BE(e);
         const size = trun.readUInt32BE(e + 4);
-        const data = t === 0 ? parseFlvVideoTag(src[i].body).data : parseFlvAudioTag(src[i].body).data;
+        const data = t === 0 ? classifyVideo(src[i].body).data : classifyAudio(src[i].body).data;
         assert.equal(size, data.length);
         assert.deepEqual(frag.subarray(dataOff, dataOff + size), data, 'sample bytes at the trun data offset');
         dataOff += size;
         if (t === 0) {
           assert.equal(dur, 3600, '25 fps at 90 kHz');
           assert.equal(trun.readUInt32BE(e + 8), src[i].keyframe ? 0x02000000 : 0x01010000);
-          assert.equal(trun.readInt32BE(e + 12), parseFlvVideoTag(src[i].body).cts * 90);
+          assert.equal(trun.readInt32BE(e + 12), classifyVideo(src[i].body).cts * 90);
         } else if (i + 1 < count) {
           const at = (ms: number) => Math.round((ms * 44100) / 1000);
           assert.equal(dur, at(src[i + 1].dts) - at(src[i].dts), 'audio duration from the next dts');

@@ -9,9 +9,9 @@
  */
 import { CodecError } from './bit-reader.js';
 import type { Packet } from './packet.js';
-import { parseFlvVideoTag, parseAvcConfig, parseAvcSps, AvcPacketType } from './avc.js';
+import { parseAvcConfig, parseAvcSps } from './avc.js';
 import { parseHevcConfig, parseHevcSps } from './hevc.js';
-import { parseFlvAudioTag, parseAudioSpecificConfig, parseMp3FrameHeader } from './aac.js';
+import { parseAudioSpecificConfig, parseMp3FrameHeader } from './aac.js';
 
 // ---------------------------------------------------------------------------
 // box helpers
@@ -81,8 +81,8 @@ export interface Fmp4AudioTrack {
 
 /** Describes the video track from an AVC/HEVC sequence header packet. */
 export function videoTrackFromPacket(packet: Packet): Fmp4VideoTrack {
-  const tag = parseFlvVideoTag(packet.body);
-  if (tag.avcPacketType !== AvcPacketType.SequenceHeader) throw new CodecError('fmp4', 'not a video sequence header');
+  const tag = packet.video;
+  if (!tag?.sequenceStart) throw new CodecError('fmp4', 'not a video sequence header');
   if (tag.codec === 'h264') {
     const cfg = parseAvcConfig(tag.data);
     if (cfg.sps.length === 0) throw new CodecError('fmp4', 'avcC without SPS');
@@ -100,9 +100,10 @@ export function videoTrackFromPacket(packet: Packet): Fmp4VideoTrack {
 
 /** Describes the audio track from an AAC sequence header or any MP3 packet. */
 export function audioTrackFromPacket(packet: Packet): Fmp4AudioTrack {
-  const tag = parseFlvAudioTag(packet.body);
+  const tag = packet.audio;
+  if (!tag) throw new CodecError('fmp4', 'not an audio packet');
   if (tag.codec === 'aac') {
-    if (tag.aacPacketType !== 0) throw new CodecError('fmp4', 'not an AAC sequence header');
+    if (!tag.sequenceStart) throw new CodecError('fmp4', 'not an AAC sequence header');
     const asc = parseAudioSpecificConfig(tag.data);
     return { codec: 'aac', asc: Buffer.from(tag.data), sampleRate: asc.sampleRate, channels: asc.channels || 2 };
   }
@@ -220,12 +221,12 @@ export class Fmp4Writer {
     for (const p of packets) {
       if (p.sequenceHeader) continue;
       if (p.kind === 'video' && this.video) {
-        const tag = parseFlvVideoTag(p.body);
-        if (tag.avcPacketType !== AvcPacketType.Nalu || tag.data.length === 0) continue;
+        const tag = p.video!;
+        if (tag.packetType !== 'coded-frames' || tag.data.length === 0) continue;
         vs.push({ data: tag.data, dts: Math.round(p.dts * 90), cts: Math.round(tag.cts * 90), keyframe: tag.keyframe });
       } else if (p.kind === 'audio' && this.audio) {
-        const tag = parseFlvAudioTag(p.body);
-        if (tag.codec === 'aac' && tag.aacPacketType !== 1) continue;
+        const tag = p.audio!;
+        if (tag.packetType !== 'coded-frames') continue;
         if (tag.data.length === 0) continue;
         as.push({ data: tag.data, dts: Math.round((p.dts * this.audio.timescale) / 1000), cts: 0, keyframe: true });
       }

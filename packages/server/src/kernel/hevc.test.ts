@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CodecError } from './bit-reader.js';
 import {
-  parseHevcConfig, buildHevcConfig, parseHevcSps, hevcProfileName, hevcLevelName, isHevcVideoTag,
+  parseHevcConfig, buildHevcConfig, parseHevcSps, hevcProfileName, hevcLevelName,
   hevcToAnnexB, hevcNaluType, HevcNaluType,
 } from './hevc.js';
 
@@ -71,13 +71,6 @@ test('hvcC build and parse round trip', () => {
   assert.throws(() => parseHevcConfig(rec.subarray(0, rec.length - 1)), CodecError);
 });
 
-test('HEVC detection in FLV tags', () => {
-  assert.equal(isHevcVideoTag(Buffer.from([0x1c, 0, 0, 0, 0])), true);
-  assert.equal(isHevcVideoTag(Buffer.from([0x17, 0, 0, 0, 0])), false);
-  assert.equal(isHevcVideoTag(Buffer.concat([Buffer.from([0x90]), Buffer.from('hvc1')])), true);
-  assert.equal(isHevcVideoTag(Buffer.concat([Buffer.from([0x90]), Buffer.from('av01')])), false);
-  assert.equal(isHevcVideoTag(Buffer.alloc(0)), false);
-});
 
 test('HVCC -> Annex B inserts AUD and VPS/SPS/PPS before IRAP only', () => {
   const cfg = parseHevcConfig(buildHevcConfig([MAIN.vps], [MAIN.sps], [MAIN.pps]));

@@ -1,7 +1,6 @@
 /**
  * H.265/HEVC minimum for a media server: HEVCDecoderConfigurationRecord
- * (ISO/IEC 14496-15 8.3.3), SPS size/profile (ITU-T H.265 7.3.2.2), codec
- * detection in FLV tags (legacy CodecID 12 and enhanced RTMP 'hvc1') and
+ * (ISO/IEC 14496-15 8.3.3), SPS size/profile (ITU-T H.265 7.3.2.2) and
  * conversion to Annex B for MPEG-TS.
  */
 import { BitReader, CodecError, unescapeRbsp } from './bit-reader.js';
@@ -25,15 +24,6 @@ export const HEVC_NAL_SYNTAX: NalSyntax = {
   // nal_unit_type 35, layer 0, tid 1; pic_type 2 (I/P/B) + rbsp stop bit
   audWithStartCode: Buffer.from([0, 0, 0, 1, 0x46, 0x01, 0x50]),
 };
-
-/** True when an FLV video tag body carries HEVC (legacy CodecID 12 or enhanced RTMP 'hvc1'). */
-export function isHevcVideoTag(body: Uint8Array): boolean {
-  if (body.length < 1) return false;
-  if (body[0] & 0x80) {
-    return body.length >= 5 && body[1] === 0x68 && body[2] === 0x76 && body[3] === 0x63 && body[4] === 0x31;
-  }
-  return (body[0] & 0x0f) === 12;
-}
 
 /** profile_tier_level() general part, as stored in the hvcC too */
 export interface HevcProfileTierLevel {

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { TsDemuxer, type TsAccessUnit } from './mpegts-demux.js';
 import { TsMuxer, TS_PACKET_SIZE, TS_VIDEO_PID, TS_AUDIO_PID, TS_PMT_PID } from './mpegts.js';
 import { Packet } from './packet.js';
-import { parseFlvVideoTag, splitNalus, avcNaluType } from './avc.js';
+import { splitNalus, avcNaluType } from './avc.js';
+import { classifyAudio, classifyVideo } from './flv-tag.js';
 import { hevcNaluType } from './hevc.js';
-import { parseAudioSpecificConfig, parseFlvAudioTag } from './aac.js';
+import { parseAudioSpecificConfig } from './aac.js';
 import { parseOpusHead } from './opus.js';
 import { TEST_AVC_HEADER, testAvcFrame } from './test-avc.js';
 import { ffmpegFlv, hevcPackets, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
@@ -44,11 +45,11 @@ const sliceNalus = (nalus: Buffer[], codec: 'h264' | 'h265') =>
 
 function checkVideo(units: TsAccessUnit[], packets: Packet[], codec: 'h264' | 'h265'): void {
   // coded frames (the muxer skips an end of sequence)
-  const frames = packets.filter((p) => p.kind === 'video' && parseFlvVideoTag(p.body).avcPacketType === 1);
+  const frames = packets.filter((p) => p.kind === 'video' && classifyVideo(p.body).packetType === 'coded-frames');
   const got = units.filter((u) => u.kind === 'video');
   assert.equal(got.length, frames.length, 'one access unit per frame');
   frames.forEach((p, i) => {
-    const tag = parseFlvVideoTag(p.body);
+    const tag = classifyVideo(p.body);
     const u = got[i];
     assert.equal(u.codec, codec);
     assert.equal(u.dts, p.dts * 90, `dts of frame ${i}`);
@@ -60,7 +61,7 @@ function checkVideo(units: TsAccessUnit[], packets: Packet[], codec: 'h264' | 'h
 
 test('TS muxer -> TS demuxer reproduces H.264 and AAC frames and timestamps, in any piece sizes', () => {
   const ts = mux('h264', 'aac', FIXTURE);
-  const asc = parseFlvAudioTag(FIXTURE.find((p) => p.kind === 'audio' && p.sequenceHeader)!.body).data;
+  const asc = classifyAudio(FIXTURE.find((p) => p.kind === 'audio' && p.sequenceHeader)!.body).data;
   const audio = FIXTURE.filter((p) => p.kind === 'audio' && !p.sequenceHeader);
   for (const piece of [0, 1, 100, 1316, 7777]) {
     const d = new TsDemuxer();
@@ -70,7 +71,7 @@ test('TS muxer -> TS demuxer reproduces H.264 and AAC frames and timestamps, in 
     assert.equal(got.length, audio.length);
     audio.forEach((p, i) => {
       assert.equal(got[i].pts, p.dts * 90);
-      assert.ok(got[i].data.equals(parseFlvAudioTag(p.body).data), `AAC frame ${i}`);
+      assert.ok(got[i].data.equals(classifyAudio(p.body).data), `AAC frame ${i}`);
       // ADTS carries object type, rate index and channels: the 2-byte form of the publisher's config
       const [a, b] = [parseAudioSpecificConfig(got[i].config!), parseAudioSpecificConfig(asc)];
       assert.deepEqual([a.coreObjectType, a.sampleRate, a.channelConfig], [b.coreObjectType, b.sampleRate, b.channelConfig]);
@@ -97,7 +98,7 @@ test('TS muxer -> TS demuxer: H.265 and MP3', needFfmpeg, () => withTmp((dir) =>
   const got = demux(mux(undefined, 'mp3', mp3));
   assert.equal(got.length, frames.length);
   frames.forEach((p, i) => {
-    assert.ok(got[i].data.equals(parseFlvAudioTag(p.body).data));
+    assert.ok(got[i].data.equals(classifyAudio(p.body).data));
     assert.equal(got[i].pts, p.dts * 90);
   });
 }));

@@ -10,9 +10,9 @@
  */
 import { CodecError } from './bit-reader.js';
 import type { Packet } from './packet.js';
-import { parseFlvVideoTag, parseAvcConfig, avcToAnnexB, AvcPacketType, type AvcConfig, type AnnexBFrame } from './avc.js';
+import { parseAvcConfig, avcToAnnexB, type AvcConfig, type AnnexBFrame } from './avc.js';
 import { parseHevcConfig, hevcToAnnexB, type HevcConfig } from './hevc.js';
-import { parseFlvAudioTag, parseAudioSpecificConfig, writeAdtsHeader, ADTS_HEADER_SIZE, type AacConfig } from './aac.js';
+import { parseAudioSpecificConfig, writeAdtsHeader, ADTS_HEADER_SIZE, type AacConfig } from './aac.js';
 
 export const TS_PACKET_SIZE = 188;
 export const TS_PAT_PID = 0;
@@ -201,15 +201,16 @@ export class TsMuxer {
 
   private muxVideo(packet: Packet): Buffer[] {
     if (!this.video) return [];
-    const tag = parseFlvVideoTag(packet.body);
-    if (tag.frameType === 5) return [];
+    const tag = packet.video!;
+    if (tag.error) throw new CodecError('ts', tag.error);
+    if (tag.packetType === 'command') return [];
     const want = this.video;
     if (tag.codec !== want) throw new CodecError('ts', `video codec ${tag.codec} in a ${want} TS stream`);
-    if (tag.avcPacketType === AvcPacketType.SequenceHeader) {
+    if (tag.sequenceStart) {
       this.setVideoConfig(tag.data);
       return [];
     }
-    if (tag.avcPacketType !== AvcPacketType.Nalu || tag.data.length === 0) return [];
+    if (tag.packetType !== 'coded-frames' || tag.data.length === 0) return [];
     let frame: AnnexBFrame;
     if (want === 'h264') {
       if (!this.avc) return this.drop();
@@ -235,15 +236,17 @@ export class TsMuxer {
 
   private muxAudio(packet: Packet): Buffer[] {
     if (!this.audio) return [];
-    const tag = parseFlvAudioTag(packet.body);
+    const tag = packet.audio!;
+    if (tag.error) throw new CodecError('ts', tag.error);
     if (tag.codec !== this.audio) throw new CodecError('ts', `audio codec ${tag.codec} in a ${this.audio} TS stream`);
     let chunks: Uint8Array[];
     let len: number;
+    if (tag.sequenceStart) {
+      if (this.audio === 'aac') this.setAudioConfig(tag.data);
+      return [];
+    }
+    if (tag.packetType !== 'coded-frames') return [];
     if (this.audio === 'aac') {
-      if (tag.aacPacketType === 0) {
-        this.setAudioConfig(tag.data);
-        return [];
-      }
       if (!this.aac || tag.data.length === 0) return [];
       const adts = Buffer.allocUnsafe(ADTS_HEADER_SIZE);
       writeAdtsHeader(adts, 0, this.aac, tag.data.length);

@@ -9,7 +9,8 @@ import { packetizeH264 } from './rtp-h264.js';
 import { opusTicksFrom90k, packetizeOpus } from './rtp-opus.js';
 import type { RtpPayloadOut } from './rtp-payload.js';
 import { nalusToAnnexB } from './annexb.js';
-import { parseAvcConfig, parseFlvVideoTag, splitNalus } from './avc.js';
+import { parseAvcConfig, splitNalus } from './avc.js';
+import { classifyVideo } from './flv-tag.js';
 import { TsDemuxer } from './mpegts-demux.js';
 import { opusPacketSamples } from './opus.js';
 import { ffmpegFlv, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
@@ -22,11 +23,11 @@ function accessUnits(flv: Buffer): AccessUnit[] {
   let ps: Buffer[] = [];
   for (const p of packetsOf(flv)) {
     if (p.kind !== 'video') continue;
-    const tag = parseFlvVideoTag(p.body);
-    if (tag.avcPacketType === 0) {
+    const tag = classifyVideo(p.body);
+    if (tag.sequenceStart) {
       const cfg = parseAvcConfig(tag.data);
       ps = [...cfg.sps, ...cfg.pps];
-    } else if (tag.avcPacketType === 1) {
+    } else if (tag.packetType === 'coded-frames') {
       out.push({ nalus: [...(p.keyframe ? ps : []), ...splitNalus(tag.data, 4)], pts90k: (p.dts + tag.cts) * 90 });
     }
   }

@@ -17,7 +17,8 @@ import { ChunkDecoder } from '../../src/protocol/rtmp/chunk-decoder.js';
 import { MSG } from '../../src/protocol/rtmp/messages.js';
 import { ServerSession } from '../../src/protocol/rtmp/server-session.js';
 import { HANDSHAKE_SIZE } from '../../src/protocol/rtmp/handshake.js';
-import { parseAvcConfig, parseFlvVideoTag } from '../../src/kernel/avc.js';
+import { parseAvcConfig } from '../../src/kernel/avc.js';
+import { classifyVideo } from '../../src/kernel/flv-tag.js';
 import { nalusToAnnexB } from '../../src/kernel/annexb.js';
 import { TsDemuxer } from '../../src/kernel/mpegts-demux.js';
 import { hevcPackets, readKernelFixture, withTmp } from '../fixtures/kernel-media.js';
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   seed('avc', 'video-sequence-header', video[0].body);
   seed('avc', 'video-keyframe', video[1].body.subarray(0, 4096));
   seed('avc', 'video-inter', video[2].body.subarray(0, 4096));
-  const rec = parseFlvVideoTag(video[0].body).data;
+  const rec = classifyVideo(video[0].body).data;
   seed('avc', 'avcc', rec);
   seed('aac', 'audio-sequence-header', audio[0].body);
   seed('aac', 'audio-raw', audio[1].body);

@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { aacProfileName, buildAdtsHeader, parseAudioSpecificConfig, parseFlvAudioTag, parseMp3FrameHeader } from '../../src/kernel/aac.js';
-import { avcToAnnexB, parseAvcConfig, parseAvcSps, parseFlvVideoTag, splitNalus } from '../../src/kernel/avc.js';
+import { aacProfileName, buildAdtsHeader, parseAudioSpecificConfig, parseMp3FrameHeader } from '../../src/kernel/aac.js';
+import { avcToAnnexB, parseAvcConfig, parseAvcSps, splitNalus } from '../../src/kernel/avc.js';
 import { CodecError } from '../../src/kernel/bit-reader.js';
 import { encodeFlvHeader, encodeFlvTag, FlvDemuxer, packetFromFlvTag, type FlvTag } from '../../src/kernel/flv.js';
+import { classifyAudio, classifyVideo, type FlvAudioTag, type FlvVideoTag } from '../../src/kernel/flv-tag.js';
 import { audioTrackFromPacket, videoTrackFromPacket } from '../../src/kernel/fmp4.js';
 import { buildHevcConfig, hevcToAnnexB, parseHevcConfig, parseHevcSps } from '../../src/kernel/hevc.js';
 import { TsMuxer, TS_PACKET_SIZE } from '../../src/kernel/mpegts.js';
@@ -87,6 +88,27 @@ export const flvTarget: FuzzTarget = {
   },
 };
 
+/**
+ * The classifier's reading of a body, checked: it never throws, its payload is a view inside
+ * the body, and its flags agree with each other.
+ */
+function videoTag(input: Buffer): FlvVideoTag {
+  const t = classifyVideo(input);
+  assert.ok(t.data.length === 0 || (t.data.buffer === input.buffer && t.data.byteOffset >= input.byteOffset), 'payload is a view of the body');
+  assert.ok(!t.keyframe || t.packetType === 'coded-frames', 'a keyframe is a coded frame');
+  assert.equal(t.sequenceStart, t.packetType === 'sequence-start');
+  if (t.error) assert.equal(t.codec, 'other');
+  return t;
+}
+
+function audioTag(input: Buffer): FlvAudioTag {
+  const t = classifyAudio(input);
+  assert.ok(t.data.length === 0 || (t.data.buffer === input.buffer && t.data.byteOffset >= input.byteOffset), 'payload is a view of the body');
+  assert.equal(t.sequenceStart, t.packetType === 'sequence-start');
+  if (t.error) assert.equal(t.codec, 'other');
+  return t;
+}
+
 // --- AVC -----------------------------------------------------------------------
 
 export const avcTarget: FuzzTarget = {
@@ -99,7 +121,7 @@ export const avcTarget: FuzzTarget = {
     Buffer.from('67f4001e919b281405ff13ff80018002080000030008000003019078b16cb0', 'hex'),
   ],
   run(input) {
-    describeVideo(input); // the stats view: never throws
+    describeVideo(videoTag(input)); // the stats view: never throws
     step(() => parseAvcSps(input));
     step(() => {
       const s = parseAvcSps(Buffer.concat([Buffer.from([0x67]), input]));
@@ -107,8 +129,8 @@ export const avcTarget: FuzzTarget = {
     });
     step(() => parseAvcConfig(input));
     for (const n of [1, 2, 4]) step(() => splitNalus(input, n));
-    const tag = step(() => parseFlvVideoTag(input));
-    if (tag) {
+    const tag = videoTag(input);
+    if (!tag.error) {
       step(() => videoTrackFromPacket(new Packet('video', 0, input, tag.keyframe, true)));
       const cfg = step(() => parseAvcConfig(tag.data));
       if (cfg) for (const s of cfg.sps) step(() => parseAvcSps(s));
@@ -126,12 +148,12 @@ export const hevcTarget: FuzzTarget = {
   description: 'hvcC, HEVC SPS and enhanced-RTMP tag parsers throw only CodecError; describeVideo never throws',
   errors: [CodecError],
   run(input) {
-    describeVideo(input);
+    describeVideo(videoTag(input));
     step(() => parseHevcConfig(input));
     step(() => parseHevcSps(input));
     step(() => buildHevcConfig([], [input], []));
-    const tag = step(() => parseFlvVideoTag(input));
-    if (tag) {
+    const tag = videoTag(input);
+    if (!tag.error) {
       step(() => videoTrackFromPacket(new Packet('video', 0, input, tag.keyframe, true)));
       const cfg = step(() => parseHevcConfig(tag.data));
       if (cfg) for (const s of cfg.sps) step(() => parseHevcSps(s));
@@ -150,15 +172,15 @@ export const aacTarget: FuzzTarget = {
   seeds: () => [Buffer.from([0xaf, 0, 0x12, 0x10]), Buffer.from([0xaf, 0, 0x2b, 0x92, 0x08, 0x00]), Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x64])],
   maxRandomLength: 64,
   run(input) {
-    describeAudio(input, null);
+    describeAudio(audioTag(input), null);
     step(() => parseMp3FrameHeader(input));
     const asc = step(() => parseAudioSpecificConfig(input));
     if (asc) {
       aacProfileName(asc.objectType);
       step(() => buildAdtsHeader(asc, 100));
     }
-    const tag = step(() => parseFlvAudioTag(input));
-    if (tag) {
+    const tag = audioTag(input);
+    if (!tag.error) {
       step(() => audioTrackFromPacket(new Packet('audio', 0, input, false, true)));
       step(() => parseAudioSpecificConfig(tag.data));
       step(() => parseMp3FrameHeader(tag.data));

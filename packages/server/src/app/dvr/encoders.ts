@@ -1,6 +1,4 @@
-import { parseFlvAudioTag } from '../../kernel/aac.js';
 import { ecmaArray, encodeAmf0, type Amf0Object } from '../../kernel/amf0.js';
-import { AvcPacketType, parseFlvVideoTag } from '../../kernel/avc.js';
 import { encodeFlvHeader, flvTagOf, FLV_TAG_HEADER_SIZE, FlvTagType, writeFlvTagHeader } from '../../kernel/flv.js';
 import { audioTrackFromPacket, Fmp4Writer, type Fmp4AudioTrack, type Fmp4Sample } from '../../kernel/fmp4.js';
 import { declaredAudio, metadataFields } from '../../kernel/flv-metadata.js';
@@ -187,14 +185,13 @@ export class Mp4Encoder implements DvrEncoder {
     // Cut on the track that paces the file: video when there is video.
     if (this.fragStart >= 0 && t - this.fragStart >= FRAGMENT_MS && (this.hasVideo ? p.kind === 'video' : true)) this.flush(emit);
     if (p.kind === 'video' && this.hasVideo) {
-      const tag = parseFlvVideoTag(p.body);
-      if (tag.avcPacketType !== AvcPacketType.Nalu || tag.data.length === 0) return;
+      const tag = p.video!;
+      if (tag.packetType !== 'coded-frames' || tag.data.length === 0) return;
       this.video.push({ data: tag.data, dts: t * 90, cts: Math.round(tag.cts * 90), keyframe: tag.keyframe });
       this.bytes += tag.data.length;
     } else if (p.kind === 'audio' && this.hasAudio) {
-      const tag = parseFlvAudioTag(p.body);
-      if (tag.codec !== this.audioCodec || tag.data.length === 0) return;
-      if (tag.codec === 'aac' && tag.aacPacketType !== 1) return;
+      const tag = p.audio!;
+      if (tag.codec !== this.audioCodec || tag.packetType !== 'coded-frames' || tag.data.length === 0) return;
       this.audio.push({ data: tag.data, dts: Math.round((t * this.audioRate) / 1000), cts: 0, keyframe: true });
       this.bytes += tag.data.length;
     } else return;
@@ -222,13 +219,8 @@ export class Mp4Encoder implements DvrEncoder {
 /** The MP4 audio track of a file: an AAC sequence header, an MP3 frame, or MP3 declared by onMetaData. */
 function mp4AudioTrack(h: DvrHeaders): Packet | Fmp4AudioTrack | undefined {
   for (const p of [h.audioHeader, h.audioTrack]) {
-    if (!p) continue;
-    try {
-      const tag = parseFlvAudioTag(p.body);
-      if ((tag.codec === 'aac' && tag.aacPacketType === 0) || tag.codec === 'mp3') return p;
-    } catch {
-      // not describable: try the next
-    }
+    const tag = p?.audio;
+    if (tag && ((tag.codec === 'aac' && tag.sequenceStart) || (tag.codec === 'mp3' && tag.packetType === 'coded-frames'))) return p;
   }
   const declared = declaredAudio(h.metadata?.body);
   if (declared?.codecId === 2) return { codec: 'mp3', asc: undefined, sampleRate: declared.sampleRate ?? 44100, channels: declared.channels ?? 2 };

@@ -1,5 +1,4 @@
-import { parseAudioSpecificConfig, parseFlvAudioTag, parseMp3FrameHeader } from '../../kernel/aac.js';
-import { parseFlvVideoTag } from '../../kernel/avc.js';
+import { parseAudioSpecificConfig, parseMp3FrameHeader } from '../../kernel/aac.js';
 import { Fmp4Writer, type Fmp4AudioTrack } from '../../kernel/fmp4.js';
 import type { DeclaredAudio } from '../../kernel/flv-metadata.js';
 import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../kernel/mpegts.js';
@@ -149,12 +148,8 @@ export function detectTracks(
   let audio: TsAudioCodec | undefined;
   const vh = videoHeader ?? (first.kind === 'video' ? first : undefined);
   if (vh && opts.vcodec !== 'vn') {
-    try {
-      const c = parseFlvVideoTag(vh.body).codec;
-      if (c === 'h264' || c === 'h265') video = c;
-    } catch {
-      /* unknown video: leave it out */
-    }
+    const c = vh.video?.codec;
+    if (c === 'h264' || c === 'h265') video = c;
   }
   let ah = audioHeader;
   let samplesPerFrame = 1024;
@@ -162,11 +157,11 @@ export function detectTracks(
   if (!ah && first.kind === 'audio') ah = first;
   if (ah && opts.acodec !== 'an') {
     try {
-      const tag = parseFlvAudioTag(ah.body);
-      if (tag.codec === 'aac' && tag.aacPacketType === 0) {
+      const tag = ah.audio!;
+      if (tag.codec === 'aac' && tag.sequenceStart) {
         audio = 'aac';
         sampleRate = parseAudioSpecificConfig(tag.data).sampleRate || sampleRate;
-      } else if (tag.codec === 'mp3') {
+      } else if (tag.codec === 'mp3' && tag.packetType === 'coded-frames') {
         audio = 'mp3';
         const h = parseMp3FrameHeader(tag.data);
         samplesPerFrame = h.samplesPerFrame;

@@ -14,7 +14,7 @@
  * error, which `onError` reports first. The listener calls `close()` when the socket closes.
  */
 import type { Amf0Object, Amf0Value } from '../../kernel/amf0.js';
-import { isOnMetaData } from '../../kernel/flv-body.js';
+import { isOnMetaData } from '../../kernel/flv-tag.js';
 import { ChunkDecoder } from './chunk-decoder.js';
 import { encodeMessage, type EncodableMessage } from './chunk-encoder.js';
 import {
