@@ -52,10 +52,12 @@ CONF
     URL_FLV=http://127.0.0.1:$HTTP/live/s.flv ;;
   *) echo "unknown server $SERVER" >&2; exit 2 ;;
 esac
+for _ in $(seq 60); do grep -q 'started\|listening' "$WORK/server.log" 2>/dev/null && break; sleep 0.5; done
 sleep 2
 if [ "$SERVER" != floor ]; then
   (exec taskset -c 1 $CLI publish -u "$URL_RTMP" -i "$MEDIA" --quiet) &
   PUB=$!
+  for _ in $(seq 60); do grep -q 'rtmp publish' "$WORK/server.log" 2>/dev/null && break; sleep 0.5; done
   sleep 2
 fi
 URL=$([ "$PROTO" = rtmp ] && echo "$URL_RTMP" || echo "$URL_FLV")

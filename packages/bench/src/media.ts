@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { FlvDemuxer } from '@tsrs/server/dist/src/kernel/flv.js';
+import { classifyAudio, classifyVideo } from '@tsrs/server/dist/src/kernel/flv-tag.js';
 
 export interface MediaTag {
   type: number;
@@ -37,10 +38,8 @@ export function loadFlv(file: string): Media {
   const all = raw.map((t): MediaTag => {
     bytes += t.body.length;
     const b = t.body;
-    const header =
-      t.type === 18 ||
-      (t.type === 9 && (b[0] & 0x0f) === 7 && b[1] === 0) || // AVC sequence header
-      (t.type === 8 && b[0] >> 4 === 10 && b[1] === 0); // AAC sequence header
+    // metadata and sequence headers (the classifier's reading, legacy or enhanced RTMP)
+    const header = t.type === 18 || (t.type === 9 && classifyVideo(b).sequenceStart) || (t.type === 8 && classifyAudio(b).sequenceStart);
     return { type: t.type, ts: Math.max(0, t.timestamp - first), body: Buffer.from(b), header };
   });
   const frames = (type: number) => all.filter((t) => t.type === type && !t.header).map((t) => t.ts);
