@@ -53,6 +53,8 @@ export interface ServerEvents {
   'hls:segment': [event: HlsSegmentEvent];
   'dvr:file': [event: DvrFileEvent];
   'stream:limit': [event: LimitEvent];
+  /** the stream's tracks changed (a sequence start, or an MP3 stream's first frame): `source.tracks` */
+  'stream:tracks': [source: Source];
 }
 
 export class EventBus extends EventEmitter<ServerEvents> {

@@ -79,24 +79,23 @@ export class SharedTsRemux implements SourceOutput {
     }
   }
 
-  /** Codecs come from the source's sequence headers, known by the first frame. */
+  /** Codecs come from the source's tracks, known by the first frame. */
   private createMuxer(first: Packet): void {
-    const s = this.source;
-    const video = s.videoHeader ? videoCodecOf(s.videoHeader) : first.kind === 'video' ? videoCodecOf(first) : undefined;
+    const { video: vt, audio: at } = this.source.tracks;
+    const video = tsVideoCodec(vt?.codec ?? (first.kind === 'video' ? first.video!.codec : undefined));
     let audio: TsAudioCodec | undefined;
-    if (s.audioHeader) audio = 'aac';
-    else if (s.audio?.codec === 'MP3') audio = 'mp3';
+    if (at?.codec === 'aac' && at.sequenceStart) audio = 'aac';
+    else if (at?.codec === 'mp3') audio = 'mp3';
     if (!video && !audio) return;
     this.muxer = new TsMuxer({ video, audio });
     this.startTables = this.muxer.writeTables();
-    if (s.videoHeader && video) this.feed(s.videoHeader);
-    if (s.audioHeader && audio === 'aac') this.feed(s.audioHeader);
+    if (vt && video) this.feed(vt.header);
+    if (at && audio === 'aac') this.feed(at.header);
   }
 }
 
 const REMUXERS = new WeakMap<Source, SharedTsRemux>();
 
-function videoCodecOf(p: Packet): TsVideoCodec | undefined {
-  const c = p.video?.codec;
+function tsVideoCodec(c: string | undefined): TsVideoCodec | undefined {
   return c === 'h264' || c === 'h265' ? c : undefined;
 }

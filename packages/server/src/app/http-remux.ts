@@ -1,4 +1,4 @@
-import { ADTS_HEADER_SIZE, parseAudioSpecificConfig, writeAdtsHeader, type AacConfig } from '../kernel/aac.js';
+import { ADTS_HEADER_SIZE, writeAdtsHeader, type AacConfig } from '../kernel/aac.js';
 import { encodeFlvHeader, flvTagOf } from '../kernel/flv.js';
 import type { Packet } from '../kernel/packet.js';
 import { SharedTsRemux } from './http-remux-ts.js';
@@ -90,21 +90,18 @@ class AdtsEncoder implements RemuxEncoder {
     if (!tag) return undefined;
     const cached = ADTS.get(packet);
     if (cached) return cached;
-    try {
-      if (tag.codec !== 'aac') return undefined;
-      if (tag.sequenceStart) {
-        this.config = parseAudioSpecificConfig(tag.data);
-        return undefined;
-      }
-      if (!this.config || tag.packetType !== 'coded-frames' || tag.data.length === 0) return undefined;
-      const out = Buffer.allocUnsafe(ADTS_HEADER_SIZE + tag.data.length);
-      writeAdtsHeader(out, 0, this.config, tag.data.length);
-      out.set(tag.data, ADTS_HEADER_SIZE);
-      ADTS.set(packet, out);
-      return out;
-    } catch {
+    if (tag.codec !== 'aac') return undefined;
+    if (tag.sequenceStart) {
+      this.config = packet.audioTrack?.aac; // the stream's AudioSpecificConfig, parsed once
       return undefined;
     }
+    const f = packet.frame;
+    if (!this.config || !f) return undefined;
+    const out = Buffer.allocUnsafe(ADTS_HEADER_SIZE + f.data.length);
+    writeAdtsHeader(out, 0, this.config, f.data.length);
+    out.set(f.data, ADTS_HEADER_SIZE);
+    ADTS.set(packet, out);
+    return out;
   }
   release(): void {}
 }
@@ -116,9 +113,8 @@ class Mp3Encoder implements RemuxEncoder {
     return undefined;
   }
   encode(packet: Packet): Buffer | undefined {
-    const tag = packet.audio;
-    if (tag?.codec !== 'mp3' || tag.packetType !== 'coded-frames' || tag.data.length === 0) return undefined;
-    return tag.data;
+    const f = packet.frame;
+    return f?.kind === 'audio' && f.codec === 'mp3' ? f.data : undefined;
   }
   release(): void {}
 }

@@ -190,6 +190,7 @@ export class Hub {
     if (!s) {
       s = new Source(vhost, app, stream, this.optionsFor(vhost));
       s.onLimit = (event) => this.bus.emit('stream:limit', event);
+      s.onTracks = (source) => this.bus.emit('stream:tracks', source);
       this.sources.set(key, s);
       for (const make of this.outputFactories) {
         const output = make(s);

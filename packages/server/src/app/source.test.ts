@@ -30,3 +30,25 @@ test('sequence headers and the GOP are replayed in order; a new keyframe restart
   assert.equal(s.frames, 3);
   s.close();
 });
+
+test('the tracks: replaced at each sequence start and announced; an enhanced-RTMP audio start is the audio header', () => {
+  const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
+  const seen: unknown[] = [];
+  s.onTracks = (src) => seen.push(src.tracks);
+  const opusHead = Buffer.concat([Buffer.from([0x90]), Buffer.from('Opus'), Buffer.from('OpusHead'), Buffer.from([1, 2]), Buffer.alloc(9)]);
+  s.onMessage('audio', 0, opusHead);
+  assert.equal(seen.length, 1);
+  assert.equal(s.tracks.audio?.codec, 'opus');
+  assert.equal(s.audioHeader?.body, opusHead);
+  assert.deepEqual(s.audio, { codec: 'Opus', sample_rate: 48000, channel: 2, profile: 'Other' });
+  s.onMessage('audio', 20, Buffer.concat([Buffer.from([0x91]), Buffer.from('Opus'), Buffer.from([0xfc])]));
+  assert.equal(seen.length, 1, 'frames change nothing');
+  const before = s.tracks;
+  s.onMessage('video', 0, Buffer.from([0x1c, 0, 0, 0, 0]));
+  assert.equal(seen.length, 2);
+  assert.notEqual(s.tracks, before, 'a new record, the old one untouched');
+  assert.equal(before.video, undefined);
+  assert.equal(s.video?.codec, 'H265');
+  assert.deepEqual(s.startPackets().slice(0, 2).map((p) => p.body[0]), [0x1c, 0x90], 'headers first');
+  s.close();
+});

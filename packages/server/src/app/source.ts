@@ -6,7 +6,8 @@ import { newObjectId } from './ids.js';
 import { JitterCorrector, type TimeJitter } from './jitter.js';
 import type { LimitEvent } from './events.js';
 import { KbpsSampler } from './kbps.js';
-import { describeAudio, describeVideo, type AudioInfo, type VideoInfo } from './codec-info.js';
+import { audioInfo, videoInfo, type AudioInfo, type VideoInfo } from './codec-info.js';
+import type { StreamTracks } from '../kernel/tracks.js';
 
 /** Per-vhost play/publish settings a Source runs with. */
 export interface SourceOptions {
@@ -61,15 +62,17 @@ export class Source {
   publisher: Client | undefined;
   tcUrl = '';
   metadata: Packet | undefined;
-  videoHeader: Packet | undefined;
-  audioHeader: Packet | undefined;
   /**
-   * The packet that describes the audio track: the AAC sequence header, or for a codec without
-   * one (MP3) the first frame of this publish. Outputs that fix their tracks read it.
+   * The stream's tracks (kernel/tracks.ts), replaced as a whole (never mutated) at every
+   * sequence start, and for a codec without one (MP3) at the first frame of a publish; each
+   * change is announced through `onTracks` (the Hub's `stream:tracks`).
    */
-  audioTrack: Packet | undefined;
+  tracks: StreamTracks = NO_TRACKS;
+  /** the API's view of the tracks (SRS's stream.video / stream.audio), kept with them */
   video: VideoInfo | null = null;
   audio: AudioInfo | null = null;
+  /** the tracks changed (the Hub sends these to the event bus) */
+  onTracks: ((source: Source) => void) | undefined;
   readonly consumers = new Set<Consumer>();
   /** players served without a Consumer (HLS sessions), counted as the stream's clients */
   readonly viewers = new ViewerSet();
@@ -86,6 +89,25 @@ export class Source {
   private lastKeyframeDts = -1;
   recvBytes = 0;
   publishedAt = 0;
+  /** The video sequence header: replayed to joining players before the GOP. */
+  get videoHeader(): Packet | undefined {
+    return this.tracks.video?.header;
+  }
+
+  /** The audio sequence start (AAC, enhanced-RTMP Opus, ...): replayed to joining players. */
+  get audioHeader(): Packet | undefined {
+    const a = this.tracks.audio;
+    return a?.sequenceStart ? a.header : undefined;
+  }
+
+  /**
+   * The packet that describes the audio track: its sequence start, or for a codec without one
+   * (MP3) the first frame of this publish. Outputs that fix their tracks read it.
+   */
+  get audioTrack(): Packet | undefined {
+    return this.tracks.audio?.header;
+  }
+
   /** a memory bound was hit (the Hub sends these to the event bus; the server logs them) */
   onLimit: ((event: LimitEvent) => void) | undefined;
   /** last time a packet arrived or the publisher left (for disposal) */
@@ -148,8 +170,8 @@ export class Source {
     for (const o of this.outputs) o.onUnpublish?.(this);
     // A new publisher starts with fresh headers and a fresh GOP.
     this.gop.clear();
-    this.metadata = this.videoHeader = this.audioHeader = this.audioTrack = undefined;
-    this.video = this.audio = null;
+    this.metadata = undefined;
+    this.setTracks(NO_TRACKS);
   }
 
   /** One message from the publisher: parse once, cache, fan out. */
@@ -161,8 +183,8 @@ export class Source {
     const a = packet.audio;
     if (v) {
       if (v.sequenceStart) {
-        this.videoHeader = packet;
-        this.video = describeVideo(v);
+        const video = packet.videoTrack;
+        if (video) this.setTracks({ video, audio: this.tracks.audio });
       } else if (v.packetType === 'coded-frames') {
         this.frames++;
         this.lastFrameDts = dts;
@@ -171,18 +193,29 @@ export class Source {
           this.lastKeyframeDts = dts;
         }
       }
+      // NAL units of this stream's frames are split with the length size its record states
+      packet.nalLengthSize = this.tracks.video?.nalLengthSize ?? 4;
     } else if (a) {
-      // A codec with a sequence start (AAC, enhanced RTMP Opus) is described by it; the others
-      // (MP3, legacy codecs) by their first frame.
-      if (a.sequenceStart) this.audioTrack = this.audioHeader = packet;
-      else if (!this.audioTrack && a.packetType === 'coded-frames' && a.data.length > 0 && a.codec !== 'aac') this.audioTrack = packet;
-      if (a.sequenceStart || !this.audio) this.audio = describeAudio(a, this.audio);
+      // A sequence start (AAC, enhanced-RTMP Opus) describes the track each time; a codec
+      // without one (MP3, legacy codecs) is described by its first frame.
+      if (a.sequenceStart || !this.tracks.audio) {
+        const audio = packet.audioTrack;
+        if (audio) this.setTracks({ video: this.tracks.video, audio });
+      }
     } else if (packet.sequenceHeader) {
       // Only onMetaData is state a joining player needs; other data (cue points,
       // timing probes) flows live but is not replayed.
       this.metadata = packet;
     }
     this.dispatch(packet);
+  }
+
+  private setTracks(tracks: StreamTracks): void {
+    if (tracks === this.tracks) return;
+    this.tracks = tracks;
+    this.video = tracks.video ? videoInfo(tracks.video) : null;
+    this.audio = tracks.audio ? audioInfo(tracks.audio) : null;
+    this.onTracks?.(this);
   }
 
   private dispatch(packet: Packet): void {
@@ -300,6 +333,8 @@ export class ViewerSet extends Set<Client> {
     return had;
   }
 }
+
+const NO_TRACKS: StreamTracks = Object.freeze({ video: undefined, audio: undefined });
 
 function gopLimits(o: SourceOptions): GopCacheLimits {
   return { maxFrames: o.gopCacheMaxFrames, maxBytes: o.gopCacheMaxBytes };

@@ -15,9 +15,6 @@ import { protocolOf, urlOf } from './client-info.js';
 /** The store's write side (a fake in unit tests). */
 export type HistorySink = Pick<HistoryStore, 'streamStarted' | 'streamUpdated' | 'streamEnded' | 'clientStarted' | 'clientEnded' | 'event'>;
 
-/** Codecs arrive with the sequence headers, after the publish: checked this often. */
-const MEDIA_CHECK_MS = 2000;
-
 interface StreamSession {
   id: string;
   publisher: Client;
@@ -52,7 +49,6 @@ export class HistoryRecorder {
   private readonly clients = new Map<string, Client>();
   /** connections whose connect event was written (RTMP), so their close is written too */
   private readonly connected = new Set<string>();
-  private readonly timer: NodeJS.Timeout;
   /** bus listeners, for close() */
   private readonly listeners: [keyof ServerEvents, (...a: never[]) => void][] = [];
   private closed = false;
@@ -70,7 +66,7 @@ export class HistoryRecorder {
     this.on('stream:stop', (s, c) => this.onStop(s, c));
     this.on('hls:segment', (e) => this.onHls(e));
     this.on('dvr:file', (e) => this.onDvr(e));
-    this.timer = setInterval(() => this.checkMedia(), MEDIA_CHECK_MS).unref();
+    this.on('stream:tracks', () => this.checkMedia());
   }
 
   /** Subscribes `fn`; a failure is logged, never thrown into the emitter (a protocol session). */
@@ -153,7 +149,7 @@ export class HistoryRecorder {
     return sent;
   }
 
-  /** Writes codecs and size once the sequence headers are in (and again if they change). */
+  /** Writes codecs and size once the sequence headers are in (and again if they change): on `stream:tracks`. */
   private checkMedia(): void {
     for (const [source, s] of this.streams) {
       const media = mediaOf(source);
@@ -236,7 +232,6 @@ export class HistoryRecorder {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.timer);
     for (const [type, g] of this.listeners.splice(0)) this.bus.off(type, g as never);
     for (const [source, s] of this.streams) this.endStream(source, s, 'normal');
     this.streams.clear();

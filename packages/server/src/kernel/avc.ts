@@ -81,7 +81,11 @@ export interface AnnexBOptions {
  * point into `data` and shared start codes; nothing is copied here.
  */
 export function toAnnexB(data: Buffer, naluLengthSize: number, syntax: NalSyntax, opts: AnnexBOptions = {}): AnnexBFrame {
-  const nalus = splitNalus(data, naluLengthSize);
+  return nalUnitsToAnnexB(splitNalus(data, naluLengthSize), syntax, opts);
+}
+
+/** One access unit's NAL units (a MediaFrame's `nalUnits`) in Annex B, as chunks (no copy). */
+export function nalUnitsToAnnexB(nalus: readonly Uint8Array[], syntax: NalSyntax, opts: AnnexBOptions = {}): AnnexBFrame {
   let hasAud = false;
   let hasParams = false;
   let randomAccess = false;

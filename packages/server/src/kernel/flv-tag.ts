@@ -116,7 +116,7 @@ const FOURCC_AC3 = 0x61632d33;
 const FOURCC_EC3 = 0x65632d33;
 const FOURCC_FLAC = 0x664c6143;
 
-function videoFail(body: Buffer, error: string, frameType = 0, enhanced = false): FlvVideoTag {
+function videoFail(error: string, frameType = 0, enhanced = false): FlvVideoTag {
   return {
     kind: 'video', codec: 'other', codecId: 0, fourcc: undefined, enhanced, frameType, packetType: 'other',
     sequenceStart: false, keyframe: false, cts: 0, data: EMPTY, error,
@@ -159,7 +159,7 @@ const LEGACY_VIDEO: Record<number, VideoCodec> = { 2: 'h263', 4: 'vp6', 7: 'h264
 
 /** Classifies a video message body. Never throws. */
 export function classifyVideo(body: Buffer): FlvVideoTag {
-  if (body.length < 1) return videoFail(body, 'empty video tag');
+  if (body.length < 1) return videoFail('empty video tag');
   const b0 = body[0];
   if (!(b0 & 0x80)) {
     const frameType = b0 >> 4;
@@ -170,7 +170,7 @@ export function classifyVideo(body: Buffer): FlvVideoTag {
       return { ...base, packetType: 'command', sequenceStart: false, keyframe: false, cts: 0, data: body.subarray(1), error: undefined };
     }
     if (codec === 'h264' || codec === 'h265') {
-      if (body.length < 5) return videoFail(body, `${codec} tag too short (${body.length} bytes)`, frameType);
+      if (body.length < 5) return videoFail(`${codec} tag too short (${body.length} bytes)`, frameType);
       const t = body[1];
       const packetType: FlvPacketType = t === 0 ? 'sequence-start' : t === 1 ? 'coded-frames' : t === 2 ? 'sequence-end' : 'other';
       return {
@@ -188,7 +188,7 @@ export function classifyVideo(body: Buffer): FlvVideoTag {
   let off = 1;
   if (packetType === EX_MOD_EX) {
     const r = skipModEx(body, off);
-    if (!r) return videoFail(body, 'truncated ModEx block', frameType, true);
+    if (!r) return videoFail('truncated ModEx block', frameType, true);
     [off, packetType] = r;
   }
   if (frameType === VIDEO_FRAME_TYPE.COMMAND && packetType !== EX_VIDEO_METADATA) {
@@ -198,9 +198,9 @@ export function classifyVideo(body: Buffer): FlvVideoTag {
     };
   }
   if (packetType === EX_VIDEO_MULTITRACK) {
-    return { ...videoFail(body, 'multitrack video is not supported', frameType, true), packetType: 'multitrack' };
+    return { ...videoFail('multitrack video is not supported', frameType, true), packetType: 'multitrack' };
   }
-  if (off + 4 > body.length) return videoFail(body, 'enhanced tag shorter than its FourCC', frameType, true);
+  if (off + 4 > body.length) return videoFail('enhanced tag shorter than its FourCC', frameType, true);
   const fcc = body.readUInt32BE(off);
   off += 4;
   let codec: VideoCodec = 'other';
@@ -219,7 +219,7 @@ export function classifyVideo(body: Buffer): FlvVideoTag {
     case EX_CODED_FRAMES:
       type = 'coded-frames';
       if (codec === 'h264' || codec === 'h265') {
-        if (off + 3 > body.length) return videoFail(body, 'enhanced CodedFrames without composition time', frameType, true);
+        if (off + 3 > body.length) return videoFail('enhanced CodedFrames without composition time', frameType, true);
         cts = readSi24(body, off);
         off += 3;
       }

@@ -9,9 +9,6 @@
  */
 import { CodecError } from './bit-reader.js';
 import type { Packet } from './packet.js';
-import { parseAvcConfig, parseAvcSps } from './avc.js';
-import { parseHevcConfig, parseHevcSps } from './hevc.js';
-import { parseAudioSpecificConfig, parseMp3FrameHeader } from './aac.js';
 
 // ---------------------------------------------------------------------------
 // box helpers
@@ -79,39 +76,23 @@ export interface Fmp4AudioTrack {
   channels: number;
 }
 
-/** Describes the video track from an AVC/HEVC sequence header packet. */
+/** Describes the video track from an AVC/HEVC sequence header packet (its cached track, kernel/tracks.ts). */
 export function videoTrackFromPacket(packet: Packet): Fmp4VideoTrack {
-  const tag = packet.video;
-  if (!tag?.sequenceStart) throw new CodecError('fmp4', 'not a video sequence header');
-  if (tag.codec === 'h264') {
-    const cfg = parseAvcConfig(tag.data);
-    if (cfg.sps.length === 0) throw new CodecError('fmp4', 'avcC without SPS');
-    const sps = parseAvcSps(cfg.sps[0]);
-    return { codec: 'h264', record: Buffer.from(tag.data), width: sps.width, height: sps.height };
-  }
-  if (tag.codec === 'h265') {
-    const cfg = parseHevcConfig(tag.data);
-    if (cfg.sps.length === 0) throw new CodecError('fmp4', 'hvcC without SPS');
-    const sps = parseHevcSps(cfg.sps[0]);
-    return { codec: 'h265', record: Buffer.from(tag.data), width: sps.width, height: sps.height };
-  }
-  throw new CodecError('fmp4', `unsupported video codec ${tag.codec}`);
+  const t = packet.videoTrack;
+  if (!t) throw new CodecError('fmp4', 'not a video sequence header');
+  if (t.codec !== 'h264' && t.codec !== 'h265') throw new CodecError('fmp4', `unsupported video codec ${t.codec}`);
+  if (t.error) throw new CodecError('fmp4', t.error);
+  if (!(t.avc ?? t.hevc)?.sps.length) throw new CodecError('fmp4', `${t.codec === 'h264' ? 'avcC' : 'hvcC'} without SPS`);
+  return { codec: t.codec, record: Buffer.from(t.record), width: t.width, height: t.height };
 }
 
-/** Describes the audio track from an AAC sequence header or any MP3 packet. */
+/** Describes the audio track from an AAC sequence header or any MP3 packet (its cached track). */
 export function audioTrackFromPacket(packet: Packet): Fmp4AudioTrack {
-  const tag = packet.audio;
-  if (!tag) throw new CodecError('fmp4', 'not an audio packet');
-  if (tag.codec === 'aac') {
-    if (!tag.sequenceStart) throw new CodecError('fmp4', 'not an AAC sequence header');
-    const asc = parseAudioSpecificConfig(tag.data);
-    return { codec: 'aac', asc: Buffer.from(tag.data), sampleRate: asc.sampleRate, channels: asc.channels || 2 };
-  }
-  if (tag.codec === 'mp3') {
-    const h = parseMp3FrameHeader(tag.data);
-    return { codec: 'mp3', asc: undefined, sampleRate: h.sampleRate, channels: h.channels };
-  }
-  throw new CodecError('fmp4', `unsupported audio codec ${tag.codec}`);
+  const t = packet.audioTrack;
+  if (!t) throw new CodecError('fmp4', packet.audio?.codec === 'aac' ? 'not an AAC sequence header' : 'not an audio track');
+  if (t.codec !== 'aac' && t.codec !== 'mp3') throw new CodecError('fmp4', `unsupported audio codec ${t.codec}`);
+  if (t.error) throw new CodecError('fmp4', t.error);
+  return { codec: t.codec, asc: t.config && Buffer.from(t.config), sampleRate: t.codec === 'aac' ? t.aac!.sampleRate : t.sampleRate, channels: t.channels || 2 };
 }
 
 interface TrackState {
@@ -221,14 +202,13 @@ export class Fmp4Writer {
     for (const p of packets) {
       if (p.sequenceHeader) continue;
       if (p.kind === 'video' && this.video) {
-        const tag = p.video!;
-        if (tag.packetType !== 'coded-frames' || tag.data.length === 0) continue;
-        vs.push({ data: tag.data, dts: Math.round(p.dts * 90), cts: Math.round(tag.cts * 90), keyframe: tag.keyframe });
+        const f = p.frame;
+        if (!f) continue;
+        vs.push({ data: f.data, dts: Math.round(f.dts * 90), cts: Math.round((f.pts - f.dts) * 90), keyframe: f.keyframe });
       } else if (p.kind === 'audio' && this.audio) {
-        const tag = p.audio!;
-        if (tag.packetType !== 'coded-frames') continue;
-        if (tag.data.length === 0) continue;
-        as.push({ data: tag.data, dts: Math.round((p.dts * this.audio.timescale) / 1000), cts: 0, keyframe: true });
+        const f = p.frame;
+        if (!f) continue;
+        as.push({ data: f.data, dts: Math.round((f.dts * this.audio.timescale) / 1000), cts: 0, keyframe: true });
       }
     }
     return this.fragmentSamples(this.video ? vs : [], this.audio ? as : []);

@@ -6,13 +6,16 @@
  * parameter sets before each IDR; AAC is carried as ADTS; MP3 as is. PCR is
  * sent on the video PID (or the audio PID without video) at the start of every
  * PES. Each PES is written with one allocation: payload bytes are copied once,
- * from the packet body straight into the 188-byte packets.
+ * from the packet body straight into the 188-byte packets. The muxer reads the
+ * packets' frames (`packet.frame`: NAL units, raw audio) and the decoder
+ * configurations their sequence starts carry (`packet.videoTrack` /
+ * `packet.audioTrack`), each parsed once per packet for every output.
  */
 import { CodecError } from './bit-reader.js';
 import type { Packet } from './packet.js';
-import { parseAvcConfig, avcToAnnexB, type AvcConfig, type AnnexBFrame } from './avc.js';
-import { parseHevcConfig, hevcToAnnexB, type HevcConfig } from './hevc.js';
-import { parseAudioSpecificConfig, writeAdtsHeader, ADTS_HEADER_SIZE, type AacConfig } from './aac.js';
+import { nalUnitsToAnnexB, splitNalus, AVC_NAL_SYNTAX, type AvcConfig, type AnnexBFrame } from './avc.js';
+import { HEVC_NAL_SYNTAX, type HevcConfig } from './hevc.js';
+import { writeAdtsHeader, ADTS_HEADER_SIZE, type AacConfig } from './aac.js';
 
 export const TS_PACKET_SIZE = 188;
 export const TS_PAT_PID = 0;
@@ -103,24 +106,6 @@ export class TsMuxer {
     this.audioMergeMs = opts.audioMergeMs ?? 0;
   }
 
-  get hasVideoConfig(): boolean {
-    if (this.video === 'h264') return this.avc !== undefined;
-    return this.video === 'h265' && this.hevc !== undefined;
-  }
-
-  /** Takes an AVCDecoderConfigurationRecord / HEVCDecoderConfigurationRecord. */
-  setVideoConfig(record: Buffer): void {
-    if (this.video === 'h264') this.avc = parseAvcConfig(record);
-    else if (this.video === 'h265') this.hevc = parseHevcConfig(record);
-    else throw new CodecError('ts', 'muxer has no video stream');
-  }
-
-  /** Takes an AudioSpecificConfig. */
-  setAudioConfig(asc: Uint8Array): void {
-    if (this.audio !== 'aac') throw new CodecError('ts', 'muxer has no AAC stream');
-    this.aac = parseAudioSpecificConfig(asc);
-  }
-
   private nextCc(pid: number): number {
     const c = this.cc.get(pid) ?? 0;
     this.cc.set(pid, (c + 1) & 0x0f);
@@ -207,26 +192,40 @@ export class TsMuxer {
     const want = this.video;
     if (tag.codec !== want) throw new CodecError('ts', `video codec ${tag.codec} in a ${want} TS stream`);
     if (tag.sequenceStart) {
-      this.setVideoConfig(tag.data);
+      // the record as the packet's track parsed it (once, for every output)
+      const t = packet.videoTrack!;
+      if (t.error || !(t.avc ?? t.hevc)) throw new CodecError('ts', t.error ?? 'no decoder configuration record');
+      this.avc = t.avc;
+      this.hevc = t.hevc;
       return [];
     }
-    if (tag.packetType !== 'coded-frames' || tag.data.length === 0) return [];
+    const f = packet.frame;
+    if (!f) return [];
     let frame: AnnexBFrame;
     if (want === 'h264') {
       if (!this.avc) return this.drop();
-      frame = avcToAnnexB(tag.data, this.avc.naluLengthSize, this.avc);
+      frame = nalUnitsToAnnexB(this.nalUnitsOf(packet, this.avc.naluLengthSize), AVC_NAL_SYNTAX, { aud: true, paramSets: [...this.avc.sps, ...this.avc.pps] });
     } else {
       if (!this.hevc) return this.drop();
-      frame = hevcToAnnexB(tag.data, this.hevc.naluLengthSize, this.hevc);
+      const h = this.hevc;
+      frame = nalUnitsToAnnexB(this.nalUnitsOf(packet, h.naluLengthSize), HEVC_NAL_SYNTAX, { aud: true, paramSets: [...h.vps, ...h.sps, ...h.pps] });
     }
-    const dts = packet.dts * 90;
-    const pts = (packet.dts + tag.cts) * 90;
+    const dts = f.dts * 90;
+    const pts = f.pts * 90;
     const header = pesHeader(0xe0, 0, pts, pts !== dts ? dts : undefined);
     return [this.packetize({
       pid: TS_VIDEO_PID, header, chunks: frame.chunks, payloadLength: frame.byteLength,
       pcr90k: this.pcrPid === TS_VIDEO_PID ? dts : undefined,
       randomAccess: packet.keyframe || frame.randomAccess,
     })];
+  }
+
+  /** The frame's NAL units, split again only when the packet was made for another length size than the stream's config says. */
+  private nalUnitsOf(packet: Packet, lengthSize: number): readonly Buffer[] {
+    const f = packet.frame!;
+    if (packet.nalLengthSize !== lengthSize) return splitNalus(f.data, lengthSize);
+    if (f.error) throw new CodecError('ts', f.error);
+    return f.nalUnits;
   }
 
   private drop(): Buffer[] {
@@ -242,22 +241,24 @@ export class TsMuxer {
     let chunks: Uint8Array[];
     let len: number;
     if (tag.sequenceStart) {
-      if (this.audio === 'aac') this.setAudioConfig(tag.data);
+      const t = packet.audioTrack!;
+      if (t.error) throw new CodecError('ts', t.error);
+      this.aac = t.aac;
       return [];
     }
-    if (tag.packetType !== 'coded-frames') return [];
+    const f = packet.frame;
+    if (!f) return [];
     if (this.audio === 'aac') {
-      if (!this.aac || tag.data.length === 0) return [];
+      if (!this.aac) return [];
       const adts = Buffer.allocUnsafe(ADTS_HEADER_SIZE);
-      writeAdtsHeader(adts, 0, this.aac, tag.data.length);
-      chunks = [adts, tag.data];
-      len = ADTS_HEADER_SIZE + tag.data.length;
+      writeAdtsHeader(adts, 0, this.aac, f.data.length);
+      chunks = [adts, f.data];
+      len = ADTS_HEADER_SIZE + f.data.length;
     } else {
-      if (tag.data.length === 0) return [];
-      chunks = [tag.data];
-      len = tag.data.length;
+      chunks = [f.data];
+      len = f.data.length;
     }
-    const pts = packet.dts;
+    const pts = f.pts;
     if (this.audioMergeMs <= 0) return [this.writeAudioPes(chunks, len, pts)];
     const out: Buffer[] = [];
     // a gap or a jump back starts a new PES, so PES timestamps stay exact

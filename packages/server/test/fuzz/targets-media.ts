@@ -15,7 +15,7 @@ import { audioTrackFromPacket, videoTrackFromPacket } from '../../src/kernel/fmp
 import { buildHevcConfig, hevcToAnnexB, parseHevcConfig, parseHevcSps } from '../../src/kernel/hevc.js';
 import { TsMuxer, TS_PACKET_SIZE } from '../../src/kernel/mpegts.js';
 import { Packet } from '../../src/kernel/packet.js';
-import { describeAudio, describeVideo } from '../../src/app/codec-info.js';
+import { audioInfo, videoInfo } from '../../src/app/codec-info.js';
 import { flvToMp4Stream } from '../../src/app/dvr/mp4-export.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,19 @@ function audioTag(input: Buffer): FlvAudioTag {
   return t;
 }
 
+/** The tracks and the API's view of them from any body, as a publisher's packets: never throws. */
+function describeVideo(input: Buffer): void {
+  videoTag(input);
+  const t = Packet.of('video', 0, input).videoTrack;
+  if (t) videoInfo(t);
+}
+
+function describeAudio(input: Buffer): void {
+  audioTag(input);
+  const t = Packet.of('audio', 0, input).audioTrack;
+  if (t) audioInfo(t);
+}
+
 // --- AVC -----------------------------------------------------------------------
 
 export const avcTarget: FuzzTarget = {
@@ -121,7 +134,7 @@ export const avcTarget: FuzzTarget = {
     Buffer.from('67f4001e919b281405ff13ff80018002080000030008000003019078b16cb0', 'hex'),
   ],
   run(input) {
-    describeVideo(videoTag(input)); // the stats view: never throws
+    describeVideo(input); // the stats view: never throws
     step(() => parseAvcSps(input));
     step(() => {
       const s = parseAvcSps(Buffer.concat([Buffer.from([0x67]), input]));
@@ -148,7 +161,7 @@ export const hevcTarget: FuzzTarget = {
   description: 'hvcC, HEVC SPS and enhanced-RTMP tag parsers throw only CodecError; describeVideo never throws',
   errors: [CodecError],
   run(input) {
-    describeVideo(videoTag(input));
+    describeVideo(input);
     step(() => parseHevcConfig(input));
     step(() => parseHevcSps(input));
     step(() => buildHevcConfig([], [input], []));
@@ -172,7 +185,7 @@ export const aacTarget: FuzzTarget = {
   seeds: () => [Buffer.from([0xaf, 0, 0x12, 0x10]), Buffer.from([0xaf, 0, 0x2b, 0x92, 0x08, 0x00]), Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x64])],
   maxRandomLength: 64,
   run(input) {
-    describeAudio(audioTag(input), null);
+    describeAudio(input);
     step(() => parseMp3FrameHeader(input));
     const asc = step(() => parseAudioSpecificConfig(input));
     if (asc) {

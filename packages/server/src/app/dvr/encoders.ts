@@ -185,15 +185,15 @@ export class Mp4Encoder implements DvrEncoder {
     // Cut on the track that paces the file: video when there is video.
     if (this.fragStart >= 0 && t - this.fragStart >= FRAGMENT_MS && (this.hasVideo ? p.kind === 'video' : true)) this.flush(emit);
     if (p.kind === 'video' && this.hasVideo) {
-      const tag = p.video!;
-      if (tag.packetType !== 'coded-frames' || tag.data.length === 0) return;
-      this.video.push({ data: tag.data, dts: t * 90, cts: Math.round(tag.cts * 90), keyframe: tag.keyframe });
-      this.bytes += tag.data.length;
+      const f = p.frame;
+      if (!f) return;
+      this.video.push({ data: f.data, dts: t * 90, cts: Math.round((f.pts - f.dts) * 90), keyframe: f.keyframe });
+      this.bytes += f.data.length;
     } else if (p.kind === 'audio' && this.hasAudio) {
-      const tag = p.audio!;
-      if (tag.codec !== this.audioCodec || tag.packetType !== 'coded-frames' || tag.data.length === 0) return;
-      this.audio.push({ data: tag.data, dts: Math.round((t * this.audioRate) / 1000), cts: 0, keyframe: true });
-      this.bytes += tag.data.length;
+      const f = p.frame;
+      if (f?.codec !== this.audioCodec) return;
+      this.audio.push({ data: f.data, dts: Math.round((t * this.audioRate) / 1000), cts: 0, keyframe: true });
+      this.bytes += f.data.length;
     } else return;
     if (this.fragStart < 0) this.fragStart = t;
     if (this.bytes >= FRAGMENT_MAX_BYTES) this.flush(emit);
@@ -219,8 +219,8 @@ export class Mp4Encoder implements DvrEncoder {
 /** The MP4 audio track of a file: an AAC sequence header, an MP3 frame, or MP3 declared by onMetaData. */
 function mp4AudioTrack(h: DvrHeaders): Packet | Fmp4AudioTrack | undefined {
   for (const p of [h.audioHeader, h.audioTrack]) {
-    const tag = p?.audio;
-    if (tag && ((tag.codec === 'aac' && tag.sequenceStart) || (tag.codec === 'mp3' && tag.packetType === 'coded-frames'))) return p;
+    const t = p?.audioTrack;
+    if (t && !t.error && ((t.codec === 'aac' && t.sequenceStart) || t.codec === 'mp3')) return p;
   }
   const declared = declaredAudio(h.metadata?.body);
   if (declared?.codecId === 2) return { codec: 'mp3', asc: undefined, sampleRate: declared.sampleRate ?? 44100, channels: declared.channels ?? 2 };

@@ -33,9 +33,9 @@ async function publishAudio(hlsPath: string, app: string, stream: string, fmp4 =
   const source = new Source('__defaultVhost__', app, stream, DEFAULT_SOURCE_OPTIONS);
   const log = memoryLog();
   const output = new HlsOutput(source, { config: () => view, utcTime: () => true, bus: new EventBus(), log, onIdle: () => undefined });
-  source.audioHeader = source.audioTrack = new Packet('audio', 0, Buffer.from([0xaf, 0x00, 0x12, 0x10]), false, true);
+  source.onMessage('audio', 0, Buffer.from([0xaf, 0x00, 0x12, 0x10])); // the AAC sequence header: the stream's audio track
   output.onPublish();
-  output.onPacket(source.audioHeader);
+  output.onPacket(source.audioHeader!);
   for (let i = 0; i < 220; i++) output.onPacket(new Packet('audio', Math.round(i * 23.22), Buffer.from([0xaf, 0x01, 0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c])));
   output.onUnpublish();
   await output.idle();

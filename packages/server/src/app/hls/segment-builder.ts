@@ -1,4 +1,3 @@
-import { parseAudioSpecificConfig, parseMp3FrameHeader } from '../../kernel/aac.js';
 import { Fmp4Writer, type Fmp4AudioTrack } from '../../kernel/fmp4.js';
 import type { DeclaredAudio } from '../../kernel/flv-metadata.js';
 import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../kernel/mpegts.js';
@@ -155,20 +154,15 @@ export function detectTracks(
   let samplesPerFrame = 1024;
   let sampleRate = 44100;
   if (!ah && first.kind === 'audio') ah = first;
-  if (ah && opts.acodec !== 'an') {
-    try {
-      const tag = ah.audio!;
-      if (tag.codec === 'aac' && tag.sequenceStart) {
-        audio = 'aac';
-        sampleRate = parseAudioSpecificConfig(tag.data).sampleRate || sampleRate;
-      } else if (tag.codec === 'mp3' && tag.packetType === 'coded-frames') {
-        audio = 'mp3';
-        const h = parseMp3FrameHeader(tag.data);
-        samplesPerFrame = h.samplesPerFrame;
-        sampleRate = h.sampleRate;
-      }
-    } catch {
-      /* unknown audio: leave it out */
+  const at = ah?.audioTrack;
+  if (at && !at.error && opts.acodec !== 'an') {
+    if (at.codec === 'aac' && at.sequenceStart) {
+      audio = 'aac';
+      sampleRate = at.aac!.sampleRate || sampleRate;
+    } else if (at.codec === 'mp3') {
+      audio = 'mp3';
+      samplesPerFrame = at.samplesPerFrame;
+      sampleRate = at.sampleRate;
     }
   }
   let declaredTrack: Fmp4AudioTrack | undefined;
