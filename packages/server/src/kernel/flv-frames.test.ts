@@ -7,9 +7,8 @@ import { CodecError } from './bit-reader.js';
 import { FlvFrameMuxer, type FlvMessage } from './flv-frames.js';
 import { TsDemuxer } from './mpegts-demux.js';
 import { encodeFlvHeader, encodeFlvTag } from './flv.js';
-import { parseFlvVideoTag } from './avc.js';
+import { classifyAudio, classifyVideo } from './flv-tag.js';
 import { parseHevcConfig } from './hevc.js';
-import { parseFlvAudioTag } from './aac.js';
 import { decodeErrors, ffprobe, needFfmpeg, withTmp } from '../../test/fixtures/kernel-media.js';
 
 function tsFile(dir: string, args: string[]): Buffer {
@@ -69,16 +68,16 @@ for (const [name, args, audioCodec] of [
 test('H.265 + Opus TS -> enhanced-RTMP FLV bodies (hvc1 and Opus sequence starts, keyframes)', needFfmpeg, () => withTmp((dir) => {
   const { messages, video, m } = tsToFlv(tsFile(dir, ['-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=25', '-c:a', 'libopus', '-ar', '48000']));
   const v = messages.filter((x) => x.kind === 'video');
-  const seq = parseFlvVideoTag(v[0].body);
-  assert.deepEqual([seq.fourcc, seq.avcPacketType, v[0].sequenceHeader], ['hvc1', 0, true]);
+  const seq = classifyVideo(v[0].body);
+  assert.deepEqual([seq.fourcc, seq.sequenceStart, v[0].sequenceHeader], ['hvc1', true, true]);
   assert.equal(parseHevcConfig(seq.data).sps.length, 1);
   assert.equal(v.filter((x) => !x.sequenceHeader).length, video);
   assert.equal(v.filter((x) => x.keyframe && !x.sequenceHeader).length, 2, 'an IRAP picture every 25 frames');
   assert.equal(m.droppedVideo, 0);
   const a = messages.filter((x) => x.kind === 'audio');
-  const head = parseFlvAudioTag(a[0].body);
-  assert.deepEqual([head.fourcc, head.aacPacketType, head.data.subarray(0, 8).toString()], ['Opus', 0, 'OpusHead']);
-  assert.ok(a.slice(1).every((x) => parseFlvAudioTag(x.body).aacPacketType === 1));
+  const head = classifyAudio(a[0].body);
+  assert.deepEqual([head.fourcc, head.sequenceStart, head.data.subarray(0, 8).toString()], ['Opus', true, 'OpusHead']);
+  assert.ok(a.slice(1).every((x) => classifyAudio(x.body).packetType === 'coded-frames'));
 }));
 
 test('frames before the parameter sets are dropped and counted; AAC needs its config', () => {
