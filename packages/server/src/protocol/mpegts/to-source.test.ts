@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { packetsOf, readKernelFixture } from '../../../test/fixtures/kernel-media.js';
-import { parseFlvAudioTag } from '../../kernel/aac.js';
-import { avcNaluType, parseFlvVideoTag, splitNalus } from '../../kernel/avc.js';
+import { avcNaluType, splitNalus } from '../../kernel/avc.js';
+import { classifyAudio, classifyVideo } from '../../kernel/flv-tag.js';
 import { TsMuxer } from '../../kernel/mpegts.js';
 import { Packet, type PacketKind } from '../../kernel/packet.js';
 import { TsToSource } from './to-source.js';
@@ -39,25 +39,25 @@ function run(dgrams: Buffer[]): { msgs: Msg[]; glue: TsToSource } {
 
 /** Frame NAL units without AUD/SPS/PPS, as hex, from a length-prefixed FLV video body. */
 function frameNalus(body: Buffer): string[] {
-  return splitNalus(parseFlvVideoTag(body).data, 4)
+  return splitNalus(classifyVideo(body).data, 4)
     .filter((n) => ![7, 8, 9].includes(avcNaluType(n)))
     .map((n) => n.toString('hex'));
 }
 
-const isVideoFrame = (p: { kind: PacketKind; body: Buffer }) => p.kind === 'video' && parseFlvVideoTag(p.body).avcPacketType === 1;
-const isAudioFrame = (p: { kind: PacketKind; body: Buffer }) => p.kind === 'audio' && parseFlvAudioTag(p.body).aacPacketType === 1;
+const isVideoFrame = (p: { kind: PacketKind; body: Buffer }) => p.kind === 'video' && classifyVideo(p.body).packetType === 'coded-frames';
+const isAudioFrame = (p: { kind: PacketKind; body: Buffer }) => p.kind === 'audio' && classifyAudio(p.body).packetType === 'coded-frames';
 
 test('FLV -> TS -> TsToSource gives back the sequence headers, every frame and its timestamps', () => {
   const { msgs, glue } = run(datagrams());
   const first = msgs[0];
   assert.equal(first.kind, 'video');
-  const header = parseFlvVideoTag(first.body);
-  assert.equal(header.avcPacketType, 0, 'an AVC sequence header first');
+  const header = classifyVideo(first.body);
+  assert.equal(header.sequenceStart, true, 'an AVC sequence header first');
   const original = FIXTURE.find((p) => p.kind === 'video' && p.sequenceHeader)!;
   // the SPS and PPS of the rebuilt record are the original's
   const spsOf = (record: Buffer) => record.subarray(8, 8 + record.readUInt16BE(6)).toString('hex');
-  assert.equal(spsOf(header.data), spsOf(parseFlvVideoTag(original.body).data));
-  assert.ok(msgs.some((m) => m.kind === 'audio' && parseFlvAudioTag(m.body).aacPacketType === 0), 'an AAC sequence header');
+  assert.equal(spsOf(header.data), spsOf(classifyVideo(original.body).data));
+  assert.ok(msgs.some((m) => m.kind === 'audio' && classifyAudio(m.body).sequenceStart), 'an AAC sequence header');
 
   const inVideo = FIXTURE.filter(isVideoFrame);
   const outVideo = msgs.filter(isVideoFrame);
@@ -65,14 +65,14 @@ test('FLV -> TS -> TsToSource gives back the sequence headers, every frame and i
   const base = Math.min(...FIXTURE.filter((p) => p.kind !== 'script' && !p.sequenceHeader).map((p) => p.dts));
   outVideo.forEach((m, i) => {
     assert.deepEqual(frameNalus(m.body), frameNalus(inVideo[i].body), `frame ${i}`);
-    assert.equal(parseFlvVideoTag(m.body).keyframe, inVideo[i].keyframe);
+    assert.equal(classifyVideo(m.body).keyframe, inVideo[i].keyframe);
     assert.ok(Math.abs(m.timestamp - (inVideo[i].dts - base)) <= 1, `frame ${i}: ${m.timestamp} vs ${inVideo[i].dts - base}`);
-    assert.equal(parseFlvVideoTag(m.body).cts, parseFlvVideoTag(inVideo[i].body).cts);
+    assert.equal(classifyVideo(m.body).cts, classifyVideo(inVideo[i].body).cts);
   });
   const inAudio = FIXTURE.filter(isAudioFrame);
   const outAudio = msgs.filter(isAudioFrame);
   assert.equal(outAudio.length, inAudio.length);
-  outAudio.forEach((m, i) => assert.ok(parseFlvAudioTag(m.body).data.equals(parseFlvAudioTag(inAudio[i].body).data), `audio ${i}`));
+  outAudio.forEach((m, i) => assert.ok(classifyAudio(m.body).data.equals(classifyAudio(inAudio[i].body).data), `audio ${i}`));
   assert.equal(glue.dropped, 0);
   assert.deepEqual([...glue.codecs].sort(), ['aac', 'h264']);
 });
@@ -83,7 +83,7 @@ test('lost datagrams (every 50th, and the first ones) never throw: frames go on,
   const video = msgs.filter(isVideoFrame);
   const total = LONGER.filter(isVideoFrame).length;
   assert.ok(video.length > total / 2 && video.length < total, `${video.length} of ${total} frames`);
-  assert.ok(parseFlvVideoTag(video[0].body).keyframe, 'video starts at a keyframe');
+  assert.ok(classifyVideo(video[0].body).keyframe, 'video starts at a keyframe');
   assert.ok(glue.demuxer.stats.ccErrors > 0);
   const times = msgs.map((m) => m.timestamp);
   assert.ok(times.every((t) => t >= 0));
