@@ -25,6 +25,8 @@ import { createLogger, pinoLevel, type Logger } from './log.js';
 import { SRS_COMPAT_VERSION, VERSION } from './version.js';
 import { hlsOutputFactory } from './app/hls/hls-factory.js';
 import { ExecRunner } from './app/exec.js';
+import { audioEncoderMapper } from './app/ffmpeg-args.js';
+import { IngestManager } from './app/ingest.js';
 import { ProcessSupervisor } from './app/process-supervisor.js';
 import { DvrManager } from './app/dvr/dvr-manager.js';
 import { applyCors } from './http/cors.js';
@@ -87,6 +89,8 @@ export class TsrsServer {
   readonly connections: ConnectionLimit;
   /** every child process (exec, ingest, transcode); none outlives tsrs */
   readonly supervisor: ProcessSupervisor;
+  /** the vhosts' ingest FFmpegs, matched to the config at start and on reload */
+  readonly ingest: IngestManager;
   /** socket.io live stats on the API port */
   private liveFeed: LiveFeed | undefined;
   private liveDeps: LiveFeedDeps | undefined;
@@ -133,6 +137,8 @@ export class TsrsServer {
     this.connections = new ConnectionLimit(() => this.config.global.max_connections, log, undefined, () => this.config.global.max_connections_per_ip);
     this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }));
     const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;
+    const acodec = audioEncoderMapper(this.log.child({ mod: 'ffmpeg' }));
+    this.ingest = new IngestManager({ supervisor: this.supervisor, rtmpPort, acodec, log: this.log.child({ mod: 'ingest' }) });
     new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }
@@ -160,6 +166,7 @@ export class TsrsServer {
       server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
       server.startHistoryRetention();
       await server.startListeners();
+      await server.ingest.apply(config);
     } catch (err) {
       await server.stop(false);
       throw err;
@@ -351,6 +358,7 @@ export class TsrsServer {
     const changes = diffConfig(this.config, next);
     this.config = next;
     for (const s of this.hub.sources.values()) s.configure(sourceOptions(next, s.vhost));
+    if (!this.stopping) void this.ingest.apply(next);
     this.log.info({ changes }, 'config reloaded');
     if (changes.some((c) => c === 'listen' || c.startsWith('http_') || c.startsWith('stream_caster'))) {
       this.log.warn('listener changes (listen, http_*, stream_caster) need a restart to take effect');

@@ -7,32 +7,8 @@ import { strict as assert } from 'node:assert';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { api } from './api-helpers.js';
+import { alive, processes } from './processes.js';
 import { basicConf, ffmpegPublish, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
-
-interface Proc {
-  pid: number;
-  name: string;
-  command: string;
-  args: string[];
-  state: string;
-  uptime: number;
-  restarts: number;
-  stream: string;
-}
-
-export async function processes(server: RunningServer): Promise<Proc[]> {
-  return (await api<{ processes: Proc[] }>(server, '/api/v1/processes')).json.processes;
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A dir with bin/cmd: appends its argv (tab separated, one run a line) to argv.log, then sleeps. */
 function execDir(): { dir: string; runs: () => string[][] } {
