@@ -27,6 +27,7 @@ import { hlsOutputFactory } from './app/hls/hls-factory.js';
 import { ExecRunner } from './app/exec.js';
 import { audioEncoderMapper } from './app/ffmpeg-args.js';
 import { IngestManager } from './app/ingest.js';
+import { TranscodeRunner } from './app/transcode.js';
 import { ProcessSupervisor } from './app/process-supervisor.js';
 import { DvrManager } from './app/dvr/dvr-manager.js';
 import { applyCors } from './http/cors.js';
@@ -139,6 +140,7 @@ export class TsrsServer {
     const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;
     const acodec = audioEncoderMapper(this.log.child({ mod: 'ffmpeg' }));
     this.ingest = new IngestManager({ supervisor: this.supervisor, rtmpPort, acodec, log: this.log.child({ mod: 'ingest' }) });
+    new TranscodeRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, acodec, log: this.log.child({ mod: 'transcode' }) }).subscribe(this.hub.bus);
     new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
   }

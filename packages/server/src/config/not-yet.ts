@@ -28,7 +28,7 @@ export function globalNotYet(root: Directive, g: GlobalView, file: string): stri
   return out;
 }
 
-/** Vhost sections: edge `cluster`, `forward`, `transcode`, `rtc`, `srt`, `dash`, `hds`. */
+/** Vhost sections: edge `cluster`, `forward`, `rtc`, `srt`, `dash`, `hds`. */
 export function vhostNotYet(d: Directive, v: VhostView): string[] {
   const out: string[] = [];
   const warn = (name: string, text: string, at = d.get(name)) => out.push(`${where(at, d)}: vhost ${v.name}: ${text}`);
@@ -38,7 +38,6 @@ export function vhostNotYet(d: Directive, v: VhostView): string[] {
   }
   if (v.cluster.origin_cluster) warn('cluster', off('origin_cluster'));
   if (v.forward.enabled) warn('forward', off('forward'));
-  for (const t of d.getAll('transcode')) if (t.get('enabled')?.arg0 === 'on') warn('transcode', off(`transcode ${t.arg0}`.trim()), t);
   if (v.rtc.enabled) warn('rtc', off('rtc (WebRTC)'));
   if (v.srt.enabled) warn('srt', off('srt'));
   if (v.dash.enabled) warn('dash', off('dash'));

@@ -355,7 +355,6 @@ vhost quiet {
   assert.deepEqual(w, [
     `v.conf:7: vhost edge: cluster mode remote (an edge of 10.0.0.1:1935) is not run by tsrs yet: the vhost runs as an origin`,
     `v.conf:8: vhost edge: forward is on, but tsrs does not run it yet: ignored`,
-    `v.conf:11: vhost edge: transcode live is on, but tsrs does not run it yet: ignored`,
     `v.conf:12: vhost edge: rtc (WebRTC) is on, but tsrs does not run it yet: ignored`,
     `v.conf:2: rtc_server is on, but tsrs does not run WebRTC (WHIP/WHEP, /rtc/v1/) yet: ignored`,
     `v.conf:4: stream_caster gb28181 is on, but tsrs does not run that caster yet (only flv, mpegts_over_udp): ignored`,
