@@ -102,6 +102,9 @@ test('SIGHUP and the raw API reload the file: a security rule added to it refuse
     assert.equal(await tryPlay(server.rtmpUrl('/live/reload')), 'ok');
     // the publisher was never disturbed
     assert.ok((await streams(server)).some((s) => s.name === 'reload' && s.publish.active));
+  } catch (err) {
+    await server.stop(); // a failed check leaves no server behind
+    throw err;
   } finally {
     kill(publisher);
   }

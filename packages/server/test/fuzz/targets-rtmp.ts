@@ -283,6 +283,9 @@ function amf0Seeds(): Buffer[] {
   return values.map((v) => encodeAmf0(...v));
 }
 
+/** bytes after the input that a bounded decoder never reads: a string marker and a long string */
+const AMF0_CANARY = Buffer.concat([Buffer.from([0x02, 0x00, 0x10]), Buffer.from('CANARY-CANARY-CA'), Buffer.alloc(64, 0x41)]);
+
 export const amf0Target: FuzzTarget = {
   name: 'amf0',
   description: 'decodeAmf0All throws only Amf0Error, decodes only within its input',
@@ -296,6 +299,15 @@ export const amf0Target: FuzzTarget = {
     const values = decodeAmf0All(input);
     // what decodes re-encodes (the encoder accepts everything the decoder returns)
     if (values.length) encodeAmf0(...values);
+    // decodes only within its input: the same bytes followed by others in one buffer, read with
+    // end = the input's length, give the same values, and the reader never passes that end
+    const host = Buffer.concat([input, AMF0_CANARY]);
+    const r = new Amf0Reader(host, 0, input.length);
+    for (const want of values) {
+      assert.deepEqual(r.readValue(), want);
+      assert.ok(r.offset <= input.length, `read to ${r.offset}, past the input's end ${input.length}`);
+    }
+    assert.equal(r.remaining, 0);
     return values;
   },
   afterGarbage(valid, garbage) {
