@@ -170,6 +170,8 @@ export interface Versions {
   minor: number;
   revision: number;
   version: string;
+  /** tsrs's own version (SRS's tools read major/minor/revision/version) */
+  tsrs_version: string;
 }
 
 export interface SummariesSelf {

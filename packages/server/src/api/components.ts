@@ -67,7 +67,7 @@ export const COMPONENTS: Record<string, JsonSchema> = {
     recv_bytes: int(),
     kbps: ref('Kbps'),
   }),
-  Versions: obj({ major: int(), minor: int(), revision: int(), version: str() }),
+  Versions: obj({ major: int(), minor: int(), revision: int(), version: str(), tsrs_version: str() }),
   Summaries: obj({
     ok: bool(),
     now_ms: int(),

@@ -138,7 +138,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
           response: data(ref('Versions')),
           handle: () => {
             const [major, minor, revision] = SRS_COMPAT_VERSION.split('.').map(Number);
-            const v: Versions = { major, minor, revision, version: SRS_COMPAT_VERSION };
+            const v: Versions = { major, minor, revision, version: SRS_COMPAT_VERSION, tsrs_version: VERSION };
             return ok({ data: v });
           },
         },
@@ -215,8 +215,8 @@ export function buildRoutes(d: ApiDeps): Route[] {
               build: `node ${process.version}`,
               build2: `${process.platform}-${process.arch}`,
               features: {
-                ssl: false, hls: true, hds: false, callback: true, api: true, httpd: true, dvr: true, transcode: false,
-                ingest: false, stat: true, caster: false, complex_send: true, tcp_nodelay: true, so_sendbuf: false, mr: true,
+                ssl: false, hls: true, hds: false, callback: true, api: true, httpd: true, dvr: true, transcode: true,
+                ingest: true, stat: true, caster: true, complex_send: true, tcp_nodelay: true, so_sendbuf: false, mr: true,
               },
               tsrs: { rtc: false, rtc_reason: 'WebRTC is not available in this tsrs yet (rtc_server is read but not served)' },
             };

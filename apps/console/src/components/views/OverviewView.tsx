@@ -32,7 +32,9 @@ export function OverviewView() {
   const [win, setWin] = useState(5 * 60_000);
 
   const sys = rest.data?.system;
-  const version = summary?.version || versions.data?.version || rest.data?.self?.version;
+  // tsrs's own version; SRS's tools read the SRS version it is compatible with
+  const version = summary?.version || versions.data?.tsrs_version || rest.data?.self?.version;
+  const srsVersion = versions.data?.version;
 
   if (!summary && rest.isPending) return <Loading label="Loading server summary…" />;
   if (!summary && rest.error)
@@ -60,7 +62,7 @@ export function OverviewView() {
 
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-4 2xl:grid-cols-8">
         <Stat label="Uptime" value={fmtDuration(summary?.uptime_s)} />
-        <Stat label="Version" value={version ?? '—'} />
+        <Stat label="Version" value={version ? `${version}${srsVersion ? ` (SRS ${srsVersion})` : ''}` : '—'} />
         <Stat label="Connections" value={fmtInt(summary?.connections)} />
         <Stat label="Streams" value={fmtInt(summary?.streams)} />
         <Stat label="In" accent="var(--c-chart-1)" value={fmtKbps(summary?.kbps.recv)} />

@@ -98,6 +98,8 @@ export class HlsOutput implements SourceOutput {
   private initFile: OwnFile | undefined;
   /** a new sequence header changed the encoding: retrack at the next keyframe */
   private retrack = false;
+  /** the log said that this stream's audio cannot be carried */
+  private audioUnsupportedSaid = false;
   /** init segments of earlier encodings of this publish (fMP4), removed at dispose */
   private oldInits: OwnFile[] = [];
   private initCount = 0;
@@ -155,6 +157,7 @@ export class HlsOutput implements SourceOutput {
     }
     const conf = this.conf!;
     const tracks = this.tracks!;
+    if (packet.kind === 'audio' && !tracks.audio && !this.audioUnsupportedSaid) this.sayAudioUnsupported(packet, conf.hls_acodec);
     if (this.dropped) {
       if (tracks.video && !(packet.kind === 'video' && packet.keyframe)) return;
       this.dropped = false;
@@ -262,6 +265,17 @@ export class HlsOutput implements SourceOutput {
   close(): void {
     this.attached = false;
     if (!this.busy) this.deps.onIdle(this);
+  }
+
+  /**
+   * The stream has audio that this HLS cannot carry (G.711, Speex, Nellymoser, PCM, ...): said
+   * once per stream, so the audio is not dropped silently. hls_acodec an turns audio off on purpose.
+   */
+  private sayAudioUnsupported(packet: Packet, acodec: string): void {
+    const at = packet.audioTrack;
+    if (acodec === 'an' || !at || at.error || at.codec === 'aac') return;
+    this.audioUnsupportedSaid = true;
+    this.deps.log.warn({ url: this.source.url, audio: at.codec }, `hls: audio codec ${at.codec} cannot be carried in HLS; the segments have video only`);
   }
 
   private start(first: Packet): boolean {
