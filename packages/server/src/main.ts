@@ -21,6 +21,7 @@ import { acquirePidFile } from './pid-file.js';
 import { HttpListener } from './listeners/http.js';
 import type { Listener } from './listeners/listener.js';
 import { RtmpListener } from './listeners/rtmp.js';
+import { RtcServer } from './listeners/rtc.js';
 import { createLogger, pinoLevel, type Logger } from './log.js';
 import { SRS_COMPAT_VERSION, VERSION } from './version.js';
 import { hlsOutputFactory } from './app/hls/hls-factory.js';
@@ -82,6 +83,8 @@ export class TsrsServer {
   http: HttpListener | undefined;
   /** the HTTP API port; the same object as `http` when both share a port */
   api: HttpListener | undefined;
+  /** WebRTC on rtc_server.listen (UDP), when rtc_server is enabled */
+  rtc: RtcServer | undefined;
   /** the history database (stream/client sessions, recordings, events) */
   history: HistoryStore | undefined;
   /** writes bus events into `history` */
@@ -198,6 +201,10 @@ export class TsrsServer {
     const c = this.config;
     mkdirSync('./objs', { recursive: true });
     this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log, this.connections));
+    if (c.global.rtc_server.enabled) {
+      this.rtc = new RtcServer(this.hub, () => this.config, this.log.child({ mod: 'rtc' }));
+      this.listeners.push(this.rtc);
+    }
     const headTimeoutMs = c.global.handshake_timeout * 1000;
     if (c.http_server.enabled) {
       this.http = new HttpListener('http', c.http_server.listen, this.log, this.connections, headTimeoutMs);
@@ -262,6 +269,7 @@ export class TsrsServer {
       rtmpPort: () => this.addresses('rtmp')[0]?.port ?? 1935,
       apiPort: () => this.api?.addresses()[0]?.port ?? this.config.http_api.listen.port,
       streamHistory: (id) => this.liveFeed?.streamHistory(id),
+      rtc: () => this.rtc,
     };
     if (exporter.enabled) {
       // SRS 5's exporter: /metrics on its own port, for its allow-list, without API credentials.

@@ -7,6 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { ErrorCode } from '@tsrs/api-types';
 import type { HttpHandler } from '../listeners/http.js';
+import { peerIp } from '../listeners/tcp.js';
 import type { Logger } from '../log.js';
 import { matchRoute, type Method, type Reply, type Route } from './router.js';
 import { buildRoutes, type ApiDeps } from './routes.js';
@@ -38,7 +39,7 @@ export interface ApiHandlerOptions {
 
 /** Whether a path belongs to the API (the rest of a shared port belongs to the HTTP server). */
 export function ownsPath(path: string, ownRoot: boolean): boolean {
-  return path === '/api' || path.startsWith('/api/') || path === '/metrics' || (ownRoot && path === '/');
+  return path === '/api' || path.startsWith('/api/') || path.startsWith('/rtc/') || path === '/metrics' || (ownRoot && path === '/');
 }
 
 /** SRS 5's Basic auth: the token must decode to exactly `user:pass`. */
@@ -100,7 +101,9 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
     // Every path the API owns needs the credentials when auth is on: `/`, `/api/...` and
     // `/metrics` (which names every live stream). SRS 5 checks only paths with `/api/`;
     // the exporter listener serves metrics to its own allow-list instead.
-    if (api.auth.enabled && !basicAuthOk(req.headers.authorization, api.auth.username, api.auth.password)) {
+    // WebRTC signalling (/rtc/) is open as in SRS: browsers' WHIP/WHEP clients carry no Basic
+    // credentials; security and the hooks gate those clients.
+    if (api.auth.enabled && !path.startsWith('/rtc/') && !basicAuthOk(req.headers.authorization, api.auth.username, api.auth.password)) {
       send(res, 401, '', { ...headers, 'WWW-Authenticate': 'Basic realm="tsrs"' });
       return true;
     }
@@ -143,6 +146,7 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
         if (!res.destroyed) writeReply(res, { kind: 'error', code: read.code }, headers, callback, deps, { Connection: 'close' });
         return true;
       }
+      if (match.op.body === 'sdp') body = read.body.toString('utf8');
       if (match.op.body === 'json' && read.body.length > 0) {
         try {
           body = JSON.parse(read.body.toString('utf8'));
@@ -162,6 +166,7 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
         query: url.searchParams,
         headers: req.headers,
         body,
+        ip: peerIp(req.socket),
         url: req.url ?? path,
       });
     } catch (err) {

@@ -25,6 +25,13 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
         };
         responses['206'] = { description: 'the requested byte range (Range: bytes=...)' };
         responses['416'] = { description: 'the range is outside the file' };
+      } else if (op.response === 'sdp') {
+        responses['201'] = {
+          description: 'the SDP answer; Location names the session (DELETE it to end the session)',
+          headers: { Location: { schema: { type: 'string' } } },
+          content: { 'application/sdp': { schema: { type: 'string' } } },
+        };
+        responses['4XX'] = { description: `refused: {"code":N,"msg":...} with code ${op.errors?.join(', ') ?? ''}`, content: { 'application/json': { schema: ref('Error') } } };
       } else if (op.response === 'text') {
         responses['200'] = { description: 'document', content: { [r.path === '/metrics' ? 'text/plain' : 'application/json']: { schema: {} } } };
       } else {
@@ -48,7 +55,11 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
         summary: op.summary,
         tags: [r.tag],
         ...(parameters.length ? { parameters } : {}),
-        ...(op.body ? { requestBody: { required: false, content: { 'application/json': { schema: {} } } } } : {}),
+        ...(op.body === 'sdp'
+          ? { requestBody: { required: true, content: { 'application/sdp': { schema: { type: 'string' } } } } }
+          : op.body
+            ? { requestBody: { required: false, content: { 'application/json': { schema: {} } } } }
+            : {}),
         ...(op.errors?.length ? { 'x-srs-error-codes': op.errors } : {}),
         ...(op.plainJson ? { 'x-tsrs-plain-json': true } : {}),
         responses,

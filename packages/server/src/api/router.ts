@@ -29,8 +29,10 @@ export interface RequestCtx {
   id: string;
   query: URLSearchParams;
   headers: Record<string, string | string[] | undefined>;
-  /** parsed JSON body for routes with `body: 'json'` (undefined when empty) */
+  /** parsed JSON body for routes with `body: 'json'` (undefined when empty); the text for `body: 'sdp'` */
   body: unknown;
+  /** the client's address (the TCP peer) */
+  ip: string;
   /** the request URL as received (path + query) */
   url: string;
 }
@@ -39,15 +41,15 @@ export interface Operation {
   summary: string;
   /** schema of the success body (the envelope is included by the route author) */
   /** `file`: a binary download (errors are still SRS JSON answers) */
-  response: JsonSchema | 'text' | 'redirect' | 'file';
+  response: JsonSchema | 'text' | 'redirect' | 'file' | 'sdp';
   /** the answer is a plain JSON document (no SRS envelope, no error codes) */
   plainJson?: boolean;
   /** SRS error codes this operation may answer with */
   errors?: number[];
   /** query parameters, for the document */
   query?: Record<string, { description: string; type: 'string' | 'integer' }>;
-  /** whether a JSON body is read (and must parse when present) */
-  body?: 'json';
+  /** whether a JSON body is read (and must parse when present), or an SDP (text, up to 64 KiB) */
+  body?: 'json' | 'sdp';
   handle(ctx: RequestCtx): Reply | Promise<Reply>;
 }
 
@@ -58,7 +60,6 @@ export interface Route {
   ops: Partial<Record<Method, Operation>>;
   /** served only when the API owns `/` (not on a port shared with the HTTP server) */
   rootOnly?: boolean;
-  /** answered without Basic auth even under /api/ (none so far; kept for /rtc/ later) */
 }
 
 export type Match =

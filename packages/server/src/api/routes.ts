@@ -19,12 +19,13 @@ import { configRoutes } from './routes-config.js';
 import { processRoutes, type ProcessApiDeps } from './routes-processes.js';
 import { dvrRoutes, type DvrApiDeps } from './routes-dvr.js';
 import { historyRoutes, type HistoryDeps } from './routes-history.js';
+import { rtcRoutes, type RtcApiDeps } from './routes-rtc.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
 import { HISTORY_SAMPLES } from './socket-history.js';
 import { arr, bool, int, map, num, obj, ref, str } from './schema.js';
 import type { ApiState } from './state.js';
 
-export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps {
+export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps, RtcApiDeps {
   hub: Hub;
   state: ApiState;
   stats: SystemStats;
@@ -451,6 +452,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
     ...dvrRoutes(d),
     ...configRoutes(d),
     ...processRoutes(d),
+    ...rtcRoutes(d),
     {
       path: '/api/v1/openapi.json',
       tag: 'tsrs',

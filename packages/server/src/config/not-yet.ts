@@ -12,11 +12,14 @@ const where = (d: Directive | undefined, fallback: Directive | string): string =
 /** The `stream_caster` kinds tsrs runs (others, such as gb28181, are warned about). */
 export const RUN_CASTERS: readonly string[] = ['flv', 'mpegts_over_udp'];
 
-/** Global sections: `rtc_server`, `srt_server`, `stream_caster` (the casters tsrs does not run). */
+/** Global sections: `rtc_server` over TCP, `srt_server`, `stream_caster` (the casters tsrs does not run). */
 export function globalNotYet(root: Directive, g: GlobalView, file: string): string[] {
   const out: string[] = [];
   const warn = (name: string, what: string) => out.push(`${where(root.get(name), `${file}:1`)}: ${name} is on, but tsrs does not run ${what} yet: ignored`);
-  if (g.rtc_server.enabled) warn('rtc_server', 'WebRTC (WHIP/WHEP, /rtc/v1/)');
+  // WebRTC publishers over UDP are run (WHIP, /rtc/v1/publish/); ICE over TCP is not.
+  if (g.rtc_server.enabled && (g.rtc_server.protocol !== 'udp' || g.rtc_server.tcp.enabled)) {
+    out.push(`${where(root.get('rtc_server'), `${file}:1`)}: rtc_server: WebRTC over TCP (tcp, protocol tcp/all) is not run by tsrs yet: UDP only`);
+  }
   if (g.srt_server.enabled) warn('srt_server', 'SRT');
   for (const c of root.getAll('stream_caster')) {
     const enabled = c.get('enabled')?.arg0 === 'on';
@@ -28,7 +31,7 @@ export function globalNotYet(root: Directive, g: GlobalView, file: string): stri
   return out;
 }
 
-/** Vhost sections: edge `cluster`, `forward`, `rtc`, `srt`, `dash`, `hds`. */
+/** Vhost sections: edge `cluster`, `forward`, `rtc` (players), `srt`, `dash`, `hds`. */
 export function vhostNotYet(d: Directive, v: VhostView): string[] {
   const out: string[] = [];
   const warn = (name: string, text: string, at = d.get(name)) => out.push(`${where(at, d)}: vhost ${v.name}: ${text}`);
@@ -38,7 +41,9 @@ export function vhostNotYet(d: Directive, v: VhostView): string[] {
   }
   if (v.cluster.origin_cluster) warn('cluster', off('origin_cluster'));
   if (v.forward.enabled) warn('forward', off('forward'));
-  if (v.rtc.enabled) warn('rtc', off('rtc (WebRTC)'));
+  // WebRTC publishers into RTMP streams are run; WebRTC players (rtmp_to_rtc, WHEP) are not yet.
+  if (v.rtc.enabled && v.rtc.rtmp_to_rtc) warn('rtc', 'rtc.rtmp_to_rtc (WebRTC players, WHEP, /rtc/v1/play/) is not run by tsrs yet: ignored');
+  if (v.rtc.enabled && !v.rtc.rtc_to_rtmp) warn('rtc', 'rtc is on without rtc_to_rtmp: a WebRTC-only stream is not run by tsrs yet, so WebRTC publishers are refused here');
   if (v.srt.enabled) warn('srt', off('srt'));
   if (v.dash.enabled) warn('dash', off('dash'));
   if (v.hds.enabled) warn('hds', off('hds'));

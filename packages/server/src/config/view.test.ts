@@ -335,7 +335,7 @@ test('loadConfig and checkConfigFile name file and line', () => {
 
 test('sections tsrs does not run yet: one warning each at FILE:LINE when turned on, none when off', () => {
   const text = `listen 1935;
-rtc_server { enabled on; listen 8000; }
+rtc_server { enabled on; listen 8000; protocol all; }
 srt_server { enabled off; }
 stream_caster { enabled on; caster gb28181; }
 stream_caster { enabled on; caster flv; listen 8936; }
@@ -355,14 +355,17 @@ vhost quiet {
   assert.deepEqual(w, [
     `v.conf:7: vhost edge: cluster mode remote (an edge of 10.0.0.1:1935) is not run by tsrs yet: the vhost runs as an origin`,
     `v.conf:8: vhost edge: forward is on, but tsrs does not run it yet: ignored`,
-    `v.conf:12: vhost edge: rtc (WebRTC) is on, but tsrs does not run it yet: ignored`,
-    `v.conf:2: rtc_server is on, but tsrs does not run WebRTC (WHIP/WHEP, /rtc/v1/) yet: ignored`,
+    `v.conf:12: vhost edge: rtc is on without rtc_to_rtmp: a WebRTC-only stream is not run by tsrs yet, so WebRTC publishers are refused here`,
+    `v.conf:2: rtc_server: WebRTC over TCP (tcp, protocol tcp/all) is not run by tsrs yet: UDP only`,
     `v.conf:4: stream_caster gb28181 is on, but tsrs does not run that caster yet (only flv, mpegts_over_udp): ignored`,
   ]);
-  // from the environment too (SRS_RTC_SERVER_ENABLED=on), pointing at the variable's scope
-  const env = check('listen 1935;', { SRS_RTC_SERVER_ENABLED: 'on' }).warnings;
+  // from the environment too (SRS_SRT_SERVER_ENABLED=on), pointing at the variable's scope
+  const env = check('listen 1935;', { SRS_SRT_SERVER_ENABLED: 'on' }).warnings;
   assert.equal(env.length, 1);
-  assert.match(env[0], /rtc_server is on/);
+  assert.match(env[0], /srt_server is on/);
+  // WebRTC over UDP is run: no warning; its players are not yet
+  assert.deepEqual(check('listen 1935;\nrtc_server { enabled on; }\nvhost v { rtc { enabled on; rtc_to_rtmp on; } }').warnings, []);
+  assert.match(check('listen 1935;\nvhost v { rtc { enabled on; rtc_to_rtmp on; rtmp_to_rtc on; } }').warnings.join('\n'), /rtmp_to_rtc \(WebRTC players/);
 });
 
 test('HLS in MPEG-TS and an HTTP-TS mount on one vhost: an error at the mount (segment requests would hang)', () => {

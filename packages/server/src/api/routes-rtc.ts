@@ -1,0 +1,159 @@
+/**
+ * WebRTC signalling on the API port, as SRS 5/6 serves it:
+ *
+ * - WHIP (RFC 9725): `POST /rtc/v1/whip/?app=&stream=[&vhost=]` with an `application/sdp` offer
+ *   -> 201, the answer, `Location: /rtc/v1/whip/?action=delete&app=&stream=&session=ID`;
+ *   `DELETE` on that URL ends the session (200; 404 when there is none). A refusal is a 4xx
+ *   `{"code":N,"msg":...}` (403/401 from security or a hook, 400 a bad offer, 409 busy).
+ *   `Authorization: Bearer T` reaches the hooks as `param` `?token=T` (with the query's own
+ *   parameters other than app, stream, vhost).
+ * - SRS's `POST /rtc/v1/publish/` with `{api, tid, streamurl, clientip, sdp}`
+ *   (`streamurl` = `webrtc://host/app/stream?param`) -> `{code:0, server, service, pid, sdp, sessionid}`;
+ *   errors are HTTP 200 `{"code":N}` with SRS's codes.
+ */
+import { isIP } from 'node:net';
+import { fail, ok, raw, type Reply, type RequestCtx, type Route } from './router.js';
+import { envelope } from './components.js';
+import { str } from './schema.js';
+
+/** What the routes need from the WebRTC server (listeners/rtc.ts). */
+export interface RtcSignalling {
+  publish(req: { vhost: string; app: string; stream: string; param: string; ip: string; offer: string }): Promise<{ sessionId: string; answer: string }>;
+  end(sessionId: string): boolean;
+}
+
+export interface RtcApiDeps {
+  /** undefined while rtc_server is off */
+  rtc: () => RtcSignalling | undefined;
+}
+
+/** SRS ERROR_RTC_DISABLED / ERROR_RTC_INVALID_PARAMS / ERROR_RTC_API_BODY */
+const DISABLED = 5021;
+const INVALID_PARAMS = 5023;
+const API_BODY = 5019;
+
+interface Refusal {
+  code: number;
+  httpStatus: number;
+  message: string;
+}
+
+function refusal(err: unknown): Refusal {
+  const e = err as { code?: unknown; httpStatus?: unknown; message?: unknown };
+  if (typeof e?.code === 'number' && typeof e.httpStatus === 'number') return { code: e.code, httpStatus: e.httpStatus, message: String(e.message) };
+  return { code: 1000, httpStatus: 500, message: String((err as Error)?.message ?? err) };
+}
+
+const json = (status: number, code: number, msg: string): Reply =>
+  raw(status, JSON.stringify({ code, msg }), { 'Content-Type': 'application/json' });
+
+/** `?k=v&...` of the query without the names the route itself reads, plus the bearer token. */
+function hookParam(query: URLSearchParams, bearer: string | undefined): string {
+  const rest = new URLSearchParams();
+  for (const [k, v] of query) if (!['app', 'stream', 'vhost', 'action', 'session'].includes(k)) rest.append(k, v);
+  if (bearer && !rest.has('token')) rest.append('token', bearer);
+  const s = rest.toString();
+  return s ? `?${s}` : '';
+}
+
+function bearerOf(ctx: RequestCtx): string | undefined {
+  const h = ctx.headers.authorization;
+  const m = /^Bearer\s+(\S+)$/i.exec(typeof h === 'string' ? h : '');
+  return m?.[1];
+}
+
+/** `webrtc://host[:port]/app/stream?query` -> names and param; undefined when malformed. */
+export function parseStreamUrl(streamurl: string): { vhost: string; app: string; stream: string; param: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL(streamurl.replace(/^webrtc:\/\//i, 'http://'));
+  } catch {
+    return undefined;
+  }
+  const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  if (parts.length < 2) return undefined;
+  const stream = parts.pop()!;
+  const vhost = url.searchParams.get('vhost') ?? url.searchParams.get('domain') ?? url.hostname;
+  return { vhost, app: parts.join('/'), stream, param: url.search };
+}
+
+export function rtcRoutes(d: RtcApiDeps): Route[] {
+  return [
+    {
+      path: '/rtc/v1/whip/',
+      tag: 'rtc',
+      ops: {
+        POST: {
+          summary: 'WHIP: publish over WebRTC (an SDP offer in, the answer out)',
+          response: 'sdp',
+          body: 'sdp',
+          errors: [5012, 5018, 5020, 5021, 5023],
+          query: {
+            app: { description: 'the app', type: 'string' },
+            stream: { description: 'the stream', type: 'string' },
+            vhost: { description: 'the vhost (default: the default vhost)', type: 'string' },
+          },
+          handle: async (ctx) => {
+            const rtc = d.rtc();
+            if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
+            const q = ctx.query;
+            try {
+              const { sessionId, answer } = await rtc.publish({
+                vhost: q.get('vhost') ?? '',
+                app: q.get('app') ?? '',
+                stream: q.get('stream') ?? '',
+                param: hookParam(q, bearerOf(ctx)),
+                ip: ctx.ip,
+                offer: typeof ctx.body === 'string' ? ctx.body : '',
+              });
+              const loc = new URLSearchParams({ action: 'delete', app: q.get('app') ?? '', stream: q.get('stream') ?? '', session: sessionId });
+              if (q.get('vhost')) loc.set('vhost', q.get('vhost')!);
+              return raw(201, answer, { 'Content-Type': 'application/sdp', Location: `/rtc/v1/whip/?${loc}` });
+            } catch (err) {
+              const r = refusal(err);
+              return json(r.httpStatus, r.code, r.message);
+            }
+          },
+        },
+        DELETE: {
+          summary: 'WHIP: end a session (the Location of its POST)',
+          response: 'text',
+          query: { session: { description: 'the session id', type: 'string' } },
+          handle: (ctx) => {
+            const rtc = d.rtc();
+            if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
+            const id = ctx.query.get('session') ?? '';
+            return rtc.end(id) ? raw(200, '') : json(404, INVALID_PARAMS, `no WebRTC session ${id}`);
+          },
+        },
+      },
+    },
+    {
+      path: '/rtc/v1/publish/',
+      tag: 'rtc',
+      ops: {
+        POST: {
+          summary: "SRS's WebRTC publish: {api, tid, streamurl, clientip, sdp} -> {sdp, sessionid}",
+          response: envelope({ sdp: str(), sessionid: str() }),
+          body: 'json',
+          errors: [5012, 5018, 5019, 5020, 5021, 5023],
+          handle: async (ctx) => {
+            const rtc = d.rtc();
+            if (!rtc) return fail(DISABLED);
+            const body = ctx.body as Record<string, unknown> | undefined;
+            if (!body || typeof body !== 'object' || typeof body.sdp !== 'string' || typeof body.streamurl !== 'string') return fail(API_BODY);
+            const names = parseStreamUrl(body.streamurl);
+            if (!names) return fail(INVALID_PARAMS);
+            const clientip = typeof body.clientip === 'string' && isIP(body.clientip) ? body.clientip : ctx.ip;
+            try {
+              const { sessionId, answer } = await rtc.publish({ ...names, ip: clientip, offer: body.sdp });
+              return ok({ sdp: answer, sessionid: sessionId });
+            } catch (err) {
+              return fail(refusal(err).code);
+            }
+          },
+        },
+      },
+    },
+  ];
+}

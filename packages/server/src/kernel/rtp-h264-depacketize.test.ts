@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { H264Depacketizer } from './rtp-h264-depacketize.js';
+import { packetizeH264 } from './rtp-h264.js';
+
+const sps = Buffer.from([0x67, 0x42, 0xc0, 0x1e, 0xda, 0x02, 0x80]);
+const pps = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
+const nal = (type: number, size: number, fill: number) => Buffer.concat([Buffer.from([0x60 | type]), Buffer.alloc(size - 1, fill)]);
+
+/** Packetizes access units with tsrs's packetizer and numbers the packets from `seq`. */
+function packets(units: Buffer[][], seq = 65530) {
+  return units.flatMap((au, i) =>
+    packetizeH264(au, i * 3600, { maxPayload: 1000 }).map((p, j, all) => ({ ...p, marker: j === all.length - 1 })),
+  ).map((p, i) => ({ ...p, seq: (seq + i) & 0xffff }));
+}
+
+test('single NAL units, STAP-A and FU-A come back as the access units that went in', () => {
+  const units = [[sps, pps, nal(5, 4000, 1)], [nal(1, 300, 2)], [nal(1, 2500, 3), nal(1, 40, 4)]];
+  const d = new H264Depacketizer();
+  const out = packets(units).flatMap((p) => d.push(p.payload, p.seq, p.timestamp, p.marker));
+  assert.equal(out.length, 3);
+  assert.deepEqual(out.map((u) => u.nalus.map((n) => n.toString('hex'))), units.map((au) => au.map((n) => n.toString('hex'))));
+  assert.deepEqual(out.map((u) => [u.timestamp, u.keyframe]), [[0, true], [3600, false], [7200, false]]);
+  assert.equal(d.needKeyframe, false);
+});
+
+test('an access unit ends at a new timestamp even without its marker', () => {
+  const d = new H264Depacketizer();
+  const ps = packets([[sps, pps, nal(5, 100, 1)], [nal(1, 100, 2)]]).map((p) => ({ ...p, marker: false }));
+  const out = ps.flatMap((p) => d.push(p.payload, p.seq, p.timestamp, p.marker));
+  assert.equal(out.length, 1);
+  assert.equal(out[0].keyframe, true);
+});
+
+test('a lost FU-A fragment drops its access unit and every inter frame up to the next IDR', () => {
+  const units = [[sps, pps, nal(5, 3000, 1)], [nal(1, 3000, 2)], [nal(1, 200, 3)], [sps, pps, nal(5, 300, 4)], [nal(1, 100, 5)]];
+  const ps = packets(units);
+  const lost = ps.findIndex((p) => p.timestamp === 3600) + 1; // the second fragment of frame 2
+  const d = new H264Depacketizer();
+  const out = ps.filter((_, i) => i !== lost).flatMap((p) => d.push(p.payload, p.seq, p.timestamp, p.marker));
+  assert.deepEqual(out.map((u) => u.timestamp), [0, 3 * 3600, 4 * 3600]);
+  assert.equal(d.dropped, 2);
+  // before any IDR, inter frames are dropped too
+  const late = new H264Depacketizer();
+  const fromInter = packets([[nal(1, 100, 1)], [sps, pps, nal(5, 100, 2)]]);
+  assert.deepEqual(fromInter.flatMap((p) => late.push(p.payload, p.seq, p.timestamp, p.marker)).map((u) => u.keyframe), [true]);
+});
+
+test('malformed and interleaved-mode payloads are ignored; oversize access units dropped', () => {
+  const d = new H264Depacketizer({ maxAccessUnitBytes: 500, maxNalus: 4 });
+  assert.deepEqual(d.push(Buffer.alloc(0), 1, 0, false), []);
+  assert.deepEqual(d.push(Buffer.from([0x78, 0, 50, 0x65]), 2, 0, false), []); // STAP-A size past the end
+  assert.deepEqual(d.push(Buffer.from([0x7d, 1, 2]), 3, 0, true), []); // FU-B
+  assert.equal(d.ignored, 3);
+  const big = packets([[sps, pps, nal(5, 900, 1)]], 4);
+  assert.deepEqual(big.flatMap((p) => d.push(p.payload, p.seq, p.timestamp + 90, p.marker)), []);
+  assert.equal(d.dropped, 1);
+});

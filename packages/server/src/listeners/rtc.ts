@@ -1,0 +1,345 @@
+/**
+ * WebRTC publishers on `rtc_server { listen 8000; }` (UDP): SDP offers from the API's signalling
+ * routes (WHIP, SRS's /rtc/v1/publish/) become werift peer connections that share the one port
+ * (`RtcUdpMux`), and their RTP becomes a Source publisher (`RtcIngest`), so RTMP, HTTP-FLV, HLS,
+ * DVR, the API and the hooks see a WebRTC stream like any other.
+ *
+ * Admission is RTMP's: safe names (safe-name.ts), the vhost's `rtc { enabled on; rtc_to_rtmp on; }`,
+ * a busy stream refused, then security and on_publish (hub.admit). Errors are `RtcError`s with
+ * SRS's codes (srs_kernel_error.hpp): 5012 bad SDP, 5018 negotiation failed, 5020 stream busy,
+ * 5021 WebRTC disabled, 5023 bad parameters, a refusing hook's own code; plus the HTTP status WHIP
+ * answers with. Bounded: at most `maxSessions` sessions (the mux's bound); a session that does not
+ * connect, or stops sending, within `rtc.stun_timeout` is closed.
+ */
+import { networkInterfaces } from 'node:os';
+import { RTCPeerConnection, RTCRtpCodecParameters, type MediaStreamTrack } from 'werift';
+import { Client } from '../app/client.js';
+import { AdmissionError, type Hub } from '../app/hub.js';
+import { RtcIngest } from '../app/rtc-ingest.js';
+import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
+import type { Source } from '../app/source.js';
+import { DEFAULT_VHOST, type Config } from '../config/index.js';
+import type { Logger } from '../log.js';
+import { iceUfrag, setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
+import { RtcUdpMux, type MuxSession } from '../protocol/rtc/udp-mux.js';
+import type { Listener } from './listener.js';
+import { resolveVhost } from '../app/resolve-vhost.js';
+
+/** SRS's WebRTC error codes (srs_kernel_error.hpp). */
+export const RtcErrorCode = {
+  SdpDecode: 5012,
+  SdpExchange: 5018,
+  ApiBody: 5019,
+  SourceBusy: 5020,
+  Disabled: 5021,
+  InvalidParams: 5023,
+} as const;
+
+export class RtcError extends Error {
+  constructor(
+    message: string,
+    /** SRS error code, answered as `{"code":N}` */
+    readonly code: number,
+    /** the status WHIP answers with */
+    readonly httpStatus: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface RtcPublishRequest {
+  /** empty: the default vhost */
+  vhost: string;
+  app: string;
+  stream: string;
+  /** the query with its '?', as hooks get it (a WHIP bearer token arrives here as `?token=`) */
+  param: string;
+  /** the publisher's address (the HTTP client's, or the JSON `clientip`) */
+  ip: string;
+  offer: string;
+}
+
+export interface RtcPublishAnswer {
+  sessionId: string;
+  answer: string;
+  client: Client;
+}
+
+/** Largest SDP offer tsrs reads (a browser's is 3-10 kB). */
+export const MAX_SDP_BYTES = 64 * 1024;
+const PLI_RETRY_MS = 1000;
+
+/** SRS's `candidate`: an IP (or several, space or comma separated), or `*` = this host's IPv4 addresses and 127.0.0.1. */
+export function candidateAddresses(candidate: string): string[] {
+  const named = candidate.split(/[\s,]+/).filter((c) => c && c !== '*');
+  if (named.length > 0 && !candidate.split(/[\s,]+/).includes('*')) return named;
+  const found = new Set(named);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) found.add(a.address);
+  }
+  found.add('127.0.0.1');
+  return [...found];
+}
+
+/** The WebRTC UDP port and its publish sessions. */
+export class RtcServer implements Listener {
+  readonly name = 'rtc';
+  private mux: RtcUdpMux | undefined;
+  private readonly sessions = new Map<string, RtcPublishSession>();
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly config: () => Config,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const port = this.config().global.rtc_server.listen;
+    this.mux = await RtcUdpMux.listen(port, '0.0.0.0');
+    this.log.info({ port: this.mux.address.port, candidates: this.candidates() }, 'rtc listening (udp)');
+  }
+
+  addresses(): { host: string; port: number }[] {
+    return this.mux ? [{ host: this.mux.address.address, port: this.mux.address.port }] : [];
+  }
+
+  candidates(): string[] {
+    return candidateAddresses(this.config().global.rtc_server.candidate);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    for (const s of [...this.sessions.values()]) s.close('server stopping');
+    await this.mux?.close();
+    this.mux = undefined;
+  }
+
+  /** Ends a session by its id (WHIP DELETE); false when there is none. */
+  end(sessionId: string): boolean {
+    const s = this.sessions.get(sessionId);
+    if (!s) return false;
+    s.close('ended by the client');
+    return true;
+  }
+
+  /** Admits a publisher and answers its offer. Throws RtcError. */
+  async publish(req: RtcPublishRequest): Promise<RtcPublishAnswer> {
+    const config = this.config();
+    const mux = this.mux;
+    if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
+    if (!req.app || !req.stream) throw new RtcError('app and stream are required', RtcErrorCode.InvalidParams, 400);
+    const bad = (req.vhost ? nameProblem('vhost', req.vhost) : undefined) ?? streamNamesProblem({ vhost: req.vhost || undefined, app: req.app, stream: req.stream });
+    if (bad) throw new RtcError(bad, RtcErrorCode.InvalidParams, 400);
+    const vhost = resolveVhost(config, req.vhost || DEFAULT_VHOST);
+    const v = vhost ? config.getVhost(vhost) : undefined;
+    if (!vhost || !v) throw new RtcError(`vhost ${req.vhost} not found`, RtcErrorCode.InvalidParams, 404);
+    if (!v.enabled || !v.rtc.enabled) throw new RtcError(`WebRTC is disabled on vhost ${vhost} (rtc.enabled)`, RtcErrorCode.Disabled, 403);
+    if (!v.rtc.rtc_to_rtmp) throw new RtcError(`vhost ${vhost} does not take WebRTC publishers (rtc.rtc_to_rtmp off)`, RtcErrorCode.Disabled, 403);
+    checkOffer(req.offer);
+    if (this.hub.findSource(vhost, req.app, req.stream)?.publisher) throw busy(vhost, req.app, req.stream);
+
+    const session = new RtcPublishSession(this, this.hub, mux, this.log);
+    const client = session.client(req, vhost);
+    this.hub.addClient(client);
+    try {
+      await this.hub.admit('publish', client);
+    } catch (err) {
+      session.close('refused');
+      // WHIP: 503 when a bound refused, else 403 with the reason (security or a hook)
+      if (err instanceof AdmissionError) throw new RtcError(err.message, err.code, err.httpStatus === 503 ? 503 : 403);
+      throw err;
+    }
+    try {
+      if (client.closed) throw new RtcError('the session ended during admission', RtcErrorCode.SdpExchange, 410);
+      const answer = await session.negotiate(req.offer, this.candidates(), v.rtc.stun_timeout * 1000, v.rtc.pli_for_rtmp * 1000);
+      if (!session.start()) throw busy(vhost, req.app, req.stream);
+      this.sessions.set(session.id, session);
+      this.log.info({ ip: req.ip, url: client.streamUrl, session: session.id, param: req.param }, 'rtc publish');
+      return { sessionId: session.id, answer, client };
+    } catch (err) {
+      session.close('negotiation failed');
+      throw err;
+    }
+  }
+
+  /** @internal a session is gone */
+  forget(session: RtcPublishSession): void {
+    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+  }
+}
+
+function busy(vhost: string, app: string, stream: string): RtcError {
+  return new RtcError(`stream ${vhost}/${app}/${stream} is busy`, RtcErrorCode.SourceBusy, 409);
+}
+
+/** The checks SRS makes before negotiating: an SDP with ICE credentials and audio or video. */
+function checkOffer(sdp: string): void {
+  if (!sdp || sdp.length > MAX_SDP_BYTES) throw new RtcError(`an SDP offer of ${sdp.length} bytes`, RtcErrorCode.SdpDecode, 400);
+  if (!/^v=0\r?$/m.test(sdp.slice(0, 8)) || !/^m=(audio|video) /m.test(sdp)) throw new RtcError('not an SDP offer with audio or video', RtcErrorCode.SdpDecode, 400);
+  if (!/^a=ice-ufrag:\S+/m.test(sdp) || !/^a=ice-pwd:\S+/m.test(sdp)) throw new RtcError('the SDP offer has no ICE credentials', RtcErrorCode.SdpDecode, 400);
+  if (!/^a=fingerprint:\S+ \S+/m.test(sdp)) throw new RtcError('the SDP offer has no DTLS fingerprint', RtcErrorCode.SdpDecode, 400);
+}
+
+/** H.264 constrained baseline in packetization-mode 1 and Opus: what RtcIngest reads. */
+function publishCodecs() {
+  const feedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }];
+  return {
+    video: [
+      new RTCRtpCodecParameters({
+        mimeType: 'video/H264',
+        clockRate: 90_000,
+        rtcpFeedback: feedback,
+        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+      }),
+    ],
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
+  };
+}
+
+/** One WebRTC publisher: its peer connection, its share of the port, its Client and Source. */
+class RtcPublishSession {
+  id = '';
+  private pc: RTCPeerConnection | undefined;
+  private readonly muxSession: MuxSession;
+  private theClient: Client | undefined;
+  private source: Source | undefined;
+  private ingest: RtcIngest | undefined;
+  private bytesIn = 0;
+  private lastPacketAt = Date.now();
+  private lastPliAt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private videoPli: (() => void) | undefined;
+
+  constructor(
+    private readonly server: RtcServer,
+    private readonly hub: Hub,
+    private readonly mux: RtcUdpMux,
+    private readonly log: Logger,
+  ) {
+    this.muxSession = mux.openSession();
+  }
+
+  client(req: RtcPublishRequest, vhost: string): Client {
+    this.theClient = new Client({
+      ip: req.ip,
+      type: 'rtc-publish',
+      vhost,
+      app: req.app,
+      stream: req.stream,
+      param: req.param,
+      tcUrl: `webrtc://${req.vhost || '127.0.0.1'}/${req.app}`,
+      transport: {
+        close: (reason) => this.close(reason),
+        bytesRead: () => this.bytesIn,
+        bytesWritten: () => 0,
+      },
+    });
+    return this.theClient;
+  }
+
+  /** Answers the offer on the shared port; throws RtcError 5012/5018. */
+  async negotiate(offer: string, candidates: string[], timeoutMs: number, pliEveryMs: number): Promise<string> {
+    const pc = new RTCPeerConnection({ iceLite: true, iceUseIpv6: false, codecs: publishCodecs() });
+    this.pc = pc;
+    pc.onTrack.subscribe((track) => this.onTrack(pc, track));
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'failed' || state === 'closed') this.close(`connection ${state}`);
+    });
+    let answer: string;
+    try {
+      answer = await this.mux.run(this.muxSession, async () => {
+        try {
+          await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+        } catch (err) {
+          this.log.debug({ err: String(err) }, 'rtc: offer refused by the SDP parser');
+          throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
+        }
+        await pc.setLocalDescription(await pc.createAnswer());
+        return pc.localDescription!.sdp;
+      });
+    } catch (err) {
+      if (err instanceof RtcError) throw err;
+      throw new RtcError(`SDP negotiation failed: ${(err as Error).message}`, RtcErrorCode.SdpExchange, 400);
+    }
+    if (!/^m=(audio|video) [1-9]/m.test(answer) || !/^a=rtpmap:\d+ (H264|opus)\//im.test(answer)) {
+      throw new RtcError('the offer has neither H.264 (packetization-mode 1) nor Opus', RtcErrorCode.SdpExchange, 400);
+    }
+    const ufrag = iceUfrag(answer);
+    if (!ufrag) throw new RtcError('no ICE ufrag in the answer', RtcErrorCode.SdpExchange, 500);
+    this.mux.bindUfrag(this.muxSession, ufrag);
+    this.id = `${ufrag}:${iceUfrag(offer) ?? ''}`;
+    this.lastPacketAt = Date.now();
+    this.timer = setInterval(() => this.tick(timeoutMs, pliEveryMs), 500);
+    this.timer.unref();
+    return setHostCandidates(answer, candidates, this.mux.address.port);
+  }
+
+  /** Becomes the Source's publisher; false when the stream is busy. */
+  start(): boolean {
+    const client = this.theClient!;
+    const source = this.hub.publish(client);
+    if (!source) return false;
+    this.source = source;
+    this.ingest = new RtcIngest((kind, ms, body) => source.onMessage(kind, ms, body));
+    return true;
+  }
+
+  private onTrack(pc: RTCPeerConnection, track: MediaStreamTrack): void {
+    const transceiver = pc.getTransceivers().find((t) => t.receiver.tracks.includes(track));
+    if (track.kind === 'video') {
+      this.videoPli = () => {
+        if (track.ssrc !== undefined) void transceiver?.receiver.sendRtcpPLI(track.ssrc).catch(() => undefined);
+      };
+    }
+    track.onReceiveRtp.subscribe((rtp) => {
+      const ingest = this.ingest;
+      if (!ingest || this.closed) return;
+      this.bytesIn += rtp.payload.length + 12;
+      this.lastPacketAt = Date.now();
+      const h = rtp.header;
+      try {
+        if (track.kind === 'video') {
+          ingest.onVideoRtp(rtp.payload, h.sequenceNumber, h.timestamp, h.marker, this.lastPacketAt);
+          if (ingest.video.needKeyframe) this.pli(false);
+        } else {
+          ingest.onAudioRtp(rtp.payload, h.timestamp, this.lastPacketAt);
+        }
+      } catch (err) {
+        this.log.debug({ err: String(err), session: this.id }, 'rtc: RTP packet dropped');
+      }
+    });
+  }
+
+  /** A keyframe request to the publisher, at most once a second unless forced (pli_for_rtmp). */
+  private pli(forced: boolean): void {
+    const now = Date.now();
+    if (!this.videoPli || (!forced && now - this.lastPliAt < PLI_RETRY_MS)) return;
+    this.lastPliAt = now;
+    this.videoPli();
+  }
+
+  private tick(timeoutMs: number, pliEveryMs: number): void {
+    const now = Date.now();
+    if (now - this.lastPacketAt > timeoutMs) return this.close(`no media for ${timeoutMs} ms (rtc.stun_timeout)`);
+    if (pliEveryMs > 0 && now - this.lastPliAt >= pliEveryMs) this.pli(true);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.server.forget(this);
+    const client = this.theClient;
+    if (client) {
+      if (this.source) this.hub.unpublish(client);
+      this.hub.removeClient(client);
+    }
+    void this.pc?.close().catch(() => undefined);
+    this.mux.closeSession(this.muxSession);
+    this.log.info({ session: this.id || undefined, reason, recv: this.bytesIn, frames: this.ingest?.frames }, 'rtc session closed');
+  }
+}
