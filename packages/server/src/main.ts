@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openHistoryStore, type HistoryStore } from '@tsrs/db';
+import { openHistoryStore, resolveDatabasePath, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
 import { exporterHandler } from './api/exporter.js';
 import { metricsText } from './api/metrics.js';
@@ -17,7 +17,7 @@ import { HistoryRecorder } from './history/recorder.js';
 import { Episode } from './app/resource-errors.js';
 import { DEFAULT_SOURCE_OPTIONS, type Source, type SourceOptions } from './app/source.js';
 import { type Config, diffConfig, loadConfig, loadEnvOnlyConfig } from './config/index.js';
-import { acquirePidFile } from './pid-file.js';
+import { acquirePidFile, PidFileTakenError } from './pid-file.js';
 import { HttpListener } from './listeners/http.js';
 import type { Listener } from './listeners/listener.js';
 import { RtmpListener } from './listeners/rtmp.js';
@@ -164,8 +164,24 @@ export class TsrsServer {
     }
     // Before the history store: a second server on the same files must not repair the first's rows.
     const releasePid = acquirePidFile(config.global.pid);
+    // And the history database: a second server with its own pid file but the same database
+    // would close the first one's live rows as crashed.
+    let releaseDb: () => void;
+    const dbFile = resolveDatabasePath(config.global.database, env);
+    try {
+      releaseDb = acquirePidFile(`${dbFile}.lock`);
+    } catch (err) {
+      releasePid();
+      if (err instanceof PidFileTakenError) {
+        throw new Error(`another tsrs (pid ${err.pid}) uses the history database ${dbFile}: stop it first, or give this one another 'database'`);
+      }
+      throw err;
+    }
     const server = new TsrsServer(config, configPath, log, env);
-    server.releasePid = releasePid;
+    server.releasePid = () => {
+      releaseDb();
+      releasePid();
+    };
     try {
       server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) });
       server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));

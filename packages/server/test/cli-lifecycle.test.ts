@@ -88,6 +88,14 @@ test('a second tsrs on the same files is refused before it touches the history; 
     const again = run(['-c', join(server.dir, 'test.conf')], { cwd: server.dir, env: { SRS_LISTEN: String(await freePort()), SRS_HTTP_API_LISTEN: String(await freePort()), SRS_HTTP_SERVER_LISTEN: String(await freePort()) } });
     assert.equal(await exitOf(again.proc, 15_000), 1, again.output());
     assert.match(again.output(), new RegExp(`another tsrs \\(pid ${server.proc.pid}\\) is running`));
+    // its own pid file, the same database (and other ports): refused by the database's lock
+    const ownPid = run(['-c', join(server.dir, 'test.conf')], {
+      cwd: server.dir,
+      env: { SRS_PID: './objs/second.pid', SRS_LISTEN: String(await freePort()), SRS_HTTP_API_LISTEN: String(await freePort()), SRS_HTTP_SERVER_LISTEN: String(await freePort()) },
+    });
+    assert.equal(await exitOf(ownPid.proc, 15_000), 1, ownPid.output());
+    assert.match(ownPid.output(), new RegExp(`another tsrs \\(pid ${server.proc.pid}\\) uses the history database`));
+    assert.doesNotMatch(ownPid.output(), /unclean shutdown/);
     // the first server's live session was left alone (no crash repair by the second)
     const open = await api<ClientSessionsPage>(server, '/api/v1/history/clients?active=1');
     assert.equal(open.json.total, 1, JSON.stringify(open.json));
