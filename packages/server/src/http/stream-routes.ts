@@ -11,6 +11,29 @@ import type { Packet } from '../kernel/packet.js';
 import type { Logger } from '../log.js';
 import { compileMount, type MountMatch, type StreamMount } from './stream-mount.js';
 import { peerIp } from '../listeners/tcp.js';
+import { stat } from 'node:fs/promises';
+import { staticRoots } from './roots.js';
+import { decodePathSegments, joinInside } from './safe-path.js';
+
+/**
+ * Whether `pathname` names an existing file under the server's file roots (http_server.dir and
+ * the hls_paths). A `.ts` live mount yields to it: an HLS segment `live/s-0.ts` written by any
+ * vhost is served as the file, never taken for a live stream named `s-0` that would never come.
+ */
+async function isExistingFile(config: Config, pathname: string): Promise<boolean> {
+  const segments = decodePathSegments(pathname);
+  if (!segments) return false;
+  for (const root of staticRoots(config)) {
+    const file = joinInside(root, segments);
+    if (!file) continue;
+    try {
+      if ((await stat(file)).isFile()) return true;
+    } catch {
+      // not there
+    }
+  }
+  return false;
+}
 
 const CLIENT_TYPES: Record<MountMatch['format'], ClientType> = {
   flv: 'flv-play',
@@ -101,6 +124,7 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const r = route(req);
     if (!r) return false;
+    if (r.format === 'ts' && (await isExistingFile(opts.config(), (req.url ?? '/').split('?')[0]))) return false;
     // the same names an RTMP publish may use: nothing that leaves a directory or aliases a stream
     const bad = streamNamesProblem(r);
     if (bad) {
