@@ -208,6 +208,10 @@ test('WebRTC is not offered: features.tsrs.rtc is false, and the console says wh
   // an SRS rtc_player.html link lands on the Player with the reason, not a failed WHEP attempt
   await page.goto(server.httpUrl(`/players/rtc_player.html?autostart=true&app=live&stream=h&api=${encodeURIComponent(`http://127.0.0.1:${server.ports.api}`)}`));
   await expect(page.getByTestId('rtc-unavailable')).toContainText('WebRTC is not available in this tsrs yet', { timeout: 15_000 });
+  // and offers the same stream over HTTP-FLV: WebRTC is neither selected nor listed
+  await expect(page.getByLabel('Protocol')).toHaveValue('flv');
+  await expect(page.getByLabel('Protocol').locator('option', { hasText: 'WHEP' })).toHaveCount(0);
+  await expect(page.getByLabel('Stream URL')).toHaveValue(/\/live\/h\.flv$/);
   await page.context().close();
 });
 

@@ -1,7 +1,7 @@
 'use client';
 
 import { useSearchParams } from 'next/navigation';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { Button } from '@/components/ui/Button';
 import { Card } from '@/components/ui/Card';
 import { SelectField, TextField } from '@/components/ui/Field';
@@ -31,6 +31,19 @@ function toSource(url: string, kind: PlayKind | 'auto', rtcOff: string | null): 
   return { kind: k, url, live: k !== 'mp4' };
 }
 
+/** app, stream and vhost of `webrtc://host[:port]/app/stream[?vhost=v]`, or undefined. */
+function streamOfRtcUrl(url: string): { app: string; stream: string; vhost?: string } | undefined {
+  try {
+    const u = new URL(url.replace(/^webrtc:/i, 'http:'));
+    const parts = u.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts.length < 2) return undefined;
+    const vhost = u.searchParams.get('vhost') ?? undefined;
+    return { app: parts.slice(0, -1).join('/'), stream: parts[parts.length - 1], ...(vhost ? { vhost } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 export function PlayerView() {
   const params = useSearchParams();
   const rtc = useRtcEnabled();
@@ -45,6 +58,14 @@ export function PlayerView() {
     return 'error' in s ? null : s;
   });
   const [error, setError] = useState<string | null>(null);
+  // A webrtc:// link (SRS's rtc_player.html) while the server has no WebRTC: offer the same
+  // stream over HTTP-FLV instead of a protocol that cannot play (the banner says why).
+  useEffect(() => {
+    if (rtc.on !== false || kind !== 'webrtc') return;
+    const ref = streamOfRtcUrl(url);
+    setKind('flv');
+    if (ref) setUrl(playUrls(ref).flv);
+  }, [rtc.on, kind, url]);
 
   const play = () => {
     const s = toSource(url.trim(), kind, rtcOff);
@@ -85,7 +106,7 @@ export function PlayerView() {
             spellCheck={false}
           />
           <SelectField label="Protocol" value={kind} onChange={(e) => setKind(e.target.value as PlayKind | 'auto')} className="w-52">
-            {KINDS.filter((k) => k.id !== 'webrtc' || rtc.on === true || kind === 'webrtc').map((k) => (
+            {KINDS.filter((k) => k.id !== 'webrtc' || rtc.on === true).map((k) => (
               <option key={k.id} value={k.id}>
                 {k.label}
               </option>
