@@ -35,6 +35,8 @@ export class DvrFile {
   private lastDts: number;
   private lastRowDts: number;
   private closed = false;
+  /** the log said that this file leaves the stream's audio out */
+  private droppedAudioSaid = false;
   private readonly emit: Emit;
 
   constructor(
@@ -84,6 +86,10 @@ export class DvrFile {
 
   write(p: Packet): void {
     this.encoder.write(p, this.emit);
+    if (this.encoder.droppedAudio && !this.droppedAudioSaid) {
+      this.droppedAudioSaid = true;
+      this.deps.log.warn({ url: this.source.url, file: this.path, audio: this.encoder.droppedAudio }, `dvr: audio codec ${this.encoder.droppedAudio} cannot be carried in ${this.format.toUpperCase()}; the file has video only`);
+    }
     if (p.dts > this.lastDts) this.lastDts = p.dts;
     if (this.lastDts - this.lastRowDts >= ROW_UPDATE_MS && !this.sink.error) {
       this.lastRowDts = this.lastDts;

@@ -31,6 +31,8 @@ export interface DvrEncoder {
   write(packet: Packet, emit: Emit): void;
   /** the last bytes; patches to apply once everything is written (`size`: the file's final size) */
   end(emit: Emit, final: { durationMs: number; size: () => number }): Patch[];
+  /** an audio codec the stream has and this format cannot carry (seen in write), once known */
+  readonly droppedAudio?: string;
 }
 
 export function createEncoder(format: DvrFormat, base: number): DvrEncoder {
@@ -157,6 +159,7 @@ export class Mp4Encoder implements DvrEncoder {
   private fragStart = -1;
   /** set when the stream cannot be written as MP4 (nothing more is emitted) */
   failed: string | undefined;
+  droppedAudio: string | undefined;
 
   constructor(private readonly base: number) {}
 
@@ -189,6 +192,11 @@ export class Mp4Encoder implements DvrEncoder {
       if (!f) return;
       this.video.push({ data: f.data, dts: t * 90, cts: Math.round((f.pts - f.dts) * 90), keyframe: f.keyframe });
       this.bytes += f.data.length;
+    } else if (p.kind === 'audio' && !this.hasAudio) {
+      // MP4 here carries AAC and MP3 only: G.711, Speex, Nellymoser, PCM... are left out, and said
+      const c = p.audioTrack?.codec;
+      if (c && c !== 'aac' && c !== 'mp3' && !p.audioTrack?.error) this.droppedAudio = c;
+      return;
     } else if (p.kind === 'audio' && this.hasAudio) {
       const f = p.frame;
       if (f?.codec !== this.audioCodec) return;
