@@ -167,7 +167,7 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
         served = still;
       }
       sessions.touch(session);
-      sendFile(req, res, served.real, served.st, (n) => sessions.addBytes(session, n));
+      await sendFile(req, res, served.real, served.st, (n) => sessions.addBytes(session, n));
       return true;
     }
 

@@ -1,5 +1,5 @@
-import { createReadStream, type Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { mimeType } from './mime.js';
@@ -58,7 +58,7 @@ export function staticFilesHandler(opts: StaticFilesOptions) {
       if (!st.isFile()) continue;
       const real = await realPathInside(root, file);
       if (!real) return forbidden(res);
-      sendFile(req, res, real, st);
+      await sendFile(req, res, real, st);
       return true;
     }
     return false;
@@ -74,8 +74,30 @@ function forbidden(res: ServerResponse): true {
 /**
  * Sends one file (already checked to be inside its root): MIME type, a single
  * byte range, HEAD. `onBytes` hears each chunk handed to the response.
+ * The file is opened first and its size read from the open descriptor: a playlist or segment
+ * replaced (written to a temp file, then renamed over) between the caller's stat and the read
+ * is sent whole as one version, never cut at the other version's length. `_st` (the caller's
+ * stat) is not trusted for that reason. Never rejects: errors end the response.
  */
-export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, st: Stats, onBytes?: (n: number) => void): void {
+export async function sendFile(req: IncomingMessage, res: ServerResponse, file: string, _st: Stats, onBytes?: (n: number) => void): Promise<void> {
+  let fh: FileHandle;
+  let st: Stats;
+  try {
+    fh = await open(file, 'r');
+  } catch {
+    if (!res.headersSent) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 9 });
+      res.end('Not Found');
+    }
+    return;
+  }
+  try {
+    st = await fh.stat();
+  } catch {
+    await fh.close().catch(() => {});
+    res.destroy();
+    return;
+  }
   const type = mimeType(file);
   const headers: Record<string, string | number> = {
     'Content-Type': type,
@@ -85,6 +107,7 @@ export function sendFile(req: IncomingMessage, res: ServerResponse, file: string
   if (NO_CACHE.has(type)) headers['Cache-Control'] = 'no-cache';
   const range = parseRange(req.headers.range, st.size);
   if (range === 'unsatisfiable') {
+    await fh.close().catch(() => {});
     res.writeHead(416, { ...headers, 'Content-Range': `bytes */${st.size}`, 'Content-Length': 0 });
     res.end();
     return;
@@ -95,10 +118,11 @@ export function sendFile(req: IncomingMessage, res: ServerResponse, file: string
   if (range) headers['Content-Range'] = `bytes ${start}-${end}/${st.size}`;
   res.writeHead(range ? 206 : 200, { ...headers, 'Content-Length': length });
   if (req.method === 'HEAD' || length === 0) {
+    await fh.close().catch(() => {});
     res.end();
     return;
   }
-  const stream = createReadStream(file, { start, end });
+  const stream = fh.createReadStream({ start, end, autoClose: true });
   stream.on('error', () => res.destroy());
   if (onBytes) stream.on('data', (chunk) => onBytes(chunk.length));
   res.on('close', () => stream.destroy());
