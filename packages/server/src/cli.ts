@@ -72,17 +72,20 @@ async function main(): Promise<number> {
   return serve(file);
 }
 
-/** Starts the server in the foreground; resolves -1 while it runs, 1 when it cannot start. */
+/**
+ * Starts the server in the foreground; resolves -1 while it runs, 1 when it cannot start.
+ * Signal handlers are installed before the server starts: "tsrs started" is logged inside
+ * start(), and a SIGTERM that follows it at once must still stop the server gracefully
+ * (exit 0), not kill the process by the default action.
+ */
 async function serve(file: string | undefined): Promise<number> {
-  let server: TsrsServer;
-  try {
-    server = await TsrsServer.start({ configPath: file });
-  } catch (err) {
-    console.error(`tsrs: ${(err as Error).message}`);
-    return 1;
-  }
-  installCrashPolicy(server.log, server.connections);
+  let server: TsrsServer | undefined;
+  let pendingStop: boolean | undefined;
   const stop = (graceful: boolean) => {
+    if (!server) {
+      pendingStop = pendingStop === false ? false : graceful;
+      return;
+    }
     void server.stop(graceful).then(() => process.exit(0));
     // A graceful stop that hangs still ends.
     setTimeout(() => process.exit(0), graceful ? 5000 : 500).unref();
@@ -90,7 +93,15 @@ async function serve(file: string | undefined): Promise<number> {
   process.on('SIGTERM', () => stop(true));
   process.on('SIGINT', () => stop(true));
   process.on('SIGQUIT', () => stop(false));
-  process.on('SIGHUP', () => server.reload());
+  process.on('SIGHUP', () => server?.reload());
+  try {
+    server = await TsrsServer.start({ configPath: file });
+  } catch (err) {
+    console.error(`tsrs: ${(err as Error).message}`);
+    return 1;
+  }
+  installCrashPolicy(server.log, server.connections);
+  if (pendingStop !== undefined) stop(pendingStop);
   return -1;
 }
 

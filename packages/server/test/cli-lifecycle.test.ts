@@ -132,3 +132,22 @@ test('a graceful stop ends the publisher and player sessions as normal; the log 
     await server.stop();
   }
 });
+
+test('a SIGTERM while the server is still starting stops it gracefully once started (exit 0), not by the default signal action', { timeout: 60_000 }, async () => {
+  const dir = tempDir('tsrs-early-term-');
+  const [rtmp, apiPort, http] = [await freePort(), await freePort(), await freePort()];
+  const p = run(['-e'], {
+    cwd: dir,
+    env: {
+      SRS_LISTEN: String(rtmp), SRS_HTTP_API_ENABLED: 'on', SRS_HTTP_API_LISTEN: String(apiPort),
+      SRS_HTTP_SERVER_ENABLED: 'on', SRS_HTTP_SERVER_LISTEN: String(http), SRS_SRS_LOG_TANK: 'console',
+    },
+  });
+  // The first log line comes from inside start(): signal then, before "started" is printed.
+  await waitFor('first log line', () => p.output().length > 0 || p.proc.exitCode !== null, 15_000);
+  p.proc.kill('SIGTERM');
+  const code = await p.exited;
+  assert.equal(code, 0, `exit ${code} (signal ${p.proc.signalCode}):\n${p.output()}`);
+  assert.match(p.output(), / tsrs \S+ started/);
+  assert.match(p.output(), /tsrs stopped/);
+});
