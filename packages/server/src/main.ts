@@ -138,6 +138,9 @@ export class TsrsServer {
       if (!episode) episodes.set(what, (episode = new Episode(this.log, `${what} over its bound`)));
       episode.hit({ url: source.url, directive, ...detail });
     });
+    // demand/idle at debug (srs_log_level info): an HLS request per missing playlist may announce one
+    this.hub.bus.on('stream:demand', (e) => this.log.debug({ url: `${e.vhost}/${e.app}/${e.stream}`, param: e.param, cid: e.client?.id, players: e.players }, 'stream demand'));
+    this.hub.bus.on('stream:idle', (e) => this.log.debug({ url: `${e.vhost}/${e.app}/${e.stream}` }, 'stream idle'));
     this.connections = new ConnectionLimit(() => this.config.global.max_connections, log, undefined, () => this.config.global.max_connections_per_ip);
     this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }));
     const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;

@@ -40,6 +40,37 @@ export interface LimitEvent {
 }
 
 /**
+ * A player asked for a stream nobody publishes (`stream:demand`): an on-demand producer (edge
+ * pull, on-demand ingest) may start it now. Announced for every player that arrives at a stream
+ * without a publisher (RTMP play, HTTP-FLV/TS/AAC/MP3, an HLS viewer), for the players still
+ * there when the publisher leaves (they wait for the next one), and for an HLS playlist request
+ * of a stream that has no playlist yet (then without `client`). Subscribers must be idempotent.
+ */
+export interface DemandEvent {
+  vhost: string;
+  app: string;
+  stream: string;
+  /** the player's request parameters as sent, '' or '?a=b&c=d' (RTMP: the stream name's query) */
+  param: string;
+  /** the player, when one is attached to the stream (it waits, within play.waiting_timeout) */
+  client: Client | undefined;
+  /** the stream's players now, this one included (1: the first); 0 for a request without a player */
+  players: number;
+}
+
+/**
+ * The last player of a stream left (`stream:idle`): consumers and HLS viewers fell to 0, with
+ * or without a publisher. A producer started on demand keeps its own hold time and checks
+ * `source.players` when it ends, since a player may arrive meanwhile without a new demand.
+ */
+export interface IdleEvent {
+  vhost: string;
+  app: string;
+  stream: string;
+  source: Source;
+}
+
+/**
  * Everything that happens in the live model, on one typed bus. Hooks, the
  * history recorder and socket.io stats subscribe; the app never imports them.
  */
@@ -55,6 +86,10 @@ export interface ServerEvents {
   'stream:limit': [event: LimitEvent];
   /** the stream's tracks changed (a sequence start, or an MP3 stream's first frame): `source.tracks` */
   'stream:tracks': [source: Source];
+  /** a player waits for a stream without a publisher: start it if you can (DemandEvent) */
+  'stream:demand': [event: DemandEvent];
+  /** the stream's last player left (IdleEvent) */
+  'stream:idle': [event: IdleEvent];
 }
 
 export class EventBus extends EventEmitter<ServerEvents> {

@@ -168,3 +168,70 @@ test('handles: admission, registration and every cleanup step once; refusals lea
   assert.equal(h.clients.get(rtmp.id), rtmp);
   h.close();
 });
+
+test('demand: each player of a stream without a publisher, the waiting players when the publisher leaves; idle: the last player left', { timeout: 10_000 }, () => {
+  const h = hub();
+  const seen: string[] = [];
+  h.bus.on('stream:demand', (e) => seen.push(`demand ${e.vhost}/${e.app}/${e.stream} ${e.param} ${e.client?.id ?? '-'} ${e.players}`));
+  h.bus.on('stream:idle', (e) => seen.push(`idle ${e.vhost}/${e.app}/${e.stream} ${e.source.players}`));
+  const a = client('10.0.0.1', 'x');
+  a.param = '?token=1';
+  const b = client('10.0.0.2', 'x');
+  const ca = h.play(a, sink);
+  h.view(b);
+  assert.deepEqual(seen, [`demand __defaultVhost__/live/x ?token=1 ${a.id} 1`, `demand __defaultVhost__/live/x  ${b.id} 2`]);
+  seen.length = 0;
+
+  // a publisher comes: players arriving now are no demand
+  const pub = client('10.0.0.9', 'x');
+  const source = h.publish(pub)!;
+  const c = client('10.0.0.3', 'x');
+  const cc = h.play(c, sink);
+  assert.deepEqual(seen, []);
+
+  // the publisher leaves with players on the stream: one demand for the stream
+  h.unpublish(pub);
+  assert.equal(seen.length, 1);
+  assert.match(seen[0], /^demand __defaultVhost__\/live\/x /);
+  assert.ok((seen[0] as string).endsWith(' 3'));
+  seen.length = 0;
+
+  h.stop(ca);
+  h.stop(cc);
+  assert.deepEqual(seen, [], 'a player is left');
+  h.unview(b);
+  assert.deepEqual(seen, ['idle __defaultVhost__/live/x 0']);
+  assert.equal(source.players, 0);
+  seen.length = 0;
+
+  // a request with no player to attach (an HLS playlist not written yet) creates nothing
+  h.demand('__defaultVhost__', 'live', 'y', '?a=b');
+  assert.deepEqual(seen, ['demand __defaultVhost__/live/y ?a=b - 0']);
+  assert.equal(h.findSource('__defaultVhost__', 'live', 'y'), undefined);
+  // nor while the stream is published
+  seen.length = 0;
+  const pub2 = client('10.0.0.9', 'y');
+  h.publish(pub2);
+  h.demand('__defaultVhost__', 'live', 'y', '');
+  assert.deepEqual(seen, []);
+  h.close();
+});
+
+test('idle comes once, when the last of several players leaves a published stream', { timeout: 10_000 }, () => {
+  const h = hub();
+  let idle = 0;
+  h.bus.on('stream:idle', () => idle++);
+  const pub = client('10.0.0.9', 'z');
+  h.publish(pub);
+  const ps = [client('10.0.0.1', 'z'), client('10.0.0.2', 'z')];
+  for (const p of ps) h.addClient(p);
+  h.play(ps[0], sink);
+  h.play(ps[1], sink);
+  h.removeClient(ps[0]);
+  assert.equal(idle, 0);
+  h.removeClient(ps[1]);
+  assert.equal(idle, 1);
+  h.removeClient(pub);
+  assert.equal(idle, 1, 'the publisher leaving is not idle again');
+  h.close();
+});

@@ -241,6 +241,9 @@ export class Hub {
     // Its players wait for the next publisher, for a while.
     for (const c of source.consumers) this.startWaiting(c);
     this.bus.emit('stream:unpublish', source, client);
+    // once for the stream, on behalf of a player still there
+    const still = source.consumers.values().next().value?.client ?? source.viewers.values().next().value;
+    if (still) this.announceDemand(source, still);
     this.releaseIfUnused(source);
   }
 
@@ -259,6 +262,7 @@ export class Hub {
     client.role = 'play';
     if (!source.active) this.startWaiting(consumer);
     this.bus.emit('stream:play', source, client);
+    if (!source.active) this.announceDemand(source, client);
     return consumer;
   }
 
@@ -273,6 +277,7 @@ export class Hub {
       if (client.role === 'play') client.role = undefined;
     }
     this.bus.emit('stream:stop', source, client);
+    this.announceIfIdle(source);
     this.releaseIfUnused(source);
   }
 
@@ -284,6 +289,7 @@ export class Hub {
     source.viewers.add(client);
     client.role = 'play';
     this.bus.emit('stream:play', source, client);
+    if (!source.active) this.announceDemand(source, client);
     return source;
   }
 
@@ -293,8 +299,31 @@ export class Hub {
     if (!source || !source.viewers.delete(client)) return;
     if (client.role === 'play') client.role = undefined;
     this.bus.emit('stream:stop', source, client);
+    this.announceIfIdle(source);
     this.releaseIfUnused(source);
   }
+
+  /**
+   * A request for a stream that has no player to attach yet (an HLS playlist not written):
+   * `stream:demand` without a client, when nobody publishes the stream. Creates nothing.
+   */
+  demand(vhost: string, app: string, stream: string, param: string): void {
+    const source = this.findSource(vhost, app, stream);
+    if (source?.active) return;
+    this.bus.emit('stream:demand', { vhost, app, stream, param, client: undefined, players: source?.players ?? 0 });
+  }
+
+  private announceDemand(source: Source, client: Client): void {
+    const { vhost, app, stream } = source;
+    this.bus.emit('stream:demand', { vhost, app, stream, param: client.param, client, players: source.players });
+  }
+
+  private announceIfIdle(source: Source): void {
+    if (source.players > 0) return;
+    const { vhost, app, stream } = source;
+    this.bus.emit('stream:idle', { vhost, app, stream, source });
+  }
+
 
   /**
    * A connection ended. Whatever it still publishes or plays is let go here (adapters

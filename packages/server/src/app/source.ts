@@ -294,6 +294,11 @@ export class Source {
     output.close?.();
   }
 
+  /** Players now: consumers and HLS viewers (the publisher not counted). */
+  get players(): number {
+    return this.consumers.size + this.viewers.size;
+  }
+
   /** The publisher and every player (consumers and HLS viewers), as SRS counts a stream's clients. */
   get clientCount(): number {
     return this.consumers.size + this.viewers.size + (this.publisher ? 1 : 0);

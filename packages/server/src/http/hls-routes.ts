@@ -6,6 +6,9 @@ import { HlsSessions, type HlsLimits, type HlsSession, type HlsViewer } from '..
 import { AdmissionError, LimitError, type Hub } from '../app/hub.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { resolveVhost } from '../app/resolve-vhost.js';
+import { streamNamesProblem } from '../app/safe-name.js';
+import { DEFAULT_VHOST } from '../config/index.js';
 import { staticRoots } from './roots.js';
 import { decodePathSegments, encodePathSegments, joinInside, realPathInside } from './safe-path.js';
 import { sendFile } from './static-files.js';
@@ -124,6 +127,28 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     return undefined;
   };
 
+  /**
+   * A playlist that is not written yet may name a stream nobody publishes: `stream:demand`
+   * (no client) for `/[app]/[stream].m3u8` on a vhost whose HLS writes `[app]/[stream].m3u8`
+   * (vhost from `?vhost=`, else the Host header, else the default vhost), so an on-demand
+   * producer can start it; the player's next request finds the playlist. Refused names
+   * announce nothing.
+   */
+  const announceDemand = (req: IncomingMessage, path: string, query: string): void => {
+    const segments = decodePathSegments(path);
+    if (!segments || segments.length < 2) return;
+    const config = opts.config();
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const wanted = new URLSearchParams(query.replace(/^\?/, '')).get('vhost') ?? host;
+    const vhost = resolveVhost(config, wanted) ?? resolveVhost(config, DEFAULT_VHOST);
+    const hls = vhost === undefined ? undefined : config.getVhost(vhost);
+    if (vhost === undefined || !hls?.enabled || !hls.hls.enabled || hls.hls.hls_m3u8_file !== '[app]/[stream].m3u8') return;
+    const app = segments.slice(0, -1).join('/');
+    const stream = segments[segments.length - 1].replace(/\.m3u8$/i, '');
+    if (streamNamesProblem({ app, stream })) return;
+    opts.hub.demand(vhost, app, stream, paramWithoutCtx(query));
+  };
+
   /** Opens a viewer's session; undefined after answering 401 (a hook refused), 403 (refused) or 503 (limits). */
   const open = async (viewer: HlsViewer, res: ServerResponse): Promise<HlsSession | undefined> => {
     try {
@@ -150,7 +175,10 @@ export function hlsRoutesHandler(opts: HlsRoutesOptions) {
     // a kicked or refused ctx gets nothing more, whatever it asks for
     if (!isPlaylist && sessions.wasKicked(ctx!)) return answer(res, 403, 'Forbidden');
     const file = await locate(path);
-    if (!file) return false;
+    if (!file) {
+      if (isPlaylist) announceDemand(req, path, query);
+      return false;
+    }
 
     if (!isPlaylist) {
       // a segment (or init segment) of a session, or of a viewer about to become one
