@@ -1,59 +1,56 @@
 /**
  * DVR control and recordings (tsrs additions): `POST|GET /api/v1/dvrs`, `/api/v1/recordings*`.
- * Times are ms since the epoch.
+ * Times are ms since the epoch. Error codes: DvrErrorCode (errors.ts).
  */
-import type { Ok, PageQuery } from './index.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { arr, bool, envelope, int, nullable, oneOfStrings, str } from './kit.js';
+import type { PageQuery } from './index.js';
 
-export type DvrFormat = 'flv' | 'mp4';
+export const DVR_FORMATS = ['flv', 'mp4'] as const;
+export const DvrFormat = oneOfStrings(DVR_FORMATS);
+export type DvrFormat = Static<typeof DvrFormat>;
 export type DvrAction = 'start' | 'stop';
 
 /** POST /api/v1/dvrs body. */
-export interface DvrRequest {
-  app: string;
-  stream: string;
-  /** the vhost name; the default vhost when left out */
-  vhost?: string;
-  action: DvrAction;
-  format?: DvrFormat;
-}
+export const DvrRequest = Type.Object({
+  app: str(),
+  stream: str(),
+  vhost: Type.Optional(str('the vhost name; the default vhost when left out')),
+  action: oneOfStrings(['start', 'stop'] as const),
+  format: Type.Optional(DvrFormat),
+}, { $id: 'DvrRequest' });
+export type DvrRequest = Static<typeof DvrRequest>;
 
 /** One recording in progress (GET /api/v1/dvrs, and `dvr` of a start answer). */
-export interface ActiveDvr {
-  /** the open file's id (or the id the next file gets while waiting for a keyframe) */
-  id: string;
-  vhost: string;
-  app: string;
-  stream: string;
-  format: DvrFormat;
-  /** the open file; empty while waiting for a keyframe */
-  path: string;
-  /** when the file opened; 0 while waiting */
-  start: number;
-  duration_ms: number;
-  size: number;
-  /** started through POST /api/v1/dvrs, else by the vhost's dvr config */
-  by_api: boolean;
-}
+export const ActiveDvr = Type.Object({
+  id: str('the open file (or the id the next file gets, while waiting for a keyframe)'),
+  vhost: str(),
+  app: str(),
+  stream: str(),
+  format: DvrFormat,
+  path: str('the open file; empty while waiting for a keyframe'),
+  start: int('ms since the epoch the file opened; 0 while waiting'),
+  duration_ms: int(),
+  size: int(),
+  by_api: bool("started through POST /api/v1/dvrs, else by the vhost's dvr config"),
+}, { $id: 'ActiveDvr' });
+export type ActiveDvr = Static<typeof ActiveDvr>;
 
 /** One DVR file (a row of the recordings table). */
-export interface Recording {
-  id: string;
-  /** the vhost name */
-  vhost: string;
-  app: string;
-  stream: string;
-  /** absolute file path */
-  path: string;
-  format: DvrFormat;
-  start: number;
-  /** null while recording */
-  end: number | null;
-  duration_ms: number;
-  /** bytes */
-  size: number;
-  /** false: cut short (a crash), or still recording */
-  complete: boolean;
-}
+export const Recording = Type.Object({
+  id: str(),
+  vhost: str('the vhost name'),
+  app: str(),
+  stream: str(),
+  path: str('absolute file path'),
+  format: DvrFormat,
+  start: int('ms since the epoch'),
+  end: nullable(int(), 'ms since the epoch, null while recording'),
+  duration_ms: int(),
+  size: int('bytes'),
+  complete: bool('false: cut short (a crash), or still recording'),
+}, { $id: 'Recording' });
+export type Recording = Static<typeof Recording>;
 
 /** Query of GET /api/v1/recordings (paging as SRS: `start`/`count`). */
 export interface RecordingsQuery extends PageQuery {
@@ -69,9 +66,18 @@ export interface RecordingsQuery extends PageQuery {
 }
 
 /** POST /api/v1/dvrs: `id` is null for a stop while nothing recorded. */
-export type DvrResponse = Ok<{ id: string | null; recording: boolean; dvr?: ActiveDvr }>;
-export type DvrsResponse = Ok<{ dvrs: ActiveDvr[] }>;
-export type RecordingsResponse = Ok<{ recordings: Recording[]; total: number }>;
-export type RecordingResponse = Ok<{ recording: Recording }>;
+export const DvrResponse = envelope({
+  id: nullable(str(), 'the recording (null: stop while nothing recorded)'),
+  recording: bool('recording after this call'),
+  dvr: Type.Optional(ActiveDvr),
+});
+export type DvrResponse = Static<typeof DvrResponse>;
+export const DvrsResponse = envelope({ dvrs: arr(ActiveDvr) });
+export type DvrsResponse = Static<typeof DvrsResponse>;
+export const RecordingsResponse = envelope({ recordings: arr(Recording), total: int('rows matching the filters') });
+export type RecordingsResponse = Static<typeof RecordingsResponse>;
+export const RecordingResponse = envelope({ recording: Recording });
+export type RecordingResponse = Static<typeof RecordingResponse>;
 /** DELETE /api/v1/recordings/{id} */
-export type RecordingDeleteResponse = Ok<{ id: string }>;
+export const RecordingDeleteResponse = envelope({ id: str() });
+export type RecordingDeleteResponse = Static<typeof RecordingDeleteResponse>;

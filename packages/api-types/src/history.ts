@@ -1,82 +1,78 @@
 /**
  * History rows of `/api/v1/history/*` (SQLite, kept across restarts). Times are ms since the
- * epoch; `end`/`duration_ms` are null while the session is live.
+ * epoch; `end`/`duration_ms` are null while the session is live. Error codes: ErrorCode.BadQuery
+ * and ErrorCode.HistoryUnavailable (HistoryErrorCode).
  */
-import type { Ok, PageQuery } from './index.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { arr, envelope, int, nullable, num, oneOfStrings, str } from './kit.js';
+import type { PageQuery } from './index.js';
 
-export type HistoryEndReason = 'normal' | 'kicked' | 'error';
+export const HISTORY_END_REASONS = ['normal', 'kicked', 'error'] as const;
+export const HistoryEndReason = oneOfStrings(HISTORY_END_REASONS);
+export type HistoryEndReason = Static<typeof HistoryEndReason>;
 
 /** One publish of a stream, from publish to unpublish. */
-export interface HistoryStreamSession {
-  /** unique per publish (a stream published twice has two sessions) */
-  id: string;
-  vhost: string;
-  app: string;
-  stream: string;
-  /** the publisher's client id */
-  client_id: string;
-  ip: string;
-  protocol: string;
-  start: number;
-  end: number | null;
-  duration_ms: number | null;
-  bytes_in: number;
-  /** bytes sent to this session's players */
-  bytes_out: number | null;
-  video_codec: string | null;
-  video_profile: string | null;
-  video_level: string | null;
-  width: number | null;
-  height: number | null;
-  frame_rate: number | null;
-  audio_codec: string | null;
-  audio_sample_rate: number | null;
-  audio_channels: number | null;
-  audio_profile: string | null;
-  end_reason: HistoryEndReason | null;
-}
+export const HistoryStreamSession = Type.Object({
+  id: str('unique per publish (a stream published twice has two sessions)'),
+  vhost: str(),
+  app: str(),
+  stream: str(),
+  client_id: str("the publisher's client id"),
+  ip: str(),
+  protocol: str(),
+  start: int('ms since the epoch'),
+  end: nullable(int(), 'ms since the epoch; null while live'),
+  duration_ms: nullable(int()),
+  bytes_in: int(),
+  bytes_out: nullable(int(), "bytes sent to this session's players"),
+  video_codec: nullable(str()),
+  video_profile: nullable(str()),
+  video_level: nullable(str()),
+  width: nullable(int()),
+  height: nullable(int()),
+  frame_rate: nullable(num()),
+  audio_codec: nullable(str()),
+  audio_sample_rate: nullable(int()),
+  audio_channels: nullable(int()),
+  audio_profile: nullable(str()),
+  end_reason: nullable(HistoryEndReason),
+}, { $id: 'HistoryStreamSession' });
+export type HistoryStreamSession = Static<typeof HistoryStreamSession>;
+
+export const HISTORY_CLIENT_KINDS = ['publish', 'play'] as const;
 
 /** One publisher or player, from publish/play to close. */
-export interface HistoryClientSession {
-  /** the client id, as /api/v1/clients/ showed it */
-  id: string;
-  kind: 'publish' | 'play';
-  /** SRS client type: rtmp-play, flv-play, fmle-publish, ... */
-  type: string;
-  /** rtmp, http-flv, http-ts, hls, webrtc, srt, ... */
-  protocol: string;
-  ip: string;
-  vhost: string;
-  app: string;
-  stream: string;
-  url: string;
-  start: number;
-  end: number | null;
-  duration_ms: number | null;
-  bytes_in: number;
-  bytes_out: number;
-  end_reason: HistoryEndReason | null;
-}
+export const HistoryClientSession = Type.Object({
+  id: str('the client id, as /api/v1/clients/ showed it'),
+  kind: oneOfStrings(HISTORY_CLIENT_KINDS),
+  type: str('SRS client type: rtmp-play, flv-play, fmle-publish, ...'),
+  protocol: str('rtmp, http-flv, http-ts, hls, webrtc, srt, ...'),
+  ip: str(),
+  vhost: str(),
+  app: str(),
+  stream: str(),
+  url: str(),
+  start: int(),
+  end: nullable(int()),
+  duration_ms: nullable(int()),
+  bytes_in: int(),
+  bytes_out: int(),
+  end_reason: nullable(HistoryEndReason),
+}, { $id: 'HistoryClientSession' });
+export type HistoryClientSession = Static<typeof HistoryClientSession>;
 
 /** Something that happened: publish, unpublish, play, stop, connect, close, dvr, hls. */
-export interface HistoryEvent {
-  id: number;
-  at: number;
-  type: string;
-  vhost: string | null;
-  app: string | null;
-  stream: string | null;
-  client_id: string | null;
-  data: unknown;
-}
-
-/** Error codes of the history routes (HTTP 200 `{"code":N}`, as SRS answers errors). */
-export const HistoryErrorCode = {
-  /** a query parameter is malformed (a time that is neither ms nor ISO-8601, an unknown kind...) */
-  BadQuery: 4090,
-  /** the server runs without a history database */
-  Unavailable: 4091,
-} as const;
+export const HistoryEvent = Type.Object({
+  id: int(),
+  at: int(),
+  type: str('publish, unpublish, play, stop, connect, close, dvr, hls'),
+  vhost: nullable(str()),
+  app: nullable(str()),
+  stream: nullable(str()),
+  client_id: nullable(str()),
+  data: Type.Unknown({ description: "the event's own fields (JSON), or null" }),
+}, { $id: 'HistoryEvent' });
+export type HistoryEvent = Static<typeof HistoryEvent>;
 
 /** Query of the /api/v1/history/* lists (paging as SRS: `start`/`count`). */
 export interface HistoryQuery extends PageQuery {
@@ -99,7 +95,10 @@ export interface HistoryClientsQuery extends HistoryQuery {
   active?: boolean;
 }
 
-/** `total`: rows matching the filters, ignoring paging. */
-export type HistoryStreamsResponse = Ok<{ streams: HistoryStreamSession[]; total: number }>;
-export type HistoryClientsResponse = Ok<{ clients: HistoryClientSession[]; total: number }>;
-export type HistoryEventsResponse = Ok<{ events: HistoryEvent[]; total: number }>;
+const total = () => int('rows matching the filters, ignoring paging');
+export const HistoryStreamsResponse = envelope({ streams: arr(HistoryStreamSession), total: total() });
+export type HistoryStreamsResponse = Static<typeof HistoryStreamsResponse>;
+export const HistoryClientsResponse = envelope({ clients: arr(HistoryClientSession), total: total() });
+export type HistoryClientsResponse = Static<typeof HistoryClientsResponse>;
+export const HistoryEventsResponse = envelope({ events: arr(HistoryEvent), total: total() });
+export type HistoryEventsResponse = Static<typeof HistoryEventsResponse>;

@@ -1,254 +1,182 @@
 /**
  * Wire types of the tsrs HTTP API (SRS-compatible `/api/v1`) and of SRS's HTTP callbacks.
- * Field order in these interfaces is the order the server writes them (SRS's order).
- * Shared by the server (which builds these objects) and the console (which reads them).
+ *
+ * One source: each answer is a TypeBox schema (a plain JSON Schema object, the same object the
+ * server puts into `/api/v1/openapi.json`) and its TypeScript type is `Static<typeof Schema>`,
+ * under the same name. Field order is the order the server writes them (SRS's order). Shared
+ * by the server (which builds these objects) and the console (which reads them). Schemas with a
+ * `$id` are the document's named components.
  */
+import { Type, type Static } from '@sinclair/typebox';
+import { anyObject, arr, bool, envelope, EnvelopeFields, int, map, nullable, num, oneOfStrings, str } from './kit.js';
+import { AudioInfo, VideoInfo } from './media.js';
+import { LiveStreamHistory } from './socket.js';
 
-import type { LiveStreamHistory } from './socket.js';
+export { envelope } from './kit.js';
+export * from './media.js';
 
 // ---------------------------------------------------------------------------------------------
 // Envelope and errors
 
 /** Every successful answer starts with these fields. */
-export interface Envelope {
-  code: 0;
-  /** server_id from the config, or a generated `vid-xxxxxxx` */
-  server: string;
-  /** 8 random chars, new on every start */
-  service: string;
-  /** the process id, as a string (SRS) */
-  pid: string;
-}
+export const Envelope = Type.Object(EnvelopeFields, { $id: 'Envelope' });
+export type Envelope = Static<typeof Envelope>;
 
-/** Every error answer: HTTP 200 and only the code (SRS). */
-export interface ErrorBody {
-  code: number;
-}
+/** Every SRS-style error answer: HTTP 200 and only the code (see ErrorCode). */
+export const ErrorBody = Type.Object({ code: int('an ErrorCode') }, { $id: 'Error' });
+export type ErrorBody = Static<typeof ErrorBody>;
 
-/** SRS error codes the API answers with. */
-export const ErrorCode = {
-  Success: 0,
-  /** /api/v1/tests/errors */
-  TestError: 100,
-  /** a client without a connection object cannot be kicked */
-  NoConnection: 400,
-  /** /api/v1/raw: missing or unknown rpc */
-  RawApiRpcInvalid: 1060,
-  /** /api/v1/raw: rpc disabled by raw_api */
-  RawApiDisabled: 1061,
-  /** /metrics while exporter is disabled (SRS); tsrs serves /metrics always on the API port */
-  ExporterDisabled: 1090,
-  VhostNotFound: 2014,
-  StreamNotFound: 2048,
-  ClientNotFound: 2049,
-  /** the request body is not valid JSON (SRS ERROR_JSON_LOADS) */
-  JsonInvalid: 3063,
-  /** the request body is larger than the API accepts (SRS ERROR_HTTP_CONTENT_LENGTH) */
-  BodyTooLarge: 4003,
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
-
-/** Sent bytes / received bytes rates over SRS's 30 s window. */
-export interface Kbps {
-  recv_30s: number;
-  send_30s: number;
-}
+/** Sent bytes / received bytes rates over SRS's 30 s window, kbps. */
+export const Kbps = Type.Object({ recv_30s: int('kbps received over 30 s'), send_30s: int('kbps sent over 30 s') }, { $id: 'Kbps' });
+export type Kbps = Static<typeof Kbps>;
 
 // ---------------------------------------------------------------------------------------------
 // Resources
 
-export interface VideoInfo {
-  /** "H264", "H265", "AV1", ... */
-  codec: string;
-  /**
-   * SRS's name of the profile_idc alone: "Baseline", "Main", "High", "High(10)"... (HEVC: "Main",
-   * "Main10"...); "Other" for codecs other than AVC/HEVC
-   */
-  profile: string;
-  /**
-   * tsrs: the profile with its constraint flags as H.264 Annex A names it ("Constrained Baseline",
-   * "Progressive High", "High 10 Intra"...); for HEVC the same as `profile`
-   */
-  tsrs_profile: string;
-  /** "3.1", "4"... ; "Other" when unknown */
-  level: string;
-  width: number;
-  height: number;
-}
+export const Vhost = Type.Object({
+  id: str('vid- + 7 chars, stable for the life of the process'),
+  name: str(),
+  enabled: bool(),
+  clients: int(),
+  streams: int(),
+  send_bytes: int(),
+  recv_bytes: int(),
+  kbps: Kbps,
+  hls: Type.Object({ enabled: bool(), fragment: Type.Optional(num('seconds')) }),
+}, { $id: 'Vhost' });
+export type Vhost = Static<typeof Vhost>;
 
-export interface AudioInfo {
-  /** "AAC", "MP3", "Opus", ... */
-  codec: string;
-  sample_rate: number;
-  channel: number;
-  /** AAC object type name ("LC", "HE", "HEv2"), else "Other" */
-  profile: string;
-}
+/** `cid` is the publisher's client id, present only while published. */
+export const PublishState = Type.Object({ active: bool(), cid: Type.Optional(str('the publisher client id')) });
+export type PublishState = Static<typeof PublishState>;
 
-export interface Vhost {
-  /** "vid-" + 7 chars, stable for the life of the process */
-  id: string;
-  name: string;
-  enabled: boolean;
-  clients: number;
-  streams: number;
-  send_bytes: number;
-  recv_bytes: number;
-  kbps: Kbps;
-  hls: { enabled: boolean; fragment?: number };
-}
+export const Stream = Type.Object({
+  id: str('vid-xxxxxxx'),
+  name: str('the stream name'),
+  vhost: str("the vhost's id (not its name)"),
+  app: str(),
+  tcUrl: str(),
+  url: str('[vhost]/app/stream, vhost left out for __defaultVhost__'),
+  live_ms: int('the current wall-clock time in ms (SRS), not a duration'),
+  clients: int('publisher + players'),
+  frames: int('video frames received'),
+  send_bytes: int(),
+  recv_bytes: int(),
+  kbps: Kbps,
+  publish: PublishState,
+  video: nullable(VideoInfo),
+  audio: nullable(AudioInfo),
+}, { $id: 'Stream' });
+export type Stream = Static<typeof Stream>;
 
-export interface Stream {
-  id: string;
-  /** the stream name */
-  name: string;
-  /** the vhost's id (not its name) */
-  vhost: string;
-  app: string;
-  tcUrl: string;
-  /** `[vhost]/app/stream`, vhost left out for __defaultVhost__ */
-  url: string;
-  /** the current wall-clock time in ms (SRS), not a duration */
-  live_ms: number;
-  /** publisher + players */
-  clients: number;
-  frames: number;
-  send_bytes: number;
-  recv_bytes: number;
-  kbps: Kbps;
-  /** `cid` is the publisher's client id, present only while published */
-  publish: { active: boolean; cid?: string };
-  video: VideoInfo | null;
-  audio: AudioInfo | null;
-}
+export const CLIENT_TYPES = [
+  'rtmp-play', 'hls-play', 'flv-play', 'ts-play', 'aac-play', 'mp3-play', 'rtc-play', 'flash-publish', 'fmle-publish',
+  'haivision-publish', 'rtc-publish', 'srt-play', 'srt-publish', 'Unknown',
+] as const;
+export const ClientType = oneOfStrings(CLIENT_TYPES, 'SRS client type');
+export type ClientType = Static<typeof ClientType>;
 
-export type ClientType =
-  | 'rtmp-play'
-  | 'hls-play'
-  | 'flv-play'
-  | 'ts-play'
-  | 'aac-play'
-  | 'mp3-play'
-  | 'rtc-play'
-  | 'flash-publish'
-  | 'fmle-publish'
-  | 'haivision-publish'
-  | 'rtc-publish'
-  | 'srt-play'
-  | 'srt-publish'
-  | 'Unknown';
-
-export interface Client {
-  /** connection context id, 8 chars [0-9a-z] */
-  id: string;
-  /** the vhost's id */
-  vhost: string;
-  /** the stream's id */
-  stream: string;
-  ip: string;
-  pageUrl: string;
-  swfUrl: string;
-  tcUrl: string;
-  /** `[vhost]/app/stream` */
-  url: string;
-  /** the stream name */
-  name: string;
-  type: ClientType;
-  publish: boolean;
-  /** seconds connected */
-  alive: number;
-  send_bytes: number;
-  recv_bytes: number;
-  kbps: Kbps;
-}
+export const Client = Type.Object({
+  id: str('connection context id, 8 chars [0-9a-z]'),
+  vhost: str("the vhost's id"),
+  stream: str("the stream's id"),
+  ip: str(),
+  pageUrl: str(),
+  swfUrl: str(),
+  tcUrl: str(),
+  url: str('[vhost]/app/stream'),
+  name: str('the stream name'),
+  type: ClientType,
+  publish: bool(),
+  alive: num('seconds connected'),
+  send_bytes: int(),
+  recv_bytes: int(),
+  kbps: Kbps,
+}, { $id: 'Client' });
+export type Client = Static<typeof Client>;
 
 // ---------------------------------------------------------------------------------------------
 // System figures
 
-export interface Versions {
-  major: number;
-  minor: number;
-  revision: number;
-  version: string;
-  /** tsrs's own version (SRS's tools read major/minor/revision/version) */
-  tsrs_version: string;
-}
+export const Versions = Type.Object({
+  major: int(),
+  minor: int(),
+  revision: int(),
+  version: str(),
+  tsrs_version: str("tsrs's own version (SRS's tools read major/minor/revision/version)"),
+}, { $id: 'Versions' });
+export type Versions = Static<typeof Versions>;
 
-export interface SummariesSelf {
-  version: string;
-  pid: number;
-  ppid: number;
-  argv: string;
-  cwd: string;
-  mem_kbyte: number;
-  /** RSS over the machine's RAM, a 0..1 ratio (as SRS) */
-  mem_percent: number;
-  /** CPU of the server process, a 0..1 ratio of one core (as SRS) */
-  cpu_percent: number;
-  /** seconds since the server started */
-  srs_uptime: number;
-}
+export const SummariesSelf = Type.Object({
+  version: str(),
+  pid: int(),
+  ppid: int(),
+  argv: str(),
+  cwd: str(),
+  mem_kbyte: int(),
+  mem_percent: num("RSS over the machine's RAM, a 0..1 ratio (as SRS)"),
+  cpu_percent: num('CPU of the server process, a 0..1 ratio of one core (as SRS)'),
+  srs_uptime: int('seconds since the server started'),
+});
+export type SummariesSelf = Static<typeof SummariesSelf>;
 
 /** `cpu_percent`, `disk_busy_percent`, `mem_ram_percent` and `mem_swap_percent` are 0..1 ratios (as SRS). */
-export interface SummariesSystem {
-  cpu_percent: number;
-  disk_read_KBps: number;
-  disk_write_KBps: number;
-  disk_busy_percent: number;
-  mem_ram_kbyte: number;
-  mem_ram_percent: number;
-  mem_swap_kbyte: number;
-  mem_swap_percent: number;
-  cpus: number;
-  cpus_online: number;
-  uptime: number;
-  /** sic: SRS's spelling */
-  ilde_time: number;
-  load_1m: number;
-  load_5m: number;
-  load_15m: number;
-  net_sample_time: number;
-  net_recv_bytes: number;
-  net_send_bytes: number;
-  net_recvi_bytes: number;
-  net_sendi_bytes: number;
-  srs_sample_time: number;
-  srs_recv_bytes: number;
-  srs_send_bytes: number;
-  conn_sys: number;
-  conn_sys_et: number;
-  conn_sys_tw: number;
-  conn_sys_udp: number;
-  conn_srs: number;
-}
+export const SummariesSystem = Type.Object({
+  cpu_percent: num(),
+  disk_read_KBps: int(),
+  disk_write_KBps: int(),
+  disk_busy_percent: num(),
+  mem_ram_kbyte: int(),
+  mem_ram_percent: num(),
+  mem_swap_kbyte: int(),
+  mem_swap_percent: num(),
+  cpus: int(),
+  cpus_online: int(),
+  uptime: num(),
+  ilde_time: num("sic: SRS's spelling"),
+  load_1m: num(),
+  load_5m: num(),
+  load_15m: num(),
+  net_sample_time: int(),
+  net_recv_bytes: int(),
+  net_send_bytes: int(),
+  net_recvi_bytes: int(),
+  net_sendi_bytes: int(),
+  srs_sample_time: int(),
+  srs_recv_bytes: int(),
+  srs_send_bytes: int(),
+  conn_sys: int(),
+  conn_sys_et: int(),
+  conn_sys_tw: int(),
+  conn_sys_udp: int(),
+  conn_srs: int(),
+});
+export type SummariesSystem = Static<typeof SummariesSystem>;
 
-export interface Summaries {
-  ok: boolean;
-  now_ms: number;
-  self: SummariesSelf;
-  system: SummariesSystem;
-}
+export const Summaries = Type.Object({ ok: bool(), now_ms: int(), self: SummariesSelf, system: SummariesSystem }, { $id: 'Summaries' });
+export type Summaries = Static<typeof Summaries>;
 
-export interface Rusages {
-  ok: boolean;
-  sample_time: number;
-  ru_utime: number;
-  ru_stime: number;
-  ru_maxrss: number;
-  ru_ixrss: number;
-  ru_idrss: number;
-  ru_isrss: number;
-  ru_minflt: number;
-  ru_majflt: number;
-  ru_nswap: number;
-  ru_inblock: number;
-  ru_oublock: number;
-  ru_msgsnd: number;
-  ru_msgrcv: number;
-  ru_nsignals: number;
-  ru_nvcsw: number;
-  ru_nivcsw: number;
-}
+export const Rusages = Type.Object({
+  ok: bool(),
+  sample_time: int(),
+  ru_utime: int(),
+  ru_stime: int(),
+  ru_maxrss: int(),
+  ru_ixrss: int(),
+  ru_idrss: int(),
+  ru_isrss: int(),
+  ru_minflt: int(),
+  ru_majflt: int(),
+  ru_nswap: int(),
+  ru_inblock: int(),
+  ru_oublock: int(),
+  ru_msgsnd: int(),
+  ru_msgrcv: int(),
+  ru_nsignals: int(),
+  ru_nvcsw: int(),
+  ru_nivcsw: int(),
+}, { $id: 'Rusages' });
+export type Rusages = Static<typeof Rusages>;
 
 /** /proc/self/stat fields under their proc(5) names, in file order. */
 export const PROC_STAT_FIELDS = [
@@ -260,125 +188,179 @@ export const PROC_STAT_FIELDS = [
 ] as const;
 export type ProcStatField = (typeof PROC_STAT_FIELDS)[number];
 
-export type SelfProcStats = { ok: boolean; sample_time: number; percent: number } & {
-  [K in ProcStatField]: K extends 'comm' | 'state' ? string : number;
-};
+type ProcStatProps = { [K in ProcStatField]: K extends 'comm' | 'state' ? ReturnType<typeof str> : ReturnType<typeof int> };
+const procStatProps = Object.fromEntries(PROC_STAT_FIELDS.map((f) => [f, f === 'comm' || f === 'state' ? str() : int()])) as ProcStatProps;
 
-export interface SystemProcStats {
-  ok: boolean;
-  sample_time: number;
-  percent: number;
-  user: number;
-  nice: number;
-  sys: number;
-  idle: number;
-  iowait: number;
-  irq: number;
-  softirq: number;
-  steal: number;
-  guest: number;
-}
+export const SelfProcStats = Type.Object({ ok: bool(), sample_time: int(), percent: num(), ...procStatProps }, { $id: 'SelfProcStats' });
+export type SelfProcStats = Static<typeof SelfProcStats>;
 
-export interface MemInfos {
-  ok: boolean;
-  sample_time: number;
-  percent_ram: number;
-  percent_swap: number;
-  MemActive: number;
-  RealInUse: number;
-  NotInUse: number;
-  MemTotal: number;
-  MemFree: number;
-  Buffers: number;
-  Cached: number;
-  SwapTotal: number;
-  SwapFree: number;
-}
+export const SystemProcStats = Type.Object({
+  ok: bool(),
+  sample_time: int(),
+  percent: num(),
+  user: int(),
+  nice: int(),
+  sys: int(),
+  idle: int(),
+  iowait: int(),
+  irq: int(),
+  softirq: int(),
+  steal: int(),
+  guest: int(),
+}, { $id: 'SystemProcStats' });
+export type SystemProcStats = Static<typeof SystemProcStats>;
 
-export interface Authors {
-  license: string;
-  contributors: string;
-}
+export const MemInfos = Type.Object({
+  ok: bool(),
+  sample_time: int(),
+  percent_ram: num(),
+  percent_swap: num(),
+  MemActive: int(),
+  RealInUse: int(),
+  NotInUse: int(),
+  MemTotal: int(),
+  MemFree: int(),
+  Buffers: int(),
+  Cached: int(),
+  SwapTotal: int(),
+  SwapFree: int(),
+}, { $id: 'MemInfos' });
+export type MemInfos = Static<typeof MemInfos>;
 
-export interface Features {
-  options: string;
-  options2: string;
-  build: string;
-  build2: string;
-  features: {
-    ssl: boolean;
-    hls: boolean;
-    hds: boolean;
-    callback: boolean;
-    api: boolean;
-    httpd: boolean;
-    dvr: boolean;
-    transcode: boolean;
-    ingest: boolean;
-    stat: boolean;
-    caster: boolean;
-    complex_send: boolean;
-    tcp_nodelay: boolean;
-    so_sendbuf: boolean;
-    mr: boolean;
-  };
-  /** what this tsrs serves beyond SRS's list (the console reads it to offer only what works) */
-  tsrs: {
-    /** WebRTC (WHIP/WHEP, webrtc:// play) is served: false in every tsrs so far, whatever `rtc_server` says */
-    rtc: boolean;
-    /** why rtc is false, for a user to read */
-    rtc_reason: string;
-  };
-}
+export const Authors = Type.Object({ license: str(), contributors: str() }, { $id: 'Authors' });
+export type Authors = Static<typeof Authors>;
 
-export interface Clusters {
-  query: { ip: string; vhost: string; app: string; stream: string };
-  origin: { ip: string; port: number; vhost: string; api: string; routers: string[] } | null;
-}
+export const Features = Type.Object({
+  options: str(),
+  options2: str(),
+  build: str(),
+  build2: str(),
+  features: Type.Object({
+    ssl: bool(),
+    hls: bool(),
+    hds: bool(),
+    callback: bool(),
+    api: bool(),
+    httpd: bool(),
+    dvr: bool(),
+    transcode: bool(),
+    ingest: bool(),
+    stat: bool(),
+    caster: bool(),
+    complex_send: bool(),
+    tcp_nodelay: bool(),
+    so_sendbuf: bool(),
+    mr: bool(),
+  }),
+  tsrs: Type.Object({
+    rtc: bool("WebRTC (WHIP/WHEP, webrtc:// play) is served: false in every tsrs so far, whatever rtc_server says"),
+    rtc_reason: str('why rtc is false, for a user to read'),
+  }, { description: 'what this tsrs serves beyond SRS\'s list (the console reads it to offer only what works)' }),
+}, { $id: 'Features' });
+export type Features = Static<typeof Features>;
 
-export interface RawApiConfig {
-  enabled: boolean;
-  allow_reload: boolean;
-  allow_query: boolean;
-  allow_update: boolean;
-}
+export const Clusters = Type.Object({
+  query: Type.Object({ ip: str(), vhost: str(), app: str(), stream: str() }),
+  origin: nullable(Type.Object({ ip: str(), port: int(), vhost: str(), api: str(), routers: arr(str()) })),
+}, { $id: 'Clusters' });
+export type Clusters = Static<typeof Clusters>;
 
-export interface ReloadFetch {
-  err: number;
-  msg: string;
-  state: number;
-  rid: string;
-}
+export const RawApiConfig = Type.Object({ enabled: bool(), allow_reload: bool(), allow_query: bool(), allow_update: bool() });
+export type RawApiConfig = Static<typeof RawApiConfig>;
+
+export const ReloadFetch = Type.Object({ err: int(), msg: str(), state: int(), rid: str() });
+export type ReloadFetch = Static<typeof ReloadFetch>;
+
+/** The debug echo of /api/v1/requests (SRS replaces the request headers with this server info). */
+export const RequestEcho = Type.Object({
+  uri: str(),
+  path: str(),
+  METHOD: str(),
+  headers: Type.Object({ sigature: str(), version: str(), link: str(), time: int('seconds since the epoch') }),
+});
+export type RequestEcho = Static<typeof RequestEcho>;
 
 // ---------------------------------------------------------------------------------------------
 // Responses (envelope + body), one per route
 
 export type Ok<T> = Envelope & T;
 export type DataResponse<T> = Ok<{ data: T }>;
-
-export type VersionsResponse = DataResponse<Versions>;
-export type SummariesResponse = DataResponse<Summaries>;
-export type RusagesResponse = DataResponse<Rusages>;
-export type SelfProcStatsResponse = DataResponse<SelfProcStats>;
-export type SystemProcStatsResponse = DataResponse<SystemProcStats>;
-export type MemInfosResponse = DataResponse<MemInfos>;
-export type AuthorsResponse = DataResponse<Authors>;
-export type FeaturesResponse = DataResponse<Features>;
-export type ClustersResponse = DataResponse<Clusters>;
-export type VhostsResponse = Ok<{ vhosts: Vhost[] }>;
-export type VhostResponse = Ok<{ vhost: Vhost }>;
-export type StreamsResponse = Ok<{ streams: Stream[] }>;
-export type StreamResponse = Ok<{ stream: Stream }>;
-/** tsrs: `GET /api/v1/streams/{id}/samples` */
-export type LiveStreamHistoryResponse = Ok<{ history: LiveStreamHistory }>;
-export type ClientsResponse = Ok<{ clients: Client[] }>;
-export type ClientResponse = Ok<{ client: Client }>;
-/** DELETE /api/v1/clients/:id */
-export type KickResponse = Envelope;
-/** rpc=raw: the http_api config as SRS's raw_to_json writes it */
-export type RawResponse = Ok<{ http_api: { enabled: boolean; listen: string; crossdomain: boolean; raw_api: RawApiConfig } }>;
-export type ReloadFetchResponse = DataResponse<ReloadFetch>;
 export type ApiResult<T> = T | ErrorBody;
+
+/** `GET /` when the API has its own port: SRS's link list. */
+export const RootResponse = envelope({ urls: Type.Object({ api: str(), rtc: Type.Object({ v1: map(str()) }) }) });
+/** `GET /api/` */
+export const ApiVersionsResponse = envelope({ urls: Type.Object({ v1: str() }) });
+/** `GET /api/v1/`: the resources, described */
+export const ApiV1Response = envelope({ urls: map(str()), tests: map(str()) });
+export const VersionsResponse = envelope({ data: Versions });
+export type VersionsResponse = Static<typeof VersionsResponse>;
+export const SummariesResponse = envelope({ data: Summaries });
+export type SummariesResponse = Static<typeof SummariesResponse>;
+export const RusagesResponse = envelope({ data: Rusages });
+export type RusagesResponse = Static<typeof RusagesResponse>;
+export const SelfProcStatsResponse = envelope({ data: SelfProcStats });
+export type SelfProcStatsResponse = Static<typeof SelfProcStatsResponse>;
+export const SystemProcStatsResponse = envelope({ data: SystemProcStats });
+export type SystemProcStatsResponse = Static<typeof SystemProcStatsResponse>;
+export const MemInfosResponse = envelope({ data: MemInfos });
+export type MemInfosResponse = Static<typeof MemInfosResponse>;
+export const AuthorsResponse = envelope({ data: Authors });
+export type AuthorsResponse = Static<typeof AuthorsResponse>;
+export const FeaturesResponse = envelope({ data: Features });
+export type FeaturesResponse = Static<typeof FeaturesResponse>;
+export const ClustersResponse = envelope({ data: Clusters });
+export type ClustersResponse = Static<typeof ClustersResponse>;
+export const RequestsResponse = envelope({ data: RequestEcho });
+export type RequestsResponse = Static<typeof RequestsResponse>;
+export const VhostsResponse = envelope({ vhosts: arr(Vhost) });
+export type VhostsResponse = Static<typeof VhostsResponse>;
+export const VhostResponse = envelope({ vhost: Vhost });
+export type VhostResponse = Static<typeof VhostResponse>;
+export const StreamsResponse = envelope({ streams: arr(Stream) });
+export type StreamsResponse = Static<typeof StreamsResponse>;
+export const StreamResponse = envelope({ stream: Stream });
+export type StreamResponse = Static<typeof StreamResponse>;
+/** tsrs: `GET /api/v1/streams/{id}/samples` */
+export const LiveStreamHistoryResponse = envelope({ history: LiveStreamHistory });
+export type LiveStreamHistoryResponse = Static<typeof LiveStreamHistoryResponse>;
+export const ClientsResponse = envelope({ clients: arr(Client) });
+export type ClientsResponse = Static<typeof ClientsResponse>;
+export const ClientResponse = envelope({ client: Client });
+export type ClientResponse = Static<typeof ClientResponse>;
+/** DELETE /api/v1/clients/:id, and any answer that is the envelope alone */
+export const KickResponse = envelope({});
+export type KickResponse = Static<typeof KickResponse>;
+/**
+ * `/api/v1/raw`: rpc=raw answers `http_api` (the http_api config as SRS's raw_to_json writes it),
+ * rpc=reload-fetch answers `data` (the last reload).
+ */
+export const RawApiResponse = envelope({
+  http_api: Type.Optional(Type.Object({ enabled: bool(), listen: str(), crossdomain: bool(), raw_api: RawApiConfig })),
+  data: Type.Optional(ReloadFetch),
+});
+export type RawResponse = Ok<{ http_api: NonNullable<Static<typeof RawApiResponse>['http_api']> }>;
+export type ReloadFetchResponse = DataResponse<ReloadFetch>;
+
+/** tsrs `GET /api/v1/config`: the running config as srs.conf text and as the typed view (secrets masked). */
+export const ConfigResponse = envelope({
+  file: str('the config file'),
+  text: str('the srs.conf text tsrs understood (includes expanded, legacy forms rewritten)'),
+  config: Type.Object({ global: anyObject('global directives, every default filled in'), vhosts: map(anyObject(), 'by vhost name') }),
+});
+export type ConfigResponse = Static<typeof ConfigResponse>;
+
+/** tsrs `GET /api/v1/openapi.json`: the document itself (plain JSON, no envelope). */
+export const OpenApiDocument = Type.Object({
+  openapi: str(),
+  info: Type.Object({ title: str(), version: str() }, { additionalProperties: true }),
+  components: Type.Object({ schemas: map(anyObject()) }, { additionalProperties: true }),
+  paths: map(anyObject()),
+}, { additionalProperties: true });
+
+/** SRS's `/rtc/v1/publish/`: the SDP answer and the session id. */
+export const RtcPublishResponse = envelope({ sdp: str('the SDP answer'), sessionid: str() });
+export type RtcPublishResponse = Static<typeof RtcPublishResponse>;
 
 /** Paging of list routes: `start` skips, `count` is at least 10 (SRS). */
 export interface PageQuery {
@@ -463,6 +445,9 @@ export interface OnHlsHook extends HookCommon {
 export type HookBody = OnConnectHook | OnCloseHook | OnPublishHook | OnPlayHook | OnDvrHook | OnHlsHook;
 export type HookAction = HookBody['action'];
 
-export type * from './socket.js';
+export * from './errors.js';
+export * from './socket.js';
 export * from './history.js';
-export type * from './dvr.js';
+export * from './dvr.js';
+export * from './processes.js';
+export type { Static, TSchema } from '@sinclair/typebox';

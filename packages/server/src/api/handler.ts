@@ -171,7 +171,7 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
       });
     } catch (err) {
       log.warn({ err: String(err), url: req.url }, 'api handler failed');
-      reply = { kind: 'error', code: 1000 }; // SRS ERROR_SYSTEM... generic failure, still answered
+      reply = { kind: 'error', code: ErrorCode.SystemError }; // a generic failure, still answered
     }
     writeReply(res, reply, headers, callback, deps);
     return true;

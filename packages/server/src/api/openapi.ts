@@ -1,13 +1,53 @@
 /**
  * The OpenAPI 3.1 document of the API, generated from the route table so it cannot drift
- * from what the router serves.
+ * from what the router serves. The schemas are the wire types' own (TypeBox objects from
+ * @tsrs/api-types, which are JSON Schema 2020-12): a schema with a `$id` becomes a named
+ * component, referenced as `#/components/schemas/<$id>` wherever it appears.
  */
+import { ErrorBody, type TSchema } from '@tsrs/api-types';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
-import { COMPONENTS } from './components.js';
 import type { Method, Route } from './router.js';
-import { ref } from './schema.js';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/**
+ * Named components of the document: `add` turns a wire schema into its document form (plain
+ * JSON, nested `$id` schemas replaced by references and collected here). Two different schemas
+ * under one `$id` throw: a name means one shape.
+ */
+export class Components {
+  /** each name's schema as JSON (TypeBox's Optional() copies a schema: equal JSON is one schema) */
+  private readonly sources = new Map<string, string>();
+  readonly schemas: Record<string, unknown> = {};
+
+  add(schema: TSchema): unknown {
+    return this.walk(schema, undefined);
+  }
+
+  private walk(node: unknown, top: string | undefined): unknown {
+    if (Array.isArray(node)) return node.map((n) => this.walk(n, undefined));
+    if (!node || typeof node !== 'object') return node;
+    const o = node as Record<string, unknown>;
+    const id = typeof o.$id === 'string' ? o.$id : undefined;
+    if (id !== undefined && id !== top) {
+      const known = this.sources.get(id);
+      const json = JSON.stringify(node);
+      if (known !== undefined && known !== json) throw new Error(`two wire schemas are named ${id}`);
+      if (known === undefined) {
+        this.sources.set(id, json);
+        this.schemas[id] = this.walk(node, id);
+      }
+      return ref(id);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) if (k !== '$id') out[k] = this.walk(v, undefined);
+    return out;
+  }
+}
 
 export function openApiDocument(routes: readonly Route[]): Record<string, unknown> {
+  const components = new Components();
+  components.add(ErrorBody);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const item: Record<string, unknown> = {};
@@ -39,7 +79,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
           description: op.errors?.length
             ? `success, or an SRS error answer (HTTP 200, {"code":N}) with code ${op.errors.join(', ')}`
             : 'success',
-          content: { 'application/json': { schema: op.errors?.length ? { oneOf: [op.response, ref('Error')] } : op.response } },
+          content: { 'application/json': { schema: op.errors?.length ? { anyOf: [components.add(op.response), ref('Error')] } : components.add(op.response) } },
         };
       }
       responses['401'] = r.path.includes('/api/') ? { description: 'http_api.auth is on and the credentials are missing or wrong' } : undefined;
@@ -58,7 +98,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
         ...(op.body === 'sdp'
           ? { requestBody: { required: true, content: { 'application/sdp': { schema: { type: 'string' } } } } }
           : op.body
-            ? { requestBody: { required: false, content: { 'application/json': { schema: {} } } } }
+            ? { requestBody: { required: false, content: { 'application/json': { schema: op.requestSchema ? components.add(op.requestSchema) : {} } } } }
             : {}),
         ...(op.errors?.length ? { 'x-srs-error-codes': op.errors } : {}),
         ...(op.plainJson ? { 'x-tsrs-plain-json': true } : {}),
@@ -79,7 +119,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
         'malformed JSON bodies give code 3063.',
     },
     components: {
-      schemas: COMPONENTS,
+      schemas: components.schemas,
       securitySchemes: { basic: { type: 'http', scheme: 'basic' } },
     },
     security: [{}, { basic: [] }],

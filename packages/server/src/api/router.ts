@@ -3,7 +3,7 @@
  * (405), Go-mux style redirects (302 from `/x` to `/x/`) and the OpenAPI document.
  */
 import type { Readable } from 'node:stream';
-import type { JsonSchema } from './schema.js';
+import type { TSchema } from '@tsrs/api-types';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -39,9 +39,13 @@ export interface RequestCtx {
 
 export interface Operation {
   summary: string;
-  /** schema of the success body (the envelope is included by the route author) */
-  /** `file`: a binary download (errors are still SRS JSON answers) */
-  response: JsonSchema | 'text' | 'redirect' | 'file' | 'sdp';
+  /**
+   * schema of the success body, from @tsrs/api-types (the envelope included); `file`: a binary
+   * download (errors are still SRS JSON answers)
+   */
+  response: TSchema | 'text' | 'redirect' | 'file' | 'sdp';
+  /** schema of the JSON body, for the document */
+  requestSchema?: TSchema;
   /** the answer is a plain JSON document (no SRS envelope, no error codes) */
   plainJson?: boolean;
   /** SRS error codes this operation may answer with */

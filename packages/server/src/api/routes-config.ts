@@ -5,9 +5,8 @@
  */
 import type { Config } from '../config/index.js';
 import type { Directive } from '../config/index.js';
-import { envelope } from './components.js';
+import { ConfigResponse } from '@tsrs/api-types';
 import { ok, type Route } from './router.js';
-import { map, obj, str } from './schema.js';
 
 const SECRET = new Set(['password', 'passphrase', 'key', 'secret', 'token']);
 const MASK = '******';
@@ -38,7 +37,7 @@ export function configRoutes(d: { config: () => Config }): Route[] {
       ops: {
         GET: {
           summary: 'The running config: srs.conf text and the typed view with defaults (secrets masked)',
-          response: envelope({ file: str(), text: str(), config: obj({ global: obj({}), vhosts: map(obj({})) }) }),
+          response: ConfigResponse,
           handle: () => {
             const c = d.config();
             const vhosts: Record<string, unknown> = {};

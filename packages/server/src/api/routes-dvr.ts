@@ -13,7 +13,17 @@
 import { createReadStream } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { basename, isAbsolute, normalize, sep } from 'node:path';
-import { ErrorCode } from '@tsrs/api-types';
+import {
+  DvrErrorCode,
+  DvrRequest,
+  DvrResponse,
+  DvrsResponse,
+  ErrorCode,
+  RecordingDeleteResponse,
+  RecordingResponse,
+  RecordingsResponse,
+  type Recording,
+} from '@tsrs/api-types';
 import type { HistoryStore, RecordingQuery, RecordingRow } from '@tsrs/db';
 import type { DvrManager } from '../app/dvr/dvr-manager.js';
 import { DEFAULT_DVR_PATH, dvrTemplate, templateRoot, type DvrFormat } from '../app/dvr/dvr-path.js';
@@ -22,24 +32,9 @@ import { checkInsideRoot } from '../app/safe-name.js';
 import type { Config } from '../config/index.js';
 import { parseRange } from '../http/range.js';
 import { BadParam, pageAndRange, textParam } from './query-params.js';
-import { envelope } from './components.js';
 import { fail, ok, type Reply, type RequestCtx, type Route } from './router.js';
-import { arr, bool, int, obj, str, type JsonSchema } from './schema.js';
 
-/** Error codes of the DVR routes (HTTP 200 `{"code":N}`, as SRS answers errors). */
-export const DvrErrorCode = {
-  /** the server runs without a history database (same code as the history routes) */
-  Unavailable: 4091,
-  /** the body or a query parameter is missing or malformed */
-  BadRequest: 4092,
-  RecordingNotFound: 4093,
-  /** the recording is being written: stop it first */
-  RecordingBusy: 4094,
-  /** the row is there but its file is gone (or is not a recording file) */
-  FileNotFound: 4095,
-  /** the file cannot be exported as MP4 (not FLV) */
-  ExportUnsupported: 4096,
-} as const;
+export { DvrErrorCode };
 
 export interface DvrApiDeps {
   /** DVR control (absent: the control routes answer DvrErrorCode.Unavailable) */
@@ -50,34 +45,7 @@ export interface DvrApiDeps {
 }
 
 
-const RECORDING: JsonSchema = obj({
-  id: str(),
-  vhost: str(),
-  app: str(),
-  stream: str(),
-  path: str('absolute file path'),
-  format: { type: 'string', enum: ['flv', 'mp4'] },
-  start: int('ms since the epoch'),
-  end: { type: ['integer', 'null'], description: 'ms since the epoch, null while recording' },
-  duration_ms: int(),
-  size: int('bytes'),
-  complete: bool('false: cut short (a crash), or still recording'),
-});
-
-const ACTIVE: JsonSchema = obj({
-  id: str('the open file (or the next one, while waiting for a keyframe)'),
-  vhost: str(),
-  app: str(),
-  stream: str(),
-  format: { type: 'string', enum: ['flv', 'mp4'] },
-  path: str('empty while waiting for a keyframe'),
-  start: int('ms since the epoch the file opened, 0 while waiting'),
-  duration_ms: int(),
-  size: int(),
-  by_api: bool('started through POST /api/v1/dvrs'),
-});
-
-function recordingWire(r: RecordingRow) {
+function recordingWire(r: RecordingRow): Recording {
   return {
     id: r.id, vhost: r.vhost, app: r.app, stream: r.stream, path: r.path, format: r.format,
     start: r.startedAt, end: r.endedAt, duration_ms: r.durationMs, size: r.size, complete: r.complete,
@@ -173,14 +141,15 @@ export function dvrRoutes(d: DvrApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'Recordings in progress (config or API started)',
-          response: envelope({ dvrs: arr(ACTIVE) }),
+          response: DvrsResponse,
           errors: [DvrErrorCode.Unavailable],
           handle: () => (d.dvr ? ok({ dvrs: d.dvr.active() }) : fail(DvrErrorCode.Unavailable)),
         },
         POST: {
           summary: 'Start or stop recording a live stream: {"app","stream","vhost"?,"action":"start"|"stop","format"?:"flv"|"mp4"}',
           body: 'json',
-          response: envelope({ id: { type: ['string', 'null'], description: 'the recording (null: stop while nothing recorded)' }, recording: bool('recording after this call'), dvr: ACTIVE }, ['dvr']),
+          response: DvrResponse,
+          requestSchema: DvrRequest,
           errors: [ErrorCode.StreamNotFound, DvrErrorCode.BadRequest, DvrErrorCode.Unavailable],
           handle: control,
         },
@@ -205,7 +174,7 @@ export function dvrRoutes(d: DvrApiDeps): Route[] {
             format: { description: 'flv | mp4', type: 'string' },
             complete: { description: 'true | false', type: 'string' },
           },
-          response: envelope({ recordings: arr(RECORDING), total: int('rows matching the filters') }),
+          response: RecordingsResponse,
           errors: [DvrErrorCode.BadRequest, DvrErrorCode.Unavailable],
           handle: (ctx) => withStore(async (h) => {
             const page = await h.listRecordings(recordingQuery(ctx.query));
@@ -220,7 +189,7 @@ export function dvrRoutes(d: DvrApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'One recording',
-          response: envelope({ recording: RECORDING }),
+          response: RecordingResponse,
           errors: [DvrErrorCode.RecordingNotFound, DvrErrorCode.Unavailable],
           handle: (ctx) => withStore(async (h) => {
             const row = await h.getRecording(ctx.id);
@@ -229,7 +198,7 @@ export function dvrRoutes(d: DvrApiDeps): Route[] {
         },
         DELETE: {
           summary: 'Delete a recording: its file and its row (refused while it is being written; stop it first)',
-          response: envelope({ id: str() }),
+          response: RecordingDeleteResponse,
           errors: [DvrErrorCode.RecordingNotFound, DvrErrorCode.RecordingBusy, DvrErrorCode.Unavailable],
           handle: (ctx) => withStore(async (h) => {
             // busy first: the row of a file being opened may not be booked yet

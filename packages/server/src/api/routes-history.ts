@@ -6,17 +6,20 @@
  * their bytes so far (the database gets them when the session ends).
  */
 import {
+  HISTORY_CLIENT_KINDS,
+  HISTORY_END_REASONS,
+  HistoryClientsResponse,
   HistoryErrorCode,
+  HistoryEventsResponse,
+  HistoryStreamsResponse,
   type HistoryClientSession,
   type HistoryEvent,
   type HistoryStreamSession,
 } from '@tsrs/api-types';
 import type { ClientSessionRow, EventRow, HistoryQuery, HistoryStore, StreamSessionRow } from '@tsrs/db';
 import type { HistoryRecorder } from '../history/recorder.js';
-import { envelope } from './components.js';
 import { BadParam, pageAndRange, textParam } from './query-params.js';
 import { fail, ok, type Operation, type Reply, type Route } from './router.js';
-import { arr, int, num, obj, str, type JsonSchema } from './schema.js';
 
 export interface HistoryDeps {
   /** the history database (absent: the routes answer HistoryErrorCode.Unavailable) */
@@ -25,12 +28,12 @@ export interface HistoryDeps {
   recorder?: HistoryRecorder;
 }
 
-const END_REASONS = ['normal', 'kicked', 'error'];
-const KINDS = ['publish', 'play'];
+const END_REASONS: readonly string[] = HISTORY_END_REASONS;
+const KINDS: readonly string[] = HISTORY_CLIENT_KINDS;
 
 // ---- query parameters ----
 
-function enumParam(q: URLSearchParams, name: string, allowed: string[]): string | undefined {
+function enumParam(q: URLSearchParams, name: string, allowed: readonly string[]): string | undefined {
   const v = q.get(name);
   if (v === null || v === '') return undefined;
   if (!allowed.includes(v)) throw new BadParam(name);
@@ -82,31 +85,6 @@ function eventWire(r: EventRow): HistoryEvent {
   return { id: r.id, at: r.at, type: r.type, vhost: r.vhost, app: r.app, stream: r.stream, client_id: r.clientId, data: r.data };
 }
 
-// ---- schemas ----
-
-/** JSON Schema's "this or null" (the checker in schema.ts accepts any value for type null). */
-const orNull = (s: JsonSchema): JsonSchema => ({ oneOf: [s, { type: 'null' } as unknown as JsonSchema] });
-
-const StreamSessionSchema = obj({
-  id: str('unique per publish'), vhost: str(), app: str(), stream: str(), client_id: str('the publisher'), ip: str(),
-  protocol: str(), start: int('ms since the epoch'), end: orNull(int('ms since the epoch; null while live')),
-  duration_ms: orNull(int()), bytes_in: int(), bytes_out: orNull(int('bytes sent to the players of this session')),
-  video_codec: orNull(str()), video_profile: orNull(str()), video_level: orNull(str()), width: orNull(int()), height: orNull(int()),
-  frame_rate: orNull(num()), audio_codec: orNull(str()), audio_sample_rate: orNull(int()), audio_channels: orNull(int()),
-  audio_profile: orNull(str()), end_reason: orNull({ type: 'string', enum: END_REASONS }),
-});
-
-const ClientSessionSchema = obj({
-  id: str('client id'), kind: { type: 'string', enum: KINDS }, type: str('SRS client type'), protocol: str(), ip: str(),
-  vhost: str(), app: str(), stream: str(), url: str(), start: int(), end: orNull(int()), duration_ms: orNull(int()),
-  bytes_in: int(), bytes_out: int(), end_reason: orNull({ type: 'string', enum: END_REASONS }),
-});
-
-const EventSchema = obj({
-  id: int(), at: int(), type: str('publish, unpublish, play, stop, connect, close, dvr, hls'), vhost: orNull(str()),
-  app: orNull(str()), stream: orNull(str()), client_id: orNull(str()), data: orNull(obj({})),
-});
-
 type Param = { description: string; type: 'string' | 'integer' };
 const COMMON: Record<string, Param> = {
   start: { description: 'rows to skip (SRS style; same as offset)', type: 'integer' },
@@ -148,7 +126,7 @@ export function historyRoutes(d: HistoryDeps): Route[] {
     route('/api/v1/history/streams', {
       summary: 'Stream sessions (one per publish), newest first',
       query: { ...SESSION, client_id: { description: 'the publisher client id', type: 'string' } },
-      response: envelope({ streams: arr(StreamSessionSchema), total: int('rows matching, ignoring paging') }),
+      response: HistoryStreamsResponse,
       errors: ERRORS,
       handle: (ctx) => list(d, async (h) => {
         const q = ctx.query;
@@ -163,7 +141,7 @@ export function historyRoutes(d: HistoryDeps): Route[] {
         kind: { description: 'publish | play', type: 'string' },
         end_reason: { description: 'normal | kicked | error', type: 'string' },
       },
-      response: envelope({ clients: arr(ClientSessionSchema), total: int('rows matching, ignoring paging') }),
+      response: HistoryClientsResponse,
       errors: ERRORS,
       handle: (ctx) => list(d, async (h) => {
         const q = ctx.query;
@@ -184,7 +162,7 @@ export function historyRoutes(d: HistoryDeps): Route[] {
         type: { description: 'event type', type: 'string' },
         client_id: { description: 'client id', type: 'string' },
       },
-      response: envelope({ events: arr(EventSchema), total: int('rows matching, ignoring paging') }),
+      response: HistoryEventsResponse,
       errors: ERRORS,
       handle: (ctx) => list(d, async (h) => {
         const q = ctx.query;

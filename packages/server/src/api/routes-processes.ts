@@ -2,10 +2,10 @@
  * `GET /api/v1/processes` (tsrs): every child process the server runs (exec commands, ingest and
  * transcode FFmpegs), as the process supervisor sees it.
  */
+import type { Process } from '@tsrs/api-types';
+import { ProcessesResponse } from '@tsrs/api-types';
 import type { ProcessInfo } from '../app/process-supervisor.js';
-import { envelope } from './components.js';
 import { ok, type Route } from './router.js';
-import { arr, int, obj, str } from './schema.js';
 
 export interface ProcessApiDeps {
   /** the supervisor's children (absent: an empty list) */
@@ -13,25 +13,7 @@ export interface ProcessApiDeps {
 }
 
 /** One child as the API shows it. */
-export interface ProcessJson {
-  id: number;
-  /** what it is for: `exec /live/s`, `ingest livestream`, `transcode /live/s ld` */
-  name: string;
-  /** the program, resolved (absolute or relative to work_dir) */
-  command: string;
-  args: string[];
-  state: ProcessInfo['state'];
-  /** 0 while not running (between restarts) */
-  pid: number;
-  /** seconds of the current run */
-  uptime: number;
-  restarts: number;
-  /** the stream it serves or makes (`vhost/app/stream`, vhost left out for the default one), '' for none */
-  stream: string;
-  /** the log context id (the publisher's client id for exec/transcode) */
-  cid: string;
-}
-
+export type ProcessJson = Process;
 export function processJson(p: ProcessInfo): ProcessJson {
   return {
     id: p.id,
@@ -47,19 +29,6 @@ export function processJson(p: ProcessInfo): ProcessJson {
   };
 }
 
-const PROCESS = obj({
-  id: int(),
-  name: str('what the child is for'),
-  command: str(),
-  args: arr(str()),
-  state: { type: 'string', enum: ['running', 'backoff', 'stopping', 'stopped'] },
-  pid: int('0 while not running'),
-  uptime: int('seconds of the current run'),
-  restarts: int(),
-  stream: str('vhost/app/stream it serves, or empty'),
-  cid: str('log context id'),
-});
-
 export function processRoutes(d: ProcessApiDeps): Route[] {
   return [
     {
@@ -68,7 +37,7 @@ export function processRoutes(d: ProcessApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'Child processes (exec, ingest, transcode): pid, state, uptime, restarts, stream',
-          response: envelope({ processes: arr(PROCESS) }),
+          response: ProcessesResponse,
           handle: () => ok({ processes: (d.processes?.() ?? []).map(processJson) }),
         },
       },

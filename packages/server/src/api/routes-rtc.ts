@@ -13,8 +13,7 @@
  */
 import { isIP } from 'node:net';
 import { fail, ok, raw, type Reply, type RequestCtx, type Route } from './router.js';
-import { envelope } from './components.js';
-import { str } from './schema.js';
+import { ErrorCode, RtcPublishResponse } from '@tsrs/api-types';
 
 /** What the routes need from the WebRTC server (listeners/rtc.ts). */
 export interface RtcSignalling {
@@ -27,10 +26,10 @@ export interface RtcApiDeps {
   rtc: () => RtcSignalling | undefined;
 }
 
-/** SRS ERROR_RTC_DISABLED / ERROR_RTC_INVALID_PARAMS / ERROR_RTC_API_BODY */
-const DISABLED = 5021;
-const INVALID_PARAMS = 5023;
-const API_BODY = 5019;
+const DISABLED = ErrorCode.RtcDisabled;
+const INVALID_PARAMS = ErrorCode.RtcInvalidParams;
+const API_BODY = ErrorCode.RtcApiBody;
+const REFUSALS = [ErrorCode.RtcSdpDecode, ErrorCode.RtcSdpExchange, ErrorCode.RtcSourceBusy, ErrorCode.RtcDisabled, ErrorCode.RtcInvalidParams];
 
 interface Refusal {
   code: number;
@@ -41,7 +40,7 @@ interface Refusal {
 function refusal(err: unknown): Refusal {
   const e = err as { code?: unknown; httpStatus?: unknown; message?: unknown };
   if (typeof e?.code === 'number' && typeof e.httpStatus === 'number') return { code: e.code, httpStatus: e.httpStatus, message: String(e.message) };
-  return { code: 1000, httpStatus: 500, message: String((err as Error)?.message ?? err) };
+  return { code: ErrorCode.SystemError, httpStatus: 500, message: String((err as Error)?.message ?? err) };
 }
 
 const json = (status: number, code: number, msg: string): Reply =>
@@ -87,7 +86,7 @@ export function rtcRoutes(d: RtcApiDeps): Route[] {
           summary: 'WHIP: publish over WebRTC (an SDP offer in, the answer out)',
           response: 'sdp',
           body: 'sdp',
-          errors: [5012, 5018, 5020, 5021, 5023],
+          errors: REFUSALS,
           query: {
             app: { description: 'the app', type: 'string' },
             stream: { description: 'the stream', type: 'string' },
@@ -134,9 +133,9 @@ export function rtcRoutes(d: RtcApiDeps): Route[] {
       ops: {
         POST: {
           summary: "SRS's WebRTC publish: {api, tid, streamurl, clientip, sdp} -> {sdp, sessionid}",
-          response: envelope({ sdp: str(), sessionid: str() }),
+          response: RtcPublishResponse,
           body: 'json',
-          errors: [5012, 5018, 5019, 5020, 5021, 5023],
+          errors: [...REFUSALS, ErrorCode.RtcApiBody],
           handle: async (ctx) => {
             const rtc = d.rtc();
             if (!rtc) return fail(DISABLED);

@@ -3,7 +3,37 @@
  * additions (/api/v1/openapi.json, /metrics). Each route carries its handler and the schema
  * of its answer; the router and the OpenAPI document are both made from this table.
  */
-import { ErrorCode, type Clusters, type Features, type LiveStreamHistory, type Summaries, type Versions } from '@tsrs/api-types';
+import {
+  ApiV1Response,
+  ApiVersionsResponse,
+  AuthorsResponse,
+  ClientResponse,
+  ClientsResponse,
+  ClustersResponse,
+  ErrorCode,
+  FeaturesResponse,
+  KickResponse,
+  LiveStreamHistoryResponse,
+  MemInfosResponse,
+  OpenApiDocument,
+  RawApiResponse,
+  RequestsResponse,
+  RootResponse,
+  RusagesResponse,
+  SelfProcStatsResponse,
+  StreamResponse,
+  StreamsResponse,
+  SummariesResponse,
+  SystemProcStatsResponse,
+  VersionsResponse,
+  VhostResponse,
+  VhostsResponse,
+  type Clusters,
+  type Features,
+  type LiveStreamHistory,
+  type Summaries,
+  type Versions,
+} from '@tsrs/api-types';
 import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { HttpHooks } from '../app/hooks.js';
 import type { Hub } from '../app/hub.js';
@@ -12,7 +42,6 @@ import type { ServerIdentity } from '../app/stats-identity.js';
 import type { SystemStats } from '../app/stats.js';
 import { formatEndpoint, type Config } from '../config/index.js';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
-import { data, envelope } from './components.js';
 import { metricsText } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { configRoutes } from './routes-config.js';
@@ -22,7 +51,6 @@ import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { rtcRoutes, type RtcApiDeps } from './routes-rtc.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
 import { HISTORY_SAMPLES } from './socket-history.js';
-import { arr, bool, int, map, num, obj, ref, str } from './schema.js';
 import type { ApiState } from './state.js';
 
 export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps, RtcApiDeps {
@@ -90,7 +118,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'The API root',
-          response: envelope({ urls: obj({ api: str(), rtc: obj({ v1: map(str()) }) }) }),
+          response: RootResponse,
           handle: () => ok({
             urls: {
               api: 'the api root',
@@ -106,7 +134,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'API versions',
-          response: envelope({ urls: obj({ v1: str() }) }),
+          response: ApiVersionsResponse,
           handle: () => ok({ urls: { v1: 'the api version 1.0' } }),
         },
       },
@@ -117,7 +145,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'The v1 API: its resources',
-          response: envelope({ urls: map(str()), tests: map(str()) }),
+          response: ApiV1Response,
           handle: () => ok({
             urls: { ...DESCRIPTIONS },
             tests: {
@@ -136,7 +164,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'The SRS version tsrs is compatible with',
-          response: data(ref('Versions')),
+          response: VersionsResponse,
           handle: () => {
             const [major, minor, revision] = SRS_COMPAT_VERSION.split('.').map(Number);
             const v: Versions = { major, minor, revision, version: SRS_COMPAT_VERSION, tsrs_version: VERSION };
@@ -151,7 +179,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'Process and system figures (sampled at most once a second)',
-          response: data(ref('Summaries')),
+          response: SummariesResponse,
           handle: async () => {
             const st = d.stats;
             await st.fresh();
@@ -174,22 +202,22 @@ export function buildRoutes(d: ApiDeps): Route[] {
     {
       path: '/api/v1/rusages',
       tag: 'system',
-      ops: { GET: { summary: 'getrusage(2) of the process', response: data(ref('Rusages')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.rusage) }) } },
+      ops: { GET: { summary: 'getrusage(2) of the process', response: RusagesResponse, handle: async () => ok({ data: (await d.stats.fresh(), d.stats.rusage) }) } },
     },
     {
       path: '/api/v1/self_proc_stats',
       tag: 'system',
-      ops: { GET: { summary: '/proc/self/stat', response: data(ref('SelfProcStats')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.selfStat) }) } },
+      ops: { GET: { summary: '/proc/self/stat', response: SelfProcStatsResponse, handle: async () => ok({ data: (await d.stats.fresh(), d.stats.selfStat) }) } },
     },
     {
       path: '/api/v1/system_proc_stats',
       tag: 'system',
-      ops: { GET: { summary: '/proc/stat (all CPUs)', response: data(ref('SystemProcStats')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.systemStat) }) } },
+      ops: { GET: { summary: '/proc/stat (all CPUs)', response: SystemProcStatsResponse, handle: async () => ok({ data: (await d.stats.fresh(), d.stats.systemStat) }) } },
     },
     {
       path: '/api/v1/meminfos',
       tag: 'system',
-      ops: { GET: { summary: '/proc/meminfo', response: data(ref('MemInfos')), handle: async () => ok({ data: (await d.stats.fresh(), d.stats.meminfo) }) } },
+      ops: { GET: { summary: '/proc/meminfo', response: MemInfosResponse, handle: async () => ok({ data: (await d.stats.fresh(), d.stats.meminfo) }) } },
     },
     {
       path: '/api/v1/authors',
@@ -197,7 +225,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'License and authors',
-          response: data(ref('Authors')),
+          response: AuthorsResponse,
           handle: () => ok({ data: { license: 'MIT', contributors: 'the tsrs authors; interfaces after SRS (https://github.com/ossrs/srs)' } }),
         },
       },
@@ -208,7 +236,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'Features of this build',
-          response: data(ref('Features')),
+          response: FeaturesResponse,
           handle: () => {
             const f: Features = {
               options: `tsrs ${VERSION}`,
@@ -232,7 +260,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'The request itself, for debugging',
-          response: data(obj({ uri: str(), path: str(), METHOD: str(), headers: obj({ sigature: str(), version: str(), link: str(), time: int() }) })),
+          response: RequestsResponse,
           handle: (ctx: RequestCtx) => ok({
             data: {
               uri: ctx.url,
@@ -248,7 +276,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
     {
       path: '/api/v1/tests/errors',
       tag: 'tests',
-      ops: { GET: { summary: 'Always error 100', response: envelope(), errors: [ErrorCode.TestError], handle: () => fail(ErrorCode.TestError) } },
+      ops: { GET: { summary: 'Always error 100', response: KickResponse, errors: [ErrorCode.TestError], handle: () => fail(ErrorCode.TestError) } },
     },
     {
       path: '/api/v1/tests/redirects',
@@ -267,7 +295,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'All configured vhosts',
-          response: envelope({ vhosts: arr(ref('Vhost')) }),
+          response: VhostsResponse,
           handle: () => ok({ vhosts: d.state.vhosts().map((n) => d.state.vhostView(n)) }),
         },
       },
@@ -278,7 +306,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'One vhost by id',
-          response: envelope({ vhost: ref('Vhost') }),
+          response: VhostResponse,
           errors: [ErrorCode.VhostNotFound],
           handle: (ctx) => {
             const name = d.state.vhosts().find((n) => d.state.vhostId(n) === ctx.id);
@@ -294,7 +322,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
         GET: {
           summary: 'Streams (published, or played and waiting), in id order, paged',
           query: PAGING,
-          response: envelope({ streams: arr(ref('Stream')) }),
+          response: StreamsResponse,
           handle: (ctx) => ok({ streams: page(d.state.streams(), ctx.query).map((s) => d.state.streamView(s)) }),
         },
       },
@@ -305,7 +333,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'One stream by id',
-          response: envelope({ stream: ref('Stream') }),
+          response: StreamResponse,
           errors: [ErrorCode.StreamNotFound],
           handle: (ctx) => {
             const s = findStream(ctx.id);
@@ -320,14 +348,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: "The stream's last 10 minutes of live figures, one sample a second, oldest first (a bounded ring per stream, for 64 streams at most)",
-          response: envelope({
-            history: obj({
-              stream: str(),
-              interval_ms: int(),
-              capacity: int(),
-              samples: arr(obj({ t: int('server time, ms'), recv_kbps: num(), send_kbps: num(), fps: num(), keyframe_interval_ms: num(), clients: int() })),
-            }),
-          }),
+          response: LiveStreamHistoryResponse,
           errors: [ErrorCode.StreamNotFound],
           handle: (ctx) => {
             const history = d.streamHistory(ctx.id);
@@ -345,7 +366,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
         GET: {
           summary: 'Clients (publishers and players), in id order, paged',
           query: PAGING,
-          response: envelope({ clients: arr(ref('Client')) }),
+          response: ClientsResponse,
           handle: (ctx) => ok({ clients: page(d.state.clients(), ctx.query).map((c) => d.state.clientView(c)) }),
         },
       },
@@ -356,7 +377,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'One client by id',
-          response: envelope({ client: ref('Client') }),
+          response: ClientResponse,
           errors: [ErrorCode.ClientNotFound],
           handle: (ctx) => {
             const c = findClient(ctx.id);
@@ -365,7 +386,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
         },
         DELETE: {
           summary: 'Kick a client: its connection closes at once; a kicked publisher unpublishes',
-          response: envelope(),
+          response: KickResponse,
           errors: [ErrorCode.ClientNotFound],
           handle: (ctx) => {
             const c = findClient(ctx.id);
@@ -383,13 +404,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
         GET: {
           summary: 'rpc=raw: the raw_api config; rpc=reload: reload the config (raw_api.allow_reload); rpc=reload-fetch: the last reload',
           query: { rpc: { description: 'raw | reload | reload-fetch', type: 'string' } },
-          response: envelope(
-            {
-              http_api: obj({ enabled: bool(), listen: str(), crossdomain: bool(), raw_api: obj({ enabled: bool(), allow_reload: bool(), allow_query: bool(), allow_update: bool() }) }),
-              data: obj({ err: int(), msg: str(), state: int(), rid: str() }),
-            },
-            ['http_api', 'data'],
-          ),
+          response: RawApiResponse,
           errors: [ErrorCode.RawApiRpcInvalid, ErrorCode.RawApiDisabled],
           handle: (ctx) => {
             const api = d.config().http_api;
@@ -430,7 +445,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
           coworker: { description: 'this server as the asker knows it (ip:port)', type: 'string' },
         },
         body: 'json',
-        response: data(ref('Clusters')),
+        response: ClustersResponse,
         handle: (ctx: RequestCtx) => {
           const q = (k: string) => ctx.query.get(k) ?? '';
           const query = { ip: q('ip'), vhost: q('vhost'), app: q('app'), stream: q('stream') };
@@ -459,7 +474,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
       ops: {
         GET: {
           summary: 'This document (OpenAPI 3.1), made from the route table',
-          response: obj({ openapi: str(), info: obj({ title: str(), version: str() }), components: obj({ schemas: map(obj({})) }), paths: map(obj({})) }),
+          response: OpenApiDocument,
           plainJson: true,
           handle: () => raw(200, JSON.stringify(openApiDocument(routes)), { 'Content-Type': 'application/json' }),
         },

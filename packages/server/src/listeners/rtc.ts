@@ -24,16 +24,10 @@ import { iceUfrag, setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import { RtcUdpMux, type MuxSession } from '../protocol/rtc/udp-mux.js';
 import type { Listener } from './listener.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
+import { RtcErrorCode } from '@tsrs/api-types';
 
-/** SRS's WebRTC error codes (srs_kernel_error.hpp). */
-export const RtcErrorCode = {
-  SdpDecode: 5012,
-  SdpExchange: 5018,
-  ApiBody: 5019,
-  SourceBusy: 5020,
-  Disabled: 5021,
-  InvalidParams: 5023,
-} as const;
+/** SRS's WebRTC error codes (srs_kernel_error.hpp), from the API's one table of codes. */
+export { RtcErrorCode };
 
 export class RtcError extends Error {
   constructor(

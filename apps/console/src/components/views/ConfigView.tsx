@@ -9,6 +9,7 @@ import { ErrorState, Loading } from '@/components/ui/States';
 import { copyText, toast } from '@/components/ui/Toast';
 import { ApiError, api, describeError } from '@/lib/api';
 import { configText } from '@/lib/config-info';
+import { ErrorCode } from '@/lib/types';
 import { useConfig, useRawApi, useRtcEnabled } from '@/hooks/useServer';
 
 export function ConfigView() {
@@ -29,7 +30,7 @@ export function ConfigView() {
       void refetch();
     } catch (e) {
       const text =
-        e instanceof ApiError && e.code === 1061
+        e instanceof ApiError && e.code === ErrorCode.RawApiDisabled
           ? 'Reload is disabled: set raw_api { enabled on; allow_reload on; } in the config to allow it over the API.'
           : describeError(e);
       setResult({ ok: false, text });
