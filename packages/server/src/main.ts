@@ -145,7 +145,14 @@ export class TsrsServer {
     this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }));
     const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;
     const acodec = audioEncoderMapper(this.log.child({ mod: 'ffmpeg' }));
-    this.ingest = new IngestManager({ supervisor: this.supervisor, rtmpPort, acodec, log: this.log.child({ mod: 'ingest' }) });
+    this.ingest = new IngestManager({
+      supervisor: this.supervisor,
+      rtmpPort,
+      acodec,
+      log: this.log.child({ mod: 'ingest' }),
+      findSource: (vhost, app, stream) => this.hub.findSource(vhost, app, stream),
+    });
+    this.ingest.subscribe(this.hub.bus);
     new TranscodeRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, acodec, log: this.log.child({ mod: 'transcode' }) }).subscribe(this.hub.bus);
     new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
@@ -402,6 +409,7 @@ export class TsrsServer {
     for (const c of this.hub.clients.values()) c.endReason ??= 'normal';
     this.liveFeed?.close();
     // Children first: their RTMP connections end before the listeners close.
+    this.ingest.close();
     await this.supervisor.close();
     await Promise.all(this.listeners.map((l) => l.close(graceful)));
     this.hub.close();

@@ -499,6 +499,14 @@ export const ingestSchema = {
   input: section({ type: oneOf(['file', 'stream'], 'file'), url: str('') }),
   ffmpeg: str('./objs/ffmpeg/bin/ffmpeg'),
   engine: blocks(engineSchema),
+  /**
+   * tsrs (beyond SRS): start the FFmpeg only when a player asks for the stream an engine's
+   * output names (`stream:demand`), stop it once the stream has had no player for
+   * `on_demand_hold` seconds. Off: started with the server, as SRS.
+   */
+  on_demand: bool(false),
+  /** tsrs: seconds without a player before an on-demand ingest stops */
+  on_demand_hold: num(10, { min: 0 }),
 };
 
 export const transcodeSchema = {
