@@ -6,7 +6,7 @@ import { exporterHandler } from './api/exporter.js';
 import { metricsText } from './api/metrics.js';
 import type { ApiDeps } from './api/routes.js';
 import { LiveFeed, type LiveFeedDeps } from './api/socket.js';
-import { ApiState } from './api/state.js';
+import { ApiModel } from './app/api-model.js';
 import { ConnectionLimit } from './app/connection-limit.js';
 import { HttpHooks } from './app/hooks.js';
 import { SecurityAdmission } from './app/security.js';
@@ -274,10 +274,10 @@ export class TsrsServer {
       () => this.config.global.stats.disk,
     );
     stats.start();
-    const state = new ApiState(this.hub, config);
+    const model = new ApiModel(this.hub, config);
     const deps: ApiDeps = {
-      hub: this.hub,
-      state,
+      queries: model,
+      actions: model,
       history: this.history,
       recorder: this.recorder,
       stats,
@@ -306,7 +306,7 @@ export class TsrsServer {
     const api = this.api;
     if (!api) return;
     const dir = () => this.config.http_server.dir;
-    this.liveDeps = { hub: this.hub, state, stats, config, log: this.log.child({ mod: 'socket.io' }) };
+    this.liveDeps = { queries: model, stats, config, log: this.log.child({ mod: 'socket.io' }) };
     const { handler } = createApiHandler({ log: this.log.child({ mod: 'api' }), ownRoot: api !== this.http, deps });
     api.use(handler);
     if (api !== this.http) {

@@ -48,38 +48,37 @@ export function metricsText(d: ApiDeps): string {
   });
   w.metric('srs_cpu_percent', 'gauge', 'CPU usage of the server process, percent of one core', d.stats.self.cpuPercent, extra);
   w.metric('srs_memory', 'gauge', 'Resident memory of the server process, KB', d.stats.self.rssKbyte || nodeRssKbyte(), extra);
-  const bytes = d.state.serverBytes();
+  const q = d.queries;
+  const bytes = q.serverBytes();
   w.metric('srs_send_bytes_total', 'counter', 'Bytes sent to clients', bytes.send, extra);
   w.metric('srs_receive_bytes_total', 'counter', 'Bytes received from clients', bytes.recv, extra);
-  const streams = d.state.streams();
-  const clients = d.state.clients();
+  const streams = q.streamFigures();
+  const clients = q.clients();
+  const model = q.figures();
   w.metric('srs_streams', 'gauge', 'Streams listed by the API', streams.length, extra);
   w.metric('srs_clients', 'gauge', 'Clients publishing or playing', clients.length, extra);
-  w.metric('srs_clients_total', 'counter', 'Clients that published or played since start', d.state.clientsTotal, extra);
-  w.metric('srs_clients_errs_total', 'counter', 'Clients that ended with an error', d.state.clientsErrors, extra);
+  w.metric('srs_clients_total', 'counter', 'Clients that published or played since start', model.clientsTotal, extra);
+  w.metric('srs_clients_errs_total', 'counter', 'Clients that ended with an error', model.clientsErrors, extra);
 
-  const k = d.state.serverKbps.kbps();
+  const k = q.serverKbps();
   w.metric('tsrs_kbps', 'gauge', 'Server bitrate over 30 s, kbps', k.recv, { direction: 'recv' });
   w.metric('tsrs_kbps', 'gauge', 'Server bitrate over 30 s, kbps', k.send, { direction: 'send' });
-  w.metric('tsrs_connections', 'gauge', 'Open connections known to the live model', d.hub.clients.size);
+  w.metric('tsrs_connections', 'gauge', 'Open connections known to the live model', model.connections);
   processMetrics(w);
   w.metric('tsrs_sockets', 'gauge', 'Open client sockets of all TCP listeners, counted against max_connections', d.connections.open);
   w.metric('tsrs_sockets_max', 'gauge', 'Sockets allowed at once: max_connections, lower when the open-file limit is', d.connections.cap);
   w.metric('tsrs_sockets_refused_total', 'counter', 'Sockets closed at accept: over max_connections or out of resources', d.connections.refusedTotal);
-  w.metric('tsrs_sources', 'gauge', 'Sources in the live model (published, played, or recently either)', d.hub.sources.size);
-  w.metric('tsrs_waiting_players', 'gauge', 'Players waiting for a stream nobody publishes', d.hub.waitingPlayers());
-  let dropped = 0;
-  for (const s of d.hub.sources.values()) dropped += s.droppedPackets;
-  w.metric('tsrs_dropped_packets', 'gauge', 'Packets dropped by slow players of live sources', dropped);
-  for (const s of streams) {
-    const labels = { vhost: s.vhost, app: s.app, stream: s.stream };
-    const sk = s.kbps.kbps();
-    w.metric('tsrs_stream_clients', 'gauge', 'Publisher and players of a stream', s.clientCount, labels);
-    w.metric('tsrs_stream_recv_bytes_total', 'counter', 'Media bytes received by a stream', s.recvBytes, labels);
+  w.metric('tsrs_sources', 'gauge', 'Sources in the live model (published, played, or recently either)', model.sources);
+  w.metric('tsrs_waiting_players', 'gauge', 'Players waiting for a stream nobody publishes', model.waitingPlayers);
+  w.metric('tsrs_dropped_packets', 'gauge', 'Packets dropped by slow players of live sources', model.droppedPackets);
+  for (const { view: s, vhostName, dropped } of streams) {
+    const labels = { vhost: vhostName, app: s.app, stream: s.name };
+    w.metric('tsrs_stream_clients', 'gauge', 'Publisher and players of a stream', s.clients, labels);
+    w.metric('tsrs_stream_recv_bytes_total', 'counter', 'Media bytes received by a stream', s.recv_bytes, labels);
     w.metric('tsrs_stream_frames_total', 'counter', 'Video frames received by a stream', s.frames, labels);
-    w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', sk.recv, { ...labels, direction: 'recv' });
-    w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', sk.send, { ...labels, direction: 'send' });
-    w.metric('tsrs_stream_dropped_packets', 'gauge', 'Packets dropped by slow players of a stream', s.droppedPackets, labels);
+    w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', s.kbps.recv_30s, { ...labels, direction: 'recv' });
+    w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', s.kbps.send_30s, { ...labels, direction: 'send' });
+    w.metric('tsrs_stream_dropped_packets', 'gauge', 'Packets dropped by slow players of a stream', dropped, labels);
   }
   for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);

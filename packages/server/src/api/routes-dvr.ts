@@ -25,7 +25,7 @@ import {
   type Recording,
 } from '@tsrs/api-types';
 import type { HistoryStore, RecordingQuery, RecordingRow } from '@tsrs/db';
-import type { DvrManager } from '../app/dvr/dvr-manager.js';
+import type { DvrControl } from '../app/api-model.js';
 import { DEFAULT_DVR_PATH, dvrTemplate, templateRoot, type DvrFormat } from '../app/dvr/dvr-path.js';
 import { flvToMp4Stream } from '../app/dvr/mp4-export.js';
 import { checkInsideRoot } from '../app/safe-name.js';
@@ -38,7 +38,7 @@ export { DvrErrorCode };
 
 export interface DvrApiDeps {
   /** DVR control (absent: the control routes answer DvrErrorCode.Unavailable) */
-  dvr?: DvrManager;
+  dvr?: DvrControl;
   /** the history database holding the recordings table */
   history?: HistoryStore;
   config: () => Config;

@@ -36,7 +36,7 @@ import {
 } from '@tsrs/api-types';
 import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { HttpHooks } from '../app/hooks.js';
-import type { Hub } from '../app/hub.js';
+import type { ApiActions, ApiQueries } from '../app/api-model.js';
 import { randomId } from '../app/ids.js';
 import type { ServerIdentity } from '../app/stats-identity.js';
 import type { SystemStats } from '../app/stats.js';
@@ -51,11 +51,11 @@ import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { rtcRoutes, type RtcApiDeps } from './routes-rtc.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
 import { HISTORY_SAMPLES } from './socket-history.js';
-import type { ApiState } from './state.js';
 
 export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps, RtcApiDeps {
-  hub: Hub;
-  state: ApiState;
+  /** the live model, read through the narrow query interface (wire objects only) */
+  queries: ApiQueries;
+  actions: ApiActions;
   stats: SystemStats;
   /** sockets of every listener against max_connections */
   connections: Pick<ConnectionLimit, 'open' | 'cap' | 'refusedTotal'>;
@@ -103,11 +103,6 @@ const PAGING = {
 };
 
 export function buildRoutes(d: ApiDeps): Route[] {
-  const findStream = (id: string) => d.state.streams().find((s) => s.id === id);
-  const findClient = (id: string) => {
-    const c = d.hub.clients.get(id);
-    return c && !c.closed ? c : undefined;
-  };
   let lastReload = { err: 0, msg: '', state: 0, rid: '' };
 
   const routes: Route[] = [
@@ -183,7 +178,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
           handle: async () => {
             const st = d.stats;
             await st.fresh();
-            const bytes = d.state.serverBytes();
+            const bytes = d.queries.serverBytes();
             const s: Summaries = {
               ok: st.self.ok,
               now_ms: Date.now(),
@@ -191,7 +186,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
               system: st.summarySystem({
                 recvBytes: () => bytes.recv,
                 sendBytes: () => bytes.send,
-                connections: () => d.hub.clients.size,
+                connections: () => d.queries.figures().connections,
               }),
             };
             return ok({ data: s });
@@ -296,7 +291,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
         GET: {
           summary: 'All configured vhosts',
           response: VhostsResponse,
-          handle: () => ok({ vhosts: d.state.vhosts().map((n) => d.state.vhostView(n)) }),
+          handle: () => ok({ vhosts: d.queries.vhosts() }),
         },
       },
     },
@@ -309,8 +304,8 @@ export function buildRoutes(d: ApiDeps): Route[] {
           response: VhostResponse,
           errors: [ErrorCode.VhostNotFound],
           handle: (ctx) => {
-            const name = d.state.vhosts().find((n) => d.state.vhostId(n) === ctx.id);
-            return name ? ok({ vhost: d.state.vhostView(name) }) : fail(ErrorCode.VhostNotFound);
+            const vhost = d.queries.vhost(ctx.id);
+            return vhost ? ok({ vhost }) : fail(ErrorCode.VhostNotFound);
           },
         },
       },
@@ -323,7 +318,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
           summary: 'Streams (published, or played and waiting), in id order, paged',
           query: PAGING,
           response: StreamsResponse,
-          handle: (ctx) => ok({ streams: page(d.state.streams(), ctx.query).map((s) => d.state.streamView(s)) }),
+          handle: (ctx) => ok({ streams: page(d.queries.streams(), ctx.query) }),
         },
       },
     },
@@ -336,8 +331,8 @@ export function buildRoutes(d: ApiDeps): Route[] {
           response: StreamResponse,
           errors: [ErrorCode.StreamNotFound],
           handle: (ctx) => {
-            const s = findStream(ctx.id);
-            return s ? ok({ stream: d.state.streamView(s) }) : fail(ErrorCode.StreamNotFound);
+            const stream = d.queries.stream(ctx.id);
+            return stream ? ok({ stream }) : fail(ErrorCode.StreamNotFound);
           },
         },
       },
@@ -354,7 +349,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
             const history = d.streamHistory(ctx.id);
             if (history) return ok({ history });
             // listed but not sampled yet (or past the bound): no samples, not an error
-            return findStream(ctx.id) ? ok({ history: { stream: ctx.id, interval_ms: 1000, capacity: HISTORY_SAMPLES, samples: [] } }) : fail(ErrorCode.StreamNotFound);
+            return d.queries.stream(ctx.id) ? ok({ history: { stream: ctx.id, interval_ms: 1000, capacity: HISTORY_SAMPLES, samples: [] } }) : fail(ErrorCode.StreamNotFound);
           },
         },
       },
@@ -367,7 +362,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
           summary: 'Clients (publishers and players), in id order, paged',
           query: PAGING,
           response: ClientsResponse,
-          handle: (ctx) => ok({ clients: page(d.state.clients(), ctx.query).map((c) => d.state.clientView(c)) }),
+          handle: (ctx) => ok({ clients: page(d.queries.clients(), ctx.query) }),
         },
       },
     },
@@ -380,8 +375,8 @@ export function buildRoutes(d: ApiDeps): Route[] {
           response: ClientResponse,
           errors: [ErrorCode.ClientNotFound],
           handle: (ctx) => {
-            const c = findClient(ctx.id);
-            return c ? ok({ client: d.state.clientView(c) }) : fail(ErrorCode.ClientNotFound);
+            const client = d.queries.client(ctx.id);
+            return client ? ok({ client }) : fail(ErrorCode.ClientNotFound);
           },
         },
         DELETE: {
@@ -389,10 +384,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
           response: KickResponse,
           errors: [ErrorCode.ClientNotFound],
           handle: (ctx) => {
-            const c = findClient(ctx.id);
-            if (!c) return fail(ErrorCode.ClientNotFound);
-            c.kick();
-            return ok();
+            return d.actions.kickClient(ctx.id) ? ok() : fail(ErrorCode.ClientNotFound);
           },
         },
       },
@@ -450,7 +442,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
           const q = (k: string) => ctx.query.get(k) ?? '';
           const query = { ip: q('ip'), vhost: q('vhost'), app: q('app'), stream: q('stream') };
           const vhost = d.config().getVhost(query.vhost)?.name ?? query.vhost;
-          const here = d.hub.findSource(vhost, query.app, query.stream)?.publisher;
+          const here = d.queries.publishing(vhost, query.app, query.stream);
           const coworker = q('coworker');
           const host = coworker ? coworker.split(':')[0] : '127.0.0.1';
           const c: Clusters = {

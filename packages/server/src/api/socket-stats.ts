@@ -1,10 +1,10 @@
 /**
  * Short-window figures of the live feed: per-stream kbps and fps over the last few seconds
- * (SRS's 30 s kbps reacts too slowly for a dashboard), from counters the Source keeps anyway.
- * Sampled once a second off the media path.
+ * (SRS's 30 s kbps reacts too slowly for a dashboard), from the counters the live model reports
+ * (ApiQueries.streamFigures). Sampled once a second off the media path.
  */
 import type { LiveKbps, LiveStream } from '@tsrs/api-types';
-import type { Source } from '../app/source.js';
+import type { StreamFigures } from '../app/api-model.js';
 
 /** The window of the live rates. */
 export const LIVE_WINDOW_MS = 3000;
@@ -63,44 +63,41 @@ export class Marks {
   }
 }
 
-/** Whether a DVR output is writing the stream: outputs that record expose `recording: true`. */
-export function isRecording(source: Source): boolean {
-  return source.outputs.some((o) => (o as { recording?: unknown }).recording === true);
-}
-
+/** Rates per stream id. */
 export class StreamRates {
-  private readonly bySource = new Map<Source, Marks>();
+  private readonly byId = new Map<string, Marks>();
 
   /** One sample of each stream; streams no longer listed are forgotten. */
-  sample(sources: Iterable<Source>, now = Date.now()): void {
-    const seen = new Set<Source>();
-    for (const s of sources) {
-      seen.add(s);
-      let m = this.bySource.get(s);
-      if (!m) this.bySource.set(s, (m = new Marks()));
-      m.push({ at: now, frames: s.frames, dts: s.lastFrameDts, recv: s.recvBytes, send: s.playerBytesSent() });
+  sample(streams: Iterable<StreamFigures>, now = Date.now()): void {
+    const seen = new Set<string>();
+    for (const { view: s, lastFrameDts } of streams) {
+      seen.add(s.id);
+      let m = this.byId.get(s.id);
+      if (!m) this.byId.set(s.id, (m = new Marks()));
+      m.push({ at: now, frames: s.frames, dts: lastFrameDts, recv: s.recv_bytes, send: s.send_bytes });
     }
-    for (const s of this.bySource.keys()) if (!seen.has(s)) this.bySource.delete(s);
+    for (const id of this.byId.keys()) if (!seen.has(id)) this.byId.delete(id);
   }
 
-  /** The `streams` item of one source; `vhostId` maps vhost names to the API's ids. */
-  view(s: Source, vhostId: (name: string) => string, now = Date.now()): LiveStream {
-    const { fps, kbps } = this.bySource.get(s)?.rates() ?? { fps: 0, kbps: { recv: 0, send: 0 } };
+  /** The `streams` item of one stream. */
+  view(f: StreamFigures, now = Date.now()): LiveStream {
+    const s = f.view;
+    const { fps, kbps } = this.byId.get(s.id)?.rates() ?? { fps: 0, kbps: { recv: 0, send: 0 } };
     return {
       id: s.id,
-      vhost: vhostId(s.vhost),
+      vhost: s.vhost,
       app: s.app,
-      name: s.stream,
+      name: s.name,
       url: s.url,
-      clients: s.clientCount,
+      clients: s.clients,
       kbps,
       fps,
-      keyframe_interval_ms: s.publisher ? s.keyframeIntervalMs : 0,
-      dropped: s.droppedPackets,
-      video: s.video ? { ...s.video } : null,
-      audio: s.audio ? { ...s.audio } : null,
-      publish: s.publisher ? { active: true, cid: s.publisher.id } : { active: false },
-      recording: isRecording(s),
+      keyframe_interval_ms: f.keyframeIntervalMs,
+      dropped: f.dropped,
+      video: s.video,
+      audio: s.audio,
+      publish: s.publish,
+      recording: f.recording,
       now_ms: now,
     };
   }

@@ -11,11 +11,8 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { peerIp } from '../listeners/tcp.js';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEvents, LiveEvent, LiveEventType, LiveStream, LiveStreamHistory, LiveStreamSample, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
-import type { Client } from '../app/client.js';
-import type { ServerEvents } from '../app/events.js';
-import type { Hub } from '../app/hub.js';
-import type { Source } from '../app/source.js';
+import type { ClientToServerEvents, LiveStream, LiveStreamHistory, LiveStreamSample, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
+import type { ApiQueries } from '../app/api-model.js';
 import type { SystemStats } from '../app/stats.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -24,11 +21,10 @@ import { basicAuthOk } from './handler.js';
 import { SummaryRing } from './socket-history.js';
 import { StreamHistory } from './stream-history.js';
 import { LIVE_WINDOW_MS, StreamRates } from './socket-stats.js';
-import type { ApiState } from './state.js';
 
 export interface LiveFeedDeps {
-  hub: Hub;
-  state: ApiState;
+  /** the live model, through the API's narrow query interface */
+  queries: ApiQueries;
   stats: SystemStats;
   config: () => Config;
   log: Logger;
@@ -64,7 +60,7 @@ export class LiveFeed {
   /** engine.io sessions per client IP (request_limits.max_socketio_sessions_per_ip) */
   private readonly sessionsByIp = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
-  private readonly listeners: [keyof ServerEvents, (...a: never[]) => void][] = [];
+  private unsubscribe: () => void = () => {};
 
   constructor(
     server: HttpServer,
@@ -116,11 +112,11 @@ export class LiveFeed {
   private tick(): void {
     // Sampling always runs (cheap) so a new socket gets full-window rates and histories at once.
     const now = Date.now();
-    const streams = this.d.state.streams();
+    const streams = this.d.queries.streamFigures();
     this.rates.sample(streams, now);
     const summary = this.summary(streams.length, now);
     this.ring.push(summary);
-    const views = streams.map((s) => this.rates.view(s, (n) => this.d.state.vhostId(n), now));
+    const views = streams.map((s) => this.rates.view(s, now));
     this.streamRings.sample(new Map(views.map((v) => [v.id, streamSample(v)])), now);
     if (!this.connected) return;
     this.io.emit('summary', summary);
@@ -135,7 +131,7 @@ export class LiveFeed {
   private summary(streams: number, now: number): LiveSummary {
     const st = this.d.stats;
     const memTotal = st.meminfo.MemTotal;
-    const k = this.d.state.serverKbps.kbps(LIVE_WINDOW_MS);
+    const k = this.d.queries.serverKbps(LIVE_WINDOW_MS);
     return {
       now_ms: now,
       uptime_s: Math.floor((now - st.startedAt) / 1000),
@@ -143,46 +139,28 @@ export class LiveFeed {
       cpu_percent: st.self.cpuPercent,
       mem_rss_kbyte: st.self.rssKbyte,
       mem_percent: memTotal ? round2((st.self.rssKbyte / memTotal) * 100) : 0,
-      connections: this.d.hub.clients.size,
+      connections: this.d.queries.figures().connections,
       streams,
       kbps: { recv: k.recv, send: k.send },
     };
   }
 
+  /** Events go out as they happen, only while a socket is connected. */
   private subscribe(): void {
-    const bus = this.d.hub.bus;
-    const on = <K extends keyof ServerEvents>(type: K, fn: (...a: ServerEvents[K]) => void) => {
-      const g = (...a: ServerEvents[K]) => {
-        if (!this.connected) return;
-        try {
-          fn(...a);
-        } catch (err) {
-          this.d.log.warn({ event: type, err: String(err) }, 'socket.io: event not sent');
-        }
-      };
-      bus.on(type, g as never);
-      this.listeners.push([type, g as never]);
-    };
-    const send = (type: LiveEventType, source?: Source, client?: Client) => {
-      const e: LiveEvent = { type, at: Date.now() };
-      if (source) e.stream = { id: source.id, vhost: this.d.state.vhostId(source.vhost), app: source.app, name: source.stream };
-      if (client) e.client = { id: client.id, ip: client.ip, type: client.type };
-      this.io.emit('event', e);
-    };
-    on('stream:publish', (s, c) => send('stream:publish', s, c));
-    on('stream:unpublish', (s, c) => send('stream:unpublish', s, c));
-    on('stream:play', (s, c) => send('stream:play', s, c));
-    on('stream:stop', (s, c) => send('stream:stop', s, c));
-    on('client:connect', (c) => send('client:connect', undefined, c));
-    on('client:close', (c) => send('client:close', c.source, c));
-    on('dvr:file', (e) => send('dvr:file', e.source));
-    on('hls:segment', (e) => send('hls:segment', e.source));
+    this.unsubscribe = this.d.queries.onEvent((e) => {
+      if (!this.connected) return;
+      try {
+        this.io.emit('event', e);
+      } catch (err) {
+        this.d.log.warn({ event: e.type, err: String(err) }, 'socket.io: event not sent');
+      }
+    });
   }
 
   /** Disconnect every socket and stop; the HTTP server itself is the listener's to close. */
   close(): void {
     clearInterval(this.timer);
-    for (const [type, g] of this.listeners.splice(0)) this.d.hub.bus.off(type, g as never);
+    this.unsubscribe();
     this.io.disconnectSockets(true);
     this.io.engine.close();
   }
