@@ -4,6 +4,7 @@ import { createSocket } from 'node:dgram';
 import { RTCPeerConnection } from 'werift';
 import { RtcUdpMux } from './udp-mux.js';
 import { iceUfrag, setHostCandidates } from './sdp-candidates.js';
+import { isHelloVerifyRequest } from './dtls-record.js';
 import { isStun, localUfragOf } from './stun.js';
 
 /** A server-side session on the shared port answering `offer`; returns the answer SDP. */
@@ -44,15 +45,20 @@ function opened(dc: ReturnType<RTCPeerConnection['createDataChannel']>): Promise
   });
 }
 
-test('STUN: header checks and the USERNAME of a connectivity check', () => {
-  const attr = Buffer.from('srvU:cliU');
+/** A STUN binding request whose USERNAME is `username` (enough for the mux's routing). */
+function stunCheck(username: string): Buffer {
+  const attr = Buffer.from(username);
   const padded = Buffer.concat([attr, Buffer.alloc((4 - (attr.length % 4)) % 4)]);
   const body = Buffer.concat([Buffer.from([0, 6, 0, attr.length]), padded]);
   const head = Buffer.alloc(20);
   head.writeUInt16BE(0x0001, 0);
   head.writeUInt16BE(body.length, 2);
   head.writeUInt32BE(0x2112a442, 4);
-  const msg = Buffer.concat([head, body]);
+  return Buffer.concat([head, body]);
+}
+
+test('STUN: header checks and the USERNAME of a connectivity check', () => {
+  const msg = stunCheck('srvU:cliU');
   assert.equal(isStun(msg), true);
   assert.equal(localUfragOf(msg), 'srvU');
   assert.equal(isStun(msg.subarray(0, 30)), false, 'length field disagrees');
@@ -117,6 +123,49 @@ test('datagrams from strangers are dropped and counted; the port stays up', asyn
     const [s1, s2] = [mux.openSession(), mux.openSession()];
     mux.bindUfrag(s1, 'same');
     assert.throws(() => mux.bindUfrag(s2, 'same'), /already in use/);
+  } finally {
+    sock.close();
+    await mux.close();
+  }
+});
+
+/** A plaintext DTLS 1.2 record holding one handshake message of type `msgType`. */
+function dtlsHandshake(msgType: number, epoch = 0): Buffer {
+  const fragment = Buffer.alloc(12 + 3);
+  fragment[0] = msgType;
+  fragment.writeUIntBE(3, 1, 3); // length
+  fragment.writeUIntBE(3, 9, 3); // fragment_length
+  const record = Buffer.alloc(13);
+  record[0] = 22;
+  record.writeUInt16BE(0xfefd, 1);
+  record.writeUInt16BE(epoch, 3);
+  record.writeUInt16BE(fragment.length, 11);
+  return Buffer.concat([record, fragment]);
+}
+
+test('DTLS: a HelloVerifyRequest is told apart from other records', () => {
+  assert.equal(isHelloVerifyRequest(dtlsHandshake(3)), true);
+  assert.equal(isHelloVerifyRequest(dtlsHandshake(1)), false, 'ClientHello');
+  assert.equal(isHelloVerifyRequest(dtlsHandshake(3, 1)), false, 'an encrypted epoch-1 record');
+  assert.equal(isHelloVerifyRequest(dtlsHandshake(3).subarray(0, 13)), false, 'no handshake header');
+  assert.equal(isHelloVerifyRequest(stunCheck('a:b')), false);
+});
+
+test('a session gets only its first DTLS HelloVerifyRequest; other datagrams all pass', async () => {
+  const mux = await RtcUdpMux.listen(0, '127.0.0.1');
+  const sock = createSocket('udp4');
+  try {
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const session = mux.openSession();
+    mux.bindUfrag(session, 'srv1');
+    const transport = mux.createTransport(session, 'udp4');
+    const got: Buffer[] = [];
+    transport.onData = (d) => got.push(d);
+    const sent = [stunCheck('srv1:cli1'), dtlsHandshake(3), dtlsHandshake(3), dtlsHandshake(2), dtlsHandshake(3), dtlsHandshake(2)];
+    for (const d of sent) await new Promise<void>((r) => sock.send(d, mux.address.port, '127.0.0.1', () => r()));
+    for (let i = 0; i < 100 && got.length + mux.stats.duplicateHelloVerify < sent.length; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(got.map((d) => (isStun(d) ? 'stun' : d[13])), ['stun', 3, 2, 2]);
+    assert.equal(mux.stats.duplicateHelloVerify, 2);
   } finally {
     sock.close();
     await mux.close();

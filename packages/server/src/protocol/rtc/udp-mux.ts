@@ -13,6 +13,12 @@
  *   and counted.
  * - Sessions run ICE-lite (RFC 8445 2.5): they only answer checks, so every STUN transaction of a
  *   session goes through the one transport that received it.
+ * - A session's DTLS leg is werift's: as the DTLS client (werift answers an `actpass` offer with
+ *   `a=setup:active`) it fails the whole handshake on a second HelloVerifyRequest, which a peer
+ *   sends when our ClientHello was retransmitted (werift retransmits after 500 ms, which a loaded
+ *   machine easily exceeds) before its first answer arrived. RFC 6347 4.2.1 makes a duplicate
+ *   HelloVerifyRequest only a cue to resend the ClientHello, which werift's own retransmit timer
+ *   does anyway, so the mux hands a session only its first HelloVerifyRequest and counts the rest.
  *
  * Bounded: at most `maxSessions` sessions and `maxAddressesPerSession` remote addresses each.
  */
@@ -20,6 +26,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { UdpTransport } from 'werift';
+import { isHelloVerifyRequest } from './dtls-record.js';
 import { localUfragOf, isStun } from './stun.js';
 
 /** werift's `[host, port]` */
@@ -38,6 +45,8 @@ export interface RtcUdpMuxStats {
   routed: number;
   /** datagrams from an unknown address that named no known ufrag */
   dropped: number;
+  /** repeated DTLS HelloVerifyRequests kept from a session (see the module comment) */
+  duplicateHelloVerify: number;
 }
 
 /** One peer connection's share of the port. */
@@ -46,6 +55,8 @@ export class MuxSession {
   readonly transports: MuxedTransport[] = [];
   readonly addresses = new Set<string>();
   closed = false;
+  /** a DTLS HelloVerifyRequest was handed to werift */
+  helloVerified = false;
 }
 
 /** A werift transport that has no socket of its own. */
@@ -100,7 +111,7 @@ export class RtcUdpMux {
   private readonly byUfrag = new Map<string, MuxSession>();
   private readonly byAddress = new Map<string, MuxSession>();
   private readonly sessions = new Set<MuxSession>();
-  private counters = { routed: 0, dropped: 0 };
+  private counters = { routed: 0, dropped: 0, duplicateHelloVerify: 0 };
 
   private constructor(
     private readonly socket: Socket,
@@ -200,9 +211,16 @@ export class RtcUdpMux {
       }
     }
     const transport = session?.transports[0];
-    if (!transport) {
+    if (!session || !transport) {
       this.counters.dropped++;
       return;
+    }
+    if (isHelloVerifyRequest(msg)) {
+      if (session.helloVerified) {
+        this.counters.duplicateHelloVerify++;
+        return;
+      }
+      session.helloVerified = true;
     }
     this.counters.routed++;
     transport.onData(msg, [rinfo.address, rinfo.port]);
