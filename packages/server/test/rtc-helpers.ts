@@ -1,0 +1,114 @@
+/**
+ * WebRTC test clients: werift peer connections that stay on loopback (they pair only their
+ * 127.0.0.1 candidate with the server's) and FFmpeg-made RTP fed into their tracks.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
+import { waitFor, type RunningServer } from './harness.js';
+
+export const H264_CODEC = () =>
+  new RTCRtpCodecParameters({
+    mimeType: 'video/H264',
+    clockRate: 90_000,
+    rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+    parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+  });
+export const OPUS_CODEC = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 });
+
+export interface RtcPublisher {
+  pc: RTCPeerConnection;
+  video?: MediaStreamTrack;
+  audio?: MediaStreamTrack;
+  offer: string;
+}
+
+/** A werift publisher with sendonly H.264 and/or Opus tracks; its offer carries its candidates. */
+export async function rtcPublisher(kinds: { video?: boolean; audio?: boolean } = { video: true }): Promise<RtcPublisher> {
+  const pc = new RTCPeerConnection({
+    iceServers: [],
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    // loopback only: a LAN candidate would pair with the server's 127.0.0.1 as well
+    iceFilterCandidatePair: (pair) => pair.localCandidate.host === '127.0.0.1',
+    codecs: { video: [H264_CODEC()], audio: [OPUS_CODEC()] },
+  });
+  const out: RtcPublisher = { pc, offer: '' };
+  if (kinds.video) {
+    out.video = new MediaStreamTrack({ kind: 'video' });
+    pc.addTransceiver(out.video, { direction: 'sendonly' });
+  }
+  if (kinds.audio) {
+    out.audio = new MediaStreamTrack({ kind: 'audio' });
+    pc.addTransceiver(out.audio, { direction: 'sendonly' });
+  }
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitFor('a loopback candidate in the offer', () => / 127\.0\.0\.1 \d+ typ host/.test(pc.localDescription!.sdp), 5000, 20);
+  out.offer = pc.localDescription!.sdp;
+  return out;
+}
+
+export function whip(server: RunningServer, query: string, sdp: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`http://127.0.0.1:${server.ports.api}/rtc/v1/whip/?${query}`, {
+    method: 'POST',
+    body: sdp,
+    headers: { 'Content-Type': 'application/sdp', ...headers },
+  });
+}
+
+/** The payload type the answer gives `codec` (`H264/90000`, `opus/48000`), or NaN. */
+export function payloadType(answer: string, codec: string): number {
+  return Number(new RegExp(`^a=rtpmap:(\\d+) ${codec}`, 'mi').exec(answer)?.[1]);
+}
+
+export interface RtpFeed {
+  ff: ChildProcess;
+  socks: Socket[];
+  packets: { video: number; audio: number };
+  stop(): void;
+}
+
+/**
+ * One FFmpeg making real-time H.264 (testsrc 320x240, 25 fps, GOP 1 s) and/or Opus (a 440 Hz sine,
+ * 48 kHz stereo) RTP to local sockets; each packet goes to its track with the answer's payload
+ * type. One process for both, so the two RTP clocks start together.
+ */
+export async function ffmpegRtp(tracks: { video?: { track: MediaStreamTrack; pt: number }; audio?: { track: MediaStreamTrack; pt: number } }): Promise<RtpFeed> {
+  const packets = { video: 0, audio: 0 };
+  const socks: Socket[] = [];
+  const args = ['-hide_banner', '-loglevel', 'error', '-re'];
+  const outputs: string[] = [];
+  let input = 0;
+  for (const kind of ['video', 'audio'] as const) {
+    const t = tracks[kind];
+    if (!t) continue;
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    sock.on('message', (msg) => {
+      const rtp = RtpPacket.deSerialize(msg);
+      rtp.header.payloadType = t.pt;
+      t.track.writeRtp(rtp);
+      packets[kind]++;
+    });
+    socks.push(sock);
+    if (kind === 'video') {
+      args.push('-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25');
+      outputs.push('-map', `${input}:v`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-profile:v', 'baseline', '-tune', 'zerolatency', '-bsf:v', 'h264_mp4toannexb', '-g', '25');
+    } else {
+      args.push('-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000');
+      outputs.push('-map', `${input}:a`, '-c:a', 'libopus', '-ac', '2', '-b:a', '48k');
+    }
+    outputs.push('-f', 'rtp', '-pkt_size', '1200', `rtp://127.0.0.1:${sock.address().port}`);
+    input++;
+  }
+  const ff = spawn('ffmpeg', [...args, ...outputs], { stdio: 'ignore' });
+  return {
+    ff,
+    socks,
+    packets,
+    stop() {
+      if (ff.exitCode === null && ff.signalCode === null) ff.kill('SIGKILL');
+      for (const s of socks) s.close();
+    },
+  };
+}
