@@ -451,3 +451,4 @@ export * from './history.js';
 export * from './dvr.js';
 export * from './processes.js';
 export type { Static, TSchema } from '@sinclair/typebox';
+export { Type } from '@sinclair/typebox';

@@ -4,11 +4,14 @@
  * @tsrs/api-types, which are JSON Schema 2020-12): a schema with a `$id` becomes a named
  * component, referenced as `#/components/schemas/<$id>` wherever it appears.
  */
-import { ErrorBody, type TSchema } from '@tsrs/api-types';
+import { ERROR_TEXT, ErrorBody, type TSchema } from '@tsrs/api-types';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
 import type { Method, Route } from './router.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** `2048 (Stream not found), 2049 (...)`: codes with their meaning from the one table. */
+const codes = (errors: readonly number[]) => errors.map((c) => `${c} (${(ERROR_TEXT as Record<number, string>)[c] ?? 'undocumented'})`).join(', ');
 
 /**
  * Named components of the document: `add` turns a wire schema into its document form (plain
@@ -60,7 +63,7 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
         responses['301'] = { description: 'redirect', headers: { Location: { schema: { type: 'string' } } } };
       } else if (op.response === 'file') {
         responses['200'] = {
-          description: `the file${op.errors?.length ? `, or an SRS error answer (HTTP 200, {"code":N}) with code ${op.errors.join(', ')}` : ''}`,
+          description: `the file${op.errors?.length ? `, or an SRS error answer (HTTP 200, {"code":N}) with code ${codes(op.errors)}` : ''}`,
           content: { 'application/json': { schema: ref('Error') }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
         };
         responses['206'] = { description: 'the requested byte range (Range: bytes=...)' };
@@ -71,13 +74,13 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
           headers: { Location: { schema: { type: 'string' } } },
           content: { 'application/sdp': { schema: { type: 'string' } } },
         };
-        responses['4XX'] = { description: `refused: {"code":N,"msg":...} with code ${op.errors?.join(', ') ?? ''}`, content: { 'application/json': { schema: ref('Error') } } };
+        responses['4XX'] = { description: `refused: {"code":N,"msg":...} with code ${codes(op.errors ?? [])}`, content: { 'application/json': { schema: ref('Error') } } };
       } else if (op.response === 'text') {
         responses['200'] = { description: 'document', content: { [r.path === '/metrics' ? 'text/plain' : 'application/json']: { schema: {} } } };
       } else {
         responses['200'] = {
           description: op.errors?.length
-            ? `success, or an SRS error answer (HTTP 200, {"code":N}) with code ${op.errors.join(', ')}`
+            ? `success, or an SRS error answer (HTTP 200, {"code":N}) with code ${codes(op.errors)}`
             : 'success',
           content: { 'application/json': { schema: op.errors?.length ? { anyOf: [components.add(op.response), ref('Error')] } : components.add(op.response) } },
         };
@@ -123,6 +126,8 @@ export function openApiDocument(routes: readonly Route[]): Record<string, unknow
       securitySchemes: { basic: { type: 'http', scheme: 'basic' } },
     },
     security: [{}, { basic: [] }],
+    /** every code the API answers with, and its meaning */
+    'x-tsrs-error-codes': ERROR_TEXT,
     paths,
   };
 }
