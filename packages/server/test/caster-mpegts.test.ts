@@ -1,9 +1,10 @@
 /**
  * The mpegts_over_udp stream caster (SRS's `stream_caster { caster mpegts_over_udp; }`): FFmpeg
- * sends H.264 + AAC in MPEG-TS over UDP; tsrs publishes it into the stream the output URL names.
- * FFmpeg/ffprobe play it over RTMP and HTTP-FLV; the API lists it with its codecs; it ends a few
- * seconds after the sender stops; a relay that drops 1% of the datagrams neither crashes nor
- * stalls it.
+ * sends H.264 + AAC (or H.265 + AAC) in MPEG-TS over UDP; tsrs publishes it into the stream the
+ * output URL names. FFmpeg/ffprobe play it over RTMP, HTTP-FLV and HLS (every segment decodes,
+ * both tracks); H.265 reaches tsrs's own RTMP client as enhanced RTMP ('hvc1'; Debian's FFmpeg
+ * 5.1 predates it); the API lists it with its codecs; it ends a few seconds after the sender
+ * stops; a relay that drops 1% of the datagrams neither crashes nor stalls it.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -12,20 +13,78 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { HistoryClientSession } from '@tsrs/api-types';
+import { writeFileSync } from 'node:fs';
+import { parsePlaylist } from '../src/app/hls/playlist.js';
+import { classifyAudio, classifyVideo } from '../src/kernel/flv-tag.js';
+import { parseHevcConfig } from '../src/kernel/hevc.js';
+import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
+import { MSG, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
 import { api, clients, streams } from './api-helpers.js';
-import { basicConf, ffprobe, freePort, kill, sleep, startServer, tempDir, waitFor, type ProbeStream, type RunningServer } from './harness.js';
-import { playFlv } from './http-players.js';
+import { basicConf, decodeErrors, ffprobe, freePort, kill, sleep, startServer, tempDir, waitFor, type ProbeStream, type RunningServer } from './harness.js';
+import { fetchBytes } from './http-players.js';
 
 const execFileP = promisify(execFile);
 let server: RunningServer;
 let port: number;
 let lossyPort: number;
+let hevcPort: number;
 
-/** FFmpeg sending a live H.264 + AAC test pattern as MPEG-TS to a UDP port (7 TS packets a datagram). */
-function ffmpegTsUdp(udpPort: number): ChildProcess {
+/**
+ * FFmpeg sending a live test pattern as MPEG-TS to a UDP port (7 TS packets a datagram): H.264
+ * (no B-frames) or H.265 (x265's ultrafast preset, with B-frames: PTS != DTS) and AAC.
+ */
+function ffmpegTsUdp(udpPort: number, video: 'h264' | 'h265' = 'h264'): ChildProcess {
+  const codec = video === 'h264'
+    ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency']
+    : ['-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'log-level=error:bframes=2'];
   return spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p', '-g', '25', '-b:v', '500k', '-c:a', 'aac', '-b:a', '64k',
+    ...codec, '-pix_fmt', 'yuv420p', '-g', '25', '-b:v', '500k', '-c:a', 'aac', '-b:a', '64k',
     '-f', 'mpegts', `udp://127.0.0.1:${udpPort}?pkt_size=1316`], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Fetches 3+ segments of a live playlist at once, decodes each with FFmpeg (no errors) and returns their probes. */
+async function decodeHls(m3u8: string): Promise<ProbeStream[][]> {
+  const p = await waitFor(`3 segments in ${m3u8}`, async () => {
+    const r = await fetchBytes(server.httpUrl(m3u8));
+    if (r.status !== 200) return undefined;
+    const pl = parsePlaylist(r.body.toString());
+    return pl.segments.length >= 3 ? pl : undefined;
+  }, 40_000, 250);
+  const base = server.httpUrl(m3u8.slice(0, m3u8.lastIndexOf('/') + 1));
+  const fetched = await Promise.all(p.segments.map(async (s) => ({ s, r: await fetchBytes(base + s.uri) })));
+  const dir = tempDir('tsrs-caster-hls-');
+  const probes: ProbeStream[][] = [];
+  for (const { s, r } of fetched) {
+    assert.equal(r.status, 200, `${s.uri} exists`);
+    const file = join(dir, s.uri.replace(/\//g, '_'));
+    writeFileSync(file, r.body);
+    assert.equal(await decodeErrors(file), '', `${s.uri} decodes without errors`);
+    probes.push((await ffprobe(file)).streams);
+  }
+  return probes;
+}
+
+/** tsrs's RTMP client playing `path`: every audio/video message, in arrival order. */
+async function rtmpPlayer(path: string): Promise<{ client: RtmpClient; msgs: RtmpMessage[] }> {
+  const client = await RtmpClient.connect(server.rtmpUrl(path), { mode: 'play', timeoutMs: 30_000 });
+  const msgs: RtmpMessage[] = [];
+  client.on('message', (m: RtmpMessage) => {
+    if ((m.typeId === MSG.VIDEO || m.typeId === MSG.AUDIO) && msgs.length < 100_000) msgs.push(m);
+  });
+  client.on('error', () => undefined);
+  return { client, msgs };
+}
+
+/** mulberry32: a small seeded PRNG, so the relay drops the same datagrams on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 const avCodecs = (s: ProbeStream[]) => s.filter((x) => x.codec_type === 'audio' || x.codec_type === 'video').map((x) => x.codec_name).sort();
@@ -34,12 +93,14 @@ const published = async (name: string) => (await streams(server)).find((s) => s.
 before(async () => {
   port = await freePort();
   lossyPort = await freePort();
+  hevcPort = await freePort();
   server = await startServer((p) =>
     basicConf(
       p,
-      '',
+      'hls { enabled on; hls_fragment 2; hls_window 12; hls_path ./html; hls_ctx off; }',
       `stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/[app]/[stream]; listen ${port}; }
-stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/lossy; listen ${lossyPort}; }`,
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/lossy; listen ${lossyPort}; }
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/hevc; listen ${hevcPort}; }`,
     ),
   );
 });
@@ -72,6 +133,8 @@ test('FFmpeg -f mpegts udp:// publishes: RTMP and HTTP-FLV play H.264 + AAC, the
     const flv = await ffprobe(out);
     assert.deepEqual(avCodecs(flv.streams), ['aac', 'h264']);
     assert.ok(Number(flv.format.duration) >= 2.5, `duration ${flv.format.duration}`);
+    // HLS of it: every segment decodes, each with both tracks
+    for (const seg of await decodeHls('/live/livestream.m3u8')) assert.deepEqual(avCodecs(seg), ['aac', 'h264']);
 
     kill(ff);
     const stoppedAt = Date.now();
@@ -88,13 +151,15 @@ test('FFmpeg -f mpegts udp:// publishes: RTMP and HTTP-FLV play H.264 + AAC, the
   }
 });
 
-test('a relay that drops 1% of the datagrams: no crash, no stall; a player keeps getting frames', { timeout: 120_000 }, async () => {
+test('a relay that drops 1% of the datagrams (seeded): no crash, no stall; an RTMP player keeps getting frames', { timeout: 120_000 }, async () => {
   const relay = createSocket('udp4');
   const out = createSocket('udp4');
+  const random = seeded(12);
   let n = 0;
   let dropped = 0;
   relay.on('message', (d) => {
-    if (++n % 100 === 50) {
+    n++;
+    if (random() < 0.01) {
       dropped++;
       return;
     }
@@ -102,25 +167,81 @@ test('a relay that drops 1% of the datagrams: no crash, no stall; a player keeps
   });
   await new Promise<void>((r) => relay.bind(0, '127.0.0.1', () => r()));
   const ff = ffmpegTsUdp(relay.address().port);
+  let player: Awaited<ReturnType<typeof rtmpPlayer>> | undefined;
   try {
     await waitFor('published', () => published('lossy'), 20_000);
-    const player = await playFlv(server.httpUrl('/live/lossy.flv'));
-    await waitFor('the player gets video', () => player.videoTags > 25, 20_000);
-    // over 10 s more, with datagrams lost all along, the stream keeps moving
-    for (let i = 0; i < 5; i++) {
-      const before = player.videoTags;
+    player = await rtmpPlayer('/live/lossy');
+    const { msgs } = player;
+    const videoCount = () => msgs.filter((m) => m.typeId === MSG.VIDEO).length;
+    await waitFor('the player gets video', () => videoCount() > 25, 20_000);
+    // over 12 s more, with datagrams lost all along, the stream keeps moving
+    for (let i = 0; i < 6; i++) {
+      const before = videoCount();
+      const audioBefore = msgs.length - before;
       const frames = (await published('lossy'))?.frames ?? 0;
       await sleep(2000);
-      assert.ok(player.videoTags > before, `video stalled at ${before} tags (${i})`);
+      assert.ok(videoCount() > before, `video stalled at ${before} messages (${i})`);
+      assert.ok(msgs.length - videoCount() > audioBefore, `audio stalled (${i})`);
       assert.ok(((await published('lossy'))?.frames ?? 0) > frames, 'the stream counts frames');
     }
-    assert.ok(dropped >= 5, `the relay dropped ${dropped} of ${n} datagrams`);
-    assert.equal(player.error, undefined);
-    player.close();
+    assert.ok(dropped >= 5 && dropped < n / 20, `the relay dropped ${dropped} of ${n} datagrams`);
+    // timestamps still move forward
+    const video = msgs.filter((m) => m.typeId === MSG.VIDEO);
+    assert.ok(video.at(-1)!.timestamp - video[0].timestamp >= 10_000, `video spans ${video.at(-1)!.timestamp - video[0].timestamp} ms`);
     assert.equal(server.proc.exitCode, null, 'the server runs');
+    assert.ok(await published('lossy'), 'still published');
   } finally {
     kill(ff);
+    await player?.client.close();
     relay.close();
     out.close();
+  }
+});
+
+test('H.265 + AAC over UDP: HLS segments decode as hevc + aac; tsrs\'s RTMP client gets an hvc1 sequence start, then frames with sane timestamps', { timeout: 180_000 }, async () => {
+  const ff = ffmpegTsUdp(hevcPort, 'h265');
+  let player: Awaited<ReturnType<typeof rtmpPlayer>> | undefined;
+  try {
+    const s = await waitFor('published with both tracks', async () => {
+      const st = await published('hevc');
+      return st?.video && st.audio ? st : undefined;
+    }, 30_000);
+    assert.equal(s.video?.codec, 'H265');
+    assert.equal(s.audio?.codec, 'AAC');
+
+    player = await rtmpPlayer('/live/hevc');
+    const { msgs } = player;
+
+    await waitFor('100 video messages', () => msgs.filter((m) => m.typeId === MSG.VIDEO).length > 100, 30_000);
+    const video = msgs.filter((m) => m.typeId === MSG.VIDEO).map((m) => ({ m, t: classifyVideo(m.payload) }));
+    // the first video message is the HEVC sequence start (enhanced RTMP), then coded frames from a keyframe
+    const [head, ...frames] = video;
+    assert.equal(head.t.enhanced, true);
+    assert.equal(head.t.fourcc, 'hvc1');
+    assert.equal(head.t.sequenceStart, true);
+    const config = parseHevcConfig(head.t.data);
+    assert.ok(config.vps.length && config.sps.length && config.pps.length, 'VPS, SPS and PPS in the record');
+        assert.ok(frames.every((f) => f.t.codec === 'h265' && f.t.fourcc === 'hvc1' && (f.t.packetType === 'coded-frames' || f.t.packetType === 'sequence-start')), 'hvc1 coded frames');
+    const coded = frames.filter((f) => f.t.packetType === 'coded-frames');
+    assert.equal(coded[0].t.keyframe, true, 'the first frame is a keyframe');
+    assert.ok(coded.filter((f) => f.t.keyframe).length >= 2, 'a keyframe every GOP');
+    // DTS never goes back and steps about 40 ms (25 fps); PTS = DTS + CTS is never before DTS and B-frames make some CTS > 0
+    for (let i = 1; i < coded.length; i++) {
+      const step = coded[i].m.timestamp - coded[i - 1].m.timestamp;
+      assert.ok(step >= 0 && step <= 500, `DTS step ${step} ms at frame ${i}`);
+    }
+    assert.ok(coded.every((f) => f.t.cts >= 0 && f.t.cts <= 1000), 'CTS within [0, 1000] ms');
+    assert.ok(coded.some((f) => f.t.cts > 0), 'B-frames: some CTS > 0');
+    const span = coded.at(-1)!.m.timestamp - coded[0].m.timestamp;
+    assert.ok(Math.abs(span / (coded.length - 1) - 40) < 8, `mean frame step ${span / (coded.length - 1)} ms`);
+    // audio: AAC, a sequence header first, timestamps near the video's
+    const audio = msgs.filter((m) => m.typeId === MSG.AUDIO).map((m) => ({ m, t: classifyAudio(m.payload) }));
+    assert.ok(audio.length > 20 && audio[0].t.sequenceStart && audio.every((a) => a.t.codec === 'aac'), 'AAC with its sequence header first');
+    assert.ok(Math.abs(audio.at(-1)!.m.timestamp - coded.at(-1)!.m.timestamp) < 2000, 'audio and video in sync');
+
+    for (const seg of await decodeHls('/live/hevc.m3u8')) assert.deepEqual(avCodecs(seg), ['aac', 'hevc']);
+  } finally {
+    kill(ff);
+    await player?.client.close();
   }
 });

@@ -5,7 +5,7 @@ import { avcNaluType, splitNalus } from '../../kernel/avc.js';
 import { classifyAudio, classifyVideo } from '../../kernel/flv-tag.js';
 import { TsMuxer } from '../../kernel/mpegts.js';
 import { Packet, type PacketKind } from '../../kernel/packet.js';
-import { TsToSource } from './to-source.js';
+import { MAX_HELD, MAX_INTERLEAVE_MS, TsToSource } from './to-source.js';
 
 const FIXTURE = packetsOf(readKernelFixture('h264-aac-160x120.flv'));
 /** The fixture's 1 s (5 keyframes) four times over, headers once: 4 s of stream. */
@@ -23,7 +23,7 @@ interface Msg {
 function datagrams(packets = FIXTURE): Buffer[] {
   const m = new TsMuxer({ video: 'h264', audio: 'aac' });
   // PAT/PMT before every keyframe, as a live TS sender repeats them
-  const ts = Buffer.concat([...packets.flatMap((p) => (p.kind === 'video' && p.keyframe ? [m.writeTables(), ...m.mux(p)] : m.mux(p))), ...m.flush()]);
+  const ts = Buffer.concat([m.writeTables(), ...packets.flatMap((p) => (p.kind === 'video' && p.keyframe ? [m.writeTables(), ...m.mux(p)] : m.mux(p))), ...m.flush()]);
   const out: Buffer[] = [];
   for (let i = 0; i < ts.length; i += 1316) out.push(ts.subarray(i, i + 1316));
   return out;
@@ -90,4 +90,45 @@ test('lost datagrams (every 50th, and the first ones) never throw: frames go on,
   // garbage between datagrams is skipped too
   glue.push(Buffer.alloc(1000, 0x47));
   glue.push(Buffer.from('not a transport stream'));
+});
+
+test('a sender that carries audio 600 ms ahead of the video: messages come out as one non-decreasing DTS line, nothing lost', () => {
+  // the muxer is fed audio up to 600 ms early, as FFmpeg's x265 with B-frames sends it
+  const early = (p: Packet) => (p.kind === 'audio' ? p.dts - Math.min(600, p.dts) : p.dts);
+  const skewed = LONGER.filter((p) => p.kind !== 'script').sort((a, b) => early(a) - early(b));
+  const { msgs, glue } = run(datagrams(skewed));
+  const frames = msgs.filter((m) => isVideoFrame(m) || isAudioFrame(m));
+  assert.equal(frames.filter(isVideoFrame).length, LONGER.filter(isVideoFrame).length);
+  assert.equal(frames.filter(isAudioFrame).length, LONGER.filter(isAudioFrame).length);
+  for (let i = 1; i < frames.length; i++) {
+    assert.ok(frames[i].timestamp >= frames[i - 1].timestamp, `message ${i}: ${frames[i - 1].kind} ${frames[i - 1].timestamp} then ${frames[i].kind} ${frames[i].timestamp}`);
+  }
+  assert.equal(glue.heldMessages, 0, 'end() writes what was held');
+});
+
+test('a track that stops is not waited for beyond MAX_INTERLEAVE_MS: the other one goes on, a bounded number held', () => {
+  const audioOnly = LONGER.filter((p) => p.kind === 'audio' || (p.kind === 'video' && p.dts < 500));
+  const msgs: Msg[] = [];
+  const glue = new TsToSource({ write: (kind, timestamp, body) => msgs.push({ kind, timestamp, body }) });
+  for (const d of datagrams(audioOnly)) glue.push(d);
+  // before end(): audio written up to about MAX_INTERLEAVE_MS behind the last audio pushed
+  const audio = msgs.filter(isAudioFrame);
+  const last = audio.at(-1)!.timestamp;
+  assert.ok(last >= 4000 - MAX_INTERLEAVE_MS - 200, `audio written up to ${last} ms`);
+  assert.ok(glue.heldMessages > 0 && glue.heldMessages <= MAX_HELD);
+});
+
+test('audio that starts before the video: held for the first keyframe, the stream starts with the video sequence header and that keyframe', () => {
+  // video frames before 500 ms lost (the sequence header stays): audio runs alone for half a second
+  const late = LONGER.filter((p) => p.kind !== 'video' || p.sequenceHeader || p.dts >= 500);
+  const { msgs, glue } = run(datagrams(late));
+  const firstKey = msgs.findIndex(isVideoFrame);
+  const key = msgs[firstKey];
+  assert.ok(classifyVideo(key.body).keyframe && key.timestamp >= 500 - 600, 'the first video frame is a keyframe');
+  const before = msgs.slice(0, firstKey);
+  assert.ok(before.some((m) => m.kind === 'video' && classifyVideo(m.body).sequenceStart), 'the video sequence header comes before it');
+  assert.ok(before.some((m) => m.kind === 'audio' && classifyAudio(m.body).sequenceStart), 'so does the audio sequence header');
+  assert.ok(!before.some(isAudioFrame), 'no audio frame before the first keyframe');
+  assert.ok(msgs.filter(isAudioFrame).every((m) => m.timestamp >= key.timestamp), 'no audio frame older than it');
+  assert.ok(glue.dropped > 10, `the audio before it is dropped and counted (${glue.dropped})`);
 });

@@ -15,6 +15,20 @@
  * audio waits for nothing. Timestamps are DTS in ms from the first access unit of any track (so
  * the tracks stay in sync), never below 0. Damage in the input never throws: the demuxer
  * counts it, and a unit the FLV builders refuse is dropped and counted in `dropped`.
+ *
+ * Interleaving: a TS sender may carry one track well ahead of the other (FFmpeg's x265 with
+ * B-frames puts audio up to ~0.5 s before the video of the same time), but a Source expects
+ * RTMP's order, one timeline of non-decreasing DTS over both tracks (time_jitter full turns a
+ * step of over 250 ms between consecutive messages into 10 ms). So while the PMT has both an
+ * audio and a video track, messages are held per track and written in DTS order; a track is
+ * written without waiting once it holds more than `MAX_INTERLEAVE_MS` of stream time or
+ * `MAX_HELD` messages (the other track stalled), and `end()` writes all.
+ *
+ * Start: while the PMT has video, audio waits for the first video keyframe (up to
+ * `MAX_START_WAIT_MS` of stream time or `MAX_HELD` messages), and the audio frames before that
+ * keyframe (held, or arriving after it) are dropped (the audio sequence header is kept): the stream starts with its video
+ * sequence header and keyframe as an RTMP encoder's does, so outputs that read the tracks at
+ * the first frame (HLS) see both.
  */
 import { FlvFrameMuxer, type FlvMessage } from '../../kernel/flv-frames.js';
 import { TsDemuxer, type TsAccessUnit, type TsDemuxerOptions } from '../../kernel/mpegts-demux.js';
@@ -25,9 +39,18 @@ export interface FlvMessageTarget {
   write(kind: PacketKind, timestamp: number, body: Buffer): void;
 }
 
+/** Stream time (ms) one track may hold while it waits for the other before it is written anyway. */
+export const MAX_INTERLEAVE_MS = 1000;
+/** Messages one track may hold while it waits for the other (a bound whatever the timestamps). */
+export const MAX_HELD = 512;
+/** Stream time (ms) audio may wait for the first video keyframe at the start. */
+export const MAX_START_WAIT_MS = 10_000;
+
+const isVideoCodec = (codec: string) => codec === 'h264' || codec === 'h265';
+
 export class TsToSource {
   readonly demuxer: TsDemuxer;
-  /** access units the FLV builders refused (malformed), or video before its configuration or first keyframe */
+  /** access units the FLV builders refused (malformed), video before its configuration or first keyframe, audio before that keyframe */
   dropped = 0;
   /** messages written */
   messages = 0;
@@ -37,6 +60,10 @@ export class TsToSource {
   /** 90 kHz time of the first access unit: the stream's 0 */
   private base: number | undefined;
   private videoStarted = false;
+  /** DTS (ms) of the first video keyframe: audio frames before it are dropped, even late ones */
+  private videoStart = -Infinity;
+  /** messages waiting for the other track, per track, in arrival order */
+  private held: Record<'audio' | 'video', FlvMessage[]> = { audio: [], video: [] };
 
   constructor(
     private readonly target: FlvMessageTarget,
@@ -53,6 +80,12 @@ export class TsToSource {
   /** The input ended: the access units still held (an unbounded video PES) are written. */
   end(): void {
     for (const au of this.demuxer.end()) this.unit(au);
+    this.drain(true);
+  }
+
+  /** Messages held for interleaving (at most 2 x MAX_HELD). */
+  get heldMessages(): number {
+    return this.held.audio.length + this.held.video.length;
   }
 
   /** A 90 kHz time on the stream's line: from its first access unit, never below 0. */
@@ -67,7 +100,7 @@ export class TsToSource {
     try {
       const dts = this.rel(au.dts);
       const pts = Math.max(dts, this.rel(au.pts));
-      out = au.codec === 'h264' || au.codec === 'h265' ? this.muxer.video(au.codec, au.nalus ?? [], dts, pts) : this.muxer.audio(au.codec, au.data, pts, au.config);
+      out = isVideoCodec(au.codec) ? this.muxer.video(au.codec, au.nalus ?? [], dts, pts) : this.muxer.audio(au.codec, au.data, pts, au.config);
     } catch {
       this.dropped++;
       return;
@@ -80,9 +113,52 @@ export class TsToSource {
           continue;
         }
         this.videoStarted = true;
+        this.videoStart = m.dts;
+        this.dropAudioBefore(m.dts);
       }
+      if (m.kind === 'audio' && !m.sequenceHeader && m.dts < this.videoStart) {
+        this.dropped++;
+        continue;
+      }
+      this.held[m.kind].push(m);
+    }
+    this.drain(false);
+  }
+
+  /** Writes the held messages in DTS order over both tracks; `all`: everything (the input ended). */
+  private drain(all: boolean): void {
+    const { audio, video } = this.held;
+    for (;;) {
+      const a = audio[0];
+      const v = video[0];
+      if (!a && !v) return;
+      const q = a && v ? (v.dts <= a.dts ? video : audio) : a ? audio : video;
+      if (!all && !this.mayWrite(q, q === audio ? video : audio)) return;
+      const m = q.shift()!;
       this.messages++;
       this.target.write(m.kind, m.dts, m.body);
     }
+  }
+
+  /** Whether the head of `q` may be written now rather than wait for the `other` track. */
+  private mayWrite(q: FlvMessage[], other: FlvMessage[]): boolean {
+    const kind = q[0].kind;
+    const span = q[q.length - 1].dts - q[0].dts;
+    if (q.length > MAX_HELD) return true;
+    // audio waits for the first video keyframe while the PMT has video
+    if (kind === 'audio' && !this.videoStarted && this.hasTrack('video')) return span > MAX_START_WAIT_MS;
+    if (other.length > 0) return true; // the other track's head is later
+    return span > MAX_INTERLEAVE_MS || !this.hasTrack(kind === 'audio' ? 'video' : 'audio');
+  }
+
+  /** Video starts at `dts`: held audio frames before it go (sequence headers stay). */
+  private dropAudioBefore(dts: number): void {
+    const before = this.held.audio.length;
+    this.held.audio = this.held.audio.filter((m) => m.sequenceHeader || m.dts >= dts);
+    this.dropped += before - this.held.audio.length;
+  }
+
+  private hasTrack(kind: 'audio' | 'video'): boolean {
+    return this.demuxer.tracks.some((t) => isVideoCodec(t.codec) === (kind === 'video'));
   }
 }
