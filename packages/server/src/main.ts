@@ -363,6 +363,7 @@ export class TsrsServer {
         const log = this.log.child({ mod: 'mpegts-caster' });
         const caster = new MpegtsCaster({
           hub: this.hub, config: () => this.config, log, output: c.output, idleTimeoutMs: c.idle_timeout * 1000, limit: this.connections, name: 'mpegts_caster',
+          demuxer: { maxStreams: c.max_streams, maxPesBytes: c.max_pes_bytes, maxPendingBytes: c.max_pending_bytes },
         });
         this.listeners.push(new UdpListener('mpegts_caster', { port: c.listen }, log, (d, a, p) => caster.onDatagram(d, a, p), () => caster.close()));
         continue;
@@ -371,7 +372,7 @@ export class TsrsServer {
       const log = this.log.child({ mod: 'flv-caster' });
       const listener = new HttpListener('flv_caster', { port: c.listen }, log, this.connections, headTimeoutMs, isCasterPublish);
       const output = c.output;
-      listener.use(flvCasterHandler({ hub: this.hub, config: () => this.config, log, output: () => output }));
+      listener.use(flvCasterHandler({ hub: this.hub, config: () => this.config, log, output: () => output, maxPublishers: c.max_publishers }));
       this.listeners.push(listener);
     }
   }

@@ -20,6 +20,7 @@ let server: RunningServer;
 let hooks: HookServer;
 let caster: number;
 let secured: number;
+let capped: number;
 let file: string;
 
 const casterUrl = (path: string, port = caster) => `http://127.0.0.1:${port}${path}`;
@@ -45,6 +46,7 @@ before(async () => {
   hooks = await startHookServer((call) => (call.body.stream === 'refused' ? '{"code":1}' : '{"code":0}'));
   caster = await freePort();
   secured = await freePort();
+  capped = await freePort();
   server = await startServer((p) =>
     basicConf(
       p,
@@ -52,6 +54,7 @@ before(async () => {
   http_hooks { enabled on; on_publish ${hooks.url}/pub; on_unpublish ${hooks.url}/unpub; }`,
       `stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]; listen ${caster}; }
 stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]?vhost=secure; listen ${secured}; }
+stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]; listen ${capped}; max_publishers 2; }
 vhost secure { security { enabled on; deny publish all; } }`,
     ),
   );
@@ -155,4 +158,40 @@ test('bounds: a body that stops is cut after normal_timeout, a corrupt one at on
   const ok = curlUpload(casterUrl('/live/after.flv'), '2M');
   assert.equal(await ok.status, '200', 'the caster still publishes');
   await sleep(100);
+});
+
+test('stream_caster.max_publishers: a POST past the cap gets 503 naming the directive; a slot frees when a publisher ends', { timeout: 60_000 }, async () => {
+  const head = readFileSync(file).subarray(0, 50_000);
+  // two publishers that send a head and keep the body open (chunked)
+  const open = (name: string) => {
+    const sock = connect(capped, '127.0.0.1');
+    sock.on('error', () => undefined);
+    sock.resume();
+    sock.write(`POST /live/${name}.flv HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${head.length.toString(16)}\r\n`);
+    sock.write(head);
+    sock.write('\r\n');
+    return sock;
+  };
+  const a = open('cap1');
+  const b = open('cap2');
+  try {
+    await waitFor('both published', async () => (await published('cap1')) && (await published('cap2')), 10_000);
+    const third = await fetch(casterUrl('/live/cap3.flv', capped), { method: 'POST', body: head, signal: AbortSignal.timeout(30_000) });
+    assert.equal(third.status, 503);
+    assert.match(await third.text(), /already has 2 publishers \(stream_caster\.max_publishers\)/);
+    assert.ok(!(await published('cap3')));
+    a.destroy();
+    await waitFor('the first publisher gone', async () => !(await published('cap1')), 10_000);
+    // one slot is free: a refused publish (409, the stream has a publisher) does not keep it
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await fetch(casterUrl('/live/cap2.flv', capped), { method: 'POST', body: head, signal: AbortSignal.timeout(30_000) })).status, 409);
+    }
+    const up = curlUpload(casterUrl('/live/cap3.flv', capped), '2M');
+    assert.equal(await up.status, '200', 'a freed slot publishes');
+    // the other caster ports are not capped by this one
+    assert.equal(await curlUpload(casterUrl('/live/free.flv'), '4M').status, '200');
+  } finally {
+    a.destroy();
+    b.destroy();
+  }
 });

@@ -28,6 +28,8 @@ let server: RunningServer;
 let port: number;
 let lossyPort: number;
 let hevcPort: number;
+let oneStreamPort: number;
+let smallPesPort: number;
 
 /**
  * FFmpeg sending a live test pattern as MPEG-TS to a UDP port (7 TS packets a datagram): H.264
@@ -94,13 +96,17 @@ before(async () => {
   port = await freePort();
   lossyPort = await freePort();
   hevcPort = await freePort();
+  oneStreamPort = await freePort();
+  smallPesPort = await freePort();
   server = await startServer((p) =>
     basicConf(
       p,
       'hls { enabled on; hls_fragment 2; hls_window 12; hls_path ./html; hls_ctx off; }',
       `stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/[app]/[stream]; listen ${port}; }
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/lossy; listen ${lossyPort}; }
-stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/hevc; listen ${hevcPort}; }`,
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/hevc; listen ${hevcPort}; }
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/one; listen ${oneStreamPort}; max_streams 1; idle_timeout 1; }
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/smallpes; listen ${smallPesPort}; max_pes_bytes 65536; idle_timeout 1; }`,
     ),
   );
 });
@@ -243,5 +249,42 @@ test('H.265 + AAC over UDP: HLS segments decode as hevc + aac; tsrs\'s RTMP clie
   } finally {
     kill(ff);
     await player?.client.close();
+  }
+});
+
+test('bounds: max_streams follows only the PMT\'s first streams; a PES over max_pes_bytes is dropped and counted, the rest goes on', { timeout: 120_000 }, async () => {
+  // 720p at 8 Mbit/s: keyframes of ~75 kB, inter frames well under 64 KiB; sent from a file, paced
+  const file = join(tempDir(), 'big.ts');
+  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '4',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-b:v', '8M', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
+  const { readFileSync } = await import('node:fs');
+  const ts = readFileSync(file);
+  const sock = createSocket('udp4');
+  const send = async (toPort: number) => {
+    // about 4 s: 1316-byte datagrams in bursts every 10 ms
+    const perTick = Math.ceil(ts.length / 1316 / 400);
+    for (let off = 0; off < ts.length;) {
+      for (let i = 0; i < perTick && off < ts.length; i++, off += 1316) sock.send(ts.subarray(off, off + 1316), toPort, '127.0.0.1');
+      await sleep(10);
+    }
+  };
+  try {
+    const sending = send(oneStreamPort);
+    const one = await waitFor('max_streams 1: published with video', async () => {
+      const st = await published('one');
+      return st?.video ? st : undefined;
+    }, 20_000);
+    await sending;
+    assert.equal(one.audio, null, 'the audio PID (second in the PMT) is not followed');
+
+    await send(smallPesPort);
+    const line = await waitFor('the unpublish log line', () => server.output().split('\n').find((l) => l.includes('mpegts caster: unpublish') && l.includes('/live/smallpes')), 20_000);
+    const stats = JSON.parse(/demux=(\{[^}]*\})/.exec(line)![1]) as { oversizedPes: number; droppedPes: number; accessUnits: number };
+    assert.ok(stats.oversizedPes >= 2, `PES over the bound dropped and counted: ${line}`);
+    assert.ok(stats.accessUnits > 150, `inter frames and audio went on: ${stats.accessUnits} access units`);
+    assert.match(line, /codecs=h264,aac|codecs=aac,h264/);
+    assert.equal(server.proc.exitCode, null);
+  } finally {
+    sock.close();
   }
 });

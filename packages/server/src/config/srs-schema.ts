@@ -99,6 +99,20 @@ export const streamCasterSchema = {
    * publisher leaves, on_unpublish runs). Default 3.
    */
   idle_timeout: num(3, { min: 0.1 }),
+  /**
+   * tsrs, flv: POST publishers the caster runs at once; the next one is answered 503 (its
+   * sockets also count against max_connections). Default 100.
+   */
+  max_publishers: int(100, { positive: true }),
+  /**
+   * tsrs, mpegts_over_udp: bounds of the one sender's demuxer state (a second sender is dropped
+   * while one holds the port): the elementary streams of the PMT followed (default 8, others
+   * ignored), the largest PES kept (default 8 MiB, a larger one is dropped and counted) and the PES
+   * bytes held over all streams (default 32 MiB).
+   */
+  max_streams: int(8, { positive: true, max: 64 }),
+  max_pes_bytes: int(8 * 1024 * 1024, { min: 64 * 1024 }),
+  max_pending_bytes: int(32 * 1024 * 1024, { min: 64 * 1024 }),
   sip: section({
     enabled: bool(false),
     listen: int(5060, { min: 1, max: 65535 }),

@@ -58,6 +58,9 @@ test('global defaults (SRS 6.0)', () => {
   assert.deepEqual([s.peerlatency, s.recvlatency, s.latency, s.tsbpdmode, s.tlpktdrop, s.passphrase, s.pbkeylen],
     [0, 120, 120, true, true, '', 0]);
   assert.deepEqual(c.stream_casters, []);
+  // a stream_caster block's tsrs bounds
+  const caster = load('listen 1935; stream_caster { enabled on; caster mpegts_over_udp; listen 8935; }').stream_casters[0];
+  assert.deepEqual([caster.idle_timeout, caster.max_publishers, caster.max_streams, caster.max_pes_bytes, caster.max_pending_bytes], [3, 100, 8, 8 * 1024 * 1024, 32 * 1024 * 1024]);
 });
 
 test('vhost defaults, including play/publish/hls/dvr/rtc', () => {

@@ -10,7 +10,8 @@
  *
  * Answers: 400 bad path or names, 401 a hook refused (as SRS 8 answers players), 403 security or
  * vhost disabled, 404 unknown vhost or not a `.flv` path, 405 another method, 409 the stream has
- * a publisher, 503 a bound is reached; 400 and a closed connection for a corrupt body.
+ * a publisher, 503 a bound is reached (the caster already runs stream_caster.max_publishers
+ * POSTs, tsrs, default 100; or an admission bound); 400 and a closed connection for a corrupt body.
  * Bounds: the first tag within the vhost's `publish.firstpkt_timeout`, then at most
  * `publish.normal_timeout` between bytes; a tag body at most 8 MiB; the request head as any
  * HTTP request (handshake_timeout, 16 KiB); the socket counts against max_connections.
@@ -33,6 +34,8 @@ export interface FlvCasterOptions {
   log: Logger;
   /** the caster's `output` template, read at each request */
   output: () => string;
+  /** stream_caster.max_publishers: POST publishers (admitting or publishing) at once; default 100 */
+  maxPublishers?: number;
 }
 
 /** Requests the caster reads a live body from (its listener leaves their body unbounded). */
@@ -68,11 +71,38 @@ function answer(res: ServerResponse, status: number, text: string): true {
 }
 
 export function flvCasterHandler(opts: FlvCasterOptions) {
+  const maxPublishers = opts.maxPublishers ?? 100;
+  /** POSTs admitting or publishing now */
+  let publishers = 0;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const where = casterPath(req.url ?? '/');
     if (!where) return answer(res, 404, 'Not Found');
     if (!isCasterPublish(req)) return answer(res, 405, 'Method Not Allowed: POST an FLV body');
     const ip = peerIp(req.socket);
+    if (publishers >= maxPublishers) {
+      opts.log.warn({ ip, url: req.url, max_publishers: maxPublishers }, 'flv caster: publish refused, the caster is full');
+      return answer(res, 503, `Service Unavailable: the flv caster already has ${maxPublishers} publishers (stream_caster.max_publishers)`);
+    }
+    publishers++;
+    let counted = true;
+    const release = () => {
+      if (counted) publishers--;
+      counted = false;
+    };
+    req.socket.once('close', release);
+    try {
+      return await publish(req, res, where, ip, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  };
+
+  async function publish(req: IncomingMessage, res: ServerResponse, where: NonNullable<ReturnType<typeof casterPath>>, ip: string, release: () => void): Promise<boolean> {
+    const refuse = (status: number, text: string) => {
+      release();
+      return answer(res, status, text);
+    };
     const config = opts.config();
     // the path's names as sent (a decoded '/' must not move a level into the app), then the stream they name
     const names = casterStream(opts.output(), where);
@@ -82,11 +112,11 @@ export function flvCasterHandler(opts: FlvCasterOptions) {
       (!names ? 'the caster output names no app/stream' : (nameProblem('vhost', names.vhost) ?? streamNamesProblem(names)));
     if (bad || !names) {
       opts.log.warn({ ip, url: req.url, reason: bad }, 'flv caster: publish refused, bad name');
-      return answer(res, 400, `Bad Request: ${bad}`);
+      return refuse(400, `Bad Request: ${bad}`);
     }
-    if (!vhost) return answer(res, 404, `vhost ${names.vhost} not found`);
+    if (!vhost) return refuse(404, `vhost ${names.vhost} not found`);
     const view = config.getVhost(vhost);
-    if (view?.enabled === false) return answer(res, 403, `vhost ${vhost} is disabled`);
+    if (view?.enabled === false) return refuse(403, `vhost ${vhost} is disabled`);
     const client = new Client({
       ip,
       type: 'fmle-publish',
@@ -113,10 +143,10 @@ export function flvCasterHandler(opts: FlvCasterOptions) {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.warn({ ip, url: client.streamUrl, reason }, 'flv caster: publish refused');
-      if (req.socket.destroyed) return true;
+      if (req.socket.destroyed) return release(), true;
       // busy 409; else as HTTP players are refused: 401 a hook, 403 security, 503 a bound
       const status = err instanceof BusyError ? 409 : err instanceof AdmissionError ? err.httpStatus : 500;
-      return answer(res, status, reason);
+      return refuse(status, reason);
     } finally {
       req.socket.off('close', gone);
     }
@@ -126,6 +156,7 @@ export function flvCasterHandler(opts: FlvCasterOptions) {
     let timer: NodeJS.Timeout | undefined;
     const end = (status: number, reason: string) => {
       clearTimeout(timer);
+      release();
       if (!publisher.active) return;
       publisher.close();
       log.info({ url: client.streamUrl, reason, tags: flv.tags, recv: req.socket.bytesRead }, 'flv caster: unpublish');
@@ -166,5 +197,5 @@ export function flvCasterHandler(opts: FlvCasterOptions) {
     req.socket.once('close', () => end(499, 'closed'));
     req.on('error', () => end(400, 'request error'));
     return true;
-  };
+  }
 }

@@ -9,12 +9,16 @@
  *   publisher. Datagrams that arrive while it is admitted are dropped (the demuxer starts at
  *   the next PAT/PMT and keyframe).
  * - One sender at a time: datagrams from another address:port are dropped and counted.
+ * - Bounded per sender: the demuxer follows at most stream_caster.max_streams elementary
+ *   streams and holds at most max_pes_bytes per PES and max_pending_bytes in all (tsrs; larger
+ *   PES are dropped and counted in the demuxer's stats, logged at unpublish).
  * - The stream ends `idle_timeout` seconds after the last datagram (stream_caster.idle_timeout,
  *   tsrs, default 3). A refused or kicked sender is ignored until it has been quiet that long,
  *   so a sender that keeps going does not run the hooks on every datagram.
  */
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log.js';
+import type { TsDemuxerOptions } from '../../kernel/mpegts-demux.js';
 import { TsToSource } from '../../protocol/mpegts/to-source.js';
 import { Client } from '../client.js';
 import type { ConnectionLimit } from '../connection-limit.js';
@@ -36,6 +40,8 @@ export interface MpegtsCasterOptions {
   limit?: ConnectionLimit;
   /** the listener's name in logs and limit episodes */
   name?: string;
+  /** stream_caster.max_streams / max_pes_bytes / max_pending_bytes (the demuxer's defaults when left out) */
+  demuxer?: TsDemuxerOptions;
 }
 
 /** The stream an mpegts_over_udp output names; throws when it names none (a config error). */
@@ -130,7 +136,7 @@ export class MpegtsCaster {
       return this.ignore(s, 'refused');
     }
     s.state = 'live';
-    s.glue = new TsToSource(s.publisher);
+    s.glue = new TsToSource(s.publisher, this.opts.demuxer);
     log.info({ sender: s.sender, url: s.client.streamUrl }, 'mpegts caster: publish');
   }
 
