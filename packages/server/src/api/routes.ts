@@ -35,8 +35,7 @@ import {
   type Versions,
 } from '@tsrs/api-types';
 import type { ConnectionLimit } from '../app/connection-limit.js';
-import type { HttpHooks } from '../app/hooks.js';
-import type { ApiActions, ApiQueries } from '../app/api-model.js';
+import type { ApiActions, ApiQueries, HookFigures } from '../app/api-model.js';
 import { randomId } from '../app/ids.js';
 import type { ServerIdentity } from '../app/stats-identity.js';
 import type { SystemStats } from '../app/stats.js';
@@ -60,7 +59,7 @@ export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps, RtcApi
   /** sockets of every listener against max_connections */
   connections: Pick<ConnectionLimit, 'open' | 'cap' | 'refusedTotal'>;
   identity: ServerIdentity;
-  hooks: HttpHooks;
+  hooks: HookFigures;
   config: () => Config;
   /** SIGHUP-style reload; true when the new config was applied */
   reload: () => boolean;

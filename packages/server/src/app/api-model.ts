@@ -76,6 +76,19 @@ export interface ApiQueries {
   onEvent(fn: (e: LiveEvent) => void): () => void;
 }
 
+/** HTTP hook counters, for /metrics (HttpHooks keeps them). */
+export interface HookFigures {
+  /** calls per action */
+  readonly calls: ReadonlyMap<string, number>;
+  /** failed or refusing calls per action */
+  readonly failures: ReadonlyMap<string, number>;
+  readonly failureCount: number;
+  /** requests on the wire now */
+  readonly inFlight: number;
+  /** notifications dropped, the queue being full */
+  readonly dropped: number;
+}
+
 /** DVR control as the API drives it. */
 export type DvrControl = Pick<DvrManager, 'start' | 'stop' | 'active' | 'isOpen'>;
 
