@@ -40,6 +40,8 @@ import { hlsRoutesHandler } from './http/hls-routes.js';
 import { flvCasterHandler, isCasterPublish } from './http/flv-caster-routes.js';
 import { MpegtsCaster } from './app/casters/mpegts-caster.js';
 import { UdpListener } from './listeners/udp.js';
+import { EdgeCluster } from './app/cluster/edge.js';
+import { TokenTraverse } from './app/cluster/token-traverse.js';
 
 export interface ServerOptions {
   /** the srs.conf file; undefined = env-only mode (`tsrs -e`, as `srs -e`) */
@@ -95,6 +97,8 @@ export class TsrsServer {
   readonly supervisor: ProcessSupervisor;
   /** the vhosts' ingest FFmpegs, matched to the config at start and on reload */
   readonly ingest: IngestManager;
+  /** edge vhosts (`cluster { mode remote; }`): pulls from and pushes to the origins */
+  readonly edge: EdgeCluster;
   /** socket.io live stats on the API port */
   private liveFeed: LiveFeed | undefined;
   private liveDeps: LiveFeedDeps | undefined;
@@ -156,6 +160,8 @@ export class TsrsServer {
     new TranscodeRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, acodec, log: this.log.child({ mod: 'transcode' }) }).subscribe(this.hub.bus);
     new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
+    this.edge = new EdgeCluster({ hub: this.hub, config: () => this.config, log: this.log.child({ mod: 'edge' }) });
+    this.edge.subscribe(this.hub.bus);
   }
 
   static async start(opts: ServerOptions): Promise<TsrsServer> {
@@ -263,7 +269,8 @@ export class TsrsServer {
     const identity = new ServerIdentity(config);
     // Security and hooks gate clients whether or not the API is served (security first, as SRS).
     const hooks = new HttpHooks({ config, identity, log: this.log.child({ mod: 'hooks' }), hub: this.hub });
-    this.hub.admissions.push(new SecurityAdmission(config), hooks);
+    // token_traverse last: the edge's own checks pass before an origin is asked.
+    this.hub.admissions.push(new SecurityAdmission(config), hooks, new TokenTraverse(config, this.log.child({ mod: 'edge' })));
     hooks.subscribe(this.hub.bus);
     const exporter = this.config.global.exporter;
     if (!this.api && !exporter.enabled) return;
@@ -412,6 +419,7 @@ export class TsrsServer {
     // Children first: their RTMP connections end before the listeners close.
     this.ingest.close();
     await this.supervisor.close();
+    this.edge.close();
     await Promise.all(this.listeners.map((l) => l.close(graceful)));
     this.hub.close();
     this.connections.close();

@@ -20,6 +20,11 @@ export interface OpenOptions {
   connect?: boolean;
   /** true when the connection went away while the hooks ran: the open is refused */
   gone?: () => boolean;
+  /**
+   * Admitted elsewhere: the publish admissions (security, on_publish) are not run. An edge's
+   * upstream publishes what its origin admitted, and SRS runs no on_publish for it on the edge.
+   */
+  admitted?: boolean;
 }
 
 /** The publisher of one stream. */

@@ -128,7 +128,7 @@ export class Hub {
       if (owns && opts.connect) await this.connect(client);
       this.checkOpen(client, opts);
       if (this.findSource(client.vhost, client.app, client.stream)?.publisher) throw new BusyError(client.streamUrl);
-      await this.admit('publish', client);
+      if (!opts.admitted) await this.admit('publish', client);
       this.register(client, opts);
       const source = this.publish(client);
       if (!source) throw new BusyError(client.streamUrl);

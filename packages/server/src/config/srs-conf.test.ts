@@ -54,7 +54,6 @@ test('every SRS config in shared/srs-conf parses and validates', (t) => {
     assert.deepEqual(warnings.filter((w) => w.includes('unknown directive')), [], 'full.conf uses only known directives');
     // and names each section tsrs does not run yet (full.conf turns many on)
     assert.ok(warnings.every((w) => /does not run|is not run by tsrs/.test(w)), warnings.join('\n'));
-    assert.ok(warnings.some((w) => /vhost cluster\.srs\.com: cluster mode remote/.test(w)));
   }
 });
 

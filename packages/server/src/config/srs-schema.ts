@@ -323,6 +323,11 @@ export const clusterSchema = {
   coworkers: list(),
   protocol: oneOf(['rtmp', 'flv', 'flvs'], 'rtmp'),
   follow_client: bool(false),
+  /**
+   * tsrs: seconds an edge keeps pulling a stream after its last player left, so a player that
+   * comes back soon (a page reload) finds it running; 0 stops at once, as SRS does.
+   */
+  edge_idle_timeout: num(5, { min: 0 }),
 };
 
 export interface SecurityRule {

@@ -79,7 +79,7 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
   });
   assert.deepEqual(v.cluster, {
     mode: 'local', origin: [], token_traverse: false, vhost: undefined, debug_srs_upnode: true, origin_cluster: false,
-    coworkers: [], protocol: 'rtmp', follow_client: false,
+    coworkers: [], protocol: 'rtmp', follow_client: false, edge_idle_timeout: 5,
   });
   assert.deepEqual(v.forward, { enabled: false, destination: [], backend: '' });
   assert.deepEqual(v.security, { enabled: false, rules: [] });
@@ -343,7 +343,7 @@ srt_server { enabled off; }
 stream_caster { enabled on; caster gb28181; }
 stream_caster { enabled on; caster flv; listen 8936; }
 vhost edge {
-  cluster { mode remote; origin 10.0.0.1:1935; }
+  cluster { mode remote; origin 10.0.0.1:1935; protocol flv; }
   forward { enabled on; destination 127.0.0.1:1936; }
   exec { enabled off; }
   ingest cam { enabled on; }
@@ -356,7 +356,7 @@ vhost quiet {
 }`;
   const w = check(text).warnings.filter((x) => !x.includes('unknown directive'));
   assert.deepEqual(w, [
-    `v.conf:7: vhost edge: cluster mode remote (an edge of 10.0.0.1:1935) is not run by tsrs yet: the vhost runs as an origin`,
+    `v.conf:7: vhost edge: cluster protocol flv is not run by tsrs yet: the edge pulls over RTMP`,
     `v.conf:8: vhost edge: forward is on, but tsrs does not run it yet: ignored`,
     `v.conf:12: vhost edge: rtc is on without rtc_to_rtmp: a WebRTC-only stream is not run by tsrs yet, so WebRTC publishers are refused here`,
     `v.conf:2: rtc_server: WebRTC over TCP (tcp, protocol tcp/all) is not run by tsrs yet: UDP only`,

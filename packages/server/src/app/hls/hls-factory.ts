@@ -6,14 +6,15 @@ import { HlsOutput } from './hls-output.js';
 
 /**
  * The hub's factory for HLS: an HlsOutput on each Source of a vhost with
- * hls enabled. The output outlives a swept Source (its playlist and dispose
+ * hls enabled (never on an edge vhost, `cluster.mode remote`). The output outlives a swept Source (its playlist and dispose
  * timer belong to the stream), so a new Source for the stream picks it up.
  */
 export function hlsOutputFactory(deps: { config: () => Config; bus: EventBus; log: Logger }): OutputFactory {
   const outputs = new Map<string, HlsOutput>();
   return (source) => {
     const config = () => deps.config().getVhost(source.vhost)?.hls;
-    if (!config()?.enabled) return undefined;
+    // An edge keeps HLS off (as SRS recommends): its origin makes the stream's segments.
+    if (!config()?.enabled || deps.config().getVhost(source.vhost)?.cluster.mode === 'remote') return undefined;
     const existing = outputs.get(source.key);
     if (existing) {
       existing.attach(source);

@@ -45,7 +45,11 @@ import {
 import { DEFAULT_RTMP_PORT } from './url.js';
 
 export interface RtmpClientOptions {
-  mode: 'publish' | 'play';
+  /** 'connect': only the NetConnection (connect answered), e.g. to let a server check a connect */
+  mode: 'publish' | 'play' | 'connect';
+  /** pageUrl and swfUrl sent with connect (as a player's, when a connect is passed on) */
+  pageUrl?: string;
+  swfUrl?: string;
   /** complex (digest) handshake; default true */
   complexHandshake?: boolean;
   /** our chunk size (default 60000) */
@@ -90,6 +94,31 @@ export function parseClientUrl(url: string): ParsedClientUrl {
 
 /** Message types that belong to a NetStream once it exists (checked by `strictStreamId`). */
 const NETSTREAM_TYPES = new Set<number>([MSG.AUDIO, MSG.VIDEO, MSG.AMF0_DATA, MSG.AMF3_DATA, MSG.AGGREGATE, MSG.AMF0_COMMAND]);
+
+/** The server answered a connect, publish or play with an error (`_error` or an error onStatus). */
+export class RtmpRefusedError extends Error {}
+
+/**
+ * The server refused with a redirect (SRS's RTMP 302: an error onStatus or `_error` whose
+ * `ex` object holds `code: 302` and `redirect: <rtmp url>`): connect there instead.
+ */
+export class RtmpRedirectError extends RtmpRefusedError {
+  constructor(
+    readonly url: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The redirect URL an error info object carries (`ex.redirect`), if any. */
+export function redirectOf(info: unknown): string | undefined {
+  if (!info || typeof info !== 'object') return undefined;
+  const ex = (info as Amf0Object).ex;
+  if (!ex || typeof ex !== 'object') return undefined;
+  const url = (ex as Amf0Object).redirect;
+  return typeof url === 'string' && /^rtmp:\/\//i.test(url) ? url : undefined;
+}
 
 interface Pending {
   resolve(cmd: RtmpCommand): void;
@@ -178,7 +207,8 @@ export class RtmpClient extends EventEmitter {
     await ready; // handshake done
 
     const { app, tcUrl, stream } = this.url;
-    await this.call(connectCommand(this.tid, { app, tcUrl }));
+    await this.call(connectCommand(this.tid, { app, tcUrl, pageUrl: this.opts.pageUrl, swfUrl: this.opts.swfUrl }));
+    if (this.opts.mode === 'connect') return;
     this.setOutChunkSize(this.opts.outChunkSize ?? 60000);
     if (this.opts.mode === 'publish') {
       this.sendMessage(releaseStreamCommand(++this.tid, stream));
@@ -275,7 +305,7 @@ export class RtmpClient extends EventEmitter {
       if (!p) return;
       this.pending.delete(cmd.transactionId);
       if (cmd.name === '_result') p.resolve(cmd);
-      else p.reject(new Error(`RTMP call failed: ${describe(cmd.args[0])}`));
+      else p.reject(failure(`RTMP call failed: ${describe(cmd.args[0])}`, cmd.args[0]));
       return;
     }
     if (cmd.name === 'onStatus') {
@@ -304,7 +334,7 @@ export class RtmpClient extends EventEmitter {
         } else if (info.level === 'error') {
           this.statusWaiter = undefined;
           this.pending.delete(-1);
-          reject(new Error(`RTMP ${this.opts.mode} rejected: ${info.code} ${String(info.description ?? '')}`));
+          reject(failure(`RTMP ${this.opts.mode} rejected: ${String(info.code)} ${String(info.description ?? '')}`, info));
         }
       };
     });
@@ -337,6 +367,11 @@ export class RtmpClient extends EventEmitter {
     return this.sendMessage({ typeId, streamId: this.streamId, timestamp, csid, payload });
   }
 
+  /** Bytes written but not yet taken by the socket (backpressure). */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
   /** Resolves when the socket is writable again (for backpressure). */
   drained(): Promise<void> {
     return this.socket.writableNeedDrain ? new Promise((r) => this.socket.once('drain', () => r())) : Promise.resolve();
@@ -363,6 +398,12 @@ export class RtmpClient extends EventEmitter {
     this.closed = true;
     this.socket.destroy();
   }
+}
+
+/** An RtmpRefusedError, or an RtmpRedirectError when the refusal carries a redirect. */
+function failure(message: string, info: unknown): Error {
+  const url = redirectOf(info);
+  return url ? new RtmpRedirectError(url, `${message} (redirect to ${url})`) : new RtmpRefusedError(message);
 }
 
 function describe(v: unknown): string {

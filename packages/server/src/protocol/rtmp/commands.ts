@@ -112,8 +112,12 @@ export function connectError(
   transactionId: number,
   description: string,
   code = 'NetConnection.Connect.Rejected',
+  /** more of the refusal (SRS's redirect: `{ code: 302, redirect: url }`) */
+  ex?: Amf0Object,
 ): RtmpMessage {
-  return command(CSID.OVER_CONNECTION, 0, '_error', transactionId, null, { level: 'error', code, description });
+  const info: Amf0Object = { level: 'error', code, description };
+  if (ex) info.ex = ex;
+  return command(CSID.OVER_CONNECTION, 0, '_error', transactionId, null, info);
 }
 
 /** `_result` with a null command object: releaseStream, FCPublish, FCUnpublish, unknown calls. */

@@ -8,6 +8,8 @@ import { resolveVhost } from '../../app/resolve-vhost.js';
 import type { Config } from '../../config/index.js';
 import { peerIp } from '../../listeners/tcp.js';
 import type { Logger } from '../../log.js';
+import { upstreamParam } from '../../app/cluster/addr.js';
+import { discoverOrigin, redirectUrl } from '../../app/cluster/coworkers.js';
 import { rtmpPlayerSink } from './from-source.js';
 import { ServerSession, type Decision } from './server-session.js';
 import { packetKindOf } from './to-source.js';
@@ -180,6 +182,8 @@ export class RtmpConnection {
     if (!url.stream) return { reject: 'empty stream name', code: 'NetStream.Play.StreamNotFound' };
     const bad = this.badNames(url);
     if (bad) return { reject: bad, code: 'NetStream.Play.StreamNotFound' };
+    const elsewhere = await this.clusterRedirect();
+    if (elsewhere) return elsewhere;
     // The session answers Play.Start when we return; the consumer's first flush comes after it.
     const sink = rtmpPlayerSink(this.socket, this.config.global.chunk_size, this.session.streamId);
     try {
@@ -194,6 +198,23 @@ export class RtmpConnection {
     this.socket.on('drain', () => consumer?.onDrain());
     this.log.info({ ip: this.client.ip, url: this.client.streamUrl, param: this.client.param }, 'rtmp play');
     return undefined;
+  }
+
+  /**
+   * Origin cluster: a stream this origin does not publish is looked up on the coworkers; the
+   * player is redirected (SRS's RTMP 302: NetConnection.Connect.Rejected with
+   * `ex: { code: 302, redirect }`) to the one that has it, or refused when none has, as SRS.
+   */
+  private async clusterRedirect(): Promise<Decision> {
+    const c = this.client;
+    const cluster = this.config.getVhost(c.vhost)?.cluster;
+    if (!cluster?.origin_cluster || cluster.coworkers.length === 0) return undefined;
+    if (this.hub.findSource(c.vhost, c.app, c.stream)?.active) return undefined;
+    const at = await discoverOrigin(cluster.coworkers, { vhost: c.vhost, app: c.app, stream: c.stream, ip: this.socket.localAddress ?? '' });
+    if (!at) return this.refused('play', new Error(`no origin of the cluster publishes ${c.streamUrl}`), 'NetStream.Play.StreamNotFound');
+    const redirect = redirectUrl(at, c.app, c.stream, upstreamParam(c.param, c.vhost));
+    this.log.info({ url: c.streamUrl, redirect }, 'rtmp play redirected in the origin cluster');
+    return { reject: 'RTMP 302 Redirect', code: 'NetConnection.Connect.Rejected', ex: { code: 302, redirect } };
   }
 
   private onMedia(typeId: number, timestamp: number, payload: Buffer): void {

@@ -97,8 +97,16 @@ export interface PlayRequest {
   url: RtmpUrl;
 }
 
-/** undefined accepts; `{ reject }` refuses with that description (and optional status code). */
-export type Decision = void | { reject: string; code?: string };
+/**
+ * undefined accepts; `{ reject }` refuses with that description (and optional status code);
+ * `ex` goes into the refusal's info object (SRS's RTMP 302: `{ code: 302, redirect: url }`).
+ */
+export type Decision = void | Rejection;
+export interface Rejection {
+  reject: string;
+  code?: string;
+  ex?: Amf0Object;
+}
 type Decider<T> = (req: T) => Decision | Promise<Decision>;
 
 export interface ServerSessionHandler {
@@ -447,7 +455,7 @@ export class ServerSession {
   private decide<T>(
     fn: Decider<T> | undefined,
     req: T,
-    done: (rejected: { reject: string; code?: string } | undefined) => void,
+    done: (rejected: Rejection | undefined) => void,
   ): Promise<void> | undefined {
     const toReject = (err: unknown) => ({ reject: err instanceof Error ? err.message : String(err) });
     let result: Decision | Promise<Decision>;
@@ -491,7 +499,7 @@ export class ServerSession {
     this.connectRequest = req;
     return this.decide(this.handler.onConnect, req, (rejected) => {
       if (rejected) {
-        this.sendMessage(connectError(cmd.transactionId, rejected.reject, rejected.code));
+        this.sendMessage(connectError(cmd.transactionId, rejected.reject, rejected.code, rejected.ex));
         this.finish(rejected.reject);
         return;
       }
@@ -527,7 +535,7 @@ export class ServerSession {
       if (rejected) {
         this.sendMessage(
           rejected.code
-            ? onStatus(streamId, { level: 'error', code: rejected.code, description: rejected.reject })
+            ? onStatus(streamId, refusal(rejected, rejected.code))
             : publishBadName(streamId, rejected.reject),
         );
         this.finish(rejected.reject);
@@ -557,7 +565,7 @@ export class ServerSession {
       if (rejected) {
         this.sendMessage(
           rejected.code
-            ? onStatus(streamId, { level: 'error', code: rejected.code, description: rejected.reject })
+            ? onStatus(streamId, refusal(rejected, rejected.code))
             : playStreamNotFound(streamId, rejected.reject),
         );
         this.finish(rejected.reject);
@@ -592,4 +600,11 @@ export class ServerSession {
     if (role === 'publish') this.handler.onUnpublish?.();
     else if (role === 'play') this.handler.onStop?.();
   }
+}
+
+/** The error info object of a refusal with its own status code. */
+function refusal(r: Rejection, code: string): StatusInfo {
+  const info: StatusInfo = { level: 'error', code, description: r.reject };
+  if (r.ex) info.ex = r.ex;
+  return info;
 }

@@ -1,0 +1,130 @@
+/**
+ * The edge side of a vhost with `cluster { mode remote; origin HOST[:PORT] ...; }`:
+ *
+ * - play: the first player of a stream nobody publishes here (RTMP, HTTP-FLV, any protocol
+ *   that opens a player) starts one EdgeUpstream pulling it from the origins; every later
+ *   player shares it. `edge_idle_timeout` seconds after the last player left, it stops.
+ * - publish: a stream published on the edge gets an EdgePush output that pushes it through to
+ *   an origin; the edge's own players play it locally.
+ *
+ * It follows the hub's bus (`stream:play`, `stream:stop`, `stream:publish`); the upstream
+ * publishes through a publisher handle like any other protocol.
+ */
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../log.js';
+import type { Client } from '../client.js';
+import type { EventBus } from '../events.js';
+import type { Hub } from '../hub.js';
+import type { Source } from '../source.js';
+import { EdgePush } from './push.js';
+import { EdgeUpstream } from './upstream.js';
+
+export interface EdgeClusterDeps {
+  hub: Hub;
+  config: () => Config;
+  log: Logger;
+}
+
+export class EdgeCluster {
+  /** upstreams by source key */
+  private readonly upstreams = new Map<string, EdgeUpstream>();
+  private readonly idle = new Map<string, NodeJS.Timeout>();
+  private readonly pushes = new Map<Source, EdgePush>();
+
+  constructor(private readonly d: EdgeClusterDeps) {}
+
+  subscribe(bus: EventBus): void {
+    bus.on('stream:play', (source, client) => this.onPlay(source, client));
+    bus.on('stream:stop', (source) => this.onStop(source));
+    bus.on('stream:publish', (source, client) => this.onPublish(source, client));
+    bus.on('stream:unpublish', (source) => this.onUnpublish(source));
+  }
+
+  /** The upstream of a stream, while there is one (API, tests). */
+  upstreamOf(source: Source): EdgeUpstream | undefined {
+    return this.upstreams.get(source.key);
+  }
+
+  get upstreamCount(): number {
+    return this.upstreams.size;
+  }
+
+  private cluster(vhost: string) {
+    const c = this.d.config().getVhost(vhost)?.cluster;
+    return c?.mode === 'remote' ? c : undefined;
+  }
+
+  private onPlay(source: Source, client: Client): void {
+    const cluster = this.cluster(source.vhost);
+    if (!cluster) return;
+    const key = source.key;
+    clearTimeout(this.idle.get(key));
+    this.idle.delete(key);
+    const up = this.upstreams.get(key);
+    if (up?.active || (source.publisher && !this.isUpstream(source.publisher))) return;
+    const { vhost, app, stream } = source;
+    const upstream = new EdgeUpstream({
+      hub: this.d.hub,
+      log: this.d.log,
+      origins: () => this.cluster(vhost)?.origin ?? [],
+      originVhost: () => this.cluster(vhost)?.vhost ?? vhost,
+      vhost,
+      app,
+      stream,
+      param: client.param,
+    });
+    this.upstreams.set(key, upstream);
+    this.d.log.info({ url: source.url, origins: cluster.origin.join(' ') }, 'edge: first player, pulling from the origin');
+    upstream.start();
+  }
+
+  private onStop(source: Source): void {
+    const key = source.key;
+    const up = this.upstreams.get(key);
+    if (!up || source.consumers.size + source.viewers.size > 0 || this.idle.has(key)) return;
+    const seconds = this.cluster(source.vhost)?.edge_idle_timeout ?? 0;
+    const end = () => {
+      this.idle.delete(key);
+      if (source.consumers.size + source.viewers.size > 0) return;
+      this.upstreams.delete(key);
+      up.stop();
+    };
+    if (seconds <= 0) return end();
+    this.idle.set(key, setTimeout(end, seconds * 1000).unref());
+  }
+
+  private isUpstream(client: Client): boolean {
+    for (const u of this.upstreams.values()) if (u.client === client) return true;
+    return false;
+  }
+
+  private onPublish(source: Source, client: Client): void {
+    const cluster = this.cluster(source.vhost);
+    if (!cluster || this.isUpstream(client)) return;
+    const vhost = source.vhost;
+    const push = new EdgePush(source, {
+      log: this.d.log,
+      origins: () => this.cluster(vhost)?.origin ?? [],
+      originVhost: () => this.cluster(vhost)?.vhost ?? vhost,
+      param: client.param,
+    });
+    this.pushes.set(source, push);
+    source.addOutput(push);
+  }
+
+  private onUnpublish(source: Source): void {
+    const push = this.pushes.get(source);
+    if (!push) return;
+    this.pushes.delete(source);
+    source.removeOutput(push);
+  }
+
+  close(): void {
+    for (const t of this.idle.values()) clearTimeout(t);
+    this.idle.clear();
+    for (const u of this.upstreams.values()) u.stop();
+    this.upstreams.clear();
+    for (const [source, push] of this.pushes) source.removeOutput(push);
+    this.pushes.clear();
+  }
+}
