@@ -14,16 +14,22 @@ export interface HostPort {
 const HOST = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)$/;
 
 /**
- * `host`, `host:port`, `[v6]` or `[v6]:port` -> { host, port } (brackets dropped); undefined
+ * `host`, `host:port`, `[v6]` or `[v6]:port` -> { host, port } (brackets dropped; `defaultPort`
+ * null: the port is required); undefined
  * for anything else (a path, a scheme, a port out of 1..65535), so a config or an answer
  * from another server cannot smuggle more than an address into a URL.
  */
-export function parseHostPort(text: string, defaultPort: number | undefined = DEFAULT_RTMP_PORT): HostPort | undefined {
+export function parseHostPort(text: string, defaultPort: number | null = DEFAULT_RTMP_PORT): HostPort | undefined {
   const m = /^(\[[^\]]*\]|[^:]+)(?::(\d{1,5}))?$/.exec(text.trim());
   if (!m || !HOST.test(m[1])) return undefined;
   const port = m[2] !== undefined ? Number(m[2]) : defaultPort;
-  if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  if (port === null || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
+}
+
+/** The valid entries of `cluster.origin`, in order (invalid ones are left out). */
+export function parseOrigins(list: readonly string[]): HostPort[] {
+  return list.map((s) => parseHostPort(s)).filter((a): a is HostPort => a !== undefined);
 }
 
 /** `host:port` for URLs (IPv6 in brackets). */

@@ -22,7 +22,7 @@ export interface ClusterQuery {
 /** The first coworker's answer naming an origin of the stream (RTMP host and port), or undefined. */
 export async function discoverOrigin(coworkers: readonly string[], q: ClusterQuery, timeoutMs = ASK_TIMEOUT_MS): Promise<HostPort | undefined> {
   for (const entry of coworkers) {
-    const api = parseHostPort(entry, undefined);
+    const api = parseHostPort(entry, null);
     if (!api) continue;
     const at = await ask(api, q, timeoutMs).catch(() => undefined);
     if (at) return at;
@@ -38,7 +38,7 @@ async function ask(api: HostPort, q: ClusterQuery, timeoutMs: number): Promise<H
   const answer = JSON.parse(text) as { code?: unknown; data?: { origin?: { ip?: unknown; port?: unknown } | null } };
   const origin = answer.code === 0 ? answer.data?.origin : undefined;
   if (!origin || typeof origin.ip !== 'string' || typeof origin.port !== 'number') return undefined;
-  return parseHostPort(formatHostPort({ host: origin.ip, port: origin.port }), undefined);
+  return parseHostPort(formatHostPort({ host: origin.ip, port: origin.port }), null);
 }
 
 async function boundedText(res: Response, max: number): Promise<string> {

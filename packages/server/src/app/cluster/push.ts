@@ -13,7 +13,7 @@ import { MESSAGE_TYPE } from '../../kernel/packet.js';
 import type { Logger } from '../../log.js';
 import { RtmpClient } from '../../protocol/rtmp/client-session.js';
 import type { Source, SourceOutput } from '../source.js';
-import { parseHostPort, upstreamParam, upstreamUrl, type HostPort } from './addr.js';
+import { parseOrigins, upstreamParam, upstreamUrl } from './addr.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
 const RETRY_MS = 1000;
@@ -85,7 +85,7 @@ export class EdgePush implements SourceOutput {
 
   private connect(): void {
     if (this.closed || this.rtmp) return;
-    const origins = this.o.origins().map((s) => parseHostPort(s)).filter((a): a is HostPort => a !== undefined);
+    const origins = parseOrigins(this.o.origins());
     if (origins.length === 0) return this.o.log.warn({ url: this.url }, 'edge: no valid origin to push to');
     const origin = origins[this.next++ % origins.length];
     const { app, stream } = this.source;

@@ -9,7 +9,7 @@ import type { Logger } from '../../log.js';
 import { RtmpClient, RtmpRefusedError } from '../../protocol/rtmp/client-session.js';
 import type { Client } from '../client.js';
 import { AdmissionError, type Admission } from '../hub.js';
-import { parseHostPort, type HostPort } from './addr.js';
+import { parseOrigins } from './addr.js';
 
 const CONNECT_TIMEOUT_MS = 3000;
 
@@ -23,7 +23,7 @@ export class TokenTraverse implements Admission {
   async connect(client: Client): Promise<void> {
     const cluster = this.config().getVhost(client.vhost)?.cluster;
     if (!cluster || cluster.mode !== 'remote' || !cluster.token_traverse) return;
-    const origins = cluster.origin.map((s) => parseHostPort(s)).filter((a): a is HostPort => a !== undefined);
+    const origins = parseOrigins(cluster.origin);
     for (const origin of origins) {
       const url = { host: origin.host, port: origin.port, app: client.app, stream: '', tcUrl: client.tcUrl };
       try {

@@ -19,7 +19,7 @@ import { packetKindOf } from '../../protocol/rtmp/to-source.js';
 import { Client } from '../client.js';
 import type { PublisherHandle } from '../handles.js';
 import type { Hub } from '../hub.js';
-import { parseHostPort, upstreamParam, upstreamUrl, type HostPort } from './addr.js';
+import { parseHostPort, parseOrigins, upstreamParam, upstreamUrl } from './addr.js';
 
 /** connect + play on one origin (SRS's edge uses 3 s too) */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -100,7 +100,7 @@ export class EdgeUpstream {
   private async run(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
-      const origins = this.o.origins().map((s) => parseHostPort(s)).filter((a): a is HostPort => a !== undefined);
+      const origins = parseOrigins(this.o.origins());
       if (origins.length === 0) {
         this.o.log.warn({ url: this.client.streamUrl }, 'edge: no valid origin in cluster.origin');
         await this.pause(BACKOFF_MAX_MS);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { encodeAmf0 } from '../../kernel/amf0.js';
-import { RtmpClient, parseClientUrl } from './client-session.js';
+import { RtmpClient, RtmpRedirectError, RtmpRefusedError, parseClientUrl } from './client-session.js';
 import { decodeData } from './commands.js';
 import { CSID, MSG, type RtmpMessage } from './messages.js';
 import { ServerSession, type ServerSessionHandler } from './server-session.js';
@@ -99,3 +99,34 @@ test('rejected publish and refused connection reject connect()', async () => {
   await srv.close();
   await assert.rejects(RtmpClient.connect(`rtmp://127.0.0.1:${srv.port}/live/s`, { mode: 'play', timeoutMs: 2000 }));
 });
+
+test('a refusal with ex.redirect (RTMP 302) is an RtmpRedirectError naming the URL; others are RtmpRefusedError', async () => {
+  const target = 'rtmp://127.0.0.1:19351/live/s?token=1';
+  const srv = await serve(() => ({
+    onPlay: (req) =>
+      req.streamName === 'moved'
+        ? { reject: 'RTMP 302 Redirect', code: 'NetConnection.Connect.Rejected', ex: { code: 302, redirect: target } }
+        : { reject: 'no such stream', code: 'NetStream.Play.StreamNotFound' },
+    onConnect: (req) => (req.app === 'closed' ? { reject: 'go away', ex: { code: 302, redirect: target } } : undefined),
+  }));
+  try {
+    await redirects(srv.port, target);
+  } finally {
+    await srv.close();
+  }
+});
+
+async function redirects(port: number, target: string): Promise<void> {
+  const srv = { port };
+  const err = await RtmpClient.connect(`rtmp://127.0.0.1:${srv.port}/live/moved`, { mode: 'play' }).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof RtmpRedirectError, String(err));
+  assert.equal(err.url, target);
+  const atConnect = await RtmpClient.connect(`rtmp://127.0.0.1:${srv.port}/closed/x`, { mode: 'play' }).then(() => undefined, (e: unknown) => e);
+  assert.ok(atConnect instanceof RtmpRedirectError && atConnect.url === target, String(atConnect));
+  const plain = await RtmpClient.connect(`rtmp://127.0.0.1:${srv.port}/live/other`, { mode: 'play' }).then(() => undefined, (e: unknown) => e);
+  assert.ok(plain instanceof RtmpRefusedError && !(plain instanceof RtmpRedirectError), String(plain));
+  // mode 'connect' stops after the NetConnection: the server sees no play
+  const c = await RtmpClient.connect(`rtmp://127.0.0.1:${srv.port}/live/x`, { mode: 'connect' });
+  assert.equal(c.streamId, 0);
+  c.destroy();
+}
