@@ -2,18 +2,19 @@
  * The edge side of a vhost with `cluster { mode remote; origin HOST[:PORT] ...; }`:
  *
  * - play: the first player of a stream nobody publishes here (RTMP, HTTP-FLV, any protocol
- *   that opens a player) starts one EdgeUpstream pulling it from the origins; every later
- *   player shares it. `edge_idle_timeout` seconds after the last player left, it stops.
+ *   that opens a player: `stream:demand`) starts one EdgeUpstream pulling it from the origins;
+ *   every later player shares it. `edge_idle_timeout` seconds after the last player left
+ *   (`stream:idle`), it stops.
  * - publish: a stream published on the edge gets an EdgePush output that pushes it through to
  *   an origin; the edge's own players play it locally.
  *
- * It follows the hub's bus (`stream:play`, `stream:stop`, `stream:publish`); the upstream
+ * It follows the hub's bus (`stream:demand`, `stream:idle`, `stream:publish`); the upstream
  * publishes through a publisher handle like any other protocol.
  */
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { Client } from '../client.js';
-import type { EventBus } from '../events.js';
+import type { DemandEvent, EventBus, IdleEvent } from '../events.js';
 import type { Hub } from '../hub.js';
 import type { Source } from '../source.js';
 import { EdgePush } from './push.js';
@@ -34,8 +35,8 @@ export class EdgeCluster {
   constructor(private readonly d: EdgeClusterDeps) {}
 
   subscribe(bus: EventBus): void {
-    bus.on('stream:play', (source, client) => this.onPlay(source, client));
-    bus.on('stream:stop', (source) => this.onStop(source));
+    bus.on('stream:demand', (e) => this.onDemand(e));
+    bus.on('stream:idle', (e) => this.onIdle(e));
     bus.on('stream:publish', (source, client) => this.onPublish(source, client));
     bus.on('stream:unpublish', (source) => this.onUnpublish(source));
   }
@@ -54,14 +55,20 @@ export class EdgeCluster {
     return c?.mode === 'remote' ? c : undefined;
   }
 
-  private onPlay(source: Source, client: Client): void {
-    const cluster = this.cluster(source.vhost);
-    if (!cluster) return;
+  /**
+   * A player waits for a stream nobody publishes here: pull it, unless an upstream runs. A
+   * request without a player (an HLS playlist; edges keep HLS off) starts nothing: no idle
+   * would end it.
+   */
+  private onDemand(e: DemandEvent): void {
+    const cluster = this.cluster(e.vhost);
+    if (!cluster || !e.client) return;
+    const source = this.d.hub.findSource(e.vhost, e.app, e.stream);
+    if (!source) return;
     const key = source.key;
     clearTimeout(this.idle.get(key));
     this.idle.delete(key);
-    const up = this.upstreams.get(key);
-    if (up?.active || (source.publisher && !this.isUpstream(source.publisher))) return;
+    if (this.upstreams.get(key)?.active) return;
     const { vhost, app, stream } = source;
     const upstream = new EdgeUpstream({
       hub: this.d.hub,
@@ -71,21 +78,23 @@ export class EdgeCluster {
       vhost,
       app,
       stream,
-      param: client.param,
+      param: e.param,
     });
     this.upstreams.set(key, upstream);
     this.d.log.info({ url: source.url, origins: cluster.origin.join(' ') }, 'edge: first player, pulling from the origin');
     upstream.start();
   }
 
-  private onStop(source: Source): void {
+  /** The last player left: the upstream ends `edge_idle_timeout` later unless one came back. */
+  private onIdle(e: IdleEvent): void {
+    const source = e.source;
     const key = source.key;
     const up = this.upstreams.get(key);
-    if (!up || source.consumers.size + source.viewers.size > 0 || this.idle.has(key)) return;
+    if (!up || this.idle.has(key)) return;
     const seconds = this.cluster(source.vhost)?.edge_idle_timeout ?? 0;
     const end = () => {
       this.idle.delete(key);
-      if (source.consumers.size + source.viewers.size > 0) return;
+      if (source.players > 0) return;
       this.upstreams.delete(key);
       up.stop();
     };
