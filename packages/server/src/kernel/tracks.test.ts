@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { packetsOf, readKernelFixture } from '../../test/fixtures/kernel-media.js';
+import { buildOpusHead } from './opus.js';
 import { Packet } from './packet.js';
 
 const opusHead = (channels: number) => {
@@ -36,7 +37,15 @@ test('enhanced RTMP audio: Opus and AAC SequenceStarts describe the track', () =
   assert.deepEqual([opus.codec, opus.sampleRate, opus.channels, opus.sequenceStart, opus.error], ['opus', 48000, 2, true, undefined]);
   assert.equal(opus.config!.subarray(0, 8).toString('latin1'), 'OpusHead');
   assert.equal(Packet.of('audio', 0, enhancedAudio(1, 'Opus', Buffer.from([0xfc]))).audioTrack, undefined, 'an Opus frame describes no track');
-  assert.match(Packet.of('audio', 0, enhancedAudio(0, 'Opus', Buffer.from('junk'))).audioTrack!.error ?? '', /OpusHead/);
+  assert.match(Packet.of('audio', 0, enhancedAudio(0, 'Opus', Buffer.from('junk'))).audioTrack!.error ?? '', /opus-head: ID header too short/);
+  // the OpusHead is parsed by kernel/opus.ts, once, with the header: pre-skip, mapping family 1
+  const head = buildOpusHead({ channels: 6, preSkip: 312, mappingFamily: 1, streamCount: 4, coupledCount: 2, channelMapping: [0, 4, 1, 2, 3, 5] });
+  const six = Packet.of('audio', 0, enhancedAudio(0, 'Opus', head)).audioTrack!;
+  assert.deepEqual([six.channels, six.opus?.preSkip, six.opus?.streamCount, six.opus?.channelMapping, six.error], [6, 312, 4, [0, 4, 1, 2, 3, 5], undefined]);
+  assert.equal(opus.opus?.channels, 2);
+  // a header the shared parser refuses (family 0 with 3 channels) is an error, not a 3-channel track
+  const bad = opusHead(3);
+  assert.match(Packet.of('audio', 0, enhancedAudio(0, 'Opus', bad)).audioTrack!.error ?? '', /mapping family 0 with 3 channels/);
   const aac = Packet.of('audio', 0, enhancedAudio(0, 'mp4a', Buffer.from([0x12, 0x10]))).audioTrack!;
   assert.deepEqual([aac.codec, aac.sampleRate, aac.channels, aac.profile], ['aac', 44100, 2, 'LC']);
 });

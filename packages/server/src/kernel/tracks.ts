@@ -11,6 +11,7 @@
 import { aacProfileName, parseAudioSpecificConfig, parseMp3FrameHeader, type AacConfig } from './aac.js';
 import { avcLevelName, avcProfileDetail, avcProfileName, parseAvcConfig, parseAvcSps, type AvcConfig } from './avc.js';
 import type { AudioCodec, VideoCodec } from './flv-tag.js';
+import { OPUS_CLOCK_RATE, parseOpusHead, type OpusHead } from './opus.js';
 import { hevcLevelName, hevcProfileName, parseHevcConfig, parseHevcSps, type HevcConfig } from './hevc.js';
 import type { Packet } from './packet.js';
 
@@ -50,6 +51,8 @@ export interface AudioTrack {
   config: Buffer | undefined;
   /** the parsed AudioSpecificConfig (AAC) */
   aac: AacConfig | undefined;
+  /** the parsed OpusHead (Opus over enhanced RTMP; kernel/opus.ts) */
+  opus: OpusHead | undefined;
   /** Hz (HE-AAC: the output rate with SBR); 0 when unknown */
   sampleRate: number;
   /** 0 when unknown */
@@ -107,10 +110,6 @@ export function videoTrackOf(header: Packet): VideoTrack | undefined {
   return track;
 }
 
-/** Opus decodes at 48 kHz whatever the input rate (RFC 7845 5.1). */
-const OPUS_RATE = 48000;
-const OPUS_HEAD = Buffer.from('OpusHead', 'latin1');
-
 /**
  * The audio track a packet describes: a sequence start, or a frame of a codec that has none
  * (MP3, legacy codecs); undefined for any other packet (AAC frames, ...). Never throws.
@@ -121,7 +120,7 @@ export function audioTrackOf(packet: Packet): AudioTrack | undefined {
   const hasSequenceStart = tag.codec === 'aac' || (tag.enhanced && tag.codec === 'opus');
   if (!tag.sequenceStart && (hasSequenceStart || tag.packetType !== 'coded-frames' || tag.data.length === 0)) return undefined;
   const track: AudioTrack = {
-    codec: tag.codec, header: packet, sequenceStart: tag.sequenceStart, config: undefined, aac: undefined,
+    codec: tag.codec, header: packet, sequenceStart: tag.sequenceStart, config: undefined, aac: undefined, opus: undefined,
     sampleRate: tag.sampleRate, channels: tag.channels, samplesPerFrame: 0, profile: 'Other', error: undefined,
   };
   try {
@@ -133,11 +132,11 @@ export function audioTrackOf(packet: Packet): AudioTrack | undefined {
       track.samplesPerFrame = 1024;
       track.profile = aacProfileName(asc.objectType);
     } else if (tag.codec === 'opus' && tag.sequenceStart) {
-      // OpusHead (RFC 7845 5.1): magic, version, channel count, ...
+      // OpusHead (RFC 7845 5.1); Opus decodes at 48 kHz whatever the input rate
       track.config = tag.data;
-      track.sampleRate = OPUS_RATE;
-      if (tag.data.length >= 19 && tag.data.subarray(0, 8).equals(OPUS_HEAD)) track.channels = tag.data[9];
-      else track.error = 'not an OpusHead';
+      track.sampleRate = OPUS_CLOCK_RATE;
+      const head = (track.opus = parseOpusHead(tag.data));
+      track.channels = head.channels;
     } else if (tag.codec === 'mp3') {
       const h = parseMp3FrameHeader(tag.data);
       track.sampleRate = h.sampleRate;
