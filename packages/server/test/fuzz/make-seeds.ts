@@ -102,10 +102,17 @@ async function main(): Promise<void> {
   seed('aac', 'audio-sequence-header', audio[0].body);
   seed('aac', 'audio-raw', audio[1].body);
   seed('aac', 'mp3-header', Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x64]));
+  // the classifier: FFmpeg's bodies as published (frames cut short)
+  seed('flv-tag', 'ffmpeg-avc-sequence-header', video[0].body);
+  seed('flv-tag', 'ffmpeg-avc-keyframe', video[1].body.subarray(0, 512));
+  seed('flv-tag', 'ffmpeg-aac-sequence-header', audio[0].body);
+  seed('flv-tag', 'ffmpeg-aac-raw', audio[1].body);
   withTmp((dir) => {
     const ps = hevcPackets(dir, 2);
     seed('hevc', 'hvc1-sequence-header', ps[0].body);
     seed('hevc', 'hvc1-keyframe', ps[1].body.subarray(0, 4096));
+    seed('flv-tag', 'x265-hvc1-sequence-start', ps[0].body);
+    seed('flv-tag', 'x265-hvc1-keyframe', ps[1].body.subarray(0, 512));
   });
 
   // the kernel's parsers of outside bytes: FFmpeg-made MPEG-TS, Annex B, Opus

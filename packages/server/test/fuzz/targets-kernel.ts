@@ -1,7 +1,8 @@
 /**
- * Fuzz targets of the two-way kernel's parsers of outside bytes: the MPEG-TS
- * demuxer (MPEG-TS over UDP, SRT), the Annex B splitter and its conversions, and
- * the Opus header/packet parsers (with the Opus-in-TS framing).
+ * Fuzz targets of the two-way kernel's parsers of outside bytes: the FLV tag classifier
+ * (every publisher's audio/video body, legacy and enhanced RTMP), the MPEG-TS demuxer
+ * (MPEG-TS over UDP, SRT), the Annex B splitter and its conversions, and the Opus
+ * header/packet parsers (with the Opus-in-TS framing).
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -16,7 +17,63 @@ import { accessUnitsOf } from '../../src/kernel/mpegts-es.js';
 import { buildOpusHead, parseOpusHead, parseOpusPacket, parseOpusToc } from '../../src/kernel/opus.js';
 import type { FuzzTarget } from './fuzz-helper.js';
 import { pieces } from './targets-rtmp.js';
-import { step } from './targets-media.js';
+import { classifyAudio, classifyVideo } from '../../src/kernel/flv-tag.js';
+import { audioTag, describeAudio, describeVideo, step, videoTag } from './targets-media.js';
+
+// --- FLV tag classifier ------------------------------------------------------------
+
+const VIDEO_FOURCCS = ['avc1', 'hvc1', 'av01', 'vp09', 'vp08', 'xxxx'];
+const AUDIO_FOURCCS = ['Opus', 'mp4a', '.mp3', 'fLaC', 'ac-3', 'ec-3', 'xxxx'];
+const latin1 = (s: string) => Buffer.from(s, 'latin1');
+
+/** Enhanced RTMP video: IsExHeader, FrameType, PacketType, FourCC, then the payload (CTS first for CodedFrames). */
+const exVideo = (frameType: number, packetType: number, fourcc: string, payload: Uint8Array) =>
+  Buffer.concat([Buffer.from([0x80 | (frameType << 4) | packetType]), latin1(fourcc), payload]);
+/** Enhanced RTMP audio (SoundFormat 9): AudioPacketType, FourCC, payload. */
+const exAudio = (packetType: number, fourcc: string, payload: Uint8Array) => Buffer.concat([Buffer.from([0x90 | packetType]), latin1(fourcc), payload]);
+
+export const flvTagTarget: FuzzTarget = {
+  name: 'flv-tag',
+  description: 'classifyVideo/classifyAudio never throw, give views of the body with flags that agree, read the same twice; the tracks of any body never throw',
+  errors: [],
+  maxRandomLength: 600,
+  seeds: () => [
+    Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x0c, 0xff, 0xe1, 0, 4, 0x67, 0x64, 0, 0x0c, 1, 0, 2, 0x68, 0xeb]), // AVC sequence header
+    Buffer.from([0x27, 1, 0xff, 0xff, 0xd8, 0, 0, 0, 2, 0x41, 0x9a]), // AVC inter frame, CTS -40
+    exVideo(1, 0, 'hvc1', Buffer.from([1, 1, 0x60, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 0x5d, 0xf0, 0, 0xfc, 0xfd, 0xf8, 0xf8, 0, 0, 0x0f, 0])),
+    exVideo(1, 1, 'hvc1', Buffer.from([0, 0, 0x50, 0, 0, 0, 3, 0x26, 1, 0xaf])), // CodedFrames with CTS 80
+    exVideo(2, 3, 'hvc1', Buffer.from([0, 0, 0, 3, 2, 1, 0xd0])), // CodedFramesX
+    exVideo(1, 0, 'av01', Buffer.from([0x81, 0, 0x0c, 0])),
+    exVideo(5, 0, 'avc1', Buffer.alloc(0)), // a command frame: no FourCC, these bytes are its payload
+    exAudio(0, 'Opus', Buffer.concat([latin1('OpusHead'), Buffer.from([1, 2, 0x38, 1, 0x80, 0xbb, 0, 0, 0, 0, 0])])),
+    exAudio(1, 'Opus', Buffer.from([0xfc, 0xff, 0xfe])),
+    exAudio(0, 'mp4a', Buffer.from([0x12, 0x10])),
+    Buffer.from([0xaf, 0, 0x12, 0x10]), // legacy AAC sequence header
+    Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x64]), // legacy MP3
+  ],
+  generators: () => [
+    fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 15 }), fc.constantFrom(...VIDEO_FOURCCS), fc.uint8Array({ maxLength: 64 }))
+      .map(([frameType, packetType, fourcc, payload]) => exVideo(frameType, packetType, fourcc, payload)),
+    fc.tuple(fc.integer({ min: 0, max: 15 }), fc.constantFrom(...AUDIO_FOURCCS), fc.uint8Array({ maxLength: 64 }))
+      .map(([packetType, fourcc, payload]) => exAudio(packetType, fourcc, payload)),
+    // legacy: any first byte, an AVC/HEVC packet type and a CTS
+    fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 3 }), fc.uint8Array({ minLength: 3, maxLength: 3 }), fc.uint8Array({ maxLength: 64 }))
+      .map(([b0, t, cts, payload]) => Buffer.concat([Buffer.from([b0, t]), cts, payload])),
+  ],
+  run(input) {
+    const v = videoTag(input);
+    const a = audioTag(input);
+    assert.deepEqual(classifyVideo(input), v, 'the same reading twice');
+    assert.deepEqual(classifyAudio(input), a, 'the same reading twice');
+    // a command frame carries no FourCC (E-RTMP: a VideoCommand byte instead)
+    if (v.enhanced && !v.error && v.packetType !== 'command') assert.equal(v.fourcc?.length, 4, 'an enhanced tag has its FourCC');
+    if (a.enhanced && !a.error && a.packetType !== 'multitrack') assert.equal(a.fourcc?.length, 4, 'enhanced audio has its FourCC');
+    assert.ok(v.cts >= -(2 ** 23) && v.cts < 2 ** 23, `CTS ${v.cts} is a signed 24-bit value`);
+    describeVideo(input);
+    describeAudio(input);
+    return [v, a];
+  },
+};
 
 // --- MPEG-TS demuxer ---------------------------------------------------------------
 
@@ -149,4 +206,4 @@ export const opusTarget: FuzzTarget = {
   },
 };
 
-export const KERNEL_TARGETS = [tsDemuxTarget, annexBTarget, opusTarget];
+export const KERNEL_TARGETS = [flvTagTarget, tsDemuxTarget, annexBTarget, opusTarget];

@@ -92,7 +92,7 @@ export const flvTarget: FuzzTarget = {
  * The classifier's reading of a body, checked: it never throws, its payload is a view inside
  * the body, and its flags agree with each other.
  */
-function videoTag(input: Buffer): FlvVideoTag {
+export function videoTag(input: Buffer): FlvVideoTag {
   const t = classifyVideo(input);
   assert.ok(t.data.length === 0 || (t.data.buffer === input.buffer && t.data.byteOffset >= input.byteOffset), 'payload is a view of the body');
   assert.ok(!t.keyframe || t.packetType === 'coded-frames', 'a keyframe is a coded frame');
@@ -101,7 +101,7 @@ function videoTag(input: Buffer): FlvVideoTag {
   return t;
 }
 
-function audioTag(input: Buffer): FlvAudioTag {
+export function audioTag(input: Buffer): FlvAudioTag {
   const t = classifyAudio(input);
   assert.ok(t.data.length === 0 || (t.data.buffer === input.buffer && t.data.byteOffset >= input.byteOffset), 'payload is a view of the body');
   assert.equal(t.sequenceStart, t.packetType === 'sequence-start');
@@ -110,13 +110,13 @@ function audioTag(input: Buffer): FlvAudioTag {
 }
 
 /** The tracks and the API's view of them from any body, as a publisher's packets: never throws. */
-function describeVideo(input: Buffer): void {
+export function describeVideo(input: Buffer): void {
   videoTag(input);
   const t = Packet.of('video', 0, input).videoTrack;
   if (t) videoInfo(t);
 }
 
-function describeAudio(input: Buffer): void {
+export function describeAudio(input: Buffer): void {
   audioTag(input);
   const t = Packet.of('audio', 0, input).audioTrack;
   if (t) audioInfo(t);
