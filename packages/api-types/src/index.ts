@@ -50,6 +50,14 @@ export type Vhost = Static<typeof Vhost>;
 export const PublishState = Type.Object({ active: bool(), cid: Type.Optional(str('the publisher client id')) });
 export type PublishState = Static<typeof PublishState>;
 
+/** tsrs: frames a stream did not pass on, by why (Stream.tsrs_dropped_frames). */
+export const DroppedFrames = Type.Object({
+  queue: int('dropped from the queues of players that fell behind (queue_length, queue_max_bytes), gone players included'),
+  gop_cache: int('dropped from the GOP cache past its bounds (gop_cache_max_frames, gop_cache_max_bytes)'),
+  refused: int('malformed frames refused from the publisher (bad tags, NAL unit lengths past the end, AAC before its sequence header)'),
+}, { $id: 'DroppedFrames' });
+export type DroppedFrames = Static<typeof DroppedFrames>;
+
 export const Stream = Type.Object({
   id: str('vid-xxxxxxx'),
   name: str('the stream name'),
@@ -66,6 +74,8 @@ export const Stream = Type.Object({
   publish: PublishState,
   video: nullable(VideoInfo),
   audio: nullable(AudioInfo),
+  tsrs_errors: map(int(), 'tsrs: errors per output of this stream (hls, dvr, http-ts, rtmp, http-flv, ...); outputs without errors are left out'),
+  tsrs_dropped_frames: DroppedFrames,
 }, { $id: 'Stream' });
 export type Stream = Static<typeof Stream>;
 

@@ -145,6 +145,11 @@ export class TsrsServer {
     // demand/idle at debug (srs_log_level info): an HLS request per missing playlist may announce one
     this.hub.bus.on('stream:demand', (e) => this.log.debug({ url: `${e.vhost}/${e.app}/${e.stream}`, param: e.param, cid: e.client?.id, players: e.players }, 'stream demand'));
     this.hub.bus.on('stream:idle', (e) => this.log.debug({ url: `${e.vhost}/${e.app}/${e.stream}` }, 'stream idle'));
+    // The guard reports each output's errors at a limited rate (app/output-guard.ts).
+    this.hub.bus.on('stream:output-error', ({ source, output, stage, error, action, count, unreported }) => {
+      const msg = action === 'refuse-frame' ? 'malformed frame refused, the stream goes on' : `output ${output} failed (${action}), the stream goes on`;
+      this.log.warn({ url: source.url, output, stage, err: error, action, count, unreported }, msg);
+    });
     this.connections = new ConnectionLimit(() => this.config.global.max_connections, log, undefined, () => this.config.global.max_connections_per_ip);
     this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }));
     const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;

@@ -19,7 +19,7 @@ const kbps = { recv_30s: 0, send_30s: 0 };
 const wireStream = (i: number): Stream => ({
   id: `vid-s${String(i).padStart(5, '0')}`, name: `s${i}`, vhost: 'vid-vhost01', app: 'live', tcUrl: 'rtmp://127.0.0.1/live',
   url: `/live/s${i}`, live_ms: 1_700_000_000_000 + i, clients: i, frames: 25 * i, send_bytes: 1000 * i, recv_bytes: 2000 * i, kbps,
-  publish: { active: true, cid: `c${i}` }, video: null, audio: null,
+  publish: { active: true, cid: `c${i}` }, video: null, audio: null, tsrs_errors: {}, tsrs_dropped_frames: { queue: 0, gop_cache: 0, refused: 0 },
 });
 const wireClient = (id: string): Client => ({
   id, vhost: 'vid-vhost01', stream: 'vid-s00001', ip: '127.0.0.1', pageUrl: '', swfUrl: '', tcUrl: 'rtmp://127.0.0.1/live',

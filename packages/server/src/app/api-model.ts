@@ -252,6 +252,8 @@ export class ApiModel implements ApiQueries, ApiActions {
       publish: s.publisher ? { active: true, cid: s.publisher.id } : { active: false },
       video: s.video ? { ...s.video } : null,
       audio: s.audio ? { ...s.audio } : null,
+      tsrs_errors: Object.fromEntries(s.guard.errors),
+      tsrs_dropped_frames: s.droppedFrames,
     };
   }
 

@@ -1,5 +1,6 @@
 import type { Packet } from '../kernel/packet.js';
 import type { Client } from './client.js';
+import type { GuardedPlayer } from './output-guard.js';
 import type { Source } from './source.js';
 
 /**
@@ -7,8 +8,13 @@ import type { Source } from './source.js';
  * Implementations write the packets' shared, cached encodings (no per-player copy).
  */
 export interface ConsumerSink {
-  /** Write a batch in one go (cork/writev). Return false when the transport is congested. */
+  /**
+   * Write a batch in one go (cork/writev). Return false when the transport is congested.
+   * A throw is the sink's bug: the Source's OutputGuard counts it and closes this player.
+   */
   write(packets: readonly Packet[]): boolean;
+  /** the output its errors are counted under (`rtmp`, `http-flv`, `http-ts`, ...); `player` when absent */
+  readonly outputName?: string;
 }
 
 /**
@@ -20,7 +26,7 @@ export interface ConsumerSink {
  * or the other players. Past the byte bound with no keyframe to drop to (or one
  * GOP alone over it), it drops all media and waits for the next keyframe.
  */
-export class Consumer {
+export class Consumer implements GuardedPlayer {
   private queue: Packet[] = [];
   /** body bytes in `queue` */
   private bytes = 0;
@@ -31,6 +37,8 @@ export class Consumer {
   dropped = 0;
   /** number of times the queue overflowed */
   overflows = 0;
+  /** the sink threw: nothing more is written to this player */
+  private failed = false;
 
   constructor(
     readonly source: Source,
@@ -130,11 +138,28 @@ export class Consumer {
 
   /** Write what is queued, unless the transport asked us to wait. */
   flush(): void {
-    if (this.congested || this.paused || this.queue.length === 0) return;
+    if (this.congested || this.paused || this.failed || this.queue.length === 0) return;
     const batch = this.queue;
     this.queue = [];
     this.bytes = 0;
-    if (!this.sink.write(batch)) this.congested = true;
+    try {
+      if (!this.sink.write(batch)) this.congested = true;
+    } catch (err) {
+      this.source.guard.playerFailed(this, err);
+    }
+  }
+
+  get outputName(): string {
+    return this.sink.outputName ?? 'player';
+  }
+
+  /** The sink threw (see OutputGuard): stop writing and end the player's connection with an error. */
+  fail(reason: string): void {
+    this.failed = true;
+    this.queue = [];
+    this.bytes = 0;
+    this.client.endReason ??= 'error';
+    this.client.transport.close(reason);
   }
 
   /** The transport drained: write what piled up meanwhile. */

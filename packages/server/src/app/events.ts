@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from './client.js';
+import type { OutputErrorEvent } from './output-guard.js';
 import type { Source } from './source.js';
 
 /** A file an output (HLS, DVR) finished writing. */
@@ -84,6 +85,8 @@ export interface ServerEvents {
   'hls:segment': [event: HlsSegmentEvent];
   'dvr:file': [event: DvrFileEvent];
   'stream:limit': [event: LimitEvent];
+  /** an output threw or a malformed frame was refused (app/output-guard.ts), at a limited rate */
+  'stream:output-error': [event: OutputErrorEvent];
   /** the stream's tracks changed (a sequence start, or an MP3 stream's first frame): `source.tracks` */
   'stream:tracks': [source: Source];
   /** a player waits for a stream without a publisher: start it if you can (DemandEvent) */

@@ -25,6 +25,8 @@ export class GopCache {
   private bytes = 0;
   /** times the cache was dropped for exceeding a bound */
   overflows = 0;
+  /** packets dropped with the cache over all overflows */
+  droppedFrames = 0;
 
   constructor(
     private enabled: boolean,
@@ -55,6 +57,7 @@ export class GopCache {
     this.bytes += packet.body.length;
     const { maxFrames, maxBytes } = this.limits;
     if ((maxFrames > 0 && this.packets.length > maxFrames) || (maxBytes > 0 && this.bytes > maxBytes)) {
+      this.droppedFrames += this.packets.length;
       this.clear();
       this.overflows++;
       return true;

@@ -191,6 +191,7 @@ export class Hub {
       s = new Source(vhost, app, stream, this.optionsFor(vhost));
       s.onLimit = (event) => this.bus.emit('stream:limit', event);
       s.onTracks = (source) => this.bus.emit('stream:tracks', source);
+      s.onOutputError = (event) => this.bus.emit('stream:output-error', event);
       this.sources.set(key, s);
       for (const make of this.outputFactories) {
         const output = make(s);

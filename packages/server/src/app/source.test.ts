@@ -18,8 +18,8 @@ test('sequence headers and the GOP are replayed in order; a new keyframe restart
   const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
   const avcHeader = Buffer.from([0x17, 0, 0, 0, 0]);
   const aacHeader = Buffer.from([0xaf, 0, 0x12, 0x10]);
-  const key = Buffer.from([0x17, 1, 0, 0, 0, 1]);
-  const inter = Buffer.from([0x27, 1, 0, 0, 0, 2]);
+  const key = Buffer.from([0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65]);
+  const inter = Buffer.from([0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41]);
   s.onMessage('video', 0, avcHeader);
   s.onMessage('audio', 0, aacHeader);
   s.onMessage('video', 0, key);

@@ -1,4 +1,5 @@
 import { Packet, type PacketKind } from '../kernel/packet.js';
+import { startsWithStartCode } from '../kernel/annexb.js';
 import type { Client } from './client.js';
 import { Consumer, type ConsumerSink } from './consumer.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
@@ -8,6 +9,8 @@ import type { LimitEvent } from './events.js';
 import { KbpsSampler } from './kbps.js';
 import { audioInfo, videoInfo, type AudioInfo, type VideoInfo } from './codec-info.js';
 import type { StreamTracks } from '../kernel/tracks.js';
+import type { DroppedFrames } from '@tsrs/api-types';
+import { OutputGuard, type OutputErrorAction, type OutputErrorEvent } from './output-guard.js';
 
 /** Per-vhost play/publish settings a Source runs with. */
 export interface SourceOptions {
@@ -43,14 +46,21 @@ export const DEFAULT_SOURCE_OPTIONS: SourceOptions = {
  */
 export const MAX_MERGE_WINDOW_MS = 50;
 
-/** Something that hangs on a Source and sees every packet (HLS, DVR, forward, RTC bridge). */
+/**
+ * Something that hangs on a Source and sees every packet (HLS, DVR, forward, RTC bridge). The
+ * Source calls it through its OutputGuard (output-guard.ts): what it throws is counted under
+ * `name` and handled by `onError`, never seen by the publisher or the other outputs.
+ */
 export interface SourceOutput {
+  /** the output's kind (`hls`, `dvr`, `http-ts`, ...): its errors are counted under this name */
   readonly name: string;
   onPublish?(source: Source): void;
   onPacket(packet: Packet): void;
   onUnpublish?(source: Source): void;
-  /** the Source is going away (or the output is detached) */
+  /** the Source is going away (or the output is removed) */
   close?(): void;
+  /** what the guard does when this output throws; `detach` (until the next publish) when absent */
+  onError?(err: unknown): OutputErrorAction;
 }
 
 /**
@@ -110,6 +120,22 @@ export class Source {
 
   /** a memory bound was hit (the Hub sends these to the event bus; the server logs them) */
   onLimit: ((event: LimitEvent) => void) | undefined;
+  /** an output threw or a frame was refused, reported at a limited rate (the Hub sends these to the bus) */
+  onOutputError: ((event: OutputErrorEvent) => void) | undefined;
+  /** every call into an output and every player write runs behind it; `guard.errors` counts per output */
+  readonly guard = new OutputGuard(this, {
+    report: (event) => this.onOutputError?.(event),
+    kickPublisher: (reason) => {
+      const p = this.publisher;
+      if (!p) return;
+      p.endReason ??= 'error';
+      p.transport.close(reason);
+    },
+  });
+  /** frames refused at the source as malformed */
+  private refusedFrames = 0;
+  /** frames dropped by players that left */
+  private goneDropped = 0;
   /** last time a packet arrived or the publisher left (for disposal) */
   lastActiveAt = Date.now();
   private readonly gop: GopCache;
@@ -158,7 +184,7 @@ export class Source {
     this.jitter.resetForRepublish();
     this.lastKeyframeDts = -1;
     this.keyframeIntervalMs = 0;
-    for (const o of this.outputs) o.onPublish?.(this);
+    for (const o of this.outputs) this.guard.publish(o);
     return true;
   }
 
@@ -167,7 +193,7 @@ export class Source {
     this.publisher = undefined;
     this.lastActiveAt = Date.now();
     this.flushNow();
-    for (const o of this.outputs) o.onUnpublish?.(this);
+    for (const o of this.outputs) this.guard.unpublish(o);
     // A new publisher starts with fresh headers and a fresh GOP.
     this.gop.clear();
     this.metadata = undefined;
@@ -185,17 +211,24 @@ export class Source {
       if (v.sequenceStart) {
         const video = packet.videoTrack;
         if (video) this.setTracks({ video, audio: this.tracks.audio });
-      } else if (v.packetType === 'coded-frames') {
-        this.frames++;
-        this.lastFrameDts = dts;
-        if (v.keyframe) {
-          if (this.lastKeyframeDts >= 0 && dts > this.lastKeyframeDts) this.keyframeIntervalMs = dts - this.lastKeyframeDts;
-          this.lastKeyframeDts = dts;
+      } else {
+        // NAL units of this stream's frames are split with the length size its record states
+        packet.nalLengthSize = this.tracks.video?.nalLengthSize ?? 4;
+        // (multitrack video is passed on as it came: players that know it read it)
+        const error = v.packetType === 'multitrack' ? undefined : (v.error ?? nalUnitError(packet));
+        if (error) return this.refuse(packet, error);
+        if (v.packetType === 'coded-frames') {
+          this.frames++;
+          this.lastFrameDts = dts;
+          if (v.keyframe) {
+            if (this.lastKeyframeDts >= 0 && dts > this.lastKeyframeDts) this.keyframeIntervalMs = dts - this.lastKeyframeDts;
+            this.lastKeyframeDts = dts;
+          }
         }
       }
-      // NAL units of this stream's frames are split with the length size its record states
-      packet.nalLengthSize = this.tracks.video?.nalLengthSize ?? 4;
     } else if (a) {
+      if (a.error && a.packetType !== 'multitrack') return this.refuse(packet, a.error);
+      if (a.codec === 'aac' && !a.sequenceStart && !this.tracks.audio?.sequenceStart) return this.refuse(packet, 'AAC frame before the AAC sequence header');
       // A sequence start (AAC, enhanced-RTMP Opus) describes the track each time; a codec
       // without one (MP3, legacy codecs) is described by its first frame.
       if (a.sequenceStart || !this.tracks.audio) {
@@ -210,6 +243,20 @@ export class Source {
     this.dispatch(packet);
   }
 
+  /**
+   * A malformed frame is not passed on (players could not decode it, outputs would trip on it):
+   * counted as refused and reported at a limited rate. The publisher goes on.
+   */
+  private refuse(packet: Packet, reason: string): void {
+    this.refusedFrames++;
+    this.guard.refused(packet.kind, reason, this.refusedFrames);
+  }
+
+  /** Frames this stream did not pass on, by why. */
+  get droppedFrames(): DroppedFrames {
+    return { queue: this.goneDropped + this.droppedPackets, gop_cache: this.gop.droppedFrames, refused: this.refusedFrames };
+  }
+
   private setTracks(tracks: StreamTracks): void {
     if (tracks === this.tracks) return;
     this.tracks = tracks;
@@ -221,7 +268,7 @@ export class Source {
   private dispatch(packet: Packet): void {
     this.lastActiveAt = Date.now();
     if (this.gop.push(packet)) this.gopOverflow(packet);
-    for (const o of this.outputs) o.onPacket(packet);
+    for (const o of this.outputs) this.guard.packet(o, packet);
     if (this.consumers.size === 0) return;
     for (const c of this.consumers) c.enqueue(packet);
     this.scheduleFlush();
@@ -280,18 +327,20 @@ export class Source {
   }
 
   removeConsumer(consumer: Consumer): void {
-    if (this.consumers.delete(consumer)) this.goneBytesSent += consumer.client.transport.bytesWritten();
+    if (!this.consumers.delete(consumer)) return;
+    this.goneBytesSent += consumer.client.transport.bytesWritten();
+    this.goneDropped += consumer.dropped;
   }
 
   addOutput(output: SourceOutput): void {
     this.outputs.push(output);
-    if (this.publisher) output.onPublish?.(this);
+    if (this.publisher) this.guard.publish(output);
   }
 
   removeOutput(output: SourceOutput): void {
     const i = this.outputs.indexOf(output);
     if (i >= 0) this.outputs.splice(i, 1);
-    output.close?.();
+    this.guard.close(output);
   }
 
   /** Players now: consumers and HLS viewers (the publisher not counted). */
@@ -324,7 +373,7 @@ export class Source {
 
   close(): void {
     this.flushNow();
-    for (const o of this.outputs.splice(0)) o.close?.();
+    for (const o of this.outputs.splice(0)) this.guard.close(o);
   }
 }
 
@@ -337,6 +386,15 @@ export class ViewerSet extends Set<Client> {
     if (had) this.goneBytesSent += client.transport.bytesWritten();
     return had;
   }
+}
+
+/**
+ * Why an AVC/HEVC frame's NAL units do not add up, undefined when they do. A payload in Annex B
+ * form (start codes instead of lengths, as some encoders send) is passed on as it came.
+ */
+function nalUnitError(packet: Packet): string | undefined {
+  const f = packet.frame;
+  return f?.error && !startsWithStartCode(f.data) ? f.error : undefined;
 }
 
 const NO_TRACKS: StreamTracks = Object.freeze({ video: undefined, audio: undefined });

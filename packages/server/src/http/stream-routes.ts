@@ -182,6 +182,7 @@ export function streamRoutesHandler(opts: StreamRoutesOptions) {
     let encoder: RemuxEncoder | undefined;
     const out: { bytes: BodyOut | undefined } = { bytes: undefined };
     const sink: ConsumerSink = {
+      outputName: `http-${r.format}`,
       write(packets: readonly Packet[]): boolean {
         const o = out.bytes;
         if (!o || !encoder || o.destroyed) return true;

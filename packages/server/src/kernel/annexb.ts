@@ -70,6 +70,14 @@ function checkLengthSize(lengthSize: number): void {
  * `lengthSize` bytes: 1, 2 or 4) into `out` at `offset`; returns the end offset.
  * `out` must have room for `lengthPrefixedSize(nalus, lengthSize)` bytes.
  */
+/**
+ * Whether `data` opens with an Annex B start code (00 00 01 or 00 00 00 01): some encoders put
+ * Annex B byte streams where AVCC/HVCC length-prefixed NAL units belong (ISO/IEC 14496-15).
+ */
+export function startsWithStartCode(data: Uint8Array): boolean {
+  return data.length >= 3 && data[0] === 0 && data[1] === 0 && (data[2] === 1 || (data[2] === 0 && data.length >= 4 && data[3] === 1));
+}
+
 export function writeLengthPrefixed(out: Buffer, offset: number, nalus: readonly Uint8Array[], lengthSize = 4): number {
   let off = offset;
   for (const nalu of nalus) {

@@ -107,3 +107,34 @@ test('HLS: the target duration never shrinks; a republish continues the sequence
   source.unpublish();
   await out.idle();
 });
+
+test('hls_on_error: continue reopens HLS (the next segment after a discontinuity), ignore stops it until the next publish', { timeout: 30_000 }, async () => {
+  for (const policy of ['continue', 'ignore'] as const) {
+    const { source, out, playlist } = setup(`hls_fragment 1; hls_window 100; hls_on_error ${policy};`);
+    const frames = (from: number, to: number) => {
+      for (let i = from; i < to; i++) source.onMessage('video', i * 100, testAvcFrame(1000, i % 5 === 0));
+    };
+    frames(0, 25);
+    await out.idle();
+    const before = playlist().segments.length;
+    assert.ok(before >= 1, `${policy}: segments before the error`);
+    // the segmenter trips on the next frame (a bug, as the guard sees it)
+    const builder = (out as unknown as { builder: { add(p: unknown): void } }).builder;
+    builder.add = () => {
+      throw new Error('segmenter bug');
+    };
+    frames(25, 60);
+    await out.idle();
+    assert.equal(source.guard.errors.get('hls'), 1, `${policy}: counted once`);
+    const after = playlist();
+    if (policy === 'continue') {
+      assert.ok(after.segments.length >= before + 2, `continue: segments after the error (${before} -> ${after.segments.length})`);
+      assert.ok(after.segments.slice(before).some((s) => s.discontinuity), 'continue: the reopened segments start after a discontinuity');
+    } else {
+      assert.equal(after.segments.length, before + 1, 'ignore: the open segment is closed and nothing more is written');
+    }
+    source.close();
+  }
+  const { out } = setup('hls_on_error disconnect;');
+  assert.equal(out.onError(), 'disconnect');
+});

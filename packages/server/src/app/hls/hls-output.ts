@@ -4,6 +4,7 @@ import type { Packet } from '../../kernel/packet.js';
 import type { Logger } from '../../log.js';
 import type { EventBus } from '../events.js';
 import { Episode } from '../resource-errors.js';
+import type { OutputErrorAction } from '../output-guard.js';
 import type { Source, SourceOutput } from '../source.js';
 import { assertInsideRoot, checkInsideRoot, joinTemplate, PathEscapeError, renderSafePath, type SafePath } from '../safe-name.js';
 import { removeFile, writeFileAtomic } from './atomic-write.js';
@@ -260,6 +261,18 @@ export class HlsOutput implements SourceOutput {
     this.tracks = this.builder = this.seg = undefined;
     const dispose = this.conf?.hls_dispose ?? 0;
     if (dispose > 0) this.disposeTimer = setTimeout(() => this.dispose(), dispose * 1000).unref();
+  }
+
+  /**
+   * What the Source's guard does when this output throws, by hls_on_error (SRS: `continue`
+   * ignores the failure and goes on writing HLS, `ignore` disables HLS, `disconnect` requires
+   * the encoder to republish): continue reopens (the open segment is closed, the next starts at
+   * a keyframe after a discontinuity), ignore detaches HLS until the next publish, disconnect
+   * detaches it and kicks the publisher.
+   */
+  onError(): OutputErrorAction {
+    const policy = (this.conf ?? this.deps.config())?.hls_on_error ?? 'continue';
+    return policy === 'ignore' ? 'detach' : policy === 'disconnect' ? 'disconnect' : 'reopen';
   }
 
   close(): void {

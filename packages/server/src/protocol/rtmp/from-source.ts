@@ -17,6 +17,7 @@ export interface RtmpOut {
  */
 export function rtmpPlayerSink(out: RtmpOut, chunkSize: number, streamId: number): ConsumerSink {
   return {
+    outputName: 'rtmp',
     write(packets: readonly Packet[]): boolean {
       if (out.destroyed) return true;
       out.cork();
