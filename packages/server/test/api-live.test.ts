@@ -51,11 +51,15 @@ test('streams lists the published stream with codecs, size, clients and kbps', a
   assert.match(s.video!.level, /^\d(\.\d)?$/);
   assert.deepEqual(s.audio, { codec: 'AAC', sample_rate: 44100, channel: 1, profile: 'LC' });
   assert.ok(Math.abs(s.live_ms - Date.now()) < 5000, 'live_ms is the wall clock (SRS)');
-  // field order is SRS's
+  // a clean FFmpeg stream: no output errors, no frame refused
+  assert.deepEqual(s.tsrs_errors, {});
+  assert.equal(s.tsrs_dropped_frames.refused, 0);
+  // field order is SRS's, tsrs's fields after
   const one = await api(server, `/api/v1/streams/${s.id}`);
   assert.deepEqual(Object.keys(one.json), ['code', 'server', 'service', 'pid', 'stream']);
   assert.deepEqual(Object.keys((one.json as unknown as { stream: object }).stream),
-    ['id', 'name', 'vhost', 'app', 'tcUrl', 'url', 'live_ms', 'clients', 'frames', 'send_bytes', 'recv_bytes', 'kbps', 'publish', 'video', 'audio']);
+    ['id', 'name', 'vhost', 'app', 'tcUrl', 'url', 'live_ms', 'clients', 'frames', 'send_bytes', 'recv_bytes', 'kbps', 'publish', 'video', 'audio',
+      'tsrs_errors', 'tsrs_dropped_frames']);
 });
 
 test('clients lists publisher and both players with ip, type, url, alive', async () => {

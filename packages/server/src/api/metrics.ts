@@ -10,6 +10,9 @@ import type { ApiDeps } from './routes.js';
 
 type Labels = Record<string, string | number>;
 
+/** Streams that get per-stream output-error and dropped-frame series (the first by id), bounding their cardinality. */
+export const STREAM_COUNTER_SERIES = 1000;
+
 class Writer {
   private lines: string[] = [];
   private declared = new Set<string>();
@@ -79,6 +82,17 @@ export function metricsText(d: ApiDeps): string {
     w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', s.kbps.recv_30s, { ...labels, direction: 'recv' });
     w.metric('tsrs_stream_kbps', 'gauge', 'Stream bitrate over 30 s, kbps', s.kbps.send_30s, { ...labels, direction: 'send' });
     w.metric('tsrs_stream_dropped_packets', 'gauge', 'Packets dropped by slow players of a stream', dropped, labels);
+  }
+  // Output errors and dropped frames per stream: labels from a fixed set (the outputs' names,
+  // three reasons), for at most STREAM_COUNTER_SERIES streams.
+  for (const { view: s, vhostName } of streams.slice(0, STREAM_COUNTER_SERIES)) {
+    const labels = { vhost: vhostName, app: s.app, stream: s.name };
+    for (const [output, n] of Object.entries(s.tsrs_errors)) {
+      w.metric('tsrs_stream_output_errors_total', 'counter', 'Errors of one output of a stream (the output was counted, logged and detached or reopened)', n, { ...labels, output });
+    }
+    for (const [reason, n] of Object.entries(s.tsrs_dropped_frames)) {
+      w.metric('tsrs_stream_dropped_frames_total', 'counter', 'Frames a stream did not pass on: queue (slow players), gop_cache (bounds), refused (malformed)', n, { ...labels, reason });
+    }
   }
   for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);
