@@ -239,7 +239,7 @@ export class TsrsServer {
     mkdirSync('./objs', { recursive: true });
     this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log, this.connections));
     if (c.global.rtc_server.enabled) {
-      this.rtc = new RtcServer(this.hub, () => this.config, this.log.child({ mod: 'rtc' }));
+      this.rtc = new RtcServer(this.hub, () => this.config, this.log.child({ mod: 'rtc' }), this.supervisor);
       this.listeners.push(this.rtc);
     }
     const headTimeoutMs = c.global.handshake_timeout * 1000;

@@ -27,6 +27,8 @@ export interface RtcPublisher {
 export async function rtcPublisher(kinds: { video?: boolean; audio?: boolean } = { video: true }): Promise<RtcPublisher> {
   const pc = new RTCPeerConnection({
     iceServers: [],
+    // one ICE transport for both tracks (werift leaves the sockets of unused ones open after close)
+    bundlePolicy: 'max-bundle',
     iceUseIpv6: false,
     iceAdditionalHostAddresses: ['127.0.0.1'],
     // loopback only: a LAN candidate would pair with the server's 127.0.0.1 as well

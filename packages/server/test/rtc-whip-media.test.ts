@@ -84,3 +84,58 @@ test('WHIP: a werift publisher with FFmpeg H.264 on the one UDP port becomes a s
     await pub.pc.close();
   }
 });
+
+test('WHIP with H.264 + Opus: RTMP and HTTP-FLV carry H.264 + AAC (Opus made AAC by FFmpeg), in sync', async () => {
+  const pub = await rtcPublisher({ video: true, audio: true });
+  let media: RtpFeed | undefined;
+  try {
+    const res = await whip(server, 'app=live&stream=av1', pub.offer);
+    const answer = await res.text();
+    assert.equal(res.status, 201, answer);
+    const [vpt, apt] = [payloadType(answer, 'H264/90000'), payloadType(answer, 'opus/48000')];
+    assert.ok(vpt > 0 && apt > 0, 'H.264 and Opus negotiated');
+    await pub.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    await waitFor('connected', () => pub.pc.connectionState === 'connected', 30_000).catch((e: Error) => {
+      throw new Error(`${e.message} (${pub.pc.connectionState}/${pub.pc.iceConnectionState})\n${rtcLog()}`);
+    });
+    media = await ffmpegRtp({ video: { track: pub.video!, pt: vpt }, audio: { track: pub.audio!, pt: apt } });
+    const listed = await waitFor('the stream with H.264 and AAC in /api/v1/streams', async () => {
+      const s = (await streams(server)).find((x) => x.name === 'av1');
+      return s?.publish.active && s.video?.codec === 'H264' && s.audio?.codec === 'AAC' ? s : undefined;
+    }, 30_000, 200).catch((e: Error) => {
+      throw new Error(`${e.message}; ${JSON.stringify(media!.packets)} RTP packets sent\n${rtcLog()}`);
+    });
+    assert.equal(listed.audio?.sample_rate, 48000);
+    for (const url of [server.httpUrl('/live/av1.flv'), server.rtmpUrl('/live/av1')]) {
+      // read 300 packets (about 4 s): both tracks' first timestamps say whether audio and video line up
+      const probe = await ffprobeFirstPackets(url);
+      assert.deepEqual(probe.codecs, ['aac', 'h264'], url);
+      assert.ok(probe.audioFrames > 40, `${url}: ${probe.audioFrames} AAC frames in 300 packets: ${probe.head}`);
+      // both came from one FFmpeg clock; the skew is arrival jitter plus the AAC encoder's delay
+      assert.ok(Math.abs(probe.skewMs) < 400, `${url}: audio starts ${probe.skewMs} ms after video`);
+    }
+  } finally {
+    media?.stop();
+    await pub.pc.close();
+  }
+});
+
+/** ffprobe's first 300 packets of a live URL: the codecs, AAC frame count and audio-video start skew (ms). */
+async function ffprobeFirstPackets(url: string): Promise<{ codecs: string[]; audioFrames: number; skewMs: number; head: string }> {
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('ffprobe', ['-v', 'error', '-rw_timeout', '15000000', '-read_intervals', '%+#300', '-show_streams', '-show_packets', '-of', 'json', url], { timeout: 60_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    ),
+  );
+  const j = JSON.parse(out) as { streams: { index: number; codec_name: string; codec_type: string }[]; packets: { stream_index: number; pts_time?: string }[] };
+  const kind = (i: number) => j.streams.find((s) => s.index === i)?.codec_type;
+  // a live join starts at a keyframe: compare the first video packet with the audio around it
+  const first = (k: string) => Number(j.packets.find((p) => kind(p.stream_index) === k && p.pts_time !== undefined)?.pts_time);
+  return {
+    codecs: j.streams.filter((s) => s.codec_type === 'audio' || s.codec_type === 'video').map((s) => s.codec_name).sort(),
+    audioFrames: j.packets.filter((p) => kind(p.stream_index) === 'audio').length,
+    skewMs: Math.round((first('audio') - first('video')) * 1000),
+    head: j.packets.slice(0, 12).map((p) => `${kind(p.stream_index)}@${p.pts_time}`).join(' '),
+  };
+}

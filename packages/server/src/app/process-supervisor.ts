@@ -32,6 +32,10 @@ export interface ProcessSpec {
   env?: NodeJS.ProcessEnv;
   /** restart when it exits (default true); false for one-shot commands */
   restart?: boolean;
+  /** stdin and stdout are pipes (default: both ignored), for a child that filters media */
+  pipes?: boolean;
+  /** called with the child of every run (restarts too) right after it is spawned, e.g. to use its pipes */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 export interface SupervisorOptions {
@@ -186,7 +190,8 @@ export class SupervisedProcess {
     const ctx = { proc: this.spec.name, cid: this.spec.contextId };
     let child: ChildProcess;
     try {
-      child = spawn(file, argv, { cwd, env: env ?? process.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true, shell: false });
+      const io = this.spec.pipes ? 'pipe' : 'ignore';
+      child = spawn(file, argv, { cwd, env: env ?? process.env, stdio: [io, io, 'pipe'], detached: true, shell: false });
     } catch (err) {
       this.log.warn({ ...ctx, err: (err as Error).message }, `process ${this.spec.name}: cannot start ${command}`);
       this.exitedNow(null, null);
@@ -202,6 +207,7 @@ export class SupervisedProcess {
       this.log.warn({ ...ctx, err: err.message }, `process ${this.spec.name}: ${command}: ${err.message}`);
     });
     this.readLines(child);
+    this.spec.onSpawn?.(child);
     child.once('close', (code, signal) => {
       this.child = undefined;
       this.exitedNow(code, signal);

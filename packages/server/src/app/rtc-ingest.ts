@@ -7,7 +7,8 @@
  *   (in one access unit or apart) and again whenever they change; frames before it, and inter frames before the first IDR, are
  *   dropped (the caller sends PLI while `needKeyframe`). Parameter sets stay in the access unit
  *   (in-band, as many RTMP encoders send them). Composition time is 0: WebRTC H.264 has no B-frames.
- * - Audio: one Opus packet per RTP packet (RFC 7587), as enhanced-RTMP Opus, after an Opus
+ * - Audio: one Opus packet per RTP packet (RFC 7587), handed to the `opus` callback (tsrs: the
+ *   Opus -> AAC transcoder, app/rtc-audio.ts) or else written as enhanced-RTMP Opus, after an Opus
  *   SequenceStart carrying an OpusHead of 2 channels at 48 kHz (RFC 7587 7: the SDP always says
  *   `opus/48000/2`; the decoder mixes a mono stream up).
  * - Time: each track's RTP clock (90 kHz video, 48 kHz audio) is unwrapped from 32 bits and
@@ -62,9 +63,15 @@ export class RtcIngest {
   /** access units and Opus packets written */
   frames = { video: 0, audio: 0 };
 
+  /**
+   * `opus`: where Opus packets go instead of the sink (the AAC transcoder, or a drop when it is
+   * off), with their time in ms on the same timeline as the video; without it they reach the sink
+   * as enhanced-RTMP Opus.
+   */
   constructor(
     private readonly sink: IngestSink,
     sessionStart = Date.now(),
+    private readonly opus?: (packet: Buffer, timestampMs: number) => void,
   ) {
     this.videoClock = new RtpClock(90_000, sessionStart);
     this.audioClock = new RtpClock(48_000, sessionStart);
@@ -102,6 +109,11 @@ export class RtcIngest {
   onAudioRtp(payload: Buffer, timestamp: number, now = Date.now()): void {
     if (payload.length === 0) return;
     const ms = this.audioClock.toMs(timestamp, now);
+    if (this.opus) {
+      this.opus(payload, ms);
+      this.frames.audio++;
+      return;
+    }
     if (!this.opusStarted) {
       this.opusStarted = true;
       this.sink('audio', ms, opusSequenceStartBody(buildOpusHead({ channels: 2 })));

@@ -53,8 +53,9 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-export function crc32Mpeg2(buf: Uint8Array, start = 0, end = buf.length): number {
-  let crc = 0xffffffff;
+/** CRC-32 with polynomial 0x04C11DB7, unreflected, no final XOR: MPEG-2 (init 0xFFFFFFFF) and Ogg (init 0, RFC 3533 6). */
+export function crc32Mpeg2(buf: Uint8Array, start = 0, end = buf.length, init = 0xffffffff): number {
+  let crc = init;
   for (let i = start; i < end; i++) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ buf[i]) & 0xff]) >>> 0;
   return crc >>> 0;
 }

@@ -16,6 +16,8 @@ import { RTCPeerConnection, RTCRtpCodecParameters, type MediaStreamTrack } from 
 import { Client } from '../app/client.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
 import { RtcIngest } from '../app/rtc-ingest.js';
+import { OpusToAac } from '../app/rtc-audio.js';
+import { findExecutable, type ProcessSupervisor } from '../app/process-supervisor.js';
 import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
@@ -85,6 +87,10 @@ export class RtcServer implements Listener {
     private readonly hub: Hub,
     private readonly config: () => Config,
     private readonly log: Logger,
+    /** runs the Opus -> AAC FFmpeg of each publisher; without it (or FFmpeg) audio is off */
+    readonly supervisor?: ProcessSupervisor,
+    /** the FFmpeg to use; default `ffmpeg` on PATH */
+    readonly ffmpeg: () => string | undefined = () => findExecutable('ffmpeg'),
   ) {}
 
   async start(): Promise<void> {
@@ -201,6 +207,7 @@ class RtcPublishSession {
   private theClient: Client | undefined;
   private source: Source | undefined;
   private ingest: RtcIngest | undefined;
+  private aac: OpusToAac | undefined;
   private bytesIn = 0;
   private lastPacketAt = Date.now();
   private lastPliAt = 0;
@@ -278,8 +285,38 @@ class RtcPublishSession {
     const source = this.hub.publish(client);
     if (!source) return false;
     this.source = source;
-    this.ingest = new RtcIngest((kind, ms, body) => source.onMessage(kind, ms, body));
+    const sink = (kind: 'audio' | 'video', ms: number, body: Buffer) => {
+      if (!this.closed) source.onMessage(kind, ms, body);
+    };
+    this.ingest = new RtcIngest(sink, Date.now(), this.opusSink(client, (ms, body) => sink('audio', ms, body)));
     return true;
+  }
+
+  /**
+   * Opus -> AAC through one FFmpeg child (app/rtc-audio.ts), started on the first Opus packet;
+   * without FFmpeg the packets are dropped and one warning says audio is off.
+   */
+  private opusSink(client: Client, write: (ms: number, body: Buffer) => void): (packet: Buffer, ms: number) => void {
+    let warned = false;
+    return (packet, ms) => {
+      if (this.closed) return;
+      if (!this.aac) {
+        const ffmpeg = this.server.supervisor ? this.server.ffmpeg() : undefined;
+        if (!ffmpeg || !this.server.supervisor) {
+          if (!warned) this.log.warn({ url: client.streamUrl, session: this.id }, 'rtc: no FFmpeg to make Opus into AAC: audio is off for this stream (video goes on)');
+          warned = true;
+          return;
+        }
+        try {
+          this.aac = new OpusToAac(this.server.supervisor, ffmpeg, write, { name: `rtc opus-aac ${client.streamUrl}`, stream: client.streamUrl, contextId: client.id });
+        } catch (err) {
+          if (!warned) this.log.warn({ url: client.streamUrl, err: (err as Error).message }, 'rtc: cannot start FFmpeg for Opus -> AAC: audio is off for this stream');
+          warned = true;
+          return;
+        }
+      }
+      this.aac.push(packet, ms);
+    };
   }
 
   private onTrack(pc: RTCPeerConnection, track: MediaStreamTrack): void {
@@ -333,6 +370,7 @@ class RtcPublishSession {
       this.hub.removeClient(client);
     }
     void this.pc?.close().catch(() => undefined);
+    void this.aac?.close();
     this.mux.closeSession(this.muxSession);
     this.log.info({ session: this.id || undefined, reason, recv: this.bytesIn, frames: this.ingest?.frames }, 'rtc session closed');
   }
