@@ -21,17 +21,27 @@ function execDir(): { dir: string; runs: () => string[][] } {
   return { dir, runs };
 }
 
-const EXEC = 'exec { enabled on; publish ./bin/cmd [vhost] [app] [stream] [tcUrl] [port] literal-[nope] [url]; }';
+const EXEC = 'exec { enabled on; publish ./bin/cmd [vhost] [app] [stream] [tcUrl] [port] literal-[nope] [url] [stream]-[2006][01][02]-[15][04][05].[999] [timestamp]; }';
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 test('exec runs the publish command with SRS variables per argument and stops it on unpublish', async (t) => {
   const { dir, runs } = execDir();
   const server = await startServer((p) => basicConf(p, EXEC), { dir });
   t.after(() => server.stop());
+  const before = Date.now();
   const pub = ffmpegPublish(server.rtmpUrl('/live/cam'));
   t.after(() => kill(pub));
   const run = await waitFor('exec run', () => runs()[0], 20_000);
   const port = String(server.ports.rtmp);
-  assert.deepEqual(run, ['__defaultVhost__', 'live', 'cam', `rtmp://127.0.0.1:${port}/live`, port, 'literal-[nope]', `rtmp://127.0.0.1:${port}/live/cam`]);
+  assert.deepEqual(run.slice(0, 7), ['__defaultVhost__', 'live', 'cam', `rtmp://127.0.0.1:${port}/live`, port, 'literal-[nope]', `rtmp://127.0.0.1:${port}/live/cam`]);
+  // SRS's date variables: the publish's start, local time (utc_time off)
+  const ts = Number(run[8]);
+  assert.ok(ts >= before && ts <= Date.now(), `[timestamp] ${run[8]}`);
+  const d = new Date(ts);
+  const date = `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  assert.equal(run[7], `cam-${date}`);
+  assert.equal(run.length, 9);
   const proc = await waitFor('listed', async () => (await processes(server)).find((p) => p.state === 'running' && p.pid > 0), 20_000);
   assert.equal(proc.stream, '/live/cam');
   assert.equal(proc.name, 'exec /live/cam');

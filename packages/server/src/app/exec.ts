@@ -6,12 +6,15 @@
  *
  * Every argument is its own argv entry with SRS's variables replaced inside it: `[vhost]`,
  * `[port]`, `[app]`, `[stream]`, `[param]`, `[tcUrl]`, `[swfUrl]`, `[pageUrl]` and `[url]`
- * (`rtmp://127.0.0.1:PORT/APP/STREAM[?vhost=VHOST]`). Nothing goes through a shell, so a stream
+ * (`rtmp://127.0.0.1:PORT/APP/STREAM[?vhost=VHOST]`), and SRS's date variables of the publish's
+ * start: `[2006]` `[01]` `[02]` `[15]` `[04]` `[05]` `[999]` `[timestamp]` (local time, UTC with
+ * `utc_time on`). Nothing goes through a shell, so a stream
  * named `a;b` or `$(touch x)` is one literal argument. Names reach here only after the hub
  * admitted them (safe-name.ts refuses `..`, `/` in a stream, control characters).
  */
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
+import { timeVars } from './hls/path-template.js';
 import type { Client } from './client.js';
 import type { EventBus } from './events.js';
 import type { ProcessSupervisor, SupervisedProcess } from './process-supervisor.js';
@@ -29,6 +32,10 @@ export interface StreamVars {
   pageUrl?: string;
   /** transcode only: the engine's name */
   engine?: string;
+  /** exec: the time for the date variables ([2006] ... [timestamp]); without it they stay as written */
+  time?: Date;
+  /** the date variables in UTC (utc_time on) */
+  utc?: boolean;
 }
 
 /** `rtmp://127.0.0.1:PORT/APP/STREAM`, with `?vhost=VHOST` unless it is the default vhost (SRS's `[url]`). */
@@ -50,8 +57,10 @@ export function substituteVars(template: string, v: StreamVars): string {
     pageUrl: v.pageUrl,
     engine: v.engine,
   };
+  const dates = v.time ? timeVars(v.time, v.utc ?? false) : {};
   return template.replace(/\[(\w+)\]/g, (all, name: string) => {
     if (name === 'url') return localRtmpUrl(v);
+    if (all in dates) return dates[all];
     const value = values[name];
     return value === undefined ? all : value;
   });
@@ -89,6 +98,8 @@ export class ExecRunner {
       tcUrl: client.tcUrl,
       swfUrl: client.swfUrl,
       pageUrl: client.pageUrl,
+      time: new Date(),
+      utc: this.d.config().global.utc_time,
     };
     return exec.publish.filter((argv) => argv.length > 0).map((argv) => argv.map((a) => substituteVars(a, vars)));
   }
