@@ -99,6 +99,8 @@ export class TsrsServer {
   readonly ingest: IngestManager;
   /** edge vhosts (`cluster { mode remote; }`): pulls from and pushes to the origins */
   readonly edge: EdgeCluster;
+  /** each published stream's transcode FFmpegs, matched to the config on reload */
+  readonly transcode: TranscodeRunner;
   /** socket.io live stats on the API port */
   private liveFeed: LiveFeed | undefined;
   private liveDeps: LiveFeedDeps | undefined;
@@ -162,7 +164,15 @@ export class TsrsServer {
       findSource: (vhost, app, stream) => this.hub.findSource(vhost, app, stream),
     });
     this.ingest.subscribe(this.hub.bus);
-    new TranscodeRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, acodec, log: this.log.child({ mod: 'transcode' }) }).subscribe(this.hub.bus);
+    this.transcode = new TranscodeRunner({
+      supervisor: this.supervisor,
+      config: () => this.config,
+      rtmpPort,
+      acodec,
+      log: this.log.child({ mod: 'transcode' }),
+      published: () => [...this.hub.sources.values()].filter((s) => s.publisher),
+    });
+    this.transcode.subscribe(this.hub.bus);
     new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
     this.edge = new EdgeCluster({ hub: this.hub, config: () => this.config, log: this.log.child({ mod: 'edge' }) });
@@ -407,7 +417,10 @@ export class TsrsServer {
     const changes = diffConfig(this.config, next);
     this.config = next;
     for (const s of this.hub.sources.values()) s.configure(sourceOptions(next, s.vhost));
-    if (!this.stopping) void this.ingest.apply(next);
+    if (!this.stopping) {
+      void this.ingest.apply(next);
+      void this.transcode.apply();
+    }
     this.log.info({ changes }, 'config reloaded');
     if (changes.some((c) => c === 'listen' || c.startsWith('http_') || c.startsWith('stream_caster'))) {
       this.log.warn('listener changes (listen, http_*, stream_caster) need a restart to take effect');

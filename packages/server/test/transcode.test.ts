@@ -3,9 +3,12 @@
  * at the engine's size; that output is not transcoded again; unpublish stops the FFmpeg.
  */
 import { strict as assert } from 'node:assert';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { api, clients } from './api-helpers.js';
 import { alive, processes } from './processes.js';
-import { basicConf, ffmpegPublish, ffprobe, kill, sleep, startServer, waitFor } from './harness.js';
+import { basicConf, ffmpegPublish, ffprobe, kill, sleep, startServer, waitFor, type Ports } from './harness.js';
 
 const TRANSCODE = `transcode live {
     enabled on;
@@ -88,4 +91,46 @@ test('transcode engines: vcodec copy and acodec copy keep that track as publishe
   const an = await tracks('cam_an');
   assert.equal(an.audio, undefined, 'an: no audio');
   assert.equal(`${an.video?.codec_name} ${an.video?.width}x${an.video?.height}`, 'h264 640x360');
+});
+
+test('reload of a running transcode: a changed engine restarts at its new size (SIGHUP), a removed one stops (raw API), the publisher stays', { timeout: 180_000 }, async (t) => {
+  const engine = (size: string) => TRANSCODE.replace('vwidth 320; vheight 180;', size);
+  const conf = (p: Ports, extra: string) =>
+    basicConf(p, extra).replace(`http_api { enabled on; listen ${p.api}; }`, `http_api { enabled on; listen ${p.api}; raw_api { enabled on; allow_reload on; } }`);
+  const server = await startServer((p) => conf(p, engine('vwidth 320; vheight 180;')));
+  t.after(() => server.stop());
+  const pub = ffmpegPublish(server.rtmpUrl('/live/cam'), { size: '640x360' });
+  t.after(() => kill(pub));
+  const size = async (want: string) =>
+    waitFor(`cam_ld at ${want}`, async () => {
+      const probe = await ffprobe(server.httpUrl('/live/cam_ld.flv')).catch(() => undefined);
+      const v = probe?.streams.find((s) => s.codec_type === 'video');
+      return v && `${v.width}x${v.height}` === want ? v : undefined;
+    }, 60_000, 1000);
+  await size('320x180');
+  const [first] = await processes(server);
+  assert.equal(first.name, 'transcode /live/cam ld');
+  const publisher = (await clients(server)).find((c) => c.publish && c.url.endsWith('/live/cam'));
+  assert.ok(publisher);
+
+  // a changed engine restarts on SIGHUP, at the new size
+  writeFileSync(join(server.dir, 'test.conf'), conf(server.ports, engine('vwidth 256; vheight 144;')));
+  server.proc.kill('SIGHUP');
+  await waitFor('the old FFmpeg stopped', () => !alive(first.pid), 15_000);
+  const second = await waitFor('a new FFmpeg', async () => (await processes(server)).find((p) => p.pid > 0 && p.pid !== first.pid), 15_000);
+  assert.ok(second.args.includes('256x144'), second.args.join(' '));
+  await size('256x144');
+
+  // the same config again changes nothing
+  const reload = async () => assert.equal((await api<{ code: number }>(server, '/api/v1/raw?rpc=reload')).json.code, 0);
+  await reload();
+  await sleep(2_000);
+  assert.deepEqual((await processes(server)).map((p) => p.pid), [second.pid]);
+
+  // a removed transcode stops on the raw API's reload
+  writeFileSync(join(server.dir, 'test.conf'), conf(server.ports, ''));
+  await reload();
+  await waitFor('transcode gone', async () => (await processes(server)).length === 0 && !alive(second.pid), 15_000);
+  assert.equal(pub.exitCode, null, 'the publisher goes on');
+  assert.equal((await clients(server)).find((c) => c.publish && c.url.endsWith('/live/cam'))?.id, publisher.id, 'the same publisher');
 });

@@ -7,6 +7,10 @@
  * `rtmp://127.0.0.1:PORT/APP/STREAM` and pushing to the engine's output; stopped on unpublish,
  * restarted with backoff while the stream lasts. A stream whose name ends with `_ENGINE` for an
  * engine of its vhost is a transcode's output and is not transcoded again.
+ *
+ * On reload (`apply()`), every published stream's FFmpegs are matched to the new config: an
+ * engine added starts, one removed or disabled stops, one whose command line changed restarts;
+ * the others and the publisher go on untouched.
  */
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -24,6 +28,14 @@ export interface TranscodeDeps {
   rtmpPort: () => number;
   acodec: (ffmpeg: string) => (name: string) => string;
   log: Logger;
+  /** the streams that have a publisher now (for reload) */
+  published?: () => Iterable<Source>;
+}
+
+interface Running {
+  /** what decides a restart on reload: program and arguments */
+  signature: string;
+  proc: SupervisedProcess;
 }
 
 /** The command lines for one published stream: [] when no transcode applies. */
@@ -53,31 +65,57 @@ export function transcodeCommands(config: Config, port: number, source: Pick<Sou
 }
 
 export class TranscodeRunner {
-  private readonly running = new Map<Source, SupervisedProcess[]>();
+  /** each published stream's FFmpegs, by the engine's output URL */
+  private readonly running = new Map<Source, Map<string, Running>>();
 
   constructor(private readonly d: TranscodeDeps) {}
 
   subscribe(bus: EventBus): void {
-    bus.on('stream:publish', (source, client) => this.start(source, client));
+    bus.on('stream:publish', (source, client) => void this.sync(source, client));
     bus.on('stream:unpublish', (source) => void this.stop(source));
   }
 
-  private start(source: Source, client: Client): void {
-    const procs: SupervisedProcess[] = [];
-    for (const c of transcodeCommands(this.d.config(), this.d.rtmpPort(), source, client, this.d)) {
+  /** Reload: every published stream's transcodes match the current config. */
+  async apply(): Promise<void> {
+    const sources = new Set([...(this.d.published?.() ?? []), ...this.running.keys()]);
+    await Promise.all([...sources].map((s) => (s.publisher ? this.sync(s, s.publisher) : this.stop(s))));
+  }
+
+  /** Starts what the config asks for this stream and is not running, stops what it no longer asks for. */
+  private async sync(source: Source, client: Client): Promise<void> {
+    const wanted = new Map(transcodeCommands(this.d.config(), this.d.rtmpPort(), source, client, this.d).map((c) => [c.output, c]));
+    let have = this.running.get(source);
+    if (!have) this.running.set(source, (have = new Map<string, Running>()));
+    const stops: Promise<void>[] = [];
+    for (const [key, r] of have) {
+      const w = wanted.get(key);
+      if (w && JSON.stringify([w.command, w.args]) === r.signature) {
+        wanted.delete(key);
+        continue;
+      }
+      have.delete(key);
+      this.d.log.info({ cid: client.id }, `${r.proc.spec.name}: ${w ? 'changed, restarting' : 'removed, stopping'}`);
+      stops.push(r.proc.stop());
+    }
+    await Promise.all(stops);
+    // the stream may have ended while they stopped
+    if (source.publisher !== client || this.running.get(source) !== have) return;
+    for (const c of wanted.values()) {
+      if (have.has(c.output)) continue;
       try {
-        procs.push(this.d.supervisor.start({ name: `transcode ${source.url} ${c.engine}`, command: c.command, args: c.args, contextId: client.id, stream: source.url }));
+        const proc = this.d.supervisor.start({ name: `transcode ${source.url} ${c.engine}`, command: c.command, args: c.args, contextId: client.id, stream: source.url });
+        have.set(c.output, { signature: JSON.stringify([c.command, c.args]), proc });
       } catch (err) {
         this.d.log.warn({ cid: client.id, err: (err as Error).message }, `transcode ${source.url} ${c.engine}: cannot start: ${(err as Error).message}`);
       }
     }
-    if (procs.length) this.running.set(source, procs);
+    if (!have.size && this.running.get(source) === have) this.running.delete(source);
   }
 
   private async stop(source: Source): Promise<void> {
     const procs = this.running.get(source);
     if (!procs) return;
     this.running.delete(source);
-    await Promise.all(procs.map((p) => p.stop()));
+    await Promise.all([...procs.values()].map((r) => r.proc.stop()));
   }
 }
