@@ -81,10 +81,24 @@ export type Stream = Static<typeof Stream>;
 
 export const CLIENT_TYPES = [
   'rtmp-play', 'hls-play', 'flv-play', 'ts-play', 'aac-play', 'mp3-play', 'rtc-play', 'flash-publish', 'fmle-publish',
-  'haivision-publish', 'rtc-publish', 'srt-play', 'srt-publish', 'Unknown',
+  'haivision-publish', 'rtc-publish', 'srt-play', 'srt-publish',
+  // tsrs: a server-side push of a published stream to another server (vhost forward)
+  'rtmp-forwarder',
+  'Unknown',
 ] as const;
 export const ClientType = oneOfStrings(CLIENT_TYPES, 'SRS client type');
 export type ClientType = Static<typeof ClientType>;
+
+/** tsrs: one forwarder's destination state (clients of type `rtmp-forwarder`). */
+export const ForwardState = Type.Object({
+  destination: str('the RTMP URL pushed to'),
+  state: oneOfStrings(['connecting', 'forwarding', 'retrying', 'stopped'] as const, 'connecting (handshake, publish), forwarding, retrying (waiting to reconnect after a failure), stopped'),
+  reconnects: int('connections lost or refused so far (each is followed by a retry)'),
+  send_bytes: int('bytes written to the destination over all its connections'),
+  dropped: int('media packets dropped because the destination could not keep up or was away'),
+  error: str("why the last connection failed, '' when none did"),
+});
+export type ForwardState = Static<typeof ForwardState>;
 
 export const Client = Type.Object({
   id: str('connection context id, 8 chars [0-9a-z]'),
@@ -102,6 +116,7 @@ export const Client = Type.Object({
   send_bytes: int(),
   recv_bytes: int(),
   kbps: Kbps,
+  forward: Type.Optional(ForwardState),
 }, { $id: 'Client' });
 export type Client = Static<typeof Client>;
 

@@ -29,6 +29,7 @@ import { ExecRunner } from './app/exec.js';
 import { audioEncoderMapper } from './app/ffmpeg-args.js';
 import { IngestManager } from './app/ingest.js';
 import { TranscodeRunner } from './app/transcode.js';
+import { ForwardManager } from './app/forward.js';
 import { ProcessSupervisor } from './app/process-supervisor.js';
 import { DvrManager } from './app/dvr/dvr-manager.js';
 import { applyCors } from './http/cors.js';
@@ -101,6 +102,10 @@ export class TsrsServer {
   readonly edge: EdgeCluster;
   /** each published stream's transcode FFmpegs, matched to the config on reload */
   readonly transcode: TranscodeRunner;
+  /** vhost forward: each published stream pushed to its destinations */
+  readonly forward: ForwardManager;
+  /** server_id and service_id, as the API and the HTTP callbacks report them */
+  private readonly identity: ServerIdentity;
   /** socket.io live stats on the API port */
   private liveFeed: LiveFeed | undefined;
   private liveDeps: LiveFeedDeps | undefined;
@@ -174,6 +179,11 @@ export class TsrsServer {
     });
     this.transcode.subscribe(this.hub.bus);
     new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
+    this.identity = new ServerIdentity(() => this.config);
+    this.forward = new ForwardManager({
+      hub: this.hub, config: () => this.config, identity: this.identity, rtmpPorts: () => this.addresses('rtmp').map((a) => a.port), log: this.log.child({ mod: 'forward' }),
+    });
+    this.forward.subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
     this.edge = new EdgeCluster({ hub: this.hub, config: () => this.config, log: this.log.child({ mod: 'edge' }) });
     this.edge.subscribe(this.hub.bus);
@@ -281,7 +291,7 @@ export class TsrsServer {
   /** Handlers of the HTTP API port (/api/v1, /rtc/v1, socket.io). */
   private mountApi(): void {
     const config = () => this.config;
-    const identity = new ServerIdentity(config);
+    const identity = this.identity;
     // Security and hooks gate clients whether or not the API is served (security first, as SRS).
     const hooks = new HttpHooks({ config, identity, log: this.log.child({ mod: 'hooks' }), hub: this.hub });
     // token_traverse last: the edge's own checks pass before an origin is asked.
@@ -420,6 +430,7 @@ export class TsrsServer {
     if (!this.stopping) {
       void this.ingest.apply(next);
       void this.transcode.apply();
+      this.forward.reload();
     }
     this.log.info({ changes }, 'config reloaded');
     if (changes.some((c) => c === 'listen' || c.startsWith('http_') || c.startsWith('stream_caster'))) {
@@ -434,8 +445,9 @@ export class TsrsServer {
     // Clients cut by the server's stop ended normally (not as errors of their own).
     for (const c of this.hub.clients.values()) c.endReason ??= 'normal';
     this.liveFeed?.close();
-    // Children first: their RTMP connections end before the listeners close.
+    // Children and forwarders first: their RTMP connections end before the listeners close.
     this.ingest.close();
+    this.forward.close();
     await this.supervisor.close();
     this.edge.close();
     await Promise.all(this.listeners.map((l) => l.close(graceful)));

@@ -2,11 +2,15 @@
 
 Used to make a player that really stops reading: Node cannot shrink a socket's
 receive buffer, so the stalled side lives here. Reads `stall`/`resume` lines on
-stdin. Usage: stall-proxy.py LISTEN_PORT TARGET_PORT
+stdin. Usage: stall-proxy.py LISTEN_PORT TARGET_PORT [upstream]
+By default the target's answers stall (a player that stops reading); with
+`upstream` what the connecting client sends stalls (a server that stops reading
+a publisher, e.g. a forward destination).
 """
 import socket, sys, threading
 
 listen_port, target_port = int(sys.argv[1]), int(sys.argv[2])
+upstream = len(sys.argv) > 3 and sys.argv[3] == 'upstream'
 reading = threading.Event()
 reading.set()
 
@@ -38,6 +42,8 @@ def control():
 
 srv = socket.socket()
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+if upstream:
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 srv.bind(('127.0.0.1', listen_port))
 srv.listen(8)
 print('ready', flush=True)
@@ -47,5 +53,5 @@ while True:
     up = socket.socket()
     up.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     up.connect(('127.0.0.1', target_port))
-    threading.Thread(target=pump, args=(client, up, False), daemon=True).start()
-    threading.Thread(target=pump, args=(up, client, True), daemon=True).start()
+    threading.Thread(target=pump, args=(client, up, upstream), daemon=True).start()
+    threading.Thread(target=pump, args=(up, client, not upstream), daemon=True).start()

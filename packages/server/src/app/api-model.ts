@@ -275,6 +275,7 @@ export class ApiModel implements ApiQueries, ApiActions {
       send_bytes: c.transport.bytesWritten(),
       recv_bytes: c.transport.bytesRead(),
       kbps: { recv_30s: k.recv, send_30s: k.send },
+      ...(c.forwardState ? { forward: c.forwardState() } : {}),
     };
   }
 

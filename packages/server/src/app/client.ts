@@ -1,3 +1,4 @@
+import type { ForwardState } from '@tsrs/api-types';
 import { newContextId } from './ids.js';
 import { KbpsSampler } from './kbps.js';
 import type { Source } from './source.js';
@@ -17,6 +18,7 @@ export type ClientType =
   | 'haivision-publish'
   | 'rtc-publish'
   | 'srt-publish'
+  | 'rtmp-forwarder'
   | 'Unknown';
 
 export type EndReason = 'normal' | 'kicked' | 'error';
@@ -81,6 +83,8 @@ export class Client {
    * `fmle-publish` (as SRS, whose casters publish over RTMP) with `flv-post` / `mpegts-udp` here.
    */
   readonly protocol: string | undefined;
+  /** tsrs: a forwarder's destination state, for the API (type `rtmp-forwarder` only) */
+  forwardState: (() => ForwardState) | undefined;
 
   constructor(init: ClientInit) {
     this.id = init.id ?? newContextId();

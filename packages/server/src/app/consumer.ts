@@ -127,6 +127,21 @@ export class Consumer implements GuardedPlayer {
     this.bytes = bytes;
   }
 
+  /**
+   * Start over from `packets` (a push that reconnected needs metadata, sequence headers and the
+   * GOP from its start again): what is queued is dropped (media counted in `dropped`), a wait for
+   * a keyframe or a congestion ends, and the new queue is written at once.
+   */
+  restart(packets: readonly Packet[]): void {
+    for (const p of this.queue) if (!p.sequenceHeader && p.kind !== 'script') this.dropped++;
+    this.queue = [...packets];
+    this.bytes = 0;
+    for (const p of packets) this.bytes += p.body.length;
+    this.waitKeyframe = false;
+    this.congested = false;
+    this.flush();
+  }
+
   get queuedPackets(): number {
     return this.queue.length;
   }

@@ -84,7 +84,8 @@ export function hookAllows(status: number, body: string): HookOutcome {
   return { ok: false, reason: `answer ${text.slice(0, 32)}` };
 }
 
-async function readCapped(res: Response, cap: number): Promise<string> {
+/** An answer's body as text, at most `cap` bytes (the rest is not read). */
+export async function readCapped(res: Response, cap: number): Promise<string> {
   if (!res.body) return '';
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -180,7 +181,8 @@ export class HttpHooks implements Admission {
   subscribe(bus: EventBus): void {
     bus.on('stream:publish', (source, client) => this.publishers.set(source, client));
     bus.on('stream:unpublish', (_source, client) => this.notify(client.id, client.vhost, 'on_unpublish', () => this.streamBody('on_unpublish', client)));
-    bus.on('stream:stop', (_source, client) => this.notify(client.id, client.vhost, 'on_stop', () => this.streamBody('on_stop', client)));
+    // A forwarder plays inside the server: no on_stop, as it had no on_play (SRS neither).
+    bus.on('stream:stop', (_source, client) => client.type !== 'rtmp-forwarder' && this.notify(client.id, client.vhost, 'on_stop', () => this.streamBody('on_stop', client)));
     bus.on('client:close', (client) => {
       if (!this.connected.delete(client.id)) return;
       this.notify(client.id, client.vhost, 'on_close', () => this.closeBody(client));

@@ -31,7 +31,7 @@ export function globalNotYet(root: Directive, g: GlobalView, file: string): stri
   return out;
 }
 
-/** Vhost sections: an edge's `cluster.protocol` other than rtmp, `forward`, `rtc` (players), `srt`, `dash`, `hds`. */
+/** Vhost sections: an edge's `cluster.protocol` other than rtmp, `rtc` (players), `srt`, `dash`, `hds`. */
 export function vhostNotYet(d: Directive, v: VhostView): string[] {
   const out: string[] = [];
   const warn = (name: string, text: string, at = d.get(name)) => out.push(`${where(at, d)}: vhost ${v.name}: ${text}`);
@@ -40,7 +40,6 @@ export function vhostNotYet(d: Directive, v: VhostView): string[] {
     warn('cluster', `cluster protocol ${v.cluster.protocol} is not run by tsrs yet: the edge pulls over RTMP`);
   }
   if (v.cluster.mode === 'remote' && v.hls.enabled) warn('hls', 'hls on an edge is not run (edges keep HLS off, as SRS recommends): serve HLS from the origin');
-  if (v.forward.enabled) warn('forward', off('forward'));
   // WebRTC publishers into RTMP streams are run; WebRTC players (rtmp_to_rtc, WHEP) are not yet.
   if (v.rtc.enabled && v.rtc.rtmp_to_rtc) warn('rtc', 'rtc.rtmp_to_rtc (WebRTC players, WHEP, /rtc/v1/play/) is not run by tsrs yet: ignored');
   if (v.rtc.enabled && !v.rtc.rtc_to_rtmp) warn('rtc', 'rtc is on without rtc_to_rtmp: a WebRTC-only stream is not run by tsrs yet, so WebRTC publishers are refused here');

@@ -568,7 +568,20 @@ export const vhostSchema = {
   play: section(playSchema),
   publish: section(publishSchema),
   cluster: section(clusterSchema),
-  forward: section({ enabled: bool(false), destination: list(), backend: str('') }),
+  /**
+   * SRS's forward: push every published stream to each `destination` (`host[:port]`, port 1935 by
+   * default; tsrs also takes a full `rtmp://` URL with [vhost] [app] [stream] [param]), or to the
+   * URLs SRS 5's `backend` answers per stream (then `destination` is ignored).
+   * tsrs: `queue_length` (seconds) and `queue_max_bytes` bound each forwarder's queue: past either
+   * it drops to the next keyframe (counted); defaults 10 s and 16 MiB.
+   */
+  forward: section({
+    enabled: bool(false),
+    destination: list(),
+    backend: str(''),
+    queue_length: num(10, { min: 0.5 }),
+    queue_max_bytes: int(16 * 1024 * 1024, { min: 64 * 1024 }),
+  }),
   // The directives are `allow`/`deny` lines, not `rules`.
   security: withKnown(section(securitySchema), { enabled: 'any', allow: 'any', deny: 'any' }),
   refer: section(referSchema),

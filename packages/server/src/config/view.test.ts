@@ -81,7 +81,7 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
     mode: 'local', origin: [], token_traverse: false, vhost: undefined, debug_srs_upnode: true, origin_cluster: false,
     coworkers: [], protocol: 'rtmp', follow_client: false, edge_idle_timeout: 5,
   });
-  assert.deepEqual(v.forward, { enabled: false, destination: [], backend: '' });
+  assert.deepEqual(v.forward, { enabled: false, destination: [], backend: '', queue_length: 10, queue_max_bytes: 16 * 1024 * 1024 });
   assert.deepEqual(v.security, { enabled: false, rules: [] });
   assert.deepEqual(v.http_static, { enabled: false, mount: '[vhost]/', dir: './objs/nginx/html' });
   assert.deepEqual(v.http_remux, {
@@ -357,7 +357,6 @@ vhost quiet {
   const w = check(text).warnings.filter((x) => !x.includes('unknown directive'));
   assert.deepEqual(w, [
     `v.conf:7: vhost edge: cluster protocol flv is not run by tsrs yet: the edge pulls over RTMP`,
-    `v.conf:8: vhost edge: forward is on, but tsrs does not run it yet: ignored`,
     `v.conf:12: vhost edge: rtc is on without rtc_to_rtmp: a WebRTC-only stream is not run by tsrs yet, so WebRTC publishers are refused here`,
     `v.conf:2: rtc_server: WebRTC over TCP (tcp, protocol tcp/all) is not run by tsrs yet: UDP only`,
     `v.conf:4: stream_caster gb28181 is on, but tsrs does not run that caster yet (only flv, mpegts_over_udp): ignored`,

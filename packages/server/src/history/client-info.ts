@@ -15,6 +15,7 @@ const PROTOCOLS: Partial<Record<ClientType, string>> = {
   'rtc-publish': 'webrtc',
   'srt-play': 'srt',
   'srt-publish': 'srt',
+  'rtmp-forwarder': 'rtmp',
 };
 
 /** File extension of HTTP stream types (their URL is `.../stream.flv` and so on). */

@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { Amf0Object } from '../../kernel/amf0.js';
+import type { Packet } from '../../kernel/packet.js';
 import { ChunkDecoder } from './chunk-decoder.js';
 import { encodeMessage, type EncodableMessage } from './chunk-encoder.js';
 import {
@@ -42,6 +43,7 @@ import {
   splitAggregate,
   type RtmpMessage,
 } from './messages.js';
+import { packetChunks } from './packet-chunks.js';
 import { DEFAULT_RTMP_PORT } from './url.js';
 
 export interface RtmpClientOptions {
@@ -372,6 +374,20 @@ export class RtmpClient extends EventEmitter {
     return this.socket.writableLength;
   }
 
+  /**
+   * Publishes a Source's packets on our stream, corked into one write: each packet's chunked form
+   * for our chunk size and stream id is made once and shared with the server's players of that
+   * shape. Returns false when the socket buffer is full (wait for drained()) or the socket is gone.
+   */
+  sendPackets(packets: readonly Packet[]): boolean {
+    if (this.closed) return false;
+    this.socket.cork();
+    let ok = true;
+    for (let i = 0; i < packets.length; i++) ok = this.write(packetChunks(packets[i], this.outChunk, this.streamId));
+    this.socket.uncork();
+    return ok;
+  }
+
   /** Resolves when the socket is writable again (for backpressure). */
   drained(): Promise<void> {
     return this.socket.writableNeedDrain ? new Promise((r) => this.socket.once('drain', () => r())) : Promise.resolve();
@@ -391,6 +407,11 @@ export class RtmpClient extends EventEmitter {
         this.socket.destroy();
       }, 2000).unref();
     });
+  }
+
+  /** false once the socket closed or destroy() was called. */
+  get open(): boolean {
+    return !this.closed;
   }
 
   /** Closes at once. */
