@@ -83,6 +83,7 @@ test('forward: both tracks reach B; a closed port, a socket that never reads and
   const growth = rssKiB(a.proc.pid!) - rss0;
   assert.ok(growth < 64 * 1024, `A's RSS grew ${growth} KiB with a stalled destination`);
   assert.equal(slow.forward!.state, 'forwarding', 'stalled, not yet given up');
+  assert.equal(slow.forward!.reconnects, 0, 'the drops are the queue bound at work, not a reconnect');
 
   // the good destination is forwarding; the closed port and the silent socket are retried
   const good = await forwarderTo(a, b.ports.rtmp);

@@ -129,11 +129,11 @@ export class Consumer implements GuardedPlayer {
 
   /**
    * Start over from `packets` (a push that reconnected needs metadata, sequence headers and the
-   * GOP from its start again): what is queued is dropped (media counted in `dropped`), a wait for
-   * a keyframe or a congestion ends, and the new queue is written at once.
+   * GOP from its start again): what is queued is replaced (not counted in `dropped`, which
+   * counts the overflows of a connected player), a wait for a keyframe or a congestion ends, and
+   * the new queue is written at once.
    */
   restart(packets: readonly Packet[]): void {
-    for (const p of this.queue) if (!p.sequenceHeader && p.kind !== 'script') this.dropped++;
     this.queue = [...packets];
     this.bytes = 0;
     for (const p of packets) this.bytes += p.body.length;
