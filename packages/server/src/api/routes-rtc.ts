@@ -7,7 +7,9 @@
  *   `{"code":N,"msg":...}` (403/401 from security or a hook, 400 a bad offer, 409 busy).
  *   `Authorization: Bearer T` reaches the hooks as `param` `?token=T` (with the query's own
  *   parameters other than app, stream, vhost).
- * - SRS's `POST /rtc/v1/publish/` with `{api, tid, streamurl, clientip, sdp}`
+ * - WHEP: `POST /rtc/v1/whep/?app=&stream=[&vhost=]` the same way for a player of a published
+ *   stream (404 when nobody publishes it), its Location `/rtc/v1/whep/?action=delete&...`.
+ * - SRS's `POST /rtc/v1/publish/` and `POST /rtc/v1/play/` with `{api, tid, streamurl, clientip, sdp}`
  *   (`streamurl` = `webrtc://host/app/stream?param`) -> `{code:0, server, service, pid, sdp, sessionid}`;
  *   errors are HTTP 200 `{"code":N}` with SRS's codes.
  */
@@ -16,8 +18,18 @@ import { fail, ok, raw, type Reply, type RequestCtx, type Route } from './router
 import { ErrorCode, RtcPublishResponse } from '@tsrs/api-types';
 
 /** What the routes need from the WebRTC server (listeners/rtc.ts). */
+export interface RtcOfferRequest {
+  vhost: string;
+  app: string;
+  stream: string;
+  param: string;
+  ip: string;
+  offer: string;
+}
+
 export interface RtcSignalling {
-  publish(req: { vhost: string; app: string; stream: string; param: string; ip: string; offer: string }): Promise<{ sessionId: string; answer: string }>;
+  publish(req: RtcOfferRequest): Promise<{ sessionId: string; answer: string }>;
+  play(req: RtcOfferRequest): Promise<{ sessionId: string; answer: string }>;
   end(sessionId: string): boolean;
 }
 
@@ -76,83 +88,100 @@ export function parseStreamUrl(streamurl: string): { vhost: string; app: string;
   return { vhost, app: parts.join('/'), stream, param: url.search };
 }
 
+type Direction = 'publish' | 'play';
+
+/** WHIP (publish) or WHEP (play): an `application/sdp` offer in, 201 + the answer + Location out. */
+function whipLike(d: RtcApiDeps, path: string, direction: Direction): Route {
+  const what = direction === 'publish' ? 'WHIP: publish over WebRTC' : 'WHEP: play over WebRTC';
+  return {
+    path,
+    tag: 'rtc',
+    ops: {
+      POST: {
+        summary: `${what} (an SDP offer in, the answer out)`,
+        response: 'sdp',
+        body: 'sdp',
+        errors: REFUSALS,
+        query: {
+          app: { description: 'the app', type: 'string' },
+          stream: { description: 'the stream', type: 'string' },
+          vhost: { description: 'the vhost (default: the default vhost)', type: 'string' },
+        },
+        handle: async (ctx) => {
+          const rtc = d.rtc();
+          if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
+          const q = ctx.query;
+          try {
+            const req = {
+              vhost: q.get('vhost') ?? '',
+              app: q.get('app') ?? '',
+              stream: q.get('stream') ?? '',
+              param: hookParam(q, bearerOf(ctx)),
+              ip: ctx.ip,
+              offer: typeof ctx.body === 'string' ? ctx.body : '',
+            };
+            const { sessionId, answer } = await (direction === 'publish' ? rtc.publish(req) : rtc.play(req));
+            const loc = new URLSearchParams({ action: 'delete', app: q.get('app') ?? '', stream: q.get('stream') ?? '', session: sessionId });
+            if (q.get('vhost')) loc.set('vhost', q.get('vhost')!);
+            return raw(201, answer, { 'Content-Type': 'application/sdp', Location: `${path}?${loc}` });
+          } catch (err) {
+            const r = refusal(err);
+            return json(r.httpStatus, r.code, r.message);
+          }
+        },
+      },
+      DELETE: {
+        summary: `${direction === 'publish' ? 'WHIP' : 'WHEP'}: end a session (the Location of its POST)`,
+        response: 'text',
+        query: { session: { description: 'the session id', type: 'string' } },
+        handle: (ctx) => {
+          const rtc = d.rtc();
+          if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
+          const id = ctx.query.get('session') ?? '';
+          return rtc.end(id) ? raw(200, '') : json(404, INVALID_PARAMS, `no WebRTC session ${id}`);
+        },
+      },
+    },
+  };
+}
+
+/** SRS's JSON signalling: `{api, tid, streamurl, clientip, sdp}` -> `{code, server, sdp, sessionid}`. */
+function srsJson(d: RtcApiDeps, path: string, direction: Direction): Route {
+  return {
+    path,
+    tag: 'rtc',
+    ops: {
+      POST: {
+        summary: `SRS's WebRTC ${direction}: {api, tid, streamurl, clientip, sdp} -> {sdp, sessionid}`,
+        response: RtcPublishResponse,
+        body: 'json',
+        errors: [...REFUSALS, ErrorCode.RtcApiBody],
+        handle: async (ctx) => {
+          const rtc = d.rtc();
+          if (!rtc) return fail(DISABLED);
+          const body = ctx.body as Record<string, unknown> | undefined;
+          if (!body || typeof body !== 'object' || typeof body.sdp !== 'string' || typeof body.streamurl !== 'string') return fail(API_BODY);
+          const names = parseStreamUrl(body.streamurl);
+          if (!names) return fail(INVALID_PARAMS);
+          const clientip = typeof body.clientip === 'string' && isIP(body.clientip) ? body.clientip : ctx.ip;
+          try {
+            const req = { ...names, ip: clientip, offer: body.sdp };
+            const { sessionId, answer } = await (direction === 'publish' ? rtc.publish(req) : rtc.play(req));
+            return ok({ sdp: answer, sessionid: sessionId });
+          } catch (err) {
+            return fail(refusal(err).code);
+          }
+        },
+      },
+    },
+  };
+}
+
 export function rtcRoutes(d: RtcApiDeps): Route[] {
   return [
-    {
-      path: '/rtc/v1/whip/',
-      tag: 'rtc',
-      ops: {
-        POST: {
-          summary: 'WHIP: publish over WebRTC (an SDP offer in, the answer out)',
-          response: 'sdp',
-          body: 'sdp',
-          errors: REFUSALS,
-          query: {
-            app: { description: 'the app', type: 'string' },
-            stream: { description: 'the stream', type: 'string' },
-            vhost: { description: 'the vhost (default: the default vhost)', type: 'string' },
-          },
-          handle: async (ctx) => {
-            const rtc = d.rtc();
-            if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
-            const q = ctx.query;
-            try {
-              const { sessionId, answer } = await rtc.publish({
-                vhost: q.get('vhost') ?? '',
-                app: q.get('app') ?? '',
-                stream: q.get('stream') ?? '',
-                param: hookParam(q, bearerOf(ctx)),
-                ip: ctx.ip,
-                offer: typeof ctx.body === 'string' ? ctx.body : '',
-              });
-              const loc = new URLSearchParams({ action: 'delete', app: q.get('app') ?? '', stream: q.get('stream') ?? '', session: sessionId });
-              if (q.get('vhost')) loc.set('vhost', q.get('vhost')!);
-              return raw(201, answer, { 'Content-Type': 'application/sdp', Location: `/rtc/v1/whip/?${loc}` });
-            } catch (err) {
-              const r = refusal(err);
-              return json(r.httpStatus, r.code, r.message);
-            }
-          },
-        },
-        DELETE: {
-          summary: 'WHIP: end a session (the Location of its POST)',
-          response: 'text',
-          query: { session: { description: 'the session id', type: 'string' } },
-          handle: (ctx) => {
-            const rtc = d.rtc();
-            if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
-            const id = ctx.query.get('session') ?? '';
-            return rtc.end(id) ? raw(200, '') : json(404, INVALID_PARAMS, `no WebRTC session ${id}`);
-          },
-        },
-      },
-    },
-    {
-      path: '/rtc/v1/publish/',
-      tag: 'rtc',
-      ops: {
-        POST: {
-          summary: "SRS's WebRTC publish: {api, tid, streamurl, clientip, sdp} -> {sdp, sessionid}",
-          response: RtcPublishResponse,
-          body: 'json',
-          errors: [...REFUSALS, ErrorCode.RtcApiBody],
-          handle: async (ctx) => {
-            const rtc = d.rtc();
-            if (!rtc) return fail(DISABLED);
-            const body = ctx.body as Record<string, unknown> | undefined;
-            if (!body || typeof body !== 'object' || typeof body.sdp !== 'string' || typeof body.streamurl !== 'string') return fail(API_BODY);
-            const names = parseStreamUrl(body.streamurl);
-            if (!names) return fail(INVALID_PARAMS);
-            const clientip = typeof body.clientip === 'string' && isIP(body.clientip) ? body.clientip : ctx.ip;
-            try {
-              const { sessionId, answer } = await rtc.publish({ ...names, ip: clientip, offer: body.sdp });
-              return ok({ sdp: answer, sessionid: sessionId });
-            } catch (err) {
-              return fail(refusal(err).code);
-            }
-          },
-        },
-      },
-    },
+    whipLike(d, '/rtc/v1/whip/', 'publish'),
+    whipLike(d, '/rtc/v1/whep/', 'play'),
+    srsJson(d, '/rtc/v1/publish/', 'publish'),
+    srsJson(d, '/rtc/v1/play/', 'play'),
   ];
 }

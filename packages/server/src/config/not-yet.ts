@@ -40,8 +40,7 @@ export function vhostNotYet(d: Directive, v: VhostView): string[] {
     warn('cluster', `cluster protocol ${v.cluster.protocol} is not run by tsrs yet: the edge pulls over RTMP`);
   }
   if (v.cluster.mode === 'remote' && v.hls.enabled) warn('hls', 'hls on an edge is not run (edges keep HLS off, as SRS recommends): serve HLS from the origin');
-  // WebRTC publishers into RTMP streams are run; WebRTC players (rtmp_to_rtc, WHEP) are not yet.
-  if (v.rtc.enabled && v.rtc.rtmp_to_rtc) warn('rtc', 'rtc.rtmp_to_rtc (WebRTC players, WHEP, /rtc/v1/play/) is not run by tsrs yet: ignored');
+  // WebRTC publishers into RTMP streams and WebRTC players of them (rtmp_to_rtc) are run.
   if (v.rtc.enabled && !v.rtc.rtc_to_rtmp) warn('rtc', 'rtc is on without rtc_to_rtmp: a WebRTC-only stream is not run by tsrs yet, so WebRTC publishers are refused here');
   if (v.srt.enabled) warn('srt', off('srt'));
   if (v.dash.enabled) warn('dash', off('dash'));

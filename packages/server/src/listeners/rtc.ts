@@ -25,6 +25,9 @@ import type { Logger } from '../log.js';
 import { iceUfrag, setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import { RtcUdpMux, type MuxSession } from '../protocol/rtc/udp-mux.js';
 import type { Listener } from './listener.js';
+import { RtcFeeds, type AudioTranscoderFactory } from '../app/rtc-play.js';
+import { AacToOpus } from '../app/aac-to-opus.js';
+import { RtcPlaySession } from './rtc-play.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
 import { RtcErrorCode } from '@tsrs/api-types';
 
@@ -77,21 +80,25 @@ export function candidateAddresses(candidate: string): string[] {
   return [...found];
 }
 
-/** The WebRTC UDP port and its publish sessions. */
+/** The WebRTC UDP port and its publish and play sessions. */
 export class RtcServer implements Listener {
   readonly name = 'rtc';
   private mux: RtcUdpMux | undefined;
-  private readonly sessions = new Map<string, RtcPublishSession>();
+  private readonly sessions = new Map<string, RtcPublishSession | RtcPlaySession>();
+  /** the shared RTP of streams with WebRTC players */
+  readonly feeds: RtcFeeds;
 
   constructor(
     private readonly hub: Hub,
     private readonly config: () => Config,
     private readonly log: Logger,
-    /** runs the Opus -> AAC FFmpeg of each publisher; without it (or FFmpeg) audio is off */
+    /** runs the Opus -> AAC FFmpeg of each publisher and the AAC -> Opus one of each played stream; without it (or FFmpeg) audio is off */
     readonly supervisor?: ProcessSupervisor,
     /** the FFmpeg to use; default `ffmpeg` on PATH */
     readonly ffmpeg: () => string | undefined = () => findExecutable('ffmpeg'),
-  ) {}
+  ) {
+    this.feeds = new RtcFeeds(rtcAudioFactory(supervisor, ffmpeg, log));
+  }
 
   async start(): Promise<void> {
     const port = this.config().global.rtc_server.listen;
@@ -130,13 +137,7 @@ export class RtcServer implements Listener {
     const config = this.config();
     const mux = this.mux;
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
-    if (!req.app || !req.stream) throw new RtcError('app and stream are required', RtcErrorCode.InvalidParams, 400);
-    const bad = (req.vhost ? nameProblem('vhost', req.vhost) : undefined) ?? streamNamesProblem({ vhost: req.vhost || undefined, app: req.app, stream: req.stream });
-    if (bad) throw new RtcError(bad, RtcErrorCode.InvalidParams, 400);
-    const vhost = resolveVhost(config, req.vhost || DEFAULT_VHOST);
-    const v = vhost ? config.getVhost(vhost) : undefined;
-    if (!vhost || !v) throw new RtcError(`vhost ${req.vhost} not found`, RtcErrorCode.InvalidParams, 404);
-    if (!v.enabled || !v.rtc.enabled) throw new RtcError(`WebRTC is disabled on vhost ${vhost} (rtc.enabled)`, RtcErrorCode.Disabled, 403);
+    const { vhost, v } = this.checkNames(config, req);
     if (!v.rtc.rtc_to_rtmp) throw new RtcError(`vhost ${vhost} does not take WebRTC publishers (rtc.rtc_to_rtmp off)`, RtcErrorCode.Disabled, 403);
     checkOffer(req.offer);
     if (this.hub.findSource(vhost, req.app, req.stream)?.publisher) throw busy(vhost, req.app, req.stream);
@@ -165,10 +166,64 @@ export class RtcServer implements Listener {
     }
   }
 
+  /**
+   * Admits a WebRTC player of a published stream (`rtc { rtmp_to_rtc on; }`) and answers its
+   * offer. Throws RtcError (404 when nobody publishes the stream).
+   */
+  async play(req: RtcPublishRequest): Promise<RtcPublishAnswer> {
+    const config = this.config();
+    const mux = this.mux;
+    if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
+    const { vhost, v } = this.checkNames(config, req);
+    if (!v.rtc.rtmp_to_rtc) throw new RtcError(`vhost ${vhost} has no WebRTC players (rtc.rtmp_to_rtc off)`, RtcErrorCode.Disabled, 403);
+    checkOffer(req.offer);
+    if (!this.hub.findSource(vhost, req.app, req.stream)?.active) {
+      throw new RtcError(`stream ${vhost}/${req.app}/${req.stream} is not published`, RtcErrorCode.InvalidParams, 404);
+    }
+    const session = new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s));
+    try {
+      await session.admit(req, vhost);
+      const answer = await session.negotiate(req.offer, this.candidates(), v.rtc.stun_timeout * 1000);
+      if (session.client?.closed) throw new RtcError('the session ended during negotiation', RtcErrorCode.SdpExchange, 410);
+      this.sessions.set(session.id, session);
+      this.log.info({ ip: req.ip, url: session.client?.streamUrl, session: session.id, param: req.param }, 'rtc play');
+      return { sessionId: session.id, answer, client: session.client! };
+    } catch (err) {
+      session.close('refused');
+      throw err;
+    }
+  }
+
+  /** The safe names and the vhost with rtc enabled; throws RtcError. */
+  private checkNames(config: Config, req: RtcPublishRequest) {
+    if (!req.app || !req.stream) throw new RtcError('app and stream are required', RtcErrorCode.InvalidParams, 400);
+    const bad = (req.vhost ? nameProblem('vhost', req.vhost) : undefined) ?? streamNamesProblem({ vhost: req.vhost || undefined, app: req.app, stream: req.stream });
+    if (bad) throw new RtcError(bad, RtcErrorCode.InvalidParams, 400);
+    const vhost = resolveVhost(config, req.vhost || DEFAULT_VHOST);
+    const v = vhost ? config.getVhost(vhost) : undefined;
+    if (!vhost || !v) throw new RtcError(`vhost ${req.vhost} not found`, RtcErrorCode.InvalidParams, 404);
+    if (!v.enabled || !v.rtc.enabled) throw new RtcError(`WebRTC is disabled on vhost ${vhost} (rtc.enabled)`, RtcErrorCode.Disabled, 403);
+    return { vhost, v };
+  }
+
   /** @internal a session is gone */
-  forget(session: RtcPublishSession): void {
+  forget(session: RtcPublishSession | RtcPlaySession): void {
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
   }
+}
+
+/** AAC -> Opus children through the supervisor; one warning and no audio when there is no FFmpeg. */
+function rtcAudioFactory(supervisor: ProcessSupervisor | undefined, findFfmpeg: () => string | undefined, log: Logger): AudioTranscoderFactory {
+  let warned = false;
+  return (source, onOpus) => {
+    const ffmpeg = supervisor ? findFfmpeg() : undefined;
+    if (!supervisor || !ffmpeg) {
+      if (!warned) log.warn('rtc: no ffmpeg on PATH: WebRTC players of AAC streams get video only');
+      warned = true;
+      return undefined;
+    }
+    return new AacToOpus({ supervisor, ffmpeg, stream: source.url, contextId: source.publisher?.id, log }, onOpus);
+  };
 }
 
 function busy(vhost: string, app: string, stream: string): RtcError {
@@ -176,7 +231,7 @@ function busy(vhost: string, app: string, stream: string): RtcError {
 }
 
 /** The checks SRS makes before negotiating: an SDP with ICE credentials and audio or video. */
-function checkOffer(sdp: string): void {
+export function checkOffer(sdp: string): void {
   if (!sdp || sdp.length > MAX_SDP_BYTES) throw new RtcError(`an SDP offer of ${sdp.length} bytes`, RtcErrorCode.SdpDecode, 400);
   if (!/^v=0\r?$/m.test(sdp.slice(0, 8)) || !/^m=(audio|video) /m.test(sdp)) throw new RtcError('not an SDP offer with audio or video', RtcErrorCode.SdpDecode, 400);
   if (!/^a=ice-ufrag:\S+/m.test(sdp) || !/^a=ice-pwd:\S+/m.test(sdp)) throw new RtcError('the SDP offer has no ICE credentials', RtcErrorCode.SdpDecode, 400);

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { H264Depacketizer } from '../kernel/rtp-h264-depacketize.js';
+import type { Packet } from '../kernel/packet.js';
+import { TEST_AVC_HEADER, testAvcFrame } from '../kernel/test-avc.js';
+import { RtcFeeds, RtcPlayer, type RtpKind } from './rtc-play.js';
+import { DEFAULT_SOURCE_OPTIONS, Source } from './source.js';
+
+interface Sent {
+  kind: RtpKind;
+  payload: Buffer;
+  seq: number;
+  ts: number;
+  marker: boolean;
+}
+
+function recorder(hold = false) {
+  const sent: Sent[] = [];
+  const pending: (() => void)[] = [];
+  return {
+    sent,
+    pending,
+    transport: {
+      send: (kind: RtpKind, payload: Buffer, seq: number, ts: number, marker: boolean) => {
+        sent.push({ kind, payload, seq, ts, marker });
+        return hold ? new Promise<void>((r) => pending.push(r)) : Promise.resolve();
+      },
+    },
+  };
+}
+
+/** A Source fed with the test AVC stream; returns it and the packets it made (header excluded). */
+function stream(frames: number, gop: number, size = 3000) {
+  const source = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
+  const packets: Packet[] = [];
+  source.addOutput({ name: 'spy', onPacket: (p) => packets.push(p) });
+  source.onMessage('video', 0, TEST_AVC_HEADER);
+  for (let i = 0; i < frames; i++) source.onMessage('video', i * 40, testAvcFrame(size, i % gop === 0));
+  return { source, packets: packets.filter((p) => !p.sequenceHeader) };
+}
+
+test('two players share one packetization: each access unit once, the same payload buffers, their own sequence numbers and timestamps', () => {
+  const { source, packets } = stream(10, 5);
+  const feeds = new RtcFeeds(() => undefined);
+  const a = recorder();
+  const b = recorder();
+  const pa = new RtcPlayer(a.transport);
+  const pb = new RtcPlayer(b.transport);
+  pa.feed = feeds.join(source, pa);
+  pb.feed = feeds.join(source, pb);
+  assert.equal(pa.feed, pb.feed);
+  pa.write(packets);
+  pb.write(packets);
+  assert.equal(pa.feed.videoPacketized, 10, 'each access unit is packetized once');
+  assert.equal(a.sent.length, b.sent.length);
+  assert.ok(a.sent.length > 10);
+  for (let i = 0; i < a.sent.length; i++) assert.equal(a.sent[i].payload, b.sent[i].payload, 'the same payload buffer');
+  for (const r of [a, b]) {
+    for (let i = 1; i < r.sent.length; i++) assert.equal(r.sent[i].seq, (r.sent[i - 1].seq + 1) & 0xffff);
+  }
+  // timestamps: 40 ms = 3600 ticks per frame, from each player's own offset
+  const frameTs = (r: typeof a) => r.sent.filter((s) => s.marker).map((s) => s.ts);
+  const ta = frameTs(a);
+  assert.equal(ta.length, 10);
+  for (let i = 1; i < ta.length; i++) assert.equal((ta[i] - ta[i - 1] + 2 ** 32) % 2 ** 32, 3600);
+  // the IDR is preceded by SPS and PPS (one STAP-A) and depacketizes to SPS, PPS, IDR
+  assert.equal(a.sent[0].payload[0] & 0x1f, 24);
+  const d = new H264Depacketizer();
+  const units = a.sent.flatMap((s) => d.push(s.payload, s.seq, s.ts, s.marker));
+  assert.equal(units.length, 10);
+  assert.deepEqual(units[0].nalus.map((n) => n[0] & 0x1f), [7, 8, 5]);
+  assert.deepEqual(units[1].nalus.map((n) => n[0] & 0x1f), [1]);
+  assert.equal(units[5].keyframe, true);
+  // the last player leaving removes the feed from the Source
+  feeds.leave(pa.feed, pa);
+  assert.equal(feeds.size, 1);
+  feeds.leave(pb.feed, pb);
+  assert.equal(feeds.size, 0);
+  assert.ok(!source.outputs.some((o) => o.name === 'rtc-play'));
+  source.close();
+});
+
+test('a player joins at a keyframe; a congested transport makes the sink report congestion and drains', async () => {
+  const { source, packets } = stream(12, 6);
+  const feeds = new RtcFeeds(() => undefined);
+  const r = recorder();
+  const p = new RtcPlayer(r.transport);
+  p.feed = feeds.join(source, p);
+  p.write(packets.slice(2)); // joins mid-GOP
+  const d = new H264Depacketizer();
+  const units = r.sent.flatMap((s) => d.push(s.payload, s.seq, s.ts, s.marker));
+  assert.equal(units.length, 6, 'frames before the next keyframe are skipped');
+  assert.ok(units[0].keyframe);
+
+  const slow = recorder(true);
+  const q = new RtcPlayer(slow.transport, 8);
+  q.feed = feeds.join(source, q);
+  let drained = 0;
+  q.consumer = { onDrain: () => drained++ } as unknown as NonNullable<RtcPlayer['consumer']>;
+  assert.equal(q.write(packets.slice(0, 3)), false, 'more than 8 packets in flight: congested');
+  for (const done of slow.pending.splice(0)) done();
+  await new Promise((res) => setImmediate(res));
+  assert.equal(drained, 1, 'the consumer is told once the transport caught up');
+  source.close();
+});
+
+test('a picture loss is answered from the GOP cache at most once a second', () => {
+  const { source, packets } = stream(8, 4);
+  const feeds = new RtcFeeds(() => undefined);
+  const r = recorder();
+  const p = new RtcPlayer(r.transport);
+  p.feed = feeds.join(source, p);
+  p.write(packets);
+  const before = r.sent.length;
+  p.onPictureLoss(10_000);
+  const resent = r.sent.slice(before);
+  const d = new H264Depacketizer();
+  const units = resent.flatMap((s) => d.push(s.payload, s.seq, s.ts, s.marker));
+  assert.equal(units.length, 4, 'the cached GOP: a keyframe and 3 frames');
+  assert.ok(units[0].keyframe);
+  p.onPictureLoss(10_500);
+  assert.equal(p.gopResends, 1);
+  p.onPictureLoss(11_100);
+  assert.equal(p.gopResends, 2);
+  source.close();
+});

@@ -1,0 +1,271 @@
+/**
+ * WebRTC players of RTMP streams (`rtc { rtmp_to_rtc on; }`), independent of the WebRTC stack:
+ *
+ * - `RtcStreamFeed`, one per Source while it has WebRTC players: H.264 access units are
+ *   packetized ONCE (RFC 6184 mode 1: single NAL unit, STAP-A, FU-A; SPS and PPS from the
+ *   stream's AVC record before every IDR that does not carry them) and the payloads cached with
+ *   the Packet, shared by every player; Opus frames of the stream (enhanced RTMP) likewise
+ *   (RFC 7587); AAC goes through one AAC -> Opus child for the stream (aac-to-opus.ts) whose
+ *   packets are fanned out to every player. RTP timestamps are the PTS in the media clock
+ *   (90 kHz video, 48 kHz audio) before the player's offset.
+ * - `RtcPlayer`, one per player, the Consumer's sink: per player only the sequence numbers and
+ *   the timestamp offset (random starts, RFC 3550 5.1) and the SSRC (the transport's) differ.
+ *   Video starts at a keyframe. A player whose transport has more than `maxInFlight` packets
+ *   not yet sent is congested: its Consumer keeps queueing and, past queue_length, drops to
+ *   the newest keyframe, so a slow player never stalls the others.
+ * - A picture loss (PLI/FIR) from a player asks the publisher for a keyframe when it can
+ *   (PublisherHandle.onKeyframeRequest through `requestKeyframe`), else it is answered from the
+ *   GOP cache: the player gets the cached GOP (keyframe first) again, at most once a second.
+ */
+import { randomInt } from 'node:crypto';
+import { avcNaluType } from '../kernel/avc.js';
+import type { Packet } from '../kernel/packet.js';
+import { packetizeH264, H264_RTP_CLOCK } from '../kernel/rtp-h264.js';
+import { packetizeOpus } from '../kernel/rtp-opus.js';
+import { rtpTimestamp, type RtpPayloadOut } from '../kernel/rtp-payload.js';
+import type { Consumer, ConsumerSink } from './consumer.js';
+import type { Source, SourceOutput } from './source.js';
+import type { AacToOpus } from './aac-to-opus.js';
+
+export type RtpKind = 'video' | 'audio';
+
+/** How a player's RTP leaves (a werift RTCRtpSender per kind): SSRC and payload type are its own. */
+export interface RtpTransport {
+  /** Sends one packet; resolves once it is on the wire (or dropped by the transport). */
+  send(kind: RtpKind, payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean): Promise<void>;
+}
+
+/** Largest RTP payload: 1500-byte MTU minus IP/UDP (28), RTP with extensions (~40), SRTP tag (10) and margin. */
+export const RTC_MAX_PAYLOAD = 1200;
+const IDR = 5;
+const SPS = 7;
+const PPS = 8;
+const AUD = 9;
+const PLI_ANSWER_MS = 1000;
+
+/** Makes the stream's AAC -> Opus child, or undefined when there is no FFmpeg. */
+export type AudioTranscoderFactory = (source: Source, onOpus: (packet: Buffer, pts48k: number) => void) => AacToOpus | undefined;
+
+/** One Source's shared RTP payloads, while it has WebRTC players. */
+export class RtcStreamFeed implements SourceOutput {
+  readonly name = 'rtc-play';
+  readonly players = new Set<RtcPlayer>();
+  /** H.264 access units packetized: each once, however many players */
+  videoPacketized = 0;
+  /** Opus packets packetized (from the stream, or made from its AAC) */
+  audioPacketized = 0;
+  /** frames that could not be sent (codecs WebRTC players here do not get: H.265, MP3, ...) */
+  skipped = 0;
+  private readonly videoCache = new WeakMap<Packet, RtpPayloadOut[] | null>();
+  private readonly opusCache = new WeakMap<Packet, RtpPayloadOut | null>();
+  private transcoder: AacToOpus | undefined;
+  private noTranscoder = false;
+  private talkspurt = true;
+
+  constructor(
+    readonly source: Source,
+    private readonly makeTranscoder: AudioTranscoderFactory,
+  ) {}
+
+  /** The RTP payloads of a video packet (timestamps before any player's offset); null: none to send. */
+  video(packet: Packet): RtpPayloadOut[] | null {
+    let out = this.videoCache.get(packet);
+    if (out !== undefined) return out;
+    out = this.packetizeVideo(packet);
+    this.videoCache.set(packet, out);
+    return out;
+  }
+
+  /** The RTP payload of an Opus packet of the stream; null: not an Opus frame. */
+  opus(packet: Packet): RtpPayloadOut | null {
+    let out = this.opusCache.get(packet);
+    if (out !== undefined) return out;
+    const f = packet.frame;
+    out = f && f.codec === 'opus' && f.data.length > 0 ? packetizeOpus(f.data, Math.round(f.pts * 48)) : null;
+    if (out) this.audioPacketized++;
+    this.opusCache.set(packet, out);
+    return out;
+  }
+
+  private packetizeVideo(packet: Packet): RtpPayloadOut[] | null {
+    const f = packet.frame;
+    if (!f || f.kind !== 'video') return null;
+    if (f.codec !== 'h264' || f.nalUnits.length === 0) {
+      this.skipped++;
+      return null;
+    }
+    let nalus = f.nalUnits.filter((n) => n.length > 0 && avcNaluType(n) !== AUD);
+    const idr = nalus.some((n) => avcNaluType(n) === IDR);
+    const avc = this.source.tracks.video?.avc;
+    if (idr && avc && !nalus.some((n) => avcNaluType(n) === SPS)) {
+      nalus = [...avc.sps, ...avc.pps, ...nalus.filter((n) => avcNaluType(n) !== PPS)];
+    }
+    if (nalus.length === 0) return null;
+    this.videoPacketized++;
+    return packetizeH264(nalus, f.pts * (H264_RTP_CLOCK / 1000), { maxPayload: RTC_MAX_PAYLOAD });
+  }
+
+  /** SourceOutput: AAC frames go to the stream's one AAC -> Opus child while players are here. */
+  onPacket(packet: Packet): void {
+    if (packet.kind !== 'audio' || this.players.size === 0) return;
+    const track = this.source.tracks.audio;
+    if (track?.codec !== 'aac') return;
+    if (!this.transcoder && !this.noTranscoder) {
+      this.transcoder = this.makeTranscoder(this.source, (data, pts) => this.onOpus(data, pts));
+      if (!this.transcoder) this.noTranscoder = true;
+    }
+    if (!this.transcoder) return;
+    this.transcoder.config = track.aac;
+    if (!packet.sequenceHeader) this.transcoder.write(packet);
+  }
+
+  onUnpublish(): void {
+    this.transcoder?.resync();
+    this.talkspurt = true;
+  }
+
+  close(): void {
+    void this.transcoder?.close();
+    this.transcoder = undefined;
+  }
+
+  private onOpus(data: Buffer, pts48k: number): void {
+    const out = packetizeOpus(data, pts48k, { talkspurtStart: this.talkspurt });
+    this.talkspurt = false;
+    this.audioPacketized++;
+    for (const p of this.players) p.sendAudio(out);
+  }
+}
+
+/**
+ * The Source's feed, made when its first WebRTC player comes and removed (its AAC -> Opus child
+ * stopped) when the last one leaves.
+ */
+export class RtcFeeds {
+  private readonly feeds = new Map<Source, RtcStreamFeed>();
+
+  constructor(private readonly makeTranscoder: AudioTranscoderFactory) {}
+
+  join(source: Source, player: RtcPlayer): RtcStreamFeed {
+    let feed = this.feeds.get(source);
+    if (!feed) {
+      feed = new RtcStreamFeed(source, this.makeTranscoder);
+      this.feeds.set(source, feed);
+      source.addOutput(feed);
+    }
+    feed.players.add(player);
+    return feed;
+  }
+
+  leave(feed: RtcStreamFeed, player: RtcPlayer): void {
+    feed.players.delete(player);
+    if (feed.players.size > 0 || this.feeds.get(feed.source) !== feed) return;
+    this.feeds.delete(feed.source);
+    feed.source.removeOutput(feed);
+  }
+
+  get size(): number {
+    return this.feeds.size;
+  }
+
+  feedOf(source: Source): RtcStreamFeed | undefined {
+    return this.feeds.get(source);
+  }
+}
+
+interface KindState {
+  seq: number;
+  offset: number;
+}
+
+/** One WebRTC player: the Consumer's sink, rewriting sequence numbers and timestamps. */
+export class RtcPlayer implements ConsumerSink {
+  feed: RtcStreamFeed | undefined;
+  consumer: Consumer | undefined;
+  /** RTP packets and payload bytes handed to the transport */
+  packetsSent = 0;
+  bytesSent = 0;
+  /** RTP packets not sent because the transport was behind */
+  dropped = 0;
+  /** keyframe requests (PLI/FIR) received, and answered from the GOP cache */
+  pictureLosses = 0;
+  gopResends = 0;
+  private readonly state: Record<RtpKind, KindState> = {
+    video: { seq: randomInt(0, 0x10000), offset: randomInt(0, 2 ** 31) },
+    audio: { seq: randomInt(0, 0x10000), offset: randomInt(0, 2 ** 31) },
+  };
+  private inFlight = 0;
+  private congested = false;
+  private waitKeyframe = true;
+  private lastGopResend = 0;
+
+  constructor(
+    private readonly transport: RtpTransport,
+    /** packets handed to the transport and not yet sent, beyond which this player is congested */
+    private readonly maxInFlight = 2048,
+    /** asks the publisher for a keyframe; false when it cannot (then the GOP cache answers) */
+    private readonly askPublisher: () => boolean = () => false,
+  ) {}
+
+  /** ConsumerSink: false when the transport is behind (the Consumer then queues, bounded). */
+  write(packets: readonly Packet[]): boolean {
+    for (const p of packets) this.writePacket(p);
+    if (this.inFlight > this.maxInFlight) this.congested = true;
+    return !this.congested;
+  }
+
+  private writePacket(p: Packet): void {
+    const feed = this.feed;
+    if (!feed || p.sequenceHeader) return;
+    if (p.kind === 'video') {
+      if (this.waitKeyframe) {
+        if (!p.keyframe) return;
+        this.waitKeyframe = false;
+      }
+      const out = feed.video(p);
+      if (out) for (const o of out) this.send('video', o);
+    } else if (p.kind === 'audio') {
+      const out = feed.opus(p);
+      if (out) this.send('audio', out);
+    }
+  }
+
+  /** An Opus packet made from the stream's AAC (shared with every player). */
+  sendAudio(out: RtpPayloadOut): void {
+    if (this.consumer && this.inFlight <= this.maxInFlight) this.send('audio', out);
+    else this.dropped++;
+  }
+
+  /** A PLI or FIR from the player. */
+  onPictureLoss(now = Date.now()): void {
+    this.pictureLosses++;
+    if (this.askPublisher()) return;
+    if (now - this.lastGopResend < PLI_ANSWER_MS || !this.feed) return;
+    this.lastGopResend = now;
+    const gop = this.feed.source.startPackets().filter((p) => p.kind === 'video' && !p.sequenceHeader);
+    if (!gop.length || !gop[0].keyframe) return;
+    this.gopResends++;
+    for (const p of gop) {
+      const out = this.feed.video(p);
+      if (out) for (const o of out) this.send('video', o);
+    }
+  }
+
+  private send(kind: RtpKind, out: RtpPayloadOut): void {
+    const s = this.state[kind];
+    const seq = s.seq;
+    s.seq = (s.seq + 1) & 0xffff;
+    this.packetsSent++;
+    this.bytesSent += out.payload.length + 12;
+    this.inFlight++;
+    this.transport.send(kind, out.payload, seq, rtpTimestamp(out.timestamp, s.offset), out.marker).then(this.sent, this.sent);
+  }
+
+  private readonly sent = (): void => {
+    this.inFlight--;
+    if (this.congested && this.inFlight <= this.maxInFlight / 2) {
+      this.congested = false;
+      this.consumer?.onDrain();
+    }
+  };
+}

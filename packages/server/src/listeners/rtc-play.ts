@@ -1,0 +1,183 @@
+/**
+ * WebRTC players (WHEP, SRS's /rtc/v1/play/) on rtc_server's one UDP port: a werift peer
+ * connection (ICE-lite, sendonly H.264 + Opus) whose RTP comes from the stream's shared
+ * `RtcStreamFeed` through an `RtcPlayer`, the sink of an ordinary hub player (so security,
+ * on_play/on_stop, the client list, kick and the stream's counters treat it like an RTMP player).
+ *
+ * Admission: safe names, the vhost's `rtc { enabled on; rtmp_to_rtc on; }`, a published stream
+ * (a WebRTC player of an unknown stream is refused: 404, SRS code 5023), then security and
+ * on_play (hub.openPlayer). The player's Consumer is paused until DTLS is up, so its GOP (it
+ * joins at a keyframe) is not sent into a connection that cannot carry it yet. A player that
+ * does not connect, or sends no RTCP (receiver reports, feedback), within `rtc.stun_timeout`,
+ * or whose connection fails, is closed.
+ */
+import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
+import { Client } from '../app/client.js';
+import { AdmissionError, type Hub } from '../app/hub.js';
+import type { PlayerHandle } from '../app/handles.js';
+import { RtcPlayer, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../app/rtc-play.js';
+import type { Logger } from '../log.js';
+import { iceUfrag, setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
+import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
+import { RtcError, RtcErrorCode } from './rtc.js';
+
+/** What a player asks for, after the route read it. */
+export interface RtcPlayRequest {
+  vhost: string;
+  app: string;
+  stream: string;
+  param: string;
+  ip: string;
+  offer: string;
+}
+
+/** H.264 (packetization-mode 1; the profile any browser decodes) and Opus, with PLI/FIR and NACK. */
+function playCodecs() {
+  return {
+    video: [
+      new RTCRtpCodecParameters({
+        mimeType: 'video/H264',
+        clockRate: 90_000,
+        rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
+        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+      }),
+    ],
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
+  };
+}
+
+/** RTCP payload-specific feedback (PT 206) with FMT 4: a Full Intra Request (RFC 5104 4.3.1). */
+function isFir(rtcp: unknown): boolean {
+  const p = rtcp as { type?: number; feedback?: { count?: number } };
+  return p?.type === 206 && p.feedback?.count === 4;
+}
+
+/** One WebRTC player. */
+export class RtcPlaySession {
+  id = '';
+  readonly player: RtcPlayer;
+  private readonly pc: RTCPeerConnection;
+  private readonly senders: Partial<Record<RtpKind, RTCRtpSender>> = {};
+  private readonly muxSession: MuxSession;
+  private theClient: Client | undefined;
+  private handle: PlayerHandle | undefined;
+  private feed: RtcStreamFeed | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** the player's receiver reports keep it alive */
+  private lastRtcpAt = 0;
+
+  constructor(
+    private readonly hub: Hub,
+    private readonly mux: RtcUdpMux,
+    private readonly feeds: RtcFeeds,
+    private readonly log: Logger,
+    private readonly onClose: (s: RtcPlaySession) => void,
+  ) {
+    this.muxSession = mux.openSession();
+    this.pc = new RTCPeerConnection({ iceLite: true, iceUseIpv6: false, codecs: playCodecs() });
+    this.player = new RtcPlayer({
+      send: async (kind, payload, sequenceNumber, timestamp, marker) => {
+        const sender = this.senders[kind];
+        if (!sender || this.closed) return;
+        await sender.sendRtp(new RtpPacket(new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: 0, ssrc: 0 }), payload));
+      },
+    });
+  }
+
+  get client(): Client | undefined {
+    return this.theClient;
+  }
+
+  /** Admits the player (security, on_play); throws RtcError with the refusal's code. */
+  async admit(req: RtcPlayRequest, vhost: string): Promise<void> {
+    const client = new Client({
+      ip: req.ip,
+      type: 'rtc-play',
+      vhost,
+      app: req.app,
+      stream: req.stream,
+      param: req.param,
+      tcUrl: `webrtc://${req.vhost || '127.0.0.1'}/${req.app}`,
+      transport: {
+        close: (reason) => this.close(reason),
+        bytesRead: () => 0,
+        bytesWritten: () => this.player.bytesSent,
+      },
+    });
+    this.theClient = client;
+    try {
+      this.handle = await this.hub.openPlayer(client, this.player, { gone: () => this.closed });
+    } catch (err) {
+      if (err instanceof AdmissionError) throw new RtcError(err.message, err.code, err.httpStatus === 503 ? 503 : 403);
+      throw err;
+    }
+    const consumer = this.handle.consumer!;
+    consumer.setPaused(true); // until DTLS is up
+    this.player.consumer = consumer;
+    this.feed = this.feeds.join(this.handle.source, this.player);
+    this.player.feed = this.feed;
+  }
+
+  /** Answers the offer on the shared port; throws RtcError 5012/5018. */
+  async negotiate(offer: string, candidates: string[], timeoutMs: number): Promise<string> {
+    const pc = this.pc;
+    const video = pc.addTransceiver('video', { direction: 'sendonly' });
+    const audio = pc.addTransceiver('audio', { direction: 'sendonly' });
+    this.senders.video = video.sender;
+    this.senders.audio = audio.sender;
+    video.sender.onPictureLossIndication.subscribe(() => this.player.onPictureLoss());
+    video.sender.onRtcp.subscribe((rtcp) => {
+      this.lastRtcpAt = Date.now();
+      if (isFir(rtcp)) this.player.onPictureLoss();
+    });
+    audio.sender.onRtcp.subscribe(() => (this.lastRtcpAt = Date.now()));
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') this.player.consumer?.setPaused(false);
+      if (state === 'failed' || state === 'closed') this.close(`connection ${state}`);
+    });
+    let answer: string;
+    try {
+      answer = await this.mux.run(this.muxSession, async () => {
+        try {
+          await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+        } catch (err) {
+          throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
+        }
+        await pc.setLocalDescription(await pc.createAnswer());
+        return pc.localDescription!.sdp;
+      });
+    } catch (err) {
+      if (err instanceof RtcError) throw err;
+      throw new RtcError(`SDP negotiation failed: ${(err as Error).message}`, RtcErrorCode.SdpExchange, 400);
+    }
+    if (!/^m=(audio|video) [1-9]/m.test(answer) || !/^a=rtpmap:\d+ (H264|opus)\//im.test(answer)) {
+      throw new RtcError('the offer receives neither H.264 (packetization-mode 1) nor Opus', RtcErrorCode.SdpExchange, 400);
+    }
+    const ufrag = iceUfrag(answer);
+    if (!ufrag) throw new RtcError('no ICE ufrag in the answer', RtcErrorCode.SdpExchange, 500);
+    this.mux.bindUfrag(this.muxSession, ufrag);
+    this.id = `${ufrag}:${iceUfrag(offer) ?? ''}`;
+    this.lastRtcpAt = Date.now();
+    this.timer = setInterval(() => {
+      if (Date.now() - this.lastRtcpAt <= timeoutMs) return;
+      this.close(pc.connectionState === 'connected' ? `no RTCP for ${timeoutMs} ms (rtc.stun_timeout)` : `not connected within ${timeoutMs} ms (rtc.stun_timeout)`);
+    }, 500);
+    this.timer.unref();
+    return setHostCandidates(answer, candidates, this.mux.address.port);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.onClose(this);
+    if (this.feed) this.feeds.leave(this.feed, this.player);
+    this.handle?.close();
+    if (!this.handle && this.theClient && this.hub.clients.get(this.theClient.id) === this.theClient) this.hub.removeClient(this.theClient);
+    void this.pc.close().catch(() => undefined);
+    this.mux.closeSession(this.muxSession);
+    const p = this.player;
+    this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, pli: p.pictureLosses }, 'rtc play session closed');
+  }
+}

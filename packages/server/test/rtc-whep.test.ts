@@ -1,0 +1,186 @@
+/**
+ * WebRTC players of an RTMP stream (rtmp_to_rtc): FFmpeg publishes H.264 + AAC over RTMP, werift
+ * players connect through WHEP and SRS's /rtc/v1/play/ to the one UDP port; the H.264 RTP they
+ * receive depacketizes into access units FFmpeg decodes, the Opus RTP (made from the AAC by the
+ * server's FFmpeg child) parses as 20 ms Opus packets; on_play/on_stop run with the bearer token;
+ * DELETE ends the session; errors are 4xx JSON.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
+import { H264Depacketizer } from '../src/kernel/rtp-h264-depacketize.js';
+import { nalusToAnnexB } from '../src/kernel/annexb.js';
+import { opusPacketSamples } from '../src/kernel/opus.js';
+import { api, clients, startHookServer, type HookServer } from './api-helpers.js';
+import { basicConf, ffmpegPublish, ffprobe, decodeErrors, freePort, kill, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
+
+let server: RunningServer;
+let hooks: HookServer;
+let publisher: ChildProcess | undefined;
+
+before(async () => {
+  hooks = await startHookServer(({ body }) => (body.stream === 'denied' ? '{"code":403}' : '{"code":0}'));
+  const udpPort = await freePort();
+  server = await startServer((p) =>
+    basicConf(
+      p,
+      `rtc { enabled on; rtmp_to_rtc on; rtc_to_rtmp on; }
+       http_hooks { enabled on; on_play ${hooks.url}/play; on_stop ${hooks.url}/stop; }`,
+      `rtc_server { enabled on; listen ${udpPort}; candidate 127.0.0.1; }`,
+    ),
+  );
+  publisher = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/cam`, { size: '320x240', rate: 25, gop: 25 });
+  await waitFor('the RTMP stream', async () => (await api<{ streams: { name: string; publish: { active: boolean }; video: unknown; audio: unknown }[] }>(server, '/api/v1/streams/')).json.streams.find((s) => s.name === 'cam' && s.video && s.audio), 20_000, 200);
+});
+
+after(async () => {
+  kill(publisher);
+  await server?.stop();
+  hooks?.close();
+});
+
+/** A werift player: recvonly H.264 + Opus; collects access units and Opus packets. */
+async function player() {
+  const pc = new RTCPeerConnection({
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    // loopback only: a LAN candidate would pair with the server's 127.0.0.1 as well
+    iceFilterCandidatePair: (pair) => pair.localCandidate.host === '127.0.0.1',
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90_000,
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+          parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+        }),
+      ],
+      audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
+    },
+  });
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const got = { units: [] as { nalus: Buffer[]; keyframe: boolean; timestamp: number }[], opus: [] as Buffer[], videoPackets: 0 };
+  const depacketizer = new H264Depacketizer();
+  pc.onTrack.subscribe((track) => {
+    track.onReceiveRtp.subscribe((rtp) => {
+      if (track.kind === 'video') {
+        got.videoPackets++;
+        for (const au of depacketizer.push(rtp.payload, rtp.header.sequenceNumber, rtp.header.timestamp, rtp.header.marker)) got.units.push(au);
+      } else got.opus.push(Buffer.from(rtp.payload));
+    });
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitFor('a loopback candidate in the offer', () => / 127\.0\.0\.1 \d+ typ host/.test(pc.localDescription!.sdp), 5000, 20);
+  return { pc, got, offer: pc.localDescription!.sdp };
+}
+
+function whep(query: string, sdp: string, headers: Record<string, string> = {}) {
+  return fetch(`http://127.0.0.1:${server.ports.api}/rtc/v1/whep/?${query}`, {
+    method: 'POST',
+    body: sdp,
+    headers: { 'Content-Type': 'application/sdp', ...headers },
+  });
+}
+
+test('WHEP: a werift player gets H.264 that decodes and Opus made from the AAC; DELETE ends it and on_stop runs', async () => {
+  const { pc, got, offer } = await player();
+  const res = await whep('app=live&stream=cam', offer, { Authorization: 'Bearer s3cret' });
+  assert.equal(res.status, 201, await res.clone().text());
+  assert.equal(res.headers.get('content-type'), 'application/sdp');
+  const location = res.headers.get('location')!;
+  assert.match(location, /^\/rtc\/v1\/whep\/\?.*session=/);
+  await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  await waitFor('connected', () => pc.connectionState === 'connected', 15_000);
+  await waitFor('60 access units and 100 Opus packets', () => got.units.length >= 60 && got.opus.length >= 100, 30_000, 100);
+
+  const play = hooks.calls.find((c) => c.body.action === 'on_play' && c.body.stream === 'cam');
+  assert.equal(play?.body.param, '?token=s3cret');
+  const listed = (await clients(server)).find((c) => c.type === 'rtc-play' && c.name === 'cam');
+  assert.ok(listed, 'the WebRTC player is listed');
+
+  // video: the first access unit is an IDR with SPS and PPS before it; all of them decode
+  const first = got.units[0];
+  assert.ok(first.keyframe, 'the player joins at a keyframe');
+  assert.deepEqual(first.nalus.slice(0, 2).map((n) => n[0] & 0x1f), [7, 8]);
+  const dir = tempDir('tsrs-whep-');
+  const file = join(dir, 'video.h264');
+  writeFileSync(file, Buffer.concat(got.units.map((u) => nalusToAnnexB(u.nalus))));
+  assert.equal(await decodeErrors(file), '');
+  const probe = await ffprobe(file, ['-count_frames']);
+  const v = probe.streams.find((s) => s.codec_type === 'video')!;
+  assert.equal(v.codec_name, 'h264');
+  assert.equal(v.width, 320);
+  assert.ok(Number(v.nb_read_frames) >= 55, `decoded ${v.nb_read_frames} frames`);
+  // timestamps advance by about 40 ms (3600 ticks at 90 kHz) a frame
+  const steps = got.units.slice(1, 40).map((u, i) => (u.timestamp - got.units[i].timestamp + 2 ** 32) % 2 ** 32);
+  assert.ok(steps.every((d) => d > 0 && d < 90_000), `timestamp steps ${steps.join(',')}`);
+  // audio: 20 ms Opus packets
+  assert.ok(got.opus.every((p) => opusPacketSamples(p) === 960), 'every Opus packet is 20 ms');
+
+  const del = await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' });
+  assert.equal(del.status, 200);
+  await waitFor('on_stop', () => hooks.calls.some((c) => c.body.action === 'on_stop' && c.body.stream === 'cam'), 10_000);
+  await waitFor('the player is gone', async () => !(await clients(server)).some((c) => c.type === 'rtc-play'), 10_000);
+  assert.equal((await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' })).status, 404);
+  await pc.close();
+});
+
+test("SRS's /rtc/v1/play/ answers {code:0, sdp, sessionid}; kicking the client ends only that player", async () => {
+  const a = await player();
+  const b = await player();
+  const answers = [];
+  for (const p of [a, b]) {
+    const res = await api<{ code: number; sdp: string; sessionid: string; server: string }>(server, '/rtc/v1/play/', {
+      method: 'POST',
+      body: JSON.stringify({ api: server.apiUrl('/rtc/v1/play/'), tid: 't', streamurl: 'webrtc://127.0.0.1/live/cam', clientip: null, sdp: p.offer }),
+    });
+    assert.equal(res.json.code, 0, JSON.stringify(res.json));
+    assert.ok(res.json.server);
+    answers.push(res.json);
+    await p.pc.setRemoteDescription({ type: 'answer', sdp: res.json.sdp });
+  }
+  await waitFor('both connected', () => a.pc.connectionState === 'connected' && b.pc.connectionState === 'connected', 15_000);
+  await waitFor('video at both', () => a.got.units.length >= 10 && b.got.units.length >= 10, 20_000);
+  const players = (await clients(server)).filter((c) => c.type === 'rtc-play');
+  assert.equal(players.length, 2);
+  const kick = await api(server, `/api/v1/clients/${players[0].id}`, { method: 'DELETE' });
+  assert.equal(kick.json.code, 0);
+  await waitFor('one player left', async () => (await clients(server)).filter((c) => c.type === 'rtc-play').length === 1, 10_000);
+  // the other one keeps receiving
+  const before = a.got.units.length + b.got.units.length;
+  await waitFor('video keeps flowing to the other', () => a.got.units.length + b.got.units.length >= before + 25, 15_000);
+  await a.pc.close();
+  await b.pc.close();
+});
+
+test('WHEP refusals: 4xx JSON for a bad offer, an unpublished stream, a refusing on_play, an oversize body', async () => {
+  const { pc, offer } = await player();
+  const garbage = await whep('app=live&stream=cam', 'hello');
+  assert.equal(garbage.status, 400);
+  assert.equal(((await garbage.json()) as { code: number }).code, 5012);
+  const unknown = await whep('app=live&stream=nobody', offer);
+  assert.equal(unknown.status, 404);
+  assert.equal(((await unknown.json()) as { code: number }).code, 5023);
+  const big = await whep('app=live&stream=cam', `v=0\r\n${'a=x\r\n'.repeat(40_000)}`);
+  assert.ok(big.status >= 400 && big.status < 500, `oversize: ${big.status}`);
+  // a refusing on_play: the stream must exist for the hook to be asked
+  const denied = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/denied`, { audio: false });
+  try {
+    await waitFor('the denied stream', async () => (await api<{ streams: { name: string; video: unknown }[] }>(server, '/api/v1/streams/')).json.streams.some((s) => s.name === 'denied' && s.video), 20_000, 200);
+    const refused = await whep('app=live&stream=denied', offer);
+    assert.equal(refused.status, 403);
+    const body = (await refused.json()) as { code: number; msg: string };
+    assert.match(body.msg, /on_play/);
+    const srs = await api<{ code: number }>(server, '/rtc/v1/play/', { method: 'POST', body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/denied', sdp: offer }) });
+    assert.notEqual(srs.json.code, 0);
+  } finally {
+    kill(denied);
+  }
+  assert.ok(!(await clients(server)).some((c) => c.name === 'denied' && c.type === 'rtc-play'), 'no refused player is left behind');
+  assert.equal((await api(server, '/api/v1/versions')).json.code, 0);
+  await pc.close();
+});
