@@ -89,8 +89,8 @@ test('every documented route answers as documented', async () => {
           checked++;
           continue;
         }
-        if (path.startsWith('/rtc/v1/whip/')) {
-          // WHIP without an offer (and without rtc_server here): a 4xx/5xx JSON refusal with an SRS code
+        if (path.startsWith('/rtc/v1/whip/') || path.startsWith('/rtc/v1/whep/')) {
+          // WHIP/WHEP without an offer (and without rtc_server here): a 4xx/5xx JSON refusal with an SRS code
           assert.ok(res.status >= 400 && res.status < 600, where);
           assert.equal(typeof res.json?.code, 'number', where);
           checked++;
