@@ -39,6 +39,15 @@ export class SqlWriter {
     return st.run(...params.map(v)).changes;
   }
 
+  /** Runs the statements in one transaction; returns each one's rows changed. */
+  async batch(statements: ReadonlyArray<readonly [string, readonly unknown[]]>): Promise<number[]> {
+    const counts: number[] = [];
+    this.inTx(() => {
+      for (const [sql, params] of statements) counts.push(this.run(sql, params));
+    });
+    return counts;
+  }
+
   /** Runs `fn` in one transaction (BEGIN ... COMMIT; ROLLBACK if it throws). */
   transaction(fn: () => void): void {
     this.inTx(fn);

@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
 import { Prisma, PrismaClient } from './generated/prisma/client.js';
+import { PrismaClient as PgPrismaClient } from './generated/prisma-pg/client.js';
+import { createPool, isPermanentPgError, isPostgresUrl, PgWriter, redactUrl, runPgMigrations } from './pg.js';
 import { timeOrNow, toBig, toInt32, toJsonText, recordingRow } from './convert.js';
 import type { HistoryLogger } from './logger.js';
 import { errInfo, stderrLogger } from './logger.js';
@@ -36,12 +39,19 @@ import type {
 import { BatchWriter, type WriteOp } from './writer.js';
 
 export interface OpenHistoryStoreOptions {
-  /** The server's `database` directive; DATABASE_URL wins over it. Default ./objs/tsrs.db. */
+  /**
+   * The server's `database` directive; DATABASE_URL wins over it. Default ./objs/tsrs.db.
+   * A `postgresql://` (or `postgres://`) URL stores history in PostgreSQL instead of SQLite.
+   */
   url?: string;
   logger?: HistoryLogger;
-  /** Default: the repo's prisma/migrations. */
+  /** Default: the repo's prisma/migrations (SQLite) or prisma/postgresql/migrations. */
   migrationsDir?: string;
-  /** Close sessions/recordings left open by a crash (default true). */
+  /**
+   * Close sessions/recordings left open by a crash. Default true for SQLite (one server per
+   * file); false for PostgreSQL, which several nodes share: one node's start must not end the
+   * live rows of the others.
+   */
   repairOnOpen?: boolean;
   /** Batch tuning (defaults: 200 ops, 250 ms, 100k queued ops, 5 s max retry delay). */
   batchSize?: number;
@@ -56,7 +66,7 @@ export interface OpenHistoryStoreOptions {
 const PERMANENT_CODES = new Set(['P2000', 'P2002', 'P2003', 'P2005', 'P2006', 'P2007', 'P2011', 'P2012', 'P2019', 'P2020', 'P2025']);
 
 function isPermanent(err: unknown): boolean {
-  if (isPermanentSqlError(err)) return true;
+  if (isPermanentSqlError(err) || isPermanentPgError(err)) return true;
   if (err instanceof Prisma.PrismaClientValidationError) return true;
   return err instanceof Prisma.PrismaClientKnownRequestError && PERMANENT_CODES.has(err.code);
 }
@@ -68,7 +78,7 @@ const UPSERT_STREAM = upsertSql('StreamSession', STREAM_COLUMNS, '"endedAt" = NU
 const CLIENT_COLUMNS = ['id', 'kind', 'type', 'protocol', 'ip', 'vhost', 'app', 'stream', 'url', 'startedAt'] as const;
 const UPSERT_CLIENT = upsertSql('ClientSession', CLIENT_COLUMNS, '"endedAt" = NULL, "endReason" = NULL, "bytesIn" = 0, "bytesOut" = 0');
 const RECORDING_COLUMNS = ['id', 'vhost', 'app', 'stream', 'path', 'format', 'startedAt'] as const;
-const UPSERT_RECORDING = upsertSql('Recording', RECORDING_COLUMNS, '"endedAt" = NULL, "durationMs" = 0, "size" = 0, "complete" = 0');
+const UPSERT_RECORDING = upsertSql('Recording', RECORDING_COLUMNS, '"endedAt" = NULL, "durationMs" = 0, "size" = 0, "complete" = false');
 const UPDATE_RECORDING_PROGRESS = updateSql('Recording', ['size', 'durationMs']);
 const UPDATE_RECORDING_END = updateSql('Recording', ['endedAt', 'size', 'durationMs', 'complete']);
 const INSERT_EVENT = 'INSERT INTO "Event" ("at", "type", "vhost", "app", "stream", "clientId", "data") VALUES (?, ?, ?, ?, ?, ?, ?)';
@@ -101,25 +111,34 @@ function fileId(p: string): FileId | null {
   }
 }
 
-type Op = WriteOp<SqlWriter>;
+/** The queued writes' connection: better-sqlite3 (SQLite) or a pg pool (PostgreSQL). */
+type WriteConnection = SqlWriter | PgWriter;
+type Op = WriteOp<WriteConnection>;
+
+/** Where the history lives: a SQLite file or a PostgreSQL server. */
+export type HistoryTarget = { kind: 'sqlite'; path: string } | { kind: 'postgresql'; url: string };
 
 export class HistoryStore {
   /** Reads and queries (and the rare repair/delete) go through Prisma... */
   private client: PrismaClient | null = null;
   /** ...the queued writes through their own better-sqlite3 connection to the same (WAL) file. */
-  private sql: SqlWriter | null = null;
+  private sql: WriteConnection | null = null;
   private openedFile: FileId | null = null;
   private reopening: Promise<PrismaClient> | null = null;
-  private readonly writer: BatchWriter<SqlWriter>;
+  private readonly writer: BatchWriter<WriteConnection>;
   private closed = false;
 
   /** Use openHistoryStore(). */
+  /** The SQLite file, or the PostgreSQL URL without its password. */
+  readonly path: string;
+
   constructor(
-    readonly path: string,
+    readonly target: HistoryTarget,
     private readonly logger: HistoryLogger,
     private readonly opts: OpenHistoryStoreOptions,
   ) {
-    this.writer = new BatchWriter<SqlWriter>({
+    this.path = target.kind === 'sqlite' ? target.path : redactUrl(target.url);
+    this.writer = new BatchWriter<WriteConnection>({
       connect: () => this.writeConnection(),
       transaction: (sql, ops) => sql.transaction(() => {
         for (const op of ops) op.run(sql);
@@ -139,6 +158,11 @@ export class HistoryStore {
    */
   async db(): Promise<PrismaClient> {
     if (this.closed) throw new Error('history store closed');
+    if (this.target.kind === 'postgresql') {
+      if (this.client) return this.client;
+      this.reopening ??= this.openPg(this.target.url).finally(() => (this.reopening = null));
+      return this.reopening;
+    }
     const now = fileId(this.path);
     if (this.client && now && this.openedFile && now.dev === this.openedFile.dev && now.ino === this.openedFile.ino) {
       return this.client;
@@ -148,10 +172,32 @@ export class HistoryStore {
   }
 
   /** The write connection for the current file (reopened with the Prisma client). */
-  async writeConnection(): Promise<SqlWriter> {
+  async writeConnection(): Promise<WriteConnection> {
     await this.db();
     if (!this.sql) throw new Error('history store closed');
     return this.sql;
+  }
+
+  /** Migrates (advisory-locked against other nodes) and connects both pools. */
+  private async openPg(url: string): Promise<PrismaClient> {
+    const pool = createPool(url, this.logger);
+    try {
+      await runPgMigrations(pool, { migrationsDir: this.opts.migrationsDir, logger: this.logger });
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+    // The two generated clients share the models; queries.ts is written against the SQLite one.
+    const client = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: url, max: 4 }) }) as unknown as PrismaClient;
+    try {
+      await client.$connect();
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+    this.client = client;
+    this.sql = new PgWriter(pool);
+    return client;
   }
 
   private async reopen(): Promise<PrismaClient> {
@@ -291,13 +337,13 @@ export class HistoryStore {
     // On the write connection, like every write: Prisma's connection only reads, so the two
     // never wait on each other's locks.
     const sql = await this.writeConnection();
-    const result = { streams: 0, clients: 0, recordings: 0 };
-    sql.transaction(() => {
-      const end = (table: string, set: string) => sql.run(`UPDATE "${table}" SET ${set} WHERE "endedAt" IS NULL`, [endedAt]);
-      result.streams = end('StreamSession', `"endedAt" = ?, "endReason" = 'error'`);
-      result.clients = end('ClientSession', `"endedAt" = ?, "endReason" = 'error'`);
-      result.recordings = end('Recording', `"endedAt" = ?, "complete" = 0`);
-    });
+    const end = (table: string, set: string) => [`UPDATE "${table}" SET ${set} WHERE "endedAt" IS NULL`, [endedAt]] as const;
+    const [streams, clients, recordings] = await sql.batch([
+      end('StreamSession', `"endedAt" = ?, "endReason" = 'error'`),
+      end('ClientSession', `"endedAt" = ?, "endReason" = 'error'`),
+      end('Recording', `"endedAt" = ?, "complete" = false`),
+    ]);
+    const result = { streams, clients, recordings };
     if (result.streams + result.clients + result.recordings > 0) {
       this.logger.warn(result, 'closed history rows left open by an unclean shutdown');
     }
@@ -343,21 +389,20 @@ export class HistoryStore {
    */
   async prune(maxRows: number): Promise<{ streams: number; clients: number; events: number }> {
     const sql = await this.writeConnection();
+    // SQLite's two-argument max() is PostgreSQL's GREATEST().
+    const greatest = this.target.kind === 'sqlite' ? 'max' : 'GREATEST';
     const over = (table: string, time: string, ended: string) =>
-      sql.run(
+      [
         `DELETE FROM "${table}" WHERE "id" IN (SELECT "id" FROM "${table}" WHERE ${ended} ORDER BY "${time}" ASC ` +
-          `LIMIT max(0, (SELECT COUNT(*) FROM "${table}" WHERE ${ended}) - ?))`,
+          `LIMIT ${greatest}(0, (SELECT COUNT(*) FROM "${table}" WHERE ${ended}) - ?))`,
         [maxRows],
-      );
-    let out = { streams: 0, clients: 0, events: 0 };
-    sql.transaction(() => {
-      out = {
-        streams: over('StreamSession', 'startedAt', '"endedAt" IS NOT NULL'),
-        clients: over('ClientSession', 'startedAt', '"endedAt" IS NOT NULL'),
-        events: over('Event', 'at', '1'),
-      };
-    });
-    return out;
+      ] as const;
+    const [streams, clients, events] = await sql.batch([
+      over('StreamSession', 'startedAt', '"endedAt" IS NOT NULL'),
+      over('ClientSession', 'startedAt', '"endedAt" IS NOT NULL'),
+      over('Event', 'at', 'TRUE'),
+    ]);
+    return { streams, clients, events };
   }
 
   /** Deletes the row and returns it (so the caller can remove the file), or null if unknown. */
@@ -365,19 +410,30 @@ export class HistoryStore {
     const db = await this.reader();
     const row = await db.recording.findUnique({ where: { id: String(id) } });
     if (!row) return null;
-    (await this.writeConnection()).run('DELETE FROM "Recording" WHERE "id" = ?', [row.id]);
+    await (await this.writeConnection()).batch([['DELETE FROM "Recording" WHERE "id" = ?', [row.id]]]);
     return recordingRow(row);
   }
 }
 
-/** Migrates (creating the file and its directory if needed), connects and repairs. */
-export async function openHistoryStore(opts: OpenHistoryStoreOptions = {}): Promise<HistoryStore> {
+/**
+ * Migrates (creating the SQLite file and its directory if needed), connects and repairs.
+ * DATABASE_URL wins over `opts.url`; a `postgresql://` URL selects PostgreSQL.
+ * Errors: an unreachable PostgreSQL server or a failing migration rejects.
+ */
+export async function openHistoryStore(opts: OpenHistoryStoreOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<HistoryStore> {
   const logger = opts.logger ?? stderrLogger;
-  const file = resolveDatabasePath(opts.url);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const store = new HistoryStore(file, logger, opts);
+  const raw = env.DATABASE_URL?.trim() || opts.url?.trim();
+  let target: HistoryTarget;
+  if (isPostgresUrl(raw)) {
+    target = { kind: 'postgresql', url: raw };
+  } else {
+    const file = resolveDatabasePath(opts.url, env);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    target = { kind: 'sqlite', path: file };
+  }
+  const store = new HistoryStore(target, logger, opts);
   await store.db();
-  logger.info({ path: file }, 'history database open');
-  if (opts.repairOnOpen !== false) await store.closeDanglingSessions();
+  logger.info({ path: store.path }, 'history database open');
+  if (opts.repairOnOpen ?? target.kind === 'sqlite') await store.closeDanglingSessions();
   return store;
 }
