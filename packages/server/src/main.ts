@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { openHistoryStore, resolveDatabasePath, type HistoryStore } from '@tsrs/db';
+import { isPostgresUrl, openHistoryStore, resolveDatabasePath, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
 import { exporterHandler } from './api/exporter.js';
 import { metricsText } from './api/metrics.js';
@@ -207,10 +207,12 @@ export class TsrsServer {
     const releasePid = acquirePidFile(config.global.pid);
     // And the history database: a second server with its own pid file but the same database
     // would close the first one's live rows as crashed.
-    let releaseDb: () => void;
-    const dbFile = resolveDatabasePath(config.global.database, env);
+    // (A PostgreSQL database is shared by design: every node of a cluster writes its own rows.)
+    let releaseDb: () => void = () => {};
+    const dbUrl = env.DATABASE_URL?.trim() || config.global.database;
+    const dbFile = isPostgresUrl(dbUrl) ? null : resolveDatabasePath(config.global.database, env);
     try {
-      releaseDb = acquirePidFile(`${dbFile}.lock`);
+      if (dbFile) releaseDb = acquirePidFile(`${dbFile}.lock`);
     } catch (err) {
       releasePid();
       if (err instanceof PidFileTakenError) {
@@ -224,7 +226,7 @@ export class TsrsServer {
       releasePid();
     };
     try {
-      server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) });
+      server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) }, env);
       server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
       server.startHistoryRetention();
       await server.startListeners();

@@ -170,7 +170,7 @@ export const globalSchema = {
    */
   rtmp_max_metadata_size: int(1024 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
   server_id: optStr(),
-  /** tsrs: history database (SQLite path or file: URL); DATABASE_URL wins. Default ./objs/tsrs.db */
+  /** tsrs: history database (SQLite path or file: URL, or a postgresql:// URL); DATABASE_URL wins. Default ./objs/tsrs.db */
   database: optStr(),
   /**
    * tsrs: history retention. At most this many ended stream sessions, ended client sessions and
