@@ -46,6 +46,9 @@ after(async () => {
 async function player() {
   const pc = new RTCPeerConnection({
     iceUseIpv6: false,
+    // one transport for both tracks: werift leaves an unbundled transport's UDP socket open
+    // after close(), and the test process would never exit
+    bundlePolicy: 'max-bundle',
     iceAdditionalHostAddresses: ['127.0.0.1'],
     // loopback only: a LAN candidate would pair with the server's 127.0.0.1 as well
     iceFilterCandidatePair: (pair) => pair.localCandidate.host === '127.0.0.1',

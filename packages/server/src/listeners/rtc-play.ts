@@ -17,9 +17,9 @@ import { AdmissionError, type Hub } from '../app/hub.js';
 import type { PlayerHandle } from '../app/handles.js';
 import { RtcPlayer, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../app/rtc-play.js';
 import type { Logger } from '../log.js';
-import { iceUfrag, setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
+import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
-import { RtcError, RtcErrorCode } from './rtc.js';
+import { answerOnMux, RtcError } from './rtc-answer.js';
 
 /** What a player asks for, after the route read it. */
 export interface RtcPlayRequest {
@@ -136,28 +136,8 @@ export class RtcPlaySession {
       if (state === 'connected') this.player.consumer?.setPaused(false);
       if (state === 'failed' || state === 'closed') this.close(`connection ${state}`);
     });
-    let answer: string;
-    try {
-      answer = await this.mux.run(this.muxSession, async () => {
-        try {
-          await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-        } catch (err) {
-          throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
-        }
-        await pc.setLocalDescription(await pc.createAnswer());
-        return pc.localDescription!.sdp;
-      });
-    } catch (err) {
-      if (err instanceof RtcError) throw err;
-      throw new RtcError(`SDP negotiation failed: ${(err as Error).message}`, RtcErrorCode.SdpExchange, 400);
-    }
-    if (!/^m=(audio|video) [1-9]/m.test(answer) || !/^a=rtpmap:\d+ (H264|opus)\//im.test(answer)) {
-      throw new RtcError('the offer receives neither H.264 (packetization-mode 1) nor Opus', RtcErrorCode.SdpExchange, 400);
-    }
-    const ufrag = iceUfrag(answer);
-    if (!ufrag) throw new RtcError('no ICE ufrag in the answer', RtcErrorCode.SdpExchange, 500);
-    this.mux.bindUfrag(this.muxSession, ufrag);
-    this.id = `${ufrag}:${iceUfrag(offer) ?? ''}`;
+    const { sdp: answer, id } = await answerOnMux(this.mux, this.muxSession, pc, offer, 'receives');
+    this.id = id;
     this.lastRtcpAt = Date.now();
     this.timer = setInterval(() => {
       if (Date.now() - this.lastRtcpAt <= timeoutMs) return;

@@ -22,29 +22,20 @@ import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
-import { iceUfrag, setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
+import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import { RtcUdpMux, type MuxSession } from '../protocol/rtc/udp-mux.js';
 import type { Listener } from './listener.js';
 import { RtcFeeds, type AudioTranscoderFactory } from '../app/rtc-play.js';
 import { AacToOpus } from '../app/aac-to-opus.js';
 import { RtcPlaySession } from './rtc-play.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
+import { answerOnMux, RtcError } from './rtc-answer.js';
 import { RtcErrorCode } from '@tsrs/api-types';
 
 /** SRS's WebRTC error codes (srs_kernel_error.hpp), from the API's one table of codes. */
 export { RtcErrorCode };
 
-export class RtcError extends Error {
-  constructor(
-    message: string,
-    /** SRS error code, answered as `{"code":N}` */
-    readonly code: number,
-    /** the status WHIP answers with */
-    readonly httpStatus: number,
-  ) {
-    super(message);
-  }
-}
+export { RtcError };
 
 export interface RtcPublishRequest {
   /** empty: the default vhost */
@@ -305,29 +296,8 @@ class RtcPublishSession {
     pc.connectionStateChange.subscribe((state) => {
       if (state === 'failed' || state === 'closed') this.close(`connection ${state}`);
     });
-    let answer: string;
-    try {
-      answer = await this.mux.run(this.muxSession, async () => {
-        try {
-          await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-        } catch (err) {
-          this.log.debug({ err: String(err) }, 'rtc: offer refused by the SDP parser');
-          throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
-        }
-        await pc.setLocalDescription(await pc.createAnswer());
-        return pc.localDescription!.sdp;
-      });
-    } catch (err) {
-      if (err instanceof RtcError) throw err;
-      throw new RtcError(`SDP negotiation failed: ${(err as Error).message}`, RtcErrorCode.SdpExchange, 400);
-    }
-    if (!/^m=(audio|video) [1-9]/m.test(answer) || !/^a=rtpmap:\d+ (H264|opus)\//im.test(answer)) {
-      throw new RtcError('the offer has neither H.264 (packetization-mode 1) nor Opus', RtcErrorCode.SdpExchange, 400);
-    }
-    const ufrag = iceUfrag(answer);
-    if (!ufrag) throw new RtcError('no ICE ufrag in the answer', RtcErrorCode.SdpExchange, 500);
-    this.mux.bindUfrag(this.muxSession, ufrag);
-    this.id = `${ufrag}:${iceUfrag(offer) ?? ''}`;
+    const { sdp: answer, id } = await answerOnMux(this.mux, this.muxSession, pc, offer, 'has');
+    this.id = id;
     this.lastPacketAt = Date.now();
     this.timer = setInterval(() => this.tick(timeoutMs, pliEveryMs), 500);
     this.timer.unref();
