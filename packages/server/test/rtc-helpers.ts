@@ -5,7 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
-import { waitFor, type RunningServer } from './harness.js';
+import { startHookServer, type HookServer } from './api-helpers.js';
+import { basicConf, freePort, startServer, waitFor, type RunningServer } from './harness.js';
 
 export const H264_CODEC = () =>
   new RTCRtpCodecParameters({
@@ -113,4 +114,22 @@ export async function ffmpegRtp(tracks: { video?: { track: MediaStreamTrack; pt:
       for (const s of socks) s.close();
     },
   };
+}
+
+/**
+ * A tsrs taking WebRTC publishers (rtc_server on a free UDP port, candidate 127.0.0.1; vhost
+ * rtc_to_rtmp) with its on_publish hook answered by `hookAnswer`. Stop both after.
+ */
+export async function startWhipServer(hookAnswer: Parameters<typeof startHookServer>[0]): Promise<{ server: RunningServer; hooks: HookServer; udpPort: number }> {
+  const hooks = await startHookServer(hookAnswer);
+  const udpPort = await freePort();
+  const server = await startServer((p) =>
+    basicConf(
+      p,
+      `rtc { enabled on; rtc_to_rtmp on; }
+       http_hooks { enabled on; on_publish ${hooks.url}/publish; }`,
+      `rtc_server { enabled on; listen ${udpPort}; candidate 127.0.0.1; }`,
+    ),
+  );
+  return { server, hooks, udpPort };
 }

@@ -5,25 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { clients, startHookServer, streams, type HookServer } from './api-helpers.js';
-import { basicConf, ffprobe, freePort, startServer, waitFor, type RunningServer } from './harness.js';
-import { ffmpegRtp, payloadType, rtcPublisher, whip, type RtpFeed } from './rtc-helpers.js';
+import { clients, streams, type HookServer } from './api-helpers.js';
+import { ffprobe, waitFor, type RunningServer } from './harness.js';
+import { ffmpegRtp, payloadType, rtcPublisher, startWhipServer, whip, type RtpFeed } from './rtc-helpers.js';
 
 let server: RunningServer;
 let hooks: HookServer;
 let udpPort: number;
 
 before(async () => {
-  hooks = await startHookServer(() => '{"code":0}');
-  udpPort = await freePort();
-  server = await startServer((p) =>
-    basicConf(
-      p,
-      `rtc { enabled on; rtc_to_rtmp on; }
-       http_hooks { enabled on; on_publish ${hooks.url}/publish; }`,
-      `rtc_server { enabled on; listen ${udpPort}; candidate 127.0.0.1; }`,
-    ),
-  );
+  ({ server, hooks, udpPort } = await startWhipServer(() => '{"code":0}'));
 });
 
 after(async () => {

@@ -5,25 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { api, clients, startHookServer, streams, type HookServer } from './api-helpers.js';
-import { basicConf, freePort, startServer, waitFor, type RunningServer } from './harness.js';
-import { rtcPublisher, whip as whipPost } from './rtc-helpers.js';
+import { api, clients, streams, type HookServer } from './api-helpers.js';
+import { waitFor, type RunningServer } from './harness.js';
+import { rtcPublisher, startWhipServer, whip as whipPost } from './rtc-helpers.js';
 
 let server: RunningServer;
 let hooks: HookServer;
-let udpPort: number;
 
 before(async () => {
-  hooks = await startHookServer(({ body }) => (body.stream === 'denied' ? '{"code":403}' : '{"code":0}'));
-  udpPort = await freePort();
-  server = await startServer((p) =>
-    basicConf(
-      p,
-      `rtc { enabled on; rtc_to_rtmp on; }
-       http_hooks { enabled on; on_publish ${hooks.url}/publish; }`,
-      `rtc_server { enabled on; listen ${udpPort}; candidate 127.0.0.1; }`,
-    ),
-  );
+  ({ server, hooks } = await startWhipServer(({ body }) => (body.stream === 'denied' ? '{"code":403}' : '{"code":0}')));
 });
 
 after(async () => {

@@ -19,11 +19,15 @@ import { ErrorCode, RtcPublishResponse } from '@tsrs/api-types';
 
 /** What the routes need from the WebRTC server (listeners/rtc.ts). */
 export interface RtcOfferRequest {
+  /** empty: the default vhost */
   vhost: string;
   app: string;
   stream: string;
+  /** the query with its '?', as hooks get it (a WHIP/WHEP bearer token arrives here as `?token=`) */
   param: string;
+  /** the peer's address (the HTTP client's, or the JSON `clientip`) */
   ip: string;
+  /** the SDP offer */
   offer: string;
 }
 

@@ -9,6 +9,8 @@ import type { RTCPeerConnection } from 'werift';
 import { RtcErrorCode } from '@tsrs/api-types';
 import { iceUfrag } from '../protocol/rtc/sdp-candidates.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
+import type { RtcOfferRequest } from '../api/routes-rtc.js';
+import { Client, type ClientTransport } from '../app/client.js';
 
 /** A refused WebRTC request: SRS's error code and the HTTP status WHIP/WHEP answer with. */
 export class RtcError extends Error {
@@ -60,4 +62,21 @@ export async function answerOnMux(
   if (!ufrag) throw new RtcError('no ICE ufrag in the answer', RtcErrorCode.SdpExchange, 500);
   mux.bindUfrag(session, ufrag);
   return { sdp: answer, id: `${ufrag}:${iceUfrag(offer) ?? ''}` };
+}
+
+/**
+ * The hub's Client of a WebRTC publisher or player: the request's names, address and query
+ * (hooks get them as for RTMP) and a `webrtc://HOST/APP` tcUrl.
+ */
+export function rtcClient(type: 'rtc-publish' | 'rtc-play', req: RtcOfferRequest, vhost: string, transport: ClientTransport): Client {
+  return new Client({
+    ip: req.ip,
+    type,
+    vhost,
+    app: req.app,
+    stream: req.stream,
+    param: req.param,
+    tcUrl: `webrtc://${req.vhost || '127.0.0.1'}/${req.app}`,
+    transport,
+  });
 }

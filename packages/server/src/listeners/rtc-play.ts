@@ -19,17 +19,9 @@ import { RtcPlayer, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../a
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
-import { answerOnMux, RtcError } from './rtc-answer.js';
+import { answerOnMux, rtcClient, RtcError } from './rtc-answer.js';
+import type { RtcOfferRequest } from '../api/routes-rtc.js';
 
-/** What a player asks for, after the route read it. */
-export interface RtcPlayRequest {
-  vhost: string;
-  app: string;
-  stream: string;
-  param: string;
-  ip: string;
-  offer: string;
-}
 
 /** H.264 (packetization-mode 1; the profile any browser decodes) and Opus, with PLI/FIR and NACK. */
 function playCodecs() {
@@ -90,20 +82,11 @@ export class RtcPlaySession {
   }
 
   /** Admits the player (security, on_play); throws RtcError with the refusal's code. */
-  async admit(req: RtcPlayRequest, vhost: string): Promise<void> {
-    const client = new Client({
-      ip: req.ip,
-      type: 'rtc-play',
-      vhost,
-      app: req.app,
-      stream: req.stream,
-      param: req.param,
-      tcUrl: `webrtc://${req.vhost || '127.0.0.1'}/${req.app}`,
-      transport: {
-        close: (reason) => this.close(reason),
-        bytesRead: () => 0,
-        bytesWritten: () => this.player.bytesSent,
-      },
+  async admit(req: RtcOfferRequest, vhost: string): Promise<void> {
+    const client = rtcClient('rtc-play', req, vhost, {
+      close: (reason) => this.close(reason),
+      bytesRead: () => 0,
+      bytesWritten: () => this.player.bytesSent,
     });
     this.theClient = client;
     try {

@@ -29,7 +29,8 @@ import { RtcFeeds, type AudioTranscoderFactory } from '../app/rtc-play.js';
 import { AacToOpus } from '../app/aac-to-opus.js';
 import { RtcPlaySession } from './rtc-play.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
-import { answerOnMux, RtcError } from './rtc-answer.js';
+import { answerOnMux, rtcClient, RtcError } from './rtc-answer.js';
+import type { RtcOfferRequest } from '../api/routes-rtc.js';
 import { RtcErrorCode } from '@tsrs/api-types';
 
 /** SRS's WebRTC error codes (srs_kernel_error.hpp), from the API's one table of codes. */
@@ -37,17 +38,6 @@ export { RtcErrorCode };
 
 export { RtcError };
 
-export interface RtcPublishRequest {
-  /** empty: the default vhost */
-  vhost: string;
-  app: string;
-  stream: string;
-  /** the query with its '?', as hooks get it (a WHIP bearer token arrives here as `?token=`) */
-  param: string;
-  /** the publisher's address (the HTTP client's, or the JSON `clientip`) */
-  ip: string;
-  offer: string;
-}
 
 export interface RtcPublishAnswer {
   sessionId: string;
@@ -124,7 +114,7 @@ export class RtcServer implements Listener {
   }
 
   /** Admits a publisher and answers its offer. Throws RtcError. */
-  async publish(req: RtcPublishRequest): Promise<RtcPublishAnswer> {
+  async publish(req: RtcOfferRequest): Promise<RtcPublishAnswer> {
     const config = this.config();
     const mux = this.mux;
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
@@ -161,7 +151,7 @@ export class RtcServer implements Listener {
    * Admits a WebRTC player of a published stream (`rtc { rtmp_to_rtc on; }`) and answers its
    * offer. Throws RtcError (404 when nobody publishes the stream).
    */
-  async play(req: RtcPublishRequest): Promise<RtcPublishAnswer> {
+  async play(req: RtcOfferRequest): Promise<RtcPublishAnswer> {
     const config = this.config();
     const mux = this.mux;
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
@@ -186,7 +176,7 @@ export class RtcServer implements Listener {
   }
 
   /** The safe names and the vhost with rtc enabled; throws RtcError. */
-  private checkNames(config: Config, req: RtcPublishRequest) {
+  private checkNames(config: Config, req: RtcOfferRequest) {
     if (!req.app || !req.stream) throw new RtcError('app and stream are required', RtcErrorCode.InvalidParams, 400);
     const bad = (req.vhost ? nameProblem('vhost', req.vhost) : undefined) ?? streamNamesProblem({ vhost: req.vhost || undefined, app: req.app, stream: req.stream });
     if (bad) throw new RtcError(bad, RtcErrorCode.InvalidParams, 400);
@@ -270,20 +260,11 @@ class RtcPublishSession {
     this.muxSession = mux.openSession();
   }
 
-  client(req: RtcPublishRequest, vhost: string): Client {
-    this.theClient = new Client({
-      ip: req.ip,
-      type: 'rtc-publish',
-      vhost,
-      app: req.app,
-      stream: req.stream,
-      param: req.param,
-      tcUrl: `webrtc://${req.vhost || '127.0.0.1'}/${req.app}`,
-      transport: {
-        close: (reason) => this.close(reason),
-        bytesRead: () => this.bytesIn,
-        bytesWritten: () => 0,
-      },
+  client(req: RtcOfferRequest, vhost: string): Client {
+    this.theClient = rtcClient('rtc-publish', req, vhost, {
+      close: (reason) => this.close(reason),
+      bytesRead: () => this.bytesIn,
+      bytesWritten: () => 0,
     });
     return this.theClient;
   }
