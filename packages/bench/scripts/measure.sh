@@ -6,7 +6,9 @@
 #     SERVER   tsrs | tsrs-minlat | nms | floor
 #     PROTO    rtmp | flv        (floor: flv only)
 #     BITRATE  500k | 2m         (media/<BITRATE>.flv, made by `tsrs-bench gen`)
-#   env: DUR (steady seconds, 15), RAMP (players/s, 500), OUT (results.jsonl), WORK (/tmp/tsrs-bench)
+#   env: DUR (steady seconds, 15), RAMP (players/s, 500), OUT (results.jsonl), WORK (/tmp/tsrs-bench),
+#        TSRS_CLI (the tsrs cli.js to run, default this checkout's; another build for before/after),
+#        LABEL (the "server" field of the JSON line, default SERVER)
 set -euo pipefail
 SERVER=$1 PROTO=$2 RATE=$3
 shift 3
@@ -15,6 +17,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 CLI="node $HERE/dist/src/cli.js"
 DUR=${DUR:-15} RAMP=${RAMP:-500} OUT=${OUT:-$HERE/results.jsonl} WORK=${WORK:-/tmp/tsrs-bench}
 MEDIA=$HERE/media/$RATE.flv
+TSRS_CLI=${TSRS_CLI:-$ROOT/packages/server/dist/src/cli.js} LABEL=${LABEL:-$SERVER}
 RTMP=19351 HTTP=18081 API=19851
 mkdir -p "$WORK"
 [ -f "$MEDIA" ] || $CLI gen -o "$MEDIA" -b "$RATE" -d 20
@@ -37,7 +40,7 @@ vhost __defaultVhost__ {
   http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
 }
 CONF
-    (cd "$WORK" && exec taskset -c 0 node ${NODE_FLAGS:-} "$ROOT/packages/server/dist/src/cli.js" -c tsrs.conf > "$WORK/server.log" 2>&1) &
+    (cd "$WORK" && exec taskset -c 0 node ${NODE_FLAGS:-} "$TSRS_CLI" -c tsrs.conf > "$WORK/server.log" 2>&1) &
     SRV=$!
     URL_RTMP=rtmp://127.0.0.1:$RTMP/live/s URL_FLV=http://127.0.0.1:$HTTP/live/s.flv ;;
   nms)
@@ -69,7 +72,7 @@ for N in "$@"; do
     const gbps=r.kbps*r.connected/1e6;
     console.log(JSON.stringify({server:s,proto:p,bitrate:b,...r,server_base_rss_mb:Math.round(base/1024),rss_kib_per_player:kibPerPlayer,
       delivered_gbps:Math.round(gbps*1000)/1000,cpu_pct_per_gbps:gbps>0?Math.round(r.server_cpu_pct/gbps):null,
-      players_per_core:r.server_cpu_pct>0?Math.round(r.connected/(r.server_cpu_pct/100)):null,date:new Date().toISOString()}))' "$R" "$SERVER" "$PROTO" "$RATE" "$BASE_KIB")
+      players_per_core:r.server_cpu_pct>0?Math.round(r.connected/(r.server_cpu_pct/100)):null,date:new Date().toISOString()}))' "$R" "$LABEL" "$PROTO" "$RATE" "$BASE_KIB")
   echo "$LINE" | tee -a "$OUT"
   sleep 2
 done
