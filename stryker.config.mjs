@@ -8,6 +8,10 @@
 // Narrow a run with `npm run mutate -- --mutate 'packages/server/src/protocol/**/*.ts,!**/*.test.ts'`.
 const server = 'packages/server';
 const reports = process.env.MUTATE_REPORTS ?? 'reports/mutation';
+// The kernel tests make their inputs with FFmpeg; every mutant reruns them, so the inputs made for
+// one argument list are kept here and reused (test/fixtures/kernel-media.ts ffmpegInput). The
+// test runner's child processes inherit the variable. `npm test` does not set it.
+process.env.TSRS_TEST_MEDIA_CACHE ??= new URL('.stryker-tmp/media-cache', import.meta.url).pathname;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodecError } from './bit-reader.js';
 import {
@@ -11,7 +9,7 @@ import {
 import { parseAvcConfig, splitNalus } from './avc.js';
 import { classifyVideo } from './flv-tag.js';
 import { parseHevcConfig, parseHevcSps, hevcNaluType } from './hevc.js';
-import { needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
+import { ffmpegInput, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -69,10 +67,8 @@ test('AVCDecoderConfigurationRecord from SPS/PPS NAL units equals the one FFmpeg
 
 test('HEVCDecoderConfigurationRecord from the VPS/SPS/PPS of a libx265 stream', needFfmpeg, () => withTmp((dir) => {
   const file = join(dir, 'in.hevc');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-frames:v', '30',
-    '-pix_fmt', 'yuv420p', '-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=10', '-f', 'hevc', file]);
-  assert.equal(r.status, 0, r.stderr.toString());
-  const nalus = splitAnnexB(readFileSync(file));
+  const nalus = splitAnnexB(ffmpegInput(file, ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-frames:v', '30',
+    '-pix_fmt', 'yuv420p', '-c:v', 'libx265', '-x265-params', 'log-level=error:keyint=10', '-f', 'hevc']));
   const ps = parameterSetsOf(nalus, 'h265');
   // libx265 repeats the parameter sets at every keyframe: kept once
   assert.deepEqual([ps.vps.length, ps.sps.length, ps.pps.length], [1, 1, 1]);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodecError } from './bit-reader.js';
 import { FlvFrameMuxer, type FlvMessage } from './flv-frames.js';
@@ -9,14 +8,12 @@ import { TsDemuxer } from './mpegts-demux.js';
 import { encodeFlvHeader, encodeFlvTag } from './flv.js';
 import { classifyAudio, classifyVideo } from './flv-tag.js';
 import { parseHevcConfig } from './hevc.js';
-import { decodeErrors, ffprobe, needFfmpeg, withTmp } from '../../test/fixtures/kernel-media.js';
+import { ffmpegInput, decodeErrors, ffprobe, needFfmpeg, withTmp } from '../../test/fixtures/kernel-media.js';
 
 function tsFile(dir: string, args: string[]): Buffer {
   const file = join(dir, 'in.ts');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100',
-    '-t', '2', '-pix_fmt', 'yuv420p', ...args, '-f', 'mpegts', file]);
-  assert.equal(r.status, 0, r.stderr.toString());
-  return readFileSync(file);
+  return ffmpegInput(file, ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=44100',
+    '-t', '2', '-pix_fmt', 'yuv420p', ...args, '-f', 'mpegts']);
 }
 
 /** MPEG-TS -> access units -> FLV messages, as the MPEG-TS caster publishes them. */

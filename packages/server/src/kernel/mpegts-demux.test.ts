@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsDemuxer, type TsAccessUnit } from './mpegts-demux.js';
 import { TsMuxer, TS_PACKET_SIZE, TS_VIDEO_PID, TS_AUDIO_PID, TS_PMT_PID } from './mpegts.js';
@@ -12,7 +11,7 @@ import { hevcNaluType } from './hevc.js';
 import { parseAudioSpecificConfig } from './aac.js';
 import { parseOpusHead } from './opus.js';
 import { TEST_AVC_HEADER, testAvcFrame } from './test-avc.js';
-import { ffmpegFlv, hevcPackets, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
+import { ffmpegInput, ffmpegFlv, hevcPackets, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
 
 const FIXTURE = packetsOf(readKernelFixture('h264-aac-160x120.flv'));
 
@@ -221,11 +220,10 @@ for (const [name, args] of [
 ] as const) {
   test(`FFmpeg-made TS (${name}) demuxes to ffprobe's packet count and timestamps`, needFfmpeg, () => withTmp((dir) => {
     const file = join(dir, 'in.ts');
-    const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-      '-t', '2', '-pix_fmt', 'yuv420p', ...args, '-f', 'mpegts', file]);
-    assert.equal(r.status, 0, r.stderr.toString());
+    const ts = ffmpegInput(file, ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+      '-t', '2', '-pix_fmt', 'yuv420p', ...args, '-f', 'mpegts']);
     const d = new TsDemuxer();
-    const units = demux(readFileSync(file), d, 1316);
+    const units = demux(ts, d, 1316);
     const probe = ffprobePackets(file);
     assert.equal(d.tracks.length, 2);
     d.tracks.forEach((t, i) => {
@@ -246,10 +244,8 @@ for (const [name, args] of [
 
 test('2% of UDP datagrams lost: the demuxer goes on, loses only the frames hit, counts the gaps', needFfmpeg, () => withTmp((dir) => {
   const file = join(dir, 'in.ts');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-    '-t', '4', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-qp', '4', '-g', '25', '-c:a', 'aac', '-f', 'mpegts', file]);
-  assert.equal(r.status, 0, r.stderr.toString());
-  const ts = readFileSync(file);
+  const ts = ffmpegInput(file, ['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
+    '-t', '4', '-pix_fmt', 'yuv420p', '-c:v', 'libx264', '-qp', '4', '-g', '25', '-c:a', 'aac', '-f', 'mpegts']);
   const full = demux(ts);
   // 7 packets a datagram, as FFmpeg sends MPEG-TS over UDP; a fixed pseudo-random 2% lost. A lost
   // datagram costs the PES it cuts on each PID, and the next one on a PID whose start it held.

@@ -1,18 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CodecError } from './bit-reader.js';
 import { buildOpusHead, opusPacketSamples, parseOpusHead, parseOpusPacket, parseOpusToc } from './opus.js';
-import { needFfmpeg, withTmp } from '../../test/fixtures/kernel-media.js';
+import { ffmpegInput, needFfmpeg, withTmp } from '../../test/fixtures/kernel-media.js';
 
 test('OpusHead written by FFmpeg/libopus (Ogg ID header) parses', needFfmpeg, () => withTmp((dir) => {
   const file = join(dir, 'a.opus');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=24000:duration=0.2',
-    '-ac', '2', '-c:a', 'libopus', '-f', 'ogg', file]);
-  assert.equal(r.status, 0, r.stderr.toString());
-  const ogg = readFileSync(file);
+  const ogg = ffmpegInput(file, ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=24000:duration=0.2',
+    '-ac', '2', '-c:a', 'libopus', '-f', 'ogg']);
   const at = ogg.indexOf('OpusHead');
   assert.ok(at > 0);
   const head = parseOpusHead(ogg.subarray(at, at + 19));

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { H264RtpPayload, OpusRtpPayload, RtpHeader, RtpPacket } from 'werift';
 import { CodecError } from './bit-reader.js';
@@ -13,7 +11,7 @@ import { parseAvcConfig, splitNalus } from './avc.js';
 import { classifyVideo } from './flv-tag.js';
 import { TsDemuxer } from './mpegts-demux.js';
 import { opusPacketSamples } from './opus.js';
-import { ffmpegFlv, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
+import { ffmpegInput, ffmpegFlv, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
 
 interface AccessUnit { nalus: Buffer[]; pts90k: number }
 
@@ -100,10 +98,9 @@ test('H.264 packetization details: single NAL units are subarrays, STAP-A and FU
 
 test('Opus: packetize -> werift depacketize reproduces packets with 48 kHz timestamps', needFfmpeg, () => withTmp((dir) => {
   const file = join(dir, 'a.ts');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=1', '-c:a', 'libopus', '-f', 'mpegts', file]);
-  assert.equal(r.status, 0, r.stderr.toString());
   const d = new TsDemuxer();
-  const units = [...d.push(readFileSync(file)), ...d.end()];
+  const ts = ffmpegInput(file, ['-f', 'lavfi', '-i', 'sine=sample_rate=48000:duration=1', '-c:a', 'libopus', '-f', 'mpegts']);
+  const units = [...d.push(ts), ...d.end()];
   assert.ok(units.length >= 45 && units.every((u) => u.codec === 'opus'));
   const t0 = opusTicksFrom90k(units[0].pts);
   let expected = t0;
