@@ -177,22 +177,22 @@ test('at phone width (390x844) the streams and clients tables keep their key col
   await page.context().close();
 });
 
-test('WebRTC is not offered: features.tsrs.rtc is false, and the console says why', async ({ browser }) => {
+test('WebRTC is not offered without rtc_server: features.tsrs.rtc is false, and the console says why', async ({ browser }) => {
   const f = await apiGet<{ data: { tsrs: { rtc: boolean; rtc_reason: string } } }>(server, '/api/v1/features');
   expect(f.data.tsrs.rtc).toBe(false);
-  expect(f.data.tsrs.rtc_reason).toMatch(/not available in this tsrs yet/);
+  expect(f.data.tsrs.rtc_reason).toMatch(/rtc_server is not enabled/);
 
   const page = await newPage(browser);
   const id = (await streamsOf(server)).find((s) => s.name === 'h')!.id;
   await page.goto(consoleUrl(server, `/streams/detail/?id=${encodeURIComponent(id)}`));
   const protocol = page.getByRole('group', { name: 'Protocol' });
   await expect(protocol.getByRole('button', { name: 'HTTP-FLV' })).toBeVisible({ timeout: 15_000 });
-  await expect(page.getByTestId('rtc-unavailable')).toContainText('WebRTC is not available in this tsrs yet');
+  await expect(page.getByTestId('rtc-unavailable')).toContainText('rtc_server is not enabled');
   await expect(protocol.getByRole('button', { name: 'WebRTC' })).toHaveCount(0);
 
   // the Publisher says so and cannot start
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Publisher', exact: true }).click();
-  await expect(page.getByTestId('rtc-unavailable')).toContainText('WebRTC is not available in this tsrs yet');
+  await expect(page.getByTestId('rtc-off')).toContainText('WebRTC is not enabled on this server');
   await expect(page.getByRole('button', { name: 'Start publishing' })).toBeDisabled();
 
   // Copy URLs lists no webrtc:// or WHEP URL
@@ -203,11 +203,11 @@ test('WebRTC is not offered: features.tsrs.rtc is false, and the console says wh
   await expect(dialog.getByLabel('HTTP-FLV URL')).toBeVisible();
   await expect(dialog.getByLabel('WebRTC URL')).toHaveCount(0);
   await expect(dialog.getByLabel('WHEP URL')).toHaveCount(0);
-  await expect(dialog.getByTestId('rtc-unavailable')).toContainText('not available in this tsrs yet');
+  await expect(dialog.getByTestId('rtc-unavailable')).toContainText('rtc_server is not enabled');
 
   // an SRS rtc_player.html link lands on the Player with the reason, not a failed WHEP attempt
   await page.goto(server.httpUrl(`/players/rtc_player.html?autostart=true&app=live&stream=h&api=${encodeURIComponent(`http://127.0.0.1:${server.ports.api}`)}`));
-  await expect(page.getByTestId('rtc-unavailable')).toContainText('WebRTC is not available in this tsrs yet', { timeout: 15_000 });
+  await expect(page.getByTestId('rtc-unavailable')).toContainText('rtc_server is not enabled', { timeout: 15_000 });
   // and offers the same stream over HTTP-FLV: WebRTC is neither selected nor listed
   await expect(page.getByLabel('Protocol')).toHaveValue('flv');
   await expect(page.getByLabel('Protocol').locator('option', { hasText: 'WHEP' })).toHaveCount(0);
@@ -222,7 +222,7 @@ test('Config offers Reload only when raw_api enabled and allow_reload are on', a
   await expect(page.getByTestId('reload-off')).toBeVisible({ timeout: 15_000 });
   await expect(page.getByRole('button', { name: 'Reload config' })).toHaveCount(0);
   // the config card's badge reports what is served, not what rtc_server says
-  await expect(page.getByText('WebRTC not available', { exact: true })).toBeVisible();
+  await expect(page.getByText('WebRTC off', { exact: true })).toBeVisible();
   await page.context().close();
 
   const conf = (allowReload: boolean) => (p: { rtmp: number; api: number; http: number }) => `

@@ -278,7 +278,7 @@ export const Features = Type.Object({
     mr: bool(),
   }),
   tsrs: Type.Object({
-    rtc: bool("WebRTC (WHIP/WHEP, webrtc:// play) is served: false in every tsrs so far, whatever rtc_server says"),
+    rtc: bool('WebRTC (WHIP/WHEP, /rtc/v1/publish/ and /play/) is served: rtc_server is enabled and its UDP port listens'),
     rtc_reason: str('why rtc is false, for a user to read'),
   }, { description: 'what this tsrs serves beyond SRS\'s list (the console reads it to offer only what works)' }),
 }, { $id: 'Features' });

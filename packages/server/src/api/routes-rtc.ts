@@ -35,6 +35,22 @@ export interface RtcSignalling {
   publish(req: RtcOfferRequest): Promise<{ sessionId: string; answer: string }>;
   play(req: RtcOfferRequest): Promise<{ sessionId: string; answer: string }>;
   end(sessionId: string): boolean;
+  /** the bound UDP port(s); empty until it listens */
+  addresses(): { host: string; port: number }[];
+}
+
+/**
+ * The API's `features.tsrs` WebRTC flag: true only when `rtc_server` is enabled in the config
+ * and its UDP port is served; otherwise false with the reason a user can act on.
+ */
+export function rtcFeature(enabled: boolean, rtc: RtcSignalling | undefined): { rtc: boolean; rtc_reason: string } {
+  if (rtc && rtc.addresses().length > 0) {
+    if (enabled) return { rtc: true, rtc_reason: '' };
+    return { rtc: false, rtc_reason: 'WebRTC is off on this server (rtc_server was disabled by a reload).' };
+  }
+  if (enabled && rtc) return { rtc: false, rtc_reason: 'WebRTC is not served: the rtc_server UDP port is not listening.' };
+  if (enabled) return { rtc: false, rtc_reason: 'WebRTC is not served: rtc_server was enabled after tsrs started (restart tsrs to serve it).' };
+  return { rtc: false, rtc_reason: 'WebRTC is off on this server (rtc_server is not enabled).' };
 }
 
 export interface RtcApiDeps {

@@ -47,7 +47,7 @@ import { configRoutes } from './routes-config.js';
 import { processRoutes, type ProcessApiDeps } from './routes-processes.js';
 import { dvrRoutes, type DvrApiDeps } from './routes-dvr.js';
 import { historyRoutes, type HistoryDeps } from './routes-history.js';
-import { rtcRoutes, type RtcApiDeps } from './routes-rtc.js';
+import { rtcFeature, rtcRoutes, type RtcApiDeps } from './routes-rtc.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
 import { HISTORY_SAMPLES } from './socket-history.js';
 
@@ -241,7 +241,7 @@ export function buildRoutes(d: ApiDeps): Route[] {
                 ssl: false, hls: true, hds: false, callback: true, api: true, httpd: true, dvr: true, transcode: true,
                 ingest: true, stat: true, caster: true, complex_send: true, tcp_nodelay: true, so_sendbuf: false, mr: true,
               },
-              tsrs: { rtc: false, rtc_reason: 'WebRTC is not available in this tsrs yet (rtc_server is read but not served)' },
+              tsrs: rtcFeature(d.config().global.rtc_server.enabled, d.rtc()),
             };
             return ok({ data: f });
           },

@@ -129,7 +129,7 @@ export function PublisherView() {
           </span>
         </div>
       ) : (rtc.on === false || rtcOff) && (
-        <div role="alert" className="mb-4 rounded-lg border border-warn/40 bg-warn/10 px-4 py-3 text-sm">
+        <div role="alert" className="mb-4 rounded-lg border border-warn/40 bg-warn/10 px-4 py-3 text-sm" data-testid="rtc-off">
           <strong className="block text-warn">WebRTC is not enabled on this server</strong>
           <span className="text-muted">
             Enable <span className="font-mono">rtc_server {'{ enabled on; }'}</span> and <span className="font-mono">rtc {'{ enabled on; }'}</span> in the

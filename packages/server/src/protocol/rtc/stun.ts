@@ -5,11 +5,15 @@
  * RFC 7983 tells the protocols apart by the first byte: 0-3 STUN, 20-63 DTLS, 128-191 RTP/RTCP.
  * A STUN message: 2 bits 0, 14-bit type, 16-bit length (a multiple of 4), the magic cookie
  * 0x2112A442, a 96-bit transaction id, then attributes (type, length, value padded to 4 bytes).
- * In an ICE connectivity check (RFC 8445 7.2.2) USERNAME is `receiverUfrag:senderUfrag`.
+ * In an ICE connectivity check (RFC 8445 7.2.2) USERNAME is `receiverUfrag:senderUfrag`, PRIORITY
+ * (0x0024, 32 bits) the sender's candidate priority and USE-CANDIDATE (0x0025, empty) nominates the pair.
  */
 
 export const STUN_MAGIC_COOKIE = 0x2112a442;
 const ATTR_USERNAME = 0x0006;
+const ATTR_PRIORITY = 0x0024;
+const ATTR_USE_CANDIDATE = 0x0025;
+const BINDING_REQUEST = 0x0001;
 const HEADER = 20;
 
 /** True for a datagram that is a well-formed STUN message header (RFC 8489 5, RFC 7983). */
@@ -20,8 +24,8 @@ export function isStun(d: Uint8Array): boolean {
   return ((d[4] << 24) | (d[5] << 16) | (d[6] << 8) | d[7]) >>> 0 === STUN_MAGIC_COOKIE;
 }
 
-/** The USERNAME attribute of a STUN message as text, or undefined (not STUN, none, malformed). */
-export function stunUsername(d: Uint8Array): string | undefined {
+/** The value of the first attribute of `type` in a STUN message, or undefined (not STUN, none, malformed). */
+function stunAttribute(d: Uint8Array, wanted: number): Buffer | undefined {
   if (!isStun(d)) return undefined;
   let at = HEADER;
   while (at + 4 <= d.length) {
@@ -29,10 +33,25 @@ export function stunUsername(d: Uint8Array): string | undefined {
     const len = (d[at + 2] << 8) | d[at + 3];
     const start = at + 4;
     if (start + len > d.length) return undefined;
-    if (type === ATTR_USERNAME) return Buffer.from(d.buffer, d.byteOffset + start, len).toString('utf8');
+    if (type === wanted) return Buffer.from(d.buffer, d.byteOffset + start, len);
     at = start + ((len + 3) & ~3);
   }
   return undefined;
+}
+
+/** The USERNAME attribute of a STUN message as text, or undefined (not STUN, none, malformed). */
+export function stunUsername(d: Uint8Array): string | undefined {
+  return stunAttribute(d, ATTR_USERNAME)?.toString('utf8');
+}
+
+/**
+ * The PRIORITY of a nominating connectivity check (a Binding request with USE-CANDIDATE,
+ * RFC 8445 7.2.2 and 8.1.1), or undefined for any other datagram.
+ */
+export function nominationPriority(d: Uint8Array): number | undefined {
+  if (!isStun(d) || ((d[0] << 8) | d[1]) !== BINDING_REQUEST || !stunAttribute(d, ATTR_USE_CANDIDATE)) return undefined;
+  const p = stunAttribute(d, ATTR_PRIORITY);
+  return p && p.length === 4 ? p.readUInt32BE(0) : undefined;
 }
 
 /** The receiver's (our) ufrag of a connectivity check's USERNAME `ours:theirs`, or undefined. */

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { RTCPeerConnection } from 'werift';
 import { RtcUdpMux } from './udp-mux.js';
 import { iceUfrag, setHostCandidates } from './sdp-candidates.js';
 import { isHelloVerifyRequest } from './dtls-record.js';
-import { isStun, localUfragOf } from './stun.js';
+import { isStun, localUfragOf, nominationPriority } from './stun.js';
 
 /** A server-side session on the shared port answering `offer`; returns the answer SDP. */
 async function answerOn(mux: RtcUdpMux, offer: string) {
@@ -45,11 +45,20 @@ function opened(dc: ReturnType<RTCPeerConnection['createDataChannel']>): Promise
   });
 }
 
-/** A STUN binding request whose USERNAME is `username` (enough for the mux's routing). */
-function stunCheck(username: string): Buffer {
+/**
+ * A STUN binding request whose USERNAME is `username` (enough for the mux's routing); with
+ * `nominate`, PRIORITY that number and USE-CANDIDATE.
+ */
+function stunCheck(username: string, nominate?: number): Buffer {
   const attr = Buffer.from(username);
   const padded = Buffer.concat([attr, Buffer.alloc((4 - (attr.length % 4)) % 4)]);
-  const body = Buffer.concat([Buffer.from([0, 6, 0, attr.length]), padded]);
+  const parts = [Buffer.from([0, 6, 0, attr.length]), padded];
+  if (nominate !== undefined) {
+    const priority = Buffer.from([0, 0x24, 0, 4, 0, 0, 0, 0]);
+    priority.writeUInt32BE(nominate, 4);
+    parts.push(priority, Buffer.from([0, 0x25, 0, 0]));
+  }
+  const body = Buffer.concat(parts);
   const head = Buffer.alloc(20);
   head.writeUInt16BE(0x0001, 0);
   head.writeUInt16BE(body.length, 2);
@@ -168,6 +177,51 @@ test('a session gets only its first DTLS HelloVerifyRequest; other datagrams all
     assert.equal(mux.stats.duplicateHelloVerify, 2);
   } finally {
     sock.close();
+    await mux.close();
+  }
+});
+
+test('STUN: the PRIORITY of a nominating check only', () => {
+  assert.equal(nominationPriority(stunCheck('a:b', 1853759231)), 1853759231);
+  assert.equal(nominationPriority(stunCheck('a:b')), undefined, 'no USE-CANDIDATE');
+  const response = stunCheck('a:b', 5);
+  response.writeUInt16BE(0x0101, 0);
+  assert.equal(nominationPriority(response), undefined, 'a Binding success response');
+  assert.equal(nominationPriority(Buffer.from([0x80, 0, 0, 0])), undefined);
+});
+
+test('media goes to the highest-priority nominated address; STUN answers go where asked', async () => {
+  const mux = await RtcUdpMux.listen(0, '127.0.0.1');
+  const [low, high] = [createSocket('udp4'), createSocket('udp4')];
+  try {
+    const got = new Map<Socket, Buffer[]>([[low, []], [high, []]]);
+    for (const s of [low, high]) {
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      s.on('message', (m) => got.get(s)!.push(m));
+    }
+    const session = mux.openSession();
+    mux.bindUfrag(session, 'srv2');
+    const transport = mux.createTransport(session, 'udp4');
+    let checks = 0;
+    transport.onData = () => checks++;
+    const send = (s: Socket, d: Buffer) => new Promise<void>((r) => s.send(d, mux.address.port, '127.0.0.1', () => r()));
+    const addr = (s: Socket): [string, number] => ['127.0.0.1', s.address().port];
+    // the lower-priority pair is nominated first (werift would keep it), then the higher one, then the lower again
+    await send(low, stunCheck('srv2:cli2', 1000));
+    await send(high, stunCheck('srv2:cli2', 2000));
+    await send(low, stunCheck('srv2:cli2', 1000));
+    for (let i = 0; i < 100 && checks < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(checks, 3);
+    const rtp = Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
+    await transport.send(rtp, addr(low));
+    await transport.send(stunCheck('cli2:srv2'), addr(low));
+    for (let i = 0; i < 100 && got.get(high)!.length + got.get(low)!.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(got.get(high)!.map((d) => d[0]), [0x80], 'RTP to the nominated pair of highest priority');
+    assert.deepEqual(got.get(low)!.map((d) => isStun(d)), [true], 'only the STUN message to the address it was sent to');
+  } finally {
+    low.close();
+    high.close();
     await mux.close();
   }
 });

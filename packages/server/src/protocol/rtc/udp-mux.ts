@@ -13,6 +13,12 @@
  *   and counted.
  * - Sessions run ICE-lite (RFC 8445 2.5): they only answer checks, so every STUN transaction of a
  *   session goes through the one transport that received it.
+ * - A browser checks every pair of its candidates with ours and nominates them all (aggressive
+ *   nomination toward an ICE-lite peer); werift keeps the first nominated pair, which may be one
+ *   the browser itself gives up on (Chromium on one host: its 192.0.2.x socket reaches our
+ *   127.0.0.1, but our reply leaves from 192.0.2.x and fails its address check). RFC 8445 8.1.1
+ *   has the highest-priority nominated pair win, so the mux sends a session's DTLS, RTP and RTCP
+ *   to the address of its highest-PRIORITY nominating check; STUN answers still go where asked.
  * - A session's DTLS leg is werift's: as the DTLS client (werift answers an `actpass` offer with
  *   `a=setup:active`) it fails the whole handshake on a second HelloVerifyRequest, which a peer
  *   sends when our ClientHello was retransmitted (werift retransmits after 500 ms, which a loaded
@@ -27,7 +33,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { UdpTransport } from 'werift';
 import { isHelloVerifyRequest } from './dtls-record.js';
-import { localUfragOf, isStun } from './stun.js';
+import { localUfragOf, isStun, nominationPriority } from './stun.js';
 
 /** werift's `[host, port]` */
 type Address = [string, number];
@@ -57,6 +63,8 @@ export class MuxSession {
   closed = false;
   /** a DTLS HelloVerifyRequest was handed to werift */
   helloVerified = false;
+  /** the remote address of the highest-priority nominating check (RFC 8445 8.1.1), where media goes */
+  selected: { addr: Address; priority: number } | undefined;
 }
 
 /** A werift transport that has no socket of its own. */
@@ -76,7 +84,8 @@ export class MuxedTransport {
 
   send = async (data: Buffer, addr?: Address): Promise<void> => {
     if (this.closed || !addr) return;
-    this.mux.send(data, addr);
+    const selected = this.session.selected;
+    this.mux.send(data, selected && !isStun(data) ? selected.addr : addr);
   };
 
   close = async (): Promise<void> => {
@@ -214,6 +223,10 @@ export class RtcUdpMux {
     if (!session || !transport) {
       this.counters.dropped++;
       return;
+    }
+    const priority = nominationPriority(msg);
+    if (priority !== undefined && (!session.selected || priority > session.selected.priority)) {
+      session.selected = { addr: [rinfo.address, rinfo.port], priority };
     }
     if (isHelloVerifyRequest(msg)) {
       if (session.helloVerified) {
