@@ -104,6 +104,7 @@ export class TsrsServer {
   readonly transcode: TranscodeRunner;
   /** vhost forward: each published stream pushed to its destinations */
   readonly forward: ForwardManager;
+  readonly exec: ExecRunner;
   /** server_id and service_id, as the API and the HTTP callbacks report them */
   private readonly identity: ServerIdentity;
   /** socket.io live stats on the API port */
@@ -178,7 +179,8 @@ export class TsrsServer {
       published: () => [...this.hub.sources.values()].filter((s) => s.publisher),
     });
     this.transcode.subscribe(this.hub.bus);
-    new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) }).subscribe(this.hub.bus);
+    this.exec = new ExecRunner({ supervisor: this.supervisor, config: () => this.config, rtmpPort, log: this.log.child({ mod: 'exec' }) });
+    this.exec.subscribe(this.hub.bus);
     this.identity = new ServerIdentity(() => this.config);
     this.forward = new ForwardManager({
       hub: this.hub, config: () => this.config, identity: this.identity, rtmpPorts: () => this.addresses('rtmp').map((a) => a.port), log: this.log.child({ mod: 'forward' }),
@@ -432,6 +434,7 @@ export class TsrsServer {
     if (!this.stopping) {
       void this.ingest.apply(next);
       void this.transcode.apply();
+      void this.exec.reload();
       this.forward.reload();
     }
     this.log.info({ changes }, 'config reloaded');

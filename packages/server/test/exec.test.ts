@@ -1,14 +1,16 @@
 /**
  * SRS's exec: `exec { enabled on; publish CMD [vars]; }` runs a command per published stream with
  * SRS's variables substituted in each argument (no shell), lists it in /api/v1/processes and
- * stops it on unpublish; no child outlives the server, SIGKILL included.
+ * stops it on unpublish; a reload applies a changed exec block to running streams; no child
+ * outlives the server, SIGKILL included.
  */
 import { strict as assert } from 'node:assert';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { clients } from './api-helpers.js';
 import { alive, processes } from './processes.js';
-import { basicConf, ffmpegPublish, kill, sleep, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
+import { basicConf, ffmpegPublish, kill, sleep, startServer, tempDir, waitFor, type Ports } from './harness.js';
 
 /** A dir with bin/cmd: appends its argv (tab separated, one run a line) to argv.log, then sleeps. */
 function execDir(): { dir: string; runs: () => string[][] } {
@@ -85,4 +87,51 @@ test('no exec child outlives the server: graceful stop and SIGKILL', async (t) =
     await waitFor(`child gone after ${signal}`, () => !alive(proc.pid), 10_000);
     kill(pub);
   }
+});
+
+test('reload while publishing: a changed exec block stops the old commands and starts the new ones; unchanged stays; off stops them; the publisher stays', { timeout: 90_000 }, async (t) => {
+  const { dir, runs } = execDir();
+  const conf = (p: Ports, exec: string) => basicConf(p, exec);
+  const server = await startServer((p) => conf(p, 'exec { enabled on; publish ./bin/cmd one [stream]; }'), { dir });
+  t.after(() => server.stop());
+  const pub = ffmpegPublish(server.rtmpUrl('/live/cam'), { duration: 120 });
+  t.after(() => kill(pub));
+  const first = await waitFor('the first command', async () => (await processes(server)).find((p) => p.pid > 0 && p.state === 'running'), 20_000);
+  assert.deepEqual(first.args, ['one', 'cam']);
+  const publisher = (await clients(server)).find((c) => c.publish && c.url === '/live/cam');
+  assert.ok(publisher);
+  const reload = (exec: string) => {
+    writeFileSync(join(dir, 'test.conf'), conf(server.ports, exec));
+    server.proc.kill('SIGHUP');
+  };
+
+  // the same block again (spelled differently): nothing restarts
+  reload('exec {  enabled on;  publish ./bin/cmd one [stream];  }');
+  await waitFor('reloaded', () => (server.output().match(/config reloaded/g) ?? []).length >= 1, 10_000);
+  await sleep(1500);
+  assert.deepEqual((await processes(server)).map((p) => p.pid), [first.pid]);
+
+  // a changed block: the old command stops, the new set starts with the publish's variables
+  reload('exec { enabled on; publish ./bin/cmd two [stream] [app]; publish ./bin/cmd three; }');
+  await waitFor('the old command stopped', () => !alive(first.pid), 15_000);
+  const now = await waitFor('the new commands', async () => {
+    const ps = (await processes(server)).filter((p) => p.pid > 0 && p.state === 'running');
+    return ps.length === 2 && ps;
+  }, 20_000);
+  assert.deepEqual(now.map((p) => p.args.join(' ')).sort(), ['three', 'two cam live']);
+  await waitFor('both ran', () => runs().length === 3, 10_000);
+  assert.deepEqual(runs().map((r) => r.join(' ')).sort(), ['one cam', 'three', 'two cam live']);
+
+  // exec off: every command stops, none starts
+  reload('exec { enabled off; publish ./bin/cmd four; }');
+  await waitFor('all stopped', async () => (await processes(server)).length === 0 && now.every((p) => !alive(p.pid)), 15_000);
+  await sleep(1500);
+  assert.equal(runs().length, 3);
+  assert.equal(pub.exitCode, null, 'the publisher goes on');
+  assert.equal((await clients(server)).find((c) => c.publish && c.url === '/live/cam')?.id, publisher.id, 'the same publisher');
+
+  // on again: the running stream gets its command
+  reload('exec { enabled on; publish ./bin/cmd five [stream]; }');
+  const five = await waitFor('started by the reload', async () => (await processes(server)).find((p) => p.pid > 0 && p.state === 'running'), 15_000);
+  assert.deepEqual(five.args, ['five', 'cam']);
 });

@@ -4,6 +4,13 @@
  * supervisor (restarted when it dies, as SRS's exec cycle does), and stops it when the stream is
  * unpublished.
  *
+ * Reload: SRS runs exec per publish; tsrs applies a changed `exec` block to the streams that run
+ * (as SRS's reload of a vhost's exec does: unpublish, then publish, of the exec): the old command
+ * set is stopped (each command SIGTERM, SIGKILL after the grace) and then the new one is started
+ * with the publish's variables and the reload's time for the date variables; `enabled off` or a
+ * removed block stops them. A stream whose vhost's exec block did not change keeps its commands
+ * running untouched. The publisher is never touched.
+ *
  * Every argument is its own argv entry with SRS's variables replaced inside it: `[vhost]`,
  * `[port]`, `[app]`, `[stream]`, `[param]`, `[tcUrl]`, `[swfUrl]`, `[pageUrl]` and `[url]`
  * (`rtmp://127.0.0.1:PORT/APP/STREAM[?vhost=VHOST]`), and SRS's date variables of the publish's
@@ -75,14 +82,42 @@ export interface ExecDeps {
 }
 
 /** Runs the vhost's `exec publish` commands per published stream. */
+interface Running {
+  publisher: Client;
+  procs: SupervisedProcess[];
+  /** the exec block it was started from (to see a reload's change) */
+  conf: string;
+}
+
 export class ExecRunner {
-  private readonly running = new Map<Source, SupervisedProcess[]>();
+  private readonly running = new Map<Source, Running>();
 
   constructor(private readonly d: ExecDeps) {}
 
   subscribe(bus: EventBus): void {
     bus.on('stream:publish', (source, client) => this.start(source, client));
     bus.on('stream:unpublish', (source) => void this.stop(source));
+  }
+
+  /**
+   * After a reload: each published stream whose vhost's exec block changed stops its commands
+   * and then starts the new ones. Resolves once every restart is done.
+   */
+  async reload(): Promise<void> {
+    const changed = [...this.running].filter(([source, r]) => this.confOf(source) !== r.conf);
+    await Promise.all(
+      changed.map(async ([source, r]) => {
+        this.d.log.info({ url: source.url, cid: r.publisher.id }, `exec ${source.url}: the exec config changed: restarting its commands`);
+        await this.stop(source);
+        // unpublished (or published again) meanwhile: that publish owns the stream's commands
+        if (source.publisher !== r.publisher || this.running.has(source)) return;
+        this.start(source, r.publisher);
+      }),
+    );
+  }
+
+  private confOf(source: Source): string {
+    return JSON.stringify(this.d.config().getVhost(source.vhost)?.exec ?? null);
   }
 
   /** The commands it would run for this publish (argv arrays), [] when exec is off. */
@@ -113,13 +148,14 @@ export class ExecRunner {
         this.d.log.warn({ cid: client.id, url: source.url, err: (err as Error).message }, `exec ${source.url}: cannot run ${command}: ${(err as Error).message}`);
       }
     }
-    if (procs.length) this.running.set(source, procs);
+    // kept without commands too: a reload that turns exec on starts them
+    this.running.set(source, { publisher: client, procs, conf: this.confOf(source) });
   }
 
   private async stop(source: Source): Promise<void> {
-    const procs = this.running.get(source);
-    if (!procs) return;
+    const r = this.running.get(source);
+    if (!r) return;
     this.running.delete(source);
-    await Promise.all(procs.map((p) => p.stop()));
+    await Promise.all(r.procs.map((p) => p.stop()));
   }
 }
