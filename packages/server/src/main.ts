@@ -183,7 +183,7 @@ export class TsrsServer {
     this.exec.subscribe(this.hub.bus);
     this.identity = new ServerIdentity(() => this.config);
     this.forward = new ForwardManager({
-      hub: this.hub, config: () => this.config, identity: this.identity, rtmpPorts: () => this.addresses('rtmp').map((a) => a.port), log: this.log.child({ mod: 'forward' }),
+      hub: this.hub, config: () => this.config, identity: this.identity, limit: this.connections, rtmpPorts: () => this.addresses('rtmp').map((a) => a.port), log: this.log.child({ mod: 'forward' }),
     });
     this.forward.subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
@@ -299,7 +299,8 @@ export class TsrsServer {
     // Security and hooks gate clients whether or not the API is served (security first, as SRS).
     const hooks = new HttpHooks({ config, identity, log: this.log.child({ mod: 'hooks' }), hub: this.hub });
     // token_traverse last: the edge's own checks pass before an origin is asked.
-    this.hub.admissions.push(new SecurityAdmission(config), hooks, new TokenTraverse(config, this.log.child({ mod: 'edge' })));
+    // forward's backend (SRS 5) last: it is asked once the publish passed everything else.
+    this.hub.admissions.push(new SecurityAdmission(config), hooks, new TokenTraverse(config, this.log.child({ mod: 'edge' })), this.forward.admission);
     hooks.subscribe(this.hub.bus);
     const exporter = this.config.global.exporter;
     if (!this.api && !exporter.enabled) return;

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@tsrs/api-types';
 import { clients, startHookServer, streams } from './api-helpers.js';
 import { watchHealthyPlayer } from './healthy-player.js';
-import { CLI, basicConf, ffmpegPublish, ffprobe, freePort, kill, rssKiB, sleep, startServer, tempDir, waitFor, type Ports, type RunningServer } from './harness.js';
+import { CLI, basicConf, exitOf, ffmpegPublish, ffprobe, freePort, kill, rssKiB, sleep, startServer, tempDir, waitFor, type Ports, type RunningServer } from './harness.js';
 import { srsConfDir } from './paths.js';
 
 const PROXY = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'stall-proxy.py');
@@ -226,4 +226,87 @@ test("SRS's forward.master.conf forwards to forward.slave.conf (ports moved)", {
   t.after(() => kill(pub));
   const probe = await waitFor('the slave plays it', () => ffprobe(`rtmp://127.0.0.1:${slavePort}/live/livestream`).catch(() => undefined), 40_000, 1000);
   assert.deepEqual(probe.streams.map((s) => s.codec_type).filter((k) => k !== 'data').sort(), ['audio', 'video']);
+});
+
+test('forward backend fails: the publish is refused, as SRS 5 (status, code, junk, no answer); [] publishes without forwarding; a reload to a dead backend keeps the forwarders', { timeout: 120_000 }, async (t) => {
+  const b = await startServer((p) => basicConf(p));
+  t.after(() => b.stop());
+  const hook = await startHookServer((call) => {
+    switch (call.body.stream) {
+      case 'status': return { status: 500, body: '{"code":0,"data":{"urls":[]}}' };
+      case 'code': return '{"code":1,"data":{"urls":[]}}';
+      case 'junk': return 'not json';
+      case 'nourls': return '{"code":0,"data":{}}';
+      case 'none': return '{"code":0,"data":{"urls":[]}}';
+      default: return JSON.stringify({ code: 0, data: { urls: [`rtmp://127.0.0.1:${b.ports.rtmp}/live/[stream]_b`.replace('[stream]', String(call.body.stream))] } });
+    }
+  });
+  t.after(() => hook.close());
+  const dead = await freePort();
+  const fwd = (backend: string) => `forward { enabled on; backend ${backend}; }`;
+  const a = await startServer((p) => basicConf(p, fwd(`${hook.url}/forward`)));
+  t.after(() => a.stop());
+
+  const ok = ffmpegPublish(a.rtmpUrl('/live/ok'), { size: '640x360' });
+  t.after(() => kill(ok));
+  await probeBoth(b.httpUrl('/live/ok_b.flv'));
+  const none = ffmpegPublish(a.rtmpUrl('/live/none'));
+  t.after(() => kill(none));
+  await waitFor('none published', () => published(a, 'none'), 20_000);
+
+  for (const name of ['status', 'code', 'junk', 'nourls']) {
+    const pub = ffmpegPublish(a.rtmpUrl(`/live/${name}`), { duration: 60 });
+    t.after(() => kill(pub));
+    const code = await exitOf(pub, 30_000);
+    assert.notEqual(code, 0, `${name}: FFmpeg's publish was refused`);
+    assert.equal(await published(a, name), false, `${name} is not published`);
+    assert.ok(hook.calls.some((c) => c.body.stream === name), `${name}: the backend was asked`);
+  }
+  assert.match(a.output(), /backend \S+ failed \(status 500\): publish refused/);
+  assert.match(a.output(), /backend \S+ failed \(code 1\): publish refused/);
+  assert.equal((await forwarders(a)).length, 1, 'only ok is forwarded');
+
+  // the backend goes away: a reload asks it again and fails; the running forwarder stays ...
+  writeFileSync(join(a.dir, 'test.conf'), basicConf(a.ports, fwd(`http://127.0.0.1:${dead}/forward`)));
+  a.proc.kill('SIGHUP');
+  await waitFor('the reload asked the dead backend', () => /failed \([^)]*\): the forwarders stay as they are/.test(a.output()), 15_000);
+  assert.equal((await forwarderTo(a, b.ports.rtmp))?.forward?.state, 'forwarding');
+  assert.ok(await published(b, 'ok_b'));
+  // ... and a new publish is refused (no answer)
+  const late = ffmpegPublish(a.rtmpUrl('/live/late'), { duration: 60 });
+  t.after(() => kill(late));
+  assert.notEqual(await exitOf(late, 30_000), 0);
+  assert.equal(await published(a, 'late'), false);
+  assert.ok(await published(a, 'ok') && await published(a, 'none'), 'the publishers stay');
+});
+
+test('forwarders count against max_connections: one over the cap is refused, logged and retried until there is room', { timeout: 120_000 }, async (t) => {
+  const b = await startServer((p) => basicConf(p));
+  t.after(() => b.stop());
+  const dests = `rtmp://127.0.0.1:${b.ports.rtmp}/live/[stream]_1 rtmp://127.0.0.1:${b.ports.rtmp}/live/[stream]_2`;
+  const conf = (p: Ports, max: number) => basicConf(p, `forward { enabled on; destination ${dests}; }`, `max_connections ${max};`);
+  // the publisher and one forwarder fill it
+  const a = await startServer((p) => conf(p, 2));
+  t.after(() => a.stop());
+  const pub = ffmpegPublish(a.rtmpUrl('/live/cam'));
+  t.after(() => kill(pub));
+  const onB = async () => (await streams(b)).filter((s) => s.publish.active).map((s) => s.name).sort();
+  const first = await waitFor('one forward reaches B', async () => {
+    const names = await onB();
+    return names.length === 1 && names[0];
+  }, 20_000);
+  assert.match(first, /^cam_[12]$/);
+  await waitFor('the other refused, logged', () => /max_connections reached/.test(a.output()) && /forward \S+ -> \S+: max_connections reached \(2\): not connected; retrying/.test(a.output()), 10_000);
+  await sleep(4000);
+  assert.deepEqual(await onB(), [first], 'still only one: the other keeps being refused');
+  assert.equal(pub.exitCode, null, 'the publisher goes on');
+
+  // room again (a reload raises the cap): the refused forwarder gets in on its next retry
+  writeFileSync(join(a.dir, 'test.conf'), conf(a.ports, 10));
+  a.proc.kill('SIGHUP');
+  await waitFor('both forwards reach B', async () => (await onB()).join() === 'cam_1,cam_2', 15_000);
+  const refused = (await forwarders(a)).find((f) => f.forward?.destination.endsWith(first === 'cam_1' ? '_2' : '_1'));
+  assert.equal(refused?.forward?.state, 'forwarding');
+  assert.ok((refused?.forward?.reconnects ?? 0) >= 2, `retried: ${refused?.forward?.reconnects}`);
+  assert.match(refused?.forward?.error ?? '', /max_connections/);
 });

@@ -82,3 +82,21 @@ test('max_connections_per_ip: one address cannot take every slot; others still g
   for (let i = 0; i < 5; i++) assert.ok(limit.admit(from('10.0.0.1'), 'rtmp'));
   limit.close();
 });
+
+test('outgoing connections (forward pushes) share the count: refused over the cap, a release frees the place once', () => {
+  const limit = new ConnectionLimit(() => 2, log, undefined);
+  assert.ok(limit.admit(new FakeSocket(), 'rtmp'));
+  const release = limit.reserve('forward', 'rtmp://127.0.0.1:1936/live/a');
+  assert.ok(release);
+  assert.equal(limit.open, 2);
+  // full: neither an accept nor another push gets in
+  assert.equal(limit.reserve('forward', 'rtmp://127.0.0.1:1937/live/a'), undefined);
+  assert.equal(limit.admit(new FakeSocket(), 'rtmp'), false);
+  assert.equal(limit.refusedTotal, 2);
+  release();
+  release();
+  assert.equal(limit.open, 1);
+  assert.ok(limit.reserve('forward', 'rtmp://127.0.0.1:1937/live/a'));
+  assert.equal(limit.open, 2);
+  limit.close();
+});

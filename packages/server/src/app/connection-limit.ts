@@ -3,6 +3,11 @@
  * (RTMP, the HTTP server, the HTTP API with socket.io), from accept to close, handshake or not.
  * A socket over the count is closed at once and counted; the log says so once per episode.
  *
+ * Connections tsrs opens itself to push a stream elsewhere (forward's RTMP pushes) count too, as
+ * SRS counts every connection: `reserve()` takes a slot before the connect and gives it back when
+ * that connection ends; a push over the cap is refused (logged once per episode, as at accept)
+ * and retried by its owner with backoff.
+ *
  * The open-file limit bounds the count too: a socket is a descriptor, and tsrs needs some for
  * itself (listeners, the database, HLS/DVR files, hook requests, the /proc sampler). So the cap
  * is `min(max_connections, ulimit -n - reserve)`; a config that asks for more is told at start.
@@ -120,6 +125,27 @@ export class ConnectionLimit {
       else this.perIp.delete(ip);
     });
     return true;
+  }
+
+  /**
+   * Take a slot for an outgoing connection (`what`, to `to`). Returns its release (idempotent;
+   * call it when the connection closed or failed), or undefined when the server is full or
+   * backing off: counted in refusedTotal and logged as a refused accept is.
+   */
+  reserve(what: string, to: string): (() => void) | undefined {
+    const backingOff = Date.now() < this.backoffUntil;
+    if (backingOff || this.open >= this.cap) {
+      this.refusedTotal++;
+      (backingOff ? this.starved : this.full).hit({ outgoing: what, to, open: this.open, cap: this.cap });
+      return undefined;
+    }
+    this.open++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.open--;
+    };
   }
 
   /**

@@ -8,24 +8,30 @@
  *   [vhost] [app] [stream] [param] replaced.
  * - `backend http://...` (SRS 5): on each publish tsrs POSTs `{action:"on_forward", server_id,
  *   service_id, client_id, ip, vhost, app, tcUrl, stream, param}` and forwards to the answer's
- *   `{"code":0,"data":{"urls":["rtmp://..."]}}` (at most MAX_URLS); `destination` is ignored
- *   then. A failed call or a refusal (code != 0) forwards nothing; the publisher goes on (SRS
- *   refuses the publish instead).
+ *   `{"code":0,"data":{"urls":["rtmp://..."]}}` (at most MAX_URLS; `[]` forwards nothing);
+ *   `destination` is ignored then. The call is the last step of the publish's admission (after
+ *   security and on_publish, as SRS 5 calls it from the source's on_publish): a failed call (no
+ *   answer, a status other than 200/201, not JSON, code != 0, no `data.urls` array) refuses the
+ *   publish, as SRS does ("get forward backend failed"). On a reload the backend is asked again
+ *   for running streams; a failed call then keeps the forwarders that run (the publisher is
+ *   never dropped by a reload).
  *
  * A destination that is this server's own RTMP port and the same vhost/app/stream would be a
- * loop (SRS: "forward loop detected"): skipped, with a warning. Stops with the unpublish; a
+ * loop (SRS: "forward loop detected"): skipped, with a warning. Each forwarder's connection
+ * counts against max_connections (`limit`): over the cap it is refused, logged and retried. Stops with the unpublish; a
  * reload applies the vhost's new forward block to running streams (destinations removed stop,
  * new ones start, unchanged ones go on; a backend is asked again).
  */
 import { networkInterfaces } from 'node:os';
 import { DEFAULT_VHOST, type Config, type ForwardView } from '../config/index.js';
 import type { Logger } from '../log.js';
+import type { ConnectionLimit } from './connection-limit.js';
 import { parseClientUrl } from '../protocol/rtmp/client-session.js';
 import type { Client } from './client.js';
 import type { EventBus } from './events.js';
 import { substituteVars } from './exec.js';
-import { HOOK_TIMEOUT_MS, readCapped } from './hooks.js';
-import type { Hub } from './hub.js';
+import { ERROR_HOOK_REFUSED, HOOK_TIMEOUT_MS, readCapped } from './hooks.js';
+import { AdmissionError, type Admission, type Hub } from './hub.js';
 import { RtmpPush } from './rtmp-push.js';
 import type { Source } from './source.js';
 import type { ServerIdentity } from './stats-identity.js';
@@ -42,6 +48,8 @@ export interface ForwardDeps {
   /** this server's RTMP ports (the loop guard) */
   rtmpPorts: () => number[];
   log: Logger;
+  /** the server's connection count, which every forwarder's connection takes a place in */
+  limit?: Pick<ConnectionLimit, 'reserve' | 'cap'>;
   /** backend call timeout, ms (default 30 s, SRS's hook timeout) */
   backendTimeoutMs?: number;
 }
@@ -99,10 +107,34 @@ interface Forwarding {
   generation: number;
 }
 
+/** Why a backend call failed. */
+class BackendError extends Error {}
+
 export class ForwardManager {
   private readonly streams = new Map<Source, Forwarding>();
+  /** the backend's answer for a publisher it admitted, used once by its publish */
+  private readonly answers = new WeakMap<Client, string[]>();
 
   constructor(private readonly d: ForwardDeps) {}
+
+  /**
+   * The publish admission (goes after security and the hooks): with forward on and a `backend`,
+   * asks it for the publisher's destinations; throws AdmissionError (the publish is refused)
+   * when the call fails, as SRS 5.
+   */
+  readonly admission: Admission = {
+    publish: async (client) => {
+      const view = this.d.config().getVhost(client.vhost)?.forward;
+      if (!view?.enabled || !view.backend) return;
+      try {
+        this.answers.set(client, await this.askBackend(view.backend, client.streamUrl, client));
+      } catch (err) {
+        if (!(err instanceof BackendError)) throw err;
+        this.d.log.warn({ cid: client.id, url: client.streamUrl, backend: view.backend, reason: err.message }, `forward ${client.streamUrl}: backend ${view.backend} failed (${err.message}): publish refused`);
+        throw new AdmissionError(`forward backend ${view.backend} failed: ${err.message}`, ERROR_HOOK_REFUSED, 401);
+      }
+    },
+  };
 
   subscribe(bus: EventBus): void {
     bus.on('stream:publish', (source, client) => {
@@ -146,7 +178,13 @@ export class ForwardManager {
     const gen = ++f.generation;
     const view = this.view(source);
     f.conf = JSON.stringify(view);
-    const wanted = view.enabled ? await this.destinations(source, f.publisher, view) : [];
+    let wanted: string[];
+    try {
+      wanted = view.enabled ? await this.destinations(source, f.publisher, view) : [];
+    } catch (err) {
+      this.d.log.warn({ url: source.url, backend: view.backend, reason: (err as Error).message }, `forward ${source.url}: backend ${view.backend} failed (${(err as Error).message}): the forwarders stay as they are`);
+      return;
+    }
     if (this.streams.get(source) !== f || f.generation !== gen) return; // unpublished, or applied again meanwhile
     const urls = new Set<string>();
     for (const url of wanted) {
@@ -170,6 +208,7 @@ export class ForwardManager {
         log: this.d.log,
         queueLengthMs: view.queue_length * 1000,
         queueMaxBytes: view.queue_max_bytes,
+        limit: this.d.limit,
         onStop: (p) => {
           if (f.pushes.get(url) === p) f.pushes.delete(url);
         },
@@ -179,9 +218,17 @@ export class ForwardManager {
     }
   }
 
-  /** The RTMP URLs a stream goes to: the backend's answer, else the destinations. */
+  /**
+   * The RTMP URLs a stream goes to: the backend's answer (the one its admission got, else a new
+   * call: a reload, or a publisher admitted elsewhere), else the destinations. Throws
+   * BackendError when the backend fails.
+   */
   private async destinations(source: Source, publisher: Client, view: ForwardView): Promise<string[]> {
-    if (view.backend) return this.askBackend(view.backend, source, publisher);
+    if (view.backend) {
+      const admitted = this.answers.get(publisher);
+      this.answers.delete(publisher);
+      return admitted ?? this.askBackend(view.backend, source.url, publisher);
+    }
     const urls: string[] = [];
     for (const dest of view.destination) {
       const url = destinationUrl(dest, publisher);
@@ -191,7 +238,8 @@ export class ForwardManager {
     return urls;
   }
 
-  private async askBackend(backend: string, source: Source, c: Client): Promise<string[]> {
+  /** SRS 5's on_forward call: the answer's RTMP URLs, or BackendError. */
+  private async askBackend(backend: string, url: string, c: Client): Promise<string[]> {
     const body = {
       action: 'on_forward',
       server_id: this.d.identity.serverId,
@@ -204,9 +252,8 @@ export class ForwardManager {
       stream: c.stream,
       param: c.param,
     };
-    const fail = (reason: string): string[] => {
-      this.d.log.warn({ url: source.url, backend, reason }, `forward ${source.url}: backend ${backend} failed (${reason}): not forwarded`);
-      return [];
+    const fail = (reason: string): never => {
+      throw new BackendError(reason);
     };
     let answer: unknown;
     try {
@@ -227,8 +274,8 @@ export class ForwardManager {
     const list = a.data?.urls;
     if (!Array.isArray(list)) return fail('no data.urls');
     const urls = list.filter((u): u is string => typeof u === 'string' && isRtmpUrl(u));
-    if (urls.length !== list.length) this.d.log.warn({ url: source.url, backend }, `forward ${source.url}: backend gave URLs that are not rtmp://host/app/stream: ignored`);
-    this.d.log.info({ url: source.url, backend, urls }, `forward ${source.url}: backend answered ${urls.length} destination(s)`);
+    if (urls.length !== list.length) this.d.log.warn({ url, backend }, `forward ${url}: backend gave URLs that are not rtmp://host/app/stream: ignored`);
+    this.d.log.info({ url, backend, urls }, `forward ${url}: backend answered ${urls.length} destination(s)`);
     return urls;
   }
 }

@@ -41,7 +41,7 @@ const NOTIFY_READ_BYTES = 64;
 /** A hook answer larger than this is a failure (nobody needs more than `{"code":0}`). */
 const MAX_ANSWER_BYTES = 64 * 1024;
 /** SRS ERROR_HTTP_HOOK_... family for refusals. */
-const ERROR_HOOK_REFUSED = 1064;
+export const ERROR_HOOK_REFUSED = 1064;
 /** Notifications (on_close, on_unpublish, on_stop, on_dvr, on_hls, on_hls_notify) queued at most. */
 export const MAX_QUEUED_NOTIFICATIONS = 1000;
 

@@ -13,12 +13,18 @@
  * forwarding); meanwhile the queue keeps its bounds, so a slow or dead destination costs the
  * publisher and the other players nothing.
  *
+ * With `limit`, each connection takes a place in the server's max_connections count (SRS counts
+ * every connection) for as long as it lasts; a connection over the cap is not made: the push
+ * waits as after a refusal (state `retrying`, error `max_connections reached`) and tries again
+ * with the same backoff.
+ *
  * States: `connecting` (TCP, handshake, connect, publish), `forwarding`, `retrying` (waiting for
  * the next attempt), `stopped` (stop(), or the client kicked through the API).
  */
 import type { ForwardState } from '@tsrs/api-types';
 import type { Packet } from '../kernel/packet.js';
 import type { Logger } from '../log.js';
+import type { ConnectionLimit } from './connection-limit.js';
 import { RtmpClient, parseClientUrl, type ParsedClientUrl } from '../protocol/rtmp/client-session.js';
 import { Client, type ClientType } from './client.js';
 import type { ConsumerSink } from './consumer.js';
@@ -48,6 +54,8 @@ export interface RtmpPushOptions {
   connectTimeoutMs?: number;
   /** a connection whose socket stays full this long is dropped and retried, ms (default 30000) */
   stallTimeoutMs?: number;
+  /** the server's connection count: each connection takes a place in it (absent: not counted) */
+  limit?: Pick<ConnectionLimit, 'reserve' | 'cap'>;
   /** called once when the push stopped (stop() or a kick) */
   onStop?: (push: RtmpPush) => void;
 }
@@ -75,6 +83,8 @@ export class RtmpPush {
   private stallTimer: NodeJS.Timeout | undefined;
   private stallReason = '';
   private stopped = false;
+  /** gives back the connection's place in the server's count */
+  private release: () => void = () => {};
 
   /** Throws RtmpProtocolError when `url` is not an RTMP URL with an app and a stream. */
   constructor(private readonly o: RtmpPushOptions) {
@@ -140,7 +150,8 @@ export class RtmpPush {
       this.sentBefore += rtmp.bytesOut;
       this.readBefore += rtmp.bytesIn;
       this.rtmp = undefined;
-      rtmp.close().catch(() => rtmp.destroy());
+      const release = this.release;
+      rtmp.close().catch(() => rtmp.destroy()).finally(release);
     }
     this.handle?.close();
     this.o.log.info({ cid: this.client.id, to: this.url, reason, reconnects: this.reconnects, dropped: this.dropped }, `forward ${this.o.source.url} -> ${this.url}: stopped (${reason})`);
@@ -167,18 +178,26 @@ export class RtmpPush {
 
   private async connect(): Promise<void> {
     this.state = 'connecting';
+    const release = this.o.limit ? this.o.limit.reserve('forward', this.url) : () => {};
+    if (!release) {
+      this.retry(`max_connections reached (${this.o.limit?.cap}): not connected`);
+      return;
+    }
     let rtmp: RtmpClient;
     try {
       rtmp = await RtmpClient.connect(this.target, { mode: 'publish', timeoutMs: this.o.connectTimeoutMs ?? 5000 });
     } catch (err) {
+      release();
       if (!this.stopped) this.retry((err as Error).message);
       return;
     }
     if (this.stopped) {
       rtmp.destroy();
+      release();
       return;
     }
     this.rtmp = rtmp;
+    this.release = release;
     this.state = 'forwarding';
     this.forwardingSince = Date.now();
     rtmp.on('error', (err: Error) => (this.stallReason ||= err.message));
@@ -198,6 +217,7 @@ export class RtmpPush {
   private lost(rtmp: RtmpClient): void {
     if (this.rtmp !== rtmp) return;
     this.rtmp = undefined;
+    this.release();
     this.sentBefore += rtmp.bytesOut;
     this.readBefore += rtmp.bytesIn;
     clearTimeout(this.stallTimer);
