@@ -147,10 +147,16 @@ export class MpegtsCaster {
     this.unpublish(s, reason);
   }
 
-  private unpublish(s: Session, reason: string): void {
+  /**
+   * The publish ends. `flush`: the sender stopped (or the server stops) while live, so the
+   * frames the demuxer and the interleaver still hold (the last PES of each track, a track
+   * waiting for the other) are written first; a refused or kicked sender's are not.
+   */
+  private unpublish(s: Session, reason: string, flush = false): void {
     const p = s.publisher;
     s.publisher = undefined;
     if (p) {
+      if (flush) s.glue?.end();
       p.close();
       const g = s.glue;
       this.opts.log.info(
@@ -166,7 +172,7 @@ export class MpegtsCaster {
     if (this.session === s) this.session = undefined;
     const was = s.state;
     s.state = 'ignored';
-    this.unpublish(s, `no datagram for ${this.opts.idleTimeoutMs} ms`);
+    this.unpublish(s, `no datagram for ${this.opts.idleTimeoutMs} ms`, was === 'live');
     if (was === 'ignored' && s.foreign > 0) this.opts.log.info({ dropped: s.foreign }, 'mpegts caster: datagrams of other senders dropped');
   }
 
@@ -176,7 +182,8 @@ export class MpegtsCaster {
     if (!s) return;
     clearTimeout(s.timer);
     this.session = undefined;
+    const was = s.state;
     s.state = 'ignored';
-    this.unpublish(s, 'server stopping');
+    this.unpublish(s, 'server stopping', was === 'live');
   }
 }
