@@ -1,7 +1,7 @@
 'use client';
 
 import { useSearchParams } from 'next/navigation';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Button } from '@/components/ui/Button';
 import { Card } from '@/components/ui/Card';
 import { SelectField, TextField } from '@/components/ui/Field';
@@ -76,6 +76,15 @@ export function PlayerView() {
     setError(null);
     setSource(s);
   };
+
+  // SRS's rtc_player.html?autostart=true: a WebRTC source starts once the server says it serves WebRTC
+  const autoRtc = useRef(!!initial && initial.kind === 'webrtc' && autostart(params));
+  useEffect(() => {
+    if (!autoRtc.current || rtc.on !== true) return;
+    autoRtc.current = false;
+    play();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rtc.on]);
 
   return (
     <>
