@@ -286,7 +286,10 @@ export type Features = Static<typeof Features>;
 
 export const Clusters = Type.Object({
   query: Type.Object({ ip: str(), vhost: str(), app: str(), stream: str() }),
-  origin: nullable(Type.Object({ ip: str(), port: int(), vhost: str(), api: str(), routers: arr(str()) })),
+  origin: nullable(Type.Object({
+    ip: str(), port: int(), vhost: str(), api: str(), routers: arr(str()),
+    node: Type.Optional(str("tsrs: the origin's server_id, when the answer comes from the shared registry")),
+  })),
 }, { $id: 'Clusters' });
 export type Clusters = Static<typeof Clusters>;
 

@@ -42,6 +42,7 @@ import { flvCasterHandler, isCasterPublish } from './http/flv-caster-routes.js';
 import { MpegtsCaster } from './app/casters/mpegts-caster.js';
 import { UdpListener } from './listeners/udp.js';
 import { EdgeCluster } from './app/cluster/edge.js';
+import { StreamRegistry } from './app/cluster/registry.js';
 import { TokenTraverse } from './app/cluster/token-traverse.js';
 
 export interface ServerOptions {
@@ -100,6 +101,8 @@ export class TsrsServer {
   readonly ingest: IngestManager;
   /** edge vhosts (`cluster { mode remote; }`): pulls from and pushes to the origins */
   readonly edge: EdgeCluster;
+  /** the shared stream registry in Redis (`cluster { registry redis://...; }`) */
+  readonly registry: StreamRegistry;
   /** each published stream's transcode FFmpegs, matched to the config on reload */
   readonly transcode: TranscodeRunner;
   /** vhost forward: each published stream pushed to its destinations */
@@ -189,6 +192,14 @@ export class TsrsServer {
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
     this.edge = new EdgeCluster({ hub: this.hub, config: () => this.config, log: this.log.child({ mod: 'edge' }) });
     this.edge.subscribe(this.hub.bus);
+    this.registry = new StreamRegistry({
+      config: () => this.config,
+      log: this.log.child({ mod: 'registry' }),
+      identity: this.identity,
+      rtmpAddress: () => this.addresses('rtmp')[0],
+      apiAddress: () => this.api?.addresses()[0],
+    });
+    this.registry.subscribe(this.hub.bus);
   }
 
   static async start(opts: ServerOptions): Promise<TsrsServer> {
@@ -261,7 +272,7 @@ export class TsrsServer {
   private async startListeners(): Promise<void> {
     const c = this.config;
     mkdirSync('./objs', { recursive: true });
-    this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log, this.connections));
+    this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log, this.connections, this.registry));
     if (c.global.rtc_server.enabled) {
       this.rtc = new RtcServer(this.hub, () => this.config, this.log.child({ mod: 'rtc' }), this.supervisor);
       this.listeners.push(this.rtc);
@@ -290,6 +301,7 @@ export class TsrsServer {
       }
     }
     this.attachLiveFeed();
+    this.registry.connectConfigured();
   }
 
   /** Handlers of the HTTP API port (/api/v1, /rtc/v1, socket.io). */
@@ -330,6 +342,7 @@ export class TsrsServer {
         return this.config !== before;
       },
       rtmpPort: () => this.addresses('rtmp')[0]?.port ?? 1935,
+      locate: (vhost, app, stream) => this.registry.locate(vhost, app, stream),
       apiPort: () => this.api?.addresses()[0]?.port ?? this.config.http_api.listen.port,
       streamHistory: (id) => this.liveFeed?.streamHistory(id),
       rtc: () => this.rtc,
@@ -437,6 +450,7 @@ export class TsrsServer {
       void this.transcode.apply();
       void this.exec.reload();
       this.forward.reload();
+      this.registry.connectConfigured();
     }
     this.log.info({ changes }, 'config reloaded');
     if (changes.some((c) => c === 'listen' || c.startsWith('http_') || c.startsWith('stream_caster'))) {
@@ -451,6 +465,8 @@ export class TsrsServer {
     // Clients cut by the server's stop ended normally (not as errors of their own).
     for (const c of this.hub.clients.values()) c.endReason ??= 'normal';
     this.liveFeed?.close();
+    // Before the publishers go: this node's registry entries are deleted, not left to expire.
+    await this.registry.close();
     // Children and forwarders first: their RTMP connections end before the listeners close.
     this.ingest.close();
     this.forward.close();

@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { freePort } from './harness.js';
 
 const SEARCH = ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'];
 
@@ -24,17 +25,6 @@ export function findRedisServer(): string | null {
 /** Why Redis tests cannot run here (printed by the skip), or null when they can. */
 export const redisSkipReason: string | null = findRedisServer() ? null : 'redis-server not installed (apt-get install redis-server): Redis tests SKIPPED';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export interface TestRedis {
   port: number;
   /** redis://127.0.0.1:PORT */
@@ -49,12 +39,17 @@ export interface TestRedis {
   kill(): Promise<void>;
 }
 
+export interface RedisOptions {
+  /** a port to listen on (to bring a killed server back where its clients reconnect); default: a free one */
+  port?: number;
+}
+
 /** Starts redis-server for one test file; stop() (also registered with t.after) cleans up. */
-export async function startRedis(t: { after(fn: () => unknown): void }): Promise<TestRedis> {
+export async function startRedis(t: { after(fn: () => unknown): void }, opts: RedisOptions = {}): Promise<TestRedis> {
   const bin = findRedisServer();
   if (!bin) throw new Error(redisSkipReason ?? 'no redis-server');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrs-redis-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--protected-mode', 'yes', '--logfile', ''];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

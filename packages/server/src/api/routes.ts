@@ -38,6 +38,7 @@ import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { ApiActions, ApiQueries, HookFigures } from '../app/api-model.js';
 import { randomId } from '../app/ids.js';
 import type { ServerIdentity } from '../app/stats-identity.js';
+import type { RegistryEntry } from '../app/cluster/registry.js';
 import type { SystemStats } from '../app/stats.js';
 import { formatEndpoint, type Config } from '../config/index.js';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
@@ -66,6 +67,8 @@ export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps, RtcApi
   /** the RTMP port and API port, for /api/v1/clusters */
   rtmpPort: () => number;
   apiPort: () => number;
+  /** another origin of a stream, from the vhost's shared registry (rejects while it is unreachable) */
+  locate?: (vhost: string, app: string, stream: string) => Promise<RegistryEntry | undefined>;
   /** a stream's last minutes of live figures (the live feed's rings); undefined when none are kept */
   streamHistory: (id: string) => LiveStreamHistory | undefined;
 }
@@ -437,20 +440,23 @@ export function buildRoutes(d: ApiDeps): Route[] {
         },
         body: 'json',
         response: ClustersResponse,
-        handle: (ctx: RequestCtx) => {
+        handle: async (ctx: RequestCtx) => {
           const q = (k: string) => ctx.query.get(k) ?? '';
           const query = { ip: q('ip'), vhost: q('vhost'), app: q('app'), stream: q('stream') };
           const vhost = d.config().getVhost(query.vhost)?.name ?? query.vhost;
           const here = d.queries.publishing(vhost, query.app, query.stream);
           const coworker = q('coworker');
           const host = coworker ? coworker.split(':')[0] : '127.0.0.1';
-          const c: Clusters = {
-            query,
-            origin: here
-              ? { ip: host, port: d.rtmpPort(), vhost: query.vhost, api: `${host}:${d.apiPort()}`, routers: [`${host}:${d.apiPort()}`] }
-              : null,
-          };
-          return ok({ data: c });
+          let origin: Clusters['origin'] = here
+            ? { ip: host, port: d.rtmpPort(), vhost: query.vhost, api: `${host}:${d.apiPort()}`, routers: [`${host}:${d.apiPort()}`] }
+            : null;
+          // tsrs: a stream published on another origin, from the shared registry (null while Redis is unreachable)
+          const elsewhere = here || !d.locate ? undefined : await d.locate(vhost, query.app, query.stream).catch(() => undefined);
+          if (elsewhere) {
+            const { host: ip, port } = elsewhere.rtmp;
+            origin = { ip, port, vhost: query.vhost, api: elsewhere.api, routers: elsewhere.api ? [elsewhere.api] : [], node: elsewhere.node };
+          }
+          return ok({ data: { query, origin } satisfies Clusters });
         },
       }])),
     },

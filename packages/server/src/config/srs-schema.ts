@@ -5,6 +5,7 @@
  * `false` with PREFER_FALSE for every field here).
  */
 import { isIP } from 'node:net';
+import { parseRegistryUrl } from './registry-url.js';
 import {
   blocks, bool, custom, endpoint, endpoints, int, list, num, oneOf, optNum, optStr, params, raw,
   section, str, withKnown, type FieldReader,
@@ -328,7 +329,40 @@ export const clusterSchema = {
    * comes back soon (a page reload) finds it running; 0 stops at once, as SRS does.
    */
   edge_idle_timeout: num(5, { min: 0 }),
+  /**
+   * tsrs: `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` of a shared stream registry (off when
+   * unset). An origin (mode local) records each stream published on it there, under a lease it
+   * renews, and deletes it at unpublish; an origin lacking a stream finds its origin there and
+   * redirects the player (RTMP 302), as with coworkers but without a list of them.
+   */
+  registry: custom(readRegistry),
+  /** tsrs: seconds a registry entry lives unless renewed (a crashed origin's entries expire) */
+  registry_lease: num(10, { min: 1 }),
+  /** tsrs: seconds between renewals of this origin's entries (kept below registry_lease) */
+  registry_renew: num(3, { min: 0.1 }),
+  /**
+   * tsrs: the host other nodes reach this origin at (RTMP and API), as recorded in the registry;
+   * default: the RTMP listen IP when it is a specific one, else this machine's first
+   * non-loopback IPv4 address, else 127.0.0.1.
+   */
+  registry_host: custom((r) => {
+    const v = r.raw();
+    if (v !== undefined && !/^(?:[A-Za-z0-9._-]{1,253}|[0-9a-fA-F:.]{2,45})$/.test(v)) r.fail(`invalid registry_host '${v}': expected a host name or an IP address`);
+    else return v;
+    return undefined;
+  }),
 };
+
+function readRegistry(r: FieldReader): string | undefined {
+  const v = r.raw();
+  if (v === undefined) return undefined;
+  const u = parseRegistryUrl(v);
+  if (typeof u === 'string') {
+    r.fail(`invalid registry: ${u}`);
+    return undefined;
+  }
+  return v.trim();
+}
 
 export interface SecurityRule {
   action: 'allow' | 'deny';

@@ -80,6 +80,7 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
   assert.deepEqual(v.cluster, {
     mode: 'local', origin: [], token_traverse: false, vhost: undefined, debug_srs_upnode: true, origin_cluster: false,
     coworkers: [], protocol: 'rtmp', follow_client: false, edge_idle_timeout: 5,
+    registry: undefined, registry_lease: 10, registry_renew: 3, registry_host: undefined,
   });
   assert.deepEqual(v.forward, { enabled: false, destination: [], backend: '', queue_length: 10, queue_max_bytes: 16 * 1024 * 1024 });
   assert.deepEqual(v.security, { enabled: false, rules: [] });
@@ -386,4 +387,15 @@ vhost __defaultVhost__ {
   assert.deepEqual(check(text('hls_use_fmp4 on;')).errors, []);
   assert.deepEqual(check(text('').replace('[stream].ts;', '[stream].flv;')).errors, []);
   assert.deepEqual(check(text('').replace('hls { enabled on;', 'hls { enabled off;')).errors, []);
+});
+
+test('cluster registry: a redis:// address, its lease and host; anything else is an error at FILE:LINE', () => {
+  const v = load('listen 1935;\nvhost a {\n  cluster { registry redis://10.0.0.5:7000/2; registry_lease 6; registry_renew 2; registry_host origin-a.lan; }\n}').getVhost('a')!;
+  assert.deepEqual([v.cluster.registry, v.cluster.registry_lease, v.cluster.registry_renew, v.cluster.registry_host], ['redis://10.0.0.5:7000/2', 6, 2, 'origin-a.lan']);
+  const r = check('listen 1935;\nvhost a {\n  cluster { registry http://h:6379; }\n}\nvhost b {\n  cluster { registry redis://u:secret@h:6379/99; registry_host a/b; }\n}');
+  assert.deepEqual(r.errors.map((e) => e.message), [
+    `v.conf:3: invalid registry: expected redis://HOST[:PORT][/DB]`,
+    `v.conf:6: invalid registry: database 99 out of 0..15`,
+    `v.conf:6: invalid registry_host 'a/b': expected a host name or an IP address`,
+  ]);
 });

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ConnectionLimit } from '../app/connection-limit.js';
 import type { Hub } from '../app/hub.js';
+import type { StreamRegistry } from '../app/cluster/registry.js';
 import { isResourceError } from '../app/resource-errors.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
@@ -20,6 +21,8 @@ export class RtmpListener implements Listener {
     private readonly log: Logger,
     /** every socket counts against max_connections, with those of the HTTP ports */
     private readonly limit: ConnectionLimit,
+    /** the shared stream registry, where an origin finds the streams it lacks */
+    private readonly registry?: StreamRegistry,
   ) {}
 
   async start(): Promise<void> {
@@ -65,6 +68,6 @@ export class RtmpListener implements Listener {
     if (!this.limit.admit(socket, this.name)) return;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    new RtmpConnection(socket, this.hub, this.config(), this.log);
+    new RtmpConnection(socket, this.hub, this.config(), this.log, this.registry);
   }
 }

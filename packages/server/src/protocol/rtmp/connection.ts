@@ -8,8 +8,9 @@ import { resolveVhost } from '../../app/resolve-vhost.js';
 import type { Config } from '../../config/index.js';
 import { peerIp } from '../../listeners/tcp.js';
 import type { Logger } from '../../log.js';
-import { upstreamParam } from '../../app/cluster/addr.js';
+import { upstreamParam, type HostPort } from '../../app/cluster/addr.js';
 import { discoverOrigin, redirectUrl } from '../../app/cluster/coworkers.js';
+import type { StreamRegistry } from '../../app/cluster/registry.js';
 import { rtmpPlayerSink } from './from-source.js';
 import { ServerSession, type Decision } from './server-session.js';
 import { packetKindOf } from './to-source.js';
@@ -40,6 +41,7 @@ export class RtmpConnection {
     private readonly hub: Hub,
     private readonly config: Config,
     parentLog: Logger,
+    private readonly registry?: StreamRegistry,
   ) {
     this.client = new Client({
       ip: peerIp(socket),
@@ -201,19 +203,34 @@ export class RtmpConnection {
   }
 
   /**
-   * Origin cluster: a stream this origin does not publish is looked up on the coworkers; the
-   * player is redirected (SRS's RTMP 302: NetConnection.Connect.Rejected with
-   * `ex: { code: 302, redirect }`) to the one that has it, or refused when none has, as SRS.
+   * Origin cluster: a stream this origin does not publish is looked up in the vhost's registry
+   * (`cluster { registry redis://...; }`), then on the coworkers (`origin_cluster on; coworkers
+   * ...`); the player is redirected (SRS's RTMP 302: NetConnection.Connect.Rejected with
+   * `ex: { code: 302, redirect }`) to the origin that has it, or refused when none has, as SRS.
    */
   private async clusterRedirect(): Promise<Decision> {
     const c = this.client;
     const cluster = this.config.getVhost(c.vhost)?.cluster;
-    if (!cluster?.origin_cluster || cluster.coworkers.length === 0) return undefined;
+    const askCoworkers = !!cluster?.origin_cluster && cluster.coworkers.length > 0;
+    const askRegistry = !!this.registry?.has(c.vhost);
+    if (!cluster || (!askCoworkers && !askRegistry)) return undefined;
     if (this.hub.findSource(c.vhost, c.app, c.stream)?.active) return undefined;
-    const at = await discoverOrigin(cluster.coworkers, { vhost: c.vhost, app: c.app, stream: c.stream, ip: this.socket.localAddress ?? '' });
+    let at: HostPort | undefined;
+    let asked = false;
+    if (askRegistry) {
+      // Redis unreachable (logged by the registry): as if there were no registry
+      at = (await this.registry!.locate(c.vhost, c.app, c.stream).then((e) => ((asked = true), e), () => undefined))?.rtmp;
+    }
+    const via = at ? 'registry' : 'coworkers';
+    if (!at && askCoworkers) {
+      asked = true;
+      at = await discoverOrigin(cluster.coworkers, { vhost: c.vhost, app: c.app, stream: c.stream, ip: this.socket.localAddress ?? '' });
+    }
+    // nobody could be asked, or the publisher came meanwhile: the player plays (or waits) here
+    if (!asked || this.hub.findSource(c.vhost, c.app, c.stream)?.active) return undefined;
     if (!at) return this.refused('play', new Error(`no origin of the cluster publishes ${c.streamUrl}`), 'NetStream.Play.StreamNotFound');
     const redirect = redirectUrl(at, c.app, c.stream, upstreamParam(c.param, c.vhost));
-    this.log.info({ url: c.streamUrl, redirect }, 'rtmp play redirected in the origin cluster');
+    this.log.info({ url: c.streamUrl, redirect, via }, 'rtmp play redirected in the origin cluster');
     return { reject: 'RTMP 302 Redirect', code: 'NetConnection.Connect.Rejected', ex: { code: 302, redirect } };
   }
 
