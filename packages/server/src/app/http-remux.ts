@@ -63,6 +63,8 @@ class TsEncoder implements RemuxEncoder {
     return undefined;
   }
   encode(packet: Packet): Buffer | undefined {
+    // thrown into the player's sink: the OutputGuard ends this player, which can reconnect
+    if (this.remux.failed) throw new Error('the stream\'s shared HTTP-TS remuxer failed until the next publish');
     const ts = this.remux.encode(packet);
     if (!ts || this.started) return ts;
     // first bytes: PAT/PMT, unless the packet carries them (a keyframe)
