@@ -4,7 +4,7 @@
  * from the edge (A redirects it to B from the registry); an unpublish deletes its entry; B killed
  * with SIGKILL leaves entries that expire within the lease; Redis killed mid-run leaves A
  * publishing and serving, logging the outage once, and A records its streams again once Redis is
- * back. One throwaway redis-server; skipped with the reason in the report where redis-server is
+ * back; a graceful stop deletes its entries. One throwaway redis-server; skipped with the reason in the report where redis-server is
  * not installed.
  */
 import assert from 'node:assert/strict';
@@ -123,10 +123,23 @@ test('Redis killed mid-run: A keeps publishing and serving, logs the outage once
   const warnings = a.output().split('\n').filter((l) => l.includes('Redis unreachable'));
   assert.ok(warnings.length >= 1 && warnings.length <= 2, `the outage logged once, not per retry: ${warnings.length}`);
   assert.equal((await clusters(a, 'nowhere')).data.origin, null, 'the clusters API answers during the outage');
+  // A player of a stream nobody publishes yet is not refused for want of the registry: it waits here.
+  const late = ffprobe(a.rtmpUrl('/live/late'));
+  await sleep(1500);
+  publish(a.rtmpUrl('/live/late'));
+  assert.ok((await late).streams.some((s) => s.codec_type === 'video'), 'the waiting player gets the late publish');
 
   // Redis back on the same port, empty: A's reconnect records both of its streams again.
   redis = await startRedis({ after: (fn) => afters.push(fn) }, { port });
   db = redis.client();
   await waitFor('A records its streams again', async () => (await entry('before')).rtmp && (await entry('during')).rtmp, 20_000, 250);
   assert.match(a.output(), /registry: Redis reconnected/);
+});
+
+test('a graceful stop deletes the origin\'s entries instead of leaving them to expire', { skip, timeout: 60_000 }, async () => {
+  await waitFor('A records its streams', async () => (await entry('before')).rtmp && (await entry('late')).rtmp, 20_000, 250);
+  const t0 = Date.now();
+  await a.stop();
+  assert.ok(!(await entry('before')).rtmp && !(await entry('late')).rtmp, 'gone when A has stopped');
+  assert.ok(Date.now() - t0 < 7000, 'before any lease could end');
 });
