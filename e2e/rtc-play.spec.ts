@@ -70,10 +70,11 @@ function playSrsJson(page: Page, api: string): Promise<{ firstFrameMs: number; a
       video.srcObject = ms;
     };
     const first = new Promise<number>((resolve) => video.requestVideoFrameCallback(() => resolve(performance.now() - t0)));
-    let connectedMs = -1;
-    pc.addEventListener('connectionstatechange', () => {
-      if (pc.connectionState === 'connected') connectedMs = Math.round(performance.now() - t0);
-    });
+    const connected = new Promise<number>((resolve) =>
+      pc.addEventListener('connectionstatechange', () => {
+        if (pc.connectionState === 'connected') resolve(performance.now() - t0);
+      }),
+    );
     await pc.setLocalDescription(await pc.createOffer());
     const res = await fetch(`${api}/rtc/v1/play/`, {
       method: 'POST',
@@ -81,10 +82,10 @@ function playSrsJson(page: Page, api: string): Promise<{ firstFrameMs: number; a
     });
     const answer = (await res.json()) as { code: number; sdp?: string };
     const answerMs = Math.round(performance.now() - t0);
-    if (answer.code !== 0 || !answer.sdp) return { firstFrameMs: -1, answerMs, connectedMs, code: answer.code };
+    if (answer.code !== 0 || !answer.sdp) return { firstFrameMs: -1, answerMs, connectedMs: -1, code: answer.code };
     await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
     void video.play().catch(() => undefined);
-    const firstFrameMs = Math.round(await first);
+    const [firstFrameMs, connectedMs] = (await Promise.all([first, connected])).map(Math.round);
     return { firstFrameMs, answerMs, connectedMs, code: 0 };
   }, api);
 }

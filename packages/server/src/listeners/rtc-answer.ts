@@ -1,13 +1,15 @@
 /**
  * The SDP answer of a WebRTC session on the shared UDP port, for WHIP/WHEP publishers and
  * players alike: the offer is applied inside the session's mux context (so werift's ICE
- * transports bind to the one socket of protocol/rtc/udp-mux.ts), the answer must carry H.264
+ * transports bind to the one socket of protocol/rtc/udp-mux.ts) without its mode-0 H.264 formats
+ * (protocol/rtc/sdp-h264.ts), the answer must carry H.264
  * (packetization-mode 1) or Opus, and the answer's ICE ufrag is bound to the session so STUN
  * from a new address finds it.
  */
 import type { RTCPeerConnection } from 'werift';
 import { RtcErrorCode } from '@tsrs/api-types';
 import { iceUfrag } from '../protocol/rtc/sdp-candidates.js';
+import { keepH264Mode1 } from '../protocol/rtc/sdp-h264.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
 import { Client, type ClientTransport } from '../app/client.js';
@@ -44,7 +46,7 @@ export async function answerOnMux(
   try {
     answer = await mux.run(session, async () => {
       try {
-        await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+        await pc.setRemoteDescription({ type: 'offer', sdp: keepH264Mode1(offer) });
       } catch (err) {
         throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
       }
@@ -60,7 +62,7 @@ export async function answerOnMux(
   }
   const ufrag = iceUfrag(answer);
   if (!ufrag) throw new RtcError('no ICE ufrag in the answer', RtcErrorCode.SdpExchange, 500);
-  mux.bindUfrag(session, ufrag);
+  mux.bindUfrag(session, ufrag, /^a=ice-pwd:(\S+)/m.exec(answer)?.[1]);
   return { sdp: answer, id: `${ufrag}:${iceUfrag(offer) ?? ''}` };
 }
 

@@ -6,11 +6,14 @@
  * A STUN message: 2 bits 0, 14-bit type, 16-bit length (a multiple of 4), the magic cookie
  * 0x2112A442, a 96-bit transaction id, then attributes (type, length, value padded to 4 bytes).
  * In an ICE connectivity check (RFC 8445 7.2.2) USERNAME is `receiverUfrag:senderUfrag`, PRIORITY
- * (0x0024, 32 bits) the sender's candidate priority and USE-CANDIDATE (0x0025, empty) nominates the pair.
+ * (0x0024, 32 bits) the sender's candidate priority and USE-CANDIDATE (0x0025, empty) nominates the pair;
+ * MESSAGE-INTEGRITY (0x0008, RFC 8489 14.5) is an HMAC-SHA1 keyed with the receiver's ICE password.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const STUN_MAGIC_COOKIE = 0x2112a442;
 const ATTR_USERNAME = 0x0006;
+const ATTR_MESSAGE_INTEGRITY = 0x0008;
 const ATTR_PRIORITY = 0x0024;
 const ATTR_USE_CANDIDATE = 0x0025;
 const BINDING_REQUEST = 0x0001;
@@ -60,4 +63,28 @@ export function localUfragOf(d: Uint8Array): string | undefined {
   if (u === undefined) return undefined;
   const colon = u.indexOf(':');
   return colon > 0 ? u.slice(0, colon) : undefined;
+}
+
+/**
+ * True when the message carries a MESSAGE-INTEGRITY that checks out with `key` (for ICE: the
+ * receiver's ice-pwd): HMAC-SHA1 over the message up to that attribute, with the header's length
+ * counting through it (RFC 8489 14.5). False for anything else.
+ */
+export function stunIntegrityOk(d: Uint8Array, key: string): boolean {
+  if (!isStun(d)) return false;
+  let at = HEADER;
+  while (at + 4 <= d.length) {
+    const type = (d[at] << 8) | d[at + 1];
+    const len = (d[at + 2] << 8) | d[at + 3];
+    if (at + 4 + len > d.length) return false;
+    if (type === ATTR_MESSAGE_INTEGRITY) {
+      if (len !== 20) return false;
+      const signed = Buffer.from(d.subarray(0, at));
+      signed.writeUInt16BE(at + 24 - HEADER, 2);
+      const mac = createHmac('sha1', key).update(signed).digest();
+      return timingSafeEqual(mac, Buffer.from(d.subarray(at + 4, at + 24)));
+    }
+    at += 4 + ((len + 3) & ~3);
+  }
+  return false;
 }

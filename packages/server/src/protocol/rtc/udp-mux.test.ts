@@ -5,7 +5,8 @@ import { RTCPeerConnection } from 'werift';
 import { RtcUdpMux } from './udp-mux.js';
 import { iceUfrag, setHostCandidates } from './sdp-candidates.js';
 import { isHelloVerifyRequest } from './dtls-record.js';
-import { isStun, localUfragOf, nominationPriority } from './stun.js';
+import { isStun, localUfragOf, nominationPriority, stunIntegrityOk } from './stun.js';
+import { createHmac } from 'node:crypto';
 
 /** A server-side session on the shared port answering `offer`; returns the answer SDP. */
 async function answerOn(mux: RtcUdpMux, offer: string) {
@@ -47,9 +48,9 @@ function opened(dc: ReturnType<RTCPeerConnection['createDataChannel']>): Promise
 
 /**
  * A STUN binding request whose USERNAME is `username` (enough for the mux's routing); with
- * `nominate`, PRIORITY that number and USE-CANDIDATE.
+ * `nominate`, PRIORITY that number and USE-CANDIDATE; with `key`, a MESSAGE-INTEGRITY signed with it.
  */
-function stunCheck(username: string, nominate?: number): Buffer {
+function stunCheck(username: string, nominate?: number, key?: string): Buffer {
   const attr = Buffer.from(username);
   const padded = Buffer.concat([attr, Buffer.alloc((4 - (attr.length % 4)) % 4)]);
   const parts = [Buffer.from([0, 6, 0, attr.length]), padded];
@@ -61,9 +62,12 @@ function stunCheck(username: string, nominate?: number): Buffer {
   const body = Buffer.concat(parts);
   const head = Buffer.alloc(20);
   head.writeUInt16BE(0x0001, 0);
-  head.writeUInt16BE(body.length, 2);
+  head.writeUInt16BE(body.length + (key === undefined ? 0 : 24), 2);
   head.writeUInt32BE(0x2112a442, 4);
-  return Buffer.concat([head, body]);
+  if (key === undefined) return Buffer.concat([head, body]);
+  // RFC 8489 14.5: HMAC-SHA1 over everything before the attribute, the length counting through it
+  const mac = createHmac('sha1', key).update(Buffer.concat([head, body])).digest();
+  return Buffer.concat([head, body, Buffer.from([0, 8, 0, 20]), mac]);
 }
 
 test('STUN: header checks and the USERNAME of a connectivity check', () => {
@@ -190,38 +194,85 @@ test('STUN: the PRIORITY of a nominating check only', () => {
   assert.equal(nominationPriority(Buffer.from([0x80, 0, 0, 0])), undefined);
 });
 
-test('media goes to the highest-priority nominated address; STUN answers go where asked', async () => {
+/**
+ * A mux with one session (`ufrag`, optionally its ICE password) and two bound peer sockets that
+ * keep what they receive; `checks` counts the datagrams the session's transport got.
+ */
+async function twoPeers(ufrag: string, password?: string) {
   const mux = await RtcUdpMux.listen(0, '127.0.0.1');
-  const [low, high] = [createSocket('udp4'), createSocket('udp4')];
+  const peers = [createSocket('udp4'), createSocket('udp4')] as const;
+  const got = new Map<Socket, Buffer[]>(peers.map((p) => [p, []]));
+  for (const p of peers) {
+    await new Promise<void>((r) => p.bind(0, '127.0.0.1', () => r()));
+    p.on('message', (m) => got.get(p)!.push(m));
+  }
+  const session = mux.openSession();
+  mux.bindUfrag(session, ufrag, password);
+  const transport = mux.createTransport(session, 'udp4');
+  const counts = { checks: 0 };
+  transport.onData = () => counts.checks++;
+  return {
+    mux,
+    peers,
+    got,
+    transport,
+    counts,
+    send: (p: Socket, d: Buffer) => new Promise<void>((r) => p.send(d, mux.address.port, '127.0.0.1', () => r())),
+    addr: (p: Socket): [string, number] => ['127.0.0.1', p.address().port],
+    async close() {
+      for (const p of peers) p.close();
+      await mux.close();
+    },
+  };
+}
+
+test('media goes to the highest-priority nominated address; STUN answers go where asked', async () => {
+  const t = await twoPeers('srv2');
+  const [low, high] = t.peers;
   try {
-    const got = new Map<Socket, Buffer[]>([[low, []], [high, []]]);
-    for (const s of [low, high]) {
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-      s.on('message', (m) => got.get(s)!.push(m));
-    }
-    const session = mux.openSession();
-    mux.bindUfrag(session, 'srv2');
-    const transport = mux.createTransport(session, 'udp4');
-    let checks = 0;
-    transport.onData = () => checks++;
-    const send = (s: Socket, d: Buffer) => new Promise<void>((r) => s.send(d, mux.address.port, '127.0.0.1', () => r()));
-    const addr = (s: Socket): [string, number] => ['127.0.0.1', s.address().port];
     // the lower-priority pair is nominated first (werift would keep it), then the higher one, then the lower again
-    await send(low, stunCheck('srv2:cli2', 1000));
-    await send(high, stunCheck('srv2:cli2', 2000));
-    await send(low, stunCheck('srv2:cli2', 1000));
-    for (let i = 0; i < 100 && checks < 3; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(checks, 3);
+    await t.send(low, stunCheck('srv2:cli2', 1000));
+    await t.send(high, stunCheck('srv2:cli2', 2000));
+    await t.send(low, stunCheck('srv2:cli2', 1000));
+    for (let i = 0; i < 100 && t.counts.checks < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(t.counts.checks, 3);
     const rtp = Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
-    await transport.send(rtp, addr(low));
-    await transport.send(stunCheck('cli2:srv2'), addr(low));
-    for (let i = 0; i < 100 && got.get(high)!.length + got.get(low)!.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await t.transport.send(rtp, t.addr(low));
+    await t.transport.send(stunCheck('cli2:srv2'), t.addr(low));
+    for (let i = 0; i < 100 && t.got.get(high)!.length + t.got.get(low)!.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(got.get(high)!.map((d) => d[0]), [0x80], 'RTP to the nominated pair of highest priority');
-    assert.deepEqual(got.get(low)!.map((d) => isStun(d)), [true], 'only the STUN message to the address it was sent to');
+    assert.deepEqual(t.got.get(high)!.map((d) => d[0]), [0x80], 'RTP to the nominated pair of highest priority');
+    assert.deepEqual(t.got.get(low)!.map((d) => isStun(d)), [true], 'only the STUN message to the address it was sent to');
   } finally {
-    low.close();
-    high.close();
-    await mux.close();
+    await t.close();
+  }
+});
+
+test('STUN: MESSAGE-INTEGRITY checked with the ICE password', () => {
+  const signed = stunCheck('srv:cli', 7, 'pass-word');
+  assert.equal(stunIntegrityOk(signed, 'pass-word'), true);
+  assert.equal(stunIntegrityOk(signed, 'other'), false, 'another key');
+  assert.equal(stunIntegrityOk(stunCheck('srv:cli', 7), 'pass-word'), false, 'unsigned');
+  const tampered = Buffer.from(signed);
+  tampered[tampered.length - 30] ^= 1; // inside PRIORITY
+  assert.equal(stunIntegrityOk(tampered, 'pass-word'), false, 'a changed PRIORITY');
+  assert.equal(nominationPriority(signed), 7);
+});
+
+test('with the ICE password bound, a forged nominating check cannot move where media goes', async () => {
+  const t = await twoPeers('srv3', 'secret');
+  const [peer, forger] = t.peers;
+  try {
+    await t.send(peer, stunCheck('srv3:cli3', 1000, 'secret'));
+    await t.send(forger, stunCheck('srv3:cli3', 9000, 'guess'));
+    await t.send(forger, stunCheck('srv3:cli3', 9000));
+    for (let i = 0; i < 100 && t.counts.checks < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    await t.transport.send(Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]), t.addr(forger));
+    for (let i = 0; i < 100 && t.got.get(peer)!.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(t.got.get(peer)!.length, 1, 'media to the signed nomination');
+    assert.equal(t.got.get(forger)!.length, 0);
+  } finally {
+    await t.close();
   }
 });

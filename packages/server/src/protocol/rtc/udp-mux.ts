@@ -18,7 +18,8 @@
  *   the browser itself gives up on (Chromium on one host: its 192.0.2.x socket reaches our
  *   127.0.0.1, but our reply leaves from 192.0.2.x and fails its address check). RFC 8445 8.1.1
  *   has the highest-priority nominated pair win, so the mux sends a session's DTLS, RTP and RTCP
- *   to the address of its highest-PRIORITY nominating check; STUN answers still go where asked.
+ *   to the address of its highest-PRIORITY nominating check whose MESSAGE-INTEGRITY holds (so a
+ *   forged check cannot aim a session's media elsewhere); STUN answers still go where asked.
  * - A session's DTLS leg is werift's: as the DTLS client (werift answers an `actpass` offer with
  *   `a=setup:active`) it fails the whole handshake on a second HelloVerifyRequest, which a peer
  *   sends when our ClientHello was retransmitted (werift retransmits after 500 ms, which a loaded
@@ -33,7 +34,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { UdpTransport } from 'werift';
 import { isHelloVerifyRequest } from './dtls-record.js';
-import { localUfragOf, isStun, nominationPriority } from './stun.js';
+import { localUfragOf, isStun, nominationPriority, stunIntegrityOk } from './stun.js';
 
 /** werift's `[host, port]` */
 type Address = [string, number];
@@ -65,6 +66,8 @@ export class MuxSession {
   helloVerified = false;
   /** the remote address of the highest-priority nominating check (RFC 8445 8.1.1), where media goes */
   selected: { addr: Address; priority: number } | undefined;
+  /** the local ICE password, which nominating checks must be signed with */
+  password: string | undefined;
 }
 
 /** A werift transport that has no socket of its own. */
@@ -168,9 +171,13 @@ export class RtcUdpMux {
     return context.run({ mux: this, session }, fn);
   }
 
-  /** Names the session's local ICE ufrag (from its answer's `a=ice-ufrag`), so checks find it. */
-  bindUfrag(session: MuxSession, ufrag: string): void {
+  /**
+   * Names the session's local ICE ufrag (from its answer's `a=ice-ufrag`), so checks find it; with
+   * its `a=ice-pwd`, only checks whose MESSAGE-INTEGRITY holds can move where media goes.
+   */
+  bindUfrag(session: MuxSession, ufrag: string, password?: string): void {
     if (session.closed) return;
+    session.password = password;
     const other = this.byUfrag.get(ufrag);
     if (other && other !== session) throw new Error(`ICE ufrag ${ufrag} is already in use`);
     if (session.ufrag && session.ufrag !== ufrag) this.byUfrag.delete(session.ufrag);
@@ -225,7 +232,11 @@ export class RtcUdpMux {
       return;
     }
     const priority = nominationPriority(msg);
-    if (priority !== undefined && (!session.selected || priority > session.selected.priority)) {
+    if (
+      priority !== undefined &&
+      (!session.selected || priority > session.selected.priority) &&
+      (session.password === undefined || stunIntegrityOk(msg, session.password))
+    ) {
       session.selected = { addr: [rinfo.address, rinfo.port], priority };
     }
     if (isHelloVerifyRequest(msg)) {
