@@ -1,6 +1,6 @@
 /**
  * SRS's transcode: a published stream gets one FFmpeg per engine that pushes `[stream]_[engine]`
- * at the engine's size; that output is not transcoded again; unpublish stops the FFmpeg.
+ * at the engine's size; that output is not transcoded again; unpublish stops the FFmpeg within 2 s.
  */
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
@@ -37,8 +37,12 @@ test('transcode makes stream_ENGINE at the engine size, not transcoded again, st
   assert.equal(procs[0].name, 'transcode /live/cam ld');
   assert.ok(procs[0].args.includes('aac') && !procs[0].args.includes('libfdk_aac'));
   assert.match(server.output(), /libfdk_aac/);
+  const unpublished = Date.now();
   kill(pub);
-  await waitFor('transcode stopped', async () => (await processes(server)).length === 0 && !alive(procs[0].pid), 10_000);
+  await waitFor('transcode stopped', () => !alive(procs[0].pid), 10_000, 50);
+  const took = Date.now() - unpublished;
+  assert.ok(took <= 2000, `the FFmpeg stopped ${took} ms after the unpublish (at most 2 s)`);
+  await waitFor('unlisted', async () => (await processes(server)).length === 0, 5_000);
 });
 
 const COPY_ENGINES = `transcode live {

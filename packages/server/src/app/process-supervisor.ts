@@ -17,6 +17,9 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Logger } from '../log.js';
 
+/** A child still there this long after the SIGTERM of a stop gets a second one, ms. */
+const SECOND_TERM_MS = 300;
+
 export interface ProcessSpec {
   /** what the child is for, e.g. `ingest livestream` or `transcode live/s/ld`; shown in logs and the API */
   name: string;
@@ -146,7 +149,12 @@ export class SupervisedProcess {
     };
   }
 
-  /** SIGTERM to the group, SIGKILL after stopGraceMs; resolves once it has exited. No restart after. */
+  /**
+   * SIGTERM to the group, a second SIGTERM after SECOND_TERM_MS, SIGKILL after stopGraceMs;
+   * resolves once it has exited. No restart after. (FFmpeg takes its first signal as "finish":
+   * a read that blocks, e.g. on a stream whose publisher vanished, is only interrupted by the
+   * second one; it then still closes its output properly.)
+   */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     clearTimeout(this.timer);
@@ -157,8 +165,10 @@ export class SupervisedProcess {
     }
     this.state = 'stopping';
     this.signalGroup('SIGTERM');
+    const again = setTimeout(() => this.signalGroup('SIGTERM'), Math.min(SECOND_TERM_MS, this.opts.stopGraceMs / 2));
     const kill = setTimeout(() => this.signalGroup('SIGKILL'), this.opts.stopGraceMs);
     await this.exited;
+    clearTimeout(again);
     clearTimeout(kill);
   }
 
