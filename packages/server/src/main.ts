@@ -12,7 +12,7 @@ import { HttpHooks } from './app/hooks.js';
 import { SecurityAdmission } from './app/security.js';
 import { ServerIdentity } from './app/stats-identity.js';
 import { SystemStats } from './app/stats.js';
-import { Hub, type HubLimits } from './app/hub.js';
+import { Hub, type HubLimits, type OutputFactory } from './app/hub.js';
 import { HistoryRecorder } from './history/recorder.js';
 import { Episode } from './app/resource-errors.js';
 import { DEFAULT_SOURCE_OPTIONS, type Source, type SourceOptions } from './app/source.js';
@@ -108,6 +108,8 @@ export class TsrsServer {
   /** vhost forward: each published stream pushed to its destinations */
   readonly forward: ForwardManager;
   readonly exec: ExecRunner;
+  /** makes a stream's HLS output (a reload that turns hls on adds it to running streams) */
+  private hlsFactory: OutputFactory | undefined;
   /** server_id and service_id, as the API and the HTTP callbacks report them */
   private readonly identity: ServerIdentity;
   /** socket.io live stats on the API port */
@@ -378,7 +380,8 @@ export class TsrsServer {
   private mountHttp(): void {
     const config = () => this.config;
     // HLS files are written whether or not this server serves them (nginx may).
-    this.hub.outputFactories.push(hlsOutputFactory({ config, bus: this.hub.bus, log: this.log }));
+    this.hlsFactory = hlsOutputFactory({ config, bus: this.hub.bus, log: this.log });
+    this.hub.outputFactories.push(this.hlsFactory);
     this.hub.outputFactories.push(this.dvr.factory);
     if (!this.http) return;
     this.http.use((req, res) => applyCors(req, res, this.config.http_server.crossdomain));
@@ -444,7 +447,14 @@ export class TsrsServer {
     }
     const changes = diffConfig(this.config, next);
     this.config = next;
-    for (const s of this.hub.sources.values()) s.configure(sourceOptions(next, s.vhost));
+    for (const s of this.hub.sources.values()) {
+      s.configure(sourceOptions(next, s.vhost));
+      // hls turned on: running streams start segmenting at their next keyframe
+      if (this.hlsFactory && !s.outputs.some((o) => o.name === 'hls')) {
+        const hls = this.hlsFactory(s);
+        if (hls) s.addOutput(hls);
+      }
+    }
     if (!this.stopping) {
       void this.ingest.apply(next);
       void this.transcode.apply();

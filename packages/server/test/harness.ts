@@ -220,6 +220,7 @@ export interface ProbeStream {
   sample_rate?: string;
   channels?: number;
   nb_read_frames?: string;
+  profile?: string;
 }
 
 export async function ffprobe(input: string, extra: string[] = []): Promise<{ streams: ProbeStream[]; format: { duration?: string } }> {
