@@ -50,6 +50,13 @@ export interface ServerOptions {
   configPath: string | undefined;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
+  /**
+   * This process is worker N (1..) of `tsrs --workers` (workers/primary.ts): the primary holds
+   * the pid file, no history database is opened (a worker's rows would fight over one SQLite
+   * file; the history API answers "unavailable"), and the API listens on 127.0.0.1 at a port of
+   * its own, which the primary asks and merges for its API port.
+   */
+  worker?: number;
 }
 
 /** The vhost's play settings as a Source runs them. */
@@ -141,6 +148,8 @@ export class TsrsServer {
     readonly configPath: string | undefined,
     readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv,
+    /** worker index of `tsrs --workers` (ServerOptions.worker) */
+    readonly worker: number | undefined = undefined,
   ) {
     this.hub = new Hub(
       (vhost) => sourceOptions(this.config, vhost),
@@ -208,7 +217,9 @@ export class TsrsServer {
     const env = opts.env ?? process.env;
     const configPath = opts.configPath && resolve(opts.configPath);
     const { config, warnings } = configPath ? loadConfig(configPath, env) : loadEnvOnlyConfig(env);
-    const log = opts.logger ?? createLogger({ level: pinoLevel(config.global.srs_log_level) });
+    const worker = opts.worker;
+    const baseLog = opts.logger ?? createLogger({ level: pinoLevel(config.global.srs_log_level) });
+    const log = worker ? baseLog.child({ worker }) : baseLog;
     for (const w of warnings) log.warn(w);
     // SRS's work_dir: relative paths (objs, hls_path, dvr_path, the database) resolve there.
     if (config.global.work_dir && config.global.work_dir !== './') {
@@ -219,13 +230,14 @@ export class TsrsServer {
       }
     }
     // Before the history store: a second server on the same files must not repair the first's rows.
-    const releasePid = acquirePidFile(config.global.pid);
+    // (A worker's primary holds it.)
+    const releasePid = worker ? () => {} : acquirePidFile(config.global.pid);
     // And the history database: a second server with its own pid file but the same database
     // would close the first one's live rows as crashed.
     // (A PostgreSQL database is shared by design: every node of a cluster writes its own rows.)
     let releaseDb: () => void = () => {};
     const dbUrl = env.DATABASE_URL?.trim() || config.global.database;
-    const dbFile = isPostgresUrl(dbUrl) ? null : resolveDatabasePath(config.global.database, env);
+    const dbFile = isPostgresUrl(dbUrl) || worker ? null : resolveDatabasePath(config.global.database, env);
     try {
       if (dbFile) releaseDb = acquirePidFile(`${dbFile}.lock`);
     } catch (err) {
@@ -235,22 +247,30 @@ export class TsrsServer {
       }
       throw err;
     }
-    const server = new TsrsServer(config, configPath, log, env);
+    const server = new TsrsServer(config, configPath, log, env, worker);
     server.releasePid = () => {
       releaseDb();
       releasePid();
     };
     try {
-      server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) }, env);
-      server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
-      server.startHistoryRetention();
+      if (!worker) {
+        server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) }, env);
+        server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
+        server.startHistoryRetention();
+      }
       await server.startListeners();
       await server.ingest.apply(config);
     } catch (err) {
       await server.stop(false);
       throw err;
     }
-    log.info({ version: VERSION, srs: SRS_COMPAT_VERSION, config: configPath ?? '<env>', cwd: process.cwd(), pid: process.pid }, `tsrs ${VERSION} started`);
+    const started = { version: VERSION, srs: SRS_COMPAT_VERSION, config: configPath ?? '<env>', cwd: process.cwd(), pid: process.pid };
+    if (worker) {
+      // (the primary says "tsrs <version> started" once every worker is up)
+      log.info(started, `tsrs worker ${worker} is up`);
+      return server;
+    }
+    log.info(started, `tsrs ${VERSION} started`);
     for (const line of server.urls()) log.info(line);
     return server;
   }
@@ -284,7 +304,12 @@ export class TsrsServer {
       this.http = new HttpListener('http', c.http_server.listen, this.log, this.connections, headTimeoutMs);
       this.listeners.push(this.http);
     }
-    if (c.http_api.enabled) {
+    if (c.http_api.enabled && this.worker) {
+      // The primary answers http_api.listen; it asks each worker on its own loopback port.
+      this.api = new HttpListener('api', { host: '127.0.0.1', port: 0 }, this.log, this.connections, headTimeoutMs);
+      this.api.exclusive = true;
+      this.listeners.push(this.api);
+    } else if (c.http_api.enabled) {
       const shared = this.http && c.http_server.listen.port === c.http_api.listen.port;
       this.api = shared ? this.http : new HttpListener('api', c.http_api.listen, this.log, this.connections, headTimeoutMs);
       if (!shared) this.listeners.push(this.api!);

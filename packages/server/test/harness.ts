@@ -54,6 +54,8 @@ export interface StartOptions {
    * through `prlimit`; the process's pid is still the server's.
    */
   fdLimit?: number;
+  /** more command-line arguments after `-c <file>` (`--workers 2`) */
+  args?: string[];
 }
 
 /**
@@ -65,7 +67,7 @@ export async function startServer(makeConf: (p: Ports) => string, opts: StartOpt
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tsrs-test-'));
   const file = join(dir, 'test.conf');
   writeFileSync(file, makeConf(ports));
-  const node = [process.execPath, CLI, '-c', file];
+  const node = [process.execPath, CLI, '-c', file, ...(opts.args ?? [])];
   const [cmd, ...args] = opts.fdLimit ? ['prlimit', `--nofile=${opts.fdLimit}:${opts.fdLimit}`, ...node] : node;
   const proc = spawn(cmd, args, {
     cwd: dir,

@@ -26,6 +26,11 @@ export class HttpListener implements Listener {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   private readonly handlers: HttpHandler[] = [];
+  /**
+   * In a worker of `tsrs --workers N`: bind this port in this process alone (node:cluster's
+   * `exclusive`) instead of sharing the primary's; the workers' loopback API ports.
+   */
+  exclusive = false;
 
   constructor(
     readonly name: string,
@@ -88,7 +93,7 @@ export class HttpListener implements Listener {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: this.endpoint.port, host: bindHost(this.endpoint.host) }, () => {
+      server.listen({ port: this.endpoint.port, host: bindHost(this.endpoint.host), exclusive: this.exclusive }, () => {
         server.off('error', reject);
         resolve();
       });
