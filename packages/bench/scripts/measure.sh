@@ -3,12 +3,14 @@
 # on core 1, loopback only, bounded runs. One JSON line per run goes to $OUT.
 #
 #   scripts/measure.sh SERVER PROTO BITRATE COUNT...
-#     SERVER   tsrs | tsrs-minlat | nms | floor
+#     SERVER   tsrs | tsrs-minlat | tsrs-edge | nms | floor
+#              tsrs-edge: the measured server is a tsrs edge (core 0) pulling from a tsrs origin
+#              (core 1, with the publisher and players), as conf/edge.conf
 #     PROTO    rtmp | flv        (floor: flv only)
 #     BITRATE  500k | 2m         (media/<BITRATE>.flv, made by `tsrs-bench gen`)
 #   env: DUR (steady seconds, 15), RAMP (players/s, 500), OUT (results.jsonl), WORK (/tmp/tsrs-bench),
 #        TSRS_CLI (the tsrs cli.js to run, default this checkout's; another build for before/after),
-#        LABEL (the "server" field of the JSON line, default SERVER)
+#        LABEL (the "server" field of the JSON line, default SERVER), PORT_OFFSET (0)
 set -euo pipefail
 SERVER=$1 PROTO=$2 RATE=$3
 shift 3
@@ -18,12 +20,15 @@ CLI="node $HERE/dist/src/cli.js"
 DUR=${DUR:-15} RAMP=${RAMP:-500} OUT=${OUT:-$HERE/results.jsonl} WORK=${WORK:-/tmp/tsrs-bench}
 MEDIA=$HERE/media/$RATE.flv
 TSRS_CLI=${TSRS_CLI:-$ROOT/packages/server/dist/src/cli.js} LABEL=${LABEL:-$SERVER}
-RTMP=19351 HTTP=18081 API=19851
+# PORT_OFFSET: added to every port (another bench on the same machine)
+O=${PORT_OFFSET:-0}
+RTMP=$((19351 + O)) HTTP=$((18081 + O)) API=$((19851 + O)) ORIGIN_RTMP=$((19361 + O)) ORIGIN_API=$((19861 + O))
 mkdir -p "$WORK"
+mkdir -p "$(dirname "$MEDIA")"
 [ -f "$MEDIA" ] || $CLI gen -o "$MEDIA" -b "$RATE" -d 20
 ulimit -n "$(ulimit -Hn)" || true
 
-cleanup() { for p in ${PUB:-} ${SRV:-}; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for p in ${PUB:-} ${SRV:-} ${ORIGIN:-}; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 case $SERVER in
@@ -43,6 +48,36 @@ CONF
     (cd "$WORK" && exec taskset -c 0 node ${NODE_FLAGS:-} "$TSRS_CLI" -c tsrs.conf > "$WORK/server.log" 2>&1) &
     SRV=$!
     URL_RTMP=rtmp://127.0.0.1:$RTMP/live/s URL_FLV=http://127.0.0.1:$HTTP/live/s.flv ;;
+  tsrs-edge)
+    cat > "$WORK/origin.conf" <<CONF
+listen $ORIGIN_RTMP;
+max_connections 100;
+daemon off;
+srs_log_tank console;
+pid ./origin.pid;
+database ./origin.db;
+http_api { enabled on; listen $ORIGIN_API; }
+vhost __defaultVhost__ { }
+CONF
+    cat > "$WORK/edge.conf" <<CONF
+listen $RTMP;
+max_connections 20000;
+daemon off;
+srs_log_tank console;
+http_api { enabled on; listen $API; }
+http_server { enabled on; listen $HTTP; dir ./html; }
+vhost __defaultVhost__ {
+  cluster { mode remote; origin 127.0.0.1:$ORIGIN_RTMP; }
+  http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
+}
+CONF
+    (cd "$WORK" && exec taskset -c 1 node "$TSRS_CLI" -c origin.conf > "$WORK/origin.log" 2>&1) &
+    ORIGIN=$!
+    (cd "$WORK" && exec taskset -c 0 node ${NODE_FLAGS:-} "$TSRS_CLI" -c edge.conf > "$WORK/server.log" 2>&1) &
+    SRV=$!
+    for _ in $(seq 60); do grep -q 'started' "$WORK/origin.log" 2>/dev/null && break; sleep 0.5; done
+    URL_PUB=rtmp://127.0.0.1:$ORIGIN_RTMP/live/s PUB_LOG=$WORK/origin.log
+    URL_RTMP=rtmp://127.0.0.1:$RTMP/live/s URL_FLV=http://127.0.0.1:$HTTP/live/s.flv ;;
   nms)
     echo '{"bind":"127.0.0.1","rtmp":{"port":'$RTMP'},"http":{"port":'$HTTP'},"webadmin":{"enable":false},"store":{"path":"'$WORK'/nms-data"},"record":{"auto":false,"path":"'$WORK'/nms-rec"}}' > "$WORK/nms.json"
     (cd "$WORK" && exec taskset -c 0 node ${NODE_FLAGS:-} "$ROOT/node_modules/node-media-server/bin/app.js" -c "$WORK/nms.json" --rtmp-port $RTMP \
@@ -58,9 +93,9 @@ esac
 for _ in $(seq 60); do grep -q 'started\|listening' "$WORK/server.log" 2>/dev/null && break; sleep 0.5; done
 sleep 2
 if [ "$SERVER" != floor ]; then
-  (exec taskset -c 1 $CLI publish -u "$URL_RTMP" -i "$MEDIA" --quiet) &
+  (exec taskset -c 1 $CLI publish -u "${URL_PUB:-$URL_RTMP}" -i "$MEDIA" --quiet) &
   PUB=$!
-  for _ in $(seq 60); do grep -q 'rtmp publish' "$WORK/server.log" 2>/dev/null && break; sleep 0.5; done
+  for _ in $(seq 60); do grep -q 'rtmp publish' "${PUB_LOG:-$WORK/server.log}" 2>/dev/null && break; sleep 0.5; done
   sleep 2
 fi
 URL=$([ "$PROTO" = rtmp ] && echo "$URL_RTMP" || echo "$URL_FLV")

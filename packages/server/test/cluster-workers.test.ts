@@ -58,7 +58,7 @@ async function rtmpPlay(url: string): Promise<{ client: RtmpClient; video: () =>
 test('--workers 2: 200 players over both workers, one pull per worker, one API for all', { timeout: 240_000 }, async () => {
   const origin = await startServer((p) => basicConf(p));
   servers.push(origin);
-  const edge = await startServer(edgeConf(origin.ports.rtmp), { args: ['--workers', '2'] });
+  const edge = await startServer(edgeConf(origin.ports.rtmp), { args: ['--workers', '2'], startTimeoutMs: 90_000 });
   servers.push(edge);
   const workers = await childrenOf(edge.proc.pid!);
   assert.equal(workers.length, 2, 'the primary runs 2 workers');
@@ -136,6 +136,7 @@ test('--workers refuses configs that cannot run in workers, naming why', { timeo
   const p: Ports = { rtmp: 1, http: 2, api: 2 };
   writeFileSync(file, basicConf(p, 'hls { enabled on; }'));
   const proc = spawn(process.execPath, [CLI, '-c', file, '--workers', '2'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(proc);
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
   assert.equal(await exitOf(proc), 1);
@@ -143,5 +144,6 @@ test('--workers refuses configs that cannot run in workers, naming why', { timeo
   assert.match(err, /has hls on/);
   assert.match(err, /shares port 2 with http_server/);
   const bad = spawn(process.execPath, [CLI, '-c', file, '--workers', '0'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  procs.push(bad);
   assert.equal(await exitOf(bad), 2);
 });

@@ -56,6 +56,8 @@ export interface StartOptions {
   fdLimit?: number;
   /** more command-line arguments after `-c <file>` (`--workers 2`) */
   args?: string[];
+  /** how long the server may take to say it started (default 30 s) */
+  startTimeoutMs?: number;
 }
 
 /**
@@ -80,7 +82,7 @@ export async function startServer(makeConf: (p: Ports) => string, opts: StartOpt
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   // Listeners start one after the other: ready once tsrs says every one of them is up.
   // 30 s: a loaded 2-core machine with coverage on (npm test) needs several seconds to load the CLI.
-  const started = waitFor('tsrs started', () => / tsrs \S+ started/.test(out), 30_000).then(
+  const started = waitFor('tsrs started', () => / tsrs \S+ started/.test(out), opts.startTimeoutMs ?? 30_000).then(
     () => true,
     () => false,
   );
