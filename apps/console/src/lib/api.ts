@@ -15,6 +15,7 @@ import {
   type HistoryQuery,
   type HistoryStreamsResponse,
   type KickResponse,
+  type ProcessesResponse,
   type LiveStreamHistoryResponse,
   type RawResponse,
   type RecordingDeleteResponse,
@@ -162,6 +163,8 @@ export const api = {
   /** SRS's raw API switches (raw_api.enabled, allow_reload, ...): answered whatever they are */
   raw: (signal?: AbortSignal) => request<RawResponse>('/api/v1/raw', { signal, query: { rpc: 'raw' } }),
   features: (signal?: AbortSignal) => request<FeaturesResponse>('/api/v1/features', { signal }),
+  /** tsrs: the child processes (exec, ingest, transcode FFmpegs) with pid, state, uptime, restarts */
+  processes: (signal?: AbortSignal) => request<ProcessesResponse>('/api/v1/processes', { signal }),
 };
 
 /** Saves `href` as `filename` through a temporary link. */

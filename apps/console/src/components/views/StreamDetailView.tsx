@@ -18,6 +18,7 @@ import { useStreamActions } from '@/components/streams/useStreamActions';
 import { KickDialog } from '@/components/clients/KickDialog';
 import { useStreamRows } from '@/hooks/useStreams';
 import { useClients } from '@/hooks/useClients';
+import { useProcesses } from '@/hooks/useProcesses';
 import { useLive, type StreamSample } from '@/lib/live-store';
 import { useStreamHistory } from '@/hooks/useStreamHistory';
 import { fmtBytes, fmtDuration, fmtFixed, fmtInt, fmtKbps, fmtResolution, fmtSampleRate } from '@/lib/format';
@@ -33,6 +34,26 @@ const PLAYER_COLUMNS: Column[] = [
   { label: 'Sent', right: true },
   { label: 'Actions', right: true, hidden: true },
 ];
+
+const PROCESS_COLUMNS: Column[] = [
+  { label: 'Kind' },
+  { label: 'Name' },
+  { label: 'PID', right: true },
+  { label: 'Uptime', right: true },
+  { label: 'Restarts', right: true },
+  { label: 'State' },
+];
+
+const FORWARDER_COLUMNS: Column[] = [
+  { label: 'Destination' },
+  { label: 'State' },
+  { label: 'Reconnects', right: true },
+  { label: 'Sent', right: true },
+  { label: 'Last error' },
+];
+
+/** exec, ingest or transcode: the first word of a process's name. */
+const processKind = (name: string) => name.split(' ')[0] ?? name;
 
 const NO_SAMPLES: StreamSample[] = [];
 
@@ -62,6 +83,8 @@ export function StreamDetailView() {
 
   const row = rows?.find((r) => r.stream.id === id) ?? null;
   const players = useMemo(() => (clients.data ?? []).filter((c) => c.stream === id && !c.publish), [clients.data, id]);
+  const forwarders = useMemo(() => players.filter((c) => c.forward), [players]);
+  const processes = useProcesses();
   const ref = useMemo<StreamRef | null>(
     () => (row ? { app: row.stream.app, stream: row.stream.name, vhost: row.vhostName } : null),
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -95,6 +118,9 @@ export function StreamDetailView() {
 
   const s = row.stream;
   const active = s.publish?.active;
+  // a process serves the stream by its url (/app/stream), on its vhost
+  const streamUrl = `/${s.app}/${s.name}`;
+  const procs = (processes.data ?? []).filter((p) => p.stream === streamUrl);
   const hasGop = samples.some((p) => p.gop !== null);
 
   return (
@@ -201,6 +227,43 @@ export function StreamDetailView() {
         </div>
 
         <div className="grid min-w-0 content-start gap-4 xl:col-span-2">
+          <Card title={<span className="num">{`Processes (${procs.length})`}</span>} bodyClassName="overflow-x-auto">
+            <QueryBody query={processes} what="processes" empty={procs.length === 0 && <EmptyState title="No exec, ingest or transcode process" />}>
+              <DataTable columns={PROCESS_COLUMNS} caption="Processes">
+                {procs.map((p) => (
+                  <tr key={p.id} className={TR}>
+                    <td className={TD}>{processKind(p.name)}</td>
+                    <td className={`${TD} font-mono text-xs`} title={`${p.command} ${p.args.join(' ')}`}>
+                      {p.name}
+                    </td>
+                    <td className={`${TD} num text-right`}>{p.pid > 0 ? p.pid : '—'}</td>
+                    <td className={`${TD} num text-right`}>{fmtDuration(p.uptime)}</td>
+                    <td className={`${TD} num text-right`}>{fmtInt(p.restarts)}</td>
+                    <td className={TD}>
+                      <Badge tone={p.state === 'running' ? 'ok' : 'warn'}>{p.state}</Badge>
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
+            </QueryBody>
+          </Card>
+          <Card title={<span className="num">{`Forwarders (${forwarders.length})`}</span>} bodyClassName="overflow-x-auto">
+            <QueryBody query={clients} what="clients" empty={forwarders.length === 0 && <EmptyState title="Not forwarded" />}>
+              <DataTable columns={FORWARDER_COLUMNS} caption="Forwarders">
+                {forwarders.map((c) => (
+                  <tr key={c.id} className={TR}>
+                    <td className={`${TD} font-mono text-xs break-all`}>{c.forward!.destination}</td>
+                    <td className={TD}>
+                      <Badge tone={c.forward!.state === 'forwarding' ? 'ok' : 'warn'}>{c.forward!.state}</Badge>
+                    </td>
+                    <td className={`${TD} num text-right`}>{fmtInt(c.forward!.reconnects)}</td>
+                    <td className={`${TD} num text-right`}>{fmtBytes(c.forward!.send_bytes)}</td>
+                    <td className={`${TD} text-xs`}>{c.forward!.error || '—'}</td>
+                  </tr>
+                ))}
+              </DataTable>
+            </QueryBody>
+          </Card>
           <Card title="Preview" bodyClassName="p-3">
             {active ? <StreamPlayer stream={ref} /> : <EmptyState title="Not published" />}
           </Card>
