@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * tsrs-bench: load and latency tool for RTMP/HTTP-FLV servers (tsrs, SRS, node-media-server).
+ * tsrs-bench: load and latency tool for RTMP/HTTP-FLV/WebRTC servers (tsrs, SRS, node-media-server).
  */
 import { parseFlags } from './args.js';
 import { floor } from './floor.js';
@@ -12,14 +12,18 @@ import { SOAK_HELP, soak } from './soak.js';
 const HELP = `tsrs-bench <command> [flags]
 
 Commands:
-  play     N light players of one URL (RTMP or HTTP-FLV)
+  play     N light players of one URL (RTMP, HTTP-FLV, or WebRTC through a WHEP endpoint)
              -u URL  -n COUNT  -d SECONDS (steady window, after ramp + warm-up)
-             --ramp N/s (default 500)  --warmup S (2)  --interval S (5)
+             --proto rtmp|flv|webrtc (default: from the URL; /whep/ in an http URL is webrtc)
+             --ramp N/s (default 500, webrtc 50)  --warmup S (2, after every player joined)  --interval S (5)
+             --connect-timeout S (15, webrtc 60)  --token T (webrtc: WHEP bearer token)
              --pid PID   also report that process's CPU% and RSS (the server)
              --json      print one final JSON object on stdout
   publish  M publishers replaying an FLV file in real time, looped, with latency probes
              -u rtmp://host/app/stream  -i FILE  -n COUNT (streams get _0.._M-1)
              -d SECONDS (0: until killed)  --probe-ms MS (1000)
+             --proto whip  -u http://host:1985/rtc/v1/whip/?app=live&stream=s  (H.264 only)
+             --token T (whip: bearer token)
   gen      make a test FLV with FFmpeg: H.264 + AAC, CBR, GOP 2 s
              -o FILE  -b BITRATE (500k)  -d SECONDS (20)  --size 640x360  --fps 25  --gop 2
   floor    the CPU floor: bare TCP server writing the FLV bytes to every socket,
@@ -27,14 +31,18 @@ Commands:
              -i FILE  --port PORT (8090)  -d SECONDS (0: until killed)
 ${SOAK_HELP}
 Latency: publishers send an AMF0 data message "onBenchTime" with their wall-clock time once
-a second; players report now - that time (p50/p95/max), counting only probes sent after they
-asked to play (a joining player may get an older cached copy first).
+a second, and put the same time in an H.264 SEI NAL unit (user data unregistered) of the next
+video frame; RTMP/FLV players read the data message, WebRTC players the SEI in the RTP payload.
+Players report now - that time (p50/p95/max), counting only probes sent after they asked to
+play (a joining player may get an older cached copy first).
 
 Examples:
   tsrs-bench gen -o /tmp/500k.flv -b 500k
   tsrs-bench publish -u rtmp://127.0.0.1/live/s -i /tmp/500k.flv &
   tsrs-bench play -u rtmp://127.0.0.1/live/s -n 1000 -d 20 --json
   tsrs-bench play -u http://127.0.0.1:8080/live/s.flv -n 1000 -d 20
+  tsrs-bench play -u 'http://127.0.0.1:1985/rtc/v1/whep/?app=live&stream=s' -n 300 -d 20
+  tsrs-bench publish --proto whip -u 'http://127.0.0.1:1985/rtc/v1/whip/?app=live&stream=w' -i /tmp/500k.flv
   tsrs-bench soak --minutes 30
 `;
 

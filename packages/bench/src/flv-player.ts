@@ -4,7 +4,7 @@
  * Tag bodies are skipped; only script tags are read, for the latency probe.
  */
 import { readBenchTime } from './bench-time.js';
-import { Player, type PlayerEnv } from './player.js';
+import { SocketPlayer, type PlayerEnv } from './player.js';
 
 const MAX_COLLECT = 16 * 1024;
 const MAX_HTTP_HEADER = 16 * 1024;
@@ -19,7 +19,7 @@ const enum Body {
   Plain,
 }
 
-export class FlvPlayer extends Player {
+export class FlvPlayer extends SocketPlayer {
   private readonly host: string;
   private readonly port: number;
   private readonly path: string;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { FlvDemuxer } from '@tsrs/server/dist/src/kernel/flv.js';
 import { classifyAudio, classifyVideo } from '@tsrs/server/dist/src/kernel/flv-tag.js';
+import { parseAvcConfig, type AvcConfig } from '@tsrs/server/dist/src/kernel/avc.js';
 
 export interface MediaTag {
   type: number;
@@ -25,6 +26,8 @@ export interface Media {
   period: number;
   /** media bitrate, kbit/s */
   kbps: number;
+  /** the H.264 decoder configuration (SPS, PPS, NAL unit length size), when the video is AVC */
+  avc?: AvcConfig;
 }
 
 export function loadFlv(file: string): Media {
@@ -55,7 +58,31 @@ export function loadFlv(file: string): Media {
   // so the next loop's audio follows within one frame and never goes back in time.
   const audioEnd = period + (audioTs[0] ?? 0) + 1;
   const tags = all.filter((t) => t.type !== 8 || t.header || t.ts + audioFrame <= audioEnd);
-  return { tags, period, kbps: (bytes * 8) / period };
+  const avcHeader = tags.find((t) => t.type === 9 && t.header && isAvcPacket(t.body, 0));
+  const avc = avcHeader ? parseAvcConfig(avcHeader.body.subarray(5)) : undefined;
+  return { tags, period, kbps: (bytes * 8) / period, avc };
+}
+
+/** A legacy FLV AVC video tag body (codec id 7) of AVCPacketType `type` (0: sequence header, 1: NAL units). */
+export function isAvcPacket(body: Buffer, type: number): boolean {
+  return body.length >= 5 && (body[0] & 0x80) === 0 && (body[0] & 0x0f) === 7 && body[1] === type;
+}
+
+/**
+ * An AVC video tag body (AVCPacketType 1) with the NAL unit `nal` inserted before its first
+ * slice (VCL NAL unit, types 1-5), as H.264 7.4.1.2.3 orders SEI; a copy, `body` is unchanged.
+ */
+export function insertNalBeforeSlice(body: Buffer, nal: Buffer, naluLengthSize: number): Buffer {
+  let off = 5;
+  while (off + naluLengthSize < body.length) {
+    const type = body[off + naluLengthSize] & 0x1f;
+    if (type >= 1 && type <= 5) break;
+    off += naluLengthSize + body.readUIntBE(off, naluLengthSize);
+  }
+  off = Math.min(off, body.length);
+  const prefix = Buffer.alloc(naluLengthSize);
+  prefix.writeUIntBE(nal.length, 0, naluLengthSize);
+  return Buffer.concat([body.subarray(0, off), prefix, nal, body.subarray(off)]);
 }
 
 /** An FLV video tag carrying an end of sequence (AVC/HEVC packet type 2, legacy or enhanced FLV). */

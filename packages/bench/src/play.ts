@@ -1,5 +1,6 @@
 /**
- * `tsrs-bench play`: N light players of one URL, started at a set rate, with a report
+ * `tsrs-bench play`: N light players of one URL (RTMP, HTTP-FLV or a WHEP endpoint for
+ * WebRTC), started at a set rate, with a report
  * every few seconds and a final summary measured over the steady window (after the ramp
  * and a warm-up), optionally with the server's CPU and RSS from /proc.
  */
@@ -9,14 +10,36 @@ import { LagHistogram } from './hist.js';
 import type { Player, PlayerEnv } from './player.js';
 import { CpuMeter, rssKiB } from './proc.js';
 import { RtmpPlayer } from './rtmp-player.js';
+import { WhepPlayer } from './webrtc-player.js';
+
+export type PlayProto = 'rtmp' | 'flv' | 'webrtc';
+
+/** `--proto`, or what the URL says: rtmp://, a WHEP endpoint (/whep/ in the path), else HTTP-FLV. */
+export function playProto(url: string, flag?: string): PlayProto {
+  const proto = flag ?? (url.startsWith('rtmp://') ? 'rtmp' : /^https?:\/\/[^?]*\/whep\//.test(url) ? 'webrtc' : 'flv');
+  if (proto !== 'rtmp' && proto !== 'flv' && proto !== 'webrtc') throw new Error(`--proto: rtmp, flv or webrtc, got ${proto}`);
+  const want = proto === 'rtmp' ? /^rtmp:\/\// : proto === 'flv' ? /^http:\/\// : /^https?:\/\//;
+  if (!want.test(url)) throw new Error(`-u: ${proto === 'rtmp' ? 'an rtmp://' : proto === 'flv' ? 'an http://' : 'a WHEP endpoint http://'} URL expected for ${proto}, got ${url}`);
+  return proto;
+}
+
+/** joining rate defaults: a WebRTC join costs an ICE check, a DTLS handshake (ECDHE, signatures) on both sides */
+const DEFAULT_RAMP: Record<PlayProto, number> = { rtmp: 500, flv: 500, webrtc: 50 };
+/** how long a player may take to start playing, s (a werift client also makes its DTLS certificate) */
+const DEFAULT_CONNECT_TIMEOUT: Record<PlayProto, number> = { rtmp: 15, flv: 15, webrtc: 60 };
+/** how long closing the players (WHEP DELETEs) may take at the end */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 export interface PlayResult {
   url: string;
+  proto: PlayProto;
   target: number;
   connected: number;
   failed: number;
   /** video frames received by all players over the whole run */
   frames: number;
+  /** audio messages (WebRTC: RTP packets) received by all players over the whole run */
+  audio: number;
   /** per player, over the steady window */
   kbps: number;
   fps: number;
@@ -32,20 +55,26 @@ export interface PlayResult {
   errors: string[];
 }
 
-const CONNECT_TIMEOUT_MS = 15_000;
 
 export async function play(flags: Flags): Promise<PlayResult> {
   const url = str(flags, 'url');
   const count = num(flags, 'count', 1);
   const duration = num(flags, 'duration', 10);
-  const ramp = num(flags, 'ramp', 500);
+  const proto = playProto(url, typeof flags.proto === 'string' ? flags.proto : undefined);
+  const ramp = num(flags, 'ramp', DEFAULT_RAMP[proto]);
+  const connectTimeoutMs = num(flags, 'connect-timeout', DEFAULT_CONNECT_TIMEOUT[proto]) * 1000;
   const every = num(flags, 'interval', 5);
   const warmup = num(flags, 'warmup', 2);
   const pid = flags.pid ? num(flags, 'pid', 0) : 0;
   const json = flags.json === true;
   const log = (line: string) => (json ? process.stderr : process.stdout).write(line + '\n');
-  const make = url.startsWith('rtmp://') ? (env: PlayerEnv) => new RtmpPlayer(url, env) : (env: PlayerEnv) => new FlvPlayer(url, env);
-  if (!/^(rtmp|http):\/\//.test(url)) throw new Error(`-u: rtmp:// or http:// URL expected, got ${url}`);
+  const token = typeof flags.token === 'string' ? flags.token : undefined;
+  const make =
+    proto === 'rtmp'
+      ? (env: PlayerEnv) => new RtmpPlayer(url, env)
+      : proto === 'flv'
+        ? (env: PlayerEnv) => new FlvPlayer(url, env)
+        : (env: PlayerEnv) => new WhepPlayer(url, env, { token });
 
   const lagInterval = new LagHistogram();
   const lagSteady = new LagHistogram();
@@ -70,13 +99,15 @@ export async function play(flags: Flags): Promise<PlayResult> {
   const totals = () => {
     let bytes = 0;
     let frames = 0;
+    let audio = 0;
     let playing = 0;
     for (const p of players) {
       bytes += p.bytes;
       frames += p.frames;
+      audio += p.audio;
       if (p.state === 'playing') playing++;
     }
-    return { bytes, frames, playing };
+    return { bytes, frames, audio, playing };
   };
 
   // Ramp: start players at `ramp` per second.
@@ -89,7 +120,7 @@ export async function play(flags: Flags): Promise<PlayResult> {
         p.start();
         setTimeout(() => {
           if (p.state === 'connecting') p.fail(new Error('timeout before playing'));
-        }, CONNECT_TIMEOUT_MS).unref();
+        }, connectTimeoutMs).unref();
       }
       if (players.length >= count) {
         clearInterval(timer);
@@ -118,6 +149,9 @@ export async function play(flags: Flags): Promise<PlayResult> {
   };
   const ticker = setInterval(report, every * 1000);
 
+  // Warm-up: every player has joined (or failed: the connect timeout bounds this), then
+  // `warmup` seconds more (the GOP cache's burst at join, a WebRTC join's catch-up).
+  while (players.some((p) => p.state === 'connecting')) await sleep(100);
   await sleep(warmup * 1000);
   // Steady window: everything is started and warmed up.
   steady = true;
@@ -132,10 +166,12 @@ export async function play(flags: Flags): Promise<PlayResult> {
   const n = Math.max(1, end.playing);
   const result: PlayResult = {
     url,
+    proto,
     target: count,
     connected: end.playing,
     failed,
     frames: end.frames,
+    audio: end.audio,
     kbps: Math.round(((end.bytes - start.bytes) * 8) / secs / 1000 / n),
     fps: round1((end.frames - start.frames) / secs / n),
     lag_ms_p50: lagSteady.quantile(0.5) ?? null,
@@ -151,7 +187,7 @@ export async function play(flags: Flags): Promise<PlayResult> {
     result.server_cpu_pct = Math.round(steadyServer.sample());
     result.server_rss_mb = Math.round(rssKiB(pid) / 1024);
   }
-  for (const p of players) p.close();
+  await Promise.race([Promise.allSettled(players.map((p) => p.close())), sleep(CLOSE_TIMEOUT_MS)]);
   return result;
 }
 

@@ -1,7 +1,8 @@
 /**
- * What every light player shares: one TCP socket reading into a buffer shared by all
- * players (Node's `onread` option: no allocation per read), byte/frame counters, and
- * the latency probe. Subclasses parse only headers (RTMP chunk / FLV tag headers).
+ * What every light player shares: byte/frame counters, the state and the latency probe
+ * (`Player`); the TCP ones (`SocketPlayer`) also share one read buffer for all sockets
+ * (Node's `onread` option: no allocation per read) and parse only headers (RTMP chunk / FLV
+ * tag headers). The WebRTC one is in webrtc-player.ts.
  */
 import net from 'node:net';
 import { wallNow } from './bench-time.js';
@@ -23,21 +24,54 @@ export interface PlayerEnv {
 
 export abstract class Player {
   bytes = 0;
-  /** video messages/tags received */
+  /** video messages/tags (WebRTC: access units, by marker bit) received */
   frames = 0;
-  /** audio messages/tags received */
+  /** audio messages/tags (WebRTC: RTP packets) received */
   audio = 0;
   /** timestamp (ms) of the last video frame */
   lastVideoTs = 0;
   state: PlayerState = 'connecting';
   error: string | undefined;
-  /** wall time we asked to play (HTTP: connected; RTMP: play sent): probes sent before it are cached (stale) copies */
+  /** wall time we asked to play (HTTP: connected; RTMP: play sent; WebRTC: offer posted): probes sent before it are cached (stale) copies */
   protected playAskedAt = 0;
-  protected socket: net.Socket | undefined;
 
   constructor(protected readonly env: PlayerEnv) {}
 
   abstract start(): void;
+
+  /** releases the transport (socket, peer connection); called once, on fail or close */
+  protected abstract teardown(): void | Promise<void>;
+
+  protected playing(): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'playing';
+    this.env.onPlaying(this);
+  }
+
+  /** a probe message with the publisher's send time */
+  protected probe(sentAt: number): void {
+    if (sentAt >= this.playAskedAt && this.state === 'playing') this.env.recordLag(wallNow() - sentAt);
+  }
+
+  fail(err: Error): void {
+    if (this.state === 'failed' || this.state === 'closed') return;
+    this.state = 'failed';
+    this.error = err.message;
+    void this.teardown();
+    this.env.onFailed(this, err);
+  }
+
+  /** Stops playing; resolves once the transport is released (a WebRTC session is DELETEd). */
+  async close(): Promise<void> {
+    if (this.state === 'failed' || this.state === 'closed') return;
+    this.state = 'closed';
+    await this.teardown();
+  }
+}
+
+/** A player over one TCP connection (RTMP, HTTP-FLV). */
+export abstract class SocketPlayer extends Player {
+  protected socket: net.Socket | undefined;
 
   /** bytes from the socket, valid only during this call */
   protected abstract onBytes(buf: Buffer, n: number): void;
@@ -74,28 +108,7 @@ export abstract class Player {
     if (this.socket && !this.socket.destroyed) this.socket.write(buf);
   }
 
-  protected playing(): void {
-    if (this.state !== 'connecting') return;
-    this.state = 'playing';
-    this.env.onPlaying(this);
-  }
-
-  /** a probe message with the publisher's send time */
-  protected probe(sentAt: number): void {
-    if (sentAt >= this.playAskedAt && this.state === 'playing') this.env.recordLag(wallNow() - sentAt);
-  }
-
-  fail(err: Error): void {
-    if (this.state === 'failed' || this.state === 'closed') return;
-    this.state = 'failed';
-    this.error = err.message;
-    this.socket?.destroy();
-    this.env.onFailed(this, err);
-  }
-
-  close(): void {
-    if (this.state === 'failed' || this.state === 'closed') return;
-    this.state = 'closed';
+  protected teardown(): void {
     this.socket?.destroy();
   }
 }

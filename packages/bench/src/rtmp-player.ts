@@ -10,7 +10,7 @@ import { connectCommand, createStreamCommand, playCommand } from '@tsrs/server/d
 import { ClientHandshake } from '@tsrs/server/dist/src/protocol/rtmp/handshake.js';
 import { ackMessage, pingResponse, setBufferLength } from '@tsrs/server/dist/src/protocol/rtmp/messages.js';
 import { readBenchTime, wallNow } from './bench-time.js';
-import { Player, type PlayerEnv } from './player.js';
+import { SocketPlayer, type PlayerEnv } from './player.js';
 
 /** collect payloads of these message types (all small); skip the rest */
 const COLLECT = new Set([1, 4, 5, 18, 20]);
@@ -32,7 +32,7 @@ class ChunkStream {
   bufOff = 0;
 }
 
-export class RtmpPlayer extends Player {
+export class RtmpPlayer extends SocketPlayer {
   private readonly url: ParsedClientUrl;
   private handshake: ClientHandshake | undefined = new ClientHandshake({ complex: false });
   private readonly streams: (ChunkStream | undefined)[] = [];

@@ -4,15 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { basicConf, kill, startServer, tempDir, type RunningServer } from '@tsrs/server/dist/test/harness.js';
 import { parseFlags } from '../src/args.js';
 import { gen } from '../src/gen.js';
 import type { PlayResult } from '../src/play.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli.js');
+import { CLI, runPlayJson } from './play-helpers.js';
 
 let server: RunningServer;
 let publisher: ChildProcess;
@@ -31,20 +29,7 @@ after(async () => {
 });
 
 function runPlay(url: string): Promise<PlayResult> {
-  return new Promise((resolve, reject) => {
-    const args = [CLI, 'play', '-u', url, '-n', '20', '--ramp', '100', '--warmup', '1', '-d', '3', '--interval', '1', '--json'];
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    p.stdout!.on('data', (d) => (out += d));
-    p.once('error', reject);
-    p.once('exit', () => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch {
-        reject(new Error(`no JSON from tsrs-bench play: ${out}`));
-      }
-    });
-  });
+  return runPlayJson(['-u', url, '-n', '20', '--ramp', '100', '--warmup', '1', '-d', '3', '--interval', '1']);
 }
 
 function check(r: PlayResult): void {
