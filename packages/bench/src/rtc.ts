@@ -18,7 +18,7 @@ export const opusCodec = () => new RTCRtpCodecParameters({ mimeType: 'audio/opus
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost']);
 const GATHER_TIMEOUT_MS = 5000;
-const SIGNAL_TIMEOUT_MS = 10_000;
+const SIGNAL_TIMEOUT_MS = 30_000;
 /** an SDP answer is a few KiB; anything far larger is not one */
 const MAX_ANSWER = 64 * 1024;
 
