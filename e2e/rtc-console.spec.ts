@@ -5,17 +5,17 @@
  * HTTP-FLV; then the Publisher sends a clock drawn on a canvas and the Player page plays it over
  * WHEP, which gives the publisher -> player delay (p50/p95) frame by frame.
  */
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import type { RunningServer } from '../packages/server/dist/test/harness.js';
 import {
   apiGet,
   consoleUrl,
   ffprobe,
-  inboundStats,
+  expectFlowing,
+  newRtcPage,
   RTC_CHROMIUM,
   startRtcServer,
   streamsOf,
-  trackPeerConnections,
   waitFor,
 } from './rtc-live.js';
 
@@ -32,13 +32,6 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.log(`[console] page error: ${e.message}`));
-  await trackPeerConnections(page);
-  return page;
-}
 
 /** Starts the console Publisher on app live, stream `name`; resolves once it says "connected". */
 async function publishFromConsole(page: Page, name: string): Promise<void> {
@@ -52,16 +45,6 @@ async function publishFromConsole(page: Page, name: string): Promise<void> {
   await expect(page.getByRole('status').filter({ hasText: 'publishing' })).toContainText('publishing · connected', { timeout: 20_000 });
 }
 
-/** framesDecoded and audio packets of the page's peer connections grow over `ms`. */
-async function expectFlowing(page: Page, ms = 3000): Promise<void> {
-  await expect.poll(async () => (await inboundStats(page)).framesDecoded, { timeout: 20_000 }).toBeGreaterThan(0);
-  const a = await inboundStats(page);
-  await page.waitForTimeout(ms);
-  const b = await inboundStats(page);
-  expect(b.framesDecoded, 'video frames decoded').toBeGreaterThan(a.framesDecoded + (ms / 1000) * 5);
-  expect(b.audioPackets, 'audio packets received').toBeGreaterThan(a.audioPackets + (ms / 1000) * 20);
-  expect(b.audioSamples, 'audio samples decoded').toBeGreaterThan(a.audioSamples);
-}
 
 let publisher: Page;
 
@@ -69,14 +52,14 @@ test('the console Publisher publishes the fake camera over WHIP; Streams shows H
   const f = await apiGet<{ data: { tsrs: { rtc: boolean; rtc_reason: string } } }>(server, '/api/v1/features');
   expect(f.data.tsrs).toEqual({ rtc: true, rtc_reason: '' });
 
-  publisher = await newPage(browser);
+  publisher = await newRtcPage(browser);
   await publishFromConsole(publisher, 'cam');
   await waitFor('codecs of live/cam', async () => {
     const s = (await streamsOf(server)).find((x) => x.name === 'cam') as unknown as { video?: { codec: string }; audio?: { codec: string } } | undefined;
     return s?.video?.codec === 'H264' && s.audio?.codec === 'AAC';
   }, 20_000);
 
-  const page = await newPage(browser);
+  const page = await newRtcPage(browser);
   await page.goto(consoleUrl(server, '/streams/'));
   const row = page.locator('tbody tr', { has: page.getByRole('link', { name: 'live/cam', exact: true }) });
   await expect(row).toContainText('H264', { timeout: 15_000 });
@@ -84,7 +67,7 @@ test('the console Publisher publishes the fake camera over WHIP; Streams shows H
   await expect(row).toContainText('rtc-publish');
   await row.getByRole('button', { name: 'Preview live/cam' }).click();
   await page.getByRole('group', { name: 'Protocol' }).getByRole('button', { name: 'WebRTC' }).click();
-  await expectFlowing(page);
+  await expectFlowing(page, 5);
   await page.context().close();
 });
 
@@ -165,17 +148,17 @@ function percentile(sorted: number[], p: number): number {
 }
 
 test('the Player page plays the WHIP stream over WHEP: frames decoded, audio, publisher -> player delay', async ({ browser }) => {
-  const pub = await newPage(browser);
+  const pub = await newRtcPage(browser);
   await clockCamera(pub);
   await publishFromConsole(pub, 'clock');
   await waitFor('live/clock has video', async () => (await streamsOf(server)).some((s) => s.name === 'clock' && (s as unknown as { video?: unknown }).video), 20_000);
 
-  const player = await newPage(browser);
+  const player = await newRtcPage(browser);
   // a webrtc:// URL in the Player's URL field
   await player.goto(consoleUrl(server, '/player/'));
   await player.getByLabel('Stream URL').fill(`webrtc://127.0.0.1:${server.ports.api}/live/clock`);
   await player.getByRole('button', { name: 'Play', exact: true }).click();
-  await expectFlowing(player);
+  await expectFlowing(player, 5);
 
   await sampleDelays(player);
   await player.waitForTimeout(6000);

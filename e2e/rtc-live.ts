@@ -3,7 +3,7 @@
  * 127.0.0.1, so all media stays on loopback), the console at /console/, HTTP-FLV, and
  * Chromium's fake camera and microphone. Plus page probes read through RTCPeerConnection.getStats.
  */
-import type { Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 import { basicConf, freePort, startServer, type RunningServer } from '../packages/server/dist/test/harness.js';
 
 export { exitOf, ffmpegPublish, ffprobe, kill, waitFor } from '../packages/server/dist/test/harness.js';
@@ -93,4 +93,27 @@ export async function trackPeerConnections(page: Page): Promise<void> {
     Object.setPrototypeOf(Wrapped, Native);
     window.RTCPeerConnection = Wrapped;
   });
+}
+
+/** A page in a new context (1280x800) whose peer connections `inboundStats` can read. */
+export async function newRtcPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.log(`[page] error: ${e.message}`));
+  await trackPeerConnections(page);
+  return page;
+}
+
+/**
+ * The page's WebRTC media flows: once a frame is decoded, over `ms` at least `minFps` video
+ * frames a second are decoded and 20 audio packets a second arrive, and audio samples are decoded.
+ */
+export async function expectFlowing(page: Page, minFps: number, ms = 3000): Promise<void> {
+  await expect.poll(async () => (await inboundStats(page)).framesDecoded, { timeout: 20_000 }).toBeGreaterThan(0);
+  const a = await inboundStats(page);
+  await page.waitForTimeout(ms);
+  const b = await inboundStats(page);
+  expect(b.framesDecoded, 'video frames decoded').toBeGreaterThan(a.framesDecoded + (ms / 1000) * minFps);
+  expect(b.audioPackets, 'audio packets received').toBeGreaterThan(a.audioPackets + (ms / 1000) * 20);
+  expect(b.audioSamples, 'audio samples decoded').toBeGreaterThan(a.audioSamples);
 }

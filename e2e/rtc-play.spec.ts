@@ -7,9 +7,9 @@
  * signalling, which a loaded machine stretches, is printed beside it).
  */
 import type { ChildProcess } from 'node:child_process';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import type { RunningServer } from '../packages/server/dist/test/harness.js';
-import { ffmpegPublish, inboundStats, kill, RTC_CHROMIUM, startRtcServer, trackPeerConnections, waitFor } from './rtc-live.js';
+import { expectFlowing, ffmpegPublish, kill, newRtcPage, RTC_CHROMIUM, startRtcServer, waitFor } from './rtc-live.js';
 
 test.use(RTC_CHROMIUM);
 test.describe.configure({ mode: 'serial' });
@@ -29,24 +29,7 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.log(`[page] error: ${e.message}`));
-  await trackPeerConnections(page);
-  return page;
-}
 
-/** framesDecoded and audio packets of the page's peer connections grow over `ms`. */
-async function expectFlowing(page: Page, ms = 3000): Promise<void> {
-  await expect.poll(async () => (await inboundStats(page)).framesDecoded, { timeout: 20_000 }).toBeGreaterThan(0);
-  const a = await inboundStats(page);
-  await page.waitForTimeout(ms);
-  const b = await inboundStats(page);
-  expect(b.framesDecoded, 'video frames decoded').toBeGreaterThan(a.framesDecoded + (ms / 1000) * 10);
-  expect(b.audioPackets, 'audio packets received').toBeGreaterThan(a.audioPackets + (ms / 1000) * 20);
-  expect(b.audioSamples, 'audio samples decoded').toBeGreaterThan(a.audioSamples);
-}
 
 /**
  * In the page: plays webrtc://.../live/s through SRS's `POST /rtc/v1/play/` (JSON in, JSON with
@@ -91,26 +74,26 @@ function playSrsJson(page: Page, api: string): Promise<{ firstFrameMs: number; a
 }
 
 test("SRS's rtc_player.html URL plays the RTMP stream in the console Player over WHEP: frames and audio", async ({ browser }) => {
-  const page = await newPage(browser);
+  const page = await newRtcPage(browser);
   const api = `http://127.0.0.1:${server.ports.api}`;
   await page.goto(server.httpUrl(`/players/rtc_player.html?autostart=true&app=live&stream=s&api=${encodeURIComponent(api)}`));
   await expect(page.getByRole('heading', { level: 1, name: 'Player' })).toBeVisible({ timeout: 15_000 });
   await expect(page.getByLabel('Protocol')).toHaveValue('webrtc', { timeout: 15_000 });
   await expect(page.getByLabel('Stream URL')).toHaveValue(/^webrtc:\/\/127\.0\.0\.1:\d+\/live\/s$/);
-  await expectFlowing(page);
+  await expectFlowing(page, 10);
   await page.context().close();
 });
 
 test("SRS's /rtc/v1/play/ JSON signalling plays the RTMP stream; a late joiner's first frame comes within 1 s", async ({ browser }) => {
   const api = `http://127.0.0.1:${server.ports.api}`;
-  const first = await newPage(browser);
+  const first = await newRtcPage(browser);
   await first.goto(`${api}/api/v1/versions`);
   const a = await playSrsJson(first, api);
   expect(a.code).toBe(0);
-  await expectFlowing(first);
+  await expectFlowing(first, 10);
 
   // a second player joins while the stream (and the first player) run
-  const late = await newPage(browser);
+  const late = await newRtcPage(browser);
   await late.goto(`${api}/api/v1/versions`);
   const b = await playSrsJson(late, api);
   const said = (r: typeof a) => `answer ${r.answerMs} ms, connected ${r.connectedMs} ms, first frame ${r.firstFrameMs} ms`;
@@ -120,7 +103,7 @@ test("SRS's /rtc/v1/play/ JSON signalling plays the RTMP stream; a late joiner's
   expect(b.connectedMs).toBeGreaterThan(0);
   // from the moment media can flow (DTLS up): the GOP cache starts it at once, whatever the GOP
   expect(b.firstFrameMs - b.connectedMs).toBeLessThan(1000);
-  await expectFlowing(late);
+  await expectFlowing(late, 10);
   await first.context().close();
   await late.context().close();
 });
