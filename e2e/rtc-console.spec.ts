@@ -62,7 +62,7 @@ test('the console Publisher publishes the fake camera over WHIP; Streams shows H
   const page = await newRtcPage(browser);
   await page.goto(consoleUrl(server, '/streams/'));
   const row = page.locator('tbody tr', { has: page.getByRole('link', { name: 'live/cam', exact: true }) });
-  await expect(row).toContainText('H264', { timeout: 15_000 });
+  await expect(row).toContainText('H264', { timeout: 30_000 });
   await expect(row).toContainText('AAC');
   await expect(row).toContainText('rtc-publish');
   await row.getByRole('button', { name: 'Preview live/cam' }).click();
