@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeAmf0 } from '../kernel/amf0.js';
+import { TEST_AVC_HEADER, TEST_HEVC_HEADER, testAvcFrame } from '../kernel/test-avc.js';
 import { DEFAULT_SOURCE_OPTIONS, Source } from './source.js';
 
 test('a joining player gets onMetaData, not the latest other data message', () => {
@@ -16,7 +17,7 @@ test('a joining player gets onMetaData, not the latest other data message', () =
 
 test('sequence headers and the GOP are replayed in order; a new keyframe restarts the GOP', () => {
   const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
-  const avcHeader = Buffer.from([0x17, 0, 0, 0, 0]);
+  const avcHeader = TEST_AVC_HEADER;
   const aacHeader = Buffer.from([0xaf, 0, 0x12, 0x10]);
   const key = Buffer.from([0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65]);
   const inter = Buffer.from([0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41]);
@@ -44,11 +45,51 @@ test('the tracks: replaced at each sequence start and announced; an enhanced-RTM
   s.onMessage('audio', 20, Buffer.concat([Buffer.from([0x91]), Buffer.from('Opus'), Buffer.from([0xfc])]));
   assert.equal(seen.length, 1, 'frames change nothing');
   const before = s.tracks;
-  s.onMessage('video', 0, Buffer.from([0x1c, 0, 0, 0, 0]));
+  s.onMessage('video', 0, TEST_HEVC_HEADER);
   assert.equal(seen.length, 2);
   assert.notEqual(s.tracks, before, 'a new record, the old one untouched');
   assert.equal(before.video, undefined);
   assert.equal(s.video?.codec, 'H265');
   assert.deepEqual(s.startPackets().slice(0, 2).map((p) => p.body[0]), [0x1c, 0x90], 'headers first');
+  s.close();
+});
+
+test('sequence headers that cannot describe a track are refused and counted; the track and what players get stay as they were', () => {
+  const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
+  const aacHeader = Buffer.from([0xaf, 0, 0x12, 0x10]);
+  s.onMessage('video', 0, TEST_AVC_HEADER);
+  s.onMessage('audio', 0, aacHeader);
+  s.onMessage('video', 0, testAvcFrame(64, true));
+  const tracks = s.tracks;
+  const fourcc = (t: string) => [...Buffer.from(t)];
+  const bad: [kind: 'video' | 'audio', body: Buffer][] = [
+    ['video', Buffer.from([0x17, 0, 0, 0, 0])], // AVC record missing
+    ['video', Buffer.from([0x17, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xe1, 0xff, 0xff])], // garbage record
+    ['video', Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1e, 0xff, 0xe0, 0x00])], // no SPS, no PPS
+    ['video', Buffer.from([0x1c, 0, 0, 0, 0, 1, 2, 3])], // HEVC record that does not parse
+    ['video', Buffer.from([0x90, ...fourcc('zzzz'), 1, 2, 3])], // unknown FourCC, sequence start
+    ['video', Buffer.from([0x91, ...fourcc('zzzz'), 1, 2, 3])], // unknown FourCC, frame
+    ['audio', Buffer.from([0xaf, 0, 0xf8, 0x00])], // AudioSpecificConfig with an escape object type cut short
+    ['audio', Buffer.from([0x90, ...fourcc('Opus'), 1, 2, 3])], // OpusHead garbage
+  ];
+  for (const [kind, body] of bad) s.onMessage(kind, 40, body);
+  assert.equal(s.droppedFrames.refused, bad.length);
+  assert.equal(s.tracks, tracks, 'the tracks are untouched');
+  assert.deepEqual(s.video && [s.video.codec, s.video.width], ['H264', 640]);
+  assert.equal(s.audio?.codec, 'AAC');
+  assert.deepEqual(s.startPackets().map((p) => p.body[0]), [0x17, 0xaf, 0x17], 'players joining get the good headers and the GOP');
+  assert.ok(s.startPackets()[0].body.equals(TEST_AVC_HEADER));
+  s.close();
+});
+
+test('an MP3 stream: a first frame whose header does not parse is refused; a good one describes the track', () => {
+  const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
+  s.onMessage('audio', 0, Buffer.from([0x2f, 0xff, 0xfb, 0xff, 0xff]));
+  assert.equal(s.droppedFrames.refused, 1);
+  assert.equal(s.tracks.audio, undefined);
+  // MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, stereo
+  s.onMessage('audio', 26, Buffer.concat([Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x00]), Buffer.alloc(413)]));
+  const audio = ((src: Source) => src.tracks.audio)(s); // (a fresh read: assert.equal above narrowed s.tracks.audio)
+  assert.deepEqual([audio?.codec, audio?.sampleRate], ['mp3', 44100]);
   s.close();
 });

@@ -8,7 +8,7 @@ import { JitterCorrector, type TimeJitter } from './jitter.js';
 import type { LimitEvent } from './events.js';
 import { KbpsSampler } from './kbps.js';
 import { audioInfo, videoInfo, type AudioInfo, type VideoInfo } from './codec-info.js';
-import type { StreamTracks } from '../kernel/tracks.js';
+import type { AudioTrack, StreamTracks, VideoTrack } from '../kernel/tracks.js';
 import type { DroppedFrames } from '@tsrs/api-types';
 import { OutputGuard, type OutputErrorAction, type OutputErrorEvent } from './output-guard.js';
 
@@ -208,8 +208,13 @@ export class Source {
     const v = packet.video;
     const a = packet.audio;
     if (v) {
+      if (v.enhanced && v.codec === 'other' && v.packetType !== 'command' && v.packetType !== 'multitrack') {
+        return this.refuse(packet, `unknown video FourCC '${v.fourcc ?? ''}'`);
+      }
       if (v.sequenceStart) {
         const video = packet.videoTrack;
+        const error = video && videoHeaderError(video);
+        if (error) return this.refuse(packet, error);
         if (video) this.setTracks({ video, audio: this.tracks.audio });
       } else {
         // NAL units of this stream's frames are split with the length size its record states
@@ -233,6 +238,8 @@ export class Source {
       // without one (MP3, legacy codecs) is described by its first frame.
       if (a.sequenceStart || !this.tracks.audio) {
         const audio = packet.audioTrack;
+        const error = audio && audioHeaderError(audio);
+        if (error) return this.refuse(packet, error);
         if (audio) this.setTracks({ video: this.tracks.video, audio });
       }
     } else if (packet.sequenceHeader) {
@@ -392,6 +399,34 @@ export class ViewerSet extends Set<Client> {
  * Why an AVC/HEVC frame's NAL units do not add up, undefined when they do. A payload in Annex B
  * form (start codes instead of lengths, as some encoders send) is passed on as it came.
  */
+/**
+ * Why a video sequence header cannot describe the track (it is refused and the track stays as
+ * it was): an AVC/HEVC decoder configuration record that does not parse or carries no SPS or
+ * PPS (nothing could be decoded from it). A record whose SPS tsrs cannot read further (an
+ * unusual profile) is kept: players may still decode it.
+ */
+function videoHeaderError(t: VideoTrack): string | undefined {
+  if (t.codec === 'h264') {
+    if (!t.avc) return `AVC sequence header: ${t.error ?? 'unreadable'}`;
+    if (t.avc.sps.length === 0 || t.avc.pps.length === 0) return 'AVC sequence header without SPS or PPS';
+  } else if (t.codec === 'h265') {
+    if (!t.hevc) return `HEVC sequence header: ${t.error ?? 'unreadable'}`;
+    if (t.hevc.sps.length === 0 || t.hevc.pps.length === 0) return 'HEVC sequence header without SPS or PPS';
+  }
+  return undefined;
+}
+
+/**
+ * Why an audio header cannot describe the track: an AAC AudioSpecificConfig or an OpusHead that
+ * does not parse, or an MP3 frame (MP3 has no sequence header: the first frame describes the
+ * track) whose header does not.
+ */
+function audioHeaderError(t: AudioTrack): string | undefined {
+  if (!t.error) return undefined;
+  if (t.codec === 'aac' || t.codec === 'opus' || t.codec === 'mp3') return `${t.codec.toUpperCase()} ${t.codec === 'mp3' ? 'frame header' : 'sequence header'}: ${t.error}`;
+  return undefined;
+}
+
 function nalUnitError(packet: Packet): string | undefined {
   const f = packet.frame;
   return f?.error && !startsWithStartCode(f.data) ? f.error : undefined;

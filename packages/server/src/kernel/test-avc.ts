@@ -3,6 +3,7 @@
  * (Baseline 640x128) and frames of one NALU of any size, so memory bounds can be exercised
  * with megabyte frames without an encoder.
  */
+import { buildHevcConfig } from './hevc.js';
 
 /** FLV video tag body: AVC sequence header (AVCDecoderConfigurationRecord). */
 export const TEST_AVC_HEADER = Buffer.from([
@@ -19,3 +20,16 @@ export function testAvcFrame(size: number, key: boolean): Buffer {
   b[9] = key ? 0x65 : 0x41;
   return b;
 }
+
+/**
+ * FLV video tag body (legacy codec id 12, as SRS and FFmpeg forks send H.265): an HEVC sequence
+ * header whose HEVCDecoderConfigurationRecord holds a libx265 VPS/SPS/PPS (Main, 642x362).
+ */
+export const TEST_HEVC_HEADER = Buffer.concat([
+  Buffer.from([0x1c, 0x00, 0, 0, 0]),
+  buildHevcConfig(
+    [Buffer.from('40010c01ffff01600000030090000003000003003f928090', 'hex')],
+    [Buffer.from('42010101600000030090000003000003003fa005120171c926592a4932bc05a02000000300200000030321', 'hex')],
+    [Buffer.from('4401c172b46240', 'hex')],
+  ),
+]);
