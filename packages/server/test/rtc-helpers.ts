@@ -4,7 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtpPacket } from 'werift';
+import { GenericNack, MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtcpTransportLayerFeedback, RtpPacket, useTransportWideCC, type RTCRtpReceiver } from 'werift';
+import { H264Depacketizer } from '../src/kernel/rtp-h264-depacketize.js';
 import { startHookServer, type HookServer } from './api-helpers.js';
 import { basicConf, freePort, startServer, waitFor, type RunningServer } from './harness.js';
 
@@ -132,4 +133,66 @@ export async function startWhipServer(hookAnswer: Parameters<typeof startHookSer
     ),
   );
   return { server, hooks, udpPort };
+}
+
+export interface RtcPlayerClient {
+  pc: RTCPeerConnection;
+  offer: string;
+  /** video RTP as received: sequence numbers in arrival order */
+  videoSeqs: number[];
+  /** access units depacketized from the video RTP */
+  units: number;
+  audioPackets: number;
+  /** the video track's SSRC once RTP arrived */
+  videoSsrc?: number;
+  /** the video transceiver's receiver (sends PLI / RTCP) */
+  videoReceiver?: RTCRtpReceiver;
+  /** drops (does not count) the video packets this returns true for */
+  drop?: (seq: number) => boolean;
+}
+
+/**
+ * A werift WHEP player: recvonly H.264 + Opus, bundled, loopback only; offers NACK, PLI and (with
+ * `twcc`) the transport-cc extension. Counts what it receives.
+ */
+export async function rtcPlayer(opts: { twcc?: boolean } = {}): Promise<RtcPlayerClient> {
+  const fb = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, ...(opts.twcc ? [{ type: 'transport-cc' }] : [])];
+  const pc = new RTCPeerConnection({
+    iceUseIpv6: false,
+    bundlePolicy: 'max-bundle',
+    iceAdditionalHostAddresses: ['127.0.0.1'],
+    iceFilterCandidatePair: (pair) => pair.localCandidate.host === '127.0.0.1',
+    codecs: {
+      video: [new RTCRtpCodecParameters({ mimeType: 'video/H264', clockRate: 90_000, rtcpFeedback: fb, parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f' })],
+      audio: [OPUS_CODEC()],
+    },
+    headerExtensions: opts.twcc ? { video: [useTransportWideCC()], audio: [useTransportWideCC()] } : undefined,
+  });
+  const video = pc.addTransceiver('video', { direction: 'recvonly' });
+  pc.addTransceiver('audio', { direction: 'recvonly' });
+  const out: RtcPlayerClient = { pc, offer: '', videoSeqs: [], units: 0, audioPackets: 0, videoReceiver: video.receiver };
+  const depacketizer = new H264Depacketizer();
+  pc.onTrack.subscribe((track) => {
+    track.onReceiveRtp.subscribe((rtp) => {
+      if (track.kind !== 'video') return void out.audioPackets++;
+      out.videoSsrc = rtp.header.ssrc;
+      if (out.drop?.(rtp.header.sequenceNumber)) return;
+      out.videoSeqs.push(rtp.header.sequenceNumber);
+      out.units += depacketizer.push(rtp.payload, rtp.header.sequenceNumber, rtp.header.timestamp, rtp.header.marker).length;
+    });
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  await waitFor('a loopback candidate in the offer', () => / 127\.0\.0\.1 \d+ typ host/.test(pc.localDescription!.sdp), 5000, 20);
+  out.offer = pc.localDescription!.sdp;
+  return out;
+}
+
+/** Sends a Generic NACK (RFC 4585) for `lost` video packets from a player. */
+export async function sendNack(p: RtcPlayerClient, lost: number[]): Promise<void> {
+  const feedback = new GenericNack({ senderSsrc: 1, mediaSourceSsrc: p.videoSsrc!, lost });
+  await p.videoReceiver!.dtlsTransport.sendRtcp([new RtcpTransportLayerFeedback({ feedback })]);
+}
+
+export function whep(server: RunningServer, query: string, sdp: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${server.ports.api}/rtc/v1/whep/?${query}`, { method: 'POST', body: sdp, headers: { 'Content-Type': 'application/sdp' } });
 }

@@ -29,6 +29,10 @@ export interface RtcOfferRequest {
   ip: string;
   /** the SDP offer */
   offer: string;
+  /** SRS's `?eip=` (or `?candidate=`): the address to name first in the answer's candidates */
+  eip?: string;
+  /** the host the client reached the API at (Host header), a candidate under `api_as_candidates` */
+  apiHost?: string;
 }
 
 export interface RtcSignalling {
@@ -87,6 +91,26 @@ function hookParam(query: URLSearchParams, bearer: string | undefined): string {
   return s ? `?${s}` : '';
 }
 
+/** The hostname of the request's Host header (IPv6 brackets kept), or undefined. */
+function apiHostOf(ctx: RequestCtx): string | undefined {
+  const h = ctx.headers.host;
+  if (typeof h !== 'string' || h.length > 255) return undefined;
+  try {
+    return new URL(`http://${h}/`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** SRS's server-address override: `eip`, else `candidate`, of the first query that has one. */
+function eipOf(...queries: URLSearchParams[]): string | undefined {
+  for (const q of queries) {
+    const v = q.get('eip') ?? q.get('candidate');
+    if (v) return v;
+  }
+  return undefined;
+}
+
 function bearerOf(ctx: RequestCtx): string | undefined {
   const h = ctx.headers.authorization;
   const m = /^Bearer\s+(\S+)$/i.exec(typeof h === 'string' ? h : '');
@@ -139,6 +163,8 @@ function whipLike(d: RtcApiDeps, path: string, direction: Direction): Route {
               param: hookParam(q, bearerOf(ctx)),
               ip: ctx.ip,
               offer: typeof ctx.body === 'string' ? ctx.body : '',
+              eip: eipOf(q),
+              apiHost: apiHostOf(ctx),
             };
             const { sessionId, answer } = await (direction === 'publish' ? rtc.publish(req) : rtc.play(req));
             const loc = new URLSearchParams({ action: 'delete', app: q.get('app') ?? '', stream: q.get('stream') ?? '', session: sessionId });
@@ -185,7 +211,7 @@ function srsJson(d: RtcApiDeps, path: string, direction: Direction): Route {
           if (!names) return fail(INVALID_PARAMS);
           const clientip = typeof body.clientip === 'string' && isIP(body.clientip) ? body.clientip : ctx.ip;
           try {
-            const req = { ...names, ip: clientip, offer: body.sdp };
+            const req = { ...names, ip: clientip, offer: body.sdp, eip: eipOf(ctx.query, new URLSearchParams(names.param)), apiHost: apiHostOf(ctx) };
             const { sessionId, answer } = await (direction === 'publish' ? rtc.publish(req) : rtc.play(req));
             return ok({ sdp: answer, sessionid: sessionId });
           } catch (err) {

@@ -90,6 +90,11 @@ export class Source {
   private goneBytesSent = 0;
   readonly outputs: SourceOutput[] = [];
   readonly kbps = new KbpsSampler();
+  /**
+   * Asks the publisher for a keyframe (a WebRTC publisher sends a PLI, rate limited); false
+   * when it cannot. Set by a publisher that can be asked, cleared on unpublish.
+   */
+  requestKeyframe: (() => boolean) | undefined;
   /** video frames received over the source's life */
   frames = 0;
   /** stream time (dts, ms) of the last video frame counted in `frames` */
@@ -191,6 +196,7 @@ export class Source {
   unpublish(): void {
     if (!this.publisher) return;
     this.publisher = undefined;
+    this.requestKeyframe = undefined;
     this.lastActiveAt = Date.now();
     this.flushNow();
     for (const o of this.outputs) this.guard.unpublish(o);

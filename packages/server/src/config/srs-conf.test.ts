@@ -41,7 +41,7 @@ test('every SRS config in shared/srs-conf parses and validates', (t) => {
   const srs = configs.get('srs.conf');
   if (srs) {
     assert.deepEqual(srs.listen, [{ port: 1935 }]);
-    assert.equal(srs.rtc_server.candidate, '*'); // $CANDIDATE unset
+    assert.deepEqual(srs.rtc_server.candidate, ['*']); // $CANDIDATE unset
     assert.equal(srs.getVhost('any.host')!.http_remux.enabled, true);
   }
   const include = configs.get('include.conf');

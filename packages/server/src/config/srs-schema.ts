@@ -51,8 +51,11 @@ export const rtcServerSchema = {
   listen: int(8000, { min: 1, max: 65535 }),
   tcp: section({ enabled: bool(false), listen: int(8000, { min: 1, max: 65535 }) }),
   protocol: oneOf(['udp', 'tcp', 'all'], 'udp'),
-  /** `*` = detect; `$VAR` was expanded by the parser (unset -> `*`). */
-  candidate: str('*'),
+  /**
+   * The addresses in the SDP answer: IPs (several allowed, as SRS 5), `*` = this host's
+   * non-loopback IPv4 addresses; `$VAR` was expanded by the parser (unset -> `*`).
+   */
+  candidate: list(['*']),
   use_auto_detect_network_ip: bool(true),
   ip_family: oneOf(['ipv4', 'ipv6', 'all'], 'ipv4'),
   api_as_candidates: bool(true),

@@ -48,7 +48,7 @@ test('global defaults (SRS 6.0)', () => {
     https: { enabled: false, listen: { port: 8088 }, key: './conf/server.key', cert: './conf/server.crt' },
   });
   const r = c.rtc_server;
-  assert.deepEqual([r.enabled, r.listen, r.tcp, r.protocol, r.candidate], [false, 8000, { enabled: false, listen: 8000 }, 'udp', '*']);
+  assert.deepEqual([r.enabled, r.listen, r.tcp, r.protocol, r.candidate], [false, 8000, { enabled: false, listen: 8000 }, 'udp', ['*']]);
   assert.deepEqual([r.use_auto_detect_network_ip, r.ip_family, r.api_as_candidates, r.resolve_api_domain, r.keep_api_domain],
     [true, 'ipv4', true, true, false]);
   assert.deepEqual([r.ecdsa, r.encrypt, r.reuseport, r.merge_nalus, r.black_hole], [true, true, 1, false, { enabled: false, addr: '' }]);
@@ -270,7 +270,7 @@ test('env overrides: SRS_ and TSRS_ + upper-cased path; vhost keys apply to all 
   assert.equal(c.http_api.enabled, true);
   assert.deepEqual(c.http_api.listen, { host: '127.0.0.1', port: 9985 });
   assert.equal(c.http_api.raw_api.enabled, true);
-  assert.equal(c.rtc_server.candidate, '1.2.3.4');
+  assert.deepEqual(c.rtc_server.candidate, ['1.2.3.4']);
   assert.equal(c.global.daemon, true); // empty env value does not win
   for (const name of ['a', 'b']) {
     const v = c.getVhost(name)!;

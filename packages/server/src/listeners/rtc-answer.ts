@@ -6,13 +6,77 @@
  * (packetization-mode 1) or Opus, and the answer's ICE ufrag is bound to the session so STUN
  * from a new address finds it.
  */
-import type { RTCPeerConnection } from 'werift';
+import { RTCPeerConnection, RTCRtpCodecParameters, useTransportWideCC, type RTCRtpSender } from 'werift';
 import { RtcErrorCode } from '@tsrs/api-types';
 import { iceUfrag } from '../protocol/rtc/sdp-candidates.js';
 import { keepH264Mode1 } from '../protocol/rtc/sdp-h264.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
 import { Client, type ClientTransport } from '../app/client.js';
+
+/** A vhost's `rtc { nack; twcc; }`: the feedback a session offers in its answer and answers. */
+export interface RtcFeedback {
+  /** `a=rtcp-fb:PT nack` on video: NACKs sent for lost packets (publisher) and answered (player) */
+  nack: boolean;
+  /** the transport-cc RTP header extension and `a=rtcp-fb:PT transport-cc` (RTCP TWCC feedback) */
+  twcc: boolean;
+}
+
+/**
+ * The ICE-lite peer connection of a session: H.264 constrained baseline in packetization-mode 1
+ * (the profile every browser decodes and RtcIngest reads) and Opus, with PLI always, FIR for
+ * players, and NACK and TWCC as the vhost says (off: absent from the answer).
+ */
+export function rtcPeerConnection(role: 'publish' | 'play', fb: RtcFeedback): RTCPeerConnection {
+  const feedback: { type: string; parameter?: string }[] = [{ type: 'nack', parameter: 'pli' }];
+  if (role === 'play') feedback.push({ type: 'ccm', parameter: 'fir' });
+  if (fb.nack) feedback.push({ type: 'nack' });
+  if (fb.twcc) feedback.push({ type: 'transport-cc' });
+  const codecs = {
+    video: [
+      new RTCRtpCodecParameters({
+        mimeType: 'video/H264',
+        clockRate: 90_000,
+        rtcpFeedback: feedback,
+        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
+      }),
+    ],
+    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2, rtcpFeedback: fb.twcc ? [{ type: 'transport-cc' }] : [] })],
+  };
+  const ext = fb.twcc ? [useTransportWideCC()] : [];
+  return new RTCPeerConnection({ iceLite: true, iceUseIpv6: false, codecs, headerExtensions: { video: ext, audio: [...ext] } });
+}
+
+/**
+ * werift answers with the offer's `a=rtcp-fb` lines and acts on them (its receiver NACKs lost
+ * packets when the codec has `nack`, sends TWCC with `transport-cc`): drop the kinds the vhost
+ * turned off from the negotiated codecs, before the answer is made.
+ */
+function trimFeedback(pc: RTCPeerConnection, fb: RtcFeedback): void {
+  for (const t of pc.getTransceivers()) {
+    for (const c of t.codecs) {
+      c.rtcpFeedback = c.rtcpFeedback.filter((f) => (f.type !== 'nack' || f.parameter || fb.nack) && (f.type !== 'transport-cc' || fb.twcc));
+    }
+  }
+}
+
+/** RTCP transport-layer feedback (PT 205) with FMT 1: a Generic NACK (RFC 4585 6.2.1). */
+export function isGenericNack(rtcp: unknown): boolean {
+  const p = rtcp as { type?: number; feedback?: { count?: number } };
+  return p?.type === 205 && p.feedback?.count === 1;
+}
+
+/**
+ * werift's sender answers every Generic NACK from its history of the last 128 RTP packets
+ * (RTP_HISTORY_SIZE, per track; an older packet is not resent). With `rtc.nack off` the NACKs
+ * are dropped before they reach it.
+ */
+export function refuseNacks(sender: RTCRtpSender): void {
+  const handle = sender.handleRtcpPacket.bind(sender);
+  sender.handleRtcpPacket = (rtcp) => {
+    if (!isGenericNack(rtcp)) handle(rtcp);
+  };
+}
 
 /** A refused WebRTC request: SRS's error code and the HTTP status WHIP/WHEP answer with. */
 export class RtcError extends Error {
@@ -41,6 +105,7 @@ export async function answerOnMux(
   pc: RTCPeerConnection,
   offer: string,
   media: 'has' | 'receives',
+  fb: RtcFeedback,
 ): Promise<{ sdp: string; id: string }> {
   let answer: string;
   try {
@@ -50,6 +115,7 @@ export async function answerOnMux(
       } catch (err) {
         throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
       }
+      trimFeedback(pc, fb);
       await pc.setLocalDescription(await pc.createAnswer());
       return pc.localDescription!.sdp;
     });

@@ -11,7 +11,7 @@
  * does not connect, or sends no RTCP (receiver reports, feedback), within `rtc.stun_timeout`,
  * or whose connection fails, is closed.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
+import { RtpHeader, RtpPacket, type RTCPeerConnection, type RTCRtpSender } from 'werift';
 import { Client } from '../app/client.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
 import type { PlayerHandle } from '../app/handles.js';
@@ -19,24 +19,9 @@ import { RtcPlayer, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../a
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
-import { answerOnMux, rtcClient, RtcError } from './rtc-answer.js';
+import { answerOnMux, refuseNacks, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
 
-
-/** H.264 (packetization-mode 1; the profile any browser decodes) and Opus, with PLI/FIR and NACK. */
-function playCodecs() {
-  return {
-    video: [
-      new RTCRtpCodecParameters({
-        mimeType: 'video/H264',
-        clockRate: 90_000,
-        rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }],
-        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-      }),
-    ],
-    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
-  };
-}
 
 /** RTCP payload-specific feedback (PT 206) with FMT 4: a Full Intra Request (RFC 5104 4.3.1). */
 function isFir(rtcp: unknown): boolean {
@@ -65,16 +50,22 @@ export class RtcPlaySession {
     private readonly feeds: RtcFeeds,
     private readonly log: Logger,
     private readonly onClose: (s: RtcPlaySession) => void,
+    private readonly feedback: RtcFeedback,
   ) {
     this.muxSession = mux.openSession();
-    this.pc = new RTCPeerConnection({ iceLite: true, iceUseIpv6: false, codecs: playCodecs() });
-    this.player = new RtcPlayer({
-      send: async (kind, payload, sequenceNumber, timestamp, marker) => {
-        const sender = this.senders[kind];
-        if (!sender || this.closed) return;
-        await sender.sendRtp(new RtpPacket(new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: 0, ssrc: 0 }), payload));
+    this.pc = rtcPeerConnection('play', feedback);
+    this.player = new RtcPlayer(
+      {
+        send: async (kind, payload, sequenceNumber, timestamp, marker) => {
+          const sender = this.senders[kind];
+          if (!sender || this.closed) return;
+          await sender.sendRtp(new RtpPacket(new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: 0, ssrc: 0 }), payload));
+        },
       },
-    });
+      undefined,
+      // a WebRTC publisher gets the PLI (rate limited there); else the GOP cache answers
+      () => this.player.feed?.source.requestKeyframe?.() ?? false,
+    );
   }
 
   get client(): Client | undefined {
@@ -109,6 +100,7 @@ export class RtcPlaySession {
     const audio = pc.addTransceiver('audio', { direction: 'sendonly' });
     this.senders.video = video.sender;
     this.senders.audio = audio.sender;
+    if (!this.feedback.nack) for (const s of [video.sender, audio.sender]) refuseNacks(s);
     video.sender.onPictureLossIndication.subscribe(() => this.player.onPictureLoss());
     video.sender.onRtcp.subscribe((rtcp) => {
       this.lastRtcpAt = Date.now();
@@ -119,7 +111,7 @@ export class RtcPlaySession {
       if (state === 'connected') this.player.consumer?.setPaused(false);
       if (state === 'failed' || state === 'closed') this.close(`connection ${state}`);
     });
-    const { sdp: answer, id } = await answerOnMux(this.mux, this.muxSession, pc, offer, 'receives');
+    const { sdp: answer, id } = await answerOnMux(this.mux, this.muxSession, pc, offer, 'receives', this.feedback);
     this.id = id;
     this.lastRtcpAt = Date.now();
     this.timer = setInterval(() => {

@@ -12,10 +12,11 @@
  * connect, or stops sending, within `rtc.stun_timeout` is closed.
  */
 import { networkInterfaces } from 'node:os';
-import { RTCPeerConnection, RTCRtpCodecParameters, type MediaStreamTrack } from 'werift';
+import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import { Client } from '../app/client.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
 import { RtcIngest } from '../app/rtc-ingest.js';
+import { discoverCandidates } from '../app/rtc-candidates.js';
 import { OpusToAac } from '../app/rtc-audio.js';
 import { findExecutable, type ProcessSupervisor } from '../app/process-supervisor.js';
 import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
@@ -29,7 +30,7 @@ import { RtcFeeds, type AudioTranscoderFactory } from '../app/rtc-play.js';
 import { AacToOpus } from '../app/aac-to-opus.js';
 import { RtcPlaySession } from './rtc-play.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
-import { answerOnMux, rtcClient, RtcError } from './rtc-answer.js';
+import { answerOnMux, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
 import { RtcErrorCode } from '@tsrs/api-types';
 
@@ -49,17 +50,6 @@ export interface RtcPublishAnswer {
 export const MAX_SDP_BYTES = 64 * 1024;
 const PLI_RETRY_MS = 1000;
 
-/** SRS's `candidate`: an IP (or several, space or comma separated), or `*` = this host's IPv4 addresses and 127.0.0.1. */
-export function candidateAddresses(candidate: string): string[] {
-  const named = candidate.split(/[\s,]+/).filter((c) => c && c !== '*');
-  if (named.length > 0 && !candidate.split(/[\s,]+/).includes('*')) return named;
-  const found = new Set(named);
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) found.add(a.address);
-  }
-  found.add('127.0.0.1');
-  return [...found];
-}
 
 /** The WebRTC UDP port and its publish and play sessions. */
 export class RtcServer implements Listener {
@@ -91,8 +81,10 @@ export class RtcServer implements Listener {
     return this.mux ? [{ host: this.mux.address.address, port: this.mux.address.port }] : [];
   }
 
-  candidates(): string[] {
-    return candidateAddresses(this.config().global.rtc_server.candidate);
+  /** The answer's candidate addresses for a request (app/rtc-candidates.ts); without one, the configured ones. */
+  candidates(req?: Pick<RtcOfferRequest, 'eip' | 'apiHost'>): string[] {
+    const r = this.config().global.rtc_server;
+    return discoverCandidates({ configured: r.candidate, eip: req?.eip, apiHost: req?.apiHost, apiAsCandidates: r.api_as_candidates, interfaces: networkInterfaces() });
   }
 
   get sessionCount(): number {
@@ -119,7 +111,6 @@ export class RtcServer implements Listener {
     const mux = this.mux;
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
-    if (!v.rtc.rtc_to_rtmp) throw new RtcError(`vhost ${vhost} does not take WebRTC publishers (rtc.rtc_to_rtmp off)`, RtcErrorCode.Disabled, 403);
     checkOffer(req.offer);
     if (this.hub.findSource(vhost, req.app, req.stream)?.publisher) throw busy(vhost, req.app, req.stream);
 
@@ -136,7 +127,7 @@ export class RtcServer implements Listener {
     }
     try {
       if (client.closed) throw new RtcError('the session ended during admission', RtcErrorCode.SdpExchange, 410);
-      const answer = await session.negotiate(req.offer, this.candidates(), v.rtc.stun_timeout * 1000, v.rtc.pli_for_rtmp * 1000);
+      const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000, v.rtc.pli_for_rtmp * 1000, v.rtc);
       if (!session.start()) throw busy(vhost, req.app, req.stream);
       this.sessions.set(session.id, session);
       this.log.info({ ip: req.ip, url: client.streamUrl, session: session.id, param: req.param }, 'rtc publish');
@@ -156,15 +147,19 @@ export class RtcServer implements Listener {
     const mux = this.mux;
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
-    if (!v.rtc.rtmp_to_rtc) throw new RtcError(`vhost ${vhost} has no WebRTC players (rtc.rtmp_to_rtc off)`, RtcErrorCode.Disabled, 403);
     checkOffer(req.offer);
-    if (!this.hub.findSource(vhost, req.app, req.stream)?.active) {
+    const source = this.hub.findSource(vhost, req.app, req.stream);
+    if (!source?.active) {
       throw new RtcError(`stream ${vhost}/${req.app}/${req.stream} is not published`, RtcErrorCode.InvalidParams, 404);
     }
-    const session = new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s));
+    // SRS (#2728): a stream published over RTMP (or SRT, ...) has no WebRTC players without rtmp_to_rtc
+    if (source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
+      throw new RtcError(`disabled rtmp_to_rtc of ${vhost}/${req.app}/${req.stream}`, RtcErrorCode.Disabled, 403);
+    }
+    const session = new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc);
     try {
       await session.admit(req, vhost);
-      const answer = await session.negotiate(req.offer, this.candidates(), v.rtc.stun_timeout * 1000);
+      const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000);
       if (session.client?.closed) throw new RtcError('the session ended during negotiation', RtcErrorCode.SdpExchange, 410);
       this.sessions.set(session.id, session);
       this.log.info({ ip: req.ip, url: session.client?.streamUrl, session: session.id, param: req.param }, 'rtc play');
@@ -219,22 +214,6 @@ export function checkOffer(sdp: string): void {
   if (!/^a=fingerprint:\S+ \S+/m.test(sdp)) throw new RtcError('the SDP offer has no DTLS fingerprint', RtcErrorCode.SdpDecode, 400);
 }
 
-/** H.264 constrained baseline in packetization-mode 1 and Opus: what RtcIngest reads. */
-function publishCodecs() {
-  const feedback = [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }];
-  return {
-    video: [
-      new RTCRtpCodecParameters({
-        mimeType: 'video/H264',
-        clockRate: 90_000,
-        rtcpFeedback: feedback,
-        parameters: 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f',
-      }),
-    ],
-    audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48_000, channels: 2 })],
-  };
-}
-
 /** One WebRTC publisher: its peer connection, its share of the port, its Client and Source. */
 class RtcPublishSession {
   id = '';
@@ -270,14 +249,14 @@ class RtcPublishSession {
   }
 
   /** Answers the offer on the shared port; throws RtcError 5012/5018. */
-  async negotiate(offer: string, candidates: string[], timeoutMs: number, pliEveryMs: number): Promise<string> {
-    const pc = new RTCPeerConnection({ iceLite: true, iceUseIpv6: false, codecs: publishCodecs() });
+  async negotiate(offer: string, candidates: string[], timeoutMs: number, pliEveryMs: number, feedback: RtcFeedback): Promise<string> {
+    const pc = rtcPeerConnection('publish', feedback);
     this.pc = pc;
     pc.onTrack.subscribe((track) => this.onTrack(pc, track));
     pc.connectionStateChange.subscribe((state) => {
       if (state === 'failed' || state === 'closed') this.close(`connection ${state}`);
     });
-    const { sdp: answer, id } = await answerOnMux(this.mux, this.muxSession, pc, offer, 'has');
+    const { sdp: answer, id } = await answerOnMux(this.mux, this.muxSession, pc, offer, 'has', feedback);
     this.id = id;
     this.lastPacketAt = Date.now();
     this.timer = setInterval(() => this.tick(timeoutMs, pliEveryMs), 500);
@@ -291,6 +270,12 @@ class RtcPublishSession {
     const source = this.hub.publish(client);
     if (!source) return false;
     this.source = source;
+    // a player's PLI/FIR: a PLI to this publisher, at most one a second
+    source.requestKeyframe = () => {
+      if (!this.videoPli) return false;
+      this.pli(false);
+      return true;
+    };
     const sink = (kind: 'audio' | 'video', ms: number, body: Buffer) => {
       if (!this.closed) source.onMessage(kind, ms, body);
     };
