@@ -16,6 +16,7 @@ import { nalusToAnnexB } from '../src/kernel/annexb.js';
 import { opusPacketSamples } from '../src/kernel/opus.js';
 import { api, clients, startHookServer, type HookServer } from './api-helpers.js';
 import { basicConf, ffmpegPublish, ffprobe, decodeErrors, freePort, kill, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
+import { rtcPlayer, whep as whepPost } from './rtc-helpers.js';
 
 let server: RunningServer;
 let hooks: HookServer;
@@ -186,4 +187,34 @@ test('WHEP refusals: 4xx JSON for a bad offer, an unpublished stream, a refusing
   assert.ok(!(await clients(server)).some((c) => c.name === 'denied' && c.type === 'rtc-play'), 'no refused player is left behind');
   assert.equal((await api(server, '/api/v1/versions')).json.code, 0);
   await pc.close();
+});
+
+test('20 WebRTC players of one stream all receive video; kicking one ends only that one', { timeout: 180_000 }, async () => {
+  const players: Awaited<ReturnType<typeof rtcPlayer>>[] = [];
+  for (let i = 0; i < 20; i++) {
+    const p = await rtcPlayer();
+    const res = await whepPost(server, 'app=live&stream=cam', p.offer);
+    assert.equal(res.status, 201, await res.clone().text());
+    await p.pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    players.push(p);
+  }
+  try {
+    await waitFor('video at all 20', () => players.every((p) => p.units >= 25), 90_000, 200);
+    const listed = (await clients(server)).filter((c) => c.type === 'rtc-play' && c.name === 'cam');
+    assert.equal(listed.length, 20);
+    assert.ok(listed.every((c) => c.ip === '127.0.0.1' && c.send_bytes > 0), JSON.stringify(listed[0]));
+    // kick the one that connected first: the oldest client of the list
+    const kicked = listed[0];
+    assert.equal((await api(server, `/api/v1/clients/${kicked.id}`, { method: 'DELETE' })).json.code, 0);
+    await waitFor('19 players left', async () => (await clients(server)).filter((c) => c.type === 'rtc-play').length === 19, 15_000);
+    await new Promise((r) => setTimeout(r, 1000)); // packets in flight
+    const counts = players.map((p) => p.units);
+    await new Promise((r) => setTimeout(r, 3000));
+    const grew = players.map((p, i) => p.units - counts[i]);
+    assert.equal(grew.filter((g) => g === 0).length, 1, `one player stopped: ${grew.join(',')}`);
+    // 20 werift clients decrypting in this one test process keep up with only part of 25 fps
+    assert.ok(grew.filter((g) => g >= 5).length === 19, `the other 19 go on: ${grew.join(',')}`);
+  } finally {
+    for (const p of players) await p.pc.close();
+  }
 });
