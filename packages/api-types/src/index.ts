@@ -10,7 +10,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { anyObject, arr, bool, envelope, EnvelopeFields, int, map, nullable, num, oneOfStrings, str } from './kit.js';
 import { AudioInfo, VideoInfo } from './media.js';
-import { LiveStreamHistory } from './socket.js';
+import { LiveStreamHistory, LiveSummary } from './socket.js';
 
 export { envelope } from './kit.js';
 export * from './media.js';
@@ -472,6 +472,33 @@ export interface OnHlsHook extends HookCommon {
 
 export type HookBody = OnConnectHook | OnCloseHook | OnPublishHook | OnPlayHook | OnDvrHook | OnHlsHook;
 export type HookAction = HookBody['action'];
+
+// ---------------------------------------------------------------------------------------------
+// Cluster live view (socket.io `cluster`, with a registry)
+
+/** A stream of another node, as that node's /api/v1/streams/ lists it. */
+export const NodeStream = Type.Composite([Stream, Type.Object({ node: str('the node serving it') })]);
+export type NodeStream = Static<typeof NodeStream>;
+
+/** A client of another node, as that node's /api/v1/clients/ lists it. */
+export const NodeClient = Type.Composite([Client, Type.Object({ node: str('the node it is connected to') })]);
+export type NodeClient = Static<typeof NodeClient>;
+
+/** What one other node last sent over the registry (at most 500 streams and 500 clients). */
+export const LiveNode = Type.Object({
+  node: str('`cluster { node_id }` of that node, else its hostname:api-port'),
+  age_ms: int('how long ago it was received; a node silent for 5 s is dropped'),
+  summary: LiveSummary,
+  streams: arr(NodeStream),
+  clients: arr(NodeClient),
+  streams_total: int('its streams, listed or not'),
+  clients_total: int('its clients, listed or not'),
+});
+export type LiveNode = Static<typeof LiveNode>;
+
+/** socket.io `cluster`: this node's name and the other nodes it hears from. */
+export const LiveCluster = Type.Object({ node: str('this node'), nodes: arr(LiveNode) });
+export type LiveCluster = Static<typeof LiveCluster>;
 
 export * from './errors.js';
 export * from './socket.js';

@@ -2,11 +2,15 @@
  * The socket.io live feed on the API port (path `/socket.io/`, same Basic auth as the API).
  * The server pushes `summary` and `streams` once a second and `event` as things happen; a socket
  * gets `history` (the last 10 minutes of `summary`) once as it connects. The client sends nothing.
+ * With a registry (`cluster { registry redis://...; }`) the nodes share their live rows over
+ * Redis: `streams` lists every node's streams and `cluster` carries the other nodes' API rows;
+ * every row names its `node`.
  * Payloads are TypeBox schemas like the HTTP answers (`Static<typeof X>` is the type).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { arr, int, nullable, num, oneOfStrings, str } from './kit.js';
 import { AudioInfo, VideoInfo } from './media.js';
+import type { LiveCluster } from './index.js';
 
 /** Short-window rates (last few seconds), kilobits per second. */
 export const LiveKbps = Type.Object({ recv: num('kbps'), send: num('kbps') });
@@ -14,6 +18,7 @@ export type LiveKbps = Static<typeof LiveKbps>;
 
 /** The server at a glance, once a second. */
 export const LiveSummary = Type.Object({
+  node: str('the node these figures are of (`cluster { node_id }`, else hostname:api-port)'),
   now_ms: int(),
   uptime_s: int(),
   version: str(),
@@ -28,7 +33,8 @@ export type LiveSummary = Static<typeof LiveSummary>;
 
 /** One stream's live figures, once a second (the streams /api/v1/streams/ lists). */
 export const LiveStream = Type.Object({
-  id: str('the stream id of /api/v1/streams/{id}'),
+  node: str('the node serving the stream (`cluster { node_id }`, else hostname:api-port)'),
+  id: str("the stream id of that node's /api/v1/streams/{id}"),
   vhost: str('the vhost id of /api/v1/vhosts/{id} (as in /api/v1/streams/)'),
   app: str(),
   name: str('stream name'),
@@ -105,7 +111,10 @@ export type LiveEvent = Static<typeof LiveEvent>;
 
 export interface ServerToClientEvents {
   summary: (s: LiveSummary) => void;
+  /** this node's streams, then (with a registry) the other nodes' */
   streams: (s: LiveStream[]) => void;
+  /** with a registry: once a second, the other nodes seen over it */
+  cluster: (c: LiveCluster) => void;
   event: (e: LiveEvent) => void;
   history: (h: LiveHistory) => void;
 }

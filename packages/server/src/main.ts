@@ -8,6 +8,7 @@ import type { ApiDeps } from './api/routes.js';
 import { LiveFeed, type LiveFeedDeps } from './api/socket.js';
 import { ApiModel } from './app/api-model.js';
 import { ConnectionLimit } from './app/connection-limit.js';
+import { nodeId, registryUrl } from './app/cluster-node.js';
 import { HttpHooks } from './app/hooks.js';
 import { SecurityAdmission } from './app/security.js';
 import { ServerIdentity } from './app/stats-identity.js';
@@ -383,7 +384,7 @@ export class TsrsServer {
     const api = this.api;
     if (!api) return;
     const dir = () => this.config.http_server.dir;
-    this.liveDeps = { queries: model, stats, config, log: this.log.child({ mod: 'socket.io' }) };
+    this.liveDeps = { queries: model, stats, config, log: this.log.child({ mod: 'socket.io' }), node: nodeId(this.config), registry: registryUrl(this.config) };
     const { handler } = createApiHandler({ log: this.log.child({ mod: 'api' }), ownRoot: api !== this.http, deps });
     api.use(handler);
     if (api !== this.http) {

@@ -30,6 +30,7 @@ test('fps is 0 when stream time does not move forward (a republish restarts dts)
 });
 
 const summary = (i: number): LiveSummary => ({
+  node: 'n1',
   now_ms: 1_000_000 + i * 1000,
   uptime_s: i,
   version: 't',

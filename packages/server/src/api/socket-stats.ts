@@ -80,7 +80,7 @@ export class StreamRates {
   }
 
   /** The `streams` item of one stream. */
-  view(f: StreamFigures, now = Date.now()): LiveStream {
+  view(f: StreamFigures, now = Date.now()): Omit<LiveStream, 'node'> {
     const s = f.view;
     const { fps, kbps } = this.byId.get(s.id)?.rates() ?? { fps: 0, kbps: { recv: 0, send: 0 } };
     return {

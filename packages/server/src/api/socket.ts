@@ -7,6 +7,12 @@
  * second whether or not anyone is connected; `streams` and events are sent only while a socket is.
  * Each stream's figures go into its own bounded ring too (StreamHistory), served by
  * `GET /api/v1/streams/{id}/samples`.
+ *
+ * Every row names its `node` (cluster-node.ts). With a registry (`cluster { registry redis://...; }`)
+ * socket.io runs over Redis: each node sends its own rows to the others once a second (whether or
+ * not a console is connected anywhere) and its consoles get `streams` of every node and `cluster`
+ * (the other nodes' API rows, see cluster-live.ts). Everything to consoles is emitted locally, so
+ * each node's sockets get one merged copy.
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { peerIp } from '../listeners/tcp.js';
@@ -21,6 +27,8 @@ import { basicAuthOk } from './handler.js';
 import { SummaryRing } from './socket-history.js';
 import { StreamHistory } from './stream-history.js';
 import { LIVE_WINDOW_MS, StreamRates } from './socket-stats.js';
+import { NODE_LIVE_EVENT, nodeLiveMessage, RemoteNodes } from './cluster-live.js';
+import { liveRegistry, type LiveRegistry } from './socket-redis.js';
 
 export interface LiveFeedDeps {
   /** the live model, through the API's narrow query interface */
@@ -28,9 +36,17 @@ export interface LiveFeedDeps {
   stats: SystemStats;
   config: () => Config;
   log: Logger;
+  /** this node's id (cluster-node.ts) */
+  node: string;
+  /** the cluster's Redis URL; unset: this node only */
+  registry?: string;
 }
 
-type LiveServer = Server<ClientToServerEvents, ServerToClientEvents>;
+interface InterServerEvents {
+  [NODE_LIVE_EVENT]: (msg: unknown) => void;
+}
+
+type LiveServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents>;
 
 /** Whether a socket.io handshake carries the API's credentials (when auth is on). */
 export function socketAuthOk(socket: Pick<Socket, 'handshake'>, config: Config): boolean {
@@ -60,13 +76,15 @@ export class LiveFeed {
   /** engine.io sessions per client IP (request_limits.max_socketio_sessions_per_ip) */
   private readonly sessionsByIp = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
+  private readonly remote: RemoteNodes;
+  private readonly registry: LiveRegistry | undefined;
   private unsubscribe: () => void = () => {};
 
   constructor(
     server: HttpServer,
     private readonly d: LiveFeedDeps,
   ) {
-    this.io = new Server<ClientToServerEvents, ServerToClientEvents>(server, {
+    this.io = new Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents>(server, {
       path: '/socket.io/',
       serveClient: false,
       // Read per request, so a config reload applies.
@@ -101,6 +119,14 @@ export class LiveFeed {
       next(new Error('unauthorized'));
     });
     this.io.on('connection', (socket) => socket.emit('history', this.ring.history()));
+    this.remote = new RemoteNodes(d.node);
+    if (d.registry) {
+      this.registry = liveRegistry(d.registry, d.log);
+      this.io.adapter(this.registry.adapter);
+      this.io.on(NODE_LIVE_EVENT, (msg) => {
+        if (!this.remote.put(msg, Date.now())) d.log.debug({ node: (msg as { node?: unknown })?.node }, 'socket.io: a node message refused');
+      });
+    }
     this.timer = setInterval(() => this.tick(), 1000).unref();
     this.subscribe();
   }
@@ -116,11 +142,20 @@ export class LiveFeed {
     this.rates.sample(streams, now);
     const summary = this.summary(streams.length, now);
     this.ring.push(summary);
-    const views = streams.map((s) => this.rates.view(s, now));
+    const views = streams.map((s) => ({ node: this.d.node, ...this.rates.view(s, now) }));
     this.streamRings.sample(new Map(views.map((v) => [v.id, streamSample(v)])), now);
+    if (this.registry) {
+      const q = this.d.queries;
+      this.io.serverSideEmit(NODE_LIVE_EVENT, nodeLiveMessage(this.d.node, summary, views, q.streams(), q.clients()));
+    }
     if (!this.connected) return;
-    this.io.emit('summary', summary);
-    this.io.emit('streams', views);
+    this.io.local.emit('summary', summary);
+    if (!this.registry) {
+      this.io.local.emit('streams', views);
+      return;
+    }
+    this.io.local.emit('streams', [...views, ...this.remote.liveStreams(now)]);
+    this.io.local.emit('cluster', this.remote.cluster(now));
   }
 
   /** The stream's last 10 minutes of live figures (`GET /api/v1/streams/{id}/samples`). */
@@ -133,6 +168,7 @@ export class LiveFeed {
     const memTotal = st.meminfo.MemTotal;
     const k = this.d.queries.serverKbps(LIVE_WINDOW_MS);
     return {
+      node: this.d.node,
       now_ms: now,
       uptime_s: Math.floor((now - st.startedAt) / 1000),
       version: VERSION,
@@ -150,7 +186,7 @@ export class LiveFeed {
     this.unsubscribe = this.d.queries.onEvent((e) => {
       if (!this.connected) return;
       try {
-        this.io.emit('event', e);
+        this.io.local.emit('event', e);
       } catch (err) {
         this.d.log.warn({ event: e.type, err: String(err) }, 'socket.io: event not sent');
       }
@@ -163,5 +199,6 @@ export class LiveFeed {
     this.unsubscribe();
     this.io.disconnectSockets(true);
     this.io.engine.close();
+    this.registry?.close();
   }
 }

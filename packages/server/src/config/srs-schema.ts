@@ -336,7 +336,9 @@ export const clusterSchema = {
    * tsrs: `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]` of a shared stream registry (off when
    * unset). An origin (mode local) records each stream published on it there, under a lease it
    * renews, and deletes it at unpublish; an origin lacking a stream finds its origin there and
-   * redirects the player (RTMP 302), as with coworkers but without a list of them.
+   * redirects the player (RTMP 302), as with coworkers but without a list of them. The live feed
+   * (socket.io) then runs over the same Redis: a console on any node sees every node's streams
+   * and clients.
    */
   registry: custom(readRegistry),
   /** tsrs: seconds a registry entry lives unless renewed (a crashed origin's entries expire) */
@@ -354,6 +356,12 @@ export const clusterSchema = {
     else return v;
     return undefined;
   }),
+  /**
+   * tsrs: this node's name in the cluster's live view (socket.io over the registry's Redis) and in
+   * its history rows; 1-64 characters of [A-Za-z0-9._:@-]; unset: hostname:api-port. Read from
+   * the first vhost that sets it.
+   */
+  node_id: optStr(),
 };
 
 function readRegistry(r: FieldReader): string | undefined {

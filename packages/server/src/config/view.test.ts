@@ -80,7 +80,7 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
   assert.deepEqual(v.cluster, {
     mode: 'local', origin: [], token_traverse: false, vhost: undefined, debug_srs_upnode: true, origin_cluster: false,
     coworkers: [], protocol: 'rtmp', follow_client: false, edge_idle_timeout: 5,
-    registry: undefined, registry_lease: 10, registry_renew: 3, registry_host: undefined,
+    registry: undefined, registry_lease: 10, registry_renew: 3, registry_host: undefined, node_id: undefined,
   });
   assert.deepEqual(v.forward, { enabled: false, destination: [], backend: '', queue_length: 10, queue_max_bytes: 16 * 1024 * 1024 });
   assert.deepEqual(v.security, { enabled: false, rules: [] });
