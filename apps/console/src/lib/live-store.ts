@@ -4,7 +4,7 @@
  * (see components/live/LiveFeed). Kept outside React so the charts survive page navigation.
  */
 import { useSyncExternalStore } from 'react';
-import type { LiveEvent, LiveHistory, LiveStream, LiveStreamHistory, LiveSummary } from './types';
+import type { LiveCluster, LiveEvent, LiveHistory, LiveStream, LiveStreamHistory, LiveSummary } from './types';
 
 export type LiveStatus = 'idle' | 'connecting' | 'live' | 'polling';
 
@@ -42,6 +42,8 @@ export interface LiveState {
   summaryAt: number;
   streams: StreamStat[] | null;
   streamsAt: number;
+  /** with a registry: this node's name and the other nodes' rows (socket.io `cluster`) */
+  cluster: LiveCluster | null;
   events: LiveEvent[];
   summarySeries: SummarySample[];
   streamSeries: Record<string, StreamSample[]>;
@@ -58,6 +60,7 @@ const INITIAL: LiveState = {
   summaryAt: 0,
   streams: null,
   streamsAt: 0,
+  cluster: null,
   events: [],
   summarySeries: [],
   streamSeries: {},
@@ -160,6 +163,9 @@ export const live = {
       if (!series[id] && arr.length && t - arr[arr.length - 1].t < 5 * 60_000) series[id] = arr;
     }
     set({ streams: list, streamsAt: t, streamSeries: series });
+  },
+  pushCluster(cluster: LiveCluster): void {
+    set({ cluster });
   },
   pushEvent(e: LiveEvent): void {
     const events = [e, ...state.events];

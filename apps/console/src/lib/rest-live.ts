@@ -27,6 +27,8 @@ export function summaryFromRest(d: Summaries, prev: Summaries | null, streams: S
     send = streams.reduce((a, s) => a + (s.kbps.send_30s), 0);
   }
   return {
+    // '' = this node: REST does not name it (the live feed does)
+    node: '',
     now_ms: d.now_ms,
     uptime_s: d.self.srs_uptime,
     version: d.self.version,
@@ -71,6 +73,7 @@ export function streamsFromRest(list: Stream[], marks: Map<string, StreamMark>):
     }
     marks.set(s.id, { t, frames: s.frames, recv: s.recv_bytes, send: s.send_bytes });
     return {
+      node: '',
       id: s.id,
       vhost: s.vhost,
       app: s.app,

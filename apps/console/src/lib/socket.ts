@@ -3,7 +3,7 @@
  * `auth` payload and, for the HTTP long-polling transport, as a Basic Authorization header.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, LiveAuth, LiveEvent, LiveHistory, LiveStream, LiveSummary, ServerToClientEvents } from './types';
+import type { ClientToServerEvents, LiveAuth, LiveCluster, LiveEvent, LiveHistory, LiveStream, LiveSummary, ServerToClientEvents } from './types';
 
 export type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -12,6 +12,8 @@ export interface LiveHandlers {
   onSummary(s: LiveSummary): void;
   onStreams(s: LiveStream[]): void;
   onEvent(e: LiveEvent): void;
+  /** with a registry, once a second: the other nodes of the cluster */
+  onCluster(c: LiveCluster): void;
   /** the server's recent summaries, once per connection */
   onHistory(h: LiveHistory): void;
 }
@@ -45,6 +47,7 @@ export function connectLive(base: string, auth: LiveCredentials, h: LiveHandlers
   socket.on('streams', h.onStreams);
   socket.on('event', h.onEvent);
   socket.on('history', h.onHistory);
+  socket.on('cluster', h.onCluster);
   return () => {
     socket.removeAllListeners();
     socket.disconnect();

@@ -38,6 +38,7 @@ export function LiveFeed() {
         onSummary: (s) => live.pushSummary(s),
         onStreams: (s) => live.pushStreams(s),
         onHistory: (h) => live.loadHistory(h),
+        onCluster: (c) => live.pushCluster(c),
         onEvent: (e) => {
           live.pushEvent(e);
           if (e.type.startsWith('stream:') || e.type.startsWith('client:')) {

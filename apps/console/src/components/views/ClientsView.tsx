@@ -11,12 +11,13 @@ import { EmptyState, QueryBody, StaleNote } from '@/components/ui/States';
 import { compareValues, DataTable, TD, TR, STICKY_FIRST, type Column, type SortState } from '@/components/ui/Table';
 import { ClientType } from '@/components/clients/ClientType';
 import { KickDialog } from '@/components/clients/KickDialog';
-import { useClients } from '@/hooks/useClients';
+import { useClientRows, useCluster, type ClientRow } from '@/hooks/useCluster';
+import { NodeCell, withNodeColumn } from '@/components/cluster/NodeCell';
 import { useVhostNames } from '@/hooks/useServer';
 import { fmtBytes, fmtDuration, fmtInt } from '@/lib/format';
 import type { Client } from '@/lib/types';
 
-type Key = 'id' | 'ip' | 'type' | 'stream' | 'alive' | 'recv' | 'send' | 'kbps';
+type Key = 'id' | 'node' | 'ip' | 'type' | 'stream' | 'alive' | 'recv' | 'send' | 'kbps';
 
 const COLUMNS: Column<Key>[] = [
   { label: 'Id', k: 'id' },
@@ -30,8 +31,9 @@ const COLUMNS: Column<Key>[] = [
   { label: 'Actions', right: true, hidden: true },
 ];
 
-const SORTERS: Record<Key, (c: Client) => unknown> = {
+const SORTERS: Record<Key, (c: ClientRow) => unknown> = {
   id: (c) => c.id,
+  node: (c) => c.node,
   ip: (c) => c.ip,
   type: (c) => `${c.publish ? 0 : 1}${c.type}`,
   stream: (c) => c.url || c.name,
@@ -42,8 +44,10 @@ const SORTERS: Record<Key, (c: Client) => unknown> = {
 };
 
 export function ClientsView() {
-  const clients = useClients();
-  const { data, error } = clients;
+  const clients = useClientRows();
+  const { rows: data, error } = clients;
+  const cluster = useCluster();
+  const columns = useMemo(() => withNodeColumn(COLUMNS, cluster.multi), [cluster.multi]);
   const vhosts = useVhostNames();
   const [query, setQuery] = useState('');
   const [kind, setKind] = useState<'all' | 'publish' | 'play'>('all');
@@ -56,7 +60,7 @@ export function ClientsView() {
     const rows = data.filter(
       (c) =>
         (kind === 'all' || (kind === 'publish') === c.publish) &&
-        (!q || [c.id, c.ip, c.type, c.url, c.name].some((v) => v && v.toLowerCase().includes(q))),
+        (!q || [c.id, c.node, c.ip, c.type, c.url, c.name].some((v) => v && v.toLowerCase().includes(q))),
     );
     const get = SORTERS[sort.key];
     rows.sort((a, b) => compareValues(get(a), get(b)));
@@ -96,10 +100,11 @@ export function ClientsView() {
             )
           }
         >
-          <DataTable columns={COLUMNS} caption="Connections, sortable by column" className={`min-w-[940px] [&_td]:px-2.5 [&_th]:px-2.5 ${STICKY_FIRST}`} sort={sort} onSort={setSort}>
+          <DataTable columns={columns} caption="Connections, sortable by column" className={`min-w-[940px] [&_td]:px-2.5 [&_th]:px-2.5 ${STICKY_FIRST}`} sort={sort} onSort={setSort}>
             {shown.map((c) => (
-              <tr key={c.id} className={TR} data-client-id={c.id}>
+              <tr key={`${c.node}\n${c.id}`} className={TR} data-client-id={c.id} data-node={c.node ?? ''}>
                 <td className={`${TD} font-mono text-xs`}>{c.id}</td>
+                {cluster.multi && <NodeCell node={c.node} remote={c.remote} />}
                 <td className={`${TD} num`}>{c.ip}</td>
                 <td className={TD}>
                   <span className="inline-flex items-center gap-2">
@@ -109,9 +114,13 @@ export function ClientsView() {
                 </td>
                 <td className={TD}>
                   <div className="max-w-[14rem]">
-                    <Link href={`/streams/detail/?id=${encodeURIComponent(c.stream)}`} className="block truncate text-accent hover:underline">
-                      {c.url || c.name || c.stream}
-                    </Link>
+                    {c.remote ? (
+                      <span className="block truncate">{c.url || c.name || c.stream}</span>
+                    ) : (
+                      <Link href={`/streams/detail/?id=${encodeURIComponent(c.stream)}`} className="block truncate text-accent hover:underline">
+                        {c.url || c.name || c.stream}
+                      </Link>
+                    )}
                     {vhosts[c.vhost] && vhosts[c.vhost] !== '__defaultVhost__' && <span className="block text-xs text-muted">{vhosts[c.vhost]}</span>}
                   </div>
                 </td>
@@ -120,7 +129,7 @@ export function ClientsView() {
                 <td className={`${TD} num w-20 text-right`}>{fmtBytes(c.send_bytes)}</td>
                 <td className={`${TD} num w-16 text-right`}>{fmtInt(c.publish ? c.kbps?.recv_30s : c.kbps?.send_30s)}</td>
                 <td className={`${TD} text-right`}>
-                  <IconButton label={`Kick ${c.id} (${c.ip})`} tone="danger" onClick={() => setKick(c)}>
+                  <IconButton label={`Kick ${c.id} (${c.ip})`} tone="danger" onClick={() => setKick(c)} disabled={c.remote}>
                     {ICONS.kick}
                   </IconButton>
                 </td>

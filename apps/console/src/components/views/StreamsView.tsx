@@ -13,10 +13,12 @@ import { CopyUrlsDialog } from '@/components/streams/CopyUrlsDialog';
 import { PreviewDialog } from '@/components/streams/PreviewDialog';
 import { useStreamActions } from '@/components/streams/useStreamActions';
 import { useStreamRows, type StreamRow } from '@/hooks/useStreams';
+import { useCluster } from '@/hooks/useCluster';
+import { NodeCell, withNodeColumn } from '@/components/cluster/NodeCell';
 import { fmtDuration, fmtFixed, fmtInt, fmtResolution, fmtSampleRate } from '@/lib/format';
 import type { StreamRef } from '@/lib/urls';
 
-type Key = 'name' | 'publisher' | 'video' | 'in' | 'out' | 'players' | 'uptime';
+type Key = 'name' | 'node' | 'publisher' | 'video' | 'in' | 'out' | 'players' | 'uptime';
 
 const COLUMNS: Column<Key>[] = [
   { label: 'Stream', k: 'name' },
@@ -32,6 +34,7 @@ const COLUMNS: Column<Key>[] = [
 
 const SORTERS: Record<Key, (r: StreamRow) => unknown> = {
   name: (r) => `${r.vhostName}/${r.stream.app}/${r.stream.name}`,
+  node: (r) => r.node,
   publisher: (r) => r.publisher?.ip ?? null,
   video: (r) => (r.stream.video ? r.stream.video.width * r.stream.video.height : null),
   in: (r) => r.kbpsIn,
@@ -52,13 +55,15 @@ export function StreamsView() {
   const [preview, setPreview] = useState<StreamRow | null>(null);
   const [copy, setCopy] = useState<StreamRef | null>(null);
   const actions = useStreamActions();
+  const cluster = useCluster();
+  const columns = useMemo(() => withNodeColumn(COLUMNS, cluster.multi), [cluster.multi]);
 
   const shown = useMemo(() => {
     if (!rows) return [];
     const q = query.trim().toLowerCase();
     const filtered = q
       ? rows.filter((r) =>
-          [r.vhostName, r.stream.app, r.stream.name, r.publisher?.ip, r.publisher?.type, r.stream.video?.codec, r.stream.audio?.codec]
+          [r.vhostName, r.node, r.stream.app, r.stream.name, r.publisher?.ip, r.publisher?.type, r.stream.video?.codec, r.stream.audio?.codec]
             .filter(Boolean)
             .some((v) => String(v).toLowerCase().includes(q)),
         )
@@ -92,18 +97,26 @@ export function StreamsView() {
             )
           }
         >
-          <DataTable columns={COLUMNS} caption="Streams, sortable by column" className={`min-w-[960px] [&_td]:px-2 [&_th]:px-2 ${STICKY_FIRST}`} sort={sort} onSort={setSort}>
+          <DataTable columns={columns} caption="Streams, sortable by column" className={`min-w-[960px] [&_td]:px-2 [&_th]:px-2 ${STICKY_FIRST}`} sort={sort} onSort={setSort}>
             {shown.map((r) => {
               const s = r.stream;
               const active = s.publish?.active;
+              // another node's stream: this node's API can neither play, record nor kick it
+              const local = !r.remote;
               return (
-                <tr key={s.id} className={TR} data-stream-id={s.id}>
+                <tr key={`${r.node}\n${s.id}`} className={TR} data-stream-id={s.id} data-node={r.node ?? ''}>
                   <td className={TD}>
                     <div className="max-w-[9rem] sm:max-w-[13rem]">
                       <span className="flex min-w-0 items-center gap-1.5">
-                        <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="truncate font-medium text-accent hover:underline">
-                          {s.app}/{s.name}
-                        </Link>
+                        {local ? (
+                          <Link href={`/streams/detail/?id=${encodeURIComponent(s.id)}`} className="truncate font-medium text-accent hover:underline">
+                            {s.app}/{s.name}
+                          </Link>
+                        ) : (
+                          <span className="truncate font-medium">
+                            {s.app}/{s.name}
+                          </span>
+                        )}
                         {r.recording && (
                           <Badge tone="danger" title="Recording (DVR)">
                             <Dot tone="danger" /> REC
@@ -113,6 +126,7 @@ export function StreamsView() {
                       <span className="block truncate text-xs text-muted">{r.vhostName === '__defaultVhost__' ? 'default vhost' : r.vhostName}</span>
                     </div>
                   </td>
+                  {cluster.multi && <NodeCell node={r.node} remote={r.remote} />}
                   <td className={TD}>
                     {active ? (
                       <>
@@ -157,22 +171,22 @@ export function StreamsView() {
                   <td className={`${TD} num w-20 text-right`} data-testid="uptime">{fmtDuration(r.uptimeS)}</td>
                   <td className={`${TD} text-right`}>
                     <div className="flex justify-end gap-1">
-                      <IconButton label={`Preview ${s.app}/${s.name}`} onClick={() => setPreview(r)} disabled={!active}>
+                      <IconButton label={`Preview ${s.app}/${s.name}`} onClick={() => setPreview(r)} disabled={!active || !local}>
                         {ICONS.play}
                       </IconButton>
                       {r.recording ? (
-                        <IconButton label={`Stop recording ${s.app}/${s.name}`} tone="active" onClick={() => actions.setDvr(r, 'stop')} disabled={actions.dvrPending}>
+                        <IconButton label={`Stop recording ${s.app}/${s.name}`} tone="active" onClick={() => actions.setDvr(r, 'stop')} disabled={actions.dvrPending || !local}>
                           {ICONS.stop}
                         </IconButton>
                       ) : (
-                        <IconButton label={`Start recording ${s.app}/${s.name}`} onClick={() => actions.setDvr(r, 'start')} disabled={actions.dvrPending || !active}>
+                        <IconButton label={`Start recording ${s.app}/${s.name}`} onClick={() => actions.setDvr(r, 'start')} disabled={actions.dvrPending || !active || !local}>
                           {ICONS.record}
                         </IconButton>
                       )}
-                      <IconButton label={`Copy play URLs of ${s.app}/${s.name}`} onClick={() => setCopy(refOf(r))}>
+                      <IconButton label={`Copy play URLs of ${s.app}/${s.name}`} onClick={() => setCopy(refOf(r))} disabled={!local}>
                         {ICONS.link}
                       </IconButton>
-                      <IconButton label={`Kick the publisher of ${s.app}/${s.name}`} tone="danger" onClick={() => actions.askKick(r)} disabled={!active}>
+                      <IconButton label={`Kick the publisher of ${s.app}/${s.name}`} tone="danger" onClick={() => actions.askKick(r)} disabled={!active || !local}>
                         {ICONS.kick}
                       </IconButton>
                     </div>
