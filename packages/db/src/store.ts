@@ -48,11 +48,16 @@ export interface OpenHistoryStoreOptions {
   /** Default: the repo's prisma/migrations (SQLite) or prisma/postgresql/migrations. */
   migrationsDir?: string;
   /**
-   * Close sessions/recordings left open by a crash. Default true for SQLite (one server per
-   * file); false for PostgreSQL, which several nodes share: one node's start must not end the
-   * live rows of the others.
+   * Close sessions/recordings left open by a crash (default true). SQLite (one server per file)
+   * closes every open row; PostgreSQL, which several nodes share, only the rows of `node`: one
+   * node's start must not end the live rows of the others.
    */
   repairOnOpen?: boolean;
+  /**
+   * The cluster node this server is (stored in the `node` column of its sessions and recordings);
+   * default ''. At most 64 characters.
+   */
+  node?: string;
   /** Batch tuning (defaults: 200 ops, 250 ms, 100k queued ops, 5 s max retry delay). */
   batchSize?: number;
   flushIntervalMs?: number;
@@ -73,11 +78,11 @@ function isPermanent(err: unknown): boolean {
 
 // The queued writes, as SQL on the write connection (see sql-writer.ts). Upserts reset what a
 // Prisma upsert's `update` did: the given columns plus the end/counter columns.
-const STREAM_COLUMNS = ['id', 'vhost', 'app', 'stream', 'clientId', 'ip', 'protocol', 'startedAt'] as const;
+const STREAM_COLUMNS = ['id', 'vhost', 'app', 'stream', 'clientId', 'ip', 'protocol', 'startedAt', 'node'] as const;
 const UPSERT_STREAM = upsertSql('StreamSession', STREAM_COLUMNS, '"endedAt" = NULL, "endReason" = NULL, "bytesIn" = 0, "bytesOut" = NULL');
-const CLIENT_COLUMNS = ['id', 'kind', 'type', 'protocol', 'ip', 'vhost', 'app', 'stream', 'url', 'startedAt'] as const;
+const CLIENT_COLUMNS = ['id', 'kind', 'type', 'protocol', 'ip', 'vhost', 'app', 'stream', 'url', 'startedAt', 'node'] as const;
 const UPSERT_CLIENT = upsertSql('ClientSession', CLIENT_COLUMNS, '"endedAt" = NULL, "endReason" = NULL, "bytesIn" = 0, "bytesOut" = 0');
-const RECORDING_COLUMNS = ['id', 'vhost', 'app', 'stream', 'path', 'format', 'startedAt'] as const;
+const RECORDING_COLUMNS = ['id', 'vhost', 'app', 'stream', 'path', 'format', 'startedAt', 'node'] as const;
 const UPSERT_RECORDING = upsertSql('Recording', RECORDING_COLUMNS, '"endedAt" = NULL, "durationMs" = 0, "size" = 0, "complete" = false');
 const UPDATE_RECORDING_PROGRESS = updateSql('Recording', ['size', 'durationMs']);
 const UPDATE_RECORDING_END = updateSql('Recording', ['endedAt', 'size', 'durationMs', 'complete']);
@@ -127,6 +132,8 @@ export class HistoryStore {
   private reopening: Promise<PrismaClient> | null = null;
   private readonly writer: BatchWriter<WriteConnection>;
   private closed = false;
+  /** the `node` column of the rows this server writes */
+  private readonly node: string;
 
   /** Use openHistoryStore(). */
   /** The SQLite file, or the PostgreSQL URL without its password. */
@@ -138,6 +145,7 @@ export class HistoryStore {
     private readonly opts: OpenHistoryStoreOptions,
   ) {
     this.path = target.kind === 'sqlite' ? target.path : redactUrl(target.url);
+    this.node = (opts.node ?? '').slice(0, 64);
     this.writer = new BatchWriter<WriteConnection>({
       connect: () => this.writeConnection(),
       transaction: (sql, ops) => sql.transaction(() => {
@@ -238,7 +246,7 @@ export class HistoryStore {
 
   streamStarted(s: StreamStartInput): void {
     // Upsert so a retried batch (or a reused id) cannot fail on the primary key.
-    const row = [s.id, s.vhost, s.app, s.stream, s.clientId, s.ip, s.protocol, sqlTime(timeOrNow(s.at))];
+    const row = [s.id, s.vhost, s.app, s.stream, s.clientId, s.ip, s.protocol, sqlTime(timeOrNow(s.at)), this.node];
     this.enqueue('streamStarted', (db) => db.run(UPSERT_STREAM, row));
   }
 
@@ -263,7 +271,7 @@ export class HistoryStore {
   }
 
   clientStarted(c: ClientStartInput): void {
-    const row = [c.id, c.kind, c.type, c.protocol, c.ip, c.vhost, c.app, c.stream, c.url, sqlTime(timeOrNow(c.at))];
+    const row = [c.id, c.kind, c.type, c.protocol, c.ip, c.vhost, c.app, c.stream, c.url, sqlTime(timeOrNow(c.at)), this.node];
     this.enqueue('clientStarted', (db) => db.run(UPSERT_CLIENT, row));
   }
 
@@ -278,7 +286,7 @@ export class HistoryStore {
    */
   async recordingStarted(r: RecordingStartInput): Promise<string> {
     const id = r.id ?? randomUUID();
-    const row = [id, r.vhost, r.app, r.stream, r.path, r.format, sqlTime(timeOrNow(r.at))];
+    const row = [id, r.vhost, r.app, r.stream, r.path, r.format, sqlTime(timeOrNow(r.at)), this.node];
     this.enqueue('recordingStarted', (db) => db.run(UPSERT_RECORDING, row));
     return id;
   }
@@ -329,15 +337,19 @@ export class HistoryStore {
 
   /**
    * Ends whatever a crash (kill -9, power loss) left open: sessions get endReason 'error',
-   * recordings complete=false. Call before the server accepts clients.
+   * recordings complete=false. Call before the server accepts clients. `onlyNode`: just the rows
+   * that node wrote (a shared PostgreSQL: the other nodes' open rows are live).
    */
-  async closeDanglingSessions(at: TimeInput = new Date()): Promise<RepairResult> {
+  async closeDanglingSessions(at: TimeInput = new Date(), onlyNode?: string): Promise<RepairResult> {
     await this.writer.flushWithin(this.readWaitMs);
     const endedAt = sqlTime(timeOrNow(at));
     // On the write connection, like every write: Prisma's connection only reads, so the two
     // never wait on each other's locks.
     const sql = await this.writeConnection();
-    const end = (table: string, set: string) => [`UPDATE "${table}" SET ${set} WHERE "endedAt" IS NULL`, [endedAt]] as const;
+    const end = (table: string, set: string) =>
+      onlyNode === undefined
+        ? ([`UPDATE "${table}" SET ${set} WHERE "endedAt" IS NULL`, [endedAt]] as const)
+        : ([`UPDATE "${table}" SET ${set} WHERE "endedAt" IS NULL AND "node" = ?`, [endedAt, onlyNode]] as const);
     const [streams, clients, recordings] = await sql.batch([
       end('StreamSession', `"endedAt" = ?, "endReason" = 'error'`),
       end('ClientSession', `"endedAt" = ?, "endReason" = 'error'`),
@@ -345,7 +357,7 @@ export class HistoryStore {
     ]);
     const result = { streams, clients, recordings };
     if (result.streams + result.clients + result.recordings > 0) {
-      this.logger.warn(result, 'closed history rows left open by an unclean shutdown');
+      this.logger.warn({ ...result, node: onlyNode }, 'closed history rows left open by an unclean shutdown');
     }
     return result;
   }
@@ -434,6 +446,6 @@ export async function openHistoryStore(opts: OpenHistoryStoreOptions = {}, env: 
   const store = new HistoryStore(target, logger, opts);
   await store.db();
   logger.info({ path: store.path }, 'history database open');
-  if (opts.repairOnOpen ?? target.kind === 'sqlite') await store.closeDanglingSessions();
+  if (opts.repairOnOpen ?? true) await store.closeDanglingSessions(new Date(), target.kind === 'sqlite' ? undefined : (opts.node ?? ''));
   return store;
 }

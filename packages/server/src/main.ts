@@ -255,7 +255,8 @@ export class TsrsServer {
     };
     try {
       if (!worker) {
-        server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }) }, env);
+        // Its rows carry the node id: a shared PostgreSQL's startup repair closes only this node's.
+        server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }), node: nodeId(config) }, env);
         server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
         server.startHistoryRetention();
       }
