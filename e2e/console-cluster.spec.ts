@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { basicConf, startServer, type RunningServer } from '../packages/server/dist/test/harness.js';
-import { redisSkipReason, startRedis, type TestRedis } from '../packages/server/dist/test/live-redis.js';
+import { redisSkipReason, startRedis, type TestRedis } from '../packages/server/dist/test/redis-server.js';
 import { consoleUrl, ffmpegPublish, kill, streamsOf, waitFor } from './console-live.js';
 
 test.describe.configure({ mode: 'serial' });
@@ -19,7 +19,7 @@ let b: RunningServer | undefined;
 let publisher: ChildProcess | undefined;
 
 test.beforeAll(async () => {
-  redis = await startRedis();
+  redis = await startRedis({ after: () => {} });
   const conf = (node: string) => (p: Parameters<typeof basicConf>[0]) => basicConf(p, `cluster { registry ${redis!.url}; node_id ${node}; }`);
   a = await startServer(conf('node-a'));
   b = await startServer(conf('node-b'));

@@ -48,9 +48,9 @@ export interface OpenHistoryStoreOptions {
   /** Default: the repo's prisma/migrations (SQLite) or prisma/postgresql/migrations. */
   migrationsDir?: string;
   /**
-   * Close sessions/recordings left open by a crash (default true). SQLite (one server per file)
-   * closes every open row; PostgreSQL, which several nodes share, only the rows of `node`: one
-   * node's start must not end the live rows of the others.
+   * Close sessions/recordings left open by a crash. SQLite (one server per file; default true)
+   * closes every open row; PostgreSQL, which several nodes share (default: when `node` is given),
+   * only the rows of `node`: one node's start must not end the live rows of the others.
    */
   repairOnOpen?: boolean;
   /**
@@ -446,6 +446,11 @@ export async function openHistoryStore(opts: OpenHistoryStoreOptions = {}, env: 
   const store = new HistoryStore(target, logger, opts);
   await store.db();
   logger.info({ path: store.path }, 'history database open');
-  if (opts.repairOnOpen ?? true) await store.closeDanglingSessions(new Date(), target.kind === 'sqlite' ? undefined : (opts.node ?? ''));
+  // A shared PostgreSQL is repaired per node: only a store that knows its node closes (its own) rows.
+  if (target.kind === 'sqlite') {
+    if (opts.repairOnOpen ?? true) await store.closeDanglingSessions();
+  } else if (opts.repairOnOpen ?? !!opts.node) {
+    await store.closeDanglingSessions(new Date(), opts.node ?? '');
+  }
   return store;
 }

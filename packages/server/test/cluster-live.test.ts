@@ -11,7 +11,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, LiveCluster, LiveStream, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
 import { basicConf, ffmpegPublish, kill, sleep, startServer, waitFor, waitPort, type RunningServer } from './harness.js';
 import { api, clients, ffmpegPlay, streams } from './api-helpers.js';
-import { redisSkipReason, startRedis, type TestRedis } from './live-redis.js';
+import { redisSkipReason, startRedis, type TestRedis } from './redis-server.js';
 
 type LiveSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -34,7 +34,7 @@ const clusterConf = (node: string) => (p: Parameters<typeof basicConf>[0]) => ba
 
 before(async () => {
   if (redisSkipReason) return;
-  redis = await startRedis();
+  redis = await startRedis({ after: () => {} });
   a = await startServer(clusterConf('node-a'));
   b = await startServer(clusterConf('node-b'));
   await waitPort(a.ports.api, 5000);
