@@ -168,6 +168,16 @@ export class TsDemuxer {
   }
 
   /**
+   * The input is abandoned (the publish ended): every PES in progress, partial section and
+   * unaligned rest is dropped at once, so whoever still holds the demuxer does not hold them.
+   */
+  release(): void {
+    for (const s of this.streams.values()) this.clear(s);
+    for (const st of this.sections.values()) st.buf = undefined;
+    this.rest = undefined;
+  }
+
+  /**
    * The next offset that starts a packet: 0x47 there and one and two packets
    * later. A candidate too close to the end to be checked is returned as is
    * (the caller waits for more bytes); no candidate at all gives the offset of

@@ -132,3 +132,30 @@ test('audio that starts before the video: held for the first keyframe, the strea
   assert.ok(msgs.filter(isAudioFrame).every((m) => m.timestamp >= key.timestamp), 'no audio frame older than it');
   assert.ok(glue.dropped > 10, `the audio before it is dropped and counted (${glue.dropped})`);
 });
+
+test('held messages are bounded in bytes: big same-timestamp keyframes while the PMT lists audio that never comes are written past maxPendingBytes', () => {
+  const header = FIXTURE.find((p) => p.kind === 'video' && p.sequenceHeader)!;
+  const key = FIXTURE.find((p) => p.kind === 'video' && p.keyframe && !p.sequenceHeader)!;
+  // the keyframe plus a 256 KiB filler NAL unit (type 12): a big frame, one timestamp for all
+  const filler = Buffer.alloc(4 + 256 * 1024, 0xff);
+  filler.writeUInt32BE(filler.length - 4, 0);
+  filler[4] = 0x0c;
+  const big = Buffer.concat([key.body, filler]);
+  const frames = Array.from({ length: 100 }, () => new Packet('video', 1000, big, true, false, 0));
+  const msgs: Msg[] = [];
+  const maxPendingBytes = 4 * 1024 * 1024;
+  const glue = new TsToSource({ write: (kind, timestamp, body) => msgs.push({ kind, timestamp, body }) }, { maxPendingBytes });
+  let most = 0;
+  // the muxer's PMT has an AAC track: the video waits for audio that never comes
+  for (const d of datagrams([header, ...frames])) {
+    glue.push(d);
+    most = Math.max(most, glue.heldBodyBytes);
+  }
+  assert.ok(most <= maxPendingBytes + big.length + 64, `held at most ${most} bytes`);
+  // all but the last frames (the last PES completes at end(); those still under the bound wait)
+  const written = msgs.filter(isVideoFrame).length;
+  assert.ok(written >= 100 - Math.ceil(maxPendingBytes / big.length) - 2, `${written} frames written before the input ended`);
+  glue.end();
+  assert.equal(msgs.filter(isVideoFrame).length, 100, 'and every frame at the end');
+  assert.equal(glue.heldBodyBytes, 0);
+});

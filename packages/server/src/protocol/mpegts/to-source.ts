@@ -22,7 +22,9 @@
  * step of over 250 ms between consecutive messages into 10 ms). So while the PMT has both an
  * audio and a video track, messages are held per track and written in DTS order; a track is
  * written without waiting once it holds more than `MAX_INTERLEAVE_MS` of stream time or
- * `MAX_HELD` messages (the other track stalled), and `end()` writes all.
+ * `MAX_HELD` messages (the other track stalled), or once the messages held over both tracks
+ * pass `maxPendingBytes` (stream_caster.max_pending_bytes, default 32 MiB: big frames with one
+ * timestamp, a PMT that lists a track that never comes), and `end()` writes all.
  *
  * Start: while the PMT has video, audio waits for the first video keyframe (up to
  * `MAX_START_WAIT_MS` of stream time or `MAX_HELD` messages), and the audio frames before that
@@ -45,6 +47,8 @@ export const MAX_INTERLEAVE_MS = 1000;
 export const MAX_HELD = 512;
 /** Stream time (ms) audio may wait for the first video keyframe at the start. */
 export const MAX_START_WAIT_MS = 10_000;
+/** Body bytes held over both tracks when no `maxPendingBytes` is given (the demuxer's default bound). */
+export const DEFAULT_MAX_HELD_BYTES = 32 * 1024 * 1024;
 
 const isVideoCodec = (codec: string) => codec === 'h264' || codec === 'h265';
 
@@ -64,12 +68,17 @@ export class TsToSource {
   private videoStart = -Infinity;
   /** messages waiting for the other track, per track, in arrival order */
   private held: Record<'audio' | 'video', FlvMessage[]> = { audio: [], video: [] };
+  /** body bytes of the held messages */
+  private heldBytes = 0;
+  /** the bound on `heldBytes`: past it the earliest held message is written whatever it waits for */
+  private readonly maxHeldBytes: number;
 
   constructor(
     private readonly target: FlvMessageTarget,
     opts?: TsDemuxerOptions,
   ) {
     this.demuxer = new TsDemuxer(opts);
+    this.maxHeldBytes = opts?.maxPendingBytes ?? DEFAULT_MAX_HELD_BYTES;
   }
 
   /** Feeds bytes (a datagram); every access unit they complete is written. Never throws on input. */
@@ -83,9 +92,21 @@ export class TsToSource {
     this.drain(true);
   }
 
+  /** The publish ended: the held messages and the demuxer's partial PES go at once. */
+  release(): void {
+    this.held = { audio: [], video: [] };
+    this.heldBytes = 0;
+    this.demuxer.release();
+  }
+
   /** Messages held for interleaving (at most 2 x MAX_HELD). */
   get heldMessages(): number {
     return this.held.audio.length + this.held.video.length;
+  }
+
+  /** Body bytes of the messages held for interleaving (about maxPendingBytes at most). */
+  get heldBodyBytes(): number {
+    return this.heldBytes;
   }
 
   /** A 90 kHz time on the stream's line: from its first access unit, never below 0. */
@@ -121,6 +142,7 @@ export class TsToSource {
         continue;
       }
       this.held[m.kind].push(m);
+      this.heldBytes += m.body.length;
     }
     this.drain(false);
   }
@@ -135,6 +157,7 @@ export class TsToSource {
       const q = a && v ? (v.dts <= a.dts ? video : audio) : a ? audio : video;
       if (!all && !this.mayWrite(q, q === audio ? video : audio)) return;
       const m = q.shift()!;
+      this.heldBytes -= m.body.length;
       this.messages++;
       this.target.write(m.kind, m.dts, m.body);
     }
@@ -144,7 +167,7 @@ export class TsToSource {
   private mayWrite(q: FlvMessage[], other: FlvMessage[]): boolean {
     const kind = q[0].kind;
     const span = q[q.length - 1].dts - q[0].dts;
-    if (q.length > MAX_HELD) return true;
+    if (q.length > MAX_HELD || this.heldBytes > this.maxHeldBytes) return true;
     // audio waits for the first video keyframe while the PMT has video
     if (kind === 'audio' && !this.videoStarted && this.hasTrack('video')) return span > MAX_START_WAIT_MS;
     if (other.length > 0) return true; // the other track's head is later
@@ -154,7 +177,11 @@ export class TsToSource {
   /** Video starts at `dts`: held audio frames before it go (sequence headers stay). */
   private dropAudioBefore(dts: number): void {
     const before = this.held.audio.length;
-    this.held.audio = this.held.audio.filter((m) => m.sequenceHeader || m.dts >= dts);
+    this.held.audio = this.held.audio.filter((m) => {
+      const keep = m.sequenceHeader || m.dts >= dts;
+      if (!keep) this.heldBytes -= m.body.length;
+      return keep;
+    });
     this.dropped += before - this.held.audio.length;
   }
 
