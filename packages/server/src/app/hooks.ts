@@ -103,6 +103,9 @@ export async function readCapped(res: Response, cap: number): Promise<string> {
   return Buffer.concat(chunks).subarray(0, cap).toString('utf8');
 }
 
+/** What the notification bodies read of a publisher (a copy, kept after it left). */
+export type HookPublisher = Pick<Client, 'id' | 'ip' | 'vhost' | 'app' | 'param'>;
+
 export class HttpHooks implements Admission {
   /** calls and failures per action, for /metrics */
   readonly calls = new Map<string, number>();
@@ -119,8 +122,12 @@ export class HttpHooks implements Admission {
   private readonly chains = new Map<string, Promise<void>>();
   /** clients that went through on_connect (on_close is only for them, as in SRS) */
   private readonly connected = new Set<string>();
-  /** the last publisher of a source, for on_hls/on_dvr files reaped after unpublish */
-  private readonly publishers = new WeakMap<Source, Client>();
+  /**
+   * The last publisher of a source, for on_hls/on_dvr files reaped after unpublish: a copy of
+   * the fields those bodies read, not the Client (an output keeps its Source for hls_dispose,
+   * and a Client's transport keeps the ended connection's buffers alive).
+   */
+  private readonly publishers = new WeakMap<Source, HookPublisher>();
 
   constructor(private readonly opts: HooksOptions) {
     this.timeoutMs = opts.timeoutMs ?? HOOK_TIMEOUT_MS;
@@ -179,7 +186,7 @@ export class HttpHooks implements Admission {
 
   /** Subscribe the notification hooks to the live model's events. */
   subscribe(bus: EventBus): void {
-    bus.on('stream:publish', (source, client) => this.publishers.set(source, client));
+    bus.on('stream:publish', (source, c) => this.publishers.set(source, { id: c.id, ip: c.ip, vhost: c.vhost, app: c.app, param: c.param }));
     bus.on('stream:unpublish', (_source, client) => this.notify(client.id, client.vhost, 'on_unpublish', () => this.streamBody('on_unpublish', client)));
     // A forwarder plays inside the server: no on_stop, as it had no on_play (SRS neither).
     bus.on('stream:stop', (_source, client) => client.type !== 'rtmp-forwarder' && this.notify(client.id, client.vhost, 'on_stop', () => this.streamBody('on_stop', client)));
@@ -253,7 +260,7 @@ export class HttpHooks implements Admission {
   }
 
   /** on_hls_notify's URL template: [server_id] [service_id] [app] [stream] [ts_url] [param]. */
-  notifyUrl(template: string, e: HlsSegmentEvent, client: Client | undefined): string {
+  notifyUrl(template: string, e: HlsSegmentEvent, client: HookPublisher | undefined): string {
     const param = client?.param ?? '';
     return template
       .replaceAll('[server_id]', this.opts.identity.serverId)
@@ -286,7 +293,7 @@ export class HttpHooks implements Admission {
   // -------------------------------------------------------------------------------------------
   // Bodies, in SRS 6's field order
 
-  private common<A extends HookAction>(action: A, client: Client | undefined, source?: Source) {
+  private common<A extends HookAction>(action: A, client: HookPublisher | undefined, source?: Source) {
     return {
       server_id: this.opts.identity.serverId,
       service_id: this.opts.identity.serviceId,

@@ -157,6 +157,8 @@ export function flvCasterHandler(opts: FlvCasterOptions) {
     const end = (status: number, reason: string) => {
       clearTimeout(timer);
       release();
+      // a partial tag's bytes (up to 8 MiB) go now, whoever still holds this request's closures
+      flv.release();
       if (!publisher.active) return;
       publisher.close();
       log.info({ url: client.streamUrl, reason, tags: flv.tags, recv: req.socket.bytesRead }, 'flv caster: unpublish');

@@ -208,6 +208,17 @@ export class FlvDemuxer {
     if (this.available > 0) throw new CodecError('flv', `stream ended inside a tag (${this.available} bytes left over)`);
   }
 
+  /**
+   * The input is abandoned (the publish ended): drops the bytes of a partial tag at once, so
+   * whoever still holds the demuxer does not hold them. Later pushes throw, `end()` does nothing.
+   */
+  release(): void {
+    this.state = 'failed';
+    this.chunks = [];
+    this.head = 0;
+    this.available = 0;
+  }
+
   /** The first n bytes (n <= available) as one Buffer; joins chunks only when a read spans them. */
   private peek(n: number): Buffer {
     const first = this.chunks[0];

@@ -164,6 +164,10 @@ export class MpegtsCaster {
         'mpegts caster: unpublish',
       );
     }
+    // the demuxer's partial PES and the held messages go now: the Client (and with it this
+    // session, through its transport) may outlive the publish
+    s.glue?.release();
+    s.glue = undefined;
     s.onClose?.();
     s.onClose = undefined;
   }

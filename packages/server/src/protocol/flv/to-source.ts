@@ -41,6 +41,16 @@ export class FlvToSource {
     }
   }
 
+  /** The publish ended: the bytes of a partial tag are dropped (see FlvDemuxer.release). */
+  release(): void {
+    this.demuxer.release();
+  }
+
+  /** Bytes held of a tag not complete yet. */
+  get pendingBytes(): number {
+    return this.demuxer.pendingBytes;
+  }
+
   /** The input ended: throws CodecError when it stopped inside the header or a tag. */
   end(): void {
     this.demuxer.end();
