@@ -27,7 +27,8 @@ import type { Source, SourceOutput } from './source.js';
 export type OutputErrorAction = 'continue' | 'reopen' | 'detach' | 'disconnect';
 
 /** The Source's call into an output that threw; `write` is a player's sink. */
-export type OutputStage = 'onPublish' | 'onPacket' | 'onUnpublish' | 'close' | 'write' | 'refuse';
+/** `io`: a failure the output met later, in its own file work (see `ioFailed`). */
+export type OutputStage = 'onPublish' | 'onPacket' | 'onUnpublish' | 'close' | 'write' | 'refuse' | 'io';
 
 /** One report of an output's errors (the Hub sends it to the bus as `stream:output-error`). */
 export interface OutputErrorEvent {
@@ -122,6 +123,26 @@ export class OutputGuard {
     } catch (err) {
       this.count(output.name, 'close', err, 'detach');
     }
+  }
+
+  /**
+   * A failure the output met off the Source's call, in its own asynchronous work (an HLS
+   * segment or playlist that could not be written): counted and reported like a throw, then
+   * handled by `action`: `continue` (or `reopen`: the output's next file starts over anyway)
+   * changes nothing else, `detach` stops the output until the next publish (it is told the
+   * publish ended), `disconnect` does that and kicks the publisher.
+   */
+  ioFailed(output: SourceOutput, err: unknown, action: OutputErrorAction): void {
+    if (this.detached.has(output)) return;
+    this.count(output.name, 'io', err, action);
+    if (action === 'continue' || action === 'reopen') return;
+    this.detached.add(output);
+    try {
+      if (this.source.active) output.onUnpublish?.(this.source);
+    } catch (again) {
+      this.count(output.name, 'onUnpublish', again, 'detach');
+    }
+    if (action === 'disconnect') this.hooks.kickPublisher(`${output.name} output error (on_error disconnect)`);
   }
 
   /** A player's sink threw: the player is closed, the stream and its other players go on. */

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseConfigText } from '../../config/config.js';
 import { createLogger } from '../../log.js';
 import { EventBus, type LimitEvent } from '../events.js';
+import { Client } from '../client.js';
 import { DEFAULT_SOURCE_OPTIONS, Source } from '../source.js';
 import { HlsOutput } from './hls-output.js';
 import { parsePlaylist } from './playlist.js';
@@ -13,8 +14,10 @@ import { TEST_AVC_HEADER, testAvcFrame } from '../../kernel/test-avc.js';
 
 const MB = 1024 * 1024;
 
-function setup(hls: string) {
+function setup(hls: string, opts: { blockDir?: boolean; closed?: string[] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tsrs-hls-out-'));
+  // a regular file where the stream's directory goes: every segment and playlist write fails
+  if (opts.blockDir) writeFileSync(join(dir, 'live'), 'not a directory');
   const { config } = parseConfigText(`listen 1935;\nvhost __defaultVhost__ { hls { enabled on; hls_path ${dir}; ${hls} } }\n`);
   const source = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, gopCache: false, timeJitter: 'off' });
   const limits: LimitEvent[] = [];
@@ -27,7 +30,11 @@ function setup(hls: string) {
     onIdle: () => undefined,
   });
   source.addOutput(out);
-  source.publish({ tcUrl: '' } as never);
+  const closed = opts.closed ?? [];
+  source.publish(new Client({
+    ip: '10.0.0.1', vhost: '__defaultVhost__', app: 'live', stream: 's', type: 'fmle-publish',
+    transport: { close: (reason) => closed.push(reason), bytesRead: () => 0, bytesWritten: () => 0 },
+  }));
   source.onMessage('video', 0, TEST_AVC_HEADER);
   const segments = () =>
     existsSync(join(dir, 'live'))
@@ -137,4 +144,24 @@ test('hls_on_error: continue reopens HLS (the next segment after a discontinuity
   }
   const { out } = setup('hls_on_error disconnect;');
   assert.equal(out.onError(), 'disconnect');
+});
+
+test('hls_on_error applies to file write failures too (the HLS directory cannot be made): counted in the stream\'s errors; continue goes on, ignore stops HLS, disconnect kicks the publisher', { timeout: 30_000 }, async () => {
+  for (const policy of ['continue', 'ignore', 'disconnect'] as const) {
+    const closed: string[] = [];
+    const { source, out } = setup(`hls_fragment 1; hls_window 100; hls_on_error ${policy};`, { blockDir: true, closed });
+    for (let i = 0; i < 40; i++) source.onMessage('video', i * 100, testAvcFrame(1000, i % 5 === 0));
+    await out.idle();
+    const errors = source.guard.errors.get('hls') ?? 0;
+    assert.ok(errors >= 1, `${policy}: the failed writes are counted (${errors})`);
+    if (policy === 'continue') {
+      assert.equal(source.guard.isDetached(out), false, 'continue: HLS keeps trying');
+      assert.ok(errors >= 2, `continue: each failing segment counts (${errors})`);
+    } else {
+      assert.equal(source.guard.isDetached(out), true, `${policy}: HLS stopped until the next publish`);
+      assert.equal(errors, 1, `${policy}: nothing more is tried, nothing more counted`);
+    }
+    assert.deepEqual(closed, policy === 'disconnect' ? ['hls output error (on_error disconnect)'] : [], `${policy}: the publisher`);
+    source.close();
+  }
 });

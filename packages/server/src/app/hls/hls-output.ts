@@ -482,7 +482,11 @@ export class HlsOutput implements SourceOutput {
   private enqueue(job: () => Promise<void>): void {
     this.queue = this.queue.then(job).catch((err: unknown) => {
       if (err instanceof PathEscapeError) this.deps.log.warn({ url: this.source.url, reason: err.message }, 'hls: path outside its directory, not written');
-      else this.writeFailures.hit({ url: this.source.url, err: String(err) });
+      else {
+        this.writeFailures.hit({ url: this.source.url, err: String(err) });
+        // hls_on_error applies to file errors too (SRS: errors of HLS writing); counted in tsrs_errors
+        if (this.publishing) this.source.guard.ioFailed(this, err, this.onError());
+      }
     });
   }
 }
