@@ -11,6 +11,7 @@ import { DEFAULT_SOURCE_OPTIONS, Source } from '../source.js';
 import { HlsOutput } from './hls-output.js';
 import { parsePlaylist } from './playlist.js';
 import { TEST_AVC_HEADER, testAvcFrame } from '../../kernel/test-avc.js';
+import { TsDemuxer } from '../../kernel/mpegts-demux.js';
 
 const MB = 1024 * 1024;
 
@@ -162,6 +163,48 @@ test('hls_on_error applies to file write failures too (the HLS directory cannot 
       assert.equal(errors, 1, `${policy}: nothing more is tried, nothing more counted`);
     }
     assert.deepEqual(closed, policy === 'disconnect' ? ['hls output error (on_error disconnect)'] : [], `${policy}: the publisher`);
+    source.close();
+  }
+});
+
+test('audio that starts after the video (a WHIP publisher\'s transcoded audio, a late encoder): the next segment carries both tracks, after a discontinuity', { timeout: 30_000 }, async () => {
+  for (const fmp4 of [false, true]) {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrs-hls-late-'));
+    const { config } = parseConfigText(`listen 1935;\nvhost __defaultVhost__ { hls { enabled on; hls_path ${dir}; hls_fragment 1; hls_window 100; hls_use_fmp4 ${fmp4 ? 'on' : 'off'}; } }\n`);
+    const source = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, gopCache: false, timeJitter: 'off' });
+    const out = new HlsOutput(source, {
+      config: () => config.getVhost('__defaultVhost__')?.hls,
+      utcTime: () => false,
+      bus: new EventBus(),
+      log: createLogger({ level: 'silent' }),
+      onIdle: () => undefined,
+    });
+    source.addOutput(out);
+    source.publish({ tcUrl: '' } as never);
+    source.onMessage('video', 0, TEST_AVC_HEADER);
+    for (let i = 0; i < 30; i++) source.onMessage('video', i * 100, testAvcFrame(1000, i % 5 === 0)); // 3 s of video alone
+    source.onMessage('audio', 3000, Buffer.from([0xaf, 0, 0x12, 0x10])); // AAC-LC 44.1 kHz stereo
+    for (let i = 30; i < 60; i++) {
+      source.onMessage('video', i * 100, testAvcFrame(1000, i % 5 === 0));
+      source.onMessage('audio', i * 100, Buffer.from([0xaf, 1, 0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c]));
+    }
+    await out.idle();
+    const text = readFileSync(join(dir, 'live', 's.m3u8'), 'utf8');
+    const pl = parsePlaylist(text);
+    const firstWithAudio = pl.segments.findIndex((seg) => seg.discontinuity);
+    assert.ok(firstWithAudio > 0, `${fmp4 ? 'fMP4' : 'TS'}: a discontinuity when the audio track appears: ${pl.segments.map((x) => x.discontinuity)}`);
+    const last = readFileSync(join(dir, 'live', pl.segments[pl.segments.length - 1].uri));
+    if (fmp4) {
+      const maps = [...text.matchAll(/#EXT-X-MAP:URI="([^"]+)"/g)].map((m) => m[1]);
+      assert.equal(maps.length, 2, `fMP4: a new init segment: ${maps}`);
+      assert.ok(!readFileSync(join(dir, 'live', maps[0])).includes(Buffer.from('mp4a')), 'fMP4: the first init segment is video only');
+      assert.ok(readFileSync(join(dir, 'live', maps[1])).includes(Buffer.from('mp4a')), 'fMP4: the new init segment has the audio track');
+    } else {
+      const d = new TsDemuxer();
+      const units = [...d.push(last), ...d.end()];
+      assert.ok(units.some((u) => u.codec === 'aac'), `TS: the last segment carries AAC (${[...new Set(units.map((u) => u.codec))]})`);
+      assert.ok(units.some((u) => u.codec === 'h264'));
+    }
     source.close();
   }
 });

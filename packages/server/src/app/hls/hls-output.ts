@@ -147,7 +147,7 @@ export class HlsOutput implements SourceOutput {
     if (packet.sequenceHeader) {
       // A new encoding mid-publish (another SPS, AAC config): the next segment starts at a
       // keyframe after an EXT-X-DISCONTINUITY (RFC 8216 4.3.2.3); fMP4 also gets a new init.
-      if (this.tracks && changesEncoding(this.tracks, packet)) this.retrack = true;
+      if (this.tracks && (changesEncoding(this.tracks, packet) || this.addsTrack(packet))) this.retrack = true;
       this.builder?.add(packet);
       return;
     }
@@ -158,7 +158,7 @@ export class HlsOutput implements SourceOutput {
     }
     const conf = this.conf!;
     const tracks = this.tracks!;
-    if (packet.kind === 'audio' && !tracks.audio && !this.audioUnsupportedSaid) this.sayAudioUnsupported(packet, conf.hls_acodec);
+    if (packet.kind === 'audio' && !tracks.audio && !this.retrack && !this.audioUnsupportedSaid) this.sayAudioUnsupported(packet, conf.hls_acodec);
     if (this.dropped) {
       if (tracks.video && !(packet.kind === 'video' && packet.keyframe)) return;
       this.dropped = false;
@@ -185,6 +185,26 @@ export class HlsOutput implements SourceOutput {
   }
 
   /**
+   * A sequence header for a track the segments do not carry yet, in a codec they can: audio
+   * that starts after the video (a WHIP publisher's audio comes out of FFmpeg seconds after the
+   * first video frame; an encoder that adds its audio late), or video after audio. The next
+   * segment takes both tracks, as for a new encoding (see onPacket).
+   */
+  private addsTrack(header: Packet): boolean {
+    const tracks = this.tracks!;
+    const conf = this.conf!;
+    if (header.kind === 'audio') {
+      const a = header.audioTrack;
+      return !tracks.audio && conf.hls_acodec !== 'an' && a?.codec === 'aac' && a.sequenceStart && !a.error;
+    }
+    if (header.kind === 'video') {
+      const c = header.videoTrack?.codec;
+      return !tracks.video && conf.hls_vcodec !== 'vn' && (c === 'h264' || c === 'h265');
+    }
+    return false;
+  }
+
+  /**
    * The encoding changed (see onPacket): close the open segment, take the stream's new tracks
    * and open the next segment with a discontinuity. fMP4 writes the new init segment under a new
    * name (init-1.mp4, ...) so that players fetch it; the old one stays for the entries that
@@ -201,7 +221,12 @@ export class HlsOutput implements SourceOutput {
       acodec: conf.hls_acodec,
     }, declaredAudio(this.source.metadata?.body));
     if (!tracks) return true; // keep what we had
+    const before = this.tracks;
     this.tracks = tracks;
+    if (!conf.hls_use_fmp4 && (before?.video !== tracks.video || before?.audio !== tracks.audio)) {
+      // another set of elementary streams (a track was added): a TS muxer with the new PMT
+      this.builder = new TsSegmentBuilder(tracks);
+    }
     if (conf.hls_use_fmp4) {
       try {
         this.builder = new Fmp4SegmentBuilder(tracks);
