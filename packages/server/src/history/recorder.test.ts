@@ -5,6 +5,7 @@ import { Hub } from '../app/hub.js';
 import { DEFAULT_SOURCE_OPTIONS } from '../app/source.js';
 import type { Logger } from '../log.js';
 import { HistoryRecorder, type HistorySink } from './recorder.js';
+import { TEST_AVC_HEADER } from '../kernel/test-avc.js';
 
 type Call = [string, ...unknown[]];
 
@@ -37,7 +38,7 @@ function client(type: Client['type'], id: string) {
 
 const sink0 = { write: () => true };
 // AVC sequence header (keyframe, packet type 0) with a minimal avcC is enough for "something is known"
-const avcHeader = Buffer.from([0x17, 0, 0, 0, 0, 1, 0x42, 0xc0, 0x1e, 0xff, 0xe0, 0x00, 0x01, 0xce]);
+const avcHeader = TEST_AVC_HEADER;
 
 test('a publish and its players: one stream session, client sessions, bytes per session across a republish', () => {
   const hub = new Hub(() => DEFAULT_SOURCE_OPTIONS);
