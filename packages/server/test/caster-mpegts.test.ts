@@ -31,6 +31,7 @@ let hevcPort: number;
 let oneStreamPort: number;
 let smallPesPort: number;
 let tailPort: number;
+let junkPort: number;
 
 /**
  * FFmpeg sending a live test pattern as MPEG-TS to a UDP port (7 TS packets a datagram): H.264
@@ -100,6 +101,7 @@ before(async () => {
   oneStreamPort = await freePort();
   smallPesPort = await freePort();
   tailPort = await freePort();
+  junkPort = await freePort();
   server = await startServer((p) =>
     basicConf(
       p,
@@ -109,7 +111,8 @@ stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/hevc; listen ${hevcPort}; }
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/one; listen ${oneStreamPort}; max_streams 1; idle_timeout 1; }
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/smallpes; listen ${smallPesPort}; max_pes_bytes 65536; idle_timeout 1; }
-stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/tail; listen ${tailPort}; idle_timeout 1; }`,
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/tail; listen ${tailPort}; idle_timeout 1; }
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/junk; listen ${junkPort}; idle_timeout 1; }`,
     ),
   );
 });
@@ -318,5 +321,48 @@ test('the sender stops: the frames still in the demuxer and the interleaver reac
   } finally {
     sock.close();
     client.close();
+  }
+});
+
+test('stray datagrams do not take the caster: non-TS opens nothing; a TS-shaped sender that gives no frame yields to a real one', { timeout: 120_000 }, async () => {
+  const file = join(tempDir(), 'real.ts');
+  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
+  const { readFileSync } = await import('node:fs');
+  const ts = readFileSync(file);
+  const random = seeded(7);
+  const junk = (n: number, tsShaped: boolean) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(random() * 256);
+    if (tsShaped) for (let i = 0; i < n; i += 188) b[i] = 0x47;
+    else b[0] = 0x00; // never a sync byte where a packet starts
+    return b;
+  };
+  const stray = createSocket('udp4');
+  const real = createSocket('udp4');
+  let shaped = false;
+  const strayTimer = setInterval(() => stray.send(junk(1316, shaped), junkPort, '127.0.0.1'), 50);
+  try {
+    await sleep(1500);
+    assert.equal(await published('junk'), undefined, 'random datagrams open no publish');
+    assert.match(server.output(), /mpegts caster: datagrams that are not MPEG-TS dropped/);
+    shaped = true; // now whole 0x47 packets, but nothing a demuxer can use
+    await waitFor('the TS-shaped sender opens a publish', () => published('junk'), 20_000);
+    const { client, msgs } = await rtmpPlayer('/live/junk');
+    try {
+      await sleep(2500); // the holder's grace runs out
+      for (let off = 0; off < ts.length; off += 1316 * 4) {
+        for (let i = off; i < Math.min(off + 1316 * 4, ts.length); i += 1316) real.send(ts.subarray(i, i + 1316), junkPort, '127.0.0.1');
+        await sleep(15);
+      }
+      await waitFor('the real sender\'s frames reach the player', () => msgs.filter((m) => m.typeId === MSG.VIDEO).length >= 25 || undefined, 20_000);
+      assert.match(server.output(), /the holder sent no frame, the new sender takes the port/);
+    } finally {
+      client.close();
+    }
+  } finally {
+    clearInterval(strayTimer);
+    stray.close();
+    real.close();
   }
 });

@@ -8,7 +8,12 @@
  *   counted against max_connections, then connect/publish hooks and security, as an RTMP
  *   publisher. Datagrams that arrive while it is admitted are dropped (the demuxer starts at
  *   the next PAT/PMT and keyframe).
- * - One sender at a time: datagrams from another address:port are dropped and counted.
+ * - Only MPEG-TS opens a publish: a datagram that is not whole 188-byte packets starting with
+ *   the sync byte 0x47 is dropped (logged once a minute), so stray or hostile datagrams run no
+ *   hooks and leave no history row.
+ * - One sender at a time: datagrams from another address:port are dropped and counted. A holder
+ *   that has produced nothing for `HOLDER_GRACE_MS` (still admitted but no frame yet, refused or
+ *   kicked and still sending) gives the port up to the next sender of MPEG-TS.
  * - Bounded per sender: the demuxer follows at most stream_caster.max_streams elementary
  *   streams and holds at most max_pes_bytes per PES and max_pending_bytes in all (tsrs; larger
  *   PES are dropped and counted in the demuxer's stats, logged at unpublish).
@@ -20,6 +25,7 @@ import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { TsDemuxerOptions } from '../../kernel/mpegts-demux.js';
 import { TsToSource } from '../../protocol/mpegts/to-source.js';
+import { Episode } from '../resource-errors.js';
 import { Client } from '../client.js';
 import type { ConnectionLimit } from '../connection-limit.js';
 import type { PublisherHandle } from '../handles.js';
@@ -55,6 +61,16 @@ export function mpegtsCasterStream(output: string): CasterStream {
 
 type State = 'opening' | 'live' | 'ignored';
 
+/** How long a sender may hold the port without a single frame before another sender of MPEG-TS takes it (ms). */
+export const HOLDER_GRACE_MS = 2000;
+
+/** Whether a datagram is MPEG-TS: whole 188-byte packets, each starting with the sync byte 0x47. */
+export function looksLikeTs(data: Buffer): boolean {
+  if (data.length === 0 || data.length % 188 !== 0) return false;
+  for (let i = 0; i < data.length; i += 188) if (data[i] !== 0x47) return false;
+  return true;
+}
+
 interface Session {
   sender: string;
   state: State;
@@ -67,14 +83,20 @@ interface Session {
   timer: NodeJS.Timeout;
   /** the connection-limit's close listener */
   onClose: (() => void) | undefined;
+  /** when the first datagram came (ms) */
+  openedAt: number;
 }
 
 export class MpegtsCaster {
   private session: Session | undefined;
   private readonly names: CasterStream;
+  /** datagrams that were not MPEG-TS and opened nothing */
+  notTs = 0;
+  private readonly notTsLog: Episode;
 
   constructor(private readonly opts: MpegtsCasterOptions) {
     this.names = mpegtsCasterStream(opts.output);
+    this.notTsLog = new Episode(opts.log, 'mpegts caster: datagrams that are not MPEG-TS dropped', 60_000);
   }
 
   /** One datagram from `address:port`. */
@@ -82,10 +104,26 @@ export class MpegtsCaster {
     const sender = `${address}:${port}`;
     let s = this.session;
     if (s && s.sender !== sender) {
-      if (s.foreign++ === 0) this.opts.log.warn({ sender, holder: s.sender, url: s.client.streamUrl }, 'mpegts caster: datagrams from a second sender dropped');
-      return;
+      if (this.stale(s) && looksLikeTs(data)) {
+        this.opts.log.warn({ sender, holder: s.sender, url: s.client.streamUrl }, 'mpegts caster: the holder sent no frame, the new sender takes the port');
+        clearTimeout(s.timer);
+        this.session = undefined;
+        s.state = 'ignored';
+        this.unpublish(s, `replaced by ${sender}`);
+        s = undefined;
+      } else {
+        if (s.foreign++ === 0) this.opts.log.warn({ sender, holder: s.sender, url: s.client.streamUrl }, 'mpegts caster: datagrams from a second sender dropped');
+        return;
+      }
     }
-    if (!s) s = this.open(sender, address);
+    if (!s) {
+      if (!looksLikeTs(data)) {
+        this.notTs++;
+        this.notTsLog.hit({ sender, bytes: data.length, dropped: this.notTs });
+        return;
+      }
+      s = this.open(sender, address);
+    }
     s.timer.refresh();
     s.bytes += data.length;
     if (s.state === 'live') s.glue!.push(data);
@@ -109,7 +147,7 @@ export class MpegtsCaster {
       },
     });
     const s: Session = {
-      sender, state: 'opening', client, publisher: undefined, glue: undefined, bytes: 0, foreign: 0, onClose: undefined,
+      sender, state: 'opening', client, publisher: undefined, glue: undefined, bytes: 0, foreign: 0, onClose: undefined, openedAt: Date.now(),
       timer: setTimeout(() => this.idle(s), this.opts.idleTimeoutMs),
     };
     this.session = s;
@@ -138,6 +176,11 @@ export class MpegtsCaster {
     s.state = 'live';
     s.glue = new TsToSource(s.publisher, this.opts.demuxer);
     log.info({ sender: s.sender, url: s.client.streamUrl }, 'mpegts caster: publish');
+  }
+
+  /** A holder that has had the port for HOLDER_GRACE_MS without writing one frame. */
+  private stale(s: Session): boolean {
+    return (s.glue?.messages ?? 0) === 0 && Date.now() - s.openedAt >= HOLDER_GRACE_MS;
   }
 
   /** Refused, kicked or over a bound: the publish ends; its datagrams are dropped until it is quiet. */
