@@ -103,7 +103,9 @@ test('WHIP with H.264 + Opus: RTMP and HTTP-FLV carry H.264 + AAC (Opus made AAC
       assert.deepEqual(probe.codecs, ['aac', 'h264'], url);
       assert.ok(probe.audioFrames > 40, `${url}: ${probe.audioFrames} AAC frames in 300 packets: ${probe.head}`);
       // both came from one FFmpeg clock; the skew is arrival jitter plus the AAC encoder's delay
-      assert.ok(Math.abs(probe.skewMs) < 400, `${url}: audio starts ${probe.skewMs} ms after video`);
+      // (450 ms seen once on a 2-core machine also running a mutation run; a timeline that is off
+      // is off by seconds)
+      assert.ok(Math.abs(probe.skewMs) < 800, `${url}: audio starts ${probe.skewMs} ms after video`);
     }
   } finally {
     media?.stop();
