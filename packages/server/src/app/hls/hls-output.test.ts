@@ -44,7 +44,7 @@ function setup(hls: string, opts: { blockDir?: boolean; closed?: string[] } = {}
           .map((f) => statSync(join(dir, 'live', f)).size)
       : [];
   const playlist = () => parsePlaylist(readFileSync(join(dir, 'live', 's.m3u8'), 'utf8'));
-  return { source, out, limits, segments, playlist };
+  return { source, out, limits, segments, playlist, dir };
 }
 
 test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_ratio', { timeout: 30_000 }, async () => {
@@ -169,19 +169,7 @@ test('hls_on_error applies to file write failures too (the HLS directory cannot 
 
 test('audio that starts after the video (a WHIP publisher\'s transcoded audio, a late encoder): the next segment carries both tracks, after a discontinuity', { timeout: 30_000 }, async () => {
   for (const fmp4 of [false, true]) {
-    const dir = mkdtempSync(join(tmpdir(), 'tsrs-hls-late-'));
-    const { config } = parseConfigText(`listen 1935;\nvhost __defaultVhost__ { hls { enabled on; hls_path ${dir}; hls_fragment 1; hls_window 100; hls_use_fmp4 ${fmp4 ? 'on' : 'off'}; } }\n`);
-    const source = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, gopCache: false, timeJitter: 'off' });
-    const out = new HlsOutput(source, {
-      config: () => config.getVhost('__defaultVhost__')?.hls,
-      utcTime: () => false,
-      bus: new EventBus(),
-      log: createLogger({ level: 'silent' }),
-      onIdle: () => undefined,
-    });
-    source.addOutput(out);
-    source.publish({ tcUrl: '' } as never);
-    source.onMessage('video', 0, TEST_AVC_HEADER);
+    const { source, out, dir } = setup(`hls_fragment 1; hls_window 100; hls_use_fmp4 ${fmp4 ? 'on' : 'off'};`);
     for (let i = 0; i < 30; i++) source.onMessage('video', i * 100, testAvcFrame(1000, i % 5 === 0)); // 3 s of video alone
     source.onMessage('audio', 3000, Buffer.from([0xaf, 0, 0x12, 0x10])); // AAC-LC 44.1 kHz stereo
     for (let i = 30; i < 60; i++) {
