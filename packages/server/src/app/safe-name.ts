@@ -122,6 +122,7 @@ function isStrictlyInside(root: string, path: string): boolean {
 export async function resolveExisting(path: string): Promise<string | undefined> {
   let cur = resolve(path);
   const rest: string[] = [];
+  let retries = 3;
   for (;;) {
     try {
       const real = await realpath(cur);
@@ -129,8 +130,18 @@ export async function resolveExisting(path: string): Promise<string | undefined>
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') return undefined;
-      // there but unresolvable: a dangling symlink
-      if (await lstat(cur).then(() => true, () => false)) return undefined;
+      const st = await lstat(cur).catch(() => undefined);
+      if (st) {
+        // There after all: created between the two calls (another stream's mkdir), so
+        // resolve it again; a symlink that still leads nowhere is dangling.
+        if (!st.isSymbolicLink()) {
+          if (retries-- > 0) continue;
+          return undefined;
+        }
+        const again = await realpath(cur).catch(() => undefined);
+        if (!again) return undefined;
+        return rest.length > 0 ? join(again, ...rest.reverse()) : again;
+      }
       const up = dirname(cur);
       if (up === cur) return undefined;
       rest.push(basename(cur));

@@ -53,3 +53,15 @@ test('a symlink at the file name itself is never followed (DVR file, HLS temp fi
   assert.equal(existsSync(victim), false);
   assert.equal(readFileSync(join(root, 's.m3u8'), 'utf8'), 'playlist');
 });
+
+test('recordings of many streams opening at once in a directory none has created yet are all written', { timeout: 20_000 }, async () => {
+  // Each sink walks up the missing path while the others create it: a directory that appears
+  // between two checks is not a dangling symlink.
+  for (let round = 0; round < 100; round++) {
+    const root = join(tmp, `race-${round}`);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => new Promise((r) => setTimeout(r, i % 4)).then(() => sink(join(root, 'live', 'day', `s${i}.flv`), root))),
+    );
+    for (const [i, r] of results.entries()) assert.deepEqual(r, { opened: true, errors: [] }, `round ${round}, stream ${i}`);
+  }
+});
