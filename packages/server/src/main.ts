@@ -202,7 +202,7 @@ export class TsrsServer {
     });
     this.forward.subscribe(this.hub.bus);
     this.dvr = new DvrManager({ hub: this.hub, config: () => this.config, bus: this.hub.bus, log: this.log.child({ mod: 'dvr' }), recordings: () => this.history });
-    this.edge = new EdgeCluster({ hub: this.hub, config: () => this.config, log: this.log.child({ mod: 'edge' }) });
+    this.edge = new EdgeCluster({ hub: this.hub, config: () => this.config, log: this.log.child({ mod: 'edge' }), self: `${this.identity.serviceId}-${this.identity.pid}` });
     this.edge.subscribe(this.hub.bus);
     this.registry = new StreamRegistry({
       config: () => this.config,

@@ -85,6 +85,11 @@ export class Client {
   readonly protocol: string | undefined;
   /** tsrs: a forwarder's destination state, for the API (type `rtmp-forwarder` only) */
   forwardState: (() => ForwardState) | undefined;
+  /**
+   * tsrs: the edges this connection pulls a stream for, first edge first (an edge upstream's
+   * RTMP connect names them in `tsrs_edge_via`); [] for everyone else. See cluster/edge-via.
+   */
+  edgeVia: readonly string[] = [];
 
   constructor(init: ClientInit) {
     this.id = init.id ?? newContextId();

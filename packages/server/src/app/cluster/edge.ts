@@ -17,6 +17,7 @@ import type { Client } from '../client.js';
 import type { DemandEvent, EventBus, IdleEvent } from '../events.js';
 import type { Hub } from '../hub.js';
 import type { Source } from '../source.js';
+import { edgeLoop, formatEdgeVia } from './edge-via.js';
 import { EdgePush } from './push.js';
 import { EdgeUpstream } from './upstream.js';
 
@@ -24,6 +25,8 @@ export interface EdgeClusterDeps {
   hub: Hub;
   config: () => Config;
   log: Logger;
+  /** this edge's node id in pull chains (one per process: workers are told apart) */
+  self: string;
 }
 
 export class EdgeCluster {
@@ -63,6 +66,13 @@ export class EdgeCluster {
   private onDemand(e: DemandEvent): void {
     const cluster = this.cluster(e.vhost);
     if (!cluster || !e.client) return;
+    const loop = edgeLoop(e.client.edgeVia, this.d.self);
+    if (loop) {
+      // before the running-upstream check: the loop's own play must not hold the stream
+      this.d.log.warn({ url: e.client.streamUrl, ip: e.client.ip }, `${loop}: the player is closed (check cluster.origin)`);
+      e.client.transport.close('edge loop');
+      return;
+    }
     const source = this.d.hub.findSource(e.vhost, e.app, e.stream);
     if (!source) return;
     const key = source.key;
@@ -79,6 +89,7 @@ export class EdgeCluster {
       app,
       stream,
       param: e.param,
+      via: formatEdgeVia(e.client.edgeVia, this.d.self),
     });
     this.upstreams.set(key, upstream);
     this.d.log.info({ url: source.url, origins: cluster.origin.join(' ') }, 'edge: first player, pulling from the origin');

@@ -20,6 +20,7 @@ import { Client } from '../client.js';
 import type { PublisherHandle } from '../handles.js';
 import type { Hub } from '../hub.js';
 import { parseHostPort, parseOrigins, upstreamParam, upstreamUrl } from './addr.js';
+import { EDGE_VIA_FIELD } from './edge-via.js';
 
 /** connect + play on one origin (SRS's edge uses 3 s too) */
 const CONNECT_TIMEOUT_MS = 3000;
@@ -43,6 +44,8 @@ export interface EdgeUpstreamOptions {
   stream: string;
   /** the first player's query ('' or '?...'), passed on (a token for the origin's hooks) */
   param: string;
+  /** `tsrs_edge_via` sent with the connect: the pull chain, this edge last (cluster/edge-via) */
+  via: string;
 }
 
 export class EdgeUpstream {
@@ -134,7 +137,7 @@ export class EdgeUpstream {
     const where = `${url.host}:${url.port}`;
     let rtmp: RtmpClient;
     try {
-      rtmp = await RtmpClient.connect(url, { mode: 'play', timeoutMs: CONNECT_TIMEOUT_MS });
+      rtmp = await RtmpClient.connect(url, { mode: 'play', timeoutMs: CONNECT_TIMEOUT_MS, connectExtra: { [EDGE_VIA_FIELD]: this.o.via } });
     } catch (err) {
       if (err instanceof RtmpRedirectError && hops < MAX_REDIRECTS && !this.stopped) {
         const next = redirectTarget(err.url);

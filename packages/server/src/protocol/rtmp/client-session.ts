@@ -52,6 +52,8 @@ export interface RtmpClientOptions {
   /** pageUrl and swfUrl sent with connect (as a player's, when a connect is passed on) */
   pageUrl?: string;
   swfUrl?: string;
+  /** more properties of the connect command object (e.g. an edge's `tsrs_edge_via`) */
+  connectExtra?: Amf0Object;
   /** complex (digest) handshake; default true */
   complexHandshake?: boolean;
   /** our chunk size (default 60000) */
@@ -209,7 +211,7 @@ export class RtmpClient extends EventEmitter {
     await ready; // handshake done
 
     const { app, tcUrl, stream } = this.url;
-    await this.call(connectCommand(this.tid, { app, tcUrl, pageUrl: this.opts.pageUrl, swfUrl: this.opts.swfUrl }));
+    await this.call(connectCommand(this.tid, { app, tcUrl, pageUrl: this.opts.pageUrl, swfUrl: this.opts.swfUrl, extra: this.opts.connectExtra }));
     if (this.opts.mode === 'connect') return;
     this.setOutChunkSize(this.opts.outChunkSize ?? 60000);
     if (this.opts.mode === 'publish') {

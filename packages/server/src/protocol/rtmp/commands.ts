@@ -192,6 +192,8 @@ export interface ConnectParams {
   swfUrl?: string;
   pageUrl?: string;
   objectEncoding?: number;
+  /** more properties of the command object (a server ignores those it does not know) */
+  extra?: Amf0Object;
 }
 
 export function connectCommand(transactionId: number, p: ConnectParams): RtmpMessage {
@@ -208,6 +210,7 @@ export function connectCommand(transactionId: number, p: ConnectParams): RtmpMes
   };
   if (p.swfUrl !== undefined) obj.swfUrl = p.swfUrl;
   if (p.pageUrl !== undefined) obj.pageUrl = p.pageUrl;
+  if (p.extra) for (const [k, v] of Object.entries(p.extra)) if (!(k in obj)) obj[k] = v;
   return command(CSID.OVER_CONNECTION, 0, 'connect', transactionId, obj);
 }
 

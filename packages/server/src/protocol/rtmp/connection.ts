@@ -10,6 +10,7 @@ import { peerIp } from '../../listeners/tcp.js';
 import type { Logger } from '../../log.js';
 import { upstreamParam, type HostPort } from '../../app/cluster/addr.js';
 import { discoverOrigin, redirectUrl } from '../../app/cluster/coworkers.js';
+import { EDGE_VIA_FIELD, parseEdgeVia } from '../../app/cluster/edge-via.js';
 import type { StreamRegistry } from '../../app/cluster/registry.js';
 import { rtmpPlayerSink } from './from-source.js';
 import { ServerSession, type Decision } from './server-session.js';
@@ -54,7 +55,10 @@ export class RtmpConnection {
     this.log = parentLog.child({ cid: this.client.id });
     this.session = new ServerSession(
       {
-        onConnect: (req) => this.onConnect(req.url, req.tcUrl, req.pageUrl, req.swfUrl),
+        onConnect: (req) => {
+          this.client.edgeVia = parseEdgeVia(req.commandObject[EDGE_VIA_FIELD]);
+          return this.onConnect(req.url, req.tcUrl, req.pageUrl, req.swfUrl);
+        },
         onPublish: (req) => this.onPublish(req.url, req.fmle),
         onPlay: (req) => this.onPlay(req.url),
         onPause: (paused) => this.player?.consumer?.setPaused(paused),
