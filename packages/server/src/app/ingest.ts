@@ -88,6 +88,10 @@ export class IngestManager {
   private readonly running = new Map<string, Running>();
   /** on-demand ingests of the applied config, by key: started by a demand */
   private onDemand = new Map<string, Wanted>();
+  /** the applies in order (see apply) */
+  private applying: Promise<void> = Promise.resolve();
+  private tickets = 0;
+  private closed = false;
 
   constructor(private readonly d: IngestDeps) {}
 
@@ -136,8 +140,20 @@ export class IngestManager {
     return out;
   }
 
-  /** Starts, stops and restarts ingests to match `config` (on-demand ones only stop or wait). */
-  async apply(config: Config): Promise<void> {
+  /**
+   * Starts, stops and restarts ingests to match `config` (on-demand ones only stop or wait).
+   * Applies run one after the other, and one that a newer apply follows is skipped (a reload
+   * storm ends on the last config with one FFmpeg per ingest: an apply that waits for a stop
+   * never meets another that already started the replacement). Resolves when it is applied.
+   */
+  apply(config: Config): Promise<void> {
+    const ticket = ++this.tickets;
+    const run = this.applying.then(() => (ticket === this.tickets && !this.closed ? this.applyNow(config) : undefined));
+    this.applying = run.catch((err: unknown) => this.d.log.warn({ err: String(err) }, `ingest: applying the config failed: ${String(err)}`));
+    return run;
+  }
+
+  private async applyNow(config: Config): Promise<void> {
     const wanted = new Map(this.wanted(config).map((w) => [w.key, w]));
     this.onDemand = new Map([...wanted].filter(([, w]) => w.onDemand));
     const stops: Promise<void>[] = [];
@@ -151,7 +167,8 @@ export class IngestManager {
       stops.push(this.stop(key));
     }
     await Promise.all(stops);
-    for (const w of wanted.values()) if (!w.onDemand) this.start(w);
+    if (this.closed) return;
+    for (const w of wanted.values()) if (!w.onDemand && !this.running.has(w.key)) this.start(w);
   }
 
   /** on_demand: demand starts the ingests that make the stream, idle lets their hold run. */
@@ -172,6 +189,7 @@ export class IngestManager {
   }
 
   private start(w: Wanted): void {
+    if (this.closed) return;
     try {
       const proc = this.d.supervisor.start({ name: w.name, command: w.command, args: w.args, stream: w.stream });
       this.running.set(w.key, { signature: w.signature, proc });
@@ -205,6 +223,7 @@ export class IngestManager {
 
   /** Starts nothing more and stops every hold timer (the supervisor stops the children at shutdown). */
   close(): void {
+    this.closed = true;
     this.onDemand.clear();
     for (const r of this.running.values()) if (r.hold) clearTimeout(r.hold);
   }

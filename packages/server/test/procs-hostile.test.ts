@@ -1,0 +1,56 @@
+/**
+ * Child processes under pressure: reload storms, hostile names and kill -9 of tsrs. Each test
+ * drives the real server with real FFmpeg and checks /proc and /api/v1/processes.
+ */
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { api } from './api-helpers.js';
+import { alive, processes } from './processes.js';
+import { basicConf, sleep, startServer, tempDir, waitFor, type Ports } from './harness.js';
+
+/** basicConf with the raw API's reload on. */
+const rawConf = (p: Ports, extra: string) =>
+  basicConf(p, extra).replace(`http_api { enabled on; listen ${p.api}; }`, `http_api { enabled on; listen ${p.api}; raw_api { enabled on; allow_reload on; } }`);
+
+const ingest = (file: string) => `ingest cam {
+    enabled on;
+    input { type file; url ./${file}; }
+    ffmpeg /usr/bin/ffmpeg;
+    engine { enabled off; output rtmp://127.0.0.1:[port]/live/cam; }
+  }`;
+
+test('a storm of reloads that change an ingest leaves one FFmpeg for it, and removing it leaves none', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir('tsrs-ingest-storm-');
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-t', '30',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-pix_fmt', 'yuv420p', '-f', 'flv', join(dir, 'a.flv')]);
+  copyFileSync(join(dir, 'a.flv'), join(dir, 'b.flv'));
+  const server = await startServer((p) => rawConf(p, ingest('a.flv')), { dir });
+  t.after(() => server.stop());
+  const first = await waitFor('ingest running', async () => (await processes(server)).find((p) => p.name === 'ingest cam' && p.pid > 0), 20_000);
+  const seen = new Set<number>([first.pid]);
+  t.after(() => {
+    for (const pid of seen) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const reload = () => api<{ code: number }>(server, '/api/v1/raw?rpc=reload');
+  // each round changes the ingest and reloads several times at once: the first reload stops
+  // the old FFmpeg (which takes a moment), the others come while it stops
+  for (const file of ['b.flv', 'a.flv', 'b.flv']) {
+    writeFileSync(join(server.dir, 'test.conf'), rawConf(server.ports, ingest(file)));
+    const answers = await Promise.all([reload(), reload(), reload(), reload()]);
+    for (const a of answers) assert.equal(a.json.code, 0);
+    await sleep(1_500);
+    for (const p of await processes(server)) if (p.pid > 0) seen.add(p.pid);
+  }
+  await sleep(2_000);
+  const ingests = (await processes(server)).filter((p) => p.name === 'ingest cam');
+  assert.equal(ingests.length, 1, `one ingest FFmpeg after the storm: ${JSON.stringify(ingests.map((p) => [p.pid, p.state, p.args.join(' ')]))}`);
+  assert.ok(ingests[0].args.includes('./b.flv'), ingests[0].args.join(' '));
+  for (const p of await processes(server)) if (p.pid > 0) seen.add(p.pid);
+  // removed: nothing of it runs
+  writeFileSync(join(server.dir, 'test.conf'), rawConf(server.ports, ''));
+  assert.equal((await reload()).json.code, 0);
+  await waitFor('no child after the removal', async () => (await processes(server)).length === 0 && [...seen].every((pid) => !alive(pid)), 15_000);
+});
