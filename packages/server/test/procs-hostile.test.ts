@@ -4,12 +4,12 @@
  */
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { api } from './api-helpers.js';
 import { alive, processes } from './processes.js';
-import { basicConf, sleep, startServer, tempDir, waitFor, type Ports } from './harness.js';
+import { basicConf, ffmpegPublish, kill, sleep, startServer, tempDir, waitFor, type Ports } from './harness.js';
 
 /** basicConf with the raw API's reload on. */
 const rawConf = (p: Ports, extra: string) =>
@@ -53,4 +53,42 @@ test('a storm of reloads that change an ingest leaves one FFmpeg for it, and rem
   writeFileSync(join(server.dir, 'test.conf'), rawConf(server.ports, ''));
   assert.equal((await reload()).json.code, 0);
   await waitFor('no child after the removal', async () => (await processes(server)).length === 0 && [...seen].every((pid) => !alive(pid)), 15_000);
+});
+
+/** The pids of a process group, zombies left out (a zombie has ended). */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ')'
+      const fields = readFileSync(`/proc/${name}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+test('kill -9 of tsrs: what an exec command started in the background dies too, not only the command', { timeout: 120_000 }, async (t) => {
+  const dir = tempDir('tsrs-exec-kids-');
+  // a command that leaves a child running in the background, as a wrapper script does
+  const script = join(dir, 'kids.sh');
+  writeFileSync(script, '#!/bin/sh\nsleep 3600 &\nsleep 3601\n');
+  chmodSync(script, 0o755);
+  const server = await startServer((p) => basicConf(p, `exec { enabled on; publish ${script} [stream]; }`), { dir });
+  t.after(() => server.stop());
+  const pub = ffmpegPublish(server.rtmpUrl('/live/kids'));
+  t.after(() => kill(pub));
+  const cmd = await waitFor('the exec command runs', async () => (await processes(server)).find((p) => p.name === 'exec /live/kids' && p.pid > 0), 30_000);
+  const members = await waitFor('the command and both sleeps', () => {
+    const m = groupMembers(cmd.pid);
+    return m.length >= 3 && m;
+  }, 15_000);
+  t.after(() => {
+    for (const pid of members) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  await server.stop('SIGKILL');
+  await waitFor('nothing of the exec command left after kill -9', () => groupMembers(cmd.pid).length === 0, 10_000);
 });

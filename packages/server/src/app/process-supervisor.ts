@@ -5,8 +5,10 @@
  *   `a;b` is one literal argument;
  * - leads its own process group, so a stop reaches whatever it started;
  * - cannot outlive tsrs: on Linux it is started through util-linux's `setpriv --pdeathsig KILL`
- *   (the kernel kills it when tsrs dies, SIGKILL included); and every group still alive when
- *   tsrs exits normally gets SIGKILL from an exit hook;
+ *   (the kernel kills it when tsrs dies, SIGKILL included); its process group is watched by
+ *   one watchdog process (process-watchdog.ts) that kills every group it knows once tsrs is
+ *   gone, so what a child started (an exec command's own children) goes too; and every group
+ *   still alive when tsrs exits normally gets SIGKILL from an exit hook;
  * - is restarted when it dies, after a backoff that doubles from `backoffMinMs` up to
  *   `backoffMaxMs` and starts over once a run lasted `stableMs`;
  * - has its stderr logged line by line with its name and context id (lines cut at
@@ -14,7 +16,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import type { Socket } from 'node:net';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
 
 /** A child still there this long after the SIGTERM of a stop gets a second one, ms. */
@@ -123,6 +127,7 @@ export class SupervisedProcess {
     private readonly log: Logger,
     private readonly wrapper: string | undefined,
     private readonly onGone: (p: SupervisedProcess) => void,
+    private readonly watchdog?: GroupWatchdog,
   ) {
     this.backoffMs = opts.backoffMinMs;
     this.run();
@@ -212,13 +217,17 @@ export class SupervisedProcess {
     this.startedAt = Date.now();
     let resolveExited!: () => void;
     this.exited = new Promise((r) => (resolveExited = r));
-    child.once('spawn', () => this.log.info({ ...ctx, childPid: child.pid }, `process ${this.spec.name}: started ${command} (pid ${child.pid})`));
+    child.once('spawn', () => {
+      if (child.pid !== undefined) this.watchdog?.watch(child.pid);
+      this.log.info({ ...ctx, childPid: child.pid }, `process ${this.spec.name}: started ${command} (pid ${child.pid})`);
+    });
     child.once('error', (err) => {
       this.log.warn({ ...ctx, err: err.message }, `process ${this.spec.name}: ${command}: ${err.message}`);
     });
     this.readLines(child);
     this.spec.onSpawn?.(child);
     child.once('close', (code, signal) => {
+      if (child.pid !== undefined) this.watchdog?.ended(child.pid);
       this.child = undefined;
       this.exitedNow(code, signal);
       resolveExited();
@@ -297,12 +306,99 @@ export class SupervisedProcess {
   }
 }
 
+/**
+ * tsrs's side of process-watchdog.ts: started on the first child, told each child's process
+ * group (a child leads its own: pgid = pid) and when a group is empty again. A group whose
+ * leader ended while others of it still run stays watched until it is found empty (checked at
+ * each later start). The pipe to the watchdog is unref'd: it never keeps tsrs running.
+ */
+export class GroupWatchdog {
+  private proc: ChildProcess | undefined;
+  private readonly groups = new Set<number>();
+  private warned = false;
+
+  constructor(private readonly log: Logger, private readonly program = fileURLToPath(new URL('./process-watchdog.js', import.meta.url))) {}
+
+  /** The watchdog's pid while it runs (tests). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** Watches a child's group (its pid). */
+  watch(pgid: number): void {
+    for (const g of this.groups) if (!groupAlive(g)) this.forget(g);
+    this.groups.add(pgid);
+    if (!this.proc) this.spawn();
+    else this.send(`+${pgid}`);
+  }
+
+  /** A child ended: its group is forgotten once nothing of it runs. */
+  ended(pgid: number): void {
+    if (this.groups.has(pgid) && !groupAlive(pgid)) this.forget(pgid);
+  }
+
+  /** Stops the watchdog (its pipe ends: it kills what it still watches). */
+  close(): void {
+    this.proc?.stdin?.end();
+    this.proc = undefined;
+  }
+
+  private forget(pgid: number): void {
+    this.groups.delete(pgid);
+    this.send(`-${pgid}`);
+  }
+
+  private send(line: string): void {
+    this.proc?.stdin?.write(`${line}\n`);
+  }
+
+  private spawn(): void {
+    let proc: ChildProcess;
+    try {
+      proc = spawn(process.execPath, [this.program], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, shell: false });
+    } catch (err) {
+      this.lost((err as Error).message);
+      return;
+    }
+    this.proc = proc;
+    proc.unref();
+    (proc.stdin as Socket | null)?.unref?.();
+    proc.stdin?.on('error', () => undefined); // EPIPE when it died: 'exit' says so
+    proc.once('error', (err) => this.lost(err.message, proc));
+    proc.once('exit', (code, signal) => this.lost(`exited (code ${code}, signal ${signal})`, proc));
+    // what was watched before (a watchdog that died and is started again) is watched again
+    proc.stdin?.write([...this.groups].map((g) => `+${g}\n`).join(''));
+  }
+
+  private lost(why: string, proc?: ChildProcess): void {
+    if (proc && this.proc !== proc) return;
+    this.proc = undefined;
+    if (this.warned) return;
+    this.warned = true;
+    this.log.warn(`process watchdog ${why}: what child processes start themselves may outlive a SIGKILL of tsrs (started again with the next child)`);
+  }
+}
+
+/** Whether anything of process group `pgid` still runs. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Every child process of the server. */
 export class ProcessSupervisor {
   private readonly procs = new Set<SupervisedProcess>();
   private readonly opts: SupervisorOptions;
   private readonly wrapper: string | undefined;
-  private readonly onExit = (): void => this.killAll();
+  private readonly watchdog: GroupWatchdog | undefined;
+  private readonly onExit = (): void => {
+    this.killAll();
+    this.watchdog?.close();
+  };
 
   constructor(private readonly log: Logger, opts: Partial<SupervisorOptions> = {}, env: NodeJS.ProcessEnv = process.env) {
     this.opts = { ...DEFAULT_SUPERVISOR_OPTIONS, ...opts };
@@ -310,6 +406,7 @@ export class ProcessSupervisor {
     if (!this.wrapper && process.platform === 'linux') {
       log.warn('setpriv (util-linux) not found: child processes are stopped when tsrs exits, but not if tsrs is killed with SIGKILL');
     }
+    this.watchdog = process.platform === 'win32' ? undefined : new GroupWatchdog(log);
     process.on('exit', this.onExit);
   }
 
@@ -321,7 +418,7 @@ export class ProcessSupervisor {
     if (this.procs.size >= this.opts.maxProcesses) throw new Error(`${this.procs.size} child processes already run (max ${this.opts.maxProcesses})`);
     const found = findExecutable(spec.command, spec.env ?? process.env);
     if (!found) throw new Error(`${spec.command}: not found or not executable`);
-    const p = new SupervisedProcess({ ...spec, command: found }, this.opts, this.log, this.wrapper, (gone) => this.procs.delete(gone));
+    const p = new SupervisedProcess({ ...spec, command: found }, this.opts, this.log, this.wrapper, (gone) => this.procs.delete(gone), this.watchdog);
     this.procs.add(p);
     return p;
   }
@@ -345,6 +442,7 @@ export class ProcessSupervisor {
   /** Stops every child and forgets the exit hook (tests, shutdown). */
   async close(): Promise<void> {
     await this.stopAll();
+    this.watchdog?.close();
     process.off('exit', this.onExit);
   }
 }
