@@ -27,6 +27,10 @@ test('ingest of a file: plays over RTMP and HTTP-FLV, restarted when killed, sto
   const first = await waitFor('ingest running', async () => (await processes(server)).find((p) => p.name === 'ingest cam' && p.pid > 0), 20_000);
   assert.ok(first.args.includes('-re') && first.args.includes('copy'), first.args.join(' '));
   assert.ok(!first.args.includes('-stream_loop'));
+  // listed under the stream it makes (as the stream's url, which the console's stream page
+  // matches), its stderr logged with its own context id
+  assert.equal(first.stream, '/live/cam');
+  assert.match(first.cid, /^[0-9a-z]{8}$/);
   for (const url of [server.rtmpUrl('/live/cam'), server.httpUrl('/live/cam.flv')]) {
     const probe = await waitFor(`plays ${url}`, () => ffprobe(url).catch(() => undefined), 30_000, 500);
     const video = probe.streams.find((s) => s.codec_type === 'video');

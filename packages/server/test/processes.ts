@@ -11,6 +11,7 @@ export interface Proc {
   uptime: number;
   restarts: number;
   stream: string;
+  cid: string;
 }
 
 export async function processes(server: RunningServer): Promise<Proc[]> {

@@ -14,13 +14,14 @@
  * stream once it publishes); it stops once the stream has had no player for `on_demand_hold`
  * seconds, counted from its start, from every demand and from every `stream:idle`.
  */
-import type { Config } from '../config/index.js';
+import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import { parseRtmpUrl } from '../protocol/rtmp/url.js';
 import type { EventBus } from './events.js';
 import { resolveVhost } from './resolve-vhost.js';
 import type { Source } from './source.js';
 import type { Logger } from '../log.js';
 import { substituteVars } from './exec.js';
+import { newContextId } from './ids.js';
 import { ffmpegArgs, type EngineConf } from './ffmpeg-args.js';
 import { findExecutable, type ProcessSupervisor, type SupervisedProcess } from './process-supervisor.js';
 
@@ -72,6 +73,7 @@ interface Wanted {
   name: string;
   command: string;
   args: string[];
+  /** the stream it makes, as SRS's stream url (`[vhost]/app/stream`), else its output URL */
   stream: string;
   /** on_demand: the stream it makes (vhost resolved) and the hold time, ms */
   onDemand: (StreamName & { holdMs: number }) | undefined;
@@ -79,6 +81,8 @@ interface Wanted {
 
 interface Running {
   signature: string;
+  /** the log context id of its stderr lines, kept across its restarts */
+  contextId: string;
   proc: SupervisedProcess;
   /** on_demand: the hold timer */
   hold?: NodeJS.Timeout;
@@ -133,7 +137,11 @@ export class IngestManager {
             onDemand = { ...named, vhost: landed, holdMs: ingest.on_demand_hold * 1000 };
           }
           const signature = JSON.stringify([command, args, onDemand]);
-          out.push({ key, signature, name: `ingest ${ingest.id}`, command, args, stream: output, onDemand });
+          // the API and the console's stream page match a process to a stream by its url
+          const named = onDemand ?? outputStream(output);
+          const landed = named && (onDemand ? named.vhost : resolveVhost(config, named.vhost));
+          const stream = named && landed ? `${landed === DEFAULT_VHOST ? '' : landed}/${named.app}/${named.stream}` : output;
+          out.push({ key, signature, name: `ingest ${ingest.id}`, command, args, stream, onDemand });
         });
       }
     }
@@ -191,8 +199,10 @@ export class IngestManager {
   private start(w: Wanted): void {
     if (this.closed) return;
     try {
-      const proc = this.d.supervisor.start({ name: w.name, command: w.command, args: w.args, stream: w.stream });
-      this.running.set(w.key, { signature: w.signature, proc });
+      const contextId = newContextId();
+      const proc = this.d.supervisor.start({ name: w.name, command: w.command, args: w.args, stream: w.stream, contextId });
+      this.running.set(w.key, { signature: w.signature, contextId, proc });
+      this.d.log.info({ cid: contextId, url: w.stream }, `${w.name}: started, its FFmpeg logs as [${contextId}]`);
     } catch (err) {
       this.d.log.warn({ err: (err as Error).message }, `${w.name}: cannot start: ${(err as Error).message}`);
     }

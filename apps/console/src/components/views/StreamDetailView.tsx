@@ -118,8 +118,8 @@ export function StreamDetailView() {
 
   const s = row.stream;
   const active = s.publish?.active;
-  // a process serves the stream by its url (/app/stream), on its vhost
-  const streamUrl = `/${s.app}/${s.name}`;
+  // a process serves or makes the stream of its url ([vhost]/app/stream, as the stream's)
+  const streamUrl = s.url;
   const procs = (processes.data ?? []).filter((p) => p.stream === streamUrl);
   const hasGop = samples.some((p) => p.gop !== null);
 
