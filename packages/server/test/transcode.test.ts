@@ -138,3 +138,20 @@ test('reload of a running transcode: a changed engine restarts at its new size (
   assert.equal(pub.exitCode, null, 'the publisher goes on');
   assert.equal((await clients(server)).find((c) => c.publish && c.url.endsWith('/live/cam'))?.id, publisher.id, 'the same publisher');
 });
+
+test("transcode reads the stream it was started for: live/cam.flv is not taken for live/cam (FFmpeg's RTMP URL parsing)", { timeout: 180_000 }, async (t) => {
+  const server = await startServer((p) => basicConf(p, TRANSCODE));
+  t.after(() => server.stop());
+  // live/cam has audio, live/cam.flv (as OBS or FFmpeg with -rtmp_playpath sends it) has none
+  const cam = ffmpegPublish(server.rtmpUrl('/live/cam'), { size: '640x360' });
+  t.after(() => kill(cam));
+  const dotted = ffmpegPublish(server.rtmpUrl('/live/cam.flv'), { size: '480x270', audio: false, videoArgs: ['-rtmp_playpath', 'cam.flv'] });
+  t.after(() => kill(dotted));
+  const probe = await waitFor('cam.flv_ld plays', () => ffprobe(server.httpUrl('/live/cam.flv_ld.flv')).catch(() => undefined), 60_000, 1000);
+  const video = probe.streams.find((s) => s.codec_type === 'video');
+  assert.equal(`${video?.width}x${video?.height}`, '320x180');
+  assert.equal(probe.streams.find((s) => s.codec_type === 'audio'), undefined, 'no audio: made from live/cam.flv, not live/cam');
+  const procs = await processes(server);
+  const args = procs.find((p) => p.name === 'transcode /live/cam.flv ld')?.args ?? [];
+  assert.equal(args[args.indexOf('-rtmp_playpath') + 1], 'cam.flv', args.join(' '));
+});

@@ -36,12 +36,16 @@ export interface EngineConf {
 
 const flags = (lines: { name: string; args: string[] }[]): string[] => lines.flatMap((l) => [`-${l.name}`, ...l.args]);
 
-/** The argument array (without the program) for one engine; `engine` undefined or off = copy. */
-export function ffmpegArgs(input: string, output: string, engine: EngineConf | undefined, o: { re: boolean; acodec?: (name: string) => string }): string[] {
+/**
+ * The argument array (without the program) for one engine; `engine` undefined or off = copy.
+ * `inputArgs` go right before `-i` (options of the input, e.g. its exact RTMP app and playpath).
+ */
+export function ffmpegArgs(input: string, output: string, engine: EngineConf | undefined, o: { re: boolean; acodec?: (name: string) => string; inputArgs?: readonly string[] }): string[] {
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'warning'];
   if (o.re) args.push('-re');
-  if (!engine?.enabled) return [...args, '-i', input, '-c', 'copy', '-f', engine?.oformat ?? 'flv', '-y', output];
-  args.push(...flags(engine.perfile), '-i', input, ...flags(engine.vfilter));
+  const inputArgs = o.inputArgs ?? [];
+  if (!engine?.enabled) return [...args, ...inputArgs, '-i', input, '-c', 'copy', '-f', engine?.oformat ?? 'flv', '-y', output];
+  args.push(...flags(engine.perfile), ...inputArgs, '-i', input, ...flags(engine.vfilter));
   if (engine.vcodec === 'vn') args.push('-vn');
   else if (engine.vcodec) {
     args.push('-vcodec', engine.vcodec);

@@ -58,10 +58,22 @@ export function transcodeCommands(config: Config, port: number, source: Pick<Sou
       const vars: StreamVars = { vhost: source.vhost, port, app: source.app, stream: source.stream, param: client.param, tcUrl: client.tcUrl, engine: e.id };
       const output = substituteVars(e.output, vars);
       const input = localRtmpUrl(vars);
-      out.push({ engine: e.id, command, output, args: ffmpegArgs(input, output, e as EngineConf, { re: false, acodec: d.acodec(command) }) });
+      out.push({ engine: e.id, command, output, args: ffmpegArgs(input, output, e as EngineConf, { re: false, acodec: d.acodec(command), inputArgs: rtmpInputArgs(input, source.app) }) });
     }
   }
   return out;
+}
+
+/**
+ * FFmpeg's options that name an RTMP input's app and playpath exactly. From the URL alone FFmpeg
+ * takes a playpath ending in `.flv` without it, prefixes `mp4:` to one ending in `.mp4`/`.f4v`,
+ * and splits an app of three levels or a name with `:` elsewhere: the transcode of `live/cam.flv`
+ * would read `live/cam`, another stream.
+ */
+export function rtmpInputArgs(url: string, app: string): string[] {
+  const prefix = /^rtmp:\/\/[^/]+\//.exec(url)?.[0] ?? '';
+  const playpath = url.slice(prefix.length + app.length + 1);
+  return ['-rtmp_app', app, '-rtmp_playpath', playpath];
 }
 
 export class TranscodeRunner {
