@@ -92,3 +92,18 @@ test('kill -9 of tsrs: what an exec command started in the background dies too, 
   await server.stop('SIGKILL');
   await waitFor('nothing of the exec command left after kill -9', () => groupMembers(cmd.pid).length === 0, 10_000);
 });
+
+test("/api/v1/processes does not show a password of an ingest's input URL", { timeout: 60_000 }, async (t) => {
+  const conf = `ingest cam {
+    enabled on;
+    input { type stream; url rtmp://admin:s3cret-pw@127.0.0.1:1/live/cam; }
+    ffmpeg /usr/bin/ffmpeg;
+    engine { enabled off; output rtmp://127.0.0.1:[port]/live/cam; }
+  }`;
+  const server = await startServer((p) => basicConf(p, conf));
+  t.after(() => server.stop());
+  const proc = await waitFor('the ingest is listed', async () => (await processes(server)).find((p) => p.name === 'ingest cam'), 20_000);
+  const text = (await api(server, '/api/v1/processes')).text;
+  assert.ok(!text.includes('s3cret-pw'), text);
+  assert.ok(proc.args.includes('rtmp://admin:***@127.0.0.1:1/live/cam'), proc.args.join(' '));
+});

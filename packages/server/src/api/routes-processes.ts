@@ -6,20 +6,25 @@ import type { Process } from '@tsrs/api-types';
 import { ProcessesResponse } from '@tsrs/api-types';
 import type { ProcessInfo } from '../app/process-supervisor.js';
 import { ok, type Route } from './router.js';
+import { redactUrl } from './socket-redis.js';
 
 export interface ProcessApiDeps {
   /** the supervisor's children (absent: an empty list) */
   processes?: () => ProcessInfo[];
 }
 
-/** One child as the API shows it. */
+/**
+ * One child as the API shows it. A password in a URL of its command line (an ingest's
+ * `rtsp://user:password@camera/...`) is shown as `***`: the API and the console are read by
+ * more people than the config file.
+ */
 export type ProcessJson = Process;
 export function processJson(p: ProcessInfo): ProcessJson {
   return {
     id: p.id,
     name: p.name,
     command: p.command,
-    args: p.args,
+    args: p.args.map(redactUrl),
     state: p.state,
     pid: p.pid ?? 0,
     uptime: Math.floor(p.uptimeMs / 1000),
