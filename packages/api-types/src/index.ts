@@ -76,6 +76,7 @@ export const Stream = Type.Object({
   audio: nullable(AudioInfo),
   tsrs_errors: map(int(), 'tsrs: errors per output of this stream (hls, dvr, http-ts, rtmp, http-flv, ...); outputs without errors are left out'),
   tsrs_dropped_frames: DroppedFrames,
+  tsrs_input: Type.Optional(map(int(), "tsrs: the publisher's input damage and counts, where its protocol keeps them (MPEG-TS over UDP: packets, resyncs, skipped_bytes, cc_errors, transport_errors, dropped_pes, oversized_pes, crc_errors, access_units, refused_access_units)")),
 }, { $id: 'Stream' });
 export type Stream = Static<typeof Stream>;
 

@@ -179,6 +179,9 @@ test('stream_caster.max_publishers: a POST past the cap gets 503 naming the dire
     const third = await fetch(casterUrl('/live/cap3.flv', capped), { method: 'POST', body: head, signal: AbortSignal.timeout(30_000) });
     assert.equal(third.status, 503);
     assert.match(await third.text(), /already has 2 publishers \(stream_caster\.max_publishers\)/);
+    // more refusals in the same episode: one warning in all (limits log once per episode)
+    for (let i = 0; i < 5; i++) assert.equal((await fetch(casterUrl('/live/cap3.flv', capped), { method: 'POST', body: head, signal: AbortSignal.timeout(30_000) })).status, 503);
+    assert.equal(server.output().split('\n').filter((l) => l.includes('the caster is full')).length, 1, 'one warning for 6 refusals');
     assert.ok(!(await published('cap3')));
     a.destroy();
     await waitFor('the first publisher gone', async () => !(await published('cap1')), 10_000);

@@ -197,6 +197,9 @@ test('a relay that drops 1% of the datagrams (seeded): no crash, no stall; an RT
       assert.ok(((await published('lossy'))?.frames ?? 0) > frames, 'the stream counts frames');
     }
     assert.ok(dropped >= 5 && dropped < n / 20, `the relay dropped ${dropped} of ${n} datagrams`);
+    // the API counts the damage on the stream (tsrs_input: the demuxer's counters)
+    const input = (await published('lossy'))?.tsrs_input;
+    assert.ok(input && input.cc_errors > 0 && input.packets > 1000 && input.access_units > 100, `tsrs_input: ${JSON.stringify(input)}`);
     // timestamps still move forward
     const video = msgs.filter((m) => m.typeId === MSG.VIDEO);
     assert.ok(video.at(-1)!.timestamp - video[0].timestamp >= 10_000, `video spans ${video.at(-1)!.timestamp - video[0].timestamp} ms`);

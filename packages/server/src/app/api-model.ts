@@ -254,6 +254,7 @@ export class ApiModel implements ApiQueries, ApiActions {
       audio: s.audio ? { ...s.audio } : null,
       tsrs_errors: Object.fromEntries(s.guard.errors),
       tsrs_dropped_frames: s.droppedFrames,
+      ...(s.publisher?.inputStats ? { tsrs_input: s.publisher.inputStats() } : {}),
     };
   }
 

@@ -90,6 +90,8 @@ export class Client {
    * RTMP connect names them in `tsrs_edge_via`); [] for everyone else. See cluster/edge-via.
    */
   edgeVia: readonly string[] = [];
+  /** tsrs: a publisher's input counters where its protocol keeps them (Stream.tsrs_input of the API) */
+  inputStats: (() => Record<string, number>) | undefined;
 
   constructor(init: ClientInit) {
     this.id = init.id ?? newContextId();

@@ -21,6 +21,7 @@ import { Client } from '../app/client.js';
 import { casterStream } from '../app/casters/output-url.js';
 import type { PublisherHandle } from '../app/handles.js';
 import { AdmissionError, BusyError, type Hub } from '../app/hub.js';
+import { Episode } from '../app/resource-errors.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
 import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
 import type { Config } from '../config/index.js';
@@ -74,13 +75,15 @@ export function flvCasterHandler(opts: FlvCasterOptions) {
   const maxPublishers = opts.maxPublishers ?? 100;
   /** POSTs admitting or publishing now */
   let publishers = 0;
+  // refusals at the cap: one warning when an episode starts, one line when it is over
+  const full = new Episode(opts.log, 'flv caster: publish refused, the caster is full (stream_caster.max_publishers)');
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const where = casterPath(req.url ?? '/');
     if (!where) return answer(res, 404, 'Not Found');
     if (!isCasterPublish(req)) return answer(res, 405, 'Method Not Allowed: POST an FLV body');
     const ip = peerIp(req.socket);
     if (publishers >= maxPublishers) {
-      opts.log.warn({ ip, url: req.url, max_publishers: maxPublishers }, 'flv caster: publish refused, the caster is full');
+      full.hit({ ip, url: req.url, max_publishers: maxPublishers });
       return answer(res, 503, `Service Unavailable: the flv caster already has ${maxPublishers} publishers (stream_caster.max_publishers)`);
     }
     publishers++;

@@ -174,7 +174,9 @@ export class MpegtsCaster {
       return this.ignore(s, 'refused');
     }
     s.state = 'live';
-    s.glue = new TsToSource(s.publisher, this.opts.demuxer);
+    const glue = new TsToSource(s.publisher, this.opts.demuxer);
+    s.glue = glue;
+    s.client.inputStats = () => glue.inputStats();
     log.info({ sender: s.sender, url: s.client.streamUrl }, 'mpegts caster: publish');
   }
 

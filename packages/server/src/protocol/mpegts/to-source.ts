@@ -99,6 +99,19 @@ export class TsToSource {
     this.demuxer.release();
   }
 
+  /**
+   * The input's counts for the API (Stream.tsrs_input): the demuxer's damage counters and the
+   * access units refused here, snake_case as SRS's API names fields.
+   */
+  inputStats(): Record<string, number> {
+    const d = this.demuxer.stats;
+    return {
+      packets: d.packets, resyncs: d.resyncs, skipped_bytes: d.skippedBytes, cc_errors: d.ccErrors,
+      transport_errors: d.transportErrors, dropped_pes: d.droppedPes, oversized_pes: d.oversizedPes,
+      crc_errors: d.crcErrors, access_units: d.accessUnits, refused_access_units: this.dropped,
+    };
+  }
+
   /** Messages held for interleaving (at most 2 x MAX_HELD). */
   get heldMessages(): number {
     return this.held.audio.length + this.held.video.length;
