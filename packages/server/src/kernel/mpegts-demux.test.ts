@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { TsDemuxer, type TsAccessUnit } from './mpegts-demux.js';
 import { TsMuxer, TS_PACKET_SIZE, TS_VIDEO_PID, TS_AUDIO_PID, TS_PMT_PID } from './mpegts.js';
@@ -11,7 +10,7 @@ import { hevcNaluType } from './hevc.js';
 import { parseAudioSpecificConfig } from './aac.js';
 import { parseOpusHead } from './opus.js';
 import { TEST_AVC_HEADER, testAvcFrame } from './test-avc.js';
-import { ffmpegInput, ffmpegFlv, hevcPackets, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
+import { ffmpegInput, ffmpegFlv, ffprobeOutput, hevcPackets, needFfmpeg, packetsOf, readKernelFixture, withTmp } from '../../test/fixtures/kernel-media.js';
 
 const FIXTURE = packetsOf(readKernelFixture('h264-aac-160x120.flv'));
 
@@ -201,9 +200,7 @@ test('bounds: a PES over maxPesBytes is dropped with a clear error; pending data
 // --- FFmpeg-made files, counted against ffprobe ------------------------------------------
 
 function ffprobePackets(file: string): Map<number, { codec: string; pts: number[] }> {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=index,codec_name:packet=stream_index,pts', '-of', 'json', file]);
-  assert.equal(r.status, 0, r.stderr.toString());
-  const j = JSON.parse(r.stdout.toString()) as { streams: { index: number; codec_name: string }[]; packets: { stream_index: number; pts: number }[] };
+  const j = JSON.parse(ffprobeOutput(file, ['-v', 'error', '-show_entries', 'stream=index,codec_name:packet=stream_index,pts', '-of', 'json'])) as { streams: { index: number; codec_name: string }[]; packets: { stream_index: number; pts: number }[] };
   const m = new Map<number, { codec: string; pts: number[] }>();
   for (const s of j.streams) m.set(s.index, { codec: s.codec_name, pts: [] });
   for (const p of j.packets) m.get(p.stream_index)!.pts.push(p.pts);
