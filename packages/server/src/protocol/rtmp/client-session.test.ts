@@ -130,3 +130,27 @@ async function redirects(port: number, target: string): Promise<void> {
   assert.equal(c.streamId, 0);
   c.destroy();
 }
+
+test('a server that floods media instead of answering connect is dropped at once, not held until the timeout', { timeout: 90_000 }, async () => {
+  let sent = 0;
+  const srv = await serve((session) => ({
+    onConnect: () => {
+      // never answered; 64 MiB of video instead, written as the socket takes it
+      const s = session();
+      const flood = () => {
+        while (sent < 64 * 1024 * 1024) {
+          sent += 65536;
+          s.sendMessage({ typeId: MSG.VIDEO, streamId: 1, timestamp: sent / 65536, csid: CSID.VIDEO, payload: Buffer.alloc(65536, 0x17) });
+          if (sent % (1024 * 1024) === 0) return void setImmediate(flood);
+        }
+      };
+      flood();
+      return new Promise(() => {});
+    },
+  }));
+  const startedAt = Date.now();
+  const err = await RtmpClient.connect(`rtmp://127.0.0.1:${srv.port}/live/s`, { mode: 'play', timeoutMs: 60_000 }).then(() => undefined, (e: unknown) => e);
+  assert.match(String(err), /before the play started/);
+  assert.ok(Date.now() - startedAt < 50_000, 'dropped before the connect timeout');
+  await srv.close();
+});

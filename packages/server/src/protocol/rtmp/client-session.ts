@@ -96,6 +96,13 @@ export function parseClientUrl(url: string): ParsedClientUrl {
   return { host, port, app, stream: path.slice(slash + 1) + query, tcUrl: `rtmp://${hostPart}/${app}` };
 }
 
+/**
+ * Bounds on the messages held until connect() resolves (a server sends media with or after
+ * Play.Start; one that floods instead of answering must not fill memory until the timeout).
+ */
+const MAX_EARLY_MESSAGES = 4096;
+const MAX_EARLY_BYTES = 16 * 1024 * 1024;
+
 /** Message types that belong to a NetStream once it exists (checked by `strictStreamId`). */
 const NETSTREAM_TYPES = new Set<number>([MSG.AUDIO, MSG.VIDEO, MSG.AMF0_DATA, MSG.AMF3_DATA, MSG.AGGREGATE, MSG.AMF0_COMMAND]);
 
@@ -256,9 +263,16 @@ export class RtmpClient extends EventEmitter {
   /** messages received before connect() resolved (nobody could listen yet) */
   private early: RtmpMessage[] | undefined = [];
 
+  private earlyBytes = 0;
+
+  /** Throws RtmpProtocolError when more than MAX_EARLY_MESSAGES / MAX_EARLY_BYTES would be held. */
   private deliver(msg: RtmpMessage): void {
-    if (this.early) this.early.push(msg);
-    else this.emit('message', msg);
+    if (!this.early) return void this.emit('message', msg);
+    this.earlyBytes += msg.payload.length;
+    if (this.early.length >= MAX_EARLY_MESSAGES || this.earlyBytes > MAX_EARLY_BYTES) {
+      throw new RtmpProtocolError(`more than ${MAX_EARLY_MESSAGES} messages or ${MAX_EARLY_BYTES} bytes before the ${this.opts.mode} started`);
+    }
+    this.early.push(msg);
   }
 
   private releaseEarly(): void {
