@@ -85,6 +85,24 @@ export function hubLimits(config: Config): HubLimits {
   };
 }
 
+/** A history database unreachable at start is tried again after 1 s, doubling to 30 s. */
+const HISTORY_RETRY_MIN_MS = 1000;
+const HISTORY_RETRY_MAX_MS = 30_000;
+
+/**
+ * Whether opening PostgreSQL failed because the server could not be reached (refused, timed
+ * out, no route, name not resolved, starting up or shutting down: SQLSTATE classes 08 and 57P),
+ * which waiting can fix; an answer that refuses (authentication, a missing database, a failed
+ * migration) is a configuration error and is not retried.
+ */
+export function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P)/.test(code);
+  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /timeout|timed out|Connection terminated|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN/i.test(message);
+}
+
 /** One tsrs process: config, live model and listeners. */
 export class TsrsServer {
   readonly hub: Hub;
@@ -126,6 +144,44 @@ export class TsrsServer {
   private stopping = false;
   private releasePid: (() => void) | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
+
+  /** Starts recording into an open history store. */
+  attachHistory(store: HistoryStore): void {
+    this.history = store;
+    this.recorder = new HistoryRecorder(this.hub.bus, store, this.log.child({ mod: 'history' }));
+    this.startHistoryRetention();
+  }
+
+  private historyRetry: NodeJS.Timeout | undefined;
+
+  /**
+   * PostgreSQL was unreachable at start: tsrs serves without history (its API answers
+   * "unavailable") and opens the store again every HISTORY_RETRY_MIN_MS doubling to
+   * HISTORY_RETRY_MAX_MS until it answers; then history records what happens from there on.
+   */
+  openHistoryLater(open: () => Promise<HistoryStore>, first: unknown): void {
+    const log = this.log.child({ mod: 'db' });
+    log.warn({ err: first instanceof Error ? first.message : String(first) }, 'history database unreachable: serving without history, retrying');
+    let wait = HISTORY_RETRY_MIN_MS;
+    const attempt = () => {
+      this.historyRetry = undefined;
+      open().then(
+        (store) => {
+          if (this.stopping) return void store.close();
+          this.attachHistory(store);
+        },
+        (err: unknown) => {
+          if (this.stopping) return;
+          if (!isUnreachable(err)) log.error({ err: err instanceof Error ? err.message : String(err) }, 'history database refused: history stays off');
+          else {
+            wait = Math.min(wait * 2, HISTORY_RETRY_MAX_MS);
+            this.historyRetry = setTimeout(attempt, wait).unref();
+          }
+        },
+      );
+    };
+    this.historyRetry = setTimeout(attempt, wait).unref();
+  }
 
   /** history_max_rows: every minute, the oldest ended sessions and events beyond it are deleted. */
   private startHistoryRetention(): void {
@@ -256,9 +312,14 @@ export class TsrsServer {
     try {
       if (!worker) {
         // Its rows carry the node id: a shared PostgreSQL's startup repair closes only this node's.
-        server.history = await openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }), node: nodeId(config) }, env);
-        server.recorder = new HistoryRecorder(server.hub.bus, server.history, log.child({ mod: 'history' }));
-        server.startHistoryRetention();
+        const open = () => openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }), node: nodeId(config) }, env);
+        try {
+          server.attachHistory(await open());
+        } catch (err) {
+          // PostgreSQL unreachable: media starts now, history once the database answers.
+          if (!isPostgresUrl(dbUrl) || !isUnreachable(err)) throw err;
+          server.openHistoryLater(open, err);
+        }
       }
       await server.startListeners();
       await server.ingest.apply(config);
@@ -353,11 +414,17 @@ export class TsrsServer {
     );
     stats.start();
     const model = new ApiModel(this.hub, config);
+    const server = this;
     const deps: ApiDeps = {
       queries: model,
       actions: model,
-      history: this.history,
-      recorder: this.recorder,
+      // getters: a history database that was unreachable at start is attached later
+      get history() {
+        return server.history;
+      },
+      get recorder() {
+        return server.recorder;
+      },
       stats,
       connections: this.connections,
       identity,
@@ -515,6 +582,7 @@ export class TsrsServer {
     // Let the recorder see the last closes before the database goes.
     await new Promise((r) => setImmediate(r));
     clearInterval(this.retentionTimer);
+    clearTimeout(this.historyRetry);
     this.recorder?.close();
     // Recordings finish their files and rows while the store is still open.
     await this.dvr.close();
