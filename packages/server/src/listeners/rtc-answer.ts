@@ -6,6 +6,7 @@
  * (packetization-mode 1) or Opus, and the answer's ICE ufrag is bound to the session so STUN
  * from a new address finds it.
  */
+import { randomBytes } from 'node:crypto';
 import { RTCPeerConnection, RTCRtpCodecParameters, useTransportWideCC, type RTCRtpSender } from 'werift';
 import { RtcErrorCode } from '@tsrs/api-types';
 import { iceUfrag } from '../protocol/rtc/sdp-candidates.js';
@@ -57,6 +58,23 @@ function trimFeedback(pc: RTCPeerConnection, fb: RtcFeedback): void {
     for (const c of t.codecs) {
       c.rtcpFeedback = c.rtcpFeedback.filter((f) => (f.type !== 'nack' || f.parameter || fb.nack) && (f.type !== 'transport-cc' || fb.twcc));
     }
+  }
+}
+
+/** Random bits of the answer's ICE ufrag and password (RFC 8839 5.4 asks at least 24 and 128). */
+export const ICE_UFRAG_BITS = 64;
+export const ICE_PWD_BITS = 128;
+
+/**
+ * Gives the session's ICE agents credentials of ICE_UFRAG_BITS / ICE_PWD_BITS random bits (hex).
+ * werift makes a 4-hex-digit ufrag (16 bits) and a 22-digit password (88 bits); on one shared port,
+ * where the ufrag names the session, a few hundred sessions then collide (a refused offer), and the
+ * ufrag is part of the WHIP/WHEP session id that ends a session.
+ */
+function strongIceCredentials(pc: RTCPeerConnection): void {
+  for (const t of pc.iceTransports) {
+    t.connection.localUsername = randomBytes(ICE_UFRAG_BITS / 8).toString('hex');
+    t.connection.localPassword = randomBytes(ICE_PWD_BITS / 8).toString('hex');
   }
 }
 
@@ -116,6 +134,7 @@ export async function answerOnMux(
         throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
       }
       trimFeedback(pc, fb);
+      strongIceCredentials(pc);
       await pc.setLocalDescription(await pc.createAnswer());
       return pc.localDescription!.sdp;
     });
@@ -127,8 +146,9 @@ export async function answerOnMux(
     throw new RtcError(`the offer ${media} neither H.264 (packetization-mode 1) nor Opus`, RtcErrorCode.SdpExchange, 400);
   }
   const ufrag = iceUfrag(answer);
-  if (!ufrag) throw new RtcError('no ICE ufrag in the answer', RtcErrorCode.SdpExchange, 500);
-  mux.bindUfrag(session, ufrag, /^a=ice-pwd:(\S+)/m.exec(answer)?.[1]);
+  const password = /^a=ice-pwd:(\S+)/m.exec(answer)?.[1];
+  if (!ufrag || !password) throw new RtcError('no ICE credentials in the answer', RtcErrorCode.SdpExchange, 500);
+  mux.bindUfrag(session, ufrag, password);
   return { sdp: answer, id: `${ufrag}:${iceUfrag(offer) ?? ''}` };
 }
 

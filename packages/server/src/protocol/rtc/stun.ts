@@ -27,6 +27,11 @@ export function isStun(d: Uint8Array): boolean {
   return ((d[4] << 24) | (d[5] << 16) | (d[6] << 8) | d[7]) >>> 0 === STUN_MAGIC_COOKIE;
 }
 
+/** True for a STUN Binding request (RFC 8489 5: method 0x001, class request), e.g. an ICE connectivity check. */
+export function isBindingRequest(d: Uint8Array): boolean {
+  return isStun(d) && ((d[0] << 8) | d[1]) === BINDING_REQUEST;
+}
+
 /** The value of the first attribute of `type` in a STUN message, or undefined (not STUN, none, malformed). */
 function stunAttribute(d: Uint8Array, wanted: number): Buffer | undefined {
   if (!isStun(d)) return undefined;
@@ -52,7 +57,7 @@ export function stunUsername(d: Uint8Array): string | undefined {
  * RFC 8445 7.2.2 and 8.1.1), or undefined for any other datagram.
  */
 export function nominationPriority(d: Uint8Array): number | undefined {
-  if (!isStun(d) || ((d[0] << 8) | d[1]) !== BINDING_REQUEST || !stunAttribute(d, ATTR_USE_CANDIDATE)) return undefined;
+  if (!isBindingRequest(d) || !stunAttribute(d, ATTR_USE_CANDIDATE)) return undefined;
   const p = stunAttribute(d, ATTR_PRIORITY);
   return p && p.length === 4 ? p.readUInt32BE(0) : undefined;
 }

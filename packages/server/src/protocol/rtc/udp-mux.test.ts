@@ -17,7 +17,7 @@ async function answerOn(mux: RtcUdpMux, offer: string) {
     await pc.setLocalDescription(await pc.createAnswer());
     return pc.localDescription!.sdp;
   });
-  mux.bindUfrag(session, iceUfrag(answer)!);
+  mux.bindUfrag(session, iceUfrag(answer)!, /^a=ice-pwd:(\S+)/m.exec(answer)![1]);
   return { pc, session, answer: setHostCandidates(answer, ['127.0.0.1'], mux.address.port) };
 }
 
@@ -134,8 +134,8 @@ test('datagrams from strangers are dropped and counted; the port stays up', asyn
     assert.equal(mux.stats.dropped, junk.length);
     assert.equal(mux.stats.routed, 0);
     const [s1, s2] = [mux.openSession(), mux.openSession()];
-    mux.bindUfrag(s1, 'same');
-    assert.throws(() => mux.bindUfrag(s2, 'same'), /already in use/);
+    mux.bindUfrag(s1, 'same', 'pw1');
+    assert.throws(() => mux.bindUfrag(s2, 'same', 'pw2'), /already in use/);
   } finally {
     sock.close();
     await mux.close();
@@ -170,11 +170,11 @@ test('a session gets only its first DTLS HelloVerifyRequest; other datagrams all
   try {
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     const session = mux.openSession();
-    mux.bindUfrag(session, 'srv1');
+    mux.bindUfrag(session, 'srv1', 'pw1');
     const transport = mux.createTransport(session, 'udp4');
     const got: Buffer[] = [];
     transport.onData = (d) => got.push(d);
-    const sent = [stunCheck('srv1:cli1'), dtlsHandshake(3), dtlsHandshake(3), dtlsHandshake(2), dtlsHandshake(3), dtlsHandshake(2)];
+    const sent = [stunCheck('srv1:cli1', undefined, 'pw1'), dtlsHandshake(3), dtlsHandshake(3), dtlsHandshake(2), dtlsHandshake(3), dtlsHandshake(2)];
     for (const d of sent) await new Promise<void>((r) => sock.send(d, mux.address.port, '127.0.0.1', () => r()));
     for (let i = 0; i < 100 && got.length + mux.stats.duplicateHelloVerify < sent.length; i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(got.map((d) => (isStun(d) ? 'stun' : d[13])), ['stun', 3, 2, 2]);
@@ -195,10 +195,10 @@ test('STUN: the PRIORITY of a nominating check only', () => {
 });
 
 /**
- * A mux with one session (`ufrag`, optionally its ICE password) and two bound peer sockets that
+ * A mux with one session (`ufrag`, its ICE `password`) and two bound peer sockets that
  * keep what they receive; `checks` counts the datagrams the session's transport got.
  */
-async function twoPeers(ufrag: string, password?: string) {
+async function twoPeers(ufrag: string, password = 'pw') {
   const mux = await RtcUdpMux.listen(0, '127.0.0.1');
   const peers = [createSocket('udp4'), createSocket('udp4')] as const;
   const got = new Map<Socket, Buffer[]>(peers.map((p) => [p, []]));
@@ -231,9 +231,9 @@ test('media goes to the highest-priority nominated address; STUN answers go wher
   const [low, high] = t.peers;
   try {
     // the lower-priority pair is nominated first (werift would keep it), then the higher one, then the lower again
-    await t.send(low, stunCheck('srv2:cli2', 1000));
-    await t.send(high, stunCheck('srv2:cli2', 2000));
-    await t.send(low, stunCheck('srv2:cli2', 1000));
+    await t.send(low, stunCheck('srv2:cli2', 1000, 'pw'));
+    await t.send(high, stunCheck('srv2:cli2', 2000, 'pw'));
+    await t.send(low, stunCheck('srv2:cli2', 1000, 'pw'));
     for (let i = 0; i < 100 && t.counts.checks < 3; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal(t.counts.checks, 3);
     const rtp = Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
@@ -259,14 +259,16 @@ test('STUN: MESSAGE-INTEGRITY checked with the ICE password', () => {
   assert.equal(nominationPriority(signed), 7);
 });
 
-test('with the ICE password bound, a forged nominating check cannot move where media goes', async () => {
+test('a forged nominating check reaches neither werift nor where media goes', async () => {
   const t = await twoPeers('srv3', 'secret');
   const [peer, forger] = t.peers;
   try {
     await t.send(peer, stunCheck('srv3:cli3', 1000, 'secret'));
     await t.send(forger, stunCheck('srv3:cli3', 9000, 'guess'));
     await t.send(forger, stunCheck('srv3:cli3', 9000));
-    for (let i = 0; i < 100 && t.counts.checks < 3; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && t.mux.stats.dropped < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(t.counts.checks, 1, 'werift, which does not check MESSAGE-INTEGRITY, gets only the signed check');
+    assert.equal(t.mux.stats.dropped, 2);
     await t.transport.send(Buffer.from([0x80, 96, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]), t.addr(forger));
     for (let i = 0; i < 100 && t.got.get(peer)!.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 100));
@@ -274,5 +276,43 @@ test('with the ICE password bound, a forged nominating check cannot move where m
     assert.equal(t.got.get(forger)!.length, 0);
   } finally {
     await t.close();
+  }
+});
+
+test('unsigned checks from many addresses use up no address slot: the signed client still gets in', async () => {
+  const mux = await RtcUdpMux.listen(0, '127.0.0.1', { maxAddressesPerSession: 4 });
+  const socks: Socket[] = [];
+  try {
+    const session = mux.openSession();
+    mux.bindUfrag(session, 'srv4', 'secret4');
+    const transport = mux.createTransport(session, 'udp4');
+    let checks = 0;
+    transport.onData = () => checks++;
+    const send = (p: Socket, d: Buffer) => new Promise<void>((r) => p.send(d, mux.address.port, '127.0.0.1', () => r()));
+    for (let i = 0; i < 5; i++) {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      socks.push(s);
+    }
+    const [client, ...strangers] = socks;
+    // strangers who learnt the ufrag (it travels in clear) but not the password, one slot each
+    for (const s of strangers) await send(s, stunCheck('srv4:x', 9000));
+    for (let i = 0; i < 100 && mux.stats.dropped < strangers.length; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mux.stats.dropped, strangers.length);
+    await send(client, stunCheck('srv4:cli4', 1000, 'secret4'));
+    for (let i = 0; i < 100 && checks < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(checks, 1, 'the signed check of a new address reaches the session');
+    assert.deepEqual([...session.addresses], [`127.0.0.1:${client.address().port}`]);
+    // a bound address naming another session is not answered for it
+    const other = mux.openSession();
+    mux.bindUfrag(other, 'srv5', 'secret5');
+    mux.createTransport(other, 'udp4').onData = () => assert.fail('routed to the other session');
+    await send(client, stunCheck('srv5:cli4', 1000, 'secret5'));
+    for (let i = 0; i < 100 && mux.stats.dropped < strangers.length + 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(mux.stats.dropped, strangers.length + 1);
+    assert.equal(checks, 1);
+  } finally {
+    for (const s of socks) s.close();
+    await mux.close();
   }
 });

@@ -8,9 +8,13 @@
  *   sends through the shared socket, instead of binding a new socket. Outside `run` werift is
  *   untouched (tsrs's own test clients keep their own sockets).
  * - Inbound datagrams are routed to a session by the remote address once it is known, else by the
- *   local ICE ufrag in a STUN connectivity check's USERNAME (`ours:theirs`, RFC 8445 7.2.2); the
- *   check is then answered by werift, which verifies MESSAGE-INTEGRITY. Anything else is dropped
- *   and counted.
+ *   local ICE ufrag in a STUN connectivity check's USERNAME (`ours:theirs`, RFC 8445 7.2.2).
+ *   werift answers (and, ICE-lite, nominates) any Binding request naming its ufrag without checking
+ *   its MESSAGE-INTEGRITY, so the mux checks it (HMAC-SHA1 with the session's ice-pwd, RFC 8489
+ *   14.5): a Binding request that is unsigned, wrongly signed or names another session than its
+ *   address's is dropped, and only a signed one binds a new remote address (a stranger cannot use
+ *   up a session's address slots, or get werift to nominate its address). Anything else from an
+ *   unknown address is dropped and counted.
  * - Sessions run ICE-lite (RFC 8445 2.5): they only answer checks, so every STUN transaction of a
  *   session goes through the one transport that received it.
  * - A browser checks every pair of its candidates with ours and nominates them all (aggressive
@@ -34,7 +38,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import { UdpTransport } from 'werift';
 import { isHelloVerifyRequest } from './dtls-record.js';
-import { localUfragOf, isStun, nominationPriority, stunIntegrityOk } from './stun.js';
+import { isBindingRequest, localUfragOf, isStun, nominationPriority, stunIntegrityOk } from './stun.js';
 
 /** werift's `[host, port]` */
 type Address = [string, number];
@@ -66,7 +70,7 @@ export class MuxSession {
   helloVerified = false;
   /** the remote address of the highest-priority nominating check (RFC 8445 8.1.1), where media goes */
   selected: { addr: Address; priority: number } | undefined;
-  /** the local ICE password, which nominating checks must be signed with */
+  /** the local ICE password, which every connectivity check must be signed with */
   password: string | undefined;
 }
 
@@ -172,10 +176,10 @@ export class RtcUdpMux {
   }
 
   /**
-   * Names the session's local ICE ufrag (from its answer's `a=ice-ufrag`), so checks find it; with
-   * its `a=ice-pwd`, only checks whose MESSAGE-INTEGRITY holds can move where media goes.
+   * Names the session's local ICE ufrag and password (its answer's `a=ice-ufrag`, `a=ice-pwd`), so
+   * connectivity checks signed with that password find it. Throws when another session has the ufrag.
    */
-  bindUfrag(session: MuxSession, ufrag: string, password?: string): void {
+  bindUfrag(session: MuxSession, ufrag: string, password: string): void {
     if (session.closed) return;
     session.password = password;
     const other = this.byUfrag.get(ufrag);
@@ -217,10 +221,15 @@ export class RtcUdpMux {
   private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
     const key = `${rinfo.address}:${rinfo.port}`;
     let session = this.byAddress.get(key);
-    if (!session && isStun(msg)) {
+    const check = isBindingRequest(msg);
+    if (check) {
       const ufrag = localUfragOf(msg);
       const named = ufrag === undefined ? undefined : this.byUfrag.get(ufrag);
-      if (named && named.addresses.size < this.opts.maxAddressesPerSession) {
+      if (!named || (session && session !== named) || named.password === undefined || !stunIntegrityOk(msg, named.password)) {
+        this.counters.dropped++;
+        return;
+      }
+      if (!session && named.addresses.size < this.opts.maxAddressesPerSession) {
         named.addresses.add(key);
         this.byAddress.set(key, named);
         session = named;
@@ -231,12 +240,8 @@ export class RtcUdpMux {
       this.counters.dropped++;
       return;
     }
-    const priority = nominationPriority(msg);
-    if (
-      priority !== undefined &&
-      (!session.selected || priority > session.selected.priority) &&
-      (session.password === undefined || stunIntegrityOk(msg, session.password))
-    ) {
+    const priority = check ? nominationPriority(msg) : undefined;
+    if (priority !== undefined && (!session.selected || priority > session.selected.priority)) {
       session.selected = { addr: [rinfo.address, rinfo.port], priority };
     }
     if (isHelloVerifyRequest(msg)) {
