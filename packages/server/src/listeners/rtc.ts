@@ -8,7 +8,9 @@
  * a busy stream refused, then security and on_publish (hub.admit). Errors are `RtcError`s with
  * SRS's codes (srs_kernel_error.hpp): 5012 bad SDP, 5018 negotiation failed, 5020 stream busy,
  * 5021 WebRTC disabled, 5023 bad parameters, a refusing hook's own code; plus the HTTP status WHIP
- * answers with. Bounded: at most `maxSessions` sessions (the mux's bound); a session that does not
+ * answers with. An offer is at most MAX_SDP_BYTES and MAX_MEDIA_SECTIONS; the request's param
+ * (which carries a WHIP/WHEP bearer token) goes to the hooks, never to the log. Bounded: at most
+ * `maxSessions` sessions (the mux's bound); a session that does not
  * connect, or stops sending, within `rtc.stun_timeout` is closed.
  */
 import { networkInterfaces } from 'node:os';
@@ -48,6 +50,11 @@ export interface RtcPublishAnswer {
 
 /** Largest SDP offer tsrs reads (a browser's is 3-10 kB). */
 export const MAX_SDP_BYTES = 64 * 1024;
+/**
+ * Most media sections (`m=` lines) an offer may have: a publisher or player has one audio, one
+ * video and perhaps a data channel; werift makes a transceiver of each, at tens of ms of CPU apiece.
+ */
+export const MAX_MEDIA_SECTIONS = 16;
 const PLI_RETRY_MS = 1000;
 
 
@@ -130,7 +137,8 @@ export class RtcServer implements Listener {
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000, v.rtc.pli_for_rtmp * 1000, v.rtc);
       if (!session.start()) throw busy(vhost, req.app, req.stream);
       this.sessions.set(session.id, session);
-      this.log.info({ ip: req.ip, url: client.streamUrl, session: session.id, param: req.param }, 'rtc publish');
+      // not the param: it may hold the client's bearer token
+      this.log.info({ ip: req.ip, url: client.streamUrl, session: session.id }, 'rtc publish');
       return { sessionId: session.id, answer, client };
     } catch (err) {
       session.close('negotiation failed');
@@ -162,7 +170,7 @@ export class RtcServer implements Listener {
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000);
       if (session.client?.closed) throw new RtcError('the session ended during negotiation', RtcErrorCode.SdpExchange, 410);
       this.sessions.set(session.id, session);
-      this.log.info({ ip: req.ip, url: session.client?.streamUrl, session: session.id, param: req.param }, 'rtc play');
+      this.log.info({ ip: req.ip, url: session.client?.streamUrl, session: session.id }, 'rtc play');
       return { sessionId: session.id, answer, client: session.client! };
     } catch (err) {
       session.close('refused');
@@ -212,6 +220,8 @@ export function checkOffer(sdp: string): void {
   if (!/^v=0\r?$/m.test(sdp.slice(0, 8)) || !/^m=(audio|video) /m.test(sdp)) throw new RtcError('not an SDP offer with audio or video', RtcErrorCode.SdpDecode, 400);
   if (!/^a=ice-ufrag:\S+/m.test(sdp) || !/^a=ice-pwd:\S+/m.test(sdp)) throw new RtcError('the SDP offer has no ICE credentials', RtcErrorCode.SdpDecode, 400);
   if (!/^a=fingerprint:\S+ \S+/m.test(sdp)) throw new RtcError('the SDP offer has no DTLS fingerprint', RtcErrorCode.SdpDecode, 400);
+  const sections = sdp.match(/^m=/gm)?.length ?? 0;
+  if (sections > MAX_MEDIA_SECTIONS) throw new RtcError(`an SDP offer of ${sections} media sections (at most ${MAX_MEDIA_SECTIONS})`, RtcErrorCode.SdpDecode, 400);
 }
 
 /** One WebRTC publisher: its peer connection, its share of the port, its Client and Source. */

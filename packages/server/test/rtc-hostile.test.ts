@@ -1,0 +1,131 @@
+/**
+ * WebRTC against hostile clients: forged STUN on the UDP port, ICE credentials strong enough for
+ * one shared port, offers with sixty media sections, and a bearer token that must not reach
+ * the log. The server is real (harness), the clients werift and plain UDP sockets.
+ */
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { after, before, test } from 'node:test';
+import type { HookServer } from './api-helpers.js';
+import { waitFor, type RunningServer } from './harness.js';
+import { rtcPublisher, startWhipServer, whip as whipPost } from './rtc-helpers.js';
+
+let server: RunningServer;
+let hooks: HookServer;
+let udpPort: number;
+
+before(async () => {
+  ({ server, hooks, udpPort } = await startWhipServer(() => '{"code":0}'));
+});
+
+after(async () => {
+  await server?.stop();
+  hooks?.close();
+});
+
+const whip = (query: string, sdp: string, headers: Record<string, string> = {}) => whipPost(server, query, sdp, headers);
+
+/** A STUN Binding request (RFC 8489) with USERNAME, PRIORITY and USE-CANDIDATE; signed with `key` when given. */
+function connectivityCheck(username: string, key?: string): Buffer {
+  const u = Buffer.from(username);
+  const attrs = Buffer.concat([
+    Buffer.from([0, 6, 0, u.length]),
+    u,
+    Buffer.alloc((4 - (u.length % 4)) % 4),
+    Buffer.from([0, 0x24, 0, 4, 0x7e, 0, 0, 0]),
+    Buffer.from([0, 0x25, 0, 0]),
+  ]);
+  const head = Buffer.alloc(20);
+  head.writeUInt16BE(0x0001, 0);
+  head.writeUInt16BE(attrs.length + (key ? 24 : 0), 2);
+  head.writeUInt32BE(0x2112a442, 4);
+  for (let i = 8; i < 20; i++) head[i] = (i * 37) & 0xff;
+  if (!key) return Buffer.concat([head, attrs]);
+  const mac = createHmac('sha1', key).update(Buffer.concat([head, attrs])).digest();
+  return Buffer.concat([head, attrs, Buffer.from([0, 8, 0, 20]), mac]);
+}
+
+test('unsigned checks naming a session from many addresses do not lock its real client out', async () => {
+  const p = await rtcPublisher({ video: true });
+  const res = await whip('app=live&stream=forged', p.offer);
+  assert.equal(res.status, 201);
+  const answer = await res.text();
+  const ufrag = /^a=ice-ufrag:(\S+)/m.exec(answer)![1];
+  // the ufrag travels in clear in every check; a stranger without the password sends from 10 ports
+  // (more than a session's address slots) before the client's first check
+  const strangers: Socket[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+      strangers.push(s);
+      for (const key of [undefined, 'a-guessed-password']) {
+        await new Promise<void>((r) => s.send(connectivityCheck(`${ufrag}:evil`, key), udpPort, '127.0.0.1', () => r()));
+      }
+    }
+    // werift answers every check it gets: a stranger must get nothing back
+    let answered = 0;
+    for (const s of strangers) s.on('message', () => answered++);
+    await p.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    await waitFor('the real publisher connected', () => p.pc.connectionState === 'connected', 20_000);
+    assert.equal(answered, 0, 'checks without the password were answered');
+  } finally {
+    for (const s of strangers) s.close();
+    await p.pc.close();
+  }
+});
+
+test("answers' ICE credentials carry RFC 8839's randomness and differ per session", async () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const p = await rtcPublisher({ video: true });
+    await p.pc.close(); // the offer is all this needs
+    const res = await whip(`app=live&stream=creds${i}`, p.offer);
+    assert.equal(res.status, 201);
+    const answer = await res.text();
+    const ufrag = /^a=ice-ufrag:(\S+)/m.exec(answer)![1];
+    const pwd = /^a=ice-pwd:(\S+)/m.exec(answer)![1];
+    // hex digits (4 bits each): >= 24 bits of ufrag (RFC 8839 5.4), here 32 at least so one port's
+    // sessions do not collide, and >= 128 bits of password
+    assert.match(ufrag, /^[0-9a-f]{8,}$/, `ufrag ${ufrag}`);
+    assert.match(pwd, /^[0-9a-f]{32,}$/, `ice-pwd ${pwd}`);
+    assert.ok(!seen.has(ufrag));
+    seen.add(ufrag);
+    // the session id (the secret of the DELETE URL) carries the ufrag
+    assert.ok(res.headers.get('location')!.includes(`session=${encodeURIComponent(ufrag)}`));
+  }
+});
+
+test('an offer with sixty media sections is refused before werift sees it', async () => {
+  const p = await rtcPublisher({ video: true });
+  await p.pc.close();
+  const [session, media] = [p.offer.slice(0, p.offer.indexOf('\r\nm=') + 2), p.offer.slice(p.offer.indexOf('\r\nm=') + 2)];
+  const sections = Array.from({ length: 60 }, (_, i) => media.replace(/^a=mid:\S+/m, `a=mid:${i}`)).join('');
+  const sdp = session.replace(/^a=group:BUNDLE .*$/m, `a=group:BUNDLE ${Array.from({ length: 60 }, (_, i) => i).join(' ')}`) + sections;
+  assert.ok(sdp.length < 64 * 1024, `${sdp.length} bytes: under the size bound`);
+  const res = await whip('app=live&stream=mlines', sdp);
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { code: number; msg: string };
+  assert.equal(body.code, 5012);
+  assert.match(body.msg, /60 media sections/);
+  // an offer of a browser's shape still passes
+  const ok = await rtcPublisher({ video: true, audio: true });
+  await ok.pc.close();
+  const res2 = await whip('app=live&stream=mlines2', ok.offer);
+  assert.equal(res2.status, 201);
+  await res2.text();
+});
+
+test('a WHIP bearer token reaches the hooks but not the log', async () => {
+  const token = 'tok-' + Math.random().toString(36).slice(2);
+  const p = await rtcPublisher({ video: true });
+  await p.pc.close();
+  const res = await whip('app=live&stream=bearer', p.offer, { Authorization: `Bearer ${token}` });
+  assert.equal(res.status, 201);
+  await res.text();
+  await waitFor('on_publish', () => hooks.calls.find((c) => c.body.stream === 'bearer'));
+  assert.equal(hooks.calls.find((c) => c.body.stream === 'bearer')!.body.param, `?token=${token}`);
+  await waitFor('the session logged', () => /rtc publish/.test(server.output()) && server.output().includes('bearer'));
+  assert.ok(!server.output().includes(token), 'the token is in the log');
+});
