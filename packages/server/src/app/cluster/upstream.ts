@@ -24,7 +24,7 @@ import { EDGE_VIA_FIELD } from './edge-via.js';
 
 /** connect + play on one origin (SRS's edge uses 3 s too) */
 const CONNECT_TIMEOUT_MS = 3000;
-/** an upstream that sends nothing for this long is dropped (the next origin is tried) */
+/** an upstream that sends no audio or video for this long is dropped (the next origin is tried) */
 const STALL_MS = 5000;
 const MAX_REDIRECTS = 3;
 const BACKOFF_MIN_MS = 200;
@@ -171,9 +171,11 @@ export class EdgeUpstream {
       rtmp.on('error', () => {});
       rtmp.on('close', () => resolve());
       rtmp.on('message', (m: RtmpMessage) => {
+        if (!this.deliver(m)) return rtmp.destroy();
+        // only media counts: an origin sending metadata alone is stalled all the same
+        if (m.typeId !== MSG.VIDEO && m.typeId !== MSG.AUDIO) return;
+        gotMedia = true;
         arm();
-        if (!this.deliver(m)) rtmp.destroy();
-        else if (m.typeId === MSG.VIDEO || m.typeId === MSG.AUDIO) gotMedia = true;
       });
     });
     clearTimeout(stall);
