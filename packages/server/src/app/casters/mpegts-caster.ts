@@ -106,10 +106,7 @@ export class MpegtsCaster {
     if (s && s.sender !== sender) {
       if (this.stale(s) && looksLikeTs(data)) {
         this.opts.log.warn({ sender, holder: s.sender, url: s.client.streamUrl }, 'mpegts caster: the holder sent no frame, the new sender takes the port');
-        clearTimeout(s.timer);
-        this.session = undefined;
-        s.state = 'ignored';
-        this.unpublish(s, `replaced by ${sender}`);
+        this.end(s, `replaced by ${sender}`, false);
         s = undefined;
       } else {
         if (s.foreign++ === 0) this.opts.log.warn({ sender, holder: s.sender, url: s.client.streamUrl }, 'mpegts caster: datagrams from a second sender dropped');
@@ -218,21 +215,25 @@ export class MpegtsCaster {
   }
 
   private idle(s: Session): void {
-    if (this.session === s) this.session = undefined;
-    const was = s.state;
-    s.state = 'ignored';
-    this.unpublish(s, `no datagram for ${this.opts.idleTimeoutMs} ms`, was === 'live');
+    const was = this.end(s, `no datagram for ${this.opts.idleTimeoutMs} ms`, true);
     if (was === 'ignored' && s.foreign > 0) this.opts.log.info({ dropped: s.foreign }, 'mpegts caster: datagrams of other senders dropped');
   }
 
   /** The listener closes: the publish ends. */
   close(): void {
-    const s = this.session;
-    if (!s) return;
+    if (this.session) this.end(this.session, 'server stopping', true);
+  }
+
+  /**
+   * The session leaves the port (its idle timer stopped) and its publish ends; `flush`: a live
+   * publish writes the frames still held first (see unpublish). Returns the state it was in.
+   */
+  private end(s: Session, reason: string, flush: boolean): Session['state'] {
     clearTimeout(s.timer);
-    this.session = undefined;
+    if (this.session === s) this.session = undefined;
     const was = s.state;
     s.state = 'ignored';
-    this.unpublish(s, 'server stopping', was === 'live');
+    this.unpublish(s, reason, flush && was === 'live');
+    return was;
   }
 }
