@@ -107,3 +107,40 @@ test("/api/v1/processes does not show a password of an ingest's input URL", { ti
   assert.ok(!text.includes('s3cret-pw'), text);
   assert.ok(proc.args.includes('rtmp://admin:***@127.0.0.1:1/live/cam'), proc.args.join(' '));
 });
+
+test('a storm of reloads that change exec and transcode of a running stream leaves one child of each, and the unpublish stops them', { timeout: 180_000 }, async (t) => {
+  const vhost = (n: number) => `exec { enabled on; publish /usr/bin/ffmpeg -v error -re -f lavfi -i testsrc=size=64x64:rate=${n} -f null -; }
+  transcode live {
+    enabled on;
+    ffmpeg /usr/bin/ffmpeg;
+    engine ld { enabled on; vcodec libx264; vwidth 160; vheight ${90 + (n % 2) * 2}; vpreset ultrafast; vthreads 1; acodec an;
+      output rtmp://127.0.0.1:[port]/[app]/[stream]_[engine]; }
+  }`;
+  const server = await startServer((p) => rawConf(p, vhost(5)));
+  t.after(() => server.stop());
+  const pub = ffmpegPublish(server.rtmpUrl('/live/cam'), { size: '320x180', audio: false });
+  t.after(() => kill(pub));
+  const seen = new Set<number>();
+  t.after(() => {
+    for (const pid of seen) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+  const mine = async () => (await processes(server)).filter((p) => p.stream === '/live/cam');
+  await waitFor('exec and transcode run', async () => (await mine()).filter((p) => p.pid > 0).length === 2, 30_000);
+  const reload = () => api<{ code: number }>(server, '/api/v1/raw?rpc=reload');
+  for (const n of [6, 7, 8, 9]) {
+    writeFileSync(join(server.dir, 'test.conf'), rawConf(server.ports, vhost(n)));
+    const answers = await Promise.all([reload(), reload(), reload(), reload()]);
+    for (const a of answers) assert.equal(a.json.code, 0);
+    await sleep(1_000);
+    for (const p of await processes(server)) if (p.pid > 0) seen.add(p.pid);
+  }
+  const settled = await waitFor('one exec and one transcode, of the last config', async () => {
+    const ps = await mine();
+    return ps.length === 2 && ps.every((p) => p.state === 'running' && p.pid > 0) && ps;
+  }, 20_000).catch(async () => assert.fail(`not settled: ${JSON.stringify((await mine()).map((p) => [p.name, p.state, p.pid]))}`));
+  assert.ok(settled.find((p) => p.name.startsWith('exec'))?.args.includes('testsrc=size=64x64:rate=9'));
+  assert.ok(settled.find((p) => p.name.startsWith('transcode'))?.args.includes('160x92'));
+  for (const p of settled) seen.add(p.pid);
+  kill(pub);
+  await waitFor('nothing left after the unpublish', async () => (await processes(server)).length === 0 && [...seen].every((pid) => !alive(pid)), 20_000);
+});
