@@ -155,3 +155,17 @@ test("transcode reads the stream it was started for: live/cam.flv is not taken f
   const args = procs.find((p) => p.name === 'transcode /live/cam.flv ld')?.args ?? [];
   assert.equal(args[args.indexOf('-rtmp_playpath') + 1], 'cam.flv', args.join(' '));
 });
+
+test('a stream whose transcode output name would be too long gets no transcode FFmpeg (it would be refused and restarted forever)', { timeout: 120_000 }, async (t) => {
+  const server = await startServer((p) => basicConf(p, TRANSCODE));
+  t.after(() => server.stop());
+  // 198 bytes: a name tsrs takes; with _ld it is over the 200-byte limit
+  const name = 'n'.repeat(198);
+  const pub = ffmpegPublish(server.rtmpUrl(`/live/${name}`), { audio: false });
+  t.after(() => kill(pub));
+  await waitFor('the stream is published', async () => (await clients(server)).some((c) => c.publish && c.url.endsWith(name)), 30_000);
+  await waitFor('the refusal is logged', () => server.output().includes(`transcode /live/${name} ld: not started`), 15_000);
+  await sleep(3_000);
+  assert.deepEqual((await processes(server)).map((p) => [p.name.slice(0, 20), p.state, p.restarts]), []);
+  assert.equal(pub.exitCode, null, 'the publisher goes on');
+});

@@ -18,8 +18,9 @@ import type { Client } from './client.js';
 import type { EventBus } from './events.js';
 import { localRtmpUrl, substituteVars, type StreamVars } from './exec.js';
 import { ffmpegArgs, type EngineConf } from './ffmpeg-args.js';
-import { resolveFfmpeg } from './ingest.js';
+import { outputStream, resolveFfmpeg } from './ingest.js';
 import type { ProcessSupervisor, SupervisedProcess } from './process-supervisor.js';
+import { streamNamesProblem } from './safe-name.js';
 import type { Source } from './source.js';
 
 export interface TranscodeDeps {
@@ -57,6 +58,15 @@ export function transcodeCommands(config: Config, port: number, source: Pick<Sou
       if (!e.enabled || !e.output) continue;
       const vars: StreamVars = { vhost: source.vhost, port, app: source.app, stream: source.stream, param: client.param, tcUrl: client.tcUrl, engine: e.id };
       const output = substituteVars(e.output, vars);
+      // an output this server would refuse (`[stream]_[engine]` of a name near the length
+      // limit) is not started: its FFmpeg would only be refused and restarted for as long as the
+      // stream lasts
+      const named = outputStream(output);
+      const problem = named && streamNamesProblem(named);
+      if (problem) {
+        d.log.warn({ url: source.url, output }, `transcode ${source.url} ${e.id}: not started, the output's name would be refused: ${problem}`);
+        continue;
+      }
       const input = localRtmpUrl(vars);
       out.push({ engine: e.id, command, output, args: ffmpegArgs(input, output, e as EngineConf, { re: false, acodec: d.acodec(command), inputArgs: rtmpInputArgs(input, source.app) }) });
     }
