@@ -107,6 +107,9 @@ test('WHIP with H.264 + Opus: RTMP and HTTP-FLV carry H.264 + AAC (Opus made AAC
       // is off by seconds)
       assert.ok(Math.abs(probe.skewMs) < 800, `${url}: audio starts ${probe.skewMs} ms after video`);
     }
+    // the AAC FFmpeg made of the Opus is taken from its first sequence header on: no frame refused
+    const s = (await streams(server)).find((x) => x.name === 'av1');
+    assert.equal(s?.tsrs_dropped_frames.refused, 0, JSON.stringify(s?.tsrs_dropped_frames));
   } finally {
     media?.stop();
     await pub.pc.close();

@@ -2,7 +2,15 @@
  * Timestamp correction for a publisher's stream (SRS's time_jitter).
  *
  * - full: monotonic timeline starting at 0; a step of more than 250 ms (or
- *   backwards) is replaced by a 10 ms step, which also smooths republish.
+ *   backwards) is replaced by a 10 ms step, which also smooths republish. As in SRS, a
+ *   packet's step is measured from the packet before it, but per track: audio that reaches
+ *   tsrs behind the video of the same time (an audio transcoder's delay, an MPEG-TS muxer's
+ *   interleave) is not a jump (measured across the tracks, every change of track would be one,
+ *   and two frames of a track could get one DTS). A packet near neither its own track's last
+ *   time nor another track's is a jump: it is placed 10 ms after the latest output, and a track
+ *   that comes back near another one takes that one's offset again (both jumped together). A
+ *   track's first packet shares another track's clock if it is within 5 s of it (audio whose
+ *   first frame comes from a transcoder that just started is not moved onto the video's end).
  * - zero: shift so the first packet is 0, keep the publisher's deltas.
  * - off:  keep the publisher's timestamps.
  *
@@ -13,13 +21,22 @@ export type TimeJitter = 'full' | 'zero' | 'off';
 
 const MAX_JITTER_MS = 250;
 const DEFAULT_FRAME_MS = 10;
+/** how far a track's first packet may be from another track's time and still share its clock */
+const MAX_JOIN_SKEW_MS = 5000;
 const WRAP = 0x1_0000_0000;
+
+/** A track's last input (unwrapped ms) and the offset that places it on the output timeline. */
+interface TrackTime {
+  input: number;
+  offset: number;
+}
 
 export class JitterCorrector {
   private lastWire = -1;
   private unwrapped = 0;
+  /** the largest output so far ('full'), -1 before the first packet */
   private lastCorrect = -1;
-  private prevInput = 0;
+  private readonly tracks = new Map<string, TrackTime>();
   private zeroBase = -1;
 
   constructor(private mode: TimeJitter = 'full') {}
@@ -31,13 +48,17 @@ export class JitterCorrector {
   /** Called on republish: 'zero' restarts at 0 again, 'full' stays continuous. */
   resetForRepublish(): void {
     // 'full': the new publisher's first packet continues 10 ms after the old one's last.
-    this.prevInput = Number.NaN;
+    this.tracks.clear();
     this.lastWire = -1;
     this.unwrapped = 0;
     this.zeroBase = -1;
   }
 
-  correct(wireTimestamp: number): number {
+  /**
+   * A packet's wire timestamp (ms, uint32) -> its DTS (ms) on the stream's timeline. `track`
+   * names the packet's track ('audio', 'video', 'script'): 'full' measures steps per track.
+   */
+  correct(wireTimestamp: number, track = 'video'): number {
     const ts = this.unwrap(wireTimestamp >>> 0);
     switch (this.mode) {
       case 'off':
@@ -46,16 +67,21 @@ export class JitterCorrector {
         if (this.zeroBase < 0) this.zeroBase = ts;
         return Math.max(0, ts - this.zeroBase);
       case 'full': {
-        if (this.lastCorrect < 0) {
-          this.lastCorrect = 0;
-          this.prevInput = ts;
-          return 0;
+        const own = this.tracks.get(track);
+        const near = (t: TrackTime | undefined, window: number) => t !== undefined && Math.abs(ts - t.input) <= window;
+        let offset: number;
+        if (this.lastCorrect < 0) offset = -ts;
+        else if (near(own, MAX_JITTER_MS)) offset = own!.offset;
+        else {
+          // a track's first packet joins the others' clock from further away (a transcoder's start)
+          const window = own ? MAX_JITTER_MS : MAX_JOIN_SKEW_MS;
+          const other = [...this.tracks.values()].find((t) => near(t, window));
+          offset = other ? other.offset : this.lastCorrect + DEFAULT_FRAME_MS - ts;
         }
-        let delta = ts - this.prevInput;
-        if (Number.isNaN(delta) || delta < -MAX_JITTER_MS || delta > MAX_JITTER_MS) delta = DEFAULT_FRAME_MS;
-        this.prevInput = ts;
-        this.lastCorrect = Math.max(0, this.lastCorrect + delta);
-        return this.lastCorrect;
+        this.tracks.set(track, { input: ts, offset });
+        const out = Math.max(0, ts + offset);
+        this.lastCorrect = Math.max(this.lastCorrect, out);
+        return out;
       }
     }
   }

@@ -209,7 +209,7 @@ export class Source {
   /** One message from the publisher: parse once, cache, fan out. */
   onMessage(kind: PacketKind, wireTimestamp: number, body: Buffer): void {
     this.recvBytes += body.length;
-    const dts = this.jitter.correct(wireTimestamp);
+    const dts = this.jitter.correct(wireTimestamp, kind);
     const packet = Packet.of(kind, dts, body);
     const v = packet.video;
     const a = packet.audio;
