@@ -4,10 +4,12 @@
  * codes, on WHIP and on /rtc/v1/publish/.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import { api, clients, streams, type HookServer } from './api-helpers.js';
 import { waitFor, type RunningServer } from './harness.js';
-import { rtcPublisher, startWhipServer, whip as whipPost } from './rtc-helpers.js';
+import { H264_CODEC, OPUS_CODEC, rtcPublisher, startWhipServer, whip as whipPost } from './rtc-helpers.js';
 
 let server: RunningServer;
 let hooks: HookServer;
@@ -77,4 +79,56 @@ test('bad offers and a refusing on_publish get SRS codes; nothing is left behind
   assert.ok(!(await clients(server)).some((c) => c.name === 'denied'));
   // the server is still up
   assert.equal((await api(server, '/api/v1/versions')).json.code, 0);
+});
+
+/** The server's UDP sockets: its fds whose socket inode /proc/PID/net/udp lists. */
+function udpSockets(pid: number): number {
+  const inodes = new Set(
+    ['udp', 'udp6'].flatMap((f) => readFileSync(`/proc/${pid}/net/${f}`, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)[9]).filter(Boolean)),
+  );
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1])) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+test('an unbundled offer (a transport per m-line) is refused as SRS does; sessions leave no UDP socket behind', async () => {
+  const pid = server.proc.pid!;
+  const before = udpSockets(pid);
+  assert.ok(before >= 1, `${before} UDP sockets (rtc_server's)`);
+  // werift with bundlePolicy 'disable': no a=group:BUNDLE, ICE credentials per m-line
+  const pc = new RTCPeerConnection({ iceUseIpv6: false, bundlePolicy: 'disable', iceAdditionalHostAddresses: ['127.0.0.1'], codecs: { video: [H264_CODEC()], audio: [OPUS_CODEC()] } });
+  pc.addTransceiver(new MediaStreamTrack({ kind: 'video' }), { direction: 'sendonly' });
+  pc.addTransceiver(new MediaStreamTrack({ kind: 'audio' }), { direction: 'sendonly' });
+  await pc.setLocalDescription(await pc.createOffer());
+  const offer = pc.localDescription!.sdp;
+  assert.doesNotMatch(offer, /^a=group:BUNDLE/m);
+  const res = await whip('app=live&stream=unbundled', offer);
+  assert.equal(res.status, 400);
+  const body = (await res.json()) as { code: number; msg: string };
+  assert.equal(body.code, 5018);
+  assert.match(body.msg, /BUNDLE/);
+  const srs = await api<{ code: number }>(server, '/rtc/v1/publish/', { method: 'POST', body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/unbundled', sdp: offer }) });
+  assert.equal(srs.json.code, 5018);
+  await pc.close();
+  assert.ok(!(await streams(server)).some((s) => s.name === 'unbundled'));
+
+  // bundled sessions that connect and end: the shared port only, no socket of their own
+  for (let i = 0; i < 3; i++) {
+    const p = await publisher();
+    const ok = await whip(`app=live&stream=bundled${i}`, p.offer);
+    assert.equal(ok.status, 201);
+    await p.pc.setRemoteDescription({ type: 'answer', sdp: await ok.text() });
+    await waitFor('connected', () => p.pc.connectionState === 'connected', 30_000);
+    assert.equal(udpSockets(pid), before, 'while connected');
+    assert.equal((await fetch(`http://127.0.0.1:${server.ports.api}${ok.headers.get('location')}`, { method: 'DELETE' })).status, 200);
+    await p.pc.close();
+  }
+  assert.equal(udpSockets(pid), before, 'after the sessions');
 });

@@ -6,8 +6,8 @@
  *
  * Admission is RTMP's: safe names (safe-name.ts), the vhost's `rtc { enabled on; rtc_to_rtmp on; }`,
  * a busy stream refused, then security and on_publish (hub.admit). Errors are `RtcError`s with
- * SRS's codes (srs_kernel_error.hpp): 5012 bad SDP, 5018 negotiation failed, 5020 stream busy,
- * 5021 WebRTC disabled, 5023 bad parameters, a refusing hook's own code; plus the HTTP status WHIP
+ * SRS's codes (srs_kernel_error.hpp): 5012 bad SDP, 5018 negotiation failed or an unbundled offer,
+ * 5020 stream busy, 5021 WebRTC disabled, 5023 bad parameters, a refusing hook's own code; plus the HTTP status WHIP
  * answers with. An offer is at most MAX_SDP_BYTES and MAX_MEDIA_SECTIONS; the request's param
  * (which carries a WHIP/WHEP bearer token) goes to the hooks, never to the log. Bounded: at most
  * `maxSessions` sessions (the mux's bound); a session that does not
@@ -222,6 +222,28 @@ export function checkOffer(sdp: string): void {
   if (!/^a=fingerprint:\S+ \S+/m.test(sdp)) throw new RtcError('the SDP offer has no DTLS fingerprint', RtcErrorCode.SdpDecode, 400);
   const sections = sdp.match(/^m=/gm)?.length ?? 0;
   if (sections > MAX_MEDIA_SECTIONS) throw new RtcError(`an SDP offer of ${sections} media sections (at most ${MAX_MEDIA_SECTIONS})`, RtcErrorCode.SdpDecode, 400);
+  const unbundled = unbundledMids(sdp);
+  if (unbundled.length > 0) {
+    throw new RtcError(`only BUNDLE is supported: m-lines ${unbundled.join(', ')} are not in the offer's a=group:BUNDLE`, RtcErrorCode.SdpExchange, 400);
+  }
+}
+
+/**
+ * The mids of the offer's audio/video m-lines (port not 0) that no `a=group:BUNDLE` holds
+ * (RFC 8843): SRS answers only offers whose media share one transport (a browser's always do),
+ * as tsrs does: the shared port routes a session by one ICE ufrag, so a second transport of a
+ * session would never connect.
+ */
+export function unbundledMids(sdp: string): string[] {
+  const [session, ...media] = sdp.split(/^(?=m=)/m);
+  const bundled = new Set((/^a=group:BUNDLE((?: +\S+)*)\s*$/m.exec(session)?.[1] ?? '').trim().split(/ +/).filter(Boolean));
+  const out: string[] = [];
+  for (const [i, m] of media.entries()) {
+    if (!/^m=(audio|video) [1-9]/.test(m)) continue;
+    const mid = /^a=mid:(\S+)/m.exec(m)?.[1];
+    if (mid === undefined || !bundled.has(mid)) out.push(mid ?? `#${i}`);
+  }
+  return out;
 }
 
 /** One WebRTC publisher: its peer connection, its share of the port, its Client and Source. */
