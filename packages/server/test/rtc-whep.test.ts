@@ -161,14 +161,11 @@ test("SRS's /rtc/v1/play/ answers {code:0, sdp, sessionid}; kicking the client e
   await b.pc.close();
 });
 
-test('WHEP refusals: 4xx JSON for a bad offer, an unpublished stream, a refusing on_play, an oversize body', async () => {
+test('WHEP refusals: 4xx JSON for a bad offer, a refusing on_play, an oversize body', async () => {
   const { pc, offer } = await player();
   const garbage = await whep('app=live&stream=cam', 'hello');
   assert.equal(garbage.status, 400);
   assert.equal(((await garbage.json()) as { code: number }).code, 5012);
-  const unknown = await whep('app=live&stream=nobody', offer);
-  assert.equal(unknown.status, 404);
-  assert.equal(((await unknown.json()) as { code: number }).code, 5023);
   const big = await whep('app=live&stream=cam', `v=0\r\n${'a=x\r\n'.repeat(40_000)}`);
   assert.ok(big.status >= 400 && big.status < 500, `oversize: ${big.status}`);
   // a refusing on_play: the stream must exist for the hook to be asked
@@ -221,3 +218,60 @@ test('20 WebRTC players of one stream all receive video; kicking one ends only t
     for (const p of players) await p.pc.close();
   }
 });
+
+test('a WebRTC player of a stream nobody publishes waits (as SRS): a later RTMP publisher starts it at a keyframe; play.waiting_timeout ends the wait', { timeout: 120_000 }, async () => {
+  // rtc.stun_timeout shorter than the wait: a connected player waiting for media is not taken for a dead one
+  const udpPort = await freePort();
+  const waitServer = await startServer((p) =>
+    basicConf(
+      p,
+      `rtc { enabled on; rtmp_to_rtc on; stun_timeout ${STUN_S}; }
+       play { waiting_timeout ${WAITING_S}; }
+       http_hooks { enabled on; on_play ${hooks.url}/play; on_stop ${hooks.url}/stop; }`,
+      `rtc_server { enabled on; listen ${udpPort}; candidate 127.0.0.1; }`,
+    ),
+  );
+  try {
+    await waitingPlayers(waitServer);
+  } finally {
+    await waitServer.stop();
+  }
+});
+
+/** play.waiting_timeout and rtc.stun_timeout (s) of the waiting test's server */
+const WAITING_S = 20;
+const STUN_S = 8;
+
+async function waitingPlayers(server: RunningServer): Promise<void> {
+  const whep = (query: string, sdp: string) => whepPost(server, query, sdp);
+  const { pc, got, offer } = await player();
+  const res = await whep('app=live&stream=later', offer);
+  assert.equal(res.status, 201, await res.clone().text());
+  await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  await waitFor('connected', () => pc.connectionState === 'connected', 15_000);
+  assert.ok((await clients(server)).some((c) => c.type === 'rtc-play' && c.name === 'later'), 'the waiting player is listed');
+  const late = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/later`, { size: '320x240', rate: 25, gop: 25 });
+  try {
+    await waitFor('30 access units and Opus from the later publisher', () => got.units.length >= 30 && got.opus.length >= 20, 30_000, 100);
+    assert.ok(got.units[0].keyframe, 'the media starts at a keyframe');
+    assert.deepEqual(got.units[0].nalus.slice(0, 2).map((n) => n[0] & 0x1f), [7, 8], 'with SPS and PPS');
+  } finally {
+    kill(late);
+  }
+  await pc.close();
+
+  // nobody comes: the player is closed after play.waiting_timeout (not before: it is connected)
+  const waiting = await player();
+  const started = Date.now();
+  const r2 = await whep('app=live&stream=never', waiting.offer);
+  assert.equal(r2.status, 201);
+  await waiting.pc.setRemoteDescription({ type: 'answer', sdp: await r2.text() });
+  await waitFor('connected', () => waiting.pc.connectionState === 'connected', 15_000);
+  const listed = async () => (await clients(server)).some((c) => c.type === 'rtc-play' && c.name === 'never');
+  assert.ok(await listed(), 'waiting');
+  await waitFor('the waiting player closed', async () => !(await listed()), (WAITING_S + 20) * 1000, 250);
+  const waited = Date.now() - started;
+  assert.ok(waited >= (WAITING_S - 1) * 1000, `closed after ${waited} ms`);
+  await waitFor('on_stop of the waiting player', () => hooks.calls.some((c) => c.body.action === 'on_stop' && c.body.stream === 'never'), 10_000);
+  await waiting.pc.close();
+}

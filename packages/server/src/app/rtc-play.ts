@@ -198,6 +198,8 @@ export class RtcPlayer implements ConsumerSink {
   private congested = false;
   private waitKeyframe = true;
   private lastGopResend = 0;
+  /** whether the stream's publisher may feed this player (rtmp_to_rtc off: WebRTC publishers only); absent: all */
+  accepts: ((source: Source) => boolean) | undefined;
 
   constructor(
     private readonly transport: RtpTransport,
@@ -216,7 +218,7 @@ export class RtcPlayer implements ConsumerSink {
 
   private writePacket(p: Packet): void {
     const feed = this.feed;
-    if (!feed || p.sequenceHeader) return;
+    if (!feed || p.sequenceHeader || (this.accepts && !this.accepts(feed.source))) return;
     if (p.kind === 'video') {
       if (this.waitKeyframe) {
         if (!p.keyframe) return;

@@ -4,12 +4,15 @@
  * `RtcStreamFeed` through an `RtcPlayer`, the sink of an ordinary hub player (so security,
  * on_play/on_stop, the client list, kick and the stream's counters treat it like an RTMP player).
  *
- * Admission: safe names, the vhost's `rtc { enabled on; rtmp_to_rtc on; }`, a published stream
- * (a WebRTC player of an unknown stream is refused: 404, SRS code 5023), then security and
- * on_play (hub.openPlayer). The player's Consumer is paused until DTLS is up, so its GOP (it
- * joins at a keyframe) is not sent into a connection that cannot carry it yet. A player that
- * does not connect, or sends no RTCP (receiver reports, feedback), within `rtc.stun_timeout`,
- * or whose connection fails, is closed.
+ * Admission: safe names, the vhost's `rtc { enabled on; rtmp_to_rtc on; }`, then security and
+ * on_play (hub.openPlayer). A player of a stream nobody publishes waits for the publisher as an
+ * RTMP player does (SRS answers such a play too), bounded by max_waiting_players and
+ * play.waiting_timeout; its video starts at the publisher's first keyframe. With rtmp_to_rtc
+ * off, a waiting player whose stream gets a publisher other than WebRTC is closed. The player's
+ * Consumer is paused until DTLS is up, so its GOP (it joins at a keyframe) is not sent into a
+ * connection that cannot carry it yet. A player that does not connect, or sends no RTCP
+ * (receiver reports, feedback) within `rtc.stun_timeout` while its stream is published, or
+ * whose connection fails, is closed.
  */
 import { RtpHeader, RtpPacket, type RTCPeerConnection, type RTCRtpSender } from 'werift';
 import { Client } from '../app/client.js';
@@ -50,7 +53,7 @@ export class RtcPlaySession {
     private readonly feeds: RtcFeeds,
     private readonly log: Logger,
     private readonly onClose: (s: RtcPlaySession) => void,
-    private readonly feedback: RtcFeedback,
+    private readonly feedback: RtcFeedback & { rtmp_to_rtc?: boolean },
   ) {
     this.muxSession = mux.openSession();
     this.pc = rtcPeerConnection('play', feedback);
@@ -66,6 +69,14 @@ export class RtcPlaySession {
       // a WebRTC publisher gets the PLI (rate limited there); else the GOP cache answers
       () => this.player.feed?.source.requestKeyframe?.() ?? false,
     );
+    // rtmp_to_rtc off: only a WebRTC publisher's media (SRS #2728)
+    if (!feedback.rtmp_to_rtc) {
+      this.player.accepts = (source) => {
+        if (source.publisher?.type === 'rtc-publish') return true;
+        queueMicrotask(() => this.close('disabled rtmp_to_rtc (a publisher other than WebRTC)'));
+        return false;
+      };
+    }
   }
 
   get client(): Client | undefined {
@@ -115,6 +126,8 @@ export class RtcPlaySession {
     this.id = id;
     this.lastRtcpAt = Date.now();
     this.timer = setInterval(() => {
+      // waiting for a publisher, a connected player gets no media to report on (play.waiting_timeout bounds it)
+      if (pc.connectionState === 'connected' && !this.player.feed?.source.active) this.lastRtcpAt = Date.now();
       if (Date.now() - this.lastRtcpAt <= timeoutMs) return;
       this.close(pc.connectionState === 'connected' ? `no RTCP for ${timeoutMs} ms (rtc.stun_timeout)` : `not connected within ${timeoutMs} ms (rtc.stun_timeout)`);
     }, 500);

@@ -147,8 +147,11 @@ export class RtcServer implements Listener {
   }
 
   /**
-   * Admits a WebRTC player of a published stream (`rtc { rtmp_to_rtc on; }`) and answers its
-   * offer. Throws RtcError (404 when nobody publishes the stream).
+   * Admits a WebRTC player (`rtc { rtmp_to_rtc on; }` for streams published otherwise than by
+   * WebRTC) and answers its offer. Throws RtcError. As SRS, a player of a stream nobody publishes
+   * is answered and waits for the publisher, within the bounds of every waiting player
+   * (request_limits' max_waiting_players, per IP too; play.waiting_timeout); the publisher's
+   * media starts it at a keyframe.
    */
   async play(req: RtcOfferRequest): Promise<RtcPublishAnswer> {
     const config = this.config();
@@ -157,11 +160,8 @@ export class RtcServer implements Listener {
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
     const source = this.hub.findSource(vhost, req.app, req.stream);
-    if (!source?.active) {
-      throw new RtcError(`stream ${vhost}/${req.app}/${req.stream} is not published`, RtcErrorCode.InvalidParams, 404);
-    }
     // SRS (#2728): a stream published over RTMP (or SRT, ...) has no WebRTC players without rtmp_to_rtc
-    if (source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
+    if (source?.active && source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
       throw new RtcError(`disabled rtmp_to_rtc of ${vhost}/${req.app}/${req.stream}`, RtcErrorCode.Disabled, 403);
     }
     const session = new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc);
