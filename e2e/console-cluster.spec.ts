@@ -51,3 +51,12 @@ test("the console on node A lists node B's stream and publisher, with node B nam
   await expect(client.getByTestId('node')).toHaveText('node-b');
   await expect(client).toContainText('publish');
 });
+
+test('the console names the node that recorded each history row', async ({ page }) => {
+  page.on('pageerror', (e) => console.log(`[console] page error: ${e.message}`));
+  await page.goto(consoleUrl(b!, '/history/'));
+  const session = page.locator('tr', { hasText: 'live/on_b' });
+  await expect(session).toBeVisible({ timeout: 20_000 });
+  await expect(session.getByTestId('history-node')).toHaveText('node-b');
+  await expect(page.getByRole('columnheader', { name: /^Node/ })).toBeVisible();
+});

@@ -49,6 +49,7 @@ export const Recording = Type.Object({
   duration_ms: int(),
   size: int('bytes'),
   complete: bool('false: cut short (a crash), or still recording'),
+  node: str('the cluster node that recorded it (`cluster { node_id }`, else hostname:api-port; empty for rows recorded before nodes were)'),
 }, { $id: 'Recording' });
 export type Recording = Static<typeof Recording>;
 

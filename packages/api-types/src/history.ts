@@ -36,6 +36,7 @@ export const HistoryStreamSession = Type.Object({
   audio_channels: nullable(int()),
   audio_profile: nullable(str()),
   end_reason: nullable(HistoryEndReason),
+  node: str('the cluster node that recorded it (`cluster { node_id }`, else hostname:api-port; empty for rows recorded before nodes were)'),
 }, { $id: 'HistoryStreamSession' });
 export type HistoryStreamSession = Static<typeof HistoryStreamSession>;
 
@@ -58,6 +59,7 @@ export const HistoryClientSession = Type.Object({
   bytes_in: int(),
   bytes_out: int(),
   end_reason: nullable(HistoryEndReason),
+  node: str('the cluster node that recorded it (`cluster { node_id }`, else hostname:api-port; empty for rows recorded before nodes were)'),
 }, { $id: 'HistoryClientSession' });
 export type HistoryClientSession = Static<typeof HistoryClientSession>;
 

@@ -79,6 +79,7 @@ export function streamSessionRow(r: Db.StreamSession): StreamSessionRow {
     bytesIn: Number(r.bytesIn),
     bytesOut: r.bytesOut === null ? null : Number(r.bytesOut),
     endReason: r.endReason as EndReason | null,
+    node: r.node,
   };
 }
 
@@ -99,6 +100,7 @@ export function clientSessionRow(r: Db.ClientSession): ClientSessionRow {
     bytesIn: Number(r.bytesIn),
     bytesOut: Number(r.bytesOut),
     endReason: r.endReason as EndReason | null,
+    node: r.node,
   };
 }
 
@@ -115,6 +117,7 @@ export function recordingRow(r: Db.Recording): RecordingRow {
     durationMs: r.durationMs,
     size: Number(r.size),
     complete: r.complete,
+    node: r.node,
   };
 }
 

@@ -48,7 +48,7 @@ function active(q: { active?: boolean }): Array<Record<string, unknown>> {
 
 export async function listStreamSessions(db: PrismaClient, q: StreamSessionQuery): Promise<Page<StreamSessionRow>> {
   const where = {
-    AND: [...equals(q, ['vhost', 'app', 'stream', 'ip', 'clientId'] as const), ...overlap(q), ...active(q)],
+    AND: [...equals(q, ['vhost', 'app', 'stream', 'ip', 'clientId', 'node'] as const), ...overlap(q), ...active(q)],
   } as Prisma.StreamSessionWhereInput;
   const orderBy: Prisma.StreamSessionOrderByWithRelationInput[] = [{ startedAt: 'desc' }, { id: 'desc' }];
   const [rows, total] = await db.$transaction([
@@ -60,7 +60,7 @@ export async function listStreamSessions(db: PrismaClient, q: StreamSessionQuery
 
 export async function listClientSessions(db: PrismaClient, q: ClientSessionQuery): Promise<Page<ClientSessionRow>> {
   const where = {
-    AND: [...equals(q, ['vhost', 'app', 'stream', 'ip', 'kind', 'endReason'] as const), ...overlap(q), ...active(q)],
+    AND: [...equals(q, ['vhost', 'app', 'stream', 'ip', 'kind', 'endReason', 'node'] as const), ...overlap(q), ...active(q)],
   } as Prisma.ClientSessionWhereInput;
   const orderBy: Prisma.ClientSessionOrderByWithRelationInput[] = [{ startedAt: 'desc' }, { id: 'desc' }];
   const [rows, total] = await db.$transaction([

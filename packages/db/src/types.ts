@@ -106,6 +106,8 @@ export interface StreamSessionRow extends Required<{ [K in keyof StreamMediaInpu
   bytesIn: number;
   bytesOut: number | null;
   endReason: EndReason | null;
+  /** The cluster node that wrote the row (`cluster { node_id }`, else hostname:api-port; '' for rows older than nodes). */
+  node: string;
 }
 
 export interface ClientSessionRow {
@@ -124,6 +126,8 @@ export interface ClientSessionRow {
   bytesIn: number;
   bytesOut: number;
   endReason: EndReason | null;
+  /** The cluster node that wrote the row (`cluster { node_id }`, else hostname:api-port; '' for rows older than nodes). */
+  node: string;
 }
 
 export interface RecordingRow {
@@ -138,6 +142,8 @@ export interface RecordingRow {
   durationMs: number;
   size: number;
   complete: boolean;
+  /** The cluster node that wrote the row (`cluster { node_id }`, else hostname:api-port; '' for rows older than nodes). */
+  node: string;
 }
 
 export interface EventRow {
@@ -175,6 +181,8 @@ export interface HistoryQuery {
 
 export interface StreamSessionQuery extends HistoryQuery {
   ip?: string;
+  /** Only the rows this cluster node wrote. */
+  node?: string;
   clientId?: string;
   /** true: only live (not ended) sessions; false: only ended ones. */
   active?: boolean;
@@ -182,6 +190,8 @@ export interface StreamSessionQuery extends HistoryQuery {
 
 export interface ClientSessionQuery extends HistoryQuery {
   ip?: string;
+  /** Only the rows this cluster node wrote. */
+  node?: string;
   kind?: ClientKind;
   endReason?: EndReason;
   active?: boolean;

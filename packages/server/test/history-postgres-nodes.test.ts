@@ -2,14 +2,15 @@
  * A crashed node's history rows in a shared PostgreSQL: nodes A and B (`cluster { node_id }`)
  * each publish a stream; B is killed (-9), leaving its rows open. A restarting repairs only its
  * own rows (none open after its clean stop), so B's stay open; B restarting closes its own
- * (endReason 'error'). Skipped, with the reason, where PostgreSQL is not installed.
+ * (endReason 'error'). The history API of either node lists both nodes' rows, each naming its
+ * node, and filters by node. Skipped, with the reason, where PostgreSQL is not installed.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { pgSkipReason, startPostgres, type TestPostgres } from '@tsrs/db/pg-testing';
 import { basicConf, ffmpegPublish, kill, startServer, waitFor, type RunningServer } from './harness.js';
-import { streams } from './api-helpers.js';
+import { api, streams } from './api-helpers.js';
 
 let db: TestPostgres | null = null;
 let url = '';
@@ -65,10 +66,19 @@ test("a node's startup repair closes only its own open rows", { skip: pgSkipReas
   for (const p of procs) kill(p);
   await a.stop();
   await waitFor("A's row ended by its clean stop", async () => (await rows()).find((r) => r.node === 'node-a' && !r.open), 15_000);
-  await startNode('node-a');
+  const a2 = await startNode('node-a');
   const afterA = await rows();
   assert.deepEqual(afterA.map((r) => [r.node, r.open]), [['node-a', false], ['node-b', true]], "B's row stays open across A's restart");
   assert.equal(afterA[0].endReason, 'normal');
+
+  // node A's history API names the node that recorded each row, and filters by it
+  type Named = { stream: string; node: string };
+  const listed = async (path: string) => (await api<{ streams?: Named[]; clients?: Named[] }>(a2, path)).json;
+  const pairs = (r: Named[] = []) => r.map((x) => `${x.stream}@${x.node}`).sort();
+  assert.deepEqual(pairs((await listed('/api/v1/history/streams')).streams), ['on_a@node-a', 'on_b@node-b']);
+  assert.deepEqual(pairs((await listed('/api/v1/history/clients?kind=publish')).clients), ['on_a@node-a', 'on_b@node-b']);
+  assert.deepEqual(pairs((await listed('/api/v1/history/streams?node=node-b')).streams), ['on_b@node-b']);
+  assert.deepEqual(pairs((await listed('/api/v1/history/clients?kind=publish&node=node-a')).clients), ['on_a@node-a']);
 
   await startNode('node-b');
   const afterB = await rows();

@@ -48,7 +48,7 @@ export interface DvrApiDeps {
 function recordingWire(r: RecordingRow): Recording {
   return {
     id: r.id, vhost: r.vhost, app: r.app, stream: r.stream, path: r.path, format: r.format,
-    start: r.startedAt, end: r.endedAt, duration_ms: r.durationMs, size: r.size, complete: r.complete,
+    start: r.startedAt, end: r.endedAt, duration_ms: r.durationMs, size: r.size, complete: r.complete, node: r.node,
   };
 }
 

@@ -3,7 +3,8 @@
  * newest first, with paging (SRS's `start`/`count` or `limit`/`offset`), a time range
  * (`from`/`to`, ms since the epoch or ISO-8601) and filters. Rows are snake_case in SRS's
  * envelope: `{"code":0,"server",...,"streams":[...],"total":N}`. Sessions still live show
- * their bytes so far (the database gets them when the session ends).
+ * their bytes so far (the database gets them when the session ends). Each session names the
+ * cluster `node` that recorded it (`cluster { node_id }`, else hostname:api-port), also a filter.
  */
 import {
   HISTORY_CLIENT_KINDS,
@@ -68,7 +69,7 @@ function streamWire(r: StreamSessionRow, recorder?: HistoryRecorder): HistoryStr
     bytes_in: live ? live.in : r.bytesIn, bytes_out: live ? live.out : r.bytesOut,
     video_codec: r.videoCodec, video_profile: r.videoProfile, video_level: r.videoLevel, width: r.width, height: r.height,
     frame_rate: r.frameRate, audio_codec: r.audioCodec, audio_sample_rate: r.audioSampleRate, audio_channels: r.audioChannels,
-    audio_profile: r.audioProfile, end_reason: r.endReason,
+    audio_profile: r.audioProfile, end_reason: r.endReason, node: r.node,
   };
 }
 
@@ -77,7 +78,7 @@ function clientWire(r: ClientSessionRow, recorder?: HistoryRecorder): HistoryCli
   return {
     id: r.id, kind: r.kind, type: r.type, protocol: r.protocol, ip: r.ip, vhost: r.vhost, app: r.app, stream: r.stream, url: r.url,
     start: r.startedAt, end: r.endedAt, duration_ms: r.durationMs,
-    bytes_in: live ? live.in : r.bytesIn, bytes_out: live ? live.out : r.bytesOut, end_reason: r.endReason,
+    bytes_in: live ? live.in : r.bytesIn, bytes_out: live ? live.out : r.bytesOut, end_reason: r.endReason, node: r.node,
   };
 }
 
@@ -100,6 +101,7 @@ const COMMON: Record<string, Param> = {
 const SESSION: Record<string, Param> = {
   ...COMMON,
   ip: { description: 'client ip', type: 'string' },
+  node: { description: 'the cluster node that recorded it (cluster node_id, else hostname:api-port)', type: 'string' },
   active: { description: 'true: only live sessions; false: only ended ones', type: 'string' },
 };
 const ERRORS = [HistoryErrorCode.BadQuery, HistoryErrorCode.Unavailable];
@@ -130,7 +132,7 @@ export function historyRoutes(d: HistoryDeps): Route[] {
       errors: ERRORS,
       handle: (ctx) => list(d, async (h) => {
         const q = ctx.query;
-        const page = await h.listStreamSessions({ ...historyQuery(q), ip: textParam(q, 'ip'), clientId: textParam(q, 'client_id'), active: boolParam(q, 'active') });
+        const page = await h.listStreamSessions({ ...historyQuery(q), ip: textParam(q, 'ip'), node: textParam(q, 'node'), clientId: textParam(q, 'client_id'), active: boolParam(q, 'active') });
         return { streams: page.items.map((r) => streamWire(r, d.recorder)), total: page.total };
       }),
     }),
@@ -148,6 +150,7 @@ export function historyRoutes(d: HistoryDeps): Route[] {
         const page = await h.listClientSessions({
           ...historyQuery(q),
           ip: textParam(q, 'ip'),
+          node: textParam(q, 'node'),
           kind: enumParam(q, 'kind', KINDS) as 'publish' | 'play' | undefined,
           endReason: enumParam(q, 'end_reason', END_REASONS) as 'normal' | 'kicked' | 'error' | undefined,
           active: boolParam(q, 'active'),

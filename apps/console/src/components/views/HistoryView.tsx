@@ -41,8 +41,20 @@ function usePageStart(...deps: unknown[]): [number, (start: number) => void] {
   return [start, setStart];
 }
 
+/** The node that recorded a row (`cluster { node_id }`, else hostname:api-port). */
+const NODE: Column = { label: 'Node', title: 'The tsrs node that recorded it (cluster node_id)' };
+
+function NodeTd({ node }: { node: string }) {
+  return (
+    <td className={`${TD} num text-xs`} data-testid="history-node">
+      {node || <span className="text-muted">—</span>}
+    </td>
+  );
+}
+
 const STREAM_COLUMNS: Column[] = [
   { label: 'Stream' },
+  NODE,
   { label: 'Publisher' },
   { label: 'Start' },
   { label: 'End' },
@@ -55,6 +67,7 @@ const STREAM_COLUMNS: Column[] = [
 
 const CLIENT_COLUMNS: Column[] = [
   { label: 'Kind / protocol' },
+  NODE,
   { label: 'IP' },
   { label: 'Stream' },
   { label: 'Start' },
@@ -121,6 +134,7 @@ function StreamSessions({ filters }: { filters: Filters }) {
               {r.vhost && r.vhost !== '__defaultVhost__' && <span className="block text-xs text-muted">{r.vhost}</span>}
             </div>
           </td>
+          <NodeTd node={r.node} />
           <td className={TD}>
             <span className="num block">{r.ip || '—'}</span>
             <span className="block text-xs text-muted">{r.protocol}</span>
@@ -162,6 +176,7 @@ function ClientSessions({ filters, kind }: { filters: Filters; kind: Kind }) {
               </span>
             </span>
           </td>
+          <NodeTd node={r.node} />
           <td className={`${TD} num`}>{r.ip}</td>
           <td className={TD}>
             <div className="max-w-[12rem] truncate">
