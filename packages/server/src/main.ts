@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isPostgresUrl, openHistoryStore, resolveDatabasePath, type HistoryStore } from '@tsrs/db';
+import { isPostgresUrl, type HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
 import { exporterHandler } from './api/exporter.js';
 import { metricsText } from './api/metrics.js';
 import type { ApiDeps } from './api/routes.js';
 import { LiveFeed, type LiveFeedDeps } from './api/socket.js';
+import { ipcSiblings } from './api/socket-workers.js';
 import { ApiModel } from './app/api-model.js';
 import { ConnectionLimit } from './app/connection-limit.js';
 import { nodeId, registryUrl } from './app/cluster-node.js';
@@ -15,10 +16,12 @@ import { ServerIdentity } from './app/stats-identity.js';
 import { SystemStats } from './app/stats.js';
 import { Hub, type HubLimits, type OutputFactory } from './app/hub.js';
 import { HistoryRecorder } from './history/recorder.js';
+import { lockHistoryDatabase, openHistory } from './history/database.js';
+import { workerCount, workerShare } from './workers/worker.js';
 import { Episode } from './app/resource-errors.js';
 import { DEFAULT_SOURCE_OPTIONS, type Source, type SourceOptions } from './app/source.js';
 import { type Config, diffConfig, loadConfig, loadEnvOnlyConfig } from './config/index.js';
-import { acquirePidFile, PidFileTakenError } from './pid-file.js';
+import { acquirePidFile } from './pid-file.js';
 import { HttpListener } from './listeners/http.js';
 import type { Listener } from './listeners/listener.js';
 import { RtmpListener } from './listeners/rtmp.js';
@@ -53,9 +56,9 @@ export interface ServerOptions {
   env?: NodeJS.ProcessEnv;
   /**
    * This process is worker N (1..) of `tsrs --workers` (workers/primary.ts): the primary holds
-   * the pid file, no history database is opened (a worker's rows would fight over one SQLite
-   * file; the history API answers "unavailable"), and the API listens on 127.0.0.1 at a port of
-   * its own, which the primary asks and merges for its API port.
+   * the pid file and the history database's lock and repairs it before the workers start (each
+   * worker records into it without repairing; worker 1 prunes it), and the API listens on
+   * 127.0.0.1 at a port of its own, which the primary asks and merges for its API port.
    */
   worker?: number;
 }
@@ -149,7 +152,8 @@ export class TsrsServer {
   attachHistory(store: HistoryStore): void {
     this.history = store;
     this.recorder = new HistoryRecorder(this.hub.bus, store, this.log.child({ mod: 'history' }));
-    this.startHistoryRetention();
+    // (of the workers of `tsrs --workers`, worker 1 alone prunes the database they share)
+    if (!this.worker || this.worker === 1) this.startHistoryRetention();
   }
 
   private historyRetry: NodeJS.Timeout | undefined;
@@ -229,7 +233,10 @@ export class TsrsServer {
       const msg = action === 'refuse-frame' ? 'malformed frame refused, the stream goes on' : `output ${output} failed (${action}), the stream goes on`;
       this.log.warn({ url: source.url, output, stage, err: error, action, count, unreported }, msg);
     });
-    this.connections = new ConnectionLimit(() => this.config.global.max_connections, log, undefined, () => this.config.global.max_connections_per_ip);
+    // A worker of `tsrs --workers N` gets its share of max_connections (the shares add up to it);
+    // max_connections_per_ip applies in each worker.
+    const maxConnections = () => (this.worker ? workerShare(this.config.global.max_connections, workerCount(this.env), this.worker) : this.config.global.max_connections);
+    this.connections = new ConnectionLimit(maxConnections, log, undefined, () => this.config.global.max_connections_per_ip);
     this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }));
     const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;
     const acodec = audioEncoderMapper(this.log.child({ mod: 'ffmpeg' }));
@@ -290,18 +297,12 @@ export class TsrsServer {
     // (A worker's primary holds it.)
     const releasePid = worker ? () => {} : acquirePidFile(config.global.pid);
     // And the history database: a second server with its own pid file but the same database
-    // would close the first one's live rows as crashed.
-    // (A PostgreSQL database is shared by design: every node of a cluster writes its own rows.)
+    // would close the first one's live rows as crashed. (A worker's primary holds it.)
     let releaseDb: () => void = () => {};
-    const dbUrl = env.DATABASE_URL?.trim() || config.global.database;
-    const dbFile = isPostgresUrl(dbUrl) || worker ? null : resolveDatabasePath(config.global.database, env);
     try {
-      if (dbFile) releaseDb = acquirePidFile(`${dbFile}.lock`);
+      if (!worker) releaseDb = lockHistoryDatabase(config, env);
     } catch (err) {
       releasePid();
-      if (err instanceof PidFileTakenError) {
-        throw new Error(`another tsrs (pid ${err.pid}) uses the history database ${dbFile}: stop it first, or give this one another 'database'`);
-      }
       throw err;
     }
     const server = new TsrsServer(config, configPath, log, env, worker);
@@ -310,16 +311,15 @@ export class TsrsServer {
       releasePid();
     };
     try {
-      if (!worker) {
-        // Its rows carry the node id: a shared PostgreSQL's startup repair closes only this node's.
-        const open = () => openHistoryStore({ url: config.global.database, logger: log.child({ mod: 'db' }), node: nodeId(config) }, env);
-        try {
-          server.attachHistory(await open());
-        } catch (err) {
-          // PostgreSQL unreachable: media starts now, history once the database answers.
-          if (!isPostgresUrl(dbUrl) || !isUnreachable(err)) throw err;
-          server.openHistoryLater(open, err);
-        }
+      // Its rows carry the node id: a shared PostgreSQL's startup repair closes only this node's.
+      // Workers share the primary's database; it repaired before they started, worker 1 prunes.
+      const open = () => openHistory(config, env, log.child({ mod: 'db' }), !worker);
+      try {
+        server.attachHistory(await open());
+      } catch (err) {
+        // PostgreSQL unreachable: media starts now, history once the database answers.
+        if (!isPostgresUrl(env.DATABASE_URL?.trim() || config.global.database) || !isUnreachable(err)) throw err;
+        server.openHistoryLater(open, err);
       }
       await server.startListeners();
       await server.ingest.apply(config);
@@ -452,7 +452,10 @@ export class TsrsServer {
     const api = this.api;
     if (!api) return;
     const dir = () => this.config.http_server.dir;
-    this.liveDeps = { queries: model, stats, config, log: this.log.child({ mod: 'socket.io' }), node: nodeId(this.config), registry: registryUrl(this.config) };
+    this.liveDeps = {
+      queries: model, stats, config, log: this.log.child({ mod: 'socket.io' }), node: nodeId(this.config), registry: registryUrl(this.config),
+      siblings: this.worker ? ipcSiblings(this.worker) : undefined,
+    };
     const { handler } = createApiHandler({ log: this.log.child({ mod: 'api' }), ownRoot: api !== this.http, deps });
     api.use(handler);
     if (api !== this.http) {

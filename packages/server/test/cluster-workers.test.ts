@@ -1,6 +1,7 @@
 /**
  * `tsrs -c edge.conf --workers 2`: two edge processes share the RTMP and HTTP ports, each pulls
- * the stream from the origin once, and the primary's API port lists, kicks and sums over both.
+ * the stream from the origin once, and the primary's API port lists, kicks and sums over both;
+ * its socket.io, /metrics and history show both workers, and max_connections is divided.
  * The primary restarts a worker that dies, passes SIGHUP on, and a primary killed by SIGKILL
  * leaves no worker behind. Configs that cannot run in workers are refused.
  */
@@ -8,9 +9,11 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import type { Client, Stream } from '@tsrs/api-types';
+import { io, type Socket as IoSocket } from 'socket.io-client';
+import type { Client, ClientToServerEvents, LiveStream, LiveSummary, ServerToClientEvents, Stream } from '@tsrs/api-types';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
 import { api, clients } from './api-helpers.js';
@@ -128,6 +131,69 @@ test('--workers 2: 200 players over both workers, one pull per worker, one API f
   edge.proc.kill('SIGKILL');
   await exitOf(edge.proc);
   await waitFor('every worker ended', () => last.every((pid) => !alive(pid)), 15_000, 200);
+});
+
+test('--workers 2: socket.io, /metrics and history show both workers; max_connections is shared out', { timeout: 180_000 }, async () => {
+  const origin = await startServer((p) => basicConf(p));
+  servers.push(origin);
+  const conf = (p: Ports) => basicConf(p, `cluster { mode remote; origin 127.0.0.1:${origin.ports.rtmp}; node_id edge-w; }`, 'max_connections 12;');
+  const edge = await startServer(conf, { args: ['--workers', '2'], startTimeoutMs: 90_000 });
+  servers.push(edge);
+  procs.push(ffmpegPublish(origin.rtmpUrl('/live/m'), { size: '160x120', rate: 25, gop: 25, bitrate: '100k' }));
+  await waitFor('publish on the origin', () => origin.output().includes('rtmp publish'), 20_000);
+
+  // 6 players, taken in turn by the workers
+  const players = await Promise.all(Array.from({ length: 6 }, () => playFlv(edge.httpUrl('/live/m.flv'))));
+  flvPlayers.push(...players);
+  await waitFor('all 6 players get video', () => players.every((f) => f.video.length >= 5), 60_000, 250);
+  const rows = ((await clients(edge)) as Row<Client>[]).filter((c) => c.name === 'm' && !c.publish);
+  const ids = (w: number) => rows.filter((c) => c.worker === w).map((c) => c.id);
+  assert.ok(ids(1).length > 0 && ids(2).length > 0, `players on both workers: ${ids(1).length} + ${ids(2).length}`);
+  const streamIds = (await api<{ streams: Row<Stream>[] }>(edge, '/api/v1/streams/?count=100')).json.streams.filter((s) => s.name === 'm').map((s) => s.id).sort();
+  assert.equal(streamIds.length, 2);
+
+  // socket.io on the primary's API port: both workers' streams and a summary of both
+  const socket: IoSocket<ServerToClientEvents, ClientToServerEvents> = io(edge.apiUrl(''), { path: '/socket.io/', transports: ['websocket'], reconnection: false });
+  let live: LiveStream[] = [];
+  let summary: LiveSummary | undefined;
+  socket.on('streams', (s) => (live = s));
+  socket.on('summary', (s) => (summary = s));
+  try {
+    await waitFor("the live feed lists both workers' streams", () => live.filter((s) => s.name === 'm').map((s) => s.id).sort().join() === streamIds.join(), 20_000, 200);
+    assert.ok(live.every((s) => s.node === 'edge-w'), 'one node');
+    await waitFor("the summary counts both workers' players", () => (summary?.connections ?? 0) >= 6, 20_000, 200);
+  } finally {
+    socket.close();
+  }
+
+  // /metrics: every family declared once, each worker's series labelled
+  const metrics = (await api(edge, '/metrics')).text;
+  assert.equal(metrics.split('\n').filter((l) => l.startsWith('# TYPE srs_clients ')).length, 1);
+  const perWorker = [1, 2].map((w) => Number(new RegExp(`^srs_clients\\{worker="${w}"\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? -1));
+  assert.ok(perWorker.every((n) => n >= 1) && perWorker[0] + perWorker[1] >= 6, `srs_clients per worker: ${perWorker}`);
+
+  // history: one database, both workers' plays, each row naming the node
+  type Hist = { id: string; node: string };
+  await waitFor('both workers\' plays in the history', async () => {
+    const h = (await api<{ clients: Hist[] }>(edge, '/api/v1/history/clients?kind=play&count=100')).json.clients ?? [];
+    const got = new Set(h.map((r) => r.id));
+    return rows.every((c) => got.has(c.id)) && h.every((r) => r.node === 'edge-w');
+  }, 20_000, 250);
+
+  // max_connections 12 over 2 workers: 6 each, players (and their pull, the socket.io link) included
+  const held: Socket[] = [];
+  try {
+    for (let i = 0; i < 24; i++) {
+      const s = connect(edge.ports.rtmp, '127.0.0.1');
+      s.on('error', () => undefined);
+      held.push(s);
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    const open = held.filter((s) => !s.destroyed && s.readyState === 'open').length;
+    assert.ok(open >= 1 && open <= 6, `${open} of 24 extra sockets kept: 12 in all, 6 players already hold some`);
+  } finally {
+    for (const s of held) s.destroy();
+  }
 });
 
 test('--workers refuses configs that cannot run in workers, naming why', { timeout: 60_000 }, async () => {

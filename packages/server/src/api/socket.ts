@@ -12,12 +12,13 @@
  * socket.io runs over Redis: each node sends its own rows to the others once a second (whether or
  * not a console is connected anywhere) and its consoles get `streams` of every node and `cluster`
  * (the other nodes' API rows, see cluster-live.ts). Everything to consoles is emitted locally, so
- * each node's sockets get one merged copy.
+ * each node's sockets get one merged copy. In a worker of `tsrs --workers N` the node's rows are
+ * every worker's (socket-workers.ts): the sibling workers' streams, summed summary and events.
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { peerIp } from '../listeners/tcp.js';
 import { Server, type Socket } from 'socket.io';
-import type { ClientToServerEvents, LiveStream, LiveStreamHistory, LiveStreamSample, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
+import type { ClientToServerEvents, LiveEvent, LiveStream, LiveStreamHistory, LiveStreamSample, LiveSummary, ServerToClientEvents } from '@tsrs/api-types';
 import type { ApiQueries } from '../app/api-model.js';
 import type { SystemStats } from '../app/stats.js';
 import type { Config } from '../config/index.js';
@@ -29,6 +30,7 @@ import { StreamHistory } from './stream-history.js';
 import { LIVE_WINDOW_MS, StreamRates } from './socket-stats.js';
 import { NODE_LIVE_EVENT, nodeLiveMessage, RemoteNodes } from './cluster-live.js';
 import { liveRegistry, type LiveRegistry } from './socket-redis.js';
+import { sumSummaries, type Siblings } from './socket-workers.js';
 
 export interface LiveFeedDeps {
   /** the live model, through the API's narrow query interface */
@@ -40,6 +42,8 @@ export interface LiveFeedDeps {
   node: string;
   /** the cluster's Redis URL; unset: this node only */
   registry?: string;
+  /** in a worker of `tsrs --workers N`: the other workers (socket-workers.ts) */
+  siblings?: Siblings;
 }
 
 interface InterServerEvents {
@@ -78,7 +82,10 @@ export class LiveFeed {
   private readonly timer: NodeJS.Timeout;
   private readonly remote: RemoteNodes;
   private readonly registry: LiveRegistry | undefined;
+  /** the sibling workers' last rows, keyed `w<index>` (their rows are this node's) */
+  private readonly siblingRows: RemoteNodes | undefined;
   private unsubscribe: () => void = () => {};
+  private unlisten: () => void = () => {};
 
   constructor(
     server: HttpServer,
@@ -127,6 +134,16 @@ export class LiveFeed {
         if (!this.remote.put(msg, Date.now())) d.log.debug({ node: (msg as { node?: unknown })?.node }, 'socket.io: a node message refused');
       });
     }
+    const siblings = d.siblings;
+    if (siblings) {
+      const rows = (this.siblingRows = new RemoteNodes(`w${siblings.self}`));
+      this.unlisten = siblings.listen(
+        (worker, live) => {
+          if (live && typeof live === 'object') rows.put({ ...live, node: `w${worker}` }, Date.now());
+        },
+        (e) => this.emitEvent(e),
+      );
+    }
     this.timer = setInterval(() => this.tick(), 1000).unref();
     this.subscribe();
   }
@@ -140,21 +157,34 @@ export class LiveFeed {
     const now = Date.now();
     const streams = this.d.queries.streamFigures();
     this.rates.sample(streams, now);
-    const summary = this.summary(streams.length, now);
-    this.ring.push(summary);
+    const own = this.summary(streams.length, now);
     const views = streams.map((s) => ({ node: this.d.node, ...this.rates.view(s, now) }));
     this.streamRings.sample(new Map(views.map((v) => [v.id, streamSample(v)])), now);
+    const q = this.d.queries;
+    // This node's rows: this process's, and in a worker its siblings' too.
+    let summary = own;
+    let live = views;
+    let rows = (): [object[], object[]] => [q.streams(), q.clients()];
+    const siblings = this.d.siblings;
+    if (siblings && this.siblingRows) {
+      siblings.sendLive(nodeLiveMessage(this.d.node, own, views, q.streams(), q.clients()));
+      const others = this.siblingRows.cluster(now).nodes;
+      summary = sumSummaries(own, others.map((n) => n.summary));
+      live = [...views, ...this.siblingRows.liveStreams(now).map((v) => ({ ...v, node: this.d.node }))];
+      rows = () => [[...q.streams(), ...others.flatMap((n) => n.streams)], [...q.clients(), ...others.flatMap((n) => n.clients)]];
+    }
+    this.ring.push(summary);
     if (this.registry) {
-      const q = this.d.queries;
-      this.io.serverSideEmit(NODE_LIVE_EVENT, nodeLiveMessage(this.d.node, summary, views, q.streams(), q.clients()));
+      const [streamRows, clientRows] = rows();
+      this.io.serverSideEmit(NODE_LIVE_EVENT, nodeLiveMessage(this.d.node, summary, live, streamRows, clientRows));
     }
     if (!this.connected) return;
     this.io.local.emit('summary', summary);
     if (!this.registry) {
-      this.io.local.emit('streams', views);
+      this.io.local.emit('streams', live);
       return;
     }
-    this.io.local.emit('streams', [...views, ...this.remote.liveStreams(now)]);
+    this.io.local.emit('streams', [...live, ...this.remote.liveStreams(now)]);
     this.io.local.emit('cluster', this.remote.cluster(now));
   }
 
@@ -184,19 +214,25 @@ export class LiveFeed {
   /** Events go out as they happen, only while a socket is connected. */
   private subscribe(): void {
     this.unsubscribe = this.d.queries.onEvent((e) => {
-      if (!this.connected) return;
-      try {
-        this.io.local.emit('event', e);
-      } catch (err) {
-        this.d.log.warn({ event: e.type, err: String(err) }, 'socket.io: event not sent');
-      }
+      this.d.siblings?.sendEvent(e);
+      this.emitEvent(e);
     });
+  }
+
+  private emitEvent(e: LiveEvent): void {
+    if (!this.connected) return;
+    try {
+      this.io.local.emit('event', e);
+    } catch (err) {
+      this.d.log.warn({ event: e.type, err: String(err) }, 'socket.io: event not sent');
+    }
   }
 
   /** Disconnect every socket and stop; the HTTP server itself is the listener's to close. */
   close(): void {
     clearInterval(this.timer);
     this.unsubscribe();
+    this.unlisten();
     this.io.disconnectSockets(true);
     this.io.engine.close();
     this.registry?.close();

@@ -4,11 +4,13 @@
  * ready); the primary asks them over HTTP and merges (merge.ts):
  * - GET /api/v1/streams, /api/v1/clients: every worker's rows (each with `worker`), paged;
  * - GET /api/v1/summaries: per-process figures summed;
+ * - GET /metrics: every worker's series, each labelled `worker="N"`, each family declared once;
  * - GET/DELETE /api/v1/clients/{id}, GET /api/v1/streams/{id}[/samples]: the worker that has it
  *   (ids are random per process, so unique across workers); a kick reaches any worker's client;
  * - GET /api/v1/raw?rpc=reload: every worker reloads;
- * - anything else (versions, vhosts, configs, the console, socket.io, /metrics): the first ready
- *   worker, piped as is.
+ * - anything else (versions, vhosts, configs, history, the console, socket.io): the first ready
+ *   worker, piped as is (the workers share the history database; each worker's live feed carries
+ *   its siblings' rows, see socket-workers.ts).
  * The workers check credentials (http_api auth) themselves: requests carry the client's headers.
  * Bounded: at most MAX_CONNECTIONS sockets, 16 KiB request heads, each worker answer at most
  * MAX_ANSWER_BYTES within ANSWER_TIMEOUT_MS (a worker that does not answer in time is left out).
@@ -19,7 +21,7 @@ import type { Duplex } from 'node:stream';
 import type { Endpoint } from '../config/index.js';
 import { bindHost } from '../listeners/tcp.js';
 import type { Logger } from '../log.js';
-import { mergeLists, mergeSummaries, parseObject, workerListQuery, type WorkerJson } from './merge.js';
+import { mergeLists, mergeMetrics, mergeSummaries, parseObject, workerListQuery, type WorkerJson } from './merge.js';
 
 /** A ready worker's API: its index (1..N) and its loopback port. */
 export interface WorkerApi {
@@ -166,6 +168,14 @@ export class WorkersApi {
       if (good.length === 0) return send(res, answers[0]);
       const from = answers.find((a) => a.worker === good[0].worker)!;
       return send(res, from, Buffer.from(JSON.stringify(mergeSummaries(good))));
+    }
+    if (method === 'GET' && path === '/metrics') {
+      req.resume();
+      const answers = await all(req.url ?? path);
+      if (answers.length === 0) return unavailable(res);
+      const good = answers.filter((a) => a.status === 200);
+      if (good.length === 0) return send(res, answers[0]);
+      return send(res, good[0], Buffer.from(mergeMetrics(good.map((a) => ({ worker: a.worker, text: a.body.toString('utf8') })))));
     }
     const reload = method === 'GET' && path === '/api/v1/raw' && url.searchParams.get('rpc') === 'reload';
     if (((method === 'GET' || method === 'DELETE') && ONE.test(path)) || reload) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_ROWS_PER_WORKER, mergeLists, mergeSummaries, parseObject, workerListQuery } from './merge.js';
+import { MAX_ROWS_PER_WORKER, mergeLists, mergeMetrics, mergeSummaries, parseObject, workerListQuery } from './merge.js';
+import { workerShare } from './worker.js';
 import { restartDelayMs } from './primary.js';
 
 const answer = (worker: number, ids: string[]) => ({ worker, json: { code: 0, pid: `${worker}00`, clients: ids.map((id) => ({ id, name: 's' })) } });
@@ -44,4 +45,31 @@ test('parseObject: JSON objects only', () => {
 
 test('restartDelayMs: 0.5 s doubling to 30 s', () => {
   assert.deepEqual([1, 2, 3, 4, 7, 8, 100].map(restartDelayMs), [500, 1000, 2000, 4000, 30_000, 30_000, 30_000]);
+});
+
+test('mergeMetrics: each family declared once, every worker\'s samples labelled with it', () => {
+  const one = '# HELP srs_clients Clients\n# TYPE srs_clients gauge\nsrs_clients 3\n# HELP tsrs_kbps Kbps\n# TYPE tsrs_kbps gauge\ntsrs_kbps{direction="recv"} 10\ntsrs_kbps{direction="send"} 20\n';
+  const two = '# HELP srs_clients Clients\n# TYPE srs_clients gauge\nsrs_clients 4\n# HELP tsrs_kbps Kbps\n# TYPE tsrs_kbps gauge\ntsrs_kbps{direction="recv",note="a}b"} 1\n# a comment\nnot a sample line\n';
+  const text = mergeMetrics([{ worker: 1, text: one }, { worker: 2, text: two }]);
+  assert.equal(text, [
+    '# HELP srs_clients Clients',
+    '# TYPE srs_clients gauge',
+    'srs_clients{worker="1"} 3',
+    'srs_clients{worker="2"} 4',
+    '# HELP tsrs_kbps Kbps',
+    '# TYPE tsrs_kbps gauge',
+    'tsrs_kbps{worker="1",direction="recv"} 10',
+    'tsrs_kbps{worker="1",direction="send"} 20',
+    'tsrs_kbps{worker="2",direction="recv",note="a}b"} 1',
+    '',
+  ].join('\n'));
+});
+
+test('workerShare: the shares of max_connections add up to it, each at least 1', () => {
+  for (const [limit, workers] of [[10, 2], [11, 3], [1000, 7], [3, 3]]) {
+    const shares = Array.from({ length: workers }, (_, i) => workerShare(limit, workers, i + 1));
+    assert.equal(shares.reduce((a, b) => a + b, 0), limit, `${limit} over ${workers}: ${shares}`);
+    assert.ok(Math.max(...shares) - Math.min(...shares) <= 1);
+  }
+  assert.equal(workerShare(1, 2, 2), 1, 'never 0: a worker without a share could not answer the primary');
 });

@@ -81,3 +81,51 @@ export function mergeSummaries(answers: WorkerJson[]): Record<string, unknown> {
   for (const k of SYSTEM_SUMS) system[k] = sum('system', k);
   return { ...first, data: { ...data, self, system } };
 }
+
+/** One worker's `/metrics` answer (Prometheus text format 0.0.4). */
+export interface WorkerText {
+  /** 1..N */
+  worker: number;
+  text: string;
+}
+
+const SAMPLE = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?[ \t]+(\S+(?:[ \t]+\S+)?)$/;
+const DESCRIPTOR = /^#[ \t]+(HELP|TYPE)[ \t]+([A-Za-z_:][A-Za-z0-9_:]*)(?:[ \t]|$)/;
+
+/**
+ * `/metrics` of every worker as one exposition: each metric family once (its `# HELP` and
+ * `# TYPE` as the first worker that has it says them), then the family's samples of every worker,
+ * each with the label `worker="N"` first, so series stay distinct (sum them with PromQL's
+ * `sum without (worker)`). Other comments and lines that are not samples are left out.
+ */
+export function mergeMetrics(answers: WorkerText[]): string {
+  const families = new Map<string, { help?: string; type?: string; samples: string[] }>();
+  const family = (name: string) => {
+    let f = families.get(name);
+    if (!f) families.set(name, (f = { samples: [] }));
+    return f;
+  };
+  for (const a of answers) {
+    for (const line of a.text.split('\n')) {
+      const d = DESCRIPTOR.exec(line);
+      if (d) {
+        const f = family(d[2]);
+        if (d[1] === 'HELP') f.help ??= line;
+        else f.type ??= line;
+        continue;
+      }
+      const m = SAMPLE.exec(line);
+      if (!m) continue;
+      const labels = m[2] ? `worker="${a.worker}",${m[2]}` : `worker="${a.worker}"`;
+      family(m[1]).samples.push(`${m[1]}{${labels}} ${m[3]}`);
+    }
+  }
+  const out: string[] = [];
+  for (const f of families.values()) {
+    if (f.samples.length === 0) continue;
+    if (f.help) out.push(f.help);
+    if (f.type) out.push(f.type);
+    out.push(...f.samples);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -2,8 +2,10 @@
  * `tsrs -c edge.conf --workers N`: the primary process. It forks N workers (node:cluster), each a
  * whole tsrs edge that pulls from the origin on its own; the workers share the RTMP and HTTP
  * server ports (the primary accepts and hands connections out round-robin, Node's cluster
- * default on Linux). The primary holds the pid file, answers the API port for all workers
- * (api-proxy.ts), restarts a worker that dies (backoff 0.5 s doubling to 30 s; reset after a
+ * default on Linux). The primary holds the pid file and the history database's lock (it migrates
+ * and repairs the database before the workers start; each worker records into it), answers the API port for all workers
+ * (api-proxy.ts), passes each worker's live rows and events to the others (api/socket-workers.ts:
+ * every worker's socket.io shows all of them), restarts a worker that dies (backoff 0.5 s doubling to 30 s; reset after a
  * worker ran 30 s), passes SIGHUP to every worker, and stops them all on SIGTERM/SIGINT
  * (graceful, SIGKILL after 8 s) or SIGQUIT (fast). Workers end when the primary goes, even by
  * SIGKILL (worker.ts watches the IPC channel and the parent pid).
@@ -14,11 +16,15 @@
 import cluster, { type Worker } from 'node:cluster';
 import { loadConfig } from '../config/index.js';
 import { createLogger, pinoLevel, type Logger } from '../log.js';
+import { isPostgresUrl } from '@tsrs/db';
+import { lockHistoryDatabase, openHistory } from '../history/database.js';
+import { isUnreachable } from '../main.js';
 import { acquirePidFile } from '../pid-file.js';
 import { VERSION } from '../version.js';
+import { isSiblingMessage } from '../api/socket-workers.js';
 import { WorkersApi, type WorkerApi } from './api-proxy.js';
 import { workersRefusals } from './edge-safe.js';
-import { isReadyMessage, WORKER_ENV } from './worker.js';
+import { isReadyMessage, WORKER_ENV, WORKERS_ENV } from './worker.js';
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
@@ -77,6 +83,27 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     console.error(`tsrs: ${(err as Error).message}`);
     return 1;
   }
+  // The workers share one history database: the primary holds its lock, migrates it and closes
+  // what a crash left open before any worker starts (the workers open it without repairing).
+  let releaseDb = () => {};
+  try {
+    releaseDb = lockHistoryDatabase(config, env);
+    await (await openHistory(config, env, log.child({ mod: 'db' }))).close();
+  } catch (err) {
+    // PostgreSQL unreachable: the workers start without history and open it once it answers.
+    if (isPostgresUrl(env.DATABASE_URL?.trim() || config.global.database) && isUnreachable(err)) {
+      log.warn({ err: (err as Error).message }, 'history database unreachable: the workers start without it and retry');
+    } else {
+      releaseDb();
+      releasePid();
+      console.error(`tsrs: history database: ${(err as Error).message}`);
+      return 1;
+    }
+  }
+  const releaseAll = () => {
+    releaseDb();
+    releasePid();
+  };
 
   const slots: Slot[] = Array.from({ length: opts.workers }, (_, i) => ({ index: i + 1, worker: undefined, apiPort: undefined, startedAt: 0, failures: 0, timer: undefined }));
   let stopping = false;
@@ -88,11 +115,17 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   const fork = (slot: Slot) => {
     slot.timer = undefined;
     if (stopping) return;
-    const w = cluster.fork({ [WORKER_ENV]: String(slot.index) });
+    const w = cluster.fork({ [WORKER_ENV]: String(slot.index), [WORKERS_ENV]: String(opts.workers) });
     slot.worker = w;
     slot.apiPort = undefined;
     slot.startedAt = Date.now();
     w.on('message', (m: unknown) => {
+      if (isSiblingMessage(m)) {
+        // The live feed's rows and events of one worker, to the others (api/socket-workers.ts).
+        const out = { ...m, worker: slot.index };
+        for (const s of slots) if (s !== slot && s.worker?.isConnected()) s.worker.send(out, undefined, () => {});
+        return;
+      }
       if (!isReadyMessage(m)) return;
       slot.apiPort = m.apiPort ?? undefined;
       log.info({ worker: slot.index, workerPid: w.process.pid }, 'worker ready');
@@ -120,7 +153,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   try {
     await api?.start();
   } catch (err) {
-    releasePid();
+    releaseAll();
     console.error(`tsrs: http_api listener cannot start: ${(err as Error).message}`);
     return 1;
   }
@@ -141,7 +174,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     const finish = () => {
       clearTimeout(deadline);
       void (api?.close() ?? Promise.resolve()).then(() => {
-        releasePid();
+        releaseAll();
         log.info('tsrs stopped');
         process.exit(0);
       });
@@ -167,7 +200,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   process.on('uncaughtException', (err) => {
     log.fatal({ err: String(err), stack: err.stack }, 'primary crashed, stopping the workers');
     for (const s of slots) s.worker?.process.kill('SIGKILL');
-    releasePid();
+    releaseAll();
     process.exit(1);
   });
   return -1;

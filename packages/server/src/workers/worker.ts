@@ -7,6 +7,8 @@ import cluster from 'node:cluster';
 
 /** The environment variable that carries a worker's index (1..N). */
 export const WORKER_ENV = 'TSRS_WORKER';
+/** ...and the one that carries N, the number of workers. */
+export const WORKERS_ENV = 'TSRS_WORKERS';
 
 /** worker -> primary: started; `apiPort` is its loopback API port (null without http_api). */
 export interface ReadyMessage {
@@ -27,6 +29,22 @@ export function workerIndex(env: NodeJS.ProcessEnv = process.env): number | unde
   if (!cluster.isWorker) return undefined;
   const n = Number(env[WORKER_ENV]);
   return Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
+/** N, the number of workers of this worker's primary (1 when not told). */
+export function workerCount(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env[WORKERS_ENV]);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/**
+ * Worker `index`'s (1..`workers`) share of a limit of the whole server (max_connections): the
+ * limit divided by the number of workers, rounded down, the first `limit % workers` workers one
+ * more, so the shares add up to the limit; at least 1.
+ */
+export function workerShare(limit: number, workers: number, index: number): number {
+  const base = Math.floor(limit / workers);
+  return Math.max(1, base + (index <= limit % workers ? 1 : 0));
 }
 
 /** Tell the primary this worker is up. */
