@@ -29,7 +29,7 @@ export function historyStoreContract(backend: string, fresh: (t: TestContext) =>
   describe(`history store on ${backend}`, { skip: skip || false }, () => {
   it('a session lifecycle is written and survives reopening the file', async (t) => {
     const db = await fresh(t);
-    let { store } = await db.open();
+    let { store } = await db.open({ node: 'node-1' });
     publish(store, 'st1', min(0));
     store.streamUpdated('st1', { videoCodec: 'H264', videoProfile: 'High', width: 1280, height: 720, audioCodec: 'AAC', audioSampleRate: 44100, audioChannels: 2 });
     store.clientStarted({ id: 'c-st1', kind: 'publish', type: 'fmle-publish', protocol: 'rtmp', ip: '10.0.0.1', vhost: 'v', app: 'live', stream: 's', url: 'rtmp://h/live/s', at: min(0) });
@@ -51,9 +51,14 @@ export function historyStoreContract(backend: string, fresh: (t: TestContext) =>
         startedAt: min(0), endedAt: min(3), durationMs: 180_000,
         videoCodec: 'H264', videoProfile: 'High', videoLevel: null, width: 1280, height: 720, frameRate: null,
         audioCodec: 'AAC', audioSampleRate: 44100, audioChannels: 2, audioProfile: null,
-        bytesIn: 5_000_000_000, bytesOut: 4_000_000_000, endReason: 'normal',
+        bytesIn: 5_000_000_000, bytesOut: 4_000_000_000, endReason: 'normal', node: 'node-1',
       },
     );
+    // each row names the node that wrote it, and the lists filter by it
+    assert.equal((await store.listStreamSessions({ node: 'node-1' })).total, 1);
+    assert.equal((await store.listStreamSessions({ node: 'node-2' })).total, 0);
+    assert.deepEqual((await store.listClientSessions({ node: 'node-1' })).items.map((c) => c.node), ['node-1', 'node-1']);
+    assert.equal((await store.listClientSessions({ node: 'node-2' })).total, 0);
     const clients = await store.listClientSessions();
     assert.equal(clients.total, 2);
     assert.deepEqual(clients.items.map((c) => [c.id, c.kind, c.endReason, c.bytesOut]), [['p1', 'play', 'kicked', 4_000_000_000], ['c-st1', 'publish', 'normal', 3_000]]);
@@ -104,7 +109,7 @@ export function historyStoreContract(backend: string, fresh: (t: TestContext) =>
     assert.equal(other, 'mine');
     assert.deepEqual(await store.getRecording(id), {
       id, vhost: 'v', app: 'live', stream: 's', path: '/r/s.mp4', format: 'mp4',
-      startedAt: min(0), endedAt: min(1), durationMs: 60_000, size: 3_000_000_000, complete: true,
+      startedAt: min(0), endedAt: min(1), durationMs: 60_000, size: 3_000_000_000, complete: true, node: '',
     });
     assert.deepEqual((await store.listRecordings({ stream: 't' })).items.map((r) => r.id), ['mine']);
     assert.deepEqual((await store.listRecordings({ complete: true })).items.map((r) => r.id), [id]);
