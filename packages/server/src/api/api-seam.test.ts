@@ -117,9 +117,12 @@ test('a kick goes through the action, once; a gone client is 2049', async () => 
 test('clusters asks the model whether the stream is published here, by vhost name', async () => {
   const here = (await get('/api/v1/clusters?vhost=__defaultVhost__&app=live&stream=s1&coworker=10.0.0.1:1985')).data as { origin: { ip: string } | null };
   assert.equal(here.origin?.ip, '10.0.0.1');
+  const v6 = (await get('/api/v1/clusters?vhost=__defaultVhost__&app=live&stream=s1&coworker=[::1]:1985')).data as { origin: { ip: string; api: string } | null };
+  assert.equal(v6.origin?.ip, '::1');
+  assert.match(v6.origin?.api ?? '', /^\[::1\]:\d+$/);
   const away = (await get('/api/v1/clusters?vhost=__defaultVhost__&app=live&stream=s2')).data as { origin: unknown };
   assert.equal(away.origin, null);
-  assert.deepEqual(model.asked, ['__defaultVhost__/live/s1', '__defaultVhost__/live/s2']);
+  assert.deepEqual(model.asked, ['__defaultVhost__/live/s1', '__defaultVhost__/live/s1', '__defaultVhost__/live/s2']);
 });
 
 test('/metrics shows the model\'s figures and per-stream counters', async () => {

@@ -51,6 +51,7 @@ import { historyRoutes, type HistoryDeps } from './routes-history.js';
 import { rtcFeature, rtcRoutes, type RtcApiDeps } from './routes-rtc.js';
 import { fail, ok, raw, type RequestCtx, type Route } from './router.js';
 import { HISTORY_SAMPLES } from './socket-history.js';
+import { formatHostPort, parseHostPort } from '../app/cluster/addr.js';
 
 export interface ApiDeps extends HistoryDeps, DvrApiDeps, ProcessApiDeps, RtcApiDeps {
   /** the live model, read through the narrow query interface (wire objects only) */
@@ -446,10 +447,10 @@ export function buildRoutes(d: ApiDeps): Route[] {
           const vhost = d.config().getVhost(query.vhost)?.name ?? query.vhost;
           const here = d.queries.publishing(vhost, query.app, query.stream);
           const coworker = q('coworker');
-          const host = coworker ? coworker.split(':')[0] : '127.0.0.1';
-          let origin: Clusters['origin'] = here
-            ? { ip: host, port: d.rtmpPort(), vhost: query.vhost, api: `${host}:${d.apiPort()}`, routers: [`${host}:${d.apiPort()}`] }
-            : null;
+          // the asker's name for this server (`host:port`, `[v6]:port`); anything else: loopback
+          const host = (coworker && parseHostPort(coworker, null)?.host) || '127.0.0.1';
+          const apiAt = formatHostPort({ host, port: d.apiPort() });
+          let origin: Clusters['origin'] = here ? { ip: host, port: d.rtmpPort(), vhost: query.vhost, api: apiAt, routers: [apiAt] } : null;
           // tsrs: a stream published on another origin, from the shared registry (null while Redis is unreachable)
           const elsewhere = here || !d.locate ? undefined : await d.locate(vhost, query.app, query.stream).catch(() => undefined);
           if (elsewhere) {
