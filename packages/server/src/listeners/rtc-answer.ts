@@ -1,7 +1,7 @@
 /**
  * The SDP answer of a WebRTC session on the shared UDP port, for WHIP/WHEP publishers and
- * players alike: the offer is applied inside the session's mux context (so werift's ICE
- * transports bind to the one socket of protocol/rtc/udp-mux.ts) without its mode-0 H.264 formats
+ * players alike: the peer connection, attached to its session's share of the mux when made (so werift's ICE
+ * transports use the one socket of protocol/rtc/udp-mux.ts) without its mode-0 H.264 formats
  * (protocol/rtc/sdp-h264.ts), the answer must carry H.264
  * (packetization-mode 1) or Opus, and the answer's ICE ufrag is bound to the session so STUN
  * from a new address finds it.
@@ -110,7 +110,7 @@ export class RtcError extends Error {
 }
 
 /**
- * Answers `offer` on `pc`. `media` words the refusal when the offer has neither codec (e.g.
+ * Answers `offer` on `pc` (attached to `session` when it was made: `RtcUdpMux.attach`). `media` words the refusal when the offer has neither codec (e.g.
  * "has" for a publisher's offer, "receives" for a player's).
  * Returns the answer SDP (host candidates not yet set) and the session id
  * `<answer ufrag>:<offer ufrag>`.
@@ -127,17 +127,15 @@ export async function answerOnMux(
 ): Promise<{ sdp: string; id: string }> {
   let answer: string;
   try {
-    answer = await mux.run(session, async () => {
-      try {
-        await pc.setRemoteDescription({ type: 'offer', sdp: keepH264Mode1(offer) });
-      } catch (err) {
-        throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
-      }
-      trimFeedback(pc, fb);
-      strongIceCredentials(pc);
-      await pc.setLocalDescription(await pc.createAnswer());
-      return pc.localDescription!.sdp;
-    });
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp: keepH264Mode1(offer) });
+    } catch (err) {
+      throw new RtcError(`bad SDP offer: ${(err as Error).message}`, RtcErrorCode.SdpDecode, 400);
+    }
+    trimFeedback(pc, fb);
+    strongIceCredentials(pc);
+    await pc.setLocalDescription(await pc.createAnswer());
+    answer = pc.localDescription!.sdp;
   } catch (err) {
     if (err instanceof RtcError) throw err;
     throw new RtcError(`SDP negotiation failed: ${(err as Error).message}`, RtcErrorCode.SdpExchange, 400);

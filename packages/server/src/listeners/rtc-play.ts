@@ -57,6 +57,7 @@ export class RtcPlaySession {
   ) {
     this.muxSession = mux.openSession();
     this.pc = rtcPeerConnection('play', feedback);
+    mux.attach(this.muxSession, this.pc);
     this.player = new RtcPlayer(
       {
         send: async (kind, payload, sequenceNumber, timestamp, marker) => {

@@ -283,6 +283,7 @@ class RtcPublishSession {
   /** Answers the offer on the shared port; throws RtcError 5012/5018. */
   async negotiate(offer: string, candidates: string[], timeoutMs: number, pliEveryMs: number, feedback: RtcFeedback): Promise<string> {
     const pc = rtcPeerConnection('publish', feedback);
+    this.mux.attach(this.muxSession, pc);
     this.pc = pc;
     pc.onTrack.subscribe((track) => this.onTrack(pc, track));
     pc.connectionStateChange.subscribe((state) => {

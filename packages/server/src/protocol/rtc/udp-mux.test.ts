@@ -12,11 +12,10 @@ import { createHmac } from 'node:crypto';
 async function answerOn(mux: RtcUdpMux, offer: string) {
   const session = mux.openSession();
   const pc = new RTCPeerConnection({ iceLite: true, iceUseIpv6: false });
-  const answer = await mux.run(session, async () => {
-    await pc.setRemoteDescription({ type: 'offer', sdp: offer });
-    await pc.setLocalDescription(await pc.createAnswer());
-    return pc.localDescription!.sdp;
-  });
+  mux.attach(session, pc);
+  await pc.setRemoteDescription({ type: 'offer', sdp: offer });
+  await pc.setLocalDescription(await pc.createAnswer());
+  const answer = pc.localDescription!.sdp;
   mux.bindUfrag(session, iceUfrag(answer)!, /^a=ice-pwd:(\S+)/m.exec(answer)![1]);
   return { pc, session, answer: setHostCandidates(answer, ['127.0.0.1'], mux.address.port) };
 }

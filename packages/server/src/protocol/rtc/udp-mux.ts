@@ -3,10 +3,14 @@
  * and MediaMTX do. werift opens a UDP socket per peer connection and has no shared-socket mode,
  * so tsrs puts this around it:
  *
- * - `UdpTransport.init` (werift's socket factory, used by its ICE gathering) is wrapped once: when
- *   it runs inside `mux.run(session, ...)` it returns a `MuxedTransport`, a virtual transport that
- *   sends through the shared socket, instead of binding a new socket. Outside `run` werift is
- *   untouched (tsrs's own test clients keep their own sockets).
+ * - `UdpTransport.init` (werift's socket factory, used by its ICE gathering) is wrapped once. A
+ *   peer connection is tied to a session by `mux.attach(session, pc)`, which gives it a port range
+ *   array of its own (`icePortRange`): werift hands that very array, by reference, to
+ *   `UdpTransport.init`'s options when it gathers, and the wrapper looks the array up (a WeakMap)
+ *   and returns a `MuxedTransport`, a virtual transport that sends through the shared socket,
+ *   instead of binding a new socket. Any other call reaches werift untouched (tsrs's own test
+ *   clients keep their own sockets). No AsyncLocalStorage: it would turn on promise hooks for
+ *   the whole process, which cost every RTMP and WebRTC packet path about a fifth of its CPU.
  * - Inbound datagrams are routed to a session by the remote address once it is known, else by the
  *   local ICE ufrag in a STUN connectivity check's USERNAME (`ours:theirs`, RFC 8445 7.2.2).
  *   werift answers (and, ICE-lite, nominates) any Binding request naming its ufrag without checking
@@ -33,10 +37,9 @@
  *
  * Bounded: at most `maxSessions` sessions and `maxAddressesPerSession` remote addresses each.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { UdpTransport } from 'werift';
+import { UdpTransport, type RTCPeerConnection } from 'werift';
 import { isHelloVerifyRequest } from './dtls-record.js';
 import { isBindingRequest, localUfragOf, isStun, nominationPriority, stunIntegrityOk } from './stun.js';
 
@@ -107,7 +110,8 @@ interface MuxContext {
   session: MuxSession;
 }
 
-const context = new AsyncLocalStorage<MuxContext>();
+/** the `icePortRange` arrays given to attached peer connections, and their sessions */
+const attached = new WeakMap<readonly number[], MuxContext>();
 let installed = false;
 
 /** Wraps werift's UDP socket factory once per process (see the module comment). */
@@ -116,7 +120,7 @@ function installWeriftHook(): void {
   installed = true;
   const original = UdpTransport.init.bind(UdpTransport);
   const hooked = async (type: Parameters<typeof UdpTransport.init>[0], options?: Parameters<typeof UdpTransport.init>[1]) => {
-    const ctx = context.getStore();
+    const ctx = options?.portRange ? attached.get(options.portRange) : undefined;
     if (!ctx) return original(type, options);
     return ctx.mux.createTransport(ctx.session, type) as unknown as UdpTransport;
   };
@@ -168,11 +172,17 @@ export class RtcUdpMux {
   }
 
   /**
-   * Runs `fn` (which creates and answers a werift peer connection) so that the ICE transports it
-   * creates use this port.
+   * Ties `pc` to `session`: the ICE transports it gathers use this port. Call it right after
+   * making `pc`, before any transceiver or description: werift makes the ICE gatherer (and reads
+   * `icePortRange`) with the first transceiver. Its `icePortRange` becomes an array of the session's own, which werift
+   * passes by reference to its socket factory (the range itself is never bound: it names the
+   * shared port, so a transport that escaped the hook would fail with EADDRINUSE).
    */
-  run<T>(session: MuxSession, fn: () => Promise<T>): Promise<T> {
-    return context.run({ mux: this, session }, fn);
+  attach(session: MuxSession, pc: RTCPeerConnection): void {
+    const port = this.address.port;
+    const range = [port, port + 1];
+    attached.set(range, { mux: this, session });
+    (pc as unknown as { config: { icePortRange?: number[] } }).config.icePortRange = range;
   }
 
   /**
