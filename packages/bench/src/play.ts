@@ -8,7 +8,7 @@ import { num, str, type Flags } from './args.js';
 import { FlvPlayer } from './flv-player.js';
 import { LagHistogram } from './hist.js';
 import type { Player, PlayerEnv } from './player.js';
-import { CpuMeter, rssKiB } from './proc.js';
+import { cpuSeconds, CpuMeter, rssKiB } from './proc.js';
 import { RtmpPlayer } from './rtmp-player.js';
 import { WhepPlayer } from './webrtc-player.js';
 
@@ -52,6 +52,12 @@ export interface PlayResult {
   client_rss_mb: number;
   server_cpu_pct?: number;
   server_rss_mb?: number;
+  /**
+   * server CPU microseconds per media unit delivered over the steady window (WebRTC: per RTP
+   * packet; RTMP/FLV: per video or audio message): the per-packet cost, comparable between
+   * builds measured in the same window even on a loaded machine
+   */
+  server_cpu_us_per_packet?: number;
   errors: string[];
 }
 
@@ -100,14 +106,16 @@ export async function play(flags: Flags): Promise<PlayResult> {
     let bytes = 0;
     let frames = 0;
     let audio = 0;
+    let packets = 0;
     let playing = 0;
     for (const p of players) {
       bytes += p.bytes;
       frames += p.frames;
       audio += p.audio;
+      packets += p.packets || p.frames + p.audio;
       if (p.state === 'playing') playing++;
     }
-    return { bytes, frames, audio, playing };
+    return { bytes, frames, audio, packets, playing };
   };
 
   // Ramp: start players at `ramp` per second.
@@ -159,6 +167,7 @@ export async function play(flags: Flags): Promise<PlayResult> {
   const start = { ...totals(), t: elapsed() };
   const steadyClient = new CpuMeter('self');
   const steadyServer = pid ? new CpuMeter(pid) : undefined;
+  const serverCpuStart = pid ? cpuSeconds(pid) : 0;
   await sleep(duration * 1000);
   const end = { ...totals(), t: elapsed() };
   clearInterval(ticker);
@@ -186,6 +195,8 @@ export async function play(flags: Flags): Promise<PlayResult> {
   if (steadyServer) {
     result.server_cpu_pct = Math.round(steadyServer.sample());
     result.server_rss_mb = Math.round(rssKiB(pid) / 1024);
+    const units = end.packets - start.packets;
+    if (units > 0) result.server_cpu_us_per_packet = Math.round(((cpuSeconds(pid) - serverCpuStart) * 1e6 * 100) / units) / 100;
   }
   await Promise.race([Promise.allSettled(players.map((p) => p.close())), sleep(CLOSE_TIMEOUT_MS)]);
   return result;

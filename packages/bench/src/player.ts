@@ -28,6 +28,8 @@ export abstract class Player {
   frames = 0;
   /** audio messages/tags (WebRTC: RTP packets) received */
   audio = 0;
+  /** media units received: RTP packets (WebRTC, video and audio), else video + audio messages/tags */
+  packets = 0;
   /** timestamp (ms) of the last video frame */
   lastVideoTs = 0;
   state: PlayerState = 'connecting';

@@ -63,6 +63,7 @@ export class WhepPlayer extends Player {
 
   private onVideo(rtp: RtpPacket): void {
     this.bytes += rtp.header.serializeSize + rtp.payload.length;
+    this.packets++;
     this.playing();
     // a retransmission (NACK) or duplicate of an older packet is counted in bytes only
     const seq = rtp.header.sequenceNumber;
@@ -81,6 +82,7 @@ export class WhepPlayer extends Player {
 
   private onAudio(rtp: RtpPacket): void {
     this.bytes += rtp.header.serializeSize + rtp.payload.length;
+    this.packets++;
     this.audio++;
   }
 
