@@ -10,8 +10,10 @@
  *   (90 kHz video, 48 kHz audio) before the player's offset.
  * - `RtcPlayer`, one per player, the Consumer's sink: per player only the sequence numbers and
  *   the timestamp offset (random starts, RFC 3550 5.1) and the SSRC (the transport's) differ.
- *   Video starts at a keyframe. A player whose transport has more than `maxInFlight` packets
- *   not yet sent is congested: its Consumer keeps queueing and, past queue_length, drops to
+ *   Video starts at a keyframe. A player whose transport queues (returns a promise per packet)
+ *   and has more than `maxInFlight` packets not yet sent is congested (the server's transport
+ *   sends at once, protocol/rtc/rtp-out.ts, and the shared UDP socket drops past its bounded
+ *   send queue): its Consumer keeps queueing and, past queue_length, drops to
  *   the newest keyframe, so a slow player never stalls the others.
  * - A picture loss (PLI/FIR) from a player asks the publisher for a keyframe when it can
  *   (PublisherHandle.onKeyframeRequest through `requestKeyframe`), else it is answered from the
@@ -29,10 +31,14 @@ import type { AacToOpus } from './aac-to-opus.js';
 
 export type RtpKind = 'video' | 'audio';
 
-/** How a player's RTP leaves (a werift RTCRtpSender per kind): SSRC and payload type are its own. */
+/** How a player's RTP leaves (one RTP stream per kind): SSRC and payload type are its own. */
 export interface RtpTransport {
-  /** Sends one packet; resolves once it is on the wire (or dropped by the transport). */
-  send(kind: RtpKind, payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean): Promise<void>;
+  /**
+   * Sends one packet. A transport that sends at once returns nothing; one that queues returns a
+   * promise that resolves once the packet is on the wire (or dropped), and its packets in flight
+   * count toward `maxInFlight`.
+   */
+  send(kind: RtpKind, payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean): Promise<void> | void;
 }
 
 /** Largest RTP payload: 1500-byte MTU minus IP/UDP (28), RTP with extensions (~40), SRTP tag (10) and margin. */
@@ -259,8 +265,11 @@ export class RtcPlayer implements ConsumerSink {
     s.seq = (s.seq + 1) & 0xffff;
     this.packetsSent++;
     this.bytesSent += out.payload.length + 12;
-    this.inFlight++;
-    this.transport.send(kind, out.payload, seq, rtpTimestamp(out.timestamp, s.offset), out.marker).then(this.sent, this.sent);
+    const queued = this.transport.send(kind, out.payload, seq, rtpTimestamp(out.timestamp, s.offset), out.marker);
+    if (queued) {
+      this.inFlight++;
+      queued.then(this.sent, this.sent);
+    }
   }
 
   private readonly sent = (): void => {

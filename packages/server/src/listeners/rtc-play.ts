@@ -14,7 +14,7 @@
  * (receiver reports, feedback) within `rtc.stun_timeout` while its stream is published, or
  * whose connection fails, is closed.
  */
-import { RtpHeader, RtpPacket, type RTCPeerConnection, type RTCRtpSender } from 'werift';
+import type { RTCPeerConnection, RTCRtpSender } from 'werift';
 import { Client } from '../app/client.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
 import type { PlayerHandle } from '../app/handles.js';
@@ -22,6 +22,7 @@ import { RtcPlayer, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../a
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
+import { RtpOut } from '../protocol/rtc/rtp-out.js';
 import { answerOnMux, refuseNacks, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
 
@@ -38,6 +39,7 @@ export class RtcPlaySession {
   readonly player: RtcPlayer;
   private readonly pc: RTCPeerConnection;
   private readonly senders: Partial<Record<RtpKind, RTCRtpSender>> = {};
+  private readonly outs: Partial<Record<RtpKind, RtpOut>> = {};
   private readonly muxSession: MuxSession;
   private theClient: Client | undefined;
   private handle: PlayerHandle | undefined;
@@ -60,10 +62,10 @@ export class RtcPlaySession {
     mux.attach(this.muxSession, this.pc);
     this.player = new RtcPlayer(
       {
-        send: async (kind, payload, sequenceNumber, timestamp, marker) => {
-          const sender = this.senders[kind];
-          if (!sender || this.closed) return;
-          await sender.sendRtp(new RtpPacket(new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: 0, ssrc: 0 }), payload));
+        // straight to the shared socket (protocol/rtc/rtp-out.ts), SRTP-protected, once DTLS is up
+        send: (kind, payload, sequenceNumber, timestamp, marker) => {
+          if (this.closed) return;
+          this.rtpOut(kind)?.send(payload, sequenceNumber, timestamp, marker);
         },
       },
       undefined,
@@ -83,6 +85,19 @@ export class RtcPlaySession {
   get client(): Client | undefined {
     return this.theClient;
   }
+
+  /** The fast RTP path of a kind's sender, once its DTLS transport is up. */
+  private rtpOut(kind: RtpKind): RtpOut | undefined {
+    const out = this.outs[kind];
+    if (out) return out;
+    const sender = this.senders[kind];
+    if (!sender) return undefined;
+    return (this.outs[kind] = RtpOut.of(sender, this.toPeer));
+  }
+
+  private readonly toPeer = (data: Buffer): void => {
+    this.mux.sendTo(this.muxSession, data);
+  };
 
   /** Admits the player (security, on_play); throws RtcError with the refusal's code. */
   async admit(req: RtcOfferRequest, vhost: string): Promise<void> {

@@ -35,7 +35,8 @@
  *   HelloVerifyRequest only a cue to resend the ClientHello, which werift's own retransmit timer
  *   does anyway, so the mux hands a session only its first HelloVerifyRequest and counts the rest.
  *
- * Bounded: at most `maxSessions` sessions and `maxAddressesPerSession` remote addresses each.
+ * Bounded: at most `maxSessions` sessions and `maxAddressesPerSession` remote addresses each, and
+ * `maxSendQueue` datagrams queued for sending.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
@@ -49,9 +50,11 @@ type Address = [string, number];
 export interface RtcUdpMuxOptions {
   maxSessions: number;
   maxAddressesPerSession: number;
+  /** datagrams waiting in the socket's send queue (the kernel's buffer was full) beyond which `sendTo` drops */
+  maxSendQueue: number;
 }
 
-export const DEFAULT_RTC_UDP_MUX_OPTIONS: RtcUdpMuxOptions = { maxSessions: 1000, maxAddressesPerSession: 8 };
+export const DEFAULT_RTC_UDP_MUX_OPTIONS: RtcUdpMuxOptions = { maxSessions: 1000, maxAddressesPerSession: 8, maxSendQueue: 8192 };
 
 export interface RtcUdpMuxStats {
   sessions: number;
@@ -61,6 +64,8 @@ export interface RtcUdpMuxStats {
   dropped: number;
   /** repeated DTLS HelloVerifyRequests kept from a session (see the module comment) */
   duplicateHelloVerify: number;
+  /** datagrams `sendTo` dropped because the socket's send queue was full */
+  sendDropped: number;
 }
 
 /** One peer connection's share of the port. */
@@ -75,6 +80,8 @@ export class MuxSession {
   selected: { addr: Address; priority: number } | undefined;
   /** the local ICE password, which every connectivity check must be signed with */
   password: string | undefined;
+  /** where werift last sent this session's DTLS (its selected pair's remote address) */
+  peer: Address | undefined;
 }
 
 /** A werift transport that has no socket of its own. */
@@ -94,8 +101,10 @@ export class MuxedTransport {
 
   send = async (data: Buffer, addr?: Address): Promise<void> => {
     if (this.closed || !addr) return;
+    if (isStun(data)) return this.mux.send(data, addr);
+    this.session.peer = addr;
     const selected = this.session.selected;
-    this.mux.send(data, selected && !isStun(data) ? selected.addr : addr);
+    this.mux.send(data, selected ? selected.addr : addr);
   };
 
   close = async (): Promise<void> => {
@@ -131,7 +140,7 @@ export class RtcUdpMux {
   private readonly byUfrag = new Map<string, MuxSession>();
   private readonly byAddress = new Map<string, MuxSession>();
   private readonly sessions = new Set<MuxSession>();
-  private counters = { routed: 0, dropped: 0, duplicateHelloVerify: 0 };
+  private counters = { routed: 0, dropped: 0, duplicateHelloVerify: 0, sendDropped: 0 };
 
   private constructor(
     private readonly socket: Socket,
@@ -221,6 +230,21 @@ export class RtcUdpMux {
   /** @internal */
   send(data: Buffer, addr: Address): void {
     this.socket.send(data, addr[1], addr[0]);
+  }
+
+  /**
+   * Sends one datagram of `session` (RTP or RTCP) where its media goes (see the module comment),
+   * without werift; false when the session is closed or has no remote address yet.
+   */
+  sendTo(session: MuxSession, data: Buffer): boolean {
+    const addr = session.selected?.addr ?? session.peer;
+    if (session.closed || !addr) return false;
+    if (this.socket.getSendQueueCount() >= this.opts.maxSendQueue) {
+      this.counters.sendDropped++;
+      return false;
+    }
+    this.socket.send(data, addr[1], addr[0]);
+    return true;
   }
 
   async close(): Promise<void> {
