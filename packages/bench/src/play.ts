@@ -58,6 +58,10 @@ export interface PlayResult {
    * builds measured in the same window even on a loaded machine
    */
   server_cpu_us_per_packet?: number;
+  /** media units lost over the steady window, all players (WebRTC: RTP sequence number gaps) */
+  lost: number;
+  /** packets that failed a check over the whole run (WebRTC: SRTP authentication of the probed packets) */
+  corrupt: number;
   errors: string[];
 }
 
@@ -107,15 +111,19 @@ export async function play(flags: Flags): Promise<PlayResult> {
     let frames = 0;
     let audio = 0;
     let packets = 0;
+    let lost = 0;
+    let corrupt = 0;
     let playing = 0;
     for (const p of players) {
       bytes += p.bytes;
       frames += p.frames;
       audio += p.audio;
       packets += p.packets || p.frames + p.audio;
+      lost += p.lost;
+      corrupt += p.corrupt;
       if (p.state === 'playing') playing++;
     }
-    return { bytes, frames, audio, packets, playing };
+    return { bytes, frames, audio, packets, lost, corrupt, playing };
   };
 
   // Ramp: start players at `ramp` per second.
@@ -150,7 +158,7 @@ export async function play(flags: Flags): Promise<PlayResult> {
     const srv = serverCpu ? ` server cpu=${serverCpu.sample().toFixed(0)}% rss=${(rssKiB(pid) / 1024).toFixed(0)}MB` : '';
     log(
       `[${now.t.toFixed(0).padStart(4)}s] playing=${now.playing}/${count} failed=${failed} kbps/player=${kbps.toFixed(0)} fps/player=${fps.toFixed(1)} ` +
-        `lag p50=${q(0.5)} p95=${q(0.95)} max=${lagInterval.count ? lagInterval.max.toFixed(0) : '-'} ms (n=${lagInterval.count}) client cpu=${clientCpu.sample().toFixed(0)}%${srv}`,
+        `lost=${now.lost - last.lost} lag p50=${q(0.5)} p95=${q(0.95)} max=${lagInterval.count ? lagInterval.max.toFixed(0) : '-'} ms (n=${lagInterval.count}) client cpu=${clientCpu.sample().toFixed(0)}%${srv}`,
     );
     lagInterval.reset();
     last = now;
@@ -191,6 +199,8 @@ export async function play(flags: Flags): Promise<PlayResult> {
     client_cpu_pct: Math.round(steadyClient.sample()),
     client_rss_mb: Math.round(rssKiB('self') / 1024),
     errors: [...errors].slice(0, 5).map(([m, k]) => `${k}x ${m}`),
+    lost: end.lost - start.lost,
+    corrupt: end.corrupt,
   };
   if (steadyServer) {
     result.server_cpu_pct = Math.round(steadyServer.sample());

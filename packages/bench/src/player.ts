@@ -30,6 +30,10 @@ export abstract class Player {
   audio = 0;
   /** media units received: RTP packets (WebRTC, video and audio), else video + audio messages/tags */
   packets = 0;
+  /** media units lost (WebRTC: RTP sequence number gaps; TCP players lose nothing) */
+  lost = 0;
+  /** packets that failed a check (WebRTC: SRTP authentication) */
+  corrupt = 0;
   /** timestamp (ms) of the last video frame */
   lastVideoTs = 0;
   state: PlayerState = 'connecting';

@@ -1,28 +1,93 @@
 /**
  * A light WebRTC player: a werift peer connection that plays one stream through WHEP (recvonly
- * H.264 and Opus, as a browser does), receives SRTP and counts, without decoding: RTP bytes
- * (header + payload), video access units (one per marker bit, RFC 6184 5.1), audio packets, and
- * the delay probe the bench publisher puts in an SEI NAL unit (bench-time.ts), which tsrs passes
- * through with the access unit. ICE, DTLS and SRTP are werift's, as for any werift client; NACK
- * and PLI go out as werift's receiver sends them.
+ * H.264 and Opus, as a browser does). werift does ICE and DTLS (and gets the server's RTCP); the
+ * media does not go through werift's receivers, which cost more CPU than anything else in a
+ * client that holds hundreds of players. Once DTLS is up every SRTP datagram is taken off the
+ * ICE socket before werift sees it, and counted from its RTP header, which SRTP leaves in the
+ * clear (RFC 3711 3.1):
+ * - bytes (the datagram: RTP header, payload, auth tag), RTP packets, video access units (one per
+ *   marker bit, RFC 6184 5.1) and audio packets, by payload type;
+ * - loss: gaps in each kind's sequence numbers (a packet arriving behind the newest one is
+ *   counted late, not as a frame); nothing is NACKed;
+ * - the delay probe (bench-time.ts: an SEI NAL unit in the first packet of an access unit): the
+ *   first packet of every video access unit is SRTP-unprotected (authenticated and decrypted
+ *   with the session's keys) and its payload read; one that fails authentication is an error.
+ * Every second the player sends an RTCP receiver report (RFC 3550 6.4.2) with what it counted
+ * (cumulative loss, highest sequence number), which also keeps the session alive at the server.
  */
-import type { RTCPeerConnection, RtpPacket } from 'werift';
+import { RtcpReceiverInfo, RtcpRrPacket, type RTCDtlsTransport, type RTCPeerConnection } from 'werift';
 import { readRtpSeiTime, wallNow } from './bench-time.js';
 import { Player, type PlayerEnv } from './player.js';
 import { benchPeer, deleteSession, localOffer, postOffer } from './rtc.js';
 
 const H264_CLOCK_KHZ = 90;
+const REPORT_MS = 1000;
+/** the client's UDP receive buffer: a loaded machine stalls the loop for a while, the kernel holds the packets */
+const RECV_BUFFER = 4 * 1024 * 1024;
 
 export interface WhepPlayerOptions {
   /** a bearer token for the WHEP request */
   token?: string;
 }
 
+/** One kind's RTP as received. */
+export class RtpCount {
+  ssrc = 0;
+  /** newest sequence number, -1 before the first */
+  seq = -1;
+  /** sequence numbers extended by the wraps seen */
+  cycles = 0;
+  baseSeq = -1;
+  received = 0;
+  lost = 0;
+  late = 0;
+
+  /** Counts a packet; true when it is the newest so far (not late or a duplicate). */
+  push(ssrc: number, seq: number): boolean {
+    this.received++;
+    this.ssrc = ssrc;
+    if (this.seq < 0) {
+      this.seq = seq;
+      this.baseSeq = seq;
+      return true;
+    }
+    const ahead = (seq - this.seq) & 0xffff;
+    if (ahead === 0 || ahead >= 0x8000) {
+      this.late++;
+      return false;
+    }
+    this.lost += ahead - 1;
+    if (seq < this.seq) this.cycles += 0x10000;
+    this.seq = seq;
+    return true;
+  }
+
+  report(): RtcpReceiverInfo | undefined {
+    if (this.seq < 0) return undefined;
+    const expected = this.cycles + this.seq - this.baseSeq + 1;
+    // RFC 3550 6.4.1: expected minus received (late packets were received; duplicates can make it negative)
+    const lost = Math.max(0, Math.min(expected - this.received, 0x7fffff));
+    return new RtcpReceiverInfo({ ssrc: this.ssrc, fractionLost: 0, packetsLost: lost, highestSequence: (this.cycles + this.seq) >>> 0, jitter: 0, lsr: 0, dlsr: 0 });
+  }
+}
+
+/** werift internals this player reads: the ICE sockets under a transport and its SRTP session. */
+interface IceInternals {
+  iceTransport: { connection: { protocols: { transport?: { onData?: (data: Buffer, addr: unknown) => void; socket?: { setRecvBufferSize?(n: number): void } } }[] } };
+  srtp?: { decrypt(data: Buffer): Buffer };
+}
+
 export class WhepPlayer extends Player {
   private pc: RTCPeerConnection | undefined;
   private location: string | undefined;
-  /** the newest video sequence number seen, -1 before the first */
-  private videoSeq = -1;
+  private videoPt = -1;
+  private audioPt = -1;
+  private readonly video = new RtpCount();
+  private readonly audioCount = new RtpCount();
+  /** the next video packet starts an access unit */
+  private auStart = true;
+  private reportTimer: NodeJS.Timeout | undefined;
+  private tapped = false;
 
   /** `url`: the WHEP endpoint, e.g. http://127.0.0.1:1985/rtc/v1/whep/?app=live&stream=s */
   constructor(
@@ -42,11 +107,8 @@ export class WhepPlayer extends Player {
     this.pc = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addTransceiver('audio', { direction: 'recvonly' });
-    pc.onTrack.subscribe((track) => {
-      const video = track.kind === 'video';
-      track.onReceiveRtp.subscribe((rtp) => (video ? this.onVideo(rtp) : this.onAudio(rtp)));
-    });
     pc.connectionStateChange.subscribe((s) => {
+      if (s === 'connected') this.tap(pc);
       if (s === 'failed' || s === 'closed' || s === 'disconnected') this.fail(new Error(`peer connection ${s}`));
     });
     const offer = await localOffer(pc);
@@ -58,37 +120,96 @@ export class WhepPlayer extends Player {
       await deleteSession(this.location);
       return;
     }
+    this.videoPt = Number(/^a=rtpmap:(\d+) H264\//im.exec(session.answer)?.[1] ?? -1);
+    this.audioPt = Number(/^a=rtpmap:(\d+) opus\//im.exec(session.answer)?.[1] ?? -1);
     await pc.setRemoteDescription({ type: 'answer', sdp: session.answer });
+    if (pc.connectionState === 'connected') this.tap(pc);
   }
 
-  private onVideo(rtp: RtpPacket): void {
-    this.bytes += rtp.header.serializeSize + rtp.payload.length;
+  /** Takes SRTP off the ICE sockets of the (bundled) transport before werift sees it. */
+  private tap(pc: RTCPeerConnection): void {
+    if (this.tapped) return;
+    const dtls = pc.dtlsTransports[0] as RTCDtlsTransport | undefined;
+    if (!dtls) return;
+    this.tapped = true;
+    const t = dtls as unknown as IceInternals;
+    for (const protocol of t.iceTransport.connection.protocols) {
+      const transport = protocol.transport;
+      const werift = transport?.onData;
+      if (!transport || !werift) continue;
+      try {
+        transport.socket?.setRecvBufferSize?.(RECV_BUFFER);
+      } catch {
+        // the kernel's rmem_max caps it; the default then
+      }
+      transport.onData = (data, addr) => {
+        // RTP, not RTCP (RFC 5761 4: RTCP packet types 192-223 in the second byte)
+        if (data.length >= 12 && data[0] >> 6 === 2 && (data[1] < 192 || data[1] > 223) && t.srtp) this.onSrtp(data, t.srtp);
+        else werift(data, addr);
+      };
+    }
+    this.reportTimer = setInterval(() => this.sendReport(dtls), REPORT_MS);
+    this.reportTimer.unref();
+  }
+
+  private onSrtp(data: Buffer, srtp: NonNullable<IceInternals['srtp']>): void {
+    const pt = data[1] & 0x7f;
+    const seq = data.readUInt16BE(2);
+    const ssrc = data.readUInt32BE(8);
+    this.bytes += data.length;
     this.packets++;
+    if (pt === this.audioPt) {
+      this.audio++;
+      this.countLoss(this.audioCount, ssrc, seq);
+      return;
+    }
+    if (pt !== this.videoPt) return;
     this.playing();
-    // a retransmission (NACK) or duplicate of an older packet is counted in bytes only
-    const seq = rtp.header.sequenceNumber;
-    if (this.videoSeq >= 0) {
-      const ahead = (seq - this.videoSeq) & 0xffff;
-      if (ahead === 0 || ahead >= 0x8000) return;
-    }
-    this.videoSeq = seq;
-    if (rtp.header.marker) {
+    const auStart = this.auStart;
+    // a retransmission or duplicate of an older packet is counted in bytes only
+    if (!this.countLoss(this.video, ssrc, seq)) return;
+    const marker = (data[1] & 0x80) !== 0;
+    this.auStart = marker;
+    if (marker) {
       this.frames++;
-      this.lastVideoTs = rtp.header.timestamp / H264_CLOCK_KHZ;
+      this.lastVideoTs = data.readUInt32BE(4) / H264_CLOCK_KHZ;
     }
-    const sent = readRtpSeiTime(rtp.payload);
+    if (!auStart) return;
+    let rtp: Buffer;
+    try {
+      rtp = srtp.decrypt(data);
+    } catch {
+      this.corrupt++;
+      return;
+    }
+    const sent = readRtpSeiTime(rtp.subarray(payloadOffset(rtp)));
     if (sent > 0) this.probe(sent);
   }
 
-  private onAudio(rtp: RtpPacket): void {
-    this.bytes += rtp.header.serializeSize + rtp.payload.length;
-    this.packets++;
-    this.audio++;
+  private countLoss(c: RtpCount, ssrc: number, seq: number): boolean {
+    const before = c.lost;
+    const newest = c.push(ssrc, seq);
+    this.lost += c.lost - before;
+    return newest;
+  }
+
+  private sendReport(dtls: RTCDtlsTransport): void {
+    const reports = [this.video.report(), this.audioCount.report()].filter((r): r is RtcpReceiverInfo => r !== undefined);
+    if (this.state !== 'playing' && this.state !== 'connecting') return;
+    void dtls.sendRtcp([new RtcpRrPacket({ ssrc: 1, reports })]).catch(() => {});
   }
 
   protected async teardown(): Promise<void> {
+    clearInterval(this.reportTimer);
     const pc = this.pc;
     this.pc = undefined;
     await Promise.allSettled([deleteSession(this.location), pc?.close()]);
   }
+}
+
+/** Where an RTP packet's payload starts: after the CSRCs and the header extension (RFC 3550 5.1, 5.3.1). */
+export function payloadOffset(rtp: Buffer): number {
+  let off = 12 + (rtp[0] & 0x0f) * 4;
+  if (rtp[0] & 0x10 && rtp.length >= off + 4) off += 4 + rtp.readUInt16BE(off + 2) * 4;
+  return Math.min(off, rtp.length);
 }

@@ -16,6 +16,7 @@ import { parseFlags } from '../src/args.js';
 import { gen } from '../src/gen.js';
 import type { PlayResult } from '../src/play.js';
 import { CLI, runPlayJson } from './play-helpers.js';
+import { RtpCount } from '../src/webrtc-player.js';
 
 const FPS = 25;
 const execFileP = promisify(execFile);
@@ -88,6 +89,21 @@ test('play --proto webrtc: WHEP players of an RTMP stream count its frames and r
   assert.ok(r.frames >= 4 * 8 * FPS * 0.75, `frames ${r.frames}`);
   // Opus made from the AAC (20 ms packets) flows too
   assert.ok(r.audio >= 4 * 8 * 50 * 0.5, `audio packets ${r.audio}`);
+  // every probed packet passed SRTP authentication; loopback loses (next to) nothing
+  assert.equal(r.corrupt, 0);
+  assert.ok(r.lost < 50, `lost ${r.lost}`);
+});
+
+test('RtpCount: sequence gaps are losses, older packets are late, the numbering wraps', () => {
+  const c = new RtpCount();
+  for (const seq of [65533, 65534, 65535, 0, 1, 4, 3, 5]) c.push(7, seq);
+  assert.equal(c.lost, 2, 'after 1 came 4: 2 and 3 missing');
+  assert.equal(c.late, 1, '3 came after 4');
+  assert.equal(c.received, 8);
+  const rr = c.report()!;
+  assert.equal(rr.ssrc, 7);
+  assert.equal(rr.highestSequence, 0x10005, 'one wrap, then 5');
+  assert.equal(rr.packetsLost, 1, 'cumulative: 2 is still missing (3 came late)');
 });
 
 test('publish --proto whip: the werift H.264 reaches RTMP players at the frame rate, decodes, and carries the SEI probe to WebRTC players', { timeout: 120_000 }, async () => {
