@@ -56,3 +56,14 @@ test('malformed and interleaved-mode payloads are ignored; oversize access units
   assert.deepEqual(big.flatMap((p) => d.push(p.payload, p.seq, p.timestamp + 90, p.marker)), []);
   assert.equal(d.dropped, 1);
 });
+
+test('a loss right after a marker breaks the access unit that follows (its first packets were lost)', () => {
+  // frame 3: an IDR of two slices, the first in FU-A fragments; its first fragment is lost
+  const units = [[sps, pps, nal(5, 100, 1)], [nal(1, 100, 2)], [nal(5, 1500, 3), nal(5, 300, 4)], [nal(1, 100, 5)]];
+  const ps = packets(units);
+  const lost = ps.findIndex((p) => p.timestamp === 2 * 3600);
+  const d = new H264Depacketizer();
+  const out = ps.filter((_, i) => i !== lost).flatMap((p) => d.push(p.payload, p.seq, p.timestamp, p.marker));
+  assert.deepEqual(out.map((u) => u.timestamp), [0, 3600], 'the IDR without its first slice is not passed on');
+  assert.equal(d.needKeyframe, true);
+});

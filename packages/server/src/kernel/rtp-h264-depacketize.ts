@@ -57,15 +57,23 @@ export class H264Depacketizer {
    */
   push(payload: Buffer, seq: number, timestamp: number, marker: boolean): H264AccessUnit[] {
     const out: H264AccessUnit[] = [];
-    if (this.expectedSeq >= 0 && seq !== this.expectedSeq) {
-      // lost (or reordered, which this receiver treats the same): this access unit is broken
-      this.broken = true;
-      this.fragments = undefined;
-    }
+    // lost (or reordered, which this receiver treats the same) packets break an access unit
+    const gap = this.expectedSeq >= 0 && seq !== this.expectedSeq;
     this.expectedSeq = (seq + 1) & 0xffff;
     if (timestamp !== this.timestamp) {
-      if (this.timestamp >= 0 && (this.nalus.length > 0 || this.broken)) this.finish(out);
+      const open = this.nalus.length > 0 || this.fragments !== undefined || this.broken;
+      if (this.timestamp >= 0 && open) {
+        // the previous one had no marker yet: what was lost was (at least) its end
+        if (gap) this.broken = true;
+        this.finish(out);
+      } else if (gap) {
+        // the previous one had ended at its marker: what was lost began this one
+        this.broken = true;
+      }
       this.timestamp = timestamp;
+    } else if (gap) {
+      this.broken = true;
+      this.fragments = undefined;
     }
     this.take(payload);
     if (marker) this.finish(out);
