@@ -237,7 +237,7 @@ export class TsrsServer {
     // max_connections_per_ip applies in each worker.
     const maxConnections = () => (this.worker ? workerShare(this.config.global.max_connections, workerCount(this.env), this.worker) : this.config.global.max_connections);
     this.connections = new ConnectionLimit(maxConnections, log, undefined, () => this.config.global.max_connections_per_ip);
-    this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }));
+    this.supervisor = new ProcessSupervisor(log.child({ mod: 'process' }), { maxProcesses: () => this.config.global.max_child_processes });
     const rtmpPort = () => this.addresses('rtmp')[0]?.port ?? 1935;
     const acodec = audioEncoderMapper(this.log.child({ mod: 'ffmpeg' }));
     this.ingest = new IngestManager({

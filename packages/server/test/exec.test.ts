@@ -135,3 +135,26 @@ test('reload while publishing: a changed exec block stops the old commands and s
   const five = await waitFor('started by the reload', async () => (await processes(server)).find((p) => p.pid > 0 && p.state === 'running'), 15_000);
   assert.deepEqual(five.args, ['five', 'cam']);
 });
+
+test('max_child_processes: a start past it is refused and logged, the publish goes on; a reload raises it for the next start', { timeout: 90_000 }, async (t) => {
+  const { dir, runs } = execDir();
+  const conf = (max: number) => (p: Ports) => basicConf(p, 'exec { enabled on; publish ./bin/cmd [stream]; }', `max_child_processes ${max};`);
+  const server = await startServer(conf(1), { dir });
+  t.after(() => server.stop());
+  const a = ffmpegPublish(server.rtmpUrl('/live/a'));
+  t.after(() => kill(a));
+  await waitFor('the first command', () => runs().length === 1, 20_000);
+  const b = ffmpegPublish(server.rtmpUrl('/live/b'));
+  t.after(() => kill(b));
+  await waitFor('the refusal logged', () => /child processes already run \(max_child_processes 1\)/.test(server.output()), 20_000);
+  await waitFor('b is published', async () => (await clients(server)).some((c) => c.publish && c.name === 'b'), 20_000);
+  assert.deepEqual(runs().map((r) => r[0]), ['a'], 'only one command runs');
+  assert.equal((await processes(server)).length, 1);
+  // raised by a reload: the next publish gets its command
+  writeFileSync(join(dir, 'test.conf'), conf(4)(server.ports));
+  server.proc.kill('SIGHUP');
+  await waitFor('reloaded', () => /config reloaded/.test(server.output()), 20_000);
+  const c = ffmpegPublish(server.rtmpUrl('/live/c'));
+  t.after(() => kill(c));
+  await waitFor('the third command', () => runs().some((r) => r[0] === 'c'), 20_000);
+});

@@ -150,7 +150,7 @@ test('a missing program is refused by name; the number of children is capped', a
   try {
     assert.throws(() => sup.start({ name: 'x', command: 'tsrs-no-such-program', args: [] }), /tsrs-no-such-program: not found/);
     sup.start({ name: 'one', command: 'sleep', args: ['1000'] });
-    assert.throws(() => sup.start({ name: 'two', command: 'sleep', args: ['1000'] }), /max 1/);
+    assert.throws(() => sup.start({ name: 'two', command: 'sleep', args: ['1000'] }), /max_child_processes 1/);
   } finally {
     await sup.close();
   }

@@ -54,8 +54,8 @@ export interface SupervisorOptions {
   stopGraceMs: number;
   maxLineBytes: number;
   maxLinesPerSecond: number;
-  /** at most this many children at once; start() throws beyond it */
-  maxProcesses: number;
+  /** at most this many children at once, read at each start (max_child_processes); start() throws beyond it */
+  maxProcesses: number | (() => number);
 }
 
 export const DEFAULT_SUPERVISOR_OPTIONS: SupervisorOptions = {
@@ -415,7 +415,8 @@ export class ProcessSupervisor {
    * already run or the command is not found (the error names it).
    */
   start(spec: ProcessSpec): SupervisedProcess {
-    if (this.procs.size >= this.opts.maxProcesses) throw new Error(`${this.procs.size} child processes already run (max ${this.opts.maxProcesses})`);
+    const max = typeof this.opts.maxProcesses === 'function' ? this.opts.maxProcesses() : this.opts.maxProcesses;
+    if (this.procs.size >= max) throw new Error(`${this.procs.size} child processes already run (max_child_processes ${max})`);
     const found = findExecutable(spec.command, spec.env ?? process.env);
     if (!found) throw new Error(`${spec.command}: not found or not executable`);
     const p = new SupervisedProcess({ ...spec, command: found }, this.opts, this.log, this.wrapper, (gone) => this.procs.delete(gone), this.watchdog);

@@ -145,6 +145,13 @@ export const globalSchema = {
    */
   max_connections_per_ip: int(0, { min: 0 }),
   /**
+   * tsrs: child processes (ingest, transcode and exec commands, the WebRTC audio transcoders) that
+   * run at once, over every vhost and stream; a start past it is refused and logged (a transcode
+   * or exec of one more stream does not run, its publish goes on). Read at each start, so a reload
+   * applies to the next start. Default 256.
+   */
+  max_child_processes: int(256, { positive: true }),
+  /**
    * tsrs (SRS has no directive for it): seconds a new connection gets to say what it wants
    * before it is closed. RTMP: the handshake and `connect`, then again `publish`/`play` (time
    * tsrs itself spends on hooks does not count). HTTP (server and API): a request's head, and

@@ -36,6 +36,7 @@ test('global defaults (SRS 6.0)', () => {
     max_socketio_sessions: 1000, max_socketio_sessions_per_ip: 50,
   });
   assert.equal(g.max_connections_per_ip, 0);
+  assert.equal(g.max_child_processes, 256);
   assert.equal(g.history_max_rows, 1_000_000);
   assert.deepEqual(c.http_api, {
     enabled: false, listen: { port: 1985 }, crossdomain: true,
