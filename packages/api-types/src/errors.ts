@@ -41,6 +41,8 @@ export const ErrorCode = {
   RecordingFileNotFound: 4095,
   /** tsrs: the recording cannot be exported as MP4 (not FLV) */
   ExportUnsupported: 4096,
+  /** tsrs: the WebRTC port already has rtc_server.max_sessions sessions (HTTP 503) */
+  RtcSessionsFull: 4097,
   /** SRS ERROR_RTC_SDP_DECODE: the SDP offer does not parse */
   RtcSdpDecode: 5012,
   /** SRS ERROR_RTC_SDP_EXCHANGE: the offer cannot be answered (no usable codec, ICE or DTLS) */
@@ -76,6 +78,7 @@ export const ERROR_TEXT: Record<Exclude<ErrorCode, 0>, string> = {
   4094: 'The recording is being written: stop it first',
   4095: 'The recording file is gone',
   4096: 'This recording cannot be exported as MP4',
+  4097: 'The server has as many WebRTC sessions as it takes (rtc_server.max_sessions)',
   5012: 'The WebRTC offer (SDP) does not parse',
   5018: 'The WebRTC offer cannot be answered',
   5019: 'The WebRTC publish request lacks sdp or streamurl',
@@ -109,4 +112,5 @@ export const RtcErrorCode = {
   SourceBusy: ErrorCode.RtcSourceBusy,
   Disabled: ErrorCode.RtcDisabled,
   InvalidParams: ErrorCode.RtcInvalidParams,
+  SessionsFull: ErrorCode.RtcSessionsFull,
 } as const;

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { after, before, test } from 'node:test';
 import type { HookServer } from './api-helpers.js';
-import { waitFor, type RunningServer } from './harness.js';
+import { basicConf, freePort, startServer, waitFor, type RunningServer } from './harness.js';
 import { rtcPublisher, startWhipServer, whip as whipPost } from './rtc-helpers.js';
 
 let server: RunningServer;
@@ -128,4 +128,31 @@ test('a WHIP bearer token reaches the hooks but not the log', async () => {
   assert.equal(hooks.calls.find((c) => c.body.stream === 'bearer')!.body.param, `?token=${token}`);
   await waitFor('the session logged', () => /rtc publish/.test(server.output()) && server.output().includes('bearer'));
   assert.ok(!server.output().includes(token), 'the token is in the log');
+});
+
+test('rtc_server.max_sessions: an offer past it is answered 503 with code 4097; a DELETE frees a slot', async (t) => {
+  const udp = await freePort();
+  const small = await startServer((p) =>
+    basicConf(p, 'rtc { enabled on; rtc_to_rtmp on; }', `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; max_sessions 2; }`),
+  );
+  t.after(() => small.stop());
+  const offer = async () => {
+    const p = await rtcPublisher({ video: true });
+    await p.pc.close(); // the offer is all this needs: the session waits for ICE
+    return p.offer;
+  };
+  const locations: string[] = [];
+  for (const name of ['m1', 'm2']) {
+    const res = await whipPost(small, `app=live&stream=${name}`, await offer());
+    assert.equal(res.status, 201, name);
+    locations.push(new URL(res.headers.get('location')!, small.apiUrl('/')).href);
+  }
+  const full = await whipPost(small, 'app=live&stream=m3', await offer());
+  assert.equal(full.status, 503);
+  const body = (await full.json()) as { code: number; msg?: string };
+  assert.equal(body.code, 4097, JSON.stringify(body));
+  assert.equal((await fetch(locations[0], { method: 'DELETE' })).status, 200);
+  const again = await whipPost(small, 'app=live&stream=m3', await offer());
+  assert.equal(again.status, 201, 'a slot freed by the DELETE');
+  assert.equal(small.proc.exitCode, null);
 });

@@ -66,6 +66,11 @@ export const rtcServerSchema = {
   reuseport: int(1, { min: 0 }),
   merge_nalus: bool(false),
   black_hole: section({ enabled: bool(false), addr: str('') }),
+  /**
+   * tsrs: WebRTC sessions (publishers and players, connected or still in ICE/DTLS) on the port at
+   * once; an offer past it is answered 503 (code 4097). Read at each offer. Default 1000.
+   */
+  max_sessions: int(1000, { positive: true }),
 };
 
 export const srtServerSchema = {

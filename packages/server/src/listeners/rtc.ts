@@ -80,7 +80,7 @@ export class RtcServer implements Listener {
 
   async start(): Promise<void> {
     const port = this.config().global.rtc_server.listen;
-    this.mux = await RtcUdpMux.listen(port, '0.0.0.0');
+    this.mux = await RtcUdpMux.listen(port, '0.0.0.0', { maxSessions: () => this.config().global.rtc_server.max_sessions });
     this.log.info({ port: this.mux.address.port, candidates: this.candidates() }, 'rtc listening (udp)');
   }
 
@@ -119,6 +119,7 @@ export class RtcServer implements Listener {
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
+    if (mux.full) throw new RtcError(`${mux.stats.sessions} WebRTC sessions already open (rtc_server.max_sessions)`, RtcErrorCode.SessionsFull, 503);
     if (this.hub.findSource(vhost, req.app, req.stream)?.publisher) throw busy(vhost, req.app, req.stream);
 
     const session = new RtcPublishSession(this, this.hub, mux, this.log);
@@ -159,6 +160,7 @@ export class RtcServer implements Listener {
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
+    if (mux.full) throw new RtcError(`${mux.stats.sessions} WebRTC sessions already open (rtc_server.max_sessions)`, RtcErrorCode.SessionsFull, 503);
     const source = this.hub.findSource(vhost, req.app, req.stream);
     // SRS (#2728): a stream published over RTMP (or SRT, ...) has no WebRTC players without rtmp_to_rtc
     if (source?.active && source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {

@@ -48,7 +48,8 @@ import { isBindingRequest, localUfragOf, isStun, nominationPriority, stunIntegri
 type Address = [string, number];
 
 export interface RtcUdpMuxOptions {
-  maxSessions: number;
+  /** sessions at once (a function: read at each openSession) */
+  maxSessions: number | (() => number);
   maxAddressesPerSession: number;
   /** datagrams waiting in the socket's send queue (the kernel's buffer was full) beyond which `sendTo` drops */
   maxSendQueue: number;
@@ -172,9 +173,15 @@ export class RtcUdpMux {
     return { sessions: this.sessions.size, ...this.counters };
   }
 
+  /** `maxSessions` sessions are open: openSession would throw. */
+  get full(): boolean {
+    const max = this.opts.maxSessions;
+    return this.sessions.size >= (typeof max === 'function' ? max() : max);
+  }
+
   /** A new session; throws when `maxSessions` are open. */
   openSession(): MuxSession {
-    if (this.sessions.size >= this.opts.maxSessions) throw new Error(`${this.sessions.size} WebRTC sessions already open (max ${this.opts.maxSessions})`);
+    if (this.full) throw new Error(`${this.sessions.size} WebRTC sessions already open (rtc_server.max_sessions)`);
     const s = new MuxSession();
     this.sessions.add(s);
     return s;
