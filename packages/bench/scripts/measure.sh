@@ -43,7 +43,7 @@ daemon off;
 srs_log_tank console;
 http_api { enabled on; listen $API; }
 http_server { enabled on; listen $HTTP; dir ./html; }
-$([ -n "$WEBRTC" ] && echo "rtc_server { enabled on; listen $RTC; candidate 127.0.0.1; }")
+$([ -n "$WEBRTC" ] && echo "rtc_server { enabled on; listen $RTC; candidate 127.0.0.1; max_pending_sessions_per_ip 0; }")
 vhost __defaultVhost__ {
   $([ "$SERVER" = tsrs-minlat ] && echo 'min_latency on;')
   $([ -n "$WEBRTC" ] && echo 'rtc { enabled on; rtmp_to_rtc on; }')

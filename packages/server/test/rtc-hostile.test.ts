@@ -156,3 +156,33 @@ test('rtc_server.max_sessions: an offer past it is answered 503 with code 4097; 
   assert.equal(again.status, 201, 'a slot freed by the DELETE');
   assert.equal(small.proc.exitCode, null);
 });
+
+test('rtc_server.max_pending_sessions_per_ip: offers that never connect hold at most that many sessions per address; a connected one does not count', async (t) => {
+  const udp = await freePort();
+  const small = await startServer((p) =>
+    basicConf(p, 'rtc { enabled on; rtc_to_rtmp on; }', `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; max_pending_sessions_per_ip 2; }`),
+  );
+  t.after(() => small.stop());
+  // a publisher that connects: it stops counting once ICE is done
+  const live = await rtcPublisher({ video: true });
+  t.after(() => live.pc.close());
+  const res = await whipPost(small, 'app=live&stream=p0', live.offer);
+  assert.equal(res.status, 201);
+  await live.pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  await waitFor('the publisher connected', () => live.pc.connectionState === 'connected', 20_000);
+  const pending = async (name: string) => {
+    const p = await rtcPublisher({ video: true });
+    await p.pc.close(); // never connects: the session waits for ICE
+    return whipPost(small, `app=live&stream=${name}`, p.offer);
+  };
+  const first = await pending('p1');
+  assert.equal(first.status, 201);
+  assert.equal((await pending('p2')).status, 201);
+  const third = await pending('p3');
+  assert.equal(third.status, 503);
+  const body = (await third.json()) as { code: number; msg?: string };
+  assert.equal(body.code, 4097);
+  assert.match(body.msg ?? '', /max_pending_sessions_per_ip/);
+  assert.equal((await fetch(new URL(first.headers.get('location')!, small.apiUrl('/')), { method: 'DELETE' })).status, 200);
+  assert.equal((await pending('p3')).status, 201, 'a slot freed by the DELETE');
+});

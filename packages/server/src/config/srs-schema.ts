@@ -71,6 +71,13 @@ export const rtcServerSchema = {
    * once; an offer past it is answered 503 (code 4097). Read at each offer. Default 1000.
    */
   max_sessions: int(1000, { positive: true }),
+  /**
+   * tsrs: sessions of one client address whose ICE has not completed yet (offers that never
+   * connect hold a session for rtc.stun_timeout); the next offer from it is answered 503 (code
+   * 4097). Connected sessions do not count, so viewers behind one NAT are not limited. 0 = no bound.
+   * Default 20.
+   */
+  max_pending_sessions_per_ip: int(20, { min: 0 }),
 };
 
 export const srtServerSchema = {

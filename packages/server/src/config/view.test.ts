@@ -54,6 +54,7 @@ test('global defaults (SRS 6.0)', () => {
     [true, 'ipv4', true, true, false]);
   assert.deepEqual([r.ecdsa, r.encrypt, r.reuseport, r.merge_nalus, r.black_hole], [true, true, 1, false, { enabled: false, addr: '' }]);
   assert.equal(r.max_sessions, 1000);
+  assert.equal(r.max_pending_sessions_per_ip, 20);
   const s = c.srt_server;
   assert.deepEqual([s.enabled, s.listen, s.maxbw, s.mss, s.connect_timeout, s.peer_idle_timeout, s.default_app],
     [false, 10080, -1, 1500, 3000, 10000, 'live']);

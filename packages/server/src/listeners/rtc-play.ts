@@ -56,8 +56,9 @@ export class RtcPlaySession {
     private readonly log: Logger,
     private readonly onClose: (s: RtcPlaySession) => void,
     private readonly feedback: RtcFeedback & { rtmp_to_rtc?: boolean },
+    ip?: string,
   ) {
-    this.muxSession = mux.openSession();
+    this.muxSession = mux.openSession(ip);
     this.pc = rtcPeerConnection('play', feedback);
     mux.attach(this.muxSession, this.pc);
     this.player = new RtcPlayer(

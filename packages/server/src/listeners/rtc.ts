@@ -119,10 +119,10 @@ export class RtcServer implements Listener {
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
-    if (mux.full) throw new RtcError(`${mux.stats.sessions} WebRTC sessions already open (rtc_server.max_sessions)`, RtcErrorCode.SessionsFull, 503);
+    this.checkRoom(config, mux, req.ip);
     if (this.hub.findSource(vhost, req.app, req.stream)?.publisher) throw busy(vhost, req.app, req.stream);
 
-    const session = new RtcPublishSession(this, this.hub, mux, this.log);
+    const session = new RtcPublishSession(this, this.hub, mux, this.log, req.ip);
     const client = session.client(req, vhost);
     this.hub.addClient(client);
     try {
@@ -160,13 +160,13 @@ export class RtcServer implements Listener {
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
-    if (mux.full) throw new RtcError(`${mux.stats.sessions} WebRTC sessions already open (rtc_server.max_sessions)`, RtcErrorCode.SessionsFull, 503);
+    this.checkRoom(config, mux, req.ip);
     const source = this.hub.findSource(vhost, req.app, req.stream);
     // SRS (#2728): a stream published over RTMP (or SRT, ...) has no WebRTC players without rtmp_to_rtc
     if (source?.active && source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
       throw new RtcError(`disabled rtmp_to_rtc of ${vhost}/${req.app}/${req.stream}`, RtcErrorCode.Disabled, 403);
     }
-    const session = new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc);
+    const session = new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.ip);
     try {
       await session.admit(req, vhost);
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000);
@@ -177,6 +177,19 @@ export class RtcServer implements Listener {
     } catch (err) {
       session.close('refused');
       throw err;
+    }
+  }
+
+  /**
+   * Throws RtcError 4097 (503) when the port has rtc_server.max_sessions sessions, or the client's
+   * address has max_pending_sessions_per_ip sessions whose ICE has not completed (offers that
+   * never connect hold a session for rtc.stun_timeout).
+   */
+  private checkRoom(config: Config, mux: RtcUdpMux, ip: string): void {
+    if (mux.full) throw new RtcError(`${mux.stats.sessions} WebRTC sessions already open (rtc_server.max_sessions)`, RtcErrorCode.SessionsFull, 503);
+    const perIp = config.global.rtc_server.max_pending_sessions_per_ip;
+    if (perIp > 0 && mux.pendingOf(ip) >= perIp) {
+      throw new RtcError(`${perIp} WebRTC sessions of ${ip} are still connecting (rtc_server.max_pending_sessions_per_ip)`, RtcErrorCode.SessionsFull, 503);
     }
   }
 
@@ -269,8 +282,9 @@ class RtcPublishSession {
     private readonly hub: Hub,
     private readonly mux: RtcUdpMux,
     private readonly log: Logger,
+    ip?: string,
   ) {
-    this.muxSession = mux.openSession();
+    this.muxSession = mux.openSession(ip);
   }
 
   client(req: RtcOfferRequest, vhost: string): Client {

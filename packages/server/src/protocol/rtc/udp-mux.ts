@@ -72,6 +72,8 @@ export interface RtcUdpMuxStats {
 /** One peer connection's share of the port. */
 export class MuxSession {
   ufrag: string | undefined;
+  /** the address of the client that asked for it (its offer's HTTP request), for per-IP bounds */
+  ip: string | undefined;
   readonly transports: MuxedTransport[] = [];
   readonly addresses = new Set<string>();
   closed = false;
@@ -179,10 +181,18 @@ export class RtcUdpMux {
     return this.sessions.size >= (typeof max === 'function' ? max() : max);
   }
 
-  /** A new session; throws when `maxSessions` are open. */
-  openSession(): MuxSession {
+  /** Sessions opened for `ip` that no signed connectivity check has reached yet (ICE not done). */
+  pendingOf(ip: string): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.ip === ip && !s.selected) n++;
+    return n;
+  }
+
+  /** A new session (for the client at `ip`); throws when `maxSessions` are open. */
+  openSession(ip?: string): MuxSession {
     if (this.full) throw new Error(`${this.sessions.size} WebRTC sessions already open (rtc_server.max_sessions)`);
     const s = new MuxSession();
+    s.ip = ip;
     this.sessions.add(s);
     return s;
   }
