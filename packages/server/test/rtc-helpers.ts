@@ -7,6 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { GenericNack, MediaStreamTrack, RTCPeerConnection, RTCRtpCodecParameters, RtcpTransportLayerFeedback, RtpPacket, useTransportWideCC, type RTCRtpReceiver } from 'werift';
 import { H264Depacketizer } from '../src/kernel/rtp-h264-depacketize.js';
 import { startHookServer, type HookServer } from './api-helpers.js';
+import { after, before } from 'node:test';
 import { basicConf, freePort, startServer, waitFor, type RunningServer } from './harness.js';
 
 export const H264_CODEC = () =>
@@ -135,6 +136,22 @@ export async function startWhipServer(hookAnswer: Parameters<typeof startHookSer
   return { server, hooks, udpPort };
 }
 
+/**
+ * The WHIP server of a test file: started (startWhipServer) before its tests, stopped with its
+ * hook server after them. The fields are set once `before` has run.
+ */
+export function useWhipServer(hookAnswer: Parameters<typeof startHookServer>[0]): { server: RunningServer; hooks: HookServer; udpPort: number } {
+  const w = {} as { server: RunningServer; hooks: HookServer; udpPort: number };
+  before(async () => {
+    Object.assign(w, await startWhipServer(hookAnswer));
+  });
+  after(async () => {
+    await w.server?.stop();
+    w.hooks?.close();
+  });
+  return w;
+}
+
 export interface RtcPlayerClient {
   pc: RTCPeerConnection;
   offer: string;
@@ -195,4 +212,23 @@ export async function sendNack(p: RtcPlayerClient, lost: number[]): Promise<void
 
 export function whep(server: RunningServer, query: string, sdp: string): Promise<Response> {
   return fetch(`http://127.0.0.1:${server.ports.api}/rtc/v1/whep/?${query}`, { method: 'POST', body: sdp, headers: { 'Content-Type': 'application/sdp' } });
+}
+
+/**
+ * A werift player (rtcPlayer) played through WHEP (`query`: `app=&stream=`) and connected; throws
+ * unless the answer is 201 and the connection comes up within 20 s. Close its pc after.
+ */
+export async function connectedWhepPlayer(server: RunningServer, query: string): Promise<RtcPlayerClient> {
+  const player = await rtcPlayer();
+  try {
+    const res = await whep(server, query, player.offer);
+    const answer = await res.text();
+    if (res.status !== 201) throw new Error(`WHEP ${query}: ${res.status} ${answer}`);
+    await player.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    await waitFor('connected', () => player.pc.connectionState === 'connected', 20_000);
+    return player;
+  } catch (err) {
+    await player.pc.close();
+    throw err;
+  }
 }

@@ -6,25 +6,13 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { after, before, test } from 'node:test';
-import type { HookServer } from './api-helpers.js';
-import { basicConf, freePort, startServer, waitFor, type RunningServer } from './harness.js';
-import { rtcPublisher, startWhipServer, whip as whipPost } from './rtc-helpers.js';
+import { test } from 'node:test';
+import { basicConf, freePort, startServer, waitFor } from './harness.js';
+import { rtcPublisher, useWhipServer, whip as whipPost } from './rtc-helpers.js';
 
-let server: RunningServer;
-let hooks: HookServer;
-let udpPort: number;
+const w = useWhipServer(() => '{"code":0}');
 
-before(async () => {
-  ({ server, hooks, udpPort } = await startWhipServer(() => '{"code":0}'));
-});
-
-after(async () => {
-  await server?.stop();
-  hooks?.close();
-});
-
-const whip = (query: string, sdp: string, headers: Record<string, string> = {}) => whipPost(server, query, sdp, headers);
+const whip = (query: string, sdp: string, headers: Record<string, string> = {}) => whipPost(w.server, query, sdp, headers);
 
 /** A STUN Binding request (RFC 8489) with USERNAME, PRIORITY and USE-CANDIDATE; signed with `key` when given. */
 function connectivityCheck(username: string, key?: string): Buffer {
@@ -61,7 +49,7 @@ test('unsigned checks naming a session from many addresses do not lock its real 
       await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
       strangers.push(s);
       for (const key of [undefined, 'a-guessed-password']) {
-        await new Promise<void>((r) => s.send(connectivityCheck(`${ufrag}:evil`, key), udpPort, '127.0.0.1', () => r()));
+        await new Promise<void>((r) => s.send(connectivityCheck(`${ufrag}:evil`, key), w.udpPort, '127.0.0.1', () => r()));
       }
     }
     // werift answers every check it gets: a stranger must get nothing back
@@ -124,10 +112,10 @@ test('a WHIP bearer token reaches the hooks but not the log', async () => {
   const res = await whip('app=live&stream=bearer', p.offer, { Authorization: `Bearer ${token}` });
   assert.equal(res.status, 201);
   await res.text();
-  await waitFor('on_publish', () => hooks.calls.find((c) => c.body.stream === 'bearer'));
-  assert.equal(hooks.calls.find((c) => c.body.stream === 'bearer')!.body.param, `?token=${token}`);
-  await waitFor('the session logged', () => /rtc publish/.test(server.output()) && server.output().includes('bearer'));
-  assert.ok(!server.output().includes(token), 'the token is in the log');
+  await waitFor('on_publish', () => w.hooks.calls.find((c) => c.body.stream === 'bearer'));
+  assert.equal(w.hooks.calls.find((c) => c.body.stream === 'bearer')!.body.param, `?token=${token}`);
+  await waitFor('the session logged', () => /rtc publish/.test(w.server.output()) && w.server.output().includes('bearer'));
+  assert.ok(!w.server.output().includes(token), 'the token is in the log');
 });
 
 test('rtc_server.max_sessions: an offer past it is answered 503 with code 4097; a DELETE frees a slot', async (t) => {

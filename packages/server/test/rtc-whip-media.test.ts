@@ -4,32 +4,21 @@
  * DELETE on the WHIP Location ends it.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { clients, streams, type HookServer } from './api-helpers.js';
-import { ffprobe, waitFor, type RunningServer } from './harness.js';
-import { ffmpegRtp, payloadType, rtcPublisher, startWhipServer, whip, type RtpFeed } from './rtc-helpers.js';
+import { test } from 'node:test';
+import { clients, streams } from './api-helpers.js';
+import { ffprobe, waitFor } from './harness.js';
+import { ffmpegRtp, payloadType, rtcPublisher, useWhipServer, whip, type RtpFeed } from './rtc-helpers.js';
 
-let server: RunningServer;
-let hooks: HookServer;
-let udpPort: number;
-
-before(async () => {
-  ({ server, hooks, udpPort } = await startWhipServer(() => '{"code":0}'));
-});
-
-after(async () => {
-  await server?.stop();
-  hooks?.close();
-});
+const w = useWhipServer(() => '{"code":0}');
 
 /** The server's log lines about WebRTC, for a failure message. */
-const rtcLog = () => server.output().split('\n').filter((l) => /rtc/i.test(l)).slice(-20).join('\n');
+const rtcLog = () => w.server.output().split('\n').filter((l) => /rtc/i.test(l)).slice(-20).join('\n');
 
 test('WHIP: a werift publisher with FFmpeg H.264 on the one UDP port becomes a stream; DELETE ends it', async () => {
   const pub = await rtcPublisher({ video: true });
   let media: RtpFeed | undefined;
   try {
-    const res = await whip(server, 'app=live&stream=whip1', pub.offer, { Authorization: 'Bearer secret1' });
+    const res = await whip(w.server, 'app=live&stream=whip1', pub.offer, { Authorization: 'Bearer secret1' });
     const answer = await res.text();
     assert.equal(res.status, 201, answer);
     assert.equal(res.headers.get('content-type'), 'application/sdp');
@@ -37,10 +26,10 @@ test('WHIP: a werift publisher with FFmpeg H.264 on the one UDP port becomes a s
     assert.match(location, /^\/rtc\/v1\/whip\/\?.*session=/);
     // the answer names only the configured candidate on the shared port
     const candidates = [...answer.matchAll(/^a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host/gm)].map((m) => `${m[1]}:${m[2]}`);
-    assert.deepEqual([...new Set(candidates)], [`127.0.0.1:${udpPort}`]);
+    assert.deepEqual([...new Set(candidates)], [`127.0.0.1:${w.udpPort}`]);
     const pt = payloadType(answer, 'H264/90000');
     assert.ok(pt > 0, 'H.264 negotiated');
-    const hook = hooks.calls.find((c) => c.body.action === 'on_publish' && c.body.stream === 'whip1');
+    const hook = w.hooks.calls.find((c) => c.body.action === 'on_publish' && c.body.stream === 'whip1');
     assert.equal(hook?.body.param, '?token=secret1', 'the bearer token reaches on_publish as param');
 
     await pub.pc.setRemoteDescription({ type: 'answer', sdp: answer });
@@ -50,25 +39,25 @@ test('WHIP: a werift publisher with FFmpeg H.264 on the one UDP port becomes a s
     });
     media = await ffmpegRtp({ video: { track: pub.video!, pt } });
     const listed = await waitFor('the stream with H.264 320x240 in /api/v1/streams', async () => {
-      const s = (await streams(server)).find((x) => x.name === 'whip1');
+      const s = (await streams(w.server)).find((x) => x.name === 'whip1');
       return s?.publish.active && s.video?.codec === 'H264' && s.video.width === 320 ? s : undefined;
     }, 20_000, 200).catch((e: Error) => {
       throw new Error(`${e.message}; ${media!.packets.video} RTP packets sent\n${rtcLog()}`);
     });
     assert.equal(listed.app, 'live');
-    const list = await clients(server);
+    const list = await clients(w.server);
     assert.ok(list.some((c) => c.type === 'rtc-publish' && c.name === 'whip1'), JSON.stringify(list));
-    for (const url of [server.rtmpUrl('/live/whip1'), server.httpUrl('/live/whip1.flv')]) {
+    for (const url of [w.server.rtmpUrl('/live/whip1'), w.server.httpUrl('/live/whip1.flv')]) {
       const probe = await ffprobe(url, ['-rw_timeout', '15000000']);
       const v = probe.streams.find((s) => s.codec_type === 'video');
       assert.deepEqual([v?.codec_name, v?.width, v?.height], ['h264', 320, 240], url);
     }
     assert.ok(media.packets.video > 50);
 
-    const del = await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' });
+    const del = await fetch(`http://127.0.0.1:${w.server.ports.api}${location}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
-    await waitFor('the stream unpublished', async () => !(await streams(server)).find((x) => x.name === 'whip1')?.publish.active, 10_000);
-    const again = await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' });
+    await waitFor('the stream unpublished', async () => !(await streams(w.server)).find((x) => x.name === 'whip1')?.publish.active, 10_000);
+    const again = await fetch(`http://127.0.0.1:${w.server.ports.api}${location}`, { method: 'DELETE' });
     assert.equal(again.status, 404);
   } finally {
     media?.stop();
@@ -80,7 +69,7 @@ test('WHIP with H.264 + Opus: RTMP and HTTP-FLV carry H.264 + AAC (Opus made AAC
   const pub = await rtcPublisher({ video: true, audio: true });
   let media: RtpFeed | undefined;
   try {
-    const res = await whip(server, 'app=live&stream=av1', pub.offer);
+    const res = await whip(w.server, 'app=live&stream=av1', pub.offer);
     const answer = await res.text();
     assert.equal(res.status, 201, answer);
     const [vpt, apt] = [payloadType(answer, 'H264/90000'), payloadType(answer, 'opus/48000')];
@@ -91,13 +80,13 @@ test('WHIP with H.264 + Opus: RTMP and HTTP-FLV carry H.264 + AAC (Opus made AAC
     });
     media = await ffmpegRtp({ video: { track: pub.video!, pt: vpt }, audio: { track: pub.audio!, pt: apt } });
     const listed = await waitFor('the stream with H.264 and AAC in /api/v1/streams', async () => {
-      const s = (await streams(server)).find((x) => x.name === 'av1');
+      const s = (await streams(w.server)).find((x) => x.name === 'av1');
       return s?.publish.active && s.video?.codec === 'H264' && s.audio?.codec === 'AAC' ? s : undefined;
     }, 30_000, 200).catch((e: Error) => {
       throw new Error(`${e.message}; ${JSON.stringify(media!.packets)} RTP packets sent\n${rtcLog()}`);
     });
     assert.equal(listed.audio?.sample_rate, 48000);
-    for (const url of [server.httpUrl('/live/av1.flv'), server.rtmpUrl('/live/av1')]) {
+    for (const url of [w.server.httpUrl('/live/av1.flv'), w.server.rtmpUrl('/live/av1')]) {
       // read 300 packets (about 4 s): both tracks' first timestamps say whether audio and video line up
       const probe = await ffprobeFirstPackets(url);
       assert.deepEqual(probe.codecs, ['aac', 'h264'], url);
@@ -108,7 +97,7 @@ test('WHIP with H.264 + Opus: RTMP and HTTP-FLV carry H.264 + AAC (Opus made AAC
       assert.ok(Math.abs(probe.skewMs) < 800, `${url}: audio starts ${probe.skewMs} ms after video`);
     }
     // the AAC FFmpeg made of the Opus is taken from its first sequence header on: no frame refused
-    const s = (await streams(server)).find((x) => x.name === 'av1');
+    const s = (await streams(w.server)).find((x) => x.name === 'av1');
     assert.equal(s?.tsrs_dropped_frames.refused, 0, JSON.stringify(s?.tsrs_dropped_frames));
   } finally {
     media?.stop();

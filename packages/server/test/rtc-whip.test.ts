@@ -5,43 +5,33 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { MediaStreamTrack, RTCPeerConnection } from 'werift';
-import { api, clients, streams, type HookServer } from './api-helpers.js';
-import { waitFor, type RunningServer } from './harness.js';
-import { H264_CODEC, OPUS_CODEC, rtcPublisher, startWhipServer, whip as whipPost } from './rtc-helpers.js';
+import { api, clients, streams } from './api-helpers.js';
+import { waitFor } from './harness.js';
+import { H264_CODEC, OPUS_CODEC, rtcPublisher, useWhipServer, whip as whipPost } from './rtc-helpers.js';
 
-let server: RunningServer;
-let hooks: HookServer;
-
-before(async () => {
-  ({ server, hooks } = await startWhipServer(({ body }) => (body.stream === 'denied' ? '{"code":403}' : '{"code":0}')));
-});
-
-after(async () => {
-  await server?.stop();
-  hooks?.close();
-});
+const w = useWhipServer(({ body }) => (body.stream === 'denied' ? '{"code":403}' : '{"code":0}'));
 
 const publisher = () => rtcPublisher({ video: true });
-const whip = (query: string, sdp: string, headers: Record<string, string> = {}) => whipPost(server, query, sdp, headers);
+const whip = (query: string, sdp: string, headers: Record<string, string> = {}) => whipPost(w.server, query, sdp, headers);
 
 test("SRS's /rtc/v1/publish/ answers {code:0, sdp, sessionid} and the publisher connects", async () => {
   const { pc, offer } = await publisher();
-  const res = await api<{ code: number; sdp: string; sessionid: string; server: string }>(server, '/rtc/v1/publish/', {
+  const res = await api<{ code: number; sdp: string; sessionid: string; server: string }>(w.server, '/rtc/v1/publish/', {
     method: 'POST',
-    body: JSON.stringify({ api: `${server.apiUrl('/rtc/v1/publish/')}`, tid: 't1', streamurl: 'webrtc://127.0.0.1/live/srsapi?k=v', clientip: null, sdp: offer }),
+    body: JSON.stringify({ api: `${w.server.apiUrl('/rtc/v1/publish/')}`, tid: 't1', streamurl: 'webrtc://127.0.0.1/live/srsapi?k=v', clientip: null, sdp: offer }),
   });
   assert.equal(res.json.code, 0, JSON.stringify(res.json));
   assert.match(res.json.sessionid, /\S+:\S+/);
   assert.ok(res.json.server);
   await pc.setRemoteDescription({ type: 'answer', sdp: res.json.sdp });
   await waitFor('connected', () => pc.connectionState === 'connected', 15_000);
-  assert.equal(hooks.calls.find((c) => c.body.stream === 'srsapi')?.body.param, '?k=v');
-  assert.ok((await streams(server)).find((x) => x.name === 'srsapi')?.publish.active);
+  assert.equal(w.hooks.calls.find((c) => c.body.stream === 'srsapi')?.body.param, '?k=v');
+  assert.ok((await streams(w.server)).find((x) => x.name === 'srsapi')?.publish.active);
   // the same stream again: busy
   const second = await publisher();
-  const busy = await api<{ code: number }>(server, '/rtc/v1/publish/', {
+  const busy = await api<{ code: number }>(w.server, '/rtc/v1/publish/', {
     method: 'POST',
     body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/srsapi', sdp: second.offer }),
   });
@@ -56,7 +46,7 @@ test('bad offers and a refusing on_publish get SRS codes; nothing is left behind
   assert.equal(((await garbage.json()) as { code: number }).code, 5012);
   const noStream = await whip('app=live', 'v=0\r\n');
   assert.equal(((await noStream.json()) as { code: number }).code, 5023);
-  const srsBad = await api<{ code: number }>(server, '/rtc/v1/publish/', {
+  const srsBad = await api<{ code: number }>(w.server, '/rtc/v1/publish/', {
     method: 'POST',
     body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/bad2', sdp: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n' }),
   });
@@ -68,17 +58,17 @@ test('bad offers and a refusing on_publish get SRS codes; nothing is left behind
   const body = (await refused.json()) as { code: number; msg: string };
   assert.equal(body.code, 1064);
   assert.match(body.msg, /on_publish/);
-  const srsRefused = await api<{ code: number }>(server, '/rtc/v1/publish/', {
+  const srsRefused = await api<{ code: number }>(w.server, '/rtc/v1/publish/', {
     method: 'POST',
     body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/denied', sdp: offer }),
   });
   assert.equal(srsRefused.json.code, 1064);
   await pc.close();
-  const names = (await streams(server)).map((s) => s.name);
+  const names = (await streams(w.server)).map((s) => s.name);
   for (const n of ['bad', 'bad2', 'denied']) assert.ok(!names.includes(n), n);
-  assert.ok(!(await clients(server)).some((c) => c.name === 'denied'));
+  assert.ok(!(await clients(w.server)).some((c) => c.name === 'denied'));
   // the server is still up
-  assert.equal((await api(server, '/api/v1/versions')).json.code, 0);
+  assert.equal((await api(w.server, '/api/v1/versions')).json.code, 0);
 });
 
 /** The server's UDP sockets: its fds whose socket inode /proc/PID/net/udp lists. */
@@ -99,7 +89,7 @@ function udpSockets(pid: number): number {
 }
 
 test('an unbundled offer (a transport per m-line) is refused as SRS does; sessions leave no UDP socket behind', async () => {
-  const pid = server.proc.pid!;
+  const pid = w.server.proc.pid!;
   const before = udpSockets(pid);
   assert.ok(before >= 1, `${before} UDP sockets (rtc_server's)`);
   // werift with bundlePolicy 'disable': no a=group:BUNDLE, ICE credentials per m-line
@@ -114,10 +104,10 @@ test('an unbundled offer (a transport per m-line) is refused as SRS does; sessio
   const body = (await res.json()) as { code: number; msg: string };
   assert.equal(body.code, 5018);
   assert.match(body.msg, /BUNDLE/);
-  const srs = await api<{ code: number }>(server, '/rtc/v1/publish/', { method: 'POST', body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/unbundled', sdp: offer }) });
+  const srs = await api<{ code: number }>(w.server, '/rtc/v1/publish/', { method: 'POST', body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/unbundled', sdp: offer }) });
   assert.equal(srs.json.code, 5018);
   await pc.close();
-  assert.ok(!(await streams(server)).some((s) => s.name === 'unbundled'));
+  assert.ok(!(await streams(w.server)).some((s) => s.name === 'unbundled'));
 
   // bundled sessions that connect and end: the shared port only, no socket of their own
   for (let i = 0; i < 3; i++) {
@@ -127,7 +117,7 @@ test('an unbundled offer (a transport per m-line) is refused as SRS does; sessio
     await p.pc.setRemoteDescription({ type: 'answer', sdp: await ok.text() });
     await waitFor('connected', () => p.pc.connectionState === 'connected', 30_000);
     assert.equal(udpSockets(pid), before, 'while connected');
-    assert.equal((await fetch(`http://127.0.0.1:${server.ports.api}${ok.headers.get('location')}`, { method: 'DELETE' })).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${w.server.ports.api}${ok.headers.get('location')}`, { method: 'DELETE' })).status, 200);
     await p.pc.close();
   }
   assert.equal(udpSockets(pid), before, 'after the sessions');
