@@ -359,7 +359,7 @@ export class TsrsServer {
     mkdirSync('./objs', { recursive: true });
     this.listeners.push(new RtmpListener(this.hub, () => this.config, this.log, this.connections, this.registry));
     if (c.global.rtc_server.enabled) {
-      this.rtc = new RtcServer(this.hub, () => this.config, this.log.child({ mod: 'rtc' }), this.supervisor);
+      this.rtc = new RtcServer(this.hub, () => this.config, this.log.child({ mod: 'rtc' }), this.supervisor, undefined, this.connections);
       this.listeners.push(this.rtc);
     }
     const headTimeoutMs = c.global.handshake_timeout * 1000;

@@ -16,7 +16,7 @@ import { nalusToAnnexB } from '../src/kernel/annexb.js';
 import { opusPacketSamples } from '../src/kernel/opus.js';
 import { api, clients, startHookServer, type HookServer } from './api-helpers.js';
 import { basicConf, ffmpegPublish, ffprobe, decodeErrors, freePort, kill, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
-import { rtcPlayer, whep as whepPost } from './rtc-helpers.js';
+import { rtcPlayer, rtcPublisher, whep as whepPost, whip as whipPost } from './rtc-helpers.js';
 
 let server: RunningServer;
 let hooks: HookServer;
@@ -275,3 +275,49 @@ async function waitingPlayers(server: RunningServer): Promise<void> {
   await waitFor('on_stop of the waiting player', () => hooks.calls.some((c) => c.body.action === 'on_stop' && c.body.stream === 'never'), 10_000);
   await waiting.pc.close();
 }
+
+test('a DELETE ends only a session of its own kind (WHIP/WHEP) and of its app/stream; else 404 JSON', async () => {
+  const viewer = await rtcPlayer();
+  const sender = await rtcPublisher({ video: true });
+  await viewer.pc.close(); // the offers are all this needs: the sessions wait for ICE
+  await sender.pc.close();
+  // earlier tests' players may be listed until their sessions time out: look only at these two
+  const earlier = new Set((await clients(server)).map((c) => c.id));
+  const played = await whepPost(server, 'app=live&stream=cam', viewer.offer);
+  assert.equal(played.status, 201, await played.clone().text());
+  const published = await whipPost(server, 'app=live&stream=delpub', sender.offer);
+  assert.equal(published.status, 201, await published.clone().text());
+  const wheps = new URL(played.headers.get('location')!, server.apiUrl('/'));
+  const whips = new URL(published.headers.get('location')!, server.apiUrl('/'));
+  const listed = async () => {
+    const list = (await clients(server)).filter((c) => !earlier.has(c.id));
+    return { player: list.some((c) => c.type === 'rtc-play' && c.name === 'cam'), publisher: list.some((c) => c.type === 'rtc-publish' && c.name === 'delpub') };
+  };
+  assert.deepEqual(await listed(), { player: true, publisher: true });
+  const refused = async (url: URL, what: string) => {
+    const res = await fetch(url, { method: 'DELETE' });
+    assert.equal(res.status, 404, what);
+    assert.equal(((await res.json()) as { code: number }).code, 5023, what);
+  };
+  const swap = (url: URL, path: string, set: Record<string, string> = {}) => {
+    const u = new URL(url);
+    u.pathname = path;
+    for (const [k, v] of Object.entries(set)) u.searchParams.set(k, v);
+    return u;
+  };
+  // the player's session id on the WHIP route, and the publisher's on the WHEP route
+  await refused(swap(wheps, '/rtc/v1/whip/'), 'a WHEP session through WHIP');
+  await refused(swap(whips, '/rtc/v1/whep/'), 'a WHIP session through WHEP');
+  // the right route, other names
+  await refused(swap(wheps, '/rtc/v1/whep/', { stream: 'other' }), 'another stream');
+  await refused(swap(wheps, '/rtc/v1/whep/', { app: 'other' }), 'another app');
+  await refused(swap(whips, '/rtc/v1/whip/', { stream: 'cam' }), 'another stream (WHIP)');
+  assert.deepEqual(await listed(), { player: true, publisher: true }, 'no session was ended by a refused DELETE');
+  // their own Locations end them
+  assert.equal((await fetch(wheps, { method: 'DELETE' })).status, 200);
+  assert.equal((await fetch(whips, { method: 'DELETE' })).status, 200);
+  await waitFor('both gone', async () => {
+    const l = await listed();
+    return !l.player && !l.publisher;
+  }, 10_000);
+});

@@ -3,12 +3,14 @@
  *
  * - WHIP (RFC 9725): `POST /rtc/v1/whip/?app=&stream=[&vhost=]` with an `application/sdp` offer
  *   -> 201, the answer, `Location: /rtc/v1/whip/?action=delete&app=&stream=&session=ID`;
- *   `DELETE` on that URL ends the session (200; 404 when there is none). A refusal is a 4xx
+ *   `DELETE` on that URL ends the session (200; 404 JSON when there is none, or when the session
+ *   is a player, or of another app/stream than the URL's). A refusal is a 4xx
  *   `{"code":N,"msg":...}` (403/401 from security or a hook, 400 a bad offer, 409 busy).
  *   `Authorization: Bearer T` reaches the hooks as `param` `?token=T` (with the query's own
  *   parameters other than app, stream, vhost).
  * - WHEP: `POST /rtc/v1/whep/?app=&stream=[&vhost=]` the same way for a player of a published
- *   stream (404 when nobody publishes it), its Location `/rtc/v1/whep/?action=delete&...`.
+ *   stream (404 when nobody publishes it), its Location `/rtc/v1/whep/?action=delete&...`; its
+ *   DELETE ends only a player.
  * - SRS's `POST /rtc/v1/publish/` and `POST /rtc/v1/play/` with `{api, tid, streamurl, clientip, sdp}`
  *   (`streamurl` = `webrtc://host/app/stream?param`) -> `{code:0, server, service, pid, sdp, sessionid}`;
  *   errors are HTTP 200 `{"code":N}` with SRS's codes.
@@ -35,10 +37,24 @@ export interface RtcOfferRequest {
   apiHost?: string;
 }
 
+/** What a DELETE names besides the session id: its route's direction and the URL's names. */
+export interface RtcSessionMatch {
+  direction: 'publish' | 'play';
+  /** empty: the default vhost */
+  vhost: string;
+  app: string;
+  stream: string;
+}
+
 export interface RtcSignalling {
   publish(req: RtcOfferRequest): Promise<{ sessionId: string; answer: string }>;
   play(req: RtcOfferRequest): Promise<{ sessionId: string; answer: string }>;
-  end(sessionId: string): boolean;
+  /**
+   * Ends the session `sessionId` when it is of `match.direction` (a WHIP DELETE ends only a
+   * publisher, a WHEP one only a player) and of the same app and stream (and vhost, empty: the
+   * default one); false otherwise, the session left alone.
+   */
+  end(sessionId: string, match: RtcSessionMatch): boolean;
   /** the bound UDP port(s); empty until it listens */
   addresses(): { host: string; port: number }[];
 }
@@ -179,12 +195,19 @@ function whipLike(d: RtcApiDeps, path: string, direction: Direction): Route {
       DELETE: {
         summary: `${direction === 'publish' ? 'WHIP' : 'WHEP'}: end a session (the Location of its POST)`,
         response: 'text',
-        query: { session: { description: 'the session id', type: 'string' } },
+        query: {
+          session: { description: 'the session id', type: 'string' },
+          app: { description: "the session's app", type: 'string' },
+          stream: { description: "the session's stream", type: 'string' },
+          vhost: { description: "the session's vhost (default: the default vhost)", type: 'string' },
+        },
         handle: (ctx) => {
           const rtc = d.rtc();
           if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
-          const id = ctx.query.get('session') ?? '';
-          return rtc.end(id) ? raw(200, '') : json(404, INVALID_PARAMS, `no WebRTC session ${id}`);
+          const q = ctx.query;
+          const id = q.get('session') ?? '';
+          const match = { direction, vhost: q.get('vhost') ?? '', app: q.get('app') ?? '', stream: q.get('stream') ?? '' };
+          return rtc.end(id, match) ? raw(200, '') : json(404, INVALID_PARAMS, `no WebRTC ${direction === 'publish' ? 'publisher' : 'player'} session ${id} of ${match.app}/${match.stream}`);
         },
       },
     },

@@ -11,7 +11,9 @@
  * answers with. An offer is at most MAX_SDP_BYTES and MAX_MEDIA_SECTIONS; the request's param
  * (which carries a WHIP/WHEP bearer token) goes to the hooks, never to the log. Bounded: at most
  * `maxSessions` sessions (the mux's bound); a session that does not
- * connect, or stops sending, within `rtc.stun_timeout` is closed.
+ * connect, or stops sending, within `rtc.stun_timeout` is closed. Each session, from its offer to
+ * its close, counts as one connection of its client's address against max_connections and
+ * max_connections_per_ip (an offer past them: 503, code 4097).
  */
 import { networkInterfaces } from 'node:os';
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
@@ -21,6 +23,7 @@ import { RtcIngest } from '../app/rtc-ingest.js';
 import { discoverCandidates } from '../app/rtc-candidates.js';
 import { OpusToAac } from '../app/rtc-audio.js';
 import { findExecutable, type ProcessSupervisor } from '../app/process-supervisor.js';
+import type { ConnectionLimit } from '../app/connection-limit.js';
 import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
 import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
@@ -33,7 +36,7 @@ import { AacToOpus } from '../app/aac-to-opus.js';
 import { RtcPlaySession } from './rtc-play.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
 import { answerOnMux, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
-import type { RtcOfferRequest } from '../api/routes-rtc.js';
+import type { RtcOfferRequest, RtcSessionMatch } from '../api/routes-rtc.js';
 import { RtcErrorCode } from '@tsrs/api-types';
 
 /** SRS's WebRTC error codes (srs_kernel_error.hpp), from the API's one table of codes. */
@@ -63,6 +66,8 @@ export class RtcServer implements Listener {
   readonly name = 'rtc';
   private mux: RtcUdpMux | undefined;
   private readonly sessions = new Map<string, RtcPublishSession | RtcPlaySession>();
+  /** each session's place in the connection count, given back when it closes */
+  private readonly counted = new WeakMap<RtcPublishSession | RtcPlaySession, () => void>();
   /** the shared RTP of streams with WebRTC players */
   readonly feeds: RtcFeeds;
 
@@ -74,6 +79,8 @@ export class RtcServer implements Listener {
     readonly supervisor?: ProcessSupervisor,
     /** the FFmpeg to use; default `ffmpeg` on PATH */
     readonly ffmpeg: () => string | undefined = () => findExecutable('ffmpeg'),
+    /** max_connections / max_connections_per_ip: each session counts as one connection of its client's address */
+    private readonly limit?: ConnectionLimit,
   ) {
     this.feeds = new RtcFeeds(rtcAudioFactory(supervisor, ffmpeg, log));
   }
@@ -104,10 +111,17 @@ export class RtcServer implements Listener {
     this.mux = undefined;
   }
 
-  /** Ends a session by its id (WHIP DELETE); false when there is none. */
-  end(sessionId: string): boolean {
+  /**
+   * Ends a session by its id (WHIP/WHEP DELETE) when it is of `match`'s direction, vhost, app and
+   * stream; false when there is no such session (another one is left alone).
+   */
+  end(sessionId: string, match: RtcSessionMatch): boolean {
     const s = this.sessions.get(sessionId);
     if (!s) return false;
+    const play = s instanceof RtcPlaySession;
+    const client = play ? s.client : s.owner;
+    const vhost = resolveVhost(this.config(), match.vhost || DEFAULT_VHOST);
+    if ((match.direction === 'play') !== play || !client || client.vhost !== vhost || client.app !== match.app || client.stream !== match.stream) return false;
     s.close('ended by the client');
     return true;
   }
@@ -122,7 +136,7 @@ export class RtcServer implements Listener {
     this.checkRoom(config, mux, req.ip);
     if (this.hub.findSource(vhost, req.app, req.stream)?.publisher) throw busy(vhost, req.app, req.stream);
 
-    const session = new RtcPublishSession(this, this.hub, mux, this.log, req.ip);
+    const session = this.counting(req.ip, () => new RtcPublishSession(this, this.hub, mux, this.log, req.ip));
     const client = session.client(req, vhost);
     this.hub.addClient(client);
     try {
@@ -166,7 +180,7 @@ export class RtcServer implements Listener {
     if (source?.active && source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
       throw new RtcError(`disabled rtmp_to_rtc of ${vhost}/${req.app}/${req.stream}`, RtcErrorCode.Disabled, 403);
     }
-    const session = new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.ip);
+    const session = this.counting(req.ip, () => new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.ip));
     try {
       await session.admit(req, vhost);
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000);
@@ -193,6 +207,39 @@ export class RtcServer implements Listener {
     }
   }
 
+  /**
+   * Takes the session's place among the server's connections (as SRS counts a WebRTC session as
+   * a connection): returns its release. Throws RtcError 4097 (503) when max_connections or the
+   * client address's max_connections_per_ip is reached.
+   */
+  private countConnection(ip: string): () => void {
+    const limit = this.limit;
+    if (!limit) return () => undefined;
+    let onClose: (() => void) | undefined;
+    if (!limit.admit({ remoteAddress: ip, destroy: () => undefined, once: (_event, listener) => (onClose = listener) }, 'rtc')) {
+      throw new RtcError(`max_connections or max_connections_per_ip reached (${ip})`, RtcErrorCode.SessionsFull, 503);
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      onClose?.();
+    };
+  }
+
+  /** A new session (`make`), counted as a connection of `ip` until it closes (forget); throws RtcError 4097. */
+  private counting<S extends RtcPublishSession | RtcPlaySession>(ip: string, make: () => S): S {
+    const release = this.countConnection(ip);
+    try {
+      const session = make();
+      this.counted.set(session, release);
+      return session;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
   /** The safe names and the vhost with rtc enabled; throws RtcError. */
   private checkNames(config: Config, req: RtcOfferRequest) {
     if (!req.app || !req.stream) throw new RtcError('app and stream are required', RtcErrorCode.InvalidParams, 400);
@@ -207,6 +254,8 @@ export class RtcServer implements Listener {
 
   /** @internal a session is gone */
   forget(session: RtcPublishSession | RtcPlaySession): void {
+    this.counted.get(session)?.();
+    this.counted.delete(session);
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
   }
 }
@@ -285,6 +334,11 @@ class RtcPublishSession {
     ip?: string,
   ) {
     this.muxSession = mux.openSession(ip);
+  }
+
+  /** the hub's Client of this publisher, once made by `client()` */
+  get owner(): Client | undefined {
+    return this.theClient;
   }
 
   client(req: RtcOfferRequest, vhost: string): Client {

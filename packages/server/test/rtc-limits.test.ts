@@ -1,0 +1,66 @@
+/**
+ * WebRTC sessions within the server's bounds: each counts as a connection of its client's
+ * address (max_connections_per_ip, as SRS counts WebRTC sessions as connections), and with
+ * `rtc { rtmp_to_rtc off; }` a WHEP player waiting for a stream is closed when an RTMP publisher
+ * (not a WebRTC one) brings it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { api, clients } from './api-helpers.js';
+import { basicConf, ffmpegPublish, freePort, kill, startServer, waitFor } from './harness.js';
+import { connectedWhepPlayer, rtcPlayer, rtcPublisher, whep } from './rtc-helpers.js';
+
+test('max_connections_per_ip: WebRTC publishers and players count as connections of their address; an offer past it gets 4097', async (t) => {
+  const udp = await freePort();
+  const server = await startServer((p) =>
+    basicConf(p, 'rtc { enabled on; rtc_to_rtmp on; rtmp_to_rtc on; }', `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; }\nmax_connections_per_ip 2;`),
+  );
+  t.after(() => server.stop());
+  const offer = async (kind: 'publish' | 'play') => {
+    const p = kind === 'publish' ? await rtcPublisher({ video: true }) : await rtcPlayer();
+    await p.pc.close(); // the offer is all this needs: the session waits for ICE
+    return p.offer;
+  };
+  // SRS's JSON API names the client's address (clientip): the test's sessions come from
+  // addresses of their own, apart from its API connections on 127.0.0.1
+  const call = async (kind: 'publish' | 'play', stream: string, clientip: string) =>
+    (
+      await api<{ code: number; sessionid?: string }>(server, `/rtc/v1/${kind}/`, {
+        method: 'POST',
+        body: JSON.stringify({ streamurl: `webrtc://127.0.0.1/live/${stream}`, clientip, sdp: await offer(kind) }),
+      })
+    ).json;
+  const first = await call('publish', 'c1', '10.20.30.40');
+  assert.equal(first.code, 0, JSON.stringify(first));
+  assert.equal((await call('play', 'c1', '10.20.30.40')).code, 0);
+  assert.equal((await call('publish', 'c2', '10.20.30.40')).code, 4097, 'a third session of the address');
+  assert.equal((await call('play', 'c1', '10.20.30.40')).code, 4097, 'a third session of the address (a player)');
+  assert.equal((await call('publish', 'c2', '10.20.30.41')).code, 0, 'another address');
+  // ending a session gives its place back
+  const del = await fetch(server.apiUrl(`/rtc/v1/whip/?action=delete&app=live&stream=c1&session=${encodeURIComponent(first.sessionid!)}`), { method: 'DELETE' });
+  assert.equal(del.status, 200);
+  assert.equal((await call('publish', 'c3', '10.20.30.40')).code, 0, 'a place freed by the DELETE');
+  assert.equal(server.proc.exitCode, null);
+});
+
+test('rtmp_to_rtc off: a WHEP player waiting for a stream is closed when an RTMP publisher brings it', { timeout: 120_000 }, async (t) => {
+  const udp = await freePort();
+  const server = await startServer((p) => basicConf(p, 'rtc { enabled on; rtc_to_rtmp on; rtmp_to_rtc off; }', `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; }`));
+  t.after(() => server.stop());
+  const player = await connectedWhepPlayer(server, 'app=live&stream=later');
+  t.after(() => player.pc.close());
+  const listed = async () => (await clients(server)).some((c) => c.type === 'rtc-play' && c.name === 'later');
+  assert.ok(await listed(), 'the player waits');
+  const rtmp = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/later`, { size: '320x240', rate: 25, gop: 25 });
+  t.after(() => kill(rtmp));
+  await waitFor('the RTMP stream', async () => (await api<{ streams: { name: string; video: unknown }[] }>(server, '/api/v1/streams/')).json.streams.some((s) => s.name === 'later' && s.video), 20_000, 200);
+  await waitFor('the waiting player closed', async () => !(await listed()), 15_000, 200);
+  assert.equal(player.units, 0, 'no RTMP media reached the player');
+  assert.match(server.output(), /disabled rtmp_to_rtc/);
+  // a new player of the now RTMP-published stream is refused at once
+  const again = await rtcPlayer();
+  t.after(() => again.pc.close());
+  const refused = await whep(server, 'app=live&stream=later', again.offer);
+  assert.equal(refused.status, 403);
+  assert.equal(((await refused.json()) as { code: number }).code, 5021);
+});
