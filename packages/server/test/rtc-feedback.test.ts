@@ -12,7 +12,9 @@ import { api } from './api-helpers.js';
 import { basicConf, ffmpegPublish, freePort, kill, startServer, waitFor, type RunningServer } from './harness.js';
 import { ffmpegRtp, payloadType, rtcPlayer, rtcPublisher, sendNack, whep, whip, type RtcPlayerClient, type RtpFeed } from './rtc-helpers.js';
 
-/** on: nack, twcc, pli_for_rtmp 1; off: nack off, twcc off, pli_for_rtmp 0 */
+/** the "on" server's rtc.tsrs_nack_pps */
+const NACK_PPS = 50;
+/** on: nack, twcc, pli_for_rtmp 1, tsrs_nack_pps NACK_PPS; off: nack off, twcc off, pli_for_rtmp 0 */
 const servers: Record<'on' | 'off', RunningServer | undefined> = { on: undefined, off: undefined };
 const publishers: ChildProcess[] = [];
 const TWCC = /^a=extmap:\d+ http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01/m;
@@ -28,7 +30,7 @@ async function start(rtc: string): Promise<RunningServer> {
 }
 
 before(async () => {
-  servers.on = await start('nack on; twcc on; pli_for_rtmp 1;');
+  servers.on = await start(`nack on; twcc on; pli_for_rtmp 1; tsrs_nack_pps ${NACK_PPS};`);
   servers.off = await start('nack off; twcc off; pli_for_rtmp 0;');
 });
 
@@ -73,6 +75,45 @@ test('nack on, twcc on: the answer offers NACK and transport-cc; a dropped packe
   assert.ok(await dropAndNack(player, 5000), 'the NACKed packet was sent again');
   await player.pc.close();
 });
+
+test('tsrs_nack_pps: a NACK storm for every packet of the history gets at most that many packets a second resent', async () => {
+  const { player } = await playing(servers.on!, 'cam');
+  try {
+    const window = async (ms: number, during?: () => Promise<void>) => {
+      const from = player.videoSeqs.length;
+      const end = Date.now() + ms;
+      while (Date.now() < end) await (during ? during() : new Promise((r) => setTimeout(r, 50)));
+      const got = player.videoSeqs.slice(from);
+      return { packets: got.length, resent: got.length - new Set(got).size - countSeenBefore(player.videoSeqs, from) };
+    };
+    const base = await window(3000);
+    // every 20 ms a NACK of the last 128 packets received (all of the server's history)
+    const storm = await window(4000, async () => {
+      await sendNack(player, [...new Set(player.videoSeqs.slice(-128))]);
+      await new Promise((r) => setTimeout(r, 20));
+    });
+    // one second's burst, then the rate: 50 + 4 x 50 = 250 at most (werift used to resend
+    // all 128 of every NACK: thousands)
+    const bound = NACK_PPS * 5;
+    assert.ok(storm.resent > 0, 'the NACKs were answered at all');
+    assert.ok(storm.resent <= bound, `${storm.resent} packets resent in 4 s (at most ${bound})`);
+    assert.ok(storm.packets <= (base.packets / 3) * 4 * 1.5 + bound, `${storm.packets} packets in 4 s of storm, ${base.packets} in 3 s before`);
+  } finally {
+    await player.pc.close();
+  }
+});
+
+/** How many of `seqs[from..]` were already received before `from` (retransmissions of earlier packets). */
+function countSeenBefore(seqs: number[], from: number): number {
+  const before = new Set(seqs.slice(0, from));
+  const later = new Set<number>();
+  let n = 0;
+  for (const s of seqs.slice(from)) {
+    if (before.has(s) && !later.has(s)) n++;
+    later.add(s);
+  }
+  return n;
+}
 
 test('nack off, twcc off: neither is offered and a NACK is not answered', async () => {
   const { player, answer } = await playing(servers.off!, 'cam');

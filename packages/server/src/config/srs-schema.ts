@@ -602,6 +602,13 @@ export const rtcSchema = {
   enabled: bool(false),
   nack: bool(true),
   nack_no_copy: bool(true),
+  /**
+   * tsrs (SRS has no such bound): RTP packets a second that one WebRTC player's NACKs may have
+   * resent (from each track's last 128 packets), in a burst of at most one second's worth;
+   * packets NACKed past it are not resent, so a NACK storm cannot multiply what the server sends
+   * the player. 0 = no bound. Default 100 (about 1 Mbit/s of 1200-byte packets).
+   */
+  tsrs_nack_pps: int(100, { min: 0 }),
   twcc: bool(true),
   /** seconds */
   stun_timeout: num(30, { positive: true }),

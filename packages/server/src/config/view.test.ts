@@ -109,7 +109,7 @@ test('vhost defaults, including play/publish/hls/dvr/rtc', () => {
     dvr_duration: 30, dvr_wait_keyframe: true, time_jitter: 'full', dvr_max_pending_bytes: 64 * 1024 * 1024,
   });
   assert.deepEqual(v.rtc, {
-    enabled: false, nack: true, nack_no_copy: true, twcc: true, stun_timeout: 30, stun_strict_check: false,
+    enabled: false, nack: true, nack_no_copy: true, tsrs_nack_pps: 100, twcc: true, stun_timeout: 30, stun_strict_check: false,
     dtls_role: 'passive', dtls_version: 'auto', drop_for_pt: 0, rtmp_to_rtc: false, keep_bframe: false,
     keep_avc_nalu_sei: true, opus_bitrate: 48000, rtc_to_rtmp: false, pli_for_rtmp: 6, aac_bitrate: 48000,
   });

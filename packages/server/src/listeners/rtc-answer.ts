@@ -11,6 +11,7 @@ import { RTCPeerConnection, RTCRtpCodecParameters, useTransportWideCC, type RTCR
 import { RtcErrorCode } from '@tsrs/api-types';
 import { iceUfrag } from '../protocol/rtc/sdp-candidates.js';
 import { keepH264Mode1 } from '../protocol/rtc/sdp-h264.js';
+import { RTP_HISTORY_SIZE } from '../protocol/rtc/rtp-out.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
 import { Client, type ClientTransport } from '../app/client.js';
@@ -21,6 +22,8 @@ export interface RtcFeedback {
   nack: boolean;
   /** the transport-cc RTP header extension and `a=rtcp-fb:PT transport-cc` (RTCP TWCC feedback) */
   twcc: boolean;
+  /** RTP packets a second a player's NACKs may have resent (0: no bound); absent: no bound */
+  tsrs_nack_pps?: number;
 }
 
 /**
@@ -93,6 +96,63 @@ export function refuseNacks(sender: RTCRtpSender): void {
   const handle = sender.handleRtcpPacket.bind(sender);
   sender.handleRtcpPacket = (rtcp) => {
     if (!isGenericNack(rtcp)) handle(rtcp);
+  };
+}
+
+/**
+ * A player's budget of retransmissions (a token bucket): `rate()` packets a second (vhost
+ * `rtc.tsrs_nack_pps`, read at each NACK), at most one second's worth at once; a rate of 0 means
+ * no bound.
+ */
+export class RetransmitBudget {
+  /** full at the start: clamped to the rate at the first take */
+  private tokens = Number.POSITIVE_INFINITY;
+  private last: number;
+  /** NACKed packets not resent because the budget was spent */
+  refused = 0;
+
+  constructor(
+    private readonly rate: () => number,
+    now = Date.now(),
+  ) {
+    this.last = now;
+  }
+
+  /** How many of `want` packets may be resent at `now` (ms); they are taken from the budget. */
+  take(want: number, now = Date.now()): number {
+    const rate = this.rate();
+    if (rate <= 0) return want;
+    this.tokens = Math.min(rate, this.tokens + (Math.max(0, now - this.last) / 1000) * rate);
+    this.last = now;
+    const n = Math.min(want, Math.floor(this.tokens));
+    this.tokens -= n;
+    this.refused += want - n;
+    return n;
+  }
+}
+
+/** What limitNacks reads of werift's sender: its retransmission history (RTP_HISTORY_SIZE slots). */
+interface SenderHistory {
+  rtpCache: ({ header: { sequenceNumber: number } } | undefined)[];
+}
+
+/**
+ * Bounds the retransmissions werift's sender makes for Generic NACKs by `budget` (shared by a
+ * player's senders): of a NACK's lost sequence numbers, those still in the history (each once)
+ * are resent while the budget lasts, in the NACK's order; the rest are not.
+ */
+export function limitNacks(sender: RTCRtpSender, budget: RetransmitBudget): void {
+  const handle = sender.handleRtcpPacket.bind(sender);
+  const history = sender as unknown as SenderHistory;
+  sender.handleRtcpPacket = (rtcp) => {
+    if (isGenericNack(rtcp)) {
+      const feedback = (rtcp as unknown as { feedback: { lost: number[] } }).feedback;
+      const held = [...new Set(feedback.lost)].filter((seq) => history.rtpCache[seq % RTP_HISTORY_SIZE]?.header.sequenceNumber === seq);
+      const n = budget.take(held.length);
+      if (n === 0) return;
+      feedback.lost = held.slice(0, n);
+    }
+    handle(rtcp);
   };
 }
 

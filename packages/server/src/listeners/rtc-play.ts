@@ -4,6 +4,9 @@
  * `RtcStreamFeed` through an `RtcPlayer`, the sink of an ordinary hub player (so security,
  * on_play/on_stop, the client list, kick and the stream's counters treat it like an RTMP player).
  *
+ * NACKs are answered from werift's history of the last 128 packets per track, at most
+ * `rtc.tsrs_nack_pps` packets a second per player (RetransmitBudget).
+ *
  * Admission: safe names, the vhost's `rtc { enabled on; rtmp_to_rtc on; }`, then security and
  * on_play (hub.openPlayer). A player of a stream nobody publishes waits for the publisher as an
  * RTMP player does (SRS answers such a play too), bounded by max_waiting_players and
@@ -23,7 +26,7 @@ import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
 import { RtpOut } from '../protocol/rtc/rtp-out.js';
-import { answerOnMux, refuseNacks, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
+import { answerOnMux, limitNacks, refuseNacks, RetransmitBudget, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
 
 
@@ -48,6 +51,8 @@ export class RtcPlaySession {
   private closed = false;
   /** the player's receiver reports keep it alive */
   private lastRtcpAt = 0;
+  /** what its NACKs may have resent (rtc.tsrs_nack_pps), both tracks together */
+  private readonly retransmits = new RetransmitBudget(() => this.feedback.tsrs_nack_pps ?? 0);
 
   constructor(
     private readonly hub: Hub,
@@ -129,6 +134,7 @@ export class RtcPlaySession {
     this.senders.video = video.sender;
     this.senders.audio = audio.sender;
     if (!this.feedback.nack) for (const s of [video.sender, audio.sender]) refuseNacks(s);
+    else for (const s of [video.sender, audio.sender]) limitNacks(s, this.retransmits);
     video.sender.onPictureLossIndication.subscribe(() => this.player.onPictureLoss());
     video.sender.onRtcp.subscribe((rtcp) => {
       this.lastRtcpAt = Date.now();
@@ -163,6 +169,6 @@ export class RtcPlaySession {
     void this.pc.close().catch(() => undefined);
     this.mux.closeSession(this.muxSession);
     const p = this.player;
-    this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, pli: p.pictureLosses }, 'rtc play session closed');
+    this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, pli: p.pictureLosses, nack_refused: this.retransmits.refused }, 'rtc play session closed');
   }
 }
