@@ -19,7 +19,7 @@ import { classifyAudio, classifyVideo } from '../src/kernel/flv-tag.js';
 import { parseHevcConfig } from '../src/kernel/hevc.js';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
-import { api, clients, streams } from './api-helpers.js';
+import { api, clients, startHookServer, streams, type HookServer } from './api-helpers.js';
 import { basicConf, decodeErrors, ffprobe, freePort, kill, sleep, startServer, tempDir, waitFor, type ProbeStream, type RunningServer } from './harness.js';
 import { fetchBytes } from './http-players.js';
 
@@ -32,6 +32,10 @@ let oneStreamPort: number;
 let smallPesPort: number;
 let tailPort: number;
 let junkPort: number;
+let firstGopPort: number;
+let hooks: HookServer;
+/** how long the on_publish hook of vhost `hooked` takes (ms) */
+const SLOW_HOOK_MS = 500;
 
 /**
  * FFmpeg sending a live test pattern as MPEG-TS to a UDP port (7 TS packets a datagram): H.264
@@ -102,6 +106,11 @@ before(async () => {
   smallPesPort = await freePort();
   tailPort = await freePort();
   junkPort = await freePort();
+  firstGopPort = await freePort();
+  hooks = await startHookServer(async () => {
+    await sleep(SLOW_HOOK_MS);
+    return '{"code":0}';
+  });
   server = await startServer((p) =>
     basicConf(
       p,
@@ -112,13 +121,16 @@ stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/one; listen ${oneStreamPort}; max_streams 1; idle_timeout 1; }
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/smallpes; listen ${smallPesPort}; max_pes_bytes 65536; idle_timeout 1; }
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/tail; listen ${tailPort}; idle_timeout 1; }
-stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/junk; listen ${junkPort}; idle_timeout 1; }`,
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/junk; listen ${junkPort}; idle_timeout 1; }
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/firstgop?vhost=hooked; listen ${firstGopPort}; idle_timeout 2; }
+vhost hooked { http_hooks { enabled on; on_publish ${hooks.url}/pub; } }`,
     ),
   );
 });
 
 after(async () => {
   await server.stop();
+  hooks.close();
 });
 
 test('FFmpeg -f mpegts udp:// publishes: RTMP and HTTP-FLV play H.264 + AAC, the API shows the codecs, the stream ends after the sender', { timeout: 180_000 }, async () => {
@@ -308,8 +320,8 @@ test('the sender stops: the frames still in the demuxer and the interleaver reac
   const { client, msgs } = await rtmpPlayer('/live/tail');
   const sock = createSocket('udp4');
   try {
-    // datagrams that arrive while the publish is admitted are dropped (hooks may take a while):
-    // one datagram opens the publish, then the whole file follows from its start
+    // one datagram opens the publish, then the whole file follows from its start (the first
+    // datagram again: its cut PES is dropped on the continuity counter)
     sock.send(ts.subarray(0, 1316), tailPort, '127.0.0.1');
     await waitFor('the caster\'s publish', () => published('tail'), 20_000);
     for (let off = 0; off < ts.length; off += 1316 * 4) {
@@ -367,5 +379,33 @@ test('stray datagrams do not take the caster: non-TS opens nothing; a TS-shaped 
     clearInterval(strayTimer);
     stray.close();
     real.close();
+  }
+});
+
+test('the datagrams that come while the publish is admitted are kept: a stream whose only keyframe is in FFmpeg\'s first burst plays whole', { timeout: 120_000 }, async () => {
+  // 100 H.264 frames with one keyframe, the first (libx264's default GOP is 250 frames: 10 s at 25 fps)
+  const file = join(tempDir(), 'onegop.ts');
+  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+    '-frames:v', '100', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '1000', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
+  const { readFileSync } = await import('node:fs');
+  const ts = readFileSync(file);
+  const { client, msgs } = await rtmpPlayer('/live/firstgop?vhost=hooked');
+  const sock = createSocket('udp4');
+  try {
+    // the whole file from its first datagram, as FFmpeg sends it; on_publish decides meanwhile
+    for (let off = 0; off < ts.length; off += 1316 * 4) {
+      for (let i = off; i < Math.min(off + 1316 * 4, ts.length); i += 1316) sock.send(ts.subarray(i, i + 1316), firstGopPort, '127.0.0.1');
+      await sleep(5);
+    }
+    await waitFor('the unpublish log line', () => server.output().split('\n').find((l) => l.includes('mpegts caster: unpublish') && l.includes('/live/firstgop')), 30_000);
+    await sleep(500);
+    assert.ok(hooks.calls.some((c) => c.path === '/pub' && c.body.stream === 'firstgop'), 'on_publish ran');
+    const frames = msgs.filter((m) => m.typeId === MSG.VIDEO && !classifyVideo(m.payload).sequenceStart);
+    assert.equal(frames.length, 100, `every video frame sent reached the player (got ${frames.length})`);
+    assert.equal(classifyVideo(frames[0].payload).keyframe, true, 'the stream starts at the keyframe');
+    assert.equal(frames[99].timestamp - frames[0].timestamp, 99 * 40, 'the last frame 99 frame intervals after the first');
+  } finally {
+    sock.close();
+    client.close();
   }
 });

@@ -6,8 +6,10 @@
  *
  * - The first datagram opens a publisher (`fmle-publish`, protocol `mpegts-udp`, the sender's IP):
  *   counted against max_connections, then connect/publish hooks and security, as an RTMP
- *   publisher. Datagrams that arrive while it is admitted are dropped (the demuxer starts at
- *   the next PAT/PMT and keyframe).
+ *   publisher. The datagrams that arrive while it is admitted are held and demuxed once it is
+ *   (a sender's first burst has the PAT, PMT and first keyframe, and an encoder's next keyframe
+ *   may be 10 s later), at most max_pending_bytes of them (stream_caster, tsrs, default 32 MiB):
+ *   past that the held ones are dropped and the stream starts at the next PAT/PMT and keyframe.
  * - Only MPEG-TS opens a publish: a datagram that is not whole 188-byte packets starting with
  *   the sync byte 0x47 is dropped (logged once a minute), so stray or hostile datagrams run no
  *   hooks and leave no history row.
@@ -24,7 +26,7 @@
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import type { TsDemuxerOptions } from '../../kernel/mpegts-demux.js';
-import { TsToSource } from '../../protocol/mpegts/to-source.js';
+import { DEFAULT_MAX_HELD_BYTES, TsToSource } from '../../protocol/mpegts/to-source.js';
 import { Episode } from '../resource-errors.js';
 import { Client } from '../client.js';
 import type { ConnectionLimit } from '../connection-limit.js';
@@ -85,6 +87,10 @@ interface Session {
   onClose: (() => void) | undefined;
   /** when the first datagram came (ms) */
   openedAt: number;
+  /** datagrams that came while the publish was admitted, in order; undefined once over the bound */
+  early: Buffer[] | undefined;
+  /** bytes in `early` */
+  earlyBytes: number;
 }
 
 export class MpegtsCaster {
@@ -124,6 +130,21 @@ export class MpegtsCaster {
     s.timer.refresh();
     s.bytes += data.length;
     if (s.state === 'live') s.glue!.push(data);
+    else if (s.state === 'opening') this.hold(s, data);
+  }
+
+  /** A datagram that came while the publish is admitted: kept for the demuxer, up to the bound. */
+  private hold(s: Session, data: Buffer): void {
+    if (!s.early) return;
+    const max = this.opts.demuxer?.maxPendingBytes ?? DEFAULT_MAX_HELD_BYTES;
+    if (s.earlyBytes + data.length > max) {
+      this.opts.log.warn({ cid: s.client.id, sender: s.sender, held: s.earlyBytes, max_pending_bytes: max }, 'mpegts caster: datagrams held while the publish is admitted pass max_pending_bytes, dropped: the stream starts at the next keyframe');
+      s.early = undefined;
+      s.earlyBytes = 0;
+      return;
+    }
+    s.early.push(data);
+    s.earlyBytes += data.length;
   }
 
   private open(sender: string, ip: string): Session {
@@ -145,6 +166,7 @@ export class MpegtsCaster {
     });
     const s: Session = {
       sender, state: 'opening', client, publisher: undefined, glue: undefined, bytes: 0, foreign: 0, onClose: undefined, openedAt: Date.now(),
+      early: [], earlyBytes: 0,
       timer: setTimeout(() => this.idle(s), this.opts.idleTimeoutMs),
     };
     this.session = s;
@@ -174,7 +196,15 @@ export class MpegtsCaster {
     const glue = new TsToSource(s.publisher, this.opts.demuxer);
     s.glue = glue;
     s.client.inputStats = () => glue.inputStats();
-    log.info({ sender: s.sender, url: s.client.streamUrl }, 'mpegts caster: publish');
+    log.info({ sender: s.sender, url: s.client.streamUrl, held: s.earlyBytes }, 'mpegts caster: publish');
+    // the datagrams of the admission (the one that opened the session first), in the order they came
+    const early = s.early ?? [];
+    s.early = undefined;
+    s.earlyBytes = 0;
+    for (const data of early) {
+      if (s.state !== 'live') break;
+      glue.push(data);
+    }
   }
 
   /** A holder that has had the port for HOLDER_GRACE_MS without writing one frame. */
@@ -210,6 +240,8 @@ export class MpegtsCaster {
     // session, through its transport) may outlive the publish
     s.glue?.release();
     s.glue = undefined;
+    s.early = undefined;
+    s.earlyBytes = 0;
     s.onClose?.();
     s.onClose = undefined;
   }

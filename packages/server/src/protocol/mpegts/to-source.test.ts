@@ -159,3 +159,14 @@ test('held messages are bounded in bytes: big same-timestamp keyframes while the
   assert.equal(msgs.filter(isVideoFrame).length, 100, 'and every frame at the end');
   assert.equal(glue.heldBodyBytes, 0);
 });
+
+test('both sequence headers go before the first frame, whichever track comes first in the TS (outputs read the tracks at the first frame)', () => {
+  // the audio starts a frame later than the video, as an encoder's first TS often does
+  const late = FIXTURE.map((p) => (p.kind === 'audio' ? new Packet(p.kind, p.dts + 23, p.body, p.keyframe, p.sequenceHeader, p.cts) : p));
+  for (const packets of [FIXTURE, late]) {
+    const { msgs } = run(datagrams(packets));
+    const firstFrame = msgs.findIndex((m) => isVideoFrame(m) || isAudioFrame(m));
+    const headers = msgs.slice(0, firstFrame).map((m) => (m.kind === 'video' ? classifyVideo(m.body).sequenceStart : classifyAudio(m.body).sequenceStart));
+    assert.deepEqual(headers, [true, true], 'an AVC and an AAC sequence header, then frames');
+  }
+});

@@ -26,6 +26,9 @@
  * pass `maxPendingBytes` (stream_caster.max_pending_bytes, default 32 MiB: big frames with one
  * timestamp, a PMT that lists a track that never comes), and `end()` writes all.
  *
+ * Sequence headers: a track's header is written before the other track's frames whatever its
+ * DTS (with audio a frame behind the video, the AAC header would come after the first keyframe).
+ *
  * Start: while the PMT has video, audio waits for the first video keyframe (up to
  * `MAX_START_WAIT_MS` of stream time or `MAX_HELD` messages), and the audio frames before that
  * keyframe (held, or arriving after it) are dropped (the audio sequence header is kept): the stream starts with its video
@@ -167,7 +170,9 @@ export class TsToSource {
       const a = audio[0];
       const v = video[0];
       if (!a && !v) return;
-      const q = a && v ? (v.dts <= a.dts ? video : audio) : a ? audio : video;
+      // a sequence header goes before the other track's frames, whatever its time: outputs
+      // (HLS) read the tracks at the first frame, and an RTMP encoder sends both headers first
+      const q = a && v ? (a.sequenceHeader !== v.sequenceHeader ? (a.sequenceHeader ? audio : video) : v.dts <= a.dts ? video : audio) : a ? audio : video;
       if (!all && !this.mayWrite(q, q === audio ? video : audio)) return;
       const m = q.shift()!;
       this.heldBytes -= m.body.length;
