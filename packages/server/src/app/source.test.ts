@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeAmf0 } from '../kernel/amf0.js';
 import { TEST_AVC_HEADER, TEST_HEVC_HEADER, testAvcFrame } from '../kernel/test-avc.js';
+import { Client } from './client.js';
 import { DEFAULT_SOURCE_OPTIONS, Source } from './source.js';
 
 test('a joining player gets onMetaData, not the latest other data message', () => {
@@ -91,5 +92,36 @@ test('an MP3 stream: a first frame whose header does not parse is refused; a goo
   s.onMessage('audio', 26, Buffer.concat([Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x00]), Buffer.alloc(413)]));
   const audio = ((src: Source) => src.tracks.audio)(s); // (a fresh read: assert.equal above narrowed s.tracks.audio)
   assert.deepEqual([audio?.codec, audio?.sampleRate], ['mp3', 44100]);
+  s.close();
+});
+
+test('time_jitter full: data messages go out at 0 as in SRS, after a republish too, while audio and video continue the timeline', () => {
+  const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
+  const publisher = () =>
+    new Client({ ip: '10.0.0.1', vhost: '__defaultVhost__', app: 'live', stream: 's', type: 'fmle-publish', transport: { close() {}, bytesRead: () => 0, bytesWritten: () => 0 } });
+  const meta = encodeAmf0('onMetaData', { width: 320 });
+  const key = Buffer.from([0x17, 1, 0, 0, 0, 0, 0, 0, 1, 0x65]);
+  const inter = Buffer.from([0x27, 1, 0, 0, 0, 0, 0, 0, 1, 0x41]);
+  const run = () => {
+    s.onMessage('script', 0, meta);
+    s.onMessage('video', 0, TEST_AVC_HEADER);
+    s.onMessage('video', 0, key);
+    for (let t = 40; t <= 2000; t += 40) s.onMessage('video', t, inter);
+    s.onMessage('script', 1000, encodeAmf0('onCuePoint', { name: 'x' }));
+  };
+  const seen: { kind: string; dts: number }[] = [];
+  s.addOutput({ name: 'probe', onPacket: (p) => seen.push({ kind: p.kind, dts: p.dts }) });
+  assert.ok(s.publish(publisher()));
+  run();
+  s.unpublish();
+  seen.length = 0;
+  assert.ok(s.publish(publisher()));
+  run();
+  // FFmpeg's FLV reader skips onMetaData only at 0: later, it adds a data track to what it probes
+  assert.deepEqual(seen.filter((p) => p.kind === 'script').map((p) => p.dts), [0, 0]);
+  assert.equal(s.startPackets()[0].dts, 0, 'a joining player\'s onMetaData');
+  const video = seen.filter((p) => p.kind === 'video');
+  assert.ok(video[0].dts > 2000, `the republish continues the timeline (${video[0].dts})`);
+  assert.equal(video[video.length - 1].dts - video[1].dts, 2000);
   s.close();
 });

@@ -209,7 +209,9 @@ export class Source {
   /** One message from the publisher: parse once, cache, fan out. */
   onMessage(kind: PacketKind, wireTimestamp: number, body: Buffer): void {
     this.recvBytes += body.length;
-    const dts = this.jitter.correct(wireTimestamp, kind);
+    // time_jitter full sends data messages at 0, as SRS does: FFmpeg's FLV reader skips an
+    // onMetaData only there (a later one becomes a data track), which a republish would give
+    const dts = kind === 'script' && this.options.timeJitter === 'full' ? 0 : this.jitter.correct(wireTimestamp, kind);
     const packet = Packet.of(kind, dts, body);
     const v = packet.video;
     const a = packet.audio;
