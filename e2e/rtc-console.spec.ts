@@ -5,6 +5,7 @@
  * HTTP-FLV; then the Publisher sends a clock drawn on a canvas and the Player page plays it over
  * WHEP, which gives the publisher -> player delay (p50/p95) frame by frame.
  */
+import { createSocket } from 'node:dgram';
 import { expect, test, type Page } from '@playwright/test';
 import type { RunningServer } from '../packages/server/dist/test/harness.js';
 import {
@@ -176,4 +177,52 @@ test('the Player page plays the WHIP stream over WHEP: frames decoded, audio, pu
   expect(p50).toBeLessThan(1000);
   await player.context().close();
   await pub.context().close();
+});
+
+test("the console's WHIP offer goes once a host candidate is in it, without waiting for slow ICE gathering", async ({ browser }) => {
+  const page = await newRtcPage(browser);
+  // a STUN server that never answers (a UDP socket that reads and drops) keeps ICE gathering
+  // incomplete for seconds; record when the offer was set and when it was POSTed, and the
+  // gathering state then
+  const blackHole = createSocket('udp4');
+  await new Promise<void>((r) => blackHole.bind(0, '127.0.0.1', () => r()));
+  const stun = `stun:127.0.0.1:${blackHole.address().port}`;
+  await page.addInitScript((stun: string) => {
+    const Native = window.RTCPeerConnection;
+    const seen = { offerAt: 0, postAt: 0, gathering: '' };
+    let last: RTCPeerConnection | undefined;
+    (window as unknown as { __ice: typeof seen }).__ice = seen;
+    const Slow = function (this: unknown, config?: RTCConfiguration) {
+      const pc = new Native({ ...config, iceServers: [{ urls: stun }] });
+      const setLocal = pc.setLocalDescription.bind(pc);
+      pc.setLocalDescription = async (d?: RTCLocalSessionDescriptionInit) => {
+        await setLocal(d);
+        seen.offerAt = performance.now();
+      };
+      last = pc;
+      return pc;
+    } as unknown as typeof RTCPeerConnection;
+    Slow.prototype = Native.prototype;
+    Object.setPrototypeOf(Slow, Native);
+    window.RTCPeerConnection = Slow;
+    const nativeFetch = window.fetch.bind(window);
+    window.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+      const url = input instanceof Request ? input.url : String(input);
+      if (url.includes('/rtc/v1/whip/') && init?.method === 'POST') {
+        seen.postAt = performance.now();
+        seen.gathering = last?.iceGatheringState ?? '';
+      }
+      return nativeFetch(input, init);
+    };
+  }, stun);
+  try {
+    await publishFromConsole(page, 'icewait');
+  } finally {
+    blackHole.close();
+  }
+  const seen = await page.evaluate(() => (window as unknown as { __ice: { offerAt: number; postAt: number; gathering: string } }).__ice);
+  expect(seen.gathering, 'gathering was still going when the offer went').toBe('gathering');
+  // a host candidate comes within tens of ms; the old wait was for 'complete' or 1.5 s
+  expect(seen.postAt - seen.offerAt).toBeLessThan(1000);
+  await page.context().close();
 });

@@ -16,27 +16,40 @@ export interface RtcSession {
   close(): Promise<void>;
 }
 
-function waitIceGathering(pc: RTCPeerConnection, ms: number): Promise<void> {
-  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+/** Longest wait for a host candidate before the offer goes without one, ms. */
+export const ICE_GATHERING_WAIT_MS = 1000;
+
+/**
+ * Resolves once the offer can go: ICE gathering is complete, or a host candidate has been
+ * gathered (enough: the server is ICE-lite and answers the browser's connectivity checks on its
+ * one candidate, learning the browser's address from them), or after `ms` at most (then the offer
+ * goes with what there is). Slow candidates (server-reflexive or relayed ones from STUN/TURN
+ * servers) are not waited for: the server does no trickle ICE and would never get them anyway.
+ */
+export function iceReady(pc: RTCPeerConnection, ms = ICE_GATHERING_WAIT_MS): Promise<void> {
+  const hasHost = () => /^a=candidate:\S+ \d+ \S+ \d+ \S+ \d+ typ host/m.test(pc.localDescription?.sdp ?? '');
+  if (pc.iceGatheringState === 'complete' || hasHost()) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       pc.removeEventListener('icegatheringstatechange', check);
+      pc.removeEventListener('icecandidate', check);
       clearTimeout(timer);
       resolve();
     };
     const check = () => {
-      if (pc.iceGatheringState === 'complete') done();
+      if (pc.iceGatheringState === 'complete' || hasHost()) done();
     };
     const timer = setTimeout(done, ms);
     pc.addEventListener('icegatheringstatechange', check);
+    pc.addEventListener('icecandidate', check);
   });
 }
 
 async function exchange(pc: RTCPeerConnection, url: string): Promise<string | null> {
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
-  // SRS does not do trickle ICE: send the offer once host candidates are gathered (or after 1.5 s).
-  await waitIceGathering(pc, 1500);
+  // no trickle ICE (SRS and tsrs): the offer goes once a host candidate is in it (bounded)
+  await iceReady(pc);
   const headers: Record<string, string> = { 'Content-Type': 'application/sdp' };
   const auth = authHeader();
   if (auth) headers.Authorization = auth;
