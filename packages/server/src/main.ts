@@ -20,7 +20,8 @@ import { lockHistoryDatabase, openHistory } from './history/database.js';
 import { workerCount, workerShare } from './workers/worker.js';
 import { Episode } from './app/resource-errors.js';
 import { DEFAULT_SOURCE_OPTIONS, type Source, type SourceOptions } from './app/source.js';
-import { type Config, diffConfig, loadConfig, loadEnvOnlyConfig } from './config/index.js';
+import { type Config, DEFAULT_VHOST, diffConfig, loadConfig, loadEnvOnlyConfig } from './config/index.js';
+import { playUrls } from './start-urls.js';
 import { acquirePidFile } from './pid-file.js';
 import { HttpListener } from './listeners/http.js';
 import type { Listener } from './listeners/listener.js';
@@ -343,12 +344,13 @@ export class TsrsServer {
     const host = (a: { host: string } | undefined) => (!a || a.host === '0.0.0.0' || a.host === '::' ? '127.0.0.1' : a.host.includes(':') ? `[${a.host}]` : a.host);
     const out: string[] = [];
     const rtmp = this.addresses('rtmp')[0];
-    if (rtmp) out.push(`publish: rtmp://${host(rtmp)}:${rtmp.port}/live/livestream`);
+    const rtmpBase = rtmp && `rtmp://${host(rtmp)}:${rtmp.port}`;
+    if (rtmpBase) out.push(`publish: ${rtmpBase}/live/livestream`);
     const http = this.http?.addresses()[0];
-    if (http) {
-      out.push(`play: http://${host(http)}:${http.port}/live/livestream.flv (HTTP-FLV), .m3u8 (HLS)`);
-      out.push(`console: http://${host(http)}:${http.port}/console/`);
-    }
+    const httpBase = http && `http://${host(http)}:${http.port}`;
+    const play = playUrls(this.config.getVhost(DEFAULT_VHOST), rtmpBase, httpBase);
+    if (play.length) out.push(`play: ${play.join(', ')}`);
+    if (httpBase) out.push(`console: ${httpBase}/console/`);
     const api = this.api?.addresses()[0];
     if (api) out.push(`api: http://${host(api)}:${api.port}/api/v1/summaries`);
     return out;
