@@ -12,7 +12,11 @@ const where = (d: Directive | undefined, fallback: Directive | string): string =
 /** The `stream_caster` kinds tsrs runs (others, such as gb28181, are warned about). */
 export const RUN_CASTERS: readonly string[] = ['flv', 'mpegts_over_udp'];
 
-/** Global sections: `rtc_server` over TCP, `srt_server`, `stream_caster` (the casters tsrs does not run). */
+/**
+ * Global sections: `rtc_server` over TCP, `srt_server`, `heartbeat`, `circuit_breaker` (when
+ * written), `tencentcloud_cls`/`tencentcloud_apm`, `srs_log_tank file`, `stream_caster` (the
+ * casters tsrs does not run).
+ */
 export function globalNotYet(root: Directive, g: GlobalView, file: string): string[] {
   const out: string[] = [];
   const warn = (name: string, what: string) => out.push(`${where(root.get(name), `${file}:1`)}: ${name} is on, but tsrs does not run ${what} yet: ignored`);
@@ -21,6 +25,17 @@ export function globalNotYet(root: Directive, g: GlobalView, file: string): stri
     out.push(`${where(root.get('rtc_server'), `${file}:1`)}: rtc_server: WebRTC over TCP (tcp, protocol tcp/all) is not run by tsrs yet: UDP only`);
   }
   if (g.srt_server.enabled) warn('srt_server', 'SRT');
+  if (g.heartbeat.enabled) warn('heartbeat', 'the heartbeat (no POST to its url)');
+  // SRS's default is on, so only a block written in the file with it on is named
+  const cb = root.get('circuit_breaker');
+  if (cb && g.circuit_breaker.enabled) warn('circuit_breaker', 'the circuit breaker (no load shedding at high CPU)');
+  for (const name of ['tencentcloud_cls', 'tencentcloud_apm']) {
+    if (root.get(name)?.get('enabled')?.arg0 === 'on') warn(name, 'Tencent Cloud logging or tracing');
+  }
+  // (SRS's default tank is file too, but tsrs's logging on stdout is documented; only a written one is named)
+  if (root.get('srs_log_tank') && g.srs_log_tank === 'file') {
+    out.push(`${where(root.get('srs_log_tank'), `${file}:1`)}: srs_log_tank file: tsrs does not write a log file yet, it logs to the console (stdout): srs_log_file ignored`);
+  }
   for (const c of root.getAll('stream_caster')) {
     const enabled = c.get('enabled')?.arg0 === 'on';
     const caster = c.get('caster')?.arg0 ?? '';

@@ -369,6 +369,20 @@ vhost quiet {
   const env = check('listen 1935;', { SRS_SRT_SERVER_ENABLED: 'on' }).warnings;
   assert.equal(env.length, 1);
   assert.match(env[0], /srt_server is on/);
+  // the global sections tsrs does not run: heartbeat, circuit_breaker (when written on), Tencent Cloud, a log file
+  const globals = check(`listen 1935;
+heartbeat { enabled on; url http://127.0.0.1:8085/api/v1/servers; }
+circuit_breaker { enabled on; }
+tencentcloud_cls { enabled on; }
+tencentcloud_apm { enabled off; }
+srs_log_tank file;`).warnings;
+  assert.deepEqual(globals, [
+    'v.conf:2: heartbeat is on, but tsrs does not run the heartbeat (no POST to its url) yet: ignored',
+    'v.conf:3: circuit_breaker is on, but tsrs does not run the circuit breaker (no load shedding at high CPU) yet: ignored',
+    'v.conf:4: tencentcloud_cls is on, but tsrs does not run Tencent Cloud logging or tracing yet: ignored',
+    'v.conf:6: srs_log_tank file: tsrs does not write a log file yet, it logs to the console (stdout): srs_log_file ignored',
+  ]);
+  assert.deepEqual(check('listen 1935;\nheartbeat { enabled off; }\ncircuit_breaker { enabled off; }\nsrs_log_tank console;').warnings, []);
   // WebRTC over UDP is run, publishers and players: no warning
   assert.deepEqual(check('listen 1935;\nrtc_server { enabled on; }\nvhost v { rtc { enabled on; rtc_to_rtmp on; } }').warnings, []);
   assert.deepEqual(check('listen 1935;\nvhost v { rtc { enabled on; rtc_to_rtmp on; rtmp_to_rtc on; } }').warnings, []);
