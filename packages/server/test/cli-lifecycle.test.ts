@@ -6,8 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { HistoryClientSession } from '@tsrs/api-types';
 
@@ -21,8 +22,8 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function run(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Proc {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; nodeArgs?: string[] }): Proc {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -150,4 +151,34 @@ test('a SIGTERM while the server is still starting stops it gracefully once star
   assert.equal(code, 0, `exit ${code} (signal ${p.proc.signalCode}):\n${p.output()}`);
   assert.match(p.output(), / tsrs \S+ started/);
   assert.match(p.output(), /tsrs stopped/);
+});
+
+test('a SIGINT while tsrs is still loading its modules is held: the server starts, then stops gracefully (exit 0, "tsrs stopped")', { timeout: 60_000 }, async () => {
+  const dir = tempDir('tsrs-loading-int-');
+  // A module hook makes loading main.js (the server's module graph) take 3 s and marks when it
+  // begins: the signal then lands where loading takes time on a busy machine.
+  const marker = join(dir, 'loading');
+  const hooks = `import { writeFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.endsWith('/dist/src/main.js')) {
+    writeFileSync(${JSON.stringify(marker)}, '');
+    await new Promise((r) => setTimeout(r, 3000));
+  }
+  return next(url, context);
+}`;
+  const register = join(dir, 'register.mjs');
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});\n`);
+  const [rtmp, apiPort] = [await freePort(), await freePort()];
+  const p = run(['-e'], {
+    cwd: dir,
+    nodeArgs: ['--import', pathToFileURL(register).href],
+    env: { SRS_LISTEN: String(rtmp), SRS_HTTP_API_ENABLED: 'on', SRS_HTTP_API_LISTEN: String(apiPort), SRS_SRS_LOG_TANK: 'console' },
+  });
+  await waitFor('main.js loading', () => existsSync(marker) || p.proc.exitCode !== null, 30_000, 20);
+  assert.equal(p.output().includes('started'), false, 'no log line yet');
+  p.proc.kill('SIGINT');
+  const code = await p.exited;
+  assert.equal(code, 0, `exit ${code} (signal ${p.proc.signalCode}):\n${p.output()}`);
+  assert.match(p.output(), / tsrs \S+ started/);
+  assert.match(p.output(), /tsrs stopped graceful=true/);
 });

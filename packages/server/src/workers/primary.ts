@@ -15,6 +15,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { loadConfig } from '../config/index.js';
+import { releaseEarlySignals } from '../early-signals.js';
 import { createLogger, pinoLevel, type Logger } from '../log.js';
 import { isPostgresUrl } from '@tsrs/db';
 import { lockHistoryDatabase, openHistory } from '../history/database.js';
@@ -184,6 +185,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
   process.on('SIGTERM', () => stop(true));
   process.on('SIGINT', () => stop(true));
   process.on('SIGQUIT', () => stop(false));
+  releaseEarlySignals();
   process.on('SIGHUP', () => {
     // The workers re-read the file themselves; a file that no longer suits workers is not passed on.
     try {
