@@ -192,6 +192,12 @@ export const globalSchema = {
    * and the connection closed. Default 1 MiB.
    */
   rtmp_max_metadata_size: int(1024 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
+  /**
+   * tsrs: RTMP input bytes all connections hold together: input queued while a hook decides and
+   * messages received in part (counted at their full length). One connection holds at most 4 x
+   * 8 MiB; past this sum the connection holding the most is closed. 0 = no bound. Default 256 MiB.
+   */
+  rtmp_max_buffered_bytes: int(256 * 1024 * 1024, { min: 0 }),
   server_id: optStr(),
   /** tsrs: history database (SQLite path or file: URL, or a postgresql:// URL); DATABASE_URL wins. Default ./objs/tsrs.db */
   database: optStr(),

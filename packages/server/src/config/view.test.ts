@@ -38,6 +38,7 @@ test('global defaults (SRS 6.0)', () => {
   assert.equal(g.max_connections_per_ip, 0);
   assert.equal(g.max_child_processes, 256);
   assert.equal(g.history_max_rows, 1_000_000);
+  assert.equal(g.rtmp_max_buffered_bytes, 256 * 1024 * 1024);
   assert.deepEqual(c.http_api, {
     enabled: false, listen: { port: 1985 }, crossdomain: true,
     raw_api: { enabled: false, allow_reload: false, allow_query: false, allow_update: false },

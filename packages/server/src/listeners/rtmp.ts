@@ -6,6 +6,7 @@ import { isResourceError } from '../app/resource-errors.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { RtmpConnection } from '../protocol/rtmp/connection.js';
+import { HeldBytesBudget } from '../protocol/rtmp/held-bytes.js';
 import type { Listener } from './listener.js';
 import { bindHost } from './tcp.js';
 
@@ -14,6 +15,8 @@ export class RtmpListener implements Listener {
   readonly name = 'rtmp';
   private servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
+  /** rtmp_max_buffered_bytes: the input bytes all connections hold together */
+  readonly held = new HeldBytesBudget(() => this.config().global.rtmp_max_buffered_bytes);
 
   constructor(
     private readonly hub: Hub,
@@ -68,6 +71,6 @@ export class RtmpListener implements Listener {
     if (!this.limit.admit(socket, this.name)) return;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    new RtmpConnection(socket, this.hub, this.config(), this.log, this.registry);
+    new RtmpConnection(socket, this.hub, this.config(), this.log, this.registry, this.held);
   }
 }

@@ -110,6 +110,11 @@ export class ChunkDecoder {
     return this.queued;
   }
 
+  /** Bytes held: input not decoded yet plus the messages received in part (at their full length). */
+  get heldBytes(): number {
+    return this.queued + this.reserved;
+  }
+
   /** Applies a chunk size (also done automatically for Set Chunk Size messages). */
   setChunkSize(size: number): void {
     if (!(size >= 1 && size <= MAX_CHUNK_SIZE)) {

@@ -13,6 +13,7 @@ import { discoverOrigin, redirectUrl } from '../../app/cluster/coworkers.js';
 import { EDGE_VIA_FIELD, parseEdgeVia } from '../../app/cluster/edge-via.js';
 import type { StreamRegistry } from '../../app/cluster/registry.js';
 import { rtmpPlayerSink } from './from-source.js';
+import type { BytesHolder, HeldBytesBudget } from './held-bytes.js';
 import { ServerSession, type Decision } from './server-session.js';
 import { packetKindOf } from './to-source.js';
 import type { RtmpUrl } from './url.js';
@@ -26,7 +27,7 @@ const IDLE_TIMEOUT_MS = 30_000;
  * goes into the publisher handle, packets come out through the player's sink; closing the
  * handle and, at the socket's close, removing the client are all the cleanup there is.
  */
-export class RtmpConnection {
+export class RtmpConnection implements BytesHolder {
   private readonly session: ServerSession;
   private readonly client: Client;
   private readonly log: Logger;
@@ -43,6 +44,8 @@ export class RtmpConnection {
     private readonly config: Config,
     parentLog: Logger,
     private readonly registry?: StreamRegistry,
+    /** rtmp_max_buffered_bytes: what all RTMP connections hold together */
+    private readonly budget?: HeldBytesBudget,
   ) {
     this.client = new Client({
       ip: peerIp(socket),
@@ -83,7 +86,10 @@ export class RtmpConnection {
     );
     socket.setTimeout(IDLE_TIMEOUT_MS, () => this.close('timeout'));
     this.expect('handshake and connect');
-    socket.on('data', (data) => this.session.push(data));
+    socket.on('data', (data) => {
+      this.session.push(data);
+      this.budget?.update(this, this.session.closed ? 0 : this.session.heldBytes);
+    });
     socket.on('error', (err) => {
       if (!this.client.endReason && !isReset(err)) this.client.endReason = 'error';
       this.log.debug({ err: err.message }, 'rtmp socket error');
@@ -273,7 +279,18 @@ export class RtmpConnection {
     this.socket.destroy();
   }
 
+  /** The process holds too much RTMP input: this connection, holding the most, goes. */
+  evict(held: number, total: number, limit: number): void {
+    this.client.endReason = 'error';
+    this.log.warn(
+      { ip: this.client.ip, held, total, limit },
+      `rtmp input held by all connections over rtmp_max_buffered_bytes (${limit}): closing the one holding the most (${held} bytes)`,
+    );
+    this.close('rtmp_max_buffered_bytes');
+  }
+
   private cleanup(): void {
+    this.budget?.remove(this);
     this.client.leave(); // a hook still deciding on it stops
     this.expect(undefined);
     this.session.close();

@@ -234,6 +234,11 @@ export class ServerSession {
     return this.decoder.queuedBytes;
   }
 
+  /** Input bytes held: queued plus messages received in part (see ChunkDecoder.heldBytes). */
+  get heldBytes(): number {
+    return this.decoder.heldBytes;
+  }
+
   get closed(): boolean {
     return this.state === 'closed';
   }
