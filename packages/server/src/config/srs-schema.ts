@@ -195,7 +195,8 @@ export const globalSchema = {
   /**
    * tsrs: RTMP input bytes all connections hold together: input queued while a hook decides and
    * messages received in part (counted at their full length). One connection holds at most 4 x
-   * 8 MiB; past this sum the connection holding the most is closed. 0 = no bound. Default 256 MiB.
+   * 8 MiB; past this sum the connection holding the most is closed. Per process (each `--workers`
+   * worker sums its own). 0 = no bound. Default 256 MiB.
    */
   rtmp_max_buffered_bytes: int(256 * 1024 * 1024, { min: 0 }),
   server_id: optStr(),
