@@ -33,6 +33,7 @@ let smallPesPort: number;
 let tailPort: number;
 let junkPort: number;
 let firstGopPort: number;
+let kickPort: number;
 let hooks: HookServer;
 /** how long the on_publish hook of vhost `hooked` takes (ms) */
 const SLOW_HOOK_MS = 500;
@@ -107,6 +108,7 @@ before(async () => {
   tailPort = await freePort();
   junkPort = await freePort();
   firstGopPort = await freePort();
+  kickPort = await freePort();
   hooks = await startHookServer(async () => {
     await sleep(SLOW_HOOK_MS);
     return '{"code":0}';
@@ -123,6 +125,7 @@ stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/tail; listen ${tailPort}; idle_timeout 1; }
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/junk; listen ${junkPort}; idle_timeout 1; }
 stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/firstgop?vhost=hooked; listen ${firstGopPort}; idle_timeout 2; }
+stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/kicked; listen ${kickPort}; idle_timeout 1; }
 vhost hooked { http_hooks { enabled on; on_publish ${hooks.url}/pub; } }`,
     ),
   );
@@ -407,5 +410,32 @@ test('the datagrams that come while the publish is admitted are kept: a stream w
   } finally {
     sock.close();
     client.close();
+  }
+});
+
+test('kick (DELETE /api/v1/clients/:id) ends a UDP publish: history says kicked, the sender is ignored while it keeps sending, then may publish again', { timeout: 120_000 }, async () => {
+  const ff = ffmpegTsUdp(kickPort);
+  try {
+    const s = await waitFor('the caster\'s publish', () => published('kicked'), 30_000);
+    const kicked = await api(server, `/api/v1/clients/${s.publish.cid}`, { method: 'DELETE' });
+    assert.equal(kicked.status, 200);
+    await waitFor('the stream ends at the kick', async () => !(await published('kicked')), 10_000);
+    const row = await waitFor('the history row', async () => {
+      const r = await api<{ clients: HistoryClientSession[] }>(server, '/api/v1/history/clients?stream=kicked');
+      return r.json.clients.find((c) => c.id === s.publish.cid && c.end_reason);
+    }, 10_000);
+    assert.ok(row.protocol === 'mpegts-udp' && row.end_reason === 'kicked', JSON.stringify(row));
+    // FFmpeg goes on sending: it does not take the stream back
+    await sleep(2500);
+    assert.equal(await published('kicked'), undefined, 'a kicked sender that keeps sending stays off');
+  } finally {
+    kill(ff);
+  }
+  await sleep(2000); // quiet past idle_timeout (1 s)
+  const again = ffmpegTsUdp(kickPort);
+  try {
+    await waitFor('the same sender may publish again after a pause', () => published('kicked'), 30_000);
+  } finally {
+    kill(again);
   }
 });
