@@ -67,3 +67,27 @@ test('a loss right after a marker breaks the access unit that follows (its first
   assert.deepEqual(out.map((u) => u.timestamp), [0, 3600], 'the IDR without its first slice is not passed on');
   assert.equal(d.needKeyframe, true);
 });
+
+test('FU-A fragments that never end (no end bit, no marker, one timestamp) are held only up to maxAccessUnitBytes', () => {
+  const limit = 64 * 1024;
+  const d = new H264Depacketizer({ maxAccessUnitBytes: limit, maxNalus: 16 });
+  // FU indicator (NRI 3, type 28), FU header (S/E bits, type 5), then 1,198 bytes of slice
+  const fu = (s: boolean, e: boolean) => Buffer.concat([Buffer.from([0x7c, (s ? 0x80 : 0) | (e ? 0x40 : 0) | 5]), Buffer.alloc(1198, 0x55)]);
+  let most = 0;
+  d.push(fu(true, false), 0, 9000, false);
+  for (let seq = 1; seq < 2000; seq++) {
+    assert.deepEqual(d.push(fu(false, false), seq, 9000, false), []);
+    most = Math.max(most, d.pendingBytes);
+  }
+  assert.ok(most <= limit, `held ${most} bytes of fragments (2,000 x 1,198 sent)`);
+  // the NAL unit the fragments would have made is gone, even when its end comes
+  assert.deepEqual(d.push(fu(false, true), 2000, 9000, true), []);
+  assert.equal(d.pendingBytes, 0);
+  assert.equal(d.dropped, 1);
+  assert.equal(d.needKeyframe, true);
+  // the next IDR comes through whole
+  const idr = nal(5, 3000, 7);
+  const out = packets([[sps, pps, idr]], 2001).flatMap((p) => d.push(p.payload, p.seq, p.timestamp + 18000, p.marker));
+  assert.equal(out.length, 1);
+  assert.deepEqual(out[0].nalus, [sps, pps, idr]);
+});

@@ -13,7 +13,9 @@
  * hits and every following one up to the next IDR (a decoder cannot use frames that reference a
  * broken one); `needKeyframe` then tells the receiver to ask for one (PLI, RFC 4585 6.3.1).
  * Payloads are copied only where FU-A fragments are joined. Bounded: an access unit over
- * `maxAccessUnitBytes` or `maxNalus` is dropped as if a packet had been lost.
+ * `maxAccessUnitBytes` or `maxNalus` is dropped as if a packet had been lost, FU-A fragments
+ * still being joined included (a sender that never sets the end bit or the marker holds at most
+ * that much, `pendingBytes`).
  */
 
 export interface H264AccessUnit {
@@ -47,9 +49,16 @@ export class H264Depacketizer {
   private timestamp = -1;
   private broken = false;
   private fragments: Buffer[] | undefined;
+  /** bytes in `fragments` */
+  private fragmentBytes = 0;
   private expectedSeq = -1;
 
   constructor(private readonly limits: H264DepacketizeLimits = { maxAccessUnitBytes: 8 * 1024 * 1024, maxNalus: 1024 }) {}
+
+  /** Bytes held for the access unit being assembled: its NAL units and the FU-A fragments so far. */
+  get pendingBytes(): number {
+    return this.bytes + this.fragmentBytes;
+  }
 
   /**
    * One RTP packet's payload with its header fields (sequence number 16-bit, timestamp 32-bit,
@@ -73,7 +82,7 @@ export class H264Depacketizer {
       this.timestamp = timestamp;
     } else if (gap) {
       this.broken = true;
-      this.fragments = undefined;
+      this.resetFragments(undefined);
     }
     this.take(payload);
     if (marker) this.finish(out);
@@ -99,17 +108,28 @@ export class H264Depacketizer {
       if (p.length < 3) return void this.ignored++;
       const start = (p[1] & 0x80) !== 0;
       const end = (p[1] & 0x40) !== 0;
-      if (start) this.fragments = [Buffer.from([(p[0] & 0xe0) | (p[1] & 0x1f)])];
-      if (!this.fragments) return; // the start was lost: the gap already broke the access unit
+      if (start) this.resetFragments([Buffer.from([(p[0] & 0xe0) | (p[1] & 0x1f)])]);
+      if (!this.fragments) return; // the start was lost (or the NAL unit was too big): the access unit is broken
       this.fragments.push(p.subarray(2));
+      this.fragmentBytes += p.length - 2;
+      if (this.bytes + this.fragmentBytes > this.limits.maxAccessUnitBytes) {
+        this.broken = true;
+        return this.resetFragments(undefined);
+      }
       if (end) {
         const nalu = Buffer.concat(this.fragments);
-        this.fragments = undefined;
+        this.resetFragments(undefined);
         this.add(nalu);
       }
       return;
     }
     this.ignored++;
+  }
+
+  /** Starts joining a new FU-A NAL unit (its rebuilt header) or, with undefined, stops. */
+  private resetFragments(start: Buffer[] | undefined): void {
+    this.fragments = start;
+    this.fragmentBytes = start ? start[0].length : 0;
   }
 
   private add(nalu: Buffer): void {
@@ -127,7 +147,7 @@ export class H264Depacketizer {
     this.nalus = [];
     this.bytes = 0;
     this.broken = false;
-    this.fragments = undefined;
+    this.resetFragments(undefined);
     if (broken) {
       this.needKeyframe = true;
       this.dropped++;
