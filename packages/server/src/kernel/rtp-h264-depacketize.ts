@@ -133,11 +133,11 @@ export class H264Depacketizer {
   }
 
   private add(nalu: Buffer): void {
-    this.bytes += nalu.length;
-    if (this.bytes > this.limits.maxAccessUnitBytes || this.nalus.length >= this.limits.maxNalus) {
+    if (this.bytes + nalu.length > this.limits.maxAccessUnitBytes || this.nalus.length >= this.limits.maxNalus) {
       this.broken = true;
       return;
     }
+    this.bytes += nalu.length;
     this.nalus.push(nalu);
   }
 

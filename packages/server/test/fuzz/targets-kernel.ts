@@ -2,7 +2,8 @@
  * Fuzz targets of the two-way kernel's parsers of outside bytes: the FLV tag classifier
  * (every publisher's audio/video body, legacy and enhanced RTMP), the MPEG-TS demuxer
  * (MPEG-TS over UDP, SRT), the Annex B splitter and its conversions, and the Opus
- * header/packet parsers (with the Opus-in-TS framing).
+ * header/packet parsers (with the Opus-in-TS framing), and the RTP H.264 depacketizer (every
+ * WebRTC publisher's video).
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -15,6 +16,8 @@ import { TsMuxer, TS_AUDIO_PID, TS_PMT_PID, TS_VIDEO_PID } from '../../src/kerne
 import { TsDemuxer, type TsAccessUnit } from '../../src/kernel/mpegts-demux.js';
 import { accessUnitsOf } from '../../src/kernel/mpegts-es.js';
 import { buildOpusHead, parseOpusHead, parseOpusPacket, parseOpusToc } from '../../src/kernel/opus.js';
+import { H264Depacketizer, type H264AccessUnit } from '../../src/kernel/rtp-h264-depacketize.js';
+import { packetizeH264 } from '../../src/kernel/rtp-h264.js';
 import type { FuzzTarget } from './fuzz-helper.js';
 import { pieces } from './targets-rtmp.js';
 import { classifyAudio, classifyVideo } from '../../src/kernel/flv-tag.js';
@@ -206,4 +209,72 @@ export const opusTarget: FuzzTarget = {
   },
 };
 
-export const KERNEL_TARGETS = [flvTagTarget, tsDemuxTarget, annexBTarget, opusTarget];
+
+
+// --- RTP H.264 depacketizer (WebRTC publishers) -------------------------------------
+
+const RTP_LIMITS = { maxAccessUnitBytes: 1024, maxNalus: 8 };
+
+/**
+ * The input as RTP packets: each record is a flags byte (bit 0 marker, bit 1 next timestamp,
+ * bit 2 skip a sequence number, bit 3 go back one), a length byte, then that many payload bytes.
+ */
+function rtpRecords(input: Buffer): { payload: Buffer; seq: number; timestamp: number; marker: boolean }[] {
+  const out: { payload: Buffer; seq: number; timestamp: number; marker: boolean }[] = [];
+  let seq = 65500;
+  let timestamp = 0xfffff000;
+  for (let at = 0; at + 2 <= input.length; ) {
+    const flags = input[at];
+    const len = input[at + 1];
+    const payload = input.subarray(at + 2, at + 2 + len);
+    at += 2 + len;
+    if (flags & 2) timestamp = (timestamp + 3000) >>> 0;
+    if (flags & 4) seq = (seq + 1) & 0xffff;
+    if (flags & 8) seq = (seq - 2) & 0xffff;
+    out.push({ payload, seq, timestamp, marker: (flags & 1) !== 0 });
+    seq = (seq + 1) & 0xffff;
+  }
+  return out;
+}
+
+/** Records of packetizeH264's own packets (the valid shape), one access unit per timestamp. */
+function rtpSeed(units: Buffer[][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const au of units) {
+    const pkts = packetizeH264(au, 0, { maxPayload: 200 });
+    pkts.forEach((p, i) => parts.push(Buffer.from([(i === 0 ? 2 : 0) | (i === pkts.length - 1 ? 1 : 0), p.payload.length]), p.payload));
+  }
+  return Buffer.concat(parts);
+}
+
+export const rtpH264Target: FuzzTarget = {
+  name: 'rtp-h264',
+  description: 'H264Depacketizer never throws, holds at most maxAccessUnitBytes and returns access units within its bounds',
+  errors: [],
+  maxRandomLength: 2048,
+  seeds: () => {
+    const nal = (type: number, size: number) => Buffer.concat([Buffer.from([0x60 | type]), Buffer.alloc(size - 1, type)]);
+    return [
+      rtpSeed([[nal(7, 8), nal(8, 4), nal(5, 900)], [nal(1, 300)], [nal(1, 150), nal(1, 20)]]),
+      rtpSeed([[nal(5, 3000)], [nal(1, 5000)]]),
+    ];
+  },
+  run(input) {
+    const d = new H264Depacketizer(RTP_LIMITS);
+    const units: H264AccessUnit[] = [];
+    for (const p of rtpRecords(input)) {
+      for (const au of d.push(p.payload, p.seq, p.timestamp, p.marker)) {
+        const bytes = au.nalus.reduce((n, x) => n + x.length, 0);
+        assert.ok(au.nalus.length >= 1 && au.nalus.length <= RTP_LIMITS.maxNalus, `${au.nalus.length} NAL units`);
+        assert.ok(bytes <= RTP_LIMITS.maxAccessUnitBytes, `an access unit of ${bytes} bytes`);
+        assert.ok(au.nalus.every((n) => n.length > 0), 'an empty NAL unit');
+        assert.equal(au.keyframe, au.nalus.some((n) => (n[0] & 0x1f) === 5));
+        units.push(au);
+      }
+      assert.ok(d.pendingBytes <= RTP_LIMITS.maxAccessUnitBytes, `holds ${d.pendingBytes} bytes`);
+    }
+    return units;
+  },
+};
+
+export const KERNEL_TARGETS = [flvTagTarget, tsDemuxTarget, annexBTarget, opusTarget, rtpH264Target];
