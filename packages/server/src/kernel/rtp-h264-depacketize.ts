@@ -133,7 +133,7 @@ export class H264Depacketizer {
   }
 
   private add(nalu: Buffer): void {
-    if (this.bytes + nalu.length > this.limits.maxAccessUnitBytes || this.nalus.length >= this.limits.maxNalus) {
+    if (this.pendingBytes + nalu.length > this.limits.maxAccessUnitBytes || this.nalus.length >= this.limits.maxNalus) {
       this.broken = true;
       return;
     }
