@@ -4,12 +4,13 @@
  * jump when the RTMP publisher goes and comes back (a new packetization of the stream), the
  * negotiated transport-wide sequence numbers (TWCC) count every RTP packet of the transport, and
  * the RTCP sender reports carry the sender's SSRC, a packet count and an NTP/RTP timestamp pair
- * that match what arrived. (SRTP and the NACK answers: rtc-whep.test and rtc-feedback.test.)
+ * that match what arrived, all through the AES_CM_128_HMAC_SHA1_80 profile the server prefers. (SRTP
+ * and the NACK answers: srtp-protect.test, rtc-whep.test and rtc-feedback.test.)
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { RtcpSrPacket } from 'werift';
+import { ProtectionProfileAes128CmHmacSha1_80, RtcpSrPacket } from 'werift';
 import { api } from './api-helpers.js';
 import { basicConf, ffmpegPublish, freePort, kill, startServer, waitFor, type RunningServer } from './harness.js';
 import { rtcPlayer, whep, type RtcPlayerClient } from './rtc-helpers.js';
@@ -135,5 +136,10 @@ test('each player its own SSRCs; sequence numbers without a jump across a republ
   const distinct = new Set(a.twcc).size;
   assert.ok(distinct >= a.twcc.length * 0.98, `${distinct} distinct of ${a.twcc.length}: each packet its own number (${a.twcc.slice(0, 60).join(',')})`);
   assert.equal(b.twcc.length, 0, 'b did not negotiate TWCC');
+  // the server picked AES_CM_128_HMAC_SHA1_80 (werift clients offer GCM first), which tsrs protects itself
+  for (const w of [a, b]) {
+    const profiles = w.player.pc.dtlsTransports.map((t) => (t as unknown as { srtp: { localContext: { profile: number } } }).srtp.localContext.profile);
+    assert.deepEqual(profiles, [ProtectionProfileAes128CmHmacSha1_80]);
+  }
   await Promise.all([a.player.pc.close(), b.player.pc.close()]);
 });

@@ -7,7 +7,13 @@
  * from a new address finds it.
  */
 import { randomBytes } from 'node:crypto';
-import { RTCPeerConnection, RTCRtpCodecParameters, useTransportWideCC, type RTCRtpSender } from 'werift';
+import {
+  ProtectionProfileAes128CmHmacSha1_80,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  useTransportWideCC,
+  type RTCRtpSender,
+} from 'werift';
 import { RtcErrorCode } from '@tsrs/api-types';
 import { iceUfrag } from '../protocol/rtc/sdp-candidates.js';
 import { keepH264Mode1 } from '../protocol/rtc/sdp-h264.js';
@@ -79,6 +85,20 @@ function strongIceCredentials(pc: RTCPeerConnection): void {
     t.connection.localUsername = randomBytes(ICE_UFRAG_BITS / 8).toString('hex');
     t.connection.localPassword = randomBytes(ICE_PWD_BITS / 8).toString('hex');
   }
+}
+
+/**
+ * The DTLS-SRTP protection profile of a player's session (RFC 5764 4.1.2): tsrs answers as the
+ * DTLS client (`a=setup:active`, werift's answer) and offers only AES_CM_128_HMAC_SHA1_80, the
+ * profile SRS uses and every WebRTC endpoint implements (RFC 8827 6.5). tsrs protects the RTP
+ * to players itself in that profile with one cipher per session (protocol/rtc/srtp-protect.ts);
+ * werift would offer AEAD_AES_128_GCM first, which needs a new cipher per packet in Node.
+ * Publishers keep werift's list (one decryption per packet, not per player).
+ */
+export const PLAYER_SRTP_PROFILES: readonly number[] = [ProtectionProfileAes128CmHmacSha1_80];
+
+function setSrtpProfiles(pc: RTCPeerConnection, profiles: readonly number[]): void {
+  for (const t of pc.dtlsTransports) (t as unknown as { srtpProfiles: number[] }).srtpProfiles = [...profiles];
 }
 
 /** RTCP transport-layer feedback (PT 205) with FMT 1: a Generic NACK (RFC 4585 6.2.1). */
@@ -171,7 +191,8 @@ export class RtcError extends Error {
 
 /**
  * Answers `offer` on `pc` (attached to `session` when it was made: `RtcUdpMux.attach`). `media` words the refusal when the offer has neither codec (e.g.
- * "has" for a publisher's offer, "receives" for a player's).
+ * "has" for a publisher's offer, "receives" for a player's); a player's session offers only
+ * PLAYER_SRTP_PROFILES.
  * Returns the answer SDP (host candidates not yet set) and the session id
  * `<answer ufrag>:<offer ufrag>`.
  * Throws RtcError 5012 (SdpDecode, 400) for an offer werift cannot parse; 5018 (SdpExchange,
@@ -194,6 +215,7 @@ export async function answerOnMux(
     }
     trimFeedback(pc, fb);
     strongIceCredentials(pc);
+    if (media === 'receives') setSrtpProfiles(pc, PLAYER_SRTP_PROFILES);
     await pc.setLocalDescription(await pc.createAnswer());
     answer = pc.localDescription!.sdp;
   } catch (err) {

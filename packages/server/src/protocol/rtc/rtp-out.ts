@@ -2,20 +2,25 @@
  * The media path of one werift `RTCRtpSender`, without werift's per-packet work: the fan-out to
  * WebRTC players sends every RTP packet once per player, and werift's `sendRtp` (an async chain
  * per packet through its ICE connection, header extensions rebuilt from the negotiated list, an
- * NTP time made through strings, bandwidth-estimation records) cost several times the SRTP
- * protection itself. Per packet this does only: the RTP header (RFC 3550 5.1: the sender's SSRC
- * and payload type, the caller's sequence number and timestamp) with the negotiated header
- * extensions (RFC 8285 one-byte form: `sdes:mid`, abs-send-time, transport-wide sequence
- * number), SRTP protection with the session's keys (werift's SRTP context, RFC 3711 / RFC 7714),
- * and one datagram.
+ * NTP time made through strings, bandwidth-estimation records, a new cipher per packet) cost
+ * several times the SRTP protection itself. Per packet this does only: the RTP header (RFC 3550
+ * 5.1: the sender's SSRC and payload type, the caller's sequence number and timestamp) with the
+ * negotiated header extensions (RFC 8285 one-byte form: `sdes:mid`, abs-send-time,
+ * transport-wide sequence number) written from a template into the one datagram buffer, the
+ * payload copied after it, SRTP protection in place (srtp-protect.ts for AES_CM_128_HMAC_SHA1_80,
+ * which players negotiate with tsrs as with SRS; werift's SRTP context for AEAD_AES_128_GCM), and
+ * one datagram.
  *
  * What werift still does for the sender, fed from here: RTCP sender reports (RFC 3550 6.4.1: its
  * packet and octet counts, and the NTP/RTP timestamp pair of the newest packet, are updated per
  * packet), NACK answers from its retransmission history (each packet is put in the history
- * werift resends from, its last 128 per sender), PLI/FIR events, and TWCC feedback (read, not
- * acted on: tsrs does not adapt the bitrate of a stream to one player).
+ * werift resends from, its last 128 per sender, as a light entry whose header is made only when
+ * a NACK asks for it; werift's rollover counter for the SSRC is kept in step), PLI/FIR events,
+ * and TWCC feedback (read, not acted on: tsrs does not adapt the bitrate of a stream to one
+ * player).
  */
-import { RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
+import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, type RTCRtpSender } from 'werift';
+import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from './srtp-protect.js';
 
 export const URI_SDES_MID = 'urn:ietf:params:rtp-hdrext:sdes:mid';
 export const URI_ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
@@ -24,6 +29,22 @@ export const URI_TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-trans
 export const RTP_HISTORY_SIZE = 128;
 /** seconds from 1900-01-01 (NTP era 0) to 1970-01-01 */
 const NTP_UNIX_OFFSET = 2_208_988_800;
+
+/** werift's rollover counter state of one SSRC in its SRTP context */
+interface SrtpSsrcState {
+  rolloverCounter: number;
+  lastSequenceNumber: number;
+  rolloverHasProcessed?: boolean;
+}
+
+/** The parts of werift's SRTP context (0.24) this path reads: the profile and the session keys. */
+interface SrtpLocalContext {
+  profile: number;
+  srtpSessionKey: Buffer;
+  srtpSessionSalt: Buffer;
+  srtpSessionAuthTag: Buffer;
+  getSrtpSsrcState(ssrc: number): SrtpSsrcState;
+}
 
 /** The parts of werift's RTCRtpSender (0.24) and its DTLS transport this path reads and feeds. */
 interface SenderInternals {
@@ -35,12 +56,12 @@ interface SenderInternals {
   rtpTimestamp: number;
   octetCount: number;
   packetCount: number;
-  rtpCache: RtpPacket[];
+  rtpCache: unknown[];
   runRtcp(): Promise<void>;
   dtlsTransport?: {
     state: string;
     transportSequenceNumber: number;
-    srtp?: { encrypt(payload: Buffer, header: RtpHeader): Buffer };
+    srtp?: { encrypt(payload: Buffer, header: RtpHeader): Buffer; localContext?: SrtpLocalContext };
   };
 }
 
@@ -52,9 +73,30 @@ export function ntpTimestamp(unixMs: number): bigint {
 }
 
 /** abs-send-time (webrtc.org): 24 bits, seconds in 6.18 fixed point, of a Unix time in ms. */
-export function absSendTime(unixMs: number): Buffer {
-  const v = Math.floor(((unixMs / 1000) * (1 << 18)) % (1 << 24));
-  return Buffer.from([(v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff]);
+export function absSendTime(unixMs: number): number {
+  return Math.floor(((unixMs / 1000) * (1 << 18)) % (1 << 24));
+}
+
+/**
+ * An entry of werift's retransmission history: the numbers of a sent packet and its shared
+ * payload; the werift header (what a NACK answer serializes) is made on first read.
+ */
+class SentRtp {
+  private madeHeader: RtpHeader | undefined;
+
+  constructor(
+    private readonly out: RtpOut,
+    readonly payload: Buffer,
+    private readonly sequenceNumber: number,
+    private readonly timestamp: number,
+    private readonly marker: boolean,
+    private readonly absTime: number,
+    private readonly transportSeq: number,
+  ) {}
+
+  get header(): RtpHeader {
+    return (this.madeHeader ??= this.out.header(this.sequenceNumber, this.timestamp, this.marker, this.absTime, this.transportSeq));
+  }
 }
 
 export class RtpOut {
@@ -65,6 +107,17 @@ export class RtpOut {
   private readonly mid: { id: number; payload: Buffer } | undefined;
   private readonly absId: number | undefined;
   private readonly twccId: number | undefined;
+  /** the RTP header with every field fixed for the sender filled in (SSRC, extension layout, mid) */
+  private readonly template: Buffer;
+  /** where abs-send-time's 3 bytes and the transport-wide sequence number's 2 bytes go, or -1 */
+  private readonly absAt: number;
+  private readonly twccAt: number;
+  /** AES_CM_128_HMAC_SHA1_80 here; undefined: werift's SRTP context protects (GCM) */
+  private readonly protector: SrtpCmProtector | undefined;
+  private readonly rocState: SrtpSsrcState | undefined;
+  private roc = 0;
+  private lastSeq = -1;
+  private lastNtpMs = -1;
   private rtcpStarted = false;
 
   private constructor(
@@ -78,6 +131,16 @@ export class RtpOut {
     this.mid = midId !== undefined && this.s.mid ? { id: midId, payload: Buffer.from(this.s.mid) } : undefined;
     this.absId = id(URI_ABS_SEND_TIME);
     this.twccId = id(URI_TRANSPORT_CC);
+    // the header once through werift's serializer: its extension layout, then where the varying fields sit
+    const h = this.header(0, 0, false, 0, 0);
+    this.template = h.serialize(h.serializeSize);
+    this.absAt = this.extensionAt(this.absId);
+    this.twccAt = this.extensionAt(this.twccId);
+    const ctx = this.s.dtlsTransport?.srtp?.localContext;
+    if (ctx && ctx.profile === ProtectionProfileAes128CmHmacSha1_80) {
+      this.protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, this.s.ssrc);
+      this.rocState = ctx.getSrtpSsrcState(this.s.ssrc);
+    }
   }
 
   /**
@@ -90,34 +153,89 @@ export class RtpOut {
     return new RtpOut(sender, datagram);
   }
 
+  /** whether packets are protected here (AES_CM_128_HMAC_SHA1_80) rather than by werift */
+  get protectsHere(): boolean {
+    return this.protector !== undefined;
+  }
+
+  /** werift's header of a packet of this sender (the template, and NACK answers) */
+  header(sequenceNumber: number, timestamp: number, marker: boolean, absTime: number, transportSeq: number): RtpHeader {
+    const extensions: { id: number; payload: Buffer }[] = [];
+    if (this.mid) extensions.push(this.mid);
+    if (this.absId !== undefined) extensions.push({ id: this.absId, payload: Buffer.from([absTime >>> 16, (absTime >>> 8) & 0xff, absTime & 0xff]) });
+    if (this.twccId !== undefined) extensions.push({ id: this.twccId, payload: Buffer.from([transportSeq >>> 8, transportSeq & 0xff]) });
+    extensions.sort((a, b) => a.id - b.id);
+    return new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: this.s.codec!.payloadType, ssrc: this.s.ssrc, extensions });
+  }
+
+  /** the offset in the template of a one-byte-form extension's data, or -1 */
+  private extensionAt(extId: number | undefined): number {
+    const t = this.template;
+    if (extId === undefined || t.length <= 12) return -1;
+    const end = 16 + t.readUInt16BE(14) * 4;
+    for (let o = 16; o < end; ) {
+      const b = t[o];
+      if (b === 0) {
+        o++; // padding
+        continue;
+      }
+      if (b >> 4 === extId) return o + 1;
+      o += 2 + (b & 0x0f);
+    }
+    return -1;
+  }
+
   /**
-   * Sends one RTP packet; `payload` is not copied and must not change afterwards (it stays in
-   * the NACK history). Returns false when the transport is gone.
+   * Sends one RTP packet; `payload` is not copied into the history and must not change
+   * afterwards (it stays there for NACK answers). Returns false when the transport is gone.
    */
   send(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, nowMs = Date.now()): boolean {
     const s = this.s;
     const dtls = s.dtlsTransport;
     if (!dtls || dtls.state !== 'connected' || !dtls.srtp || !s.codec) return false;
-    const extensions: { id: number; payload: Buffer }[] = [];
-    if (this.mid) extensions.push(this.mid);
-    if (this.absId !== undefined) extensions.push({ id: this.absId, payload: absSendTime(nowMs) });
-    if (this.twccId !== undefined) {
-      dtls.transportSequenceNumber = (dtls.transportSequenceNumber + 1) & 0xffff;
-      const t = Buffer.allocUnsafe(2);
-      t.writeUInt16BE(dtls.transportSequenceNumber);
-      extensions.push({ id: this.twccId, payload: t });
+    const abs = this.absAt >= 0 ? absSendTime(nowMs) : 0;
+    let transportSeq = 0;
+    if (this.twccAt >= 0) transportSeq = dtls.transportSequenceNumber = (dtls.transportSequenceNumber + 1) & 0xffff;
+    // rollover counter (RFC 3711 3.3.1): the sequence numbers come from the player in order
+    if (this.lastSeq >= 0 && sequenceNumber < this.lastSeq && this.lastSeq - sequenceNumber > 0x8000) this.roc = (this.roc + 1) >>> 0;
+    this.lastSeq = sequenceNumber;
+    let datagram: Buffer;
+    if (this.protector) {
+      const t = this.template;
+      const rtpLength = t.length + payload.length;
+      datagram = Buffer.allocUnsafe(rtpLength + SRTP_AUTH_TAG_LENGTH);
+      t.copy(datagram, 0);
+      datagram[1] = (marker ? 0x80 : 0) | s.codec.payloadType;
+      datagram.writeUInt16BE(sequenceNumber, 2);
+      datagram.writeUInt32BE(timestamp >>> 0, 4);
+      if (this.absAt >= 0) {
+        datagram[this.absAt] = abs >>> 16;
+        datagram[this.absAt + 1] = (abs >>> 8) & 0xff;
+        datagram[this.absAt + 2] = abs & 0xff;
+      }
+      if (this.twccAt >= 0) datagram.writeUInt16BE(transportSeq, this.twccAt);
+      payload.copy(datagram, t.length);
+      this.protector.protect(datagram, t.length, rtpLength, sequenceNumber, this.roc);
+      // werift protects its NACK answers with its own state for the SSRC: keep it in step
+      const st = this.rocState!;
+      st.rolloverCounter = this.roc;
+      st.lastSequenceNumber = sequenceNumber;
+      st.rolloverHasProcessed = true;
+    } else {
+      datagram = dtls.srtp.encrypt(payload, this.header(sequenceNumber, timestamp, marker, abs, transportSeq));
     }
-    if (extensions.length > 1) extensions.sort((a, b) => a.id - b.id);
-    const header = new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: s.codec.payloadType, ssrc: s.ssrc, extensions });
-    const protectedPacket = dtls.srtp.encrypt(payload, header);
-    s.rtpCache[sequenceNumber % RTP_HISTORY_SIZE] = new RtpPacket(header, payload);
-    s.ntpTimestamp = ntpTimestamp(nowMs);
-    s.rtpTimestamp = timestamp;
+    s.rtpCache[sequenceNumber % RTP_HISTORY_SIZE] = new SentRtp(this, payload, sequenceNumber, timestamp, marker, abs, transportSeq);
+    if (nowMs !== this.lastNtpMs) {
+      // the sender report's NTP/RTP pair: one instant, renewed at most once a millisecond
+      this.lastNtpMs = nowMs;
+      s.ntpTimestamp = ntpTimestamp(nowMs);
+      s.rtpTimestamp = timestamp;
+    }
     s.octetCount += payload.length;
     s.packetCount = (s.packetCount + 1) >>> 0;
     this.packets++;
     this.bytes += payload.length;
-    this.datagram(protectedPacket);
+    this.datagram(datagram);
     if (!this.rtcpStarted) {
       this.rtcpStarted = true;
       void s.runRtcp();

@@ -1,0 +1,132 @@
+/**
+ * SRTP protection of player RTP (srtp-protect.ts, and rtp-out.ts's use of it) against werift's
+ * SRTP implementation, an independent one (a new AES-CTR cipher and HMAC per packet): the same
+ * keys and packet give the same bytes, and werift's receiving side decrypts and authenticates
+ * what RtpOut sends, across a sequence number wrap (the rollover counter).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtpSession, type RTCRtpSender } from 'werift';
+import { RTP_HISTORY_SIZE, RtpOut, URI_ABS_SEND_TIME, URI_SDES_MID, URI_TRANSPORT_CC } from './rtp-out.js';
+import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from './srtp-protect.js';
+
+interface Keys {
+  localMasterKey: Buffer;
+  localMasterSalt: Buffer;
+  remoteMasterKey: Buffer;
+  remoteMasterSalt: Buffer;
+}
+
+/** a sending and a receiving SRTP session of one DTLS-SRTP key exchange */
+function sessions(): { sender: SrtpSession; receiver: SrtpSession } {
+  const keys: Keys = { localMasterKey: randomBytes(16), localMasterSalt: randomBytes(14), remoteMasterKey: randomBytes(16), remoteMasterSalt: randomBytes(14) };
+  const swapped: Keys = { localMasterKey: keys.remoteMasterKey, localMasterSalt: keys.remoteMasterSalt, remoteMasterKey: keys.localMasterKey, remoteMasterSalt: keys.localMasterSalt };
+  const profile = ProtectionProfileAes128CmHmacSha1_80;
+  return { sender: new SrtpSession({ keys, profile }), receiver: new SrtpSession({ keys: swapped, profile }) };
+}
+
+interface Ctx {
+  srtpSessionKey: Buffer;
+  srtpSessionSalt: Buffer;
+  srtpSessionAuthTag: Buffer;
+}
+
+test('SrtpCmProtector gives werift\'s bytes for every payload length, alignment and rollover counter', () => {
+  const { sender } = sessions();
+  const ctx = (sender as unknown as { localContext: Ctx & { encryptRtp(p: Buffer, h: RtpHeader): Buffer; srtpSSRCStates: Record<number, unknown> } }).localContext;
+  const ssrc = 0x89abcdef;
+  const protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, ssrc);
+  const cases: [number, number][] = [];
+  for (const len of [0, 1, 3, 4, 15, 16, 17, 100, 1187, 1200, 1400]) for (const roc of [0, 1, 0x12345]) cases.push([len, roc]);
+  let seq = 4000;
+  for (const [len, roc] of cases) {
+    for (const misalign of [0, 1, 2]) {
+      seq = (seq + 7919) & 0xffff;
+      const header = new RtpHeader({ sequenceNumber: seq, timestamp: 123456 + len, marker: len % 2 === 1, payloadType: 96, ssrc, extensions: [{ id: 3, payload: Buffer.from([1, 2, 3]) }] });
+      const payload = randomBytes(len);
+      // werift's rollover counter for this packet: set its state so it keeps `roc`
+      ctx.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: roc, lastSequenceNumber: seq, rolloverHasProcessed: true };
+      const expected = ctx.encryptRtp(payload, header);
+      const hdr = header.serialize(header.serializeSize);
+      const area = Buffer.alloc(misalign + hdr.length + len + SRTP_AUTH_TAG_LENGTH);
+      const packet = area.subarray(misalign);
+      hdr.copy(packet, 0);
+      payload.copy(packet, hdr.length);
+      protector.protect(packet, hdr.length, hdr.length + len, seq, roc);
+      assert.deepEqual(packet, expected, `payload ${len} bytes, ROC ${roc}, offset ${misalign}`);
+    }
+  }
+});
+
+test('SrtpCmProtector refuses wrong key lengths and a packet without room for the tag', () => {
+  assert.throws(() => new SrtpCmProtector(Buffer.alloc(15), Buffer.alloc(14), Buffer.alloc(20), 1), RangeError);
+  assert.throws(() => new SrtpCmProtector(Buffer.alloc(16), Buffer.alloc(12), Buffer.alloc(20), 1), RangeError);
+  assert.throws(() => new SrtpCmProtector(Buffer.alloc(16), Buffer.alloc(14), Buffer.alloc(10), 1), RangeError);
+  const p = new SrtpCmProtector(Buffer.alloc(16), Buffer.alloc(14), Buffer.alloc(20), 1);
+  assert.throws(() => p.protect(Buffer.alloc(30), 12, 25, 0, 0), RangeError);
+});
+
+test('RtpOut: werift\'s receiver decrypts every packet across a sequence number wrap; headers, extensions and the NACK history as sent', () => {
+  const { sender: srtp, receiver } = sessions();
+  const datagrams: Buffer[] = [];
+  const fake = {
+    ssrc: 0x01020304,
+    mid: '0',
+    codec: { payloadType: 102 },
+    headerExtensions: [
+      { id: 1, uri: URI_SDES_MID },
+      { id: 2, uri: URI_ABS_SEND_TIME },
+      { id: 3, uri: URI_TRANSPORT_CC },
+    ],
+    ntpTimestamp: 0n,
+    rtpTimestamp: 0,
+    octetCount: 0,
+    packetCount: 0,
+    rtpCache: [] as { header: RtpHeader; payload: Buffer }[],
+    rtcpRuns: 0,
+    runRtcp() {
+      this.rtcpRuns++;
+      return Promise.resolve();
+    },
+    dtlsTransport: { state: 'connected', transportSequenceNumber: 65530, srtp },
+  };
+  const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => datagrams.push(d))!;
+  assert.ok(out.protectsHere, 'CM-80 keys: protected by srtp-protect.ts');
+  const payloads: Buffer[] = [];
+  const firstSeq = 65530;
+  for (let i = 0; i < 12; i++) {
+    const payload = randomBytes(50 + i * 111);
+    payloads.push(payload);
+    assert.equal(out.send(payload, (firstSeq + i) & 0xffff, 1000 + i * 3000, i % 3 === 2, 1_700_000_000_000 + i * 20), true);
+  }
+  assert.equal(datagrams.length, 12);
+  for (let i = 0; i < 12; i++) {
+    const plain = receiver.decrypt(datagrams[i]);
+    const header = RtpHeader.deSerialize(plain);
+    assert.equal(header.sequenceNumber, (firstSeq + i) & 0xffff);
+    assert.equal(header.timestamp, 1000 + i * 3000);
+    assert.equal(header.marker, i % 3 === 2);
+    assert.equal(header.payloadType, 102);
+    assert.equal(header.ssrc, 0x01020304);
+    const ext = new Map(header.extensions.map((e) => [e.id, e.payload]));
+    assert.equal(ext.get(1)?.toString(), '0');
+    const abs = ext.get(2)!;
+    assert.equal((abs[0] << 16) | (abs[1] << 8) | abs[2], Math.floor((((1_700_000_000_000 + i * 20) / 1000) * 2 ** 18) % 2 ** 24));
+    assert.equal(ext.get(3)!.readUInt16BE(0), (65531 + i) & 0xffff, 'transport-wide sequence numbers count on, wrapping');
+    assert.deepEqual(plain.subarray(header.payloadOffset), payloads[i]);
+    // the NACK history entry answers with the same header and the shared payload
+    const entry = fake.rtpCache[header.sequenceNumber % RTP_HISTORY_SIZE];
+    assert.equal(entry.payload, payloads[i]);
+    assert.deepEqual(entry.header.serialize(entry.header.serializeSize), plain.subarray(0, header.payloadOffset));
+  }
+  assert.equal(fake.packetCount, 12);
+  assert.equal(fake.octetCount, payloads.reduce((n, p) => n + p.length, 0));
+  assert.equal(fake.rtpTimestamp, 1000 + 11 * 3000, 'the sender report\'s RTP time is the newest packet\'s');
+  assert.equal(fake.rtcpRuns, 1);
+  // werift's own state for NACK answers after the wrap: ROC 1, so a resend decrypts too
+  const resent = srtp.encrypt(payloads[11], fake.rtpCache[(firstSeq + 11) % 65536 % RTP_HISTORY_SIZE].header);
+  assert.deepEqual(resent, datagrams[11]);
+  fake.dtlsTransport.state = 'closed';
+  assert.equal(out.send(payloads[0], 6, 0, false), false, 'nothing once the transport is gone');
+});
