@@ -20,7 +20,7 @@
  * player).
  */
 import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, type RTCRtpSender } from 'werift';
-import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from './srtp-protect.js';
+import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_PREFIX } from './srtp-protect.js';
 
 export const URI_SDES_MID = 'urn:ietf:params:rtp-hdrext:sdes:mid';
 export const URI_ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
@@ -203,19 +203,20 @@ export class RtpOut {
     if (this.protector) {
       const t = this.template;
       const rtpLength = t.length + payload.length;
-      datagram = Buffer.allocUnsafe(rtpLength + SRTP_AUTH_TAG_LENGTH);
-      t.copy(datagram, 0);
-      datagram[1] = (marker ? 0x80 : 0) | s.codec.payloadType;
-      datagram.writeUInt16BE(sequenceNumber, 2);
-      datagram.writeUInt32BE(timestamp >>> 0, 4);
+      const area = Buffer.allocUnsafe(SRTP_PREFIX + rtpLength + SRTP_AUTH_TAG_LENGTH);
+      const h = SRTP_PREFIX;
+      t.copy(area, h);
+      area[h + 1] = (marker ? 0x80 : 0) | s.codec.payloadType;
+      area.writeUInt16BE(sequenceNumber, h + 2);
+      area.writeUInt32BE(timestamp >>> 0, h + 4);
       if (this.absAt >= 0) {
-        datagram[this.absAt] = abs >>> 16;
-        datagram[this.absAt + 1] = (abs >>> 8) & 0xff;
-        datagram[this.absAt + 2] = abs & 0xff;
+        area[h + this.absAt] = abs >>> 16;
+        area[h + this.absAt + 1] = (abs >>> 8) & 0xff;
+        area[h + this.absAt + 2] = abs & 0xff;
       }
-      if (this.twccAt >= 0) datagram.writeUInt16BE(transportSeq, this.twccAt);
-      payload.copy(datagram, t.length);
-      this.protector.protect(datagram, t.length, rtpLength, sequenceNumber, this.roc);
+      if (this.twccAt >= 0) area.writeUInt16BE(transportSeq, h + this.twccAt);
+      payload.copy(area, h + t.length);
+      datagram = this.protector.protect(area, t.length, rtpLength, sequenceNumber, this.roc);
       // werift protects its NACK answers with its own state for the SSRC: keep it in step
       const st = this.rocState!;
       st.rolloverCounter = this.roc;

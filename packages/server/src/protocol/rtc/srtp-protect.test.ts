@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtpSession, type RTCRtpSender } from 'werift';
 import { RTP_HISTORY_SIZE, RtpOut, URI_ABS_SEND_TIME, URI_SDES_MID, URI_TRANSPORT_CC } from './rtp-out.js';
-import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from './srtp-protect.js';
+import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_PREFIX } from './srtp-protect.js';
 
 interface Keys {
   localMasterKey: Buffer;
@@ -49,13 +49,36 @@ test('SrtpCmProtector gives werift\'s bytes for every payload length, alignment 
       ctx.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: roc, lastSequenceNumber: seq, rolloverHasProcessed: true };
       const expected = ctx.encryptRtp(payload, header);
       const hdr = header.serialize(header.serializeSize);
-      const area = Buffer.alloc(misalign + hdr.length + len + SRTP_AUTH_TAG_LENGTH);
-      const packet = area.subarray(misalign);
-      hdr.copy(packet, 0);
-      payload.copy(packet, hdr.length);
-      protector.protect(packet, hdr.length, hdr.length + len, seq, roc);
+      const area = Buffer.alloc(misalign + SRTP_PREFIX + hdr.length + len + SRTP_AUTH_TAG_LENGTH).subarray(misalign);
+      hdr.copy(area, SRTP_PREFIX);
+      payload.copy(area, SRTP_PREFIX + hdr.length);
+      const packet = protector.protect(area, hdr.length, hdr.length + len, seq, roc);
       assert.deepEqual(packet, expected, `payload ${len} bytes, ROC ${roc}, offset ${misalign}`);
     }
+  }
+});
+
+test('SrtpCmProtector: packets in sequence share keystream batches, across a rollover and payloads longer than the batch\'s share', () => {
+  const { sender } = sessions();
+  const ctx = (sender as unknown as { localContext: Ctx & { encryptRtp(p: Buffer, h: RtpHeader): Buffer; srtpSSRCStates: Record<number, unknown> } }).localContext;
+  const ssrc = 7;
+  const protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, ssrc);
+  let roc = 3;
+  // a batch is made at the first packet (300 bytes); the 1100-byte one needs a new, wider one
+  const sizes = [300, 120, 299, 17, 1100, 40, 1000, 999, 1100, 0, 5, 1100, 64, 300, 1400, 2, 700, 1100, 33, 1000];
+  for (let i = 0; i < sizes.length * 2; i++) {
+    const seq = (65530 + i) & 0xffff;
+    if (seq === 0) roc++;
+    const len = sizes[i % sizes.length];
+    const header = new RtpHeader({ sequenceNumber: seq, timestamp: i * 3000, payloadType: 111, ssrc });
+    const payload = randomBytes(len);
+    ctx.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: roc, lastSequenceNumber: seq, rolloverHasProcessed: true };
+    const expected = ctx.encryptRtp(payload, header);
+    const hdr = header.serialize(header.serializeSize);
+    const area = Buffer.alloc(SRTP_PREFIX + hdr.length + len + SRTP_AUTH_TAG_LENGTH);
+    hdr.copy(area, SRTP_PREFIX);
+    payload.copy(area, SRTP_PREFIX + hdr.length);
+    assert.deepEqual(protector.protect(area, hdr.length, hdr.length + len, seq, roc), expected, `packet ${i}: SEQ ${seq}, ROC ${roc}, ${len} bytes`);
   }
 });
 
@@ -64,7 +87,7 @@ test('SrtpCmProtector refuses wrong key lengths and a packet without room for th
   assert.throws(() => new SrtpCmProtector(Buffer.alloc(16), Buffer.alloc(12), Buffer.alloc(20), 1), RangeError);
   assert.throws(() => new SrtpCmProtector(Buffer.alloc(16), Buffer.alloc(14), Buffer.alloc(10), 1), RangeError);
   const p = new SrtpCmProtector(Buffer.alloc(16), Buffer.alloc(14), Buffer.alloc(20), 1);
-  assert.throws(() => p.protect(Buffer.alloc(30), 12, 25, 0, 0), RangeError);
+  assert.throws(() => p.protect(Buffer.alloc(SRTP_PREFIX + 30), 12, 25, 0, 0), RangeError);
 });
 
 test('RtpOut: werift\'s receiver decrypts every packet across a sequence number wrap; headers, extensions and the NACK history as sent', () => {
