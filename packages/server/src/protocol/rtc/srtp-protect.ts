@@ -24,10 +24,15 @@
  */
 import crypto, { createCipheriv, type Cipher } from 'node:crypto';
 
-/** a one-shot digest: `crypto.hash` (Node >= 20.12), else through a Hash object */
-const hash: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer =
-  (crypto as unknown as { hash?: (algorithm: string, data: Buffer, encoding: 'buffer') => Buffer }).hash ??
-  ((algorithm, data) => crypto.createHash(algorithm).update(data).digest());
+/**
+ * A one-shot SHA-1 digest as a latin1 string (one character per byte): `crypto.hash` (Node >=
+ * 20.12), else through a Hash object. A string costs far less to make than a Buffer (no
+ * ArrayBuffer per digest), and `write(..., 'latin1')` puts its bytes back.
+ */
+const sha1: (data: Buffer) => string = (() => {
+  const hash = (crypto as unknown as { hash?: (algorithm: string, data: Buffer, encoding: 'latin1') => string }).hash;
+  return hash ? (data: Buffer) => hash('sha1', data, 'latin1') : (data: Buffer) => crypto.createHash('sha1').update(data).digest('binary');
+})();
 
 /** bytes of the authentication tag of AES_CM_128_HMAC_SHA1_80 */
 export const SRTP_AUTH_TAG_LENGTH = 10;
@@ -61,6 +66,7 @@ export class SrtpCmProtector {
   private readonly w1: number;
   /** the keystream of KEYSTREAM_BATCH packets from index `first`, `stride` bytes each */
   private keystream = new Int32Array(0);
+  private keystreamBytes = new Uint8Array(0);
   private first = -1;
   private stride = 0;
 
@@ -102,8 +108,8 @@ export class SrtpCmProtector {
     const end = SRTP_PREFIX + rtpLength;
     area.writeUInt32BE(rolloverCounter >>> 0, end);
     this.ipad.copy(area, 0);
-    hash('sha1', area.subarray(0, end + 4), 'buffer').copy(this.opad, SRTP_PREFIX);
-    hash('sha1', this.opad, 'buffer').copy(area, end, 0, SRTP_AUTH_TAG_LENGTH);
+    this.opad.write(sha1(area.subarray(0, end + 4)), SRTP_PREFIX, 'latin1');
+    area.write(sha1(this.opad), end, SRTP_AUTH_TAG_LENGTH, 'latin1');
     return area.subarray(SRTP_PREFIX, end + SRTP_AUTH_TAG_LENGTH);
   }
 
@@ -120,8 +126,8 @@ export class SrtpCmProtector {
       for (let w = 0; w < words; w++) p32[w] ^= ks[at + w];
       i = words << 2;
     }
-    const ks8 = new Uint8Array(ks.buffer, ks.byteOffset + at * 4, length);
-    for (; i < length; i++) packet[offset + i] ^= ks8[i];
+    const ks8 = this.keystreamBytes;
+    for (const k = at * 4; i < length; i++) packet[offset + i] ^= ks8[k + i];
   }
 
   /** The keystream of KEYSTREAM_BATCH packets from `index`, each at least `length` bytes. */
@@ -149,6 +155,7 @@ export class SrtpCmProtector {
     // the cipher's output is its own buffer; copy when it is not 4-byte aligned for the word view
     const aligned = (out.byteOffset & 3) === 0 ? out : Buffer.from(out);
     this.keystream = new Int32Array(aligned.buffer, aligned.byteOffset, aligned.length >>> 2);
+    this.keystreamBytes = aligned;
     this.first = index;
   }
 }
