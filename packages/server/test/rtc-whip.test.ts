@@ -122,3 +122,27 @@ test('an unbundled offer (a transport per m-line) is refused as SRS does; sessio
   }
   assert.equal(udpSockets(pid), before, 'after the sessions');
 });
+
+test('kicking a WHIP publisher ends its publish and its session: its DELETE is then 404 and the stream may be published again', { timeout: 60_000 }, async () => {
+  const p = await publisher();
+  const res = await whip('app=live&stream=kicked', p.offer);
+  assert.equal(res.status, 201);
+  const location = res.headers.get('location')!;
+  await p.pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+  await waitFor('connected', () => p.pc.connectionState === 'connected', 30_000);
+  const listed = (await clients(w.server)).find((c) => c.name === 'kicked');
+  assert.ok(listed && (await streams(w.server)).find((s) => s.name === 'kicked')?.publish.active);
+  assert.equal((await api(w.server, `/api/v1/clients/${listed.id}`, { method: 'DELETE' })).json.code, 0);
+  await waitFor('unpublished', async () => !(await streams(w.server)).find((s) => s.name === 'kicked')?.publish.active, 10_000);
+  assert.ok(!(await clients(w.server)).some((c) => c.name === 'kicked'));
+  // the kick closed the session itself, not only the stream's role
+  assert.equal((await fetch(`http://127.0.0.1:${w.server.ports.api}${location}`, { method: 'DELETE' })).status, 404);
+  await p.pc.close();
+  const again = await publisher();
+  const res2 = await whip('app=live&stream=kicked', again.offer);
+  assert.equal(res2.status, 201, 'a kicked stream is free again');
+  await again.pc.setRemoteDescription({ type: 'answer', sdp: await res2.text() });
+  await waitFor('connected again', () => again.pc.connectionState === 'connected', 30_000);
+  assert.ok((await streams(w.server)).find((s) => s.name === 'kicked')?.publish.active);
+  await again.pc.close();
+});

@@ -31,9 +31,9 @@ export interface OpenOptions {
 export class PublisherHandle {
   private closed = false;
   /**
-   * How this protocol gets a keyframe from its publisher (a WebRTC publisher sends a PLI);
-   * undefined for protocols that cannot ask (RTMP, FLV over HTTP, MPEG-TS): then
-   * `requestKeyframe()` does nothing.
+   * How this protocol gets a keyframe from its publisher (a WebRTC publisher sends a PLI, rate
+   * limited there); undefined for protocols that cannot ask (RTMP, FLV over HTTP, MPEG-TS): then
+   * `requestKeyframe()` does nothing and answers false.
    */
   onKeyframeRequest: (() => void) | undefined;
 
@@ -43,7 +43,10 @@ export class PublisherHandle {
     readonly source: Source,
     /** the open registered the client: close() removes it too */
     private readonly ownsClient: boolean,
-  ) {}
+  ) {
+    // the stream's keyframe requests (a WebRTC player's PLI) come here until unpublish clears it
+    source.requestKeyframe = () => this.requestKeyframe();
+  }
 
   get active(): boolean {
     return !this.closed;
@@ -59,9 +62,14 @@ export class PublisherHandle {
     this.source.onMessage(kind, timestamp, body);
   }
 
-  /** Ask the publisher for a keyframe (a player joined late, an output lost its place). */
-  requestKeyframe(): void {
-    if (!this.closed) this.onKeyframeRequest?.();
+  /**
+   * Ask the publisher for a keyframe (a player joined late or lost a picture, an output lost its
+   * place); false when this protocol cannot ask or the handle is closed.
+   */
+  requestKeyframe(): boolean {
+    if (this.closed || !this.onKeyframeRequest) return false;
+    this.onKeyframeRequest();
+    return true;
   }
 
   /** Stop publishing (`stream:unpublish`); the client goes too when the open registered it. */

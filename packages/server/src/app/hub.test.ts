@@ -132,17 +132,22 @@ test('handles: admission, registration and every cleanup step once; refusals lea
   const handle = await h.openPublisher(pub, { connect: true });
   assert.equal(h.clients.get(pub.id), pub);
   assert.equal(handle.source.publisher, pub);
+  // a keyframe request on the stream (a WebRTC player's PLI) reaches the handle's protocol
   let asked = 0;
-  handle.requestKeyframe();
+  assert.equal(handle.source.requestKeyframe?.(), false);
   handle.onKeyframeRequest = () => asked++;
-  handle.requestKeyframe();
-  assert.equal(asked, 1);
+  assert.equal(handle.requestKeyframe(), true);
+  assert.equal(handle.source.requestKeyframe?.(), true);
+  assert.equal(asked, 2);
   await assert.rejects(h.openPublisher(client('10.0.0.8', 'cam')), BusyError);
   const player = await h.openPlayer(client('10.0.0.1', 'cam'), sink);
   const viewer = await h.openPlayer(client('10.0.0.2', 'cam'), undefined);
   assert.equal(handle.source.clientCount, 3);
+  const stream = handle.source;
   handle.close();
   handle.close();
+  assert.equal(stream.requestKeyframe?.() ?? false, false);
+  assert.equal(asked, 2);
   player.close();
   viewer.close();
   viewer.close();

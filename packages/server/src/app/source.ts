@@ -92,7 +92,8 @@ export class Source {
   readonly kbps = new KbpsSampler();
   /**
    * Asks the publisher for a keyframe (a WebRTC publisher sends a PLI, rate limited); false
-   * when it cannot. Set by a publisher that can be asked, cleared on unpublish.
+   * when it cannot. Set by the publisher's handle (PublisherHandle.requestKeyframe), cleared on
+   * unpublish.
    */
   requestKeyframe: (() => boolean) | undefined;
   /** video frames received over the source's life */

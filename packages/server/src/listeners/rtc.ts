@@ -5,7 +5,10 @@
  * DVR, the API and the hooks see a WebRTC stream like any other.
  *
  * Admission is RTMP's: safe names (safe-name.ts), the vhost's `rtc { enabled on; rtc_to_rtmp on; }`,
- * a busy stream refused, then security and on_publish (hub.admit). Errors are `RtcError`s with
+ * then the publisher handle (hub.openPublisher: a busy stream refused, security, on_publish,
+ * registration, events); the session's close() closes the handle, whatever ends it (DELETE, a
+ * kick, a timeout, the peer). The handle's keyframe request sends a PLI to the publisher, at most
+ * one a second (a WebRTC player's PLI/FIR reaches it that way). Errors are `RtcError`s with
  * SRS's codes (srs_kernel_error.hpp): 5012 bad SDP, 5018 negotiation failed or an unbundled offer,
  * 5020 stream busy, 5021 WebRTC disabled, 5023 bad parameters, a refusing hook's own code; plus the HTTP status WHIP
  * answers with. An offer is at most MAX_SDP_BYTES and MAX_MEDIA_SECTIONS; the request's param
@@ -18,14 +21,14 @@
 import { networkInterfaces } from 'node:os';
 import type { MediaStreamTrack, RTCPeerConnection } from 'werift';
 import { Client } from '../app/client.js';
-import { AdmissionError, type Hub } from '../app/hub.js';
+import { AdmissionError, BusyError, type Hub } from '../app/hub.js';
+import type { PublisherHandle } from '../app/handles.js';
 import { RtcIngest } from '../app/rtc-ingest.js';
 import { discoverCandidates } from '../app/rtc-candidates.js';
 import { OpusToAac } from '../app/rtc-audio.js';
 import { findExecutable, type ProcessSupervisor } from '../app/process-supervisor.js';
 import type { ConnectionLimit } from '../app/connection-limit.js';
 import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
-import type { Source } from '../app/source.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
@@ -119,7 +122,7 @@ export class RtcServer implements Listener {
     const s = this.sessions.get(sessionId);
     if (!s) return false;
     const play = s instanceof RtcPlaySession;
-    const client = play ? s.client : s.owner;
+    const client = s.client;
     const vhost = resolveVhost(this.config(), match.vhost || DEFAULT_VHOST);
     if ((match.direction === 'play') !== play || !client || client.vhost !== vhost || client.app !== match.app || client.stream !== match.stream) return false;
     s.close('ended by the client');
@@ -134,27 +137,19 @@ export class RtcServer implements Listener {
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
     this.checkRoom(config, mux, req.ip);
-    if (this.hub.findSource(vhost, req.app, req.stream)?.publisher) throw busy(vhost, req.app, req.stream);
-
-    const session = this.counting(req.ip, () => new RtcPublishSession(this, this.hub, mux, this.log, req.ip));
-    const client = session.client(req, vhost);
-    this.hub.addClient(client);
+    const session = this.counting(req.ip, () => new RtcPublishSession(this, mux, this.log, req, vhost));
     try {
-      await this.hub.admit('publish', client);
+      await session.open(this.hub);
     } catch (err) {
       session.close('refused');
-      // WHIP: 503 when a bound refused, else 403 with the reason (security or a hook)
-      if (err instanceof AdmissionError) throw new RtcError(err.message, err.code, err.httpStatus === 503 ? 503 : 403);
       throw err;
     }
     try {
-      if (client.closed) throw new RtcError('the session ended during admission', RtcErrorCode.SdpExchange, 410);
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000, v.rtc.pli_for_rtmp * 1000, v.rtc);
-      if (!session.start()) throw busy(vhost, req.app, req.stream);
       this.sessions.set(session.id, session);
       // not the param: it may hold the client's bearer token
-      this.log.info({ ip: req.ip, url: client.streamUrl, session: session.id }, 'rtc publish');
-      return { sessionId: session.id, answer, client };
+      this.log.info({ ip: req.ip, url: session.client.streamUrl, session: session.id }, 'rtc publish');
+      return { sessionId: session.id, answer, client: session.client };
     } catch (err) {
       session.close('negotiation failed');
       throw err;
@@ -310,13 +305,14 @@ export function unbundledMids(sdp: string): string[] {
   return out;
 }
 
-/** One WebRTC publisher: its peer connection, its share of the port, its Client and Source. */
+/** One WebRTC publisher: its peer connection, its share of the port, its publisher handle. */
 class RtcPublishSession {
   id = '';
+  /** the hub's Client of this publisher; registered by the handle once admitted */
+  readonly client: Client;
   private pc: RTCPeerConnection | undefined;
   private readonly muxSession: MuxSession;
-  private theClient: Client | undefined;
-  private source: Source | undefined;
+  private handle: PublisherHandle | undefined;
   private ingest: RtcIngest | undefined;
   private aac: OpusToAac | undefined;
   private bytesIn = 0;
@@ -328,26 +324,37 @@ class RtcPublishSession {
 
   constructor(
     private readonly server: RtcServer,
-    private readonly hub: Hub,
     private readonly mux: RtcUdpMux,
     private readonly log: Logger,
-    ip?: string,
+    req: RtcOfferRequest,
+    vhost: string,
   ) {
-    this.muxSession = mux.openSession(ip);
-  }
-
-  /** the hub's Client of this publisher, once made by `client()` */
-  get owner(): Client | undefined {
-    return this.theClient;
-  }
-
-  client(req: RtcOfferRequest, vhost: string): Client {
-    this.theClient = rtcClient('rtc-publish', req, vhost, {
+    this.muxSession = mux.openSession(req.ip);
+    this.client = rtcClient('rtc-publish', req, vhost, {
       close: (reason) => this.close(reason),
       bytesRead: () => this.bytesIn,
       bytesWritten: () => 0,
     });
-    return this.theClient;
+  }
+
+  /**
+   * Becomes the stream's publisher through hub.openPublisher. Throws RtcError: 5020 (409) a busy
+   * stream, 410 when the session ended meanwhile, else the refusal's own code with 503 when a
+   * bound refused and 403 otherwise (security or a hook, as WHIP answers).
+   */
+  async open(hub: Hub): Promise<void> {
+    const c = this.client;
+    try {
+      this.handle = await hub.openPublisher(c, { gone: () => this.closed });
+    } catch (err) {
+      if (err instanceof BusyError) throw busy(c.vhost, c.app, c.stream);
+      if (this.closed) throw new RtcError('the session ended during admission', RtcErrorCode.SdpExchange, 410);
+      if (err instanceof AdmissionError) throw new RtcError(err.message, err.code, err.httpStatus === 503 ? 503 : 403);
+      throw err;
+    }
+    const handle = this.handle;
+    const write = (kind: 'audio' | 'video', ms: number, body: Buffer) => handle.write(kind, ms, body);
+    this.ingest = new RtcIngest(write, Date.now(), this.opusSink(c, (ms, body) => write('audio', ms, body)));
   }
 
   /** Answers the offer on the shared port; throws RtcError 5012/5018. */
@@ -365,25 +372,6 @@ class RtcPublishSession {
     this.timer = setInterval(() => this.tick(timeoutMs, pliEveryMs), 500);
     this.timer.unref();
     return setHostCandidates(answer, candidates, this.mux.address.port);
-  }
-
-  /** Becomes the Source's publisher; false when the stream is busy. */
-  start(): boolean {
-    const client = this.theClient!;
-    const source = this.hub.publish(client);
-    if (!source) return false;
-    this.source = source;
-    // a player's PLI/FIR: a PLI to this publisher, at most one a second
-    source.requestKeyframe = () => {
-      if (!this.videoPli) return false;
-      this.pli(false);
-      return true;
-    };
-    const sink = (kind: 'audio' | 'video', ms: number, body: Buffer) => {
-      if (!this.closed) source.onMessage(kind, ms, body);
-    };
-    this.ingest = new RtcIngest(sink, Date.now(), this.opusSink(client, (ms, body) => sink('audio', ms, body)));
-    return true;
   }
 
   /**
@@ -419,6 +407,8 @@ class RtcPublishSession {
       this.videoPli = () => {
         if (track.ssrc !== undefined) void transceiver?.receiver.sendRtcpPLI(track.ssrc).catch(() => undefined);
       };
+      // the stream's keyframe requests (a player's PLI/FIR): a PLI, at most one a second
+      if (this.handle) this.handle.onKeyframeRequest = () => this.pli(false);
     }
     track.onReceiveRtp.subscribe((rtp) => {
       const ingest = this.ingest;
@@ -458,11 +448,7 @@ class RtcPublishSession {
     this.closed = true;
     clearInterval(this.timer);
     this.server.forget(this);
-    const client = this.theClient;
-    if (client) {
-      if (this.source) this.hub.unpublish(client);
-      this.hub.removeClient(client);
-    }
+    this.handle?.close();
     void this.pc?.close().catch(() => undefined);
     void this.aac?.close();
     this.mux.closeSession(this.muxSession);
