@@ -1,14 +1,31 @@
 /**
  * WebRTC sessions within the server's bounds: each counts as a connection of its client's
- * address (max_connections_per_ip, as SRS counts WebRTC sessions as connections), and with
+ * address (max_connections_per_ip, as SRS counts WebRTC sessions as connections; the HTTP
+ * client's own address, not the `clientip` SRS's JSON API names), and with
  * `rtc { rtmp_to_rtc off; }` a WHEP player waiting for a stream is closed when an RTMP publisher
  * (not a WebRTC one) brings it.
  */
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { test } from 'node:test';
 import { api, clients } from './api-helpers.js';
 import { basicConf, ffmpegPublish, freePort, kill, startServer, waitFor } from './harness.js';
 import { connectedWhepPlayer, rtcPlayer, rtcPublisher, whep } from './rtc-helpers.js';
+
+/** POSTs `body` to `url` from the local address `from`; resolves with the answer's body. */
+function postFrom(from: string, url: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', localAddress: from, headers: { 'Content-Type': 'application/json', Connection: 'close' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error('no answer in 30 s')));
+    req.end(body);
+  });
+}
 
 test('max_connections_per_ip: WebRTC publishers and players count as connections of their address; an offer past it gets 4097', async (t) => {
   const udp = await freePort();
@@ -21,25 +38,28 @@ test('max_connections_per_ip: WebRTC publishers and players count as connections
     await p.pc.close(); // the offer is all this needs: the session waits for ICE
     return p.offer;
   };
-  // SRS's JSON API names the client's address (clientip): the test's sessions come from
-  // addresses of their own, apart from its API connections on 127.0.0.1
-  const call = async (kind: 'publish' | 'play', stream: string, clientip: string) =>
-    (
-      await api<{ code: number; sessionid?: string }>(server, `/rtc/v1/${kind}/`, {
-        method: 'POST',
-        body: JSON.stringify({ streamurl: `webrtc://127.0.0.1/live/${stream}`, clientip, sdp: await offer(kind) }),
-      })
-    ).json;
-  const first = await call('publish', 'c1', '10.20.30.40');
+  // the sessions come from addresses of their own on the loopback (127.0.0.2, .3), apart from the
+  // test's API connections on 127.0.0.1; SRS's JSON `clientip` (what hooks and security see) is
+  // the client's word and does not move a session to another address's share
+  const call = async (kind: 'publish' | 'play', stream: string, from: string, clientip?: string) =>
+    JSON.parse(await postFrom(from, server.apiUrl(`/rtc/v1/${kind}/`), JSON.stringify({ streamurl: `webrtc://127.0.0.1/live/${stream}`, clientip, sdp: await offer(kind) }))) as {
+      code: number;
+      sessionid?: string;
+    };
+  const first = await call('publish', 'c1', '127.0.0.2');
   assert.equal(first.code, 0, JSON.stringify(first));
-  assert.equal((await call('play', 'c1', '10.20.30.40')).code, 0);
-  assert.equal((await call('publish', 'c2', '10.20.30.40')).code, 4097, 'a third session of the address');
-  assert.equal((await call('play', 'c1', '10.20.30.40')).code, 4097, 'a third session of the address (a player)');
-  assert.equal((await call('publish', 'c2', '10.20.30.41')).code, 0, 'another address');
+  assert.equal((await call('play', 'c1', '127.0.0.2')).code, 0);
+  assert.equal((await call('publish', 'c2', '127.0.0.2')).code, 4097, 'a third session of the address');
+  assert.equal((await call('play', 'c1', '127.0.0.2', '10.20.30.40')).code, 4097, 'a third session of the address (a player naming another clientip)');
+  assert.equal((await call('publish', 'c2', '127.0.0.3')).code, 0, 'another address');
   // ending a session gives its place back
   const del = await fetch(server.apiUrl(`/rtc/v1/whip/?action=delete&app=live&stream=c1&session=${encodeURIComponent(first.sessionid!)}`), { method: 'DELETE' });
   assert.equal(del.status, 200);
-  assert.equal((await call('publish', 'c3', '10.20.30.40')).code, 0, 'a place freed by the DELETE');
+  assert.equal((await call('publish', 'c3', '127.0.0.2')).code, 0, 'a place freed by the DELETE');
+  // the shared port's counters in /metrics: the three sessions still waiting for ICE
+  const metrics = await (await fetch(server.apiUrl('/metrics'))).text();
+  assert.match(metrics, /^tsrs_rtc_sessions 3$/m);
+  assert.match(metrics, /^tsrs_rtc_send_dropped_total 0$/m);
   assert.equal(server.proc.exitCode, null);
 });
 

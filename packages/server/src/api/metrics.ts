@@ -94,6 +94,13 @@ export function metricsText(d: ApiDeps): string {
       w.metric('tsrs_stream_dropped_frames_total', 'counter', 'Frames a stream did not pass on: queue (slow players), gop_cache (bounds), refused (malformed)', n, { ...labels, reason });
     }
   }
+  const rtc = d.rtc()?.portStats?.();
+  if (rtc) {
+    w.metric('tsrs_rtc_sessions', 'gauge', 'WebRTC sessions on the rtc_server UDP port (connected or in ICE)', rtc.sessions);
+    w.metric('tsrs_rtc_datagrams_routed_total', 'counter', 'Datagrams the rtc_server port handed to a session', rtc.routed);
+    w.metric('tsrs_rtc_datagrams_unknown_total', 'counter', 'Datagrams from an unknown address that named no session (dropped)', rtc.dropped);
+    w.metric('tsrs_rtc_send_dropped_total', 'counter', 'Datagrams to WebRTC players dropped at the send queue bound (8192)', rtc.sendDropped);
+  }
   for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);
   for (const [action, n] of d.hooks.failures) w.metric('tsrs_hook_failures_by_action_total', 'counter', 'HTTP hook failures per action', n, { action });

@@ -27,8 +27,14 @@ export interface RtcOfferRequest {
   stream: string;
   /** the query with its '?', as hooks get it (a WHIP/WHEP bearer token arrives here as `?token=`) */
   param: string;
-  /** the peer's address (the HTTP client's, or the JSON `clientip`) */
+  /** the client's address as hooks, security and the client list see it: the HTTP client's, or SRS's JSON `clientip` */
   ip: string;
+  /**
+   * the HTTP client's own address (the socket's), which the per-address bounds count
+   * (max_connections_per_ip, rtc_server.max_pending_sessions_per_ip): a `clientip` in the body,
+   * which the client chooses, must not move it into another address's share
+   */
+  peer: string;
   /** the SDP offer */
   offer: string;
   /** SRS's `?eip=` (or `?candidate=`): the address to name first in the answer's candidates */
@@ -57,6 +63,8 @@ export interface RtcSignalling {
   end(sessionId: string, match: RtcSessionMatch): boolean;
   /** the bound UDP port(s); empty until it listens */
   addresses(): { host: string; port: number }[];
+  /** the shared UDP port's counters; undefined until it listens */
+  portStats?(): { sessions: number; routed: number; dropped: number; sendDropped: number } | undefined;
 }
 
 /**
@@ -178,6 +186,7 @@ function whipLike(d: RtcApiDeps, path: string, direction: Direction): Route {
               stream: q.get('stream') ?? '',
               param: hookParam(q, bearerOf(ctx)),
               ip: ctx.ip,
+              peer: ctx.ip,
               offer: typeof ctx.body === 'string' ? ctx.body : '',
               eip: eipOf(q),
               apiHost: apiHostOf(ctx),
@@ -234,7 +243,7 @@ function srsJson(d: RtcApiDeps, path: string, direction: Direction): Route {
           if (!names) return fail(INVALID_PARAMS);
           const clientip = typeof body.clientip === 'string' && isIP(body.clientip) ? body.clientip : ctx.ip;
           try {
-            const req = { ...names, ip: clientip, offer: body.sdp, eip: eipOf(ctx.query, new URLSearchParams(names.param)), apiHost: apiHostOf(ctx) };
+            const req = { ...names, ip: clientip, peer: ctx.ip, offer: body.sdp, eip: eipOf(ctx.query, new URLSearchParams(names.param)), apiHost: apiHostOf(ctx) };
             const { sessionId, answer } = await (direction === 'publish' ? rtc.publish(req) : rtc.play(req));
             return ok({ sdp: answer, sessionid: sessionId });
           } catch (err) {

@@ -10,11 +10,10 @@
  *   (90 kHz video, 48 kHz audio) before the player's offset.
  * - `RtcPlayer`, one per player, the Consumer's sink: per player only the sequence numbers and
  *   the timestamp offset (random starts, RFC 3550 5.1) and the SSRC (the transport's) differ.
- *   Video starts at a keyframe. A player whose transport queues (returns a promise per packet)
- *   and has more than `maxInFlight` packets not yet sent is congested (the server's transport
- *   sends at once, protocol/rtc/rtp-out.ts, and the shared UDP socket drops past its bounded
- *   send queue): its Consumer keeps queueing and, past queue_length, drops to
- *   the newest keyframe, so a slow player never stalls the others.
+ *   Video starts at a keyframe. The transport sends at once (protocol/rtc/rtp-out.ts, one
+ *   datagram on the shared UDP socket, which drops past its bounded send queue: UDP has no
+ *   per-peer backpressure); a packet it cannot send (DTLS not up yet, the session gone) is
+ *   counted as dropped and takes no sequence number, so the player sees no gap.
  * - A picture loss (PLI/FIR) from a player asks the publisher for a keyframe when it can
  *   (PublisherHandle.onKeyframeRequest through `requestKeyframe`), else it is answered from the
  *   GOP cache: the player gets the cached GOP (keyframe first) again, at most once a second.
@@ -33,12 +32,8 @@ export type RtpKind = 'video' | 'audio';
 
 /** How a player's RTP leaves (one RTP stream per kind): SSRC and payload type are its own. */
 export interface RtpTransport {
-  /**
-   * Sends one packet. A transport that sends at once returns nothing; one that queues returns a
-   * promise that resolves once the packet is on the wire (or dropped), and its packets in flight
-   * count toward `maxInFlight`.
-   */
-  send(kind: RtpKind, payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean): Promise<void> | void;
+  /** Sends one packet at once; false when it could not (the transport is not up, or gone). */
+  send(kind: RtpKind, payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean): boolean;
 }
 
 /** Largest RTP payload: 1500-byte MTU minus IP/UDP (28), RTP with extensions (~40), SRTP tag (10) and margin. */
@@ -191,7 +186,7 @@ export class RtcPlayer implements ConsumerSink {
   /** RTP packets and payload bytes handed to the transport */
   packetsSent = 0;
   bytesSent = 0;
-  /** RTP packets not sent because the transport was behind */
+  /** RTP packets the transport could not send (before DTLS is up, after it is gone) */
   dropped = 0;
   /** keyframe requests (PLI/FIR) received, and answered from the GOP cache */
   pictureLosses = 0;
@@ -200,8 +195,6 @@ export class RtcPlayer implements ConsumerSink {
     video: { seq: randomInt(0, 0x10000), offset: randomInt(0, 2 ** 31) },
     audio: { seq: randomInt(0, 0x10000), offset: randomInt(0, 2 ** 31) },
   };
-  private inFlight = 0;
-  private congested = false;
   private waitKeyframe = true;
   private lastGopResend = 0;
   /** whether the stream's publisher may feed this player (rtmp_to_rtc off: WebRTC publishers only); absent: all */
@@ -209,17 +202,14 @@ export class RtcPlayer implements ConsumerSink {
 
   constructor(
     private readonly transport: RtpTransport,
-    /** packets handed to the transport and not yet sent, beyond which this player is congested */
-    private readonly maxInFlight = 2048,
     /** asks the publisher for a keyframe; false when it cannot (then the GOP cache answers) */
     private readonly askPublisher: () => boolean = () => false,
   ) {}
 
-  /** ConsumerSink: false when the transport is behind (the Consumer then queues, bounded). */
+  /** ConsumerSink: always takes the packets (the transport sends at once or drops). */
   write(packets: readonly Packet[]): boolean {
     for (const p of packets) this.writePacket(p);
-    if (this.inFlight > this.maxInFlight) this.congested = true;
-    return !this.congested;
+    return true;
   }
 
   private writePacket(p: Packet): void {
@@ -231,7 +221,12 @@ export class RtcPlayer implements ConsumerSink {
         this.waitKeyframe = false;
       }
       const out = feed.video(p);
-      if (out) for (const o of out) this.send('video', o);
+      if (!out) return;
+      for (const o of out) {
+        if (this.send('video', o)) continue;
+        this.waitKeyframe = true; // a picture with a packet missing: start again at a keyframe
+        break;
+      }
     } else if (p.kind === 'audio') {
       const out = feed.opus(p);
       if (out) this.send('audio', out);
@@ -240,7 +235,7 @@ export class RtcPlayer implements ConsumerSink {
 
   /** An Opus packet made from the stream's AAC (shared with every player). */
   sendAudio(out: RtpPayloadOut): void {
-    if (this.consumer && this.inFlight <= this.maxInFlight) this.send('audio', out);
+    if (this.consumer) this.send('audio', out);
     else this.dropped++;
   }
 
@@ -259,24 +254,16 @@ export class RtcPlayer implements ConsumerSink {
     }
   }
 
-  private send(kind: RtpKind, out: RtpPayloadOut): void {
+  /** Sends one packet with the player's numbering; false (counted as dropped) when it could not go. */
+  private send(kind: RtpKind, out: RtpPayloadOut): boolean {
     const s = this.state[kind];
-    const seq = s.seq;
+    if (!this.transport.send(kind, out.payload, s.seq, rtpTimestamp(out.timestamp, s.offset), out.marker)) {
+      this.dropped++;
+      return false;
+    }
     s.seq = (s.seq + 1) & 0xffff;
     this.packetsSent++;
     this.bytesSent += out.payload.length + 12;
-    const queued = this.transport.send(kind, out.payload, seq, rtpTimestamp(out.timestamp, s.offset), out.marker);
-    if (queued) {
-      this.inFlight++;
-      queued.then(this.sent, this.sent);
-    }
+    return true;
   }
-
-  private readonly sent = (): void => {
-    this.inFlight--;
-    if (this.congested && this.inFlight <= this.maxInFlight / 2) {
-      this.congested = false;
-      this.consumer?.onDrain();
-    }
-  };
 }

@@ -69,12 +69,9 @@ export class RtcPlaySession {
     this.player = new RtcPlayer(
       {
         // straight to the shared socket (protocol/rtc/rtp-out.ts), SRTP-protected, once DTLS is up
-        send: (kind, payload, sequenceNumber, timestamp, marker) => {
-          if (this.closed) return;
-          this.rtpOut(kind)?.send(payload, sequenceNumber, timestamp, marker);
-        },
+        send: (kind, payload, sequenceNumber, timestamp, marker) =>
+          !this.closed && (this.rtpOut(kind)?.send(payload, sequenceNumber, timestamp, marker) ?? false),
       },
-      undefined,
       // a WebRTC publisher gets the PLI (rate limited there); else the GOP cache answers
       () => this.player.feed?.source.requestKeyframe?.() ?? false,
     );

@@ -32,7 +32,8 @@ import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
-import { RtcUdpMux, type MuxSession } from '../protocol/rtc/udp-mux.js';
+import { DEFAULT_RTC_UDP_MUX_OPTIONS, RtcUdpMux, type MuxSession, type RtcUdpMuxStats } from '../protocol/rtc/udp-mux.js';
+import { Episode } from '../app/resource-errors.js';
 import type { Listener } from './listener.js';
 import { RtcFeeds, type AudioTranscoderFactory } from '../app/rtc-play.js';
 import { AacToOpus } from '../app/aac-to-opus.js';
@@ -73,6 +74,8 @@ export class RtcServer implements Listener {
   private readonly counted = new WeakMap<RtcPublishSession | RtcPlaySession, () => void>();
   /** the shared RTP of streams with WebRTC players */
   readonly feeds: RtcFeeds;
+  /** datagrams to players dropped at the shared socket's send queue bound, logged once per episode */
+  private readonly sendDrops: Episode;
 
   constructor(
     private readonly hub: Hub,
@@ -86,16 +89,24 @@ export class RtcServer implements Listener {
     private readonly limit?: ConnectionLimit,
   ) {
     this.feeds = new RtcFeeds(rtcAudioFactory(supervisor, ffmpeg, log));
+    this.sendDrops = new Episode(log, 'rtc: the UDP send queue is full, datagrams to WebRTC players dropped');
   }
 
   async start(): Promise<void> {
     const port = this.config().global.rtc_server.listen;
-    this.mux = await RtcUdpMux.listen(port, '0.0.0.0', { maxSessions: () => this.config().global.rtc_server.max_sessions });
+    this.mux = await RtcUdpMux.listen(port, '0.0.0.0', {
+      maxSessions: () => this.config().global.rtc_server.max_sessions,
+      onSendDropped: () => this.sendDrops.hit({ queue: DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue }),
+    });
     this.log.info({ port: this.mux.address.port, candidates: this.candidates() }, 'rtc listening (udp)');
   }
 
   addresses(): { host: string; port: number }[] {
     return this.mux ? [{ host: this.mux.address.address, port: this.mux.address.port }] : [];
+  }
+
+  portStats(): RtcUdpMuxStats | undefined {
+    return this.mux?.stats;
   }
 
   /** The answer's candidate addresses for a request (app/rtc-candidates.ts); without one, the configured ones. */
@@ -136,8 +147,8 @@ export class RtcServer implements Listener {
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
-    this.checkRoom(config, mux, req.ip);
-    const session = this.counting(req.ip, () => new RtcPublishSession(this, mux, this.log, req, vhost));
+    this.checkRoom(config, mux, req.peer);
+    const session = this.counting(req.peer, () => new RtcPublishSession(this, mux, this.log, req, vhost));
     try {
       await session.open(this.hub);
     } catch (err) {
@@ -169,13 +180,13 @@ export class RtcServer implements Listener {
     if (!mux || !config.global.rtc_server.enabled) throw new RtcError('rtc_server is disabled', RtcErrorCode.Disabled, 503);
     const { vhost, v } = this.checkNames(config, req);
     checkOffer(req.offer);
-    this.checkRoom(config, mux, req.ip);
+    this.checkRoom(config, mux, req.peer);
     const source = this.hub.findSource(vhost, req.app, req.stream);
     // SRS (#2728): a stream published over RTMP (or SRT, ...) has no WebRTC players without rtmp_to_rtc
     if (source?.active && source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
       throw new RtcError(`disabled rtmp_to_rtc of ${vhost}/${req.app}/${req.stream}`, RtcErrorCode.Disabled, 403);
     }
-    const session = this.counting(req.ip, () => new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.ip));
+    const session = this.counting(req.peer, () => new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.peer));
     try {
       await session.admit(req, vhost);
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000);
@@ -329,7 +340,7 @@ class RtcPublishSession {
     req: RtcOfferRequest,
     vhost: string,
   ) {
-    this.muxSession = mux.openSession(req.ip);
+    this.muxSession = mux.openSession(req.peer);
     this.client = rtcClient('rtc-publish', req, vhost, {
       close: (reason) => this.close(reason),
       bytesRead: () => this.bytesIn,

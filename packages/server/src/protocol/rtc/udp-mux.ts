@@ -53,6 +53,8 @@ export interface RtcUdpMuxOptions {
   maxAddressesPerSession: number;
   /** datagrams waiting in the socket's send queue (the kernel's buffer was full) beyond which `sendTo` drops */
   maxSendQueue: number;
+  /** told of each datagram `sendTo` drops at `maxSendQueue` (the owner logs the episode) */
+  onSendDropped?: () => void;
 }
 
 export const DEFAULT_RTC_UDP_MUX_OPTIONS: RtcUdpMuxOptions = { maxSessions: 1000, maxAddressesPerSession: 8, maxSendQueue: 8192 };
@@ -258,6 +260,7 @@ export class RtcUdpMux {
     if (session.closed || !addr) return false;
     if (this.socket.getSendQueueCount() >= this.opts.maxSendQueue) {
       this.counters.sendDropped++;
+      this.opts.onSendDropped?.();
       return false;
     }
     this.socket.send(data, addr[1], addr[0]);
