@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { isPostgresUrl, type HistoryStore } from '@tsrs/db';
+import type { HistoryStore } from '@tsrs/db';
 import { createApiHandler } from './api/handler.js';
 import { exporterHandler } from './api/exporter.js';
 import { metricsText } from './api/metrics.js';
@@ -16,7 +16,7 @@ import { ServerIdentity } from './app/stats-identity.js';
 import { SystemStats } from './app/stats.js';
 import { Hub, type HubLimits, type OutputFactory } from './app/hub.js';
 import { HistoryRecorder } from './history/recorder.js';
-import { lockHistoryDatabase, openHistory } from './history/database.js';
+import { historyIsPostgres, isUnreachable, lockHistoryDatabase, openHistory } from './history/database.js';
 import { workerCount, workerShare } from './workers/worker.js';
 import { Episode } from './app/resource-errors.js';
 import { DEFAULT_SOURCE_OPTIONS, type Source, type SourceOptions } from './app/source.js';
@@ -92,20 +92,6 @@ export function hubLimits(config: Config): HubLimits {
 /** A history database unreachable at start is tried again after 1 s, doubling to 30 s. */
 const HISTORY_RETRY_MIN_MS = 1000;
 const HISTORY_RETRY_MAX_MS = 30_000;
-
-/**
- * Whether opening PostgreSQL failed because the server could not be reached (refused, timed
- * out, no route, name not resolved, starting up or shutting down: SQLSTATE classes 08 and 57P),
- * which waiting can fix; an answer that refuses (authentication, a missing database, a failed
- * migration) is a configuration error and is not retried.
- */
-export function isUnreachable(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P)/.test(code);
-  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return true;
-  const message = err instanceof Error ? err.message : String(err);
-  return /timeout|timed out|Connection terminated|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN/i.test(message);
-}
 
 /** One tsrs process: config, live model and listeners. */
 export class TsrsServer {
@@ -319,7 +305,7 @@ export class TsrsServer {
         server.attachHistory(await open());
       } catch (err) {
         // PostgreSQL unreachable: media starts now, history once the database answers.
-        if (!isPostgresUrl(env.DATABASE_URL?.trim() || config.global.database) || !isUnreachable(err)) throw err;
+        if (!historyIsPostgres(config, env) || !isUnreachable(err)) throw err;
         server.openHistoryLater(open, err);
       }
       await server.startListeners();

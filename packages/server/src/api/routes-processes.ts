@@ -6,7 +6,7 @@ import type { Process } from '@tsrs/api-types';
 import { ProcessesResponse } from '@tsrs/api-types';
 import type { ProcessInfo } from '../app/process-supervisor.js';
 import { ok, type Route } from './router.js';
-import { redactUrl } from './socket-redis.js';
+import { redactSecrets } from '../app/redact.js';
 
 export interface ProcessApiDeps {
   /** the supervisor's children (absent: an empty list) */
@@ -24,7 +24,7 @@ export function processJson(p: ProcessInfo): ProcessJson {
     id: p.id,
     name: p.name,
     command: p.command,
-    args: p.args.map(redactUrl),
+    args: p.args.map(redactSecrets),
     state: p.state,
     pid: p.pid ?? 0,
     uptime: Math.floor(p.uptimeMs / 1000),

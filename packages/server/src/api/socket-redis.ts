@@ -10,6 +10,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { redactSecrets } from '../app/redact.js';
 
 export interface LiveRegistry {
   /** for `io.adapter(...)` */
@@ -33,12 +34,12 @@ export function liveRegistry(url: string, log: Logger): LiveRegistry {
     client.on('error', (err: Error) => {
       if (down) return;
       down = true;
-      log.warn({ registry: redactUrl(url), connection: name, err: err.message }, 'registry unreachable: the live view shows this node only until it is back');
+      log.warn({ registry: redactSecrets(url), connection: name, err: err.message }, 'registry unreachable: the live view shows this node only until it is back');
     });
     client.on('ready', () => {
       if (!down) return;
       down = false;
-      log.info({ registry: redactUrl(url), connection: name }, 'registry reachable again');
+      log.info({ registry: redactSecrets(url), connection: name }, 'registry reachable again');
     });
   }
   const publish = pub.publish.bind(pub) as Publish;
@@ -59,7 +60,3 @@ export function liveRegistry(url: string, log: Logger): LiveRegistry {
   };
 }
 
-/** The URL without its password, for logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, (_m, auth: string) => `//${auth.includes(':') ? `${auth.split(':')[0]}:***` : '***'}@`);
-}

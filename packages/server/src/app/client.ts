@@ -1,6 +1,7 @@
 import type { ForwardState } from '@tsrs/api-types';
 import { newContextId } from './ids.js';
 import { KbpsSampler } from './kbps.js';
+import { srsStreamUrl } from './stream-url.js';
 import type { Source } from './source.js';
 
 /** SRS client types, as the HTTP API reports them. */
@@ -114,8 +115,7 @@ export class Client {
 
   /** `vhost/app/stream`, vhost left out for the default vhost (SRS's stream_url). */
   get streamUrl(): string {
-    const vhost = this.vhost === '__defaultVhost__' ? '' : this.vhost;
-    return `${vhost}/${this.app}/${this.stream}`;
+    return srsStreamUrl(this.vhost, this.app, this.stream);
   }
 
   get aliveSeconds(): number {

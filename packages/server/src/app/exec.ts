@@ -47,8 +47,13 @@ export interface StreamVars {
 
 /** `rtmp://127.0.0.1:PORT/APP/STREAM`, with `?vhost=VHOST` unless it is the default vhost (SRS's `[url]`). */
 export function localRtmpUrl(v: Pick<StreamVars, 'vhost' | 'port' | 'app' | 'stream'>): string {
+  return `rtmp://127.0.0.1:${v.port}/${v.app}/${localPlaypath(v)}`;
+}
+
+/** The playpath of `localRtmpUrl`: the stream, and `?vhost=` for a vhost other than the default. */
+export function localPlaypath(v: Pick<StreamVars, 'vhost' | 'stream'>): string {
   const vhost = v.vhost && v.vhost !== '__defaultVhost__' ? `?vhost=${v.vhost}` : '';
-  return `rtmp://127.0.0.1:${v.port}/${v.app}/${v.stream}${vhost}`;
+  return `${v.stream}${vhost}`;
 }
 
 /** Replaces every SRS variable in one argument; unknown `[x]` stay as written. */

@@ -14,10 +14,11 @@
  * stream once it publishes); it stops once the stream has had no player for `on_demand_hold`
  * seconds, counted from its start, from every demand and from every `stream:idle`.
  */
-import { DEFAULT_VHOST, type Config } from '../config/index.js';
+import type { Config } from '../config/index.js';
 import { parseRtmpUrl } from '../protocol/rtmp/url.js';
 import type { EventBus } from './events.js';
 import { resolveVhost } from './resolve-vhost.js';
+import { srsStreamUrl } from './stream-url.js';
 import type { Source } from './source.js';
 import type { Logger } from '../log.js';
 import { substituteVars } from './exec.js';
@@ -126,10 +127,10 @@ export class IngestManager {
           const output = substituteVars(engine.output, { vhost, port, app: '', stream: ingest.id, engine: engine.id });
           const args = ffmpegArgs(ingest.input.url, output, engine as EngineConf, { re: ingest.input.type === 'file', acodec: this.d.acodec(command) });
           const key = JSON.stringify([vhost, ingest.id, i]);
+          const named = outputStream(output);
+          const landed = named && resolveVhost(config, named.vhost);
           let onDemand: Wanted['onDemand'];
           if (ingest.on_demand) {
-            const named = outputStream(output);
-            const landed = named && resolveVhost(config, named.vhost);
             if (!named || !landed) {
               this.d.log.warn(`${where}: on_demand: output ${output} names no stream of a vhost here: not started`);
               return;
@@ -138,9 +139,7 @@ export class IngestManager {
           }
           const signature = JSON.stringify([command, args, onDemand]);
           // the API and the console's stream page match a process to a stream by its url
-          const named = onDemand ?? outputStream(output);
-          const landed = named && (onDemand ? named.vhost : resolveVhost(config, named.vhost));
-          const stream = named && landed ? `${landed === DEFAULT_VHOST ? '' : landed}/${named.app}/${named.stream}` : output;
+          const stream = named && landed ? srsStreamUrl(landed, named.app, named.stream) : output;
           out.push({ key, signature, name: `ingest ${ingest.id}`, command, args, stream, onDemand });
         });
       }

@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
+import { redactSecrets } from './redact.js';
 
 /** A child still there this long after the SIGTERM of a stop gets a second one, ms. */
 const SECOND_TERM_MS = 300;
@@ -302,7 +303,7 @@ export class SupervisedProcess {
       return;
     }
     const text = line.length > this.opts.maxLineBytes ? `${line.slice(0, this.opts.maxLineBytes)}...` : line;
-    this.log.info({ proc: this.spec.name, cid: this.spec.contextId }, `[${this.spec.name}] ${text}`);
+    this.log.info({ proc: this.spec.name, cid: this.spec.contextId }, `[${this.spec.name}] ${redactSecrets(text)}`);
   }
 }
 

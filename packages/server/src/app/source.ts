@@ -1,4 +1,5 @@
 import { Packet, type PacketKind } from '../kernel/packet.js';
+import { srsStreamUrl } from './stream-url.js';
 import { startsWithStartCode } from '../kernel/annexb.js';
 import type { Client } from './client.js';
 import { Consumer, type ConsumerSink } from './consumer.js';
@@ -165,7 +166,7 @@ export class Source {
 
   /** SRS's stream url: `[vhost]/app/stream`, without the default vhost. */
   get url(): string {
-    return `${this.vhost === '__defaultVhost__' ? '' : this.vhost}/${this.app}/${this.stream}`;
+    return srsStreamUrl(this.vhost, this.app, this.stream);
   }
 
   get active(): boolean {

@@ -16,7 +16,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { Client } from './client.js';
 import type { EventBus } from './events.js';
-import { localRtmpUrl, substituteVars, type StreamVars } from './exec.js';
+import { localPlaypath, localRtmpUrl, substituteVars, type StreamVars } from './exec.js';
 import { ffmpegArgs, type EngineConf } from './ffmpeg-args.js';
 import { outputStream, resolveFfmpeg } from './ingest.js';
 import type { ProcessSupervisor, SupervisedProcess } from './process-supervisor.js';
@@ -68,7 +68,7 @@ export function transcodeCommands(config: Config, port: number, source: Pick<Sou
         continue;
       }
       const input = localRtmpUrl(vars);
-      out.push({ engine: e.id, command, output, args: ffmpegArgs(input, output, e as EngineConf, { re: false, acodec: d.acodec(command), inputArgs: rtmpInputArgs(input, source.app) }) });
+      out.push({ engine: e.id, command, output, args: ffmpegArgs(input, output, e as EngineConf, { re: false, acodec: d.acodec(command), inputArgs: rtmpInputArgs(vars) }) });
     }
   }
   return out;
@@ -80,10 +80,8 @@ export function transcodeCommands(config: Config, port: number, source: Pick<Sou
  * and splits an app of three levels or a name with `:` elsewhere: the transcode of `live/cam.flv`
  * would read `live/cam`, another stream.
  */
-export function rtmpInputArgs(url: string, app: string): string[] {
-  const prefix = /^rtmp:\/\/[^/]+\//.exec(url)?.[0] ?? '';
-  const playpath = url.slice(prefix.length + app.length + 1);
-  return ['-rtmp_app', app, '-rtmp_playpath', playpath];
+export function rtmpInputArgs(v: Pick<StreamVars, 'vhost' | 'app' | 'stream'>): string[] {
+  return ['-rtmp_app', v.app, '-rtmp_playpath', localPlaypath(v)];
 }
 
 export class TranscodeRunner {

@@ -11,14 +11,32 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { acquirePidFile, PidFileTakenError } from '../pid-file.js';
 
+/** Whether the history database is PostgreSQL: `DATABASE_URL` wins over the `database` directive. */
+export function historyIsPostgres(config: Config, env: NodeJS.ProcessEnv): boolean {
+  return isPostgresUrl(env.DATABASE_URL?.trim() || config.global.database);
+}
+
+/**
+ * Whether opening PostgreSQL failed because the server could not be reached (refused, timed
+ * out, no route, name not resolved, starting up or shutting down: SQLSTATE classes 08 and 57P),
+ * which waiting can fix; an answer that refuses (authentication, a missing database, a failed
+ * migration) is a configuration error and is not retried.
+ */
+export function isUnreachable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57P)/.test(code);
+  if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /timeout|timed out|Connection terminated|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN/i.test(message);
+}
+
 /**
  * Takes the SQLite file's lock (relative paths resolve in the current directory: call it in
  * work_dir); returns its release. A PostgreSQL URL (`DATABASE_URL` wins over `database`) takes
  * none. Errors: another live tsrs holds the lock (named by its pid), or the lock cannot be written.
  */
 export function lockHistoryDatabase(config: Config, env: NodeJS.ProcessEnv): () => void {
-  const url = env.DATABASE_URL?.trim() || config.global.database;
-  if (isPostgresUrl(url)) return () => {};
+  if (historyIsPostgres(config, env)) return () => {};
   const file = resolveDatabasePath(config.global.database, env);
   try {
     return acquirePidFile(`${file}.lock`);

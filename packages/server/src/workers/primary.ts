@@ -17,9 +17,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { loadConfig } from '../config/index.js';
 import { releaseEarlySignals } from '../early-signals.js';
 import { createLogger, pinoLevel, type Logger } from '../log.js';
-import { isPostgresUrl } from '@tsrs/db';
-import { lockHistoryDatabase, openHistory } from '../history/database.js';
-import { isUnreachable } from '../main.js';
+import { historyIsPostgres, isUnreachable, lockHistoryDatabase, openHistory } from '../history/database.js';
 import { acquirePidFile } from '../pid-file.js';
 import { VERSION } from '../version.js';
 import { isSiblingMessage } from '../api/socket-workers.js';
@@ -92,7 +90,7 @@ export async function runPrimary(opts: PrimaryOptions): Promise<number> {
     await (await openHistory(config, env, log.child({ mod: 'db' }))).close();
   } catch (err) {
     // PostgreSQL unreachable: the workers start without history and open it once it answers.
-    if (isPostgresUrl(env.DATABASE_URL?.trim() || config.global.database) && isUnreachable(err)) {
+    if (historyIsPostgres(config, env) && isUnreachable(err)) {
       log.warn({ err: (err as Error).message }, 'history database unreachable: the workers start without it and retry');
     } else {
       releaseDb();
