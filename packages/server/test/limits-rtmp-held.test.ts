@@ -5,6 +5,9 @@
  * its own 32 MiB bound. Twelve of them would make the server hold ~290 MiB; with
  * `rtmp_max_buffered_bytes 64 MiB` the connections holding the most are closed as the sum goes
  * past it, the server stays up and a healthy HTTP-FLV player of another stream keeps advancing.
+ * The server's peak RSS is printed, not asserted: what the closed connections held is garbage
+ * until the collector runs, so the peak can approach what they received whatever the bound (the
+ * per-connection RSS bounds are asserted in limits-memory.test).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -58,7 +61,7 @@ async function partialPublisher(stream: string): Promise<{ talk: RtmpTalk; close
   return { talk, closed: () => closed };
 }
 
-test('RTMP messages received in part by many connections: past rtmp_max_buffered_bytes the largest holders are closed, RSS stays bounded', { timeout: 120_000 }, async (t) => {
+test('RTMP messages received in part by many connections: past rtmp_max_buffered_bytes the largest holders are closed, the server and a healthy player go on', { timeout: 120_000 }, async (t) => {
   const pid = server.proc.pid!;
   const base = rssKiB(pid);
   let max = base;
@@ -74,7 +77,6 @@ test('RTMP messages received in part by many connections: past rtmp_max_buffered
     const open = hostile.filter((h) => !h.closed()).length;
     t.diagnostic(`${open} of ${HOSTILE} hostile connections still open; server RSS ${Math.round(base / 1024)} MB -> at most ${Math.round(max / 1024)} MB`);
     assert.ok(open <= 3, `${open} hostile connections hold 24 MiB each`);
-    assert.ok(max - base < 160 * 1024, `server RSS grew by ${Math.round((max - base) / 1024)} MB`);
     assert.match(server.output(), /over rtmp_max_buffered_bytes \(67108864\): closing the one holding the most/);
     assert.equal(server.proc.exitCode, null, 'the server is still running');
     healthy.assertAdvancing();
