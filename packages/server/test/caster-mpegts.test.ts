@@ -8,12 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { HistoryClientSession } from '@tsrs/api-types';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parsePlaylist } from '../src/app/hls/playlist.js';
 import { classifyAudio, classifyVideo } from '../src/kernel/flv-tag.js';
 import { parseHevcConfig } from '../src/kernel/hevc.js';
@@ -276,12 +276,30 @@ test('H.265 + AAC over UDP: HLS segments decode as hevc + aac; tsrs\'s RTMP clie
   }
 });
 
+/**
+ * A test pattern with a 440 Hz tone as MPEG-TS from FFmpeg (160x120 H.264 at 25 fps without
+ * B-frames, AAC); `limits` are its -frames:v / -t / -g options.
+ */
+async function testTs(name: string, limits: string[]): Promise<Buffer> {
+  const file = join(tempDir(), name);
+  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', ...limits,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
+  return readFileSync(file);
+}
+
+/** Sends `ts` from its start as FFmpeg does, in 1316-byte datagrams, four at a time, `pauseMs` apart. */
+async function sendTs(sock: Socket, ts: Buffer, port: number, pauseMs: number): Promise<void> {
+  for (let off = 0; off < ts.length; off += 1316 * 4) {
+    for (let i = off; i < Math.min(off + 1316 * 4, ts.length); i += 1316) sock.send(ts.subarray(i, i + 1316), port, '127.0.0.1');
+    await sleep(pauseMs);
+  }
+}
+
 test('bounds: max_streams follows only the PMT\'s first streams; a PES over max_pes_bytes is dropped and counted, the rest goes on', { timeout: 120_000 }, async () => {
   // 720p at 8 Mbit/s: keyframes of ~75 kB, inter frames well under 64 KiB; sent from a file, paced
   const file = join(tempDir(), 'big.ts');
   await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '4',
     '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-b:v', '8M', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
-  const { readFileSync } = await import('node:fs');
   const ts = readFileSync(file);
   const sock = createSocket('udp4');
   const send = async (toPort: number) => {
@@ -315,11 +333,7 @@ test('bounds: max_streams follows only the PMT\'s first streams; a PES over max_
 
 test('the sender stops: the frames still in the demuxer and the interleaver reach the stream (every video frame sent is played)', { timeout: 120_000 }, async () => {
   // 50 H.264 frames (no B-frames, a keyframe every 25) and 2 s of AAC, sent once, paced
-  const file = join(tempDir(), 'tail.ts');
-  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-frames:v', '50', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
-  const { readFileSync } = await import('node:fs');
-  const ts = readFileSync(file);
+  const ts = await testTs('tail.ts', ['-frames:v', '50', '-t', '2', '-g', '25']);
   const { client, msgs } = await rtmpPlayer('/live/tail');
   const sock = createSocket('udp4');
   try {
@@ -327,10 +341,7 @@ test('the sender stops: the frames still in the demuxer and the interleaver reac
     // datagram again: its cut PES is dropped on the continuity counter)
     sock.send(ts.subarray(0, 1316), tailPort, '127.0.0.1');
     await waitFor('the caster\'s publish', () => published('tail'), 20_000);
-    for (let off = 0; off < ts.length; off += 1316 * 4) {
-      for (let i = off; i < Math.min(off + 1316 * 4, ts.length); i += 1316) sock.send(ts.subarray(i, i + 1316), tailPort, '127.0.0.1');
-      await sleep(5);
-    }
+    await sendTs(sock, ts, tailPort, 5);
     await waitFor('the unpublish log line', () => server.output().split('\n').find((l) => l.includes('mpegts caster: unpublish') && l.includes('/live/tail')), 20_000);
     await sleep(500);
     const frames = msgs.filter((m) => m.typeId === MSG.VIDEO && !classifyVideo(m.payload).sequenceStart);
@@ -343,11 +354,7 @@ test('the sender stops: the frames still in the demuxer and the interleaver reac
 });
 
 test('stray datagrams do not take the caster: non-TS opens nothing; a TS-shaped sender that gives no frame yields to a real one', { timeout: 120_000 }, async () => {
-  const file = join(tempDir(), 'real.ts');
-  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-t', '6', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
-  const { readFileSync } = await import('node:fs');
-  const ts = readFileSync(file);
+  const ts = await testTs('real.ts', ['-t', '6', '-g', '25']);
   const random = seeded(7);
   const junk = (n: number, tsShaped: boolean) => {
     const b = Buffer.alloc(n);
@@ -369,10 +376,7 @@ test('stray datagrams do not take the caster: non-TS opens nothing; a TS-shaped 
     const { client, msgs } = await rtmpPlayer('/live/junk');
     try {
       await sleep(2500); // the holder's grace runs out
-      for (let off = 0; off < ts.length; off += 1316 * 4) {
-        for (let i = off; i < Math.min(off + 1316 * 4, ts.length); i += 1316) real.send(ts.subarray(i, i + 1316), junkPort, '127.0.0.1');
-        await sleep(15);
-      }
+      await sendTs(real, ts, junkPort, 15);
       await waitFor('the real sender\'s frames reach the player', () => msgs.filter((m) => m.typeId === MSG.VIDEO).length >= 25 || undefined, 20_000);
       assert.match(server.output(), /the holder sent no frame, the new sender takes the port/);
     } finally {
@@ -387,19 +391,12 @@ test('stray datagrams do not take the caster: non-TS opens nothing; a TS-shaped 
 
 test('the datagrams that come while the publish is admitted are kept: a stream whose only keyframe is in FFmpeg\'s first burst plays whole', { timeout: 120_000 }, async () => {
   // 100 H.264 frames with one keyframe, the first (libx264's default GOP is 250 frames: 10 s at 25 fps)
-  const file = join(tempDir(), 'onegop.ts');
-  await execFileP('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
-    '-frames:v', '100', '-t', '4', '-c:v', 'libx264', '-preset', 'ultrafast', '-bf', '0', '-g', '1000', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-f', 'mpegts', '-y', file], { timeout: 60_000 });
-  const { readFileSync } = await import('node:fs');
-  const ts = readFileSync(file);
+  const ts = await testTs('onegop.ts', ['-frames:v', '100', '-t', '4', '-g', '1000']);
   const { client, msgs } = await rtmpPlayer('/live/firstgop?vhost=hooked');
   const sock = createSocket('udp4');
   try {
     // the whole file from its first datagram, as FFmpeg sends it; on_publish decides meanwhile
-    for (let off = 0; off < ts.length; off += 1316 * 4) {
-      for (let i = off; i < Math.min(off + 1316 * 4, ts.length); i += 1316) sock.send(ts.subarray(i, i + 1316), firstGopPort, '127.0.0.1');
-      await sleep(5);
-    }
+    await sendTs(sock, ts, firstGopPort, 5);
     await waitFor('the unpublish log line', () => server.output().split('\n').find((l) => l.includes('mpegts caster: unpublish') && l.includes('/live/firstgop')), 30_000);
     await sleep(500);
     assert.ok(hooks.calls.some((c) => c.path === '/pub' && c.body.stream === 'firstgop'), 'on_publish ran');
