@@ -265,6 +265,18 @@ export function rssKiB(pid: number): number {
   return procStatusKiB(pid, 'VmRSS');
 }
 
+/** Samples a process's RSS (KiB) every 100 ms from now on: its RSS now, the largest seen so far, and a stop. */
+export function watchRss(pid: number): { base: number; max: () => number; stop: () => void } {
+  const base = rssKiB(pid);
+  let max = base;
+  const timer = setInterval(() => (max = Math.max(max, rssKiB(pid))), 100);
+  return {
+    base,
+    max: () => Math.max(max, rssKiB(pid)),
+    stop: () => clearInterval(timer),
+  };
+}
+
 /** A KiB figure of /proc/PID/status (VmRSS, VmHWM = the peak RSS...); 0 when unreadable. */
 export function procStatusKiB(pid: number, field: string): number {
   try {

@@ -15,7 +15,7 @@ import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { MSG, setChunkSizeMessage, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
 import { watchHealthyPlayer, type HealthyPlayer } from './healthy-player.js';
 import { closedWithin, rawRtmpHandshake } from './raw-sockets.js';
-import { basicConf, ffmpegPublish, kill, rssKiB, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+import { basicConf, ffmpegPublish, kill, sleep, startServer, waitFor, watchRss, type RunningServer } from './harness.js';
 import { TEST_AVC_HEADER, testAvcFrame } from '../src/kernel/test-avc.js';
 
 const MB = 1024 * 1024;
@@ -51,19 +51,11 @@ after(async () => {
 });
 
 /** Samples the server's RSS every 100 ms from now on. */
-function watchRss(): { base: number; max: () => number; stop: () => void } {
-  const pid = server.proc.pid!;
-  const base = rssKiB(pid);
-  let max = base;
-  const timer = setInterval(() => (max = Math.max(max, rssKiB(pid))), 100);
-  return {
-    base,
-    max: () => Math.max(max, rssKiB(pid)),
-    stop: () => clearInterval(timer),
-  };
+function watchServerRss(): ReturnType<typeof watchRss> {
+  return watchRss(server.proc.pid!);
 }
 
-function assertRssBounded(rss: ReturnType<typeof watchRss>, what: string): void {
+function assertRssBounded(rss: ReturnType<typeof watchServerRss>, what: string): void {
   rss.stop();
   const grew = rss.max() - rss.base;
   console.log(`# ${what}: server RSS ${Math.round(rss.base / 1024)} MB -> at most ${Math.round(rss.max() / 1024)} MB`);
@@ -109,7 +101,7 @@ function logCount(re: RegExp): number {
 }
 
 test('GOP cache: 1 MB frames with no keyframe: the cache is dropped at gop_cache_max_bytes, RSS stays bounded', { timeout: 180_000 }, async () => {
-  const rss = watchRss();
+  const rss = watchServerRss();
   const before = logCount(/gop_cache over its bound/);
   // 400 MB: constant timestamps, then 400 MB more with advancing ones
   const a = await publishHostile('/live/gop', { frames: 400, ts: () => 0 });
@@ -159,7 +151,7 @@ for (const [name, ts] of [
       if (m.typeId === MSG.VIDEO) frames++;
     });
     await pub.close();
-    const rss = watchRss();
+    const rss = watchServerRss();
     const before = logCount(/queue over its bound/);
     const hostile = await publishHostile(stream, { frames: 1000, ts, keyEvery: 100 });
     await sleep(500);
@@ -195,7 +187,7 @@ function segmentsOf(dir: string): { name: string; size: number }[] {
 
 test('HLS with no keyframe: constant timestamps drop at hls_max_segment_bytes, advancing ones cut at hls_fragment x hls_aof_ratio', { timeout: 240_000 }, async () => {
   const dir = join(server.dir, 'html', 'live');
-  const rss = watchRss();
+  const rss = watchServerRss();
   const before = logCount(/hls over its bound url=\S*hls-const/);
   // 600 MB with a constant timestamp, a keyframe every 100 MB: never a time to cut at, so each
   // segment is dropped at the byte bound and the next one waits for a keyframe
@@ -254,7 +246,7 @@ test('an ~8 MB AMF object in connect is refused at rtmp_max_command_size and the
     encodeMessage(setChunkSizeMessage(60000), 128),
     encodeMessage({ typeId: MSG.AMF0_COMMAND, streamId: 0, timestamp: 0, csid: 3, payload }, 60000),
   ]);
-  const rss = watchRss();
+  const rss = watchServerRss();
   const before = logCount(/rtmp protocol error, closing.*exceeds the maximum 65536/);
   for (let i = 0; i < 10; i++) {
     const s = await rawRtmpHandshake(server.ports.rtmp);

@@ -14,7 +14,7 @@ import { after, before, test } from 'node:test';
 import { createStreamCommand, connectCommand, publishCommand } from '../src/protocol/rtmp/commands.js';
 import { encodeMessage } from '../src/protocol/rtmp/chunk-encoder.js';
 import { MSG, setChunkSizeMessage } from '../src/protocol/rtmp/messages.js';
-import { basicConf, ffmpegPublish, kill, rssKiB, sleep, startServer, waitFor, type RunningServer } from './harness.js';
+import { basicConf, ffmpegPublish, kill, sleep, startServer, waitFor, watchRss, type RunningServer } from './harness.js';
 import { watchHealthyPlayer, type HealthyPlayer } from './healthy-player.js';
 import { rtmpTalk, type RtmpTalk } from './raw-sockets.js';
 
@@ -62,10 +62,7 @@ async function partialPublisher(stream: string): Promise<{ talk: RtmpTalk; close
 }
 
 test('RTMP messages received in part by many connections: past rtmp_max_buffered_bytes the largest holders are closed, the server and a healthy player go on', { timeout: 120_000 }, async (t) => {
-  const pid = server.proc.pid!;
-  const base = rssKiB(pid);
-  let max = base;
-  const timer = setInterval(() => (max = Math.max(max, rssKiB(pid))), 100);
+  const rss = watchRss(server.proc.pid!);
   const hostile: Awaited<ReturnType<typeof partialPublisher>>[] = [];
   try {
     for (let i = 0; i < HOSTILE; i++) hostile.push(await partialPublisher(`partial${i}`));
@@ -73,15 +70,14 @@ test('RTMP messages received in part by many connections: past rtmp_max_buffered
     // publish.firstpkt_timeout, 20 s)
     await waitFor('hostile connections over the bound closed', () => hostile.filter((h) => h.closed()).length >= HOSTILE - 3, 10_000);
     await sleep(1000);
-    max = Math.max(max, rssKiB(pid));
     const open = hostile.filter((h) => !h.closed()).length;
-    t.diagnostic(`${open} of ${HOSTILE} hostile connections still open; server RSS ${Math.round(base / 1024)} MB -> at most ${Math.round(max / 1024)} MB`);
+    t.diagnostic(`${open} of ${HOSTILE} hostile connections still open; server RSS ${Math.round(rss.base / 1024)} MB -> at most ${Math.round(rss.max() / 1024)} MB`);
     assert.ok(open <= 3, `${open} hostile connections hold 24 MiB each`);
     assert.match(server.output(), /over rtmp_max_buffered_bytes \(67108864\): closing the one holding the most/);
     assert.equal(server.proc.exitCode, null, 'the server is still running');
     healthy.assertAdvancing();
   } finally {
-    clearInterval(timer);
+    rss.stop();
     for (const h of hostile) h.talk.socket.destroy();
   }
   // the healthy publisher, holding little, was never the one closed
