@@ -9,13 +9,18 @@
  *   marker bit, RFC 6184 5.1) and audio packets, by payload type;
  * - loss: gaps in each kind's sequence numbers (a packet arriving behind the newest one is
  *   counted late, not as a frame); nothing is NACKed;
- * - the delay probe (bench-time.ts: an SEI NAL unit in the first packet of an access unit): the
- *   first packet of every video access unit is SRTP-unprotected (authenticated and decrypted
- *   with the session's keys) and its payload read; one that fails authentication is an error.
+ * - the delay probe (bench-time.ts: an SEI NAL unit in the first packet of an access unit, once a
+ *   second): the first PROBE_SCAN payload bytes of the first packet of every video access unit
+ *   are decrypted (AES counter mode with the session's keys, RFC 3711 4.1.1, tsrs's keystream
+ *   code) and scanned; a packet that carries the probe is then SRTP-unprotected whole by werift
+ *   (authenticated and decrypted) and its time read from that; one that fails authentication is
+ *   an error. (Unprotecting the first packet of every access unit whole cost the client more
+ *   than anything but the datagram reads at hundreds of players.)
  * Every second the player sends an RTCP receiver report (RFC 3550 6.4.2) with what it counted
  * (cumulative loss, highest sequence number), which also keeps the session alive at the server.
  */
 import { RtcpReceiverInfo, RtcpRrPacket, type RTCDtlsTransport, type RTCPeerConnection } from 'werift';
+import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from '@tsrs/server/dist/src/protocol/rtc/srtp-protect.js';
 import { readRtpSeiTime, wallNow } from './bench-time.js';
 import { Player, type PlayerEnv } from './player.js';
 import { benchPeer, deleteSession, localOffer, postOffer } from './rtc.js';
@@ -24,6 +29,10 @@ const H264_CLOCK_KHZ = 90;
 const REPORT_MS = 1000;
 /** the client's UDP receive buffer: a loaded machine stalls the loop for a while, the kernel holds the packets */
 const RECV_BUFFER = 4 * 1024 * 1024;
+/** payload bytes of an access unit's first packet decrypted to look for the probe (SPS, PPS and the SEI fit) */
+const PROBE_SCAN = 256;
+/** where those bytes are decrypted (players take turns: all of it is synchronous) */
+const scan = Buffer.allocUnsafeSlow(PROBE_SCAN);
 
 export interface WhepPlayerOptions {
   /** a bearer token for the WHEP request */
@@ -74,7 +83,7 @@ export class RtpCount {
 /** werift internals this player reads: the ICE sockets under a transport and its SRTP session. */
 interface IceInternals {
   iceTransport: { connection: { protocols: { transport?: { onData?: (data: Buffer, addr: unknown) => void; socket?: { setRecvBufferSize?(n: number): void } } }[] } };
-  srtp?: { decrypt(data: Buffer): Buffer };
+  srtp?: { decrypt(data: Buffer): Buffer; remoteContext?: { srtpSessionKey: Buffer; srtpSessionSalt: Buffer; srtpSessionAuthTag: Buffer } };
 }
 
 export class WhepPlayer extends Player {
@@ -88,6 +97,8 @@ export class WhepPlayer extends Player {
   private auStart = true;
   private reportTimer: NodeJS.Timeout | undefined;
   private tapped = false;
+  /** the keystream of the server's video SSRC */
+  private videoKeystream: { ssrc: number; crypt: SrtpCmProtector } | undefined;
 
   /** `url`: the WHEP endpoint, e.g. http://127.0.0.1:1985/rtc/v1/whep/?app=live&stream=s */
   constructor(
@@ -174,7 +185,7 @@ export class WhepPlayer extends Player {
       this.frames++;
       this.lastVideoTs = data.readUInt32BE(4) / H264_CLOCK_KHZ;
     }
-    if (!auStart) return;
+    if (!auStart || !this.mayCarryProbe(data, srtp, ssrc, seq)) return;
     let rtp: Buffer;
     try {
       rtp = srtp.decrypt(data);
@@ -184,6 +195,20 @@ export class WhepPlayer extends Player {
     }
     const sent = readRtpSeiTime(rtp.subarray(payloadOffset(rtp)));
     if (sent > 0) this.probe(sent);
+  }
+
+  /** Whether the first PROBE_SCAN payload bytes of an SRTP video packet, decrypted, hold a probe (true when the keys are unknown). */
+  private mayCarryProbe(data: Buffer, srtp: NonNullable<IceInternals['srtp']>, ssrc: number, seq: number): boolean {
+    const keys = srtp.remoteContext;
+    if (!keys) return true;
+    if (this.videoKeystream?.ssrc !== ssrc) this.videoKeystream = { ssrc, crypt: new SrtpCmProtector(keys.srtpSessionKey, keys.srtpSessionSalt, keys.srtpSessionAuthTag, ssrc) };
+    const off = payloadOffset(data);
+    const n = Math.min(PROBE_SCAN, data.length - SRTP_AUTH_TAG_LENGTH - off);
+    if (n <= 0) return false;
+    data.copy(scan, 0, off, off + n);
+    // the rollover counter (RFC 3711 3.3.1) is the wraps counted so far
+    this.videoKeystream.crypt.crypt(scan, 0, n, seq, Math.floor(this.video.cycles / 0x10000));
+    return readRtpSeiTime(scan.subarray(0, n)) >= 0;
   }
 
   private countLoss(c: RtpCount, ssrc: number, seq: number): boolean {

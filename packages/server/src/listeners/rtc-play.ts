@@ -24,7 +24,7 @@ import type { PlayerHandle } from '../app/handles.js';
 import { RtcPlayer, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../app/rtc-play.js';
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
-import type { MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
+import type { DatagramResult, MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
 import { RtpOut } from '../protocol/rtc/rtp-out.js';
 import { answerOnMux, limitNacks, refuseNacks, RetransmitBudget, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
 import type { RtcOfferRequest } from '../api/routes-rtc.js';
@@ -98,9 +98,7 @@ export class RtcPlaySession {
     return (this.outs[kind] = RtpOut.of(sender, this.toPeer));
   }
 
-  private readonly toPeer = (data: Buffer): void => {
-    this.mux.sendTo(this.muxSession, data);
-  };
+  private readonly toPeer = (data: Buffer): DatagramResult => this.mux.sendTo(this.muxSession, data);
 
   /** Admits the player (security, on_play); throws RtcError with the refusal's code. */
   async admit(req: RtcOfferRequest, vhost: string): Promise<void> {

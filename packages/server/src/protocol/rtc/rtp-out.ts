@@ -19,8 +19,9 @@
  * and TWCC feedback (read, not acted on: tsrs does not adapt the bitrate of a stream to one
  * player).
  */
-import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, type RTCRtpSender } from 'werift';
-import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_PREFIX } from './srtp-protect.js';
+import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
+import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_MAX_PACKET, SRTP_PREFIX } from './srtp-protect.js';
+import type { DatagramResult } from './udp-mux.js';
 
 export const URI_SDES_MID = 'urn:ietf:params:rtp-hdrext:sdes:mid';
 export const URI_ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time';
@@ -77,25 +78,61 @@ export function absSendTime(unixMs: number): number {
   return Math.floor(((unixMs / 1000) * (1 << 18)) % (1 << 24));
 }
 
+/** Sends one datagram to the peer; see `RtcUdpMux.sendTo` for what each result means for `data`. */
+export type DatagramSink = (data: Buffer) => DatagramResult;
+
+const SCRATCH_LENGTH = SRTP_PREFIX + SRTP_MAX_PACKET + SRTP_AUTH_TAG_LENGTH;
 /**
- * An entry of werift's retransmission history: the numbers of a sent packet and its shared
- * payload; the werift header (what a NACK answer serializes) is made on first read.
+ * The one area every player's RTP packet is written, protected and sent from (the process is
+ * single-threaded and a packet is sent within `send`): a send the kernel took at once leaves it
+ * free for the next packet; a queued one keeps it, and the next packet gets a new area.
  */
-class SentRtp {
-  private madeHeader: RtpHeader | undefined;
+let scratch = Buffer.allocUnsafeSlow(SCRATCH_LENGTH);
 
-  constructor(
-    private readonly out: RtpOut,
-    readonly payload: Buffer,
-    private readonly sequenceNumber: number,
-    private readonly timestamp: number,
-    private readonly marker: boolean,
-    private readonly absTime: number,
-    private readonly transportSeq: number,
-  ) {}
+/**
+ * werift's retransmission history of one sender (`rtpCache`, read by its NACK handler as
+ * `rtpCache[seq % RTP_HISTORY_SIZE]`, an RtpPacket with `.header` and `.payload`): the numbers of
+ * the last RTP_HISTORY_SIZE packets in typed arrays and their shared payloads, no object per
+ * packet (at hundreds of players the entries outlived the young generation and were promoted,
+ * hundreds of thousands of them, for the old-generation collector to walk); an entry's RtpPacket
+ * is made when werift reads it.
+ */
+class SentHistory {
+  private readonly payloads: (Buffer | undefined)[] = new Array<Buffer | undefined>(RTP_HISTORY_SIZE);
+  private readonly seq = new Int32Array(RTP_HISTORY_SIZE).fill(-1);
+  private readonly timestamp = new Uint32Array(RTP_HISTORY_SIZE);
+  private readonly marker = new Uint8Array(RTP_HISTORY_SIZE);
+  private readonly absTime = new Uint32Array(RTP_HISTORY_SIZE);
+  private readonly transportSeq = new Uint16Array(RTP_HISTORY_SIZE);
+  /** what werift's sender holds as `rtpCache` */
+  readonly view: unknown[];
 
-  get header(): RtpHeader {
-    return (this.madeHeader ??= this.out.header(this.sequenceNumber, this.timestamp, this.marker, this.absTime, this.transportSeq));
+  constructor(private readonly out: RtpOut) {
+    this.view = new Proxy<unknown[]>([], {
+      get: (target, key, receiver) => {
+        if (typeof key === 'string' && key.length <= 3 && key >= '0' && key <= '9') {
+          const i = Number(key);
+          if (Number.isInteger(i) && i >= 0 && i < RTP_HISTORY_SIZE) return this.entry(i);
+        }
+        return Reflect.get(target, key, receiver);
+      },
+    });
+  }
+
+  add(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, absTime: number, transportSeq: number): void {
+    const i = sequenceNumber % RTP_HISTORY_SIZE;
+    this.payloads[i] = payload;
+    this.seq[i] = sequenceNumber;
+    this.timestamp[i] = timestamp;
+    this.marker[i] = marker ? 1 : 0;
+    this.absTime[i] = absTime;
+    this.transportSeq[i] = transportSeq;
+  }
+
+  private entry(i: number): RtpPacket | undefined {
+    const payload = this.payloads[i];
+    if (!payload || this.seq[i] < 0) return undefined;
+    return new RtpPacket(this.out.header(this.seq[i], this.timestamp[i], this.marker[i] === 1, this.absTime[i], this.transportSeq[i]), payload);
   }
 }
 
@@ -117,15 +154,32 @@ export class RtpOut {
   private readonly rocState: SrtpSsrcState | undefined;
   private roc = 0;
   private lastSeq = -1;
+  /** the time (ms) of the sender report's NTP/RTP pair, and its NTP timestamp once werift asked */
   private lastNtpMs = -1;
+  private ntpMs = -1;
+  private ntp = 0n;
   private rtcpStarted = false;
+  private readonly history = new SentHistory(this);
 
   private constructor(
     sender: RTCRtpSender,
-    /** sends one datagram to the peer */
-    private readonly datagram: (data: Buffer) => void,
+    private readonly datagram: DatagramSink,
   ) {
     this.s = sender as unknown as SenderInternals;
+    this.s.rtpCache = this.history.view;
+    // werift reads the NTP timestamp for a sender report about once a second: made then, not per packet
+    Object.defineProperty(this.s, 'ntpTimestamp', {
+      configurable: true,
+      enumerable: true,
+      get: () => {
+        if (this.ntpMs !== this.lastNtpMs) {
+          this.ntpMs = this.lastNtpMs;
+          this.ntp = this.lastNtpMs < 0 ? 0n : ntpTimestamp(this.lastNtpMs);
+        }
+        return this.ntp;
+      },
+      set: () => {},
+    });
     const id = (uri: string) => this.s.headerExtensions.find((e) => e.uri === uri)?.id;
     const midId = id(URI_SDES_MID);
     this.mid = midId !== undefined && this.s.mid ? { id: midId, payload: Buffer.from(this.s.mid) } : undefined;
@@ -147,7 +201,7 @@ export class RtpOut {
    * The fast path of `sender`, once its DTLS transport is connected (SRTP keys exist) and a codec
    * was negotiated; undefined before.
    */
-  static of(sender: RTCRtpSender, datagram: (data: Buffer) => void): RtpOut | undefined {
+  static of(sender: RTCRtpSender, datagram: DatagramSink): RtpOut | undefined {
     const s = sender as unknown as SenderInternals;
     if (s.dtlsTransport?.state !== 'connected' || !s.dtlsTransport.srtp || !s.codec) return undefined;
     return new RtpOut(sender, datagram);
@@ -199,11 +253,12 @@ export class RtpOut {
     // rollover counter (RFC 3711 3.3.1): the sequence numbers come from the player in order
     if (this.lastSeq >= 0 && sequenceNumber < this.lastSeq && this.lastSeq - sequenceNumber > 0x8000) this.roc = (this.roc + 1) >>> 0;
     this.lastSeq = sequenceNumber;
-    let datagram: Buffer;
     if (this.protector) {
       const t = this.template;
       const rtpLength = t.length + payload.length;
-      const area = Buffer.allocUnsafe(SRTP_PREFIX + rtpLength + SRTP_AUTH_TAG_LENGTH);
+      const size = SRTP_PREFIX + rtpLength + SRTP_AUTH_TAG_LENGTH;
+      // a packet too long for the scratch area gets its own (protect refuses it past SRTP_MAX_PACKET)
+      const area = size <= SCRATCH_LENGTH ? scratch : Buffer.allocUnsafe(size);
       const h = SRTP_PREFIX;
       t.copy(area, h);
       area[h + 1] = (marker ? 0x80 : 0) | s.codec.payloadType;
@@ -216,31 +271,38 @@ export class RtpOut {
       }
       if (this.twccAt >= 0) area.writeUInt16BE(transportSeq, h + this.twccAt);
       payload.copy(area, h + t.length);
-      datagram = this.protector.protect(area, t.length, rtpLength, sequenceNumber, this.roc);
+      const datagram = this.protector.protect(area, t.length, rtpLength, sequenceNumber, this.roc);
       // werift protects its NACK answers with its own state for the SSRC: keep it in step
       const st = this.rocState!;
       st.rolloverCounter = this.roc;
       st.lastSequenceNumber = sequenceNumber;
       st.rolloverHasProcessed = true;
+      this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
+      if (this.datagram(datagram) === 'queued' && area === scratch) scratch = Buffer.allocUnsafeSlow(SCRATCH_LENGTH);
     } else {
-      datagram = dtls.srtp.encrypt(payload, this.header(sequenceNumber, timestamp, marker, abs, transportSeq));
+      const datagram = dtls.srtp.encrypt(payload, this.header(sequenceNumber, timestamp, marker, abs, transportSeq));
+      this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
+      this.datagram(datagram);
     }
-    s.rtpCache[sequenceNumber % RTP_HISTORY_SIZE] = new SentRtp(this, payload, sequenceNumber, timestamp, marker, abs, transportSeq);
+    if (!this.rtcpStarted) {
+      this.rtcpStarted = true;
+      void s.runRtcp();
+    }
+    return true;
+  }
+
+  /** The history entry and what werift's sender reports count (RFC 3550 6.4.1) of a sent packet. */
+  private count(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, abs: number, transportSeq: number, nowMs: number): void {
+    const s = this.s;
+    this.history.add(payload, sequenceNumber, timestamp, marker, abs, transportSeq);
     if (nowMs !== this.lastNtpMs) {
       // the sender report's NTP/RTP pair: one instant, renewed at most once a millisecond
       this.lastNtpMs = nowMs;
-      s.ntpTimestamp = ntpTimestamp(nowMs);
       s.rtpTimestamp = timestamp;
     }
     s.octetCount += payload.length;
     s.packetCount = (s.packetCount + 1) >>> 0;
     this.packets++;
     this.bytes += payload.length;
-    this.datagram(datagram);
-    if (!this.rtcpStarted) {
-      this.rtcpStarted = true;
-      void s.runRtcp();
-    }
-    return true;
   }
 }

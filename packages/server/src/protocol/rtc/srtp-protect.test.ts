@@ -114,7 +114,7 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
     },
     dtlsTransport: { state: 'connected', transportSequenceNumber: 65530, srtp },
   };
-  const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => datagrams.push(d))!;
+  const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => (datagrams.push(d), 'queued'))!;
   assert.ok(out.protectsHere, 'CM-80 keys: protected by srtp-protect.ts');
   const payloads: Buffer[] = [];
   const firstSeq = 65530;
@@ -152,4 +152,45 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
   assert.deepEqual(resent, datagrams[11]);
   fake.dtlsTransport.state = 'closed';
   assert.equal(out.send(payloads[0], 6, 0, false), false, 'nothing once the transport is gone');
+});
+
+test('RtpOut: a datagram the sink sent leaves the one area for the next packet; one it queued is never written again', () => {
+  const { sender: srtp, receiver } = sessions();
+  const fake = {
+    ssrc: 0x0badcafe,
+    codec: { payloadType: 111 },
+    headerExtensions: [],
+    ntpTimestamp: 0n,
+    rtpTimestamp: 0,
+    octetCount: 0,
+    packetCount: 0,
+    rtpCache: [] as unknown[],
+    runRtcp: () => Promise.resolve(),
+    dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp },
+  };
+  // even packets: 'sent' (the sink copies, as the kernel does); odd ones: 'queued' (held as given)
+  const got: Buffer[] = [];
+  const held: { datagram: Buffer; bytes: Buffer }[] = [];
+  let areas = new Set<ArrayBufferLike>();
+  const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => {
+    areas.add(d.buffer);
+    if (got.length % 2 === 0) {
+      got.push(Buffer.from(d));
+      return 'sent';
+    }
+    got.push(d);
+    held.push({ datagram: d, bytes: Buffer.from(d) });
+    return 'queued';
+  })!;
+  const payloads = Array.from({ length: 20 }, (_, i) => randomBytes(100 + i * 60));
+  payloads.forEach((p, i) => out.send(p, 100 + i, i * 960, false));
+  for (const h of held) assert.deepEqual(h.datagram, h.bytes, 'a queued datagram is left as it was sent');
+  got.forEach((d, i) => assert.deepEqual(receiver.decrypt(d).subarray(12), payloads[i], `packet ${i}`));
+  // each sent datagram's area was used again by the next packet, each queued one's never: an area per queued one
+  assert.equal(areas.size, held.length);
+  // the NTP timestamp of the sender report is the last packet's time, made when werift reads it
+  areas = new Set();
+  out.send(payloads[0], 120, 20 * 960, true, 1_700_000_000_500);
+  assert.equal((fake.ntpTimestamp >> 32n) - 2_208_988_800n, 1_700_000_000n);
+  assert.equal(fake.rtpTimestamp, 20 * 960);
 });

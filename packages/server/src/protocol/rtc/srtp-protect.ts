@@ -48,6 +48,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** counter blocks of one batch, filled per batch (protect is synchronous, so one for all) */
 const counterWords = new Int32Array(KEYSTREAM_BATCH * MAX_BLOCKS * 4);
 const counterBytes = Buffer.from(counterWords.buffer);
+/** a 32-bit view of the whole ArrayBuffer the last packet was in (callers reuse one area) */
+let wordsOf: ArrayBufferLike | undefined;
+let words32: Int32Array<ArrayBufferLike> = new Int32Array(0);
 
 /** The 32-bit word an Int32Array over these 4 bytes reads. */
 function word(b0: number, b1: number, b2: number, b3: number): number {
@@ -103,7 +106,7 @@ export class SrtpCmProtector {
     if (area.length < SRTP_PREFIX + rtpLength + SRTP_AUTH_TAG_LENGTH) throw new RangeError('SRTP: no room for the HMAC pad and the authentication tag');
     if (rtpLength > SRTP_MAX_PACKET) throw new RangeError(`SRTP: RTP packet of ${rtpLength} bytes, at most ${SRTP_MAX_PACKET}`);
     const payloadLength = rtpLength - headerLength;
-    if (payloadLength > 0) this.encrypt(area, SRTP_PREFIX + headerLength, payloadLength, sequenceNumber, rolloverCounter);
+    if (payloadLength > 0) this.crypt(area, SRTP_PREFIX + headerLength, payloadLength, sequenceNumber, rolloverCounter);
     // authenticated portion: header || encrypted payload || ROC, the ROC where the tag goes
     const end = SRTP_PREFIX + rtpLength;
     area.writeUInt32BE(rolloverCounter >>> 0, end);
@@ -113,7 +116,13 @@ export class SrtpCmProtector {
     return area.subarray(SRTP_PREFIX, end + SRTP_AUTH_TAG_LENGTH);
   }
 
-  private encrypt(packet: Buffer, offset: number, length: number, seq: number, roc: number): void {
+  /**
+   * XORs `length` bytes at `packet[offset]` (at most SRTP_MAX_PACKET) with the keystream of the
+   * packet whose sequence number is `seq` and rollover counter `roc`, from the keystream's start:
+   * counter mode, so it encrypts a payload and decrypts an encrypted one (or a prefix of one)
+   * alike. Nothing is authenticated.
+   */
+  crypt(packet: Buffer, offset: number, length: number, seq: number, roc: number): void {
     const index = roc * 0x10000 + seq;
     if (index < this.first || index >= this.first + KEYSTREAM_BATCH || length > this.stride) this.makeKeystream(index, length);
     const ks = this.keystream;
@@ -122,8 +131,13 @@ export class SrtpCmProtector {
     const words = length >>> 2;
     let i = 0;
     if ((start & 3) === 0) {
-      const p32 = new Int32Array(packet.buffer, start, words);
-      for (let w = 0; w < words; w++) p32[w] ^= ks[at + w];
+      if (packet.buffer !== wordsOf) {
+        wordsOf = packet.buffer;
+        words32 = new Int32Array(packet.buffer, 0, packet.buffer.byteLength >>> 2);
+      }
+      const p32 = words32;
+      const w0 = start >>> 2;
+      for (let w = 0; w < words; w++) p32[w0 + w] ^= ks[at + w];
       i = words << 2;
     }
     const ks8 = this.keystreamBytes;

@@ -39,7 +39,8 @@
  * `maxSendQueue` datagrams queued for sending.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIPv4, type AddressInfo } from 'node:net';
 import { UdpTransport, type RTCPeerConnection } from 'werift';
 import { isHelloVerifyRequest } from './dtls-record.js';
 import { isBindingRequest, localUfragOf, isStun, nominationPriority, stunIntegrityOk } from './stun.js';
@@ -55,6 +56,24 @@ export interface RtcUdpMuxOptions {
   maxSendQueue: number;
   /** told of each datagram `sendTo` drops at `maxSendQueue` (the owner logs the episode) */
   onSendDropped?: () => void;
+}
+
+/**
+ * What `sendTo` did with a datagram: 'sent' (the kernel has its bytes: the buffer may be written
+ * again at once), 'queued' (the kernel's buffer was full: Node holds the buffer until it goes) or
+ * 'dropped' (no peer address, the session closed, or `maxSendQueue` datagrams already waiting).
+ */
+export type DatagramResult = 'sent' | 'queued' | 'dropped';
+
+/**
+ * dgram's address lookup for the socket: an IPv4 literal (every address the mux sends to comes
+ * from a received datagram) is answered synchronously, so a send reaches the kernel within the
+ * call (dns.lookup answers a literal through process.nextTick, a tick per datagram, and the
+ * buffer stays held until then); anything else goes to dns.lookup.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  if (isIPv4(hostname)) callback(null, hostname, 4);
+  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 export const DEFAULT_RTC_UDP_MUX_OPTIONS: RtcUdpMuxOptions = { maxSessions: 1000, maxAddressesPerSession: 8, maxSendQueue: 8192 };
@@ -157,7 +176,7 @@ export class RtcUdpMux {
   /** Binds the shared UDP port (IPv4). Rejects with the bind error (EADDRINUSE, EACCES). */
   static async listen(port: number, host = '0.0.0.0', opts: Partial<RtcUdpMuxOptions> = {}): Promise<RtcUdpMux> {
     installWeriftHook();
-    const socket = createSocket('udp4');
+    const socket = createSocket({ type: 'udp4', lookup: literalLookup as never });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ port, address: host }, () => {
@@ -253,18 +272,22 @@ export class RtcUdpMux {
 
   /**
    * Sends one datagram of `session` (RTP or RTCP) where its media goes (see the module comment),
-   * without werift; false when the session is closed or has no remote address yet.
+   * without werift. 'sent': the kernel took the bytes within the call and `data` may be reused;
+   * 'queued': Node holds `data` until the kernel takes it; 'dropped': the session is closed, has
+   * no remote address yet, or `maxSendQueue` datagrams are already waiting.
    */
-  sendTo(session: MuxSession, data: Buffer): boolean {
+  sendTo(session: MuxSession, data: Buffer): DatagramResult {
     const addr = session.selected?.addr ?? session.peer;
-    if (session.closed || !addr) return false;
-    if (this.socket.getSendQueueCount() >= this.opts.maxSendQueue) {
+    if (session.closed || !addr) return 'dropped';
+    const waiting = this.socket.getSendQueueCount();
+    if (waiting >= this.opts.maxSendQueue) {
       this.counters.sendDropped++;
       this.opts.onSendDropped?.();
-      return false;
+      return 'dropped';
     }
     this.socket.send(data, addr[1], addr[0]);
-    return true;
+    // libuv tries the send at once only when nothing waits (order is kept); else it is queued
+    return waiting === 0 && this.socket.getSendQueueCount() === 0 ? 'sent' : 'queued';
   }
 
   async close(): Promise<void> {
