@@ -7,6 +7,7 @@ import { orOnResourceError } from '../app/resource-errors.js';
 import { nodeRssKbyte } from '../app/stats.js';
 import { SRS_COMPAT_VERSION, VERSION } from '../version.js';
 import type { ApiDeps } from './routes.js';
+import { DEFAULT_RTC_UDP_MUX_OPTIONS } from '../protocol/rtc/udp-mux.js';
 
 type Labels = Record<string, string | number>;
 
@@ -99,7 +100,7 @@ export function metricsText(d: ApiDeps): string {
     w.metric('tsrs_rtc_sessions', 'gauge', 'WebRTC sessions on the rtc_server UDP port (connected or in ICE)', rtc.sessions);
     w.metric('tsrs_rtc_datagrams_routed_total', 'counter', 'Datagrams the rtc_server port handed to a session', rtc.routed);
     w.metric('tsrs_rtc_datagrams_unknown_total', 'counter', 'Datagrams from an unknown address that named no session (dropped)', rtc.dropped);
-    w.metric('tsrs_rtc_send_dropped_total', 'counter', 'Datagrams to WebRTC players dropped at the send queue bound (8192)', rtc.sendDropped);
+    w.metric('tsrs_rtc_send_dropped_total', 'counter', `Datagrams to WebRTC players dropped at the send queue bound (${DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue})`, rtc.sendDropped);
   }
   for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);

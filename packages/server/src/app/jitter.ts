@@ -31,6 +31,11 @@ interface TrackTime {
   offset: number;
 }
 
+/** Whether a track's last input time is within `window` ms of `ts`. */
+function near(t: TrackTime, ts: number, window: number): boolean {
+  return Math.abs(ts - t.input) <= window;
+}
+
 export class JitterCorrector {
   private lastWire = -1;
   private unwrapped = 0;
@@ -68,17 +73,21 @@ export class JitterCorrector {
         return Math.max(0, ts - this.zeroBase);
       case 'full': {
         const own = this.tracks.get(track);
-        const near = (t: TrackTime | undefined, window: number) => t !== undefined && Math.abs(ts - t.input) <= window;
         let offset: number;
         if (this.lastCorrect < 0) offset = -ts;
-        else if (near(own, MAX_JITTER_MS)) offset = own!.offset;
+        else if (own && near(own, ts, MAX_JITTER_MS)) offset = own.offset;
         else {
           // a track's first packet joins the others' clock from further away (a transcoder's start)
           const window = own ? MAX_JITTER_MS : MAX_JOIN_SKEW_MS;
-          const other = [...this.tracks.values()].find((t) => near(t, window));
+          let other: TrackTime | undefined;
+          for (const t of this.tracks.values()) if (near(t, ts, window)) other = other ?? t;
           offset = other ? other.offset : this.lastCorrect + DEFAULT_FRAME_MS - ts;
         }
-        this.tracks.set(track, { input: ts, offset });
+        // the track's state is updated in place: nothing is made per packet
+        if (own) {
+          own.input = ts;
+          own.offset = offset;
+        } else this.tracks.set(track, { input: ts, offset });
         const out = Math.max(0, ts + offset);
         this.lastCorrect = Math.max(this.lastCorrect, out);
         return out;
