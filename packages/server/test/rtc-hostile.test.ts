@@ -4,9 +4,9 @@
  * the log. The server is real (harness), the clients werift and plain UDP sockets.
  */
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { test } from 'node:test';
+import { encodeBindingRequest } from '../src/protocol/rtc/stun.js';
 import { basicConf, freePort, startServer, waitFor } from './harness.js';
 import { rtcPublisher, useWhipServer, whip as whipPost } from './rtc-helpers.js';
 
@@ -14,25 +14,8 @@ const w = useWhipServer(() => '{"code":0}');
 
 const whip = (query: string, sdp: string, headers: Record<string, string> = {}) => whipPost(w.server, query, sdp, headers);
 
-/** A STUN Binding request (RFC 8489) with USERNAME, PRIORITY and USE-CANDIDATE; signed with `key` when given. */
-function connectivityCheck(username: string, key?: string): Buffer {
-  const u = Buffer.from(username);
-  const attrs = Buffer.concat([
-    Buffer.from([0, 6, 0, u.length]),
-    u,
-    Buffer.alloc((4 - (u.length % 4)) % 4),
-    Buffer.from([0, 0x24, 0, 4, 0x7e, 0, 0, 0]),
-    Buffer.from([0, 0x25, 0, 0]),
-  ]);
-  const head = Buffer.alloc(20);
-  head.writeUInt16BE(0x0001, 0);
-  head.writeUInt16BE(attrs.length + (key ? 24 : 0), 2);
-  head.writeUInt32BE(0x2112a442, 4);
-  for (let i = 8; i < 20; i++) head[i] = (i * 37) & 0xff;
-  if (!key) return Buffer.concat([head, attrs]);
-  const mac = createHmac('sha1', key).update(Buffer.concat([head, attrs])).digest();
-  return Buffer.concat([head, attrs, Buffer.from([0, 8, 0, 20]), mac]);
-}
+/** A nominating connectivity check (USERNAME, PRIORITY, USE-CANDIDATE); signed with `key` when given. */
+const connectivityCheck = (username: string, key?: string): Buffer => encodeBindingRequest(username, { priority: 0x7e000000, key });
 
 test('unsigned checks naming a session from many addresses do not lock its real client out', async () => {
   const p = await rtcPublisher({ video: true });

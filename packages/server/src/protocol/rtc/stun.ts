@@ -9,7 +9,7 @@
  * (0x0024, 32 bits) the sender's candidate priority and USE-CANDIDATE (0x0025, empty) nominates the pair;
  * MESSAGE-INTEGRITY (0x0008, RFC 8489 14.5) is an HMAC-SHA1 keyed with the receiver's ICE password.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const STUN_MAGIC_COOKIE = 0x2112a442;
 const ATTR_USERNAME = 0x0006;
@@ -92,4 +92,30 @@ export function stunIntegrityOk(d: Uint8Array, key: string): boolean {
     at += 4 + ((len + 3) & ~3);
   }
   return false;
+}
+
+/**
+ * An ICE connectivity check as a full agent sends it (RFC 8445 7.2.2, RFC 8489 5): a Binding
+ * request with a random transaction ID and USERNAME `username` (`receiverUfrag:senderUfrag`); with
+ * `priority`, PRIORITY that value and USE-CANDIDATE (a nominating check); with `key` (the
+ * receiver's ice-pwd), MESSAGE-INTEGRITY, the header's length counting through it (14.5). tsrs
+ * only answers checks (werift does, ICE-lite); this is what its tests and tools send as a client.
+ */
+export function encodeBindingRequest(username: string, opts: { priority?: number; key?: string } = {}): Buffer {
+  const u = Buffer.from(username);
+  const parts = [Buffer.from([ATTR_USERNAME >> 8, ATTR_USERNAME & 0xff, u.length >> 8, u.length & 0xff]), u, Buffer.alloc((4 - (u.length % 4)) % 4)];
+  if (opts.priority !== undefined) {
+    const priority = Buffer.from([ATTR_PRIORITY >> 8, ATTR_PRIORITY & 0xff, 0, 4, 0, 0, 0, 0]);
+    priority.writeUInt32BE(opts.priority >>> 0, 4);
+    parts.push(priority, Buffer.from([ATTR_USE_CANDIDATE >> 8, ATTR_USE_CANDIDATE & 0xff, 0, 0]));
+  }
+  const attrs = Buffer.concat(parts);
+  const head = Buffer.alloc(HEADER);
+  head.writeUInt16BE(BINDING_REQUEST, 0);
+  head.writeUInt16BE(attrs.length + (opts.key === undefined ? 0 : 24), 2);
+  head.writeUInt32BE(STUN_MAGIC_COOKIE, 4);
+  randomBytes(12).copy(head, 8);
+  if (opts.key === undefined) return Buffer.concat([head, attrs]);
+  const mac = createHmac('sha1', opts.key).update(Buffer.concat([head, attrs])).digest();
+  return Buffer.concat([head, attrs, Buffer.from([ATTR_MESSAGE_INTEGRITY >> 8, ATTR_MESSAGE_INTEGRITY & 0xff, 0, 20]), mac]);
 }

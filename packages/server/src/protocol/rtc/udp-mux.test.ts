@@ -5,8 +5,7 @@ import { RTCPeerConnection } from 'werift';
 import { RtcUdpMux } from './udp-mux.js';
 import { iceUfrag, setHostCandidates } from './sdp-candidates.js';
 import { isHelloVerifyRequest } from './dtls-record.js';
-import { isStun, localUfragOf, nominationPriority, stunIntegrityOk } from './stun.js';
-import { createHmac } from 'node:crypto';
+import { encodeBindingRequest, isStun, localUfragOf, nominationPriority, stunIntegrityOk } from './stun.js';
 
 /** A server-side session on the shared port answering `offer`; returns the answer SDP. */
 async function answerOn(mux: RtcUdpMux, offer: string) {
@@ -45,28 +44,9 @@ function opened(dc: ReturnType<RTCPeerConnection['createDataChannel']>): Promise
   });
 }
 
-/**
- * A STUN binding request whose USERNAME is `username` (enough for the mux's routing); with
- * `nominate`, PRIORITY that number and USE-CANDIDATE; with `key`, a MESSAGE-INTEGRITY signed with it.
- */
+/** A connectivity check naming `username`; with `nominate`, nominating at that priority; with `key`, signed. */
 function stunCheck(username: string, nominate?: number, key?: string): Buffer {
-  const attr = Buffer.from(username);
-  const padded = Buffer.concat([attr, Buffer.alloc((4 - (attr.length % 4)) % 4)]);
-  const parts = [Buffer.from([0, 6, 0, attr.length]), padded];
-  if (nominate !== undefined) {
-    const priority = Buffer.from([0, 0x24, 0, 4, 0, 0, 0, 0]);
-    priority.writeUInt32BE(nominate, 4);
-    parts.push(priority, Buffer.from([0, 0x25, 0, 0]));
-  }
-  const body = Buffer.concat(parts);
-  const head = Buffer.alloc(20);
-  head.writeUInt16BE(0x0001, 0);
-  head.writeUInt16BE(body.length + (key === undefined ? 0 : 24), 2);
-  head.writeUInt32BE(0x2112a442, 4);
-  if (key === undefined) return Buffer.concat([head, body]);
-  // RFC 8489 14.5: HMAC-SHA1 over everything before the attribute, the length counting through it
-  const mac = createHmac('sha1', key).update(Buffer.concat([head, body])).digest();
-  return Buffer.concat([head, body, Buffer.from([0, 8, 0, 20]), mac]);
+  return encodeBindingRequest(username, { priority: nominate, key });
 }
 
 test('STUN: header checks and the USERNAME of a connectivity check', () => {
