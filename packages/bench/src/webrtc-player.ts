@@ -9,13 +9,13 @@
  *   marker bit, RFC 6184 5.1) and audio packets, by payload type;
  * - loss: gaps in each kind's sequence numbers (a packet arriving behind the newest one is
  *   counted late, not as a frame); nothing is NACKed;
- * - the delay probe (bench-time.ts: an SEI NAL unit in the first packet of an access unit, once a
- *   second): the first PROBE_SCAN payload bytes of the first packet of every video access unit
- *   are decrypted (AES counter mode with the session's keys, RFC 3711 4.1.1, tsrs's keystream
- *   code) and scanned; a packet that carries the probe is then SRTP-unprotected whole by werift
- *   (authenticated and decrypted) and its time read from that; one that fails authentication is
- *   an error. (Unprotecting the first packet of every access unit whole cost the client more
- *   than anything but the datagram reads at hundreds of players.)
+ * - the first packet of every video access unit is authenticated (its HMAC-SHA1 tag checked
+ *   with the session's keys, RFC 3711 3.4; one that fails is counted `corrupt`) and its first
+ *   PROBE_SCAN payload bytes decrypted (AES counter mode, RFC 3711 4.1.1; tsrs's SRTP code) and
+ *   read for the delay probe (bench-time.ts: an SEI NAL unit in the first packet of an access
+ *   unit, once a second). werift unprotecting that packet whole cost the client more than
+ *   anything but the datagram reads at hundreds of players; it still does when the keys are not
+ *   AES_CM_128_HMAC_SHA1_80's.
  * Every second the player sends an RTCP receiver report (RFC 3550 6.4.2) with what it counted
  * (cumulative loss, highest sequence number), which also keeps the session alive at the server.
  */
@@ -29,7 +29,7 @@ const H264_CLOCK_KHZ = 90;
 const REPORT_MS = 1000;
 /** the client's UDP receive buffer: a loaded machine stalls the loop for a while, the kernel holds the packets */
 const RECV_BUFFER = 4 * 1024 * 1024;
-/** payload bytes of an access unit's first packet decrypted to look for the probe (SPS, PPS and the SEI fit) */
+/** payload bytes of an access unit's first packet decrypted to read the probe (SPS, PPS and the SEI fit) */
 const PROBE_SCAN = 256;
 /** where those bytes are decrypted (players take turns: all of it is synchronous) */
 const scan = Buffer.allocUnsafeSlow(PROBE_SCAN);
@@ -185,30 +185,42 @@ export class WhepPlayer extends Player {
       this.frames++;
       this.lastVideoTs = data.readUInt32BE(4) / H264_CLOCK_KHZ;
     }
-    if (!auStart || !this.mayCarryProbe(data, srtp, ssrc, seq)) return;
-    let rtp: Buffer;
-    try {
-      rtp = srtp.decrypt(data);
-    } catch {
+    if (!auStart) return;
+    const keys = this.videoKeys(srtp, ssrc);
+    if (!keys) {
+      let rtp: Buffer;
+      try {
+        rtp = srtp.decrypt(data);
+      } catch {
+        this.corrupt++;
+        return;
+      }
+      const sent = readRtpSeiTime(rtp.subarray(payloadOffset(rtp)));
+      if (sent > 0) this.probe(sent);
+      return;
+    }
+    // the rollover counter (RFC 3711 3.3.1) is the wraps counted so far
+    const roc = Math.floor(this.video.cycles / 0x10000);
+    if (!keys.verify(data, roc)) {
       this.corrupt++;
       return;
     }
-    const sent = readRtpSeiTime(rtp.subarray(payloadOffset(rtp)));
+    const off = payloadOffset(data);
+    const n = Math.min(PROBE_SCAN, data.length - SRTP_AUTH_TAG_LENGTH - off);
+    if (n <= 0) return;
+    data.copy(scan, 0, off, off + n);
+    keys.crypt(scan, 0, n, seq, roc);
+    const sent = readRtpSeiTime(scan.subarray(0, n));
     if (sent > 0) this.probe(sent);
   }
 
-  /** Whether the first PROBE_SCAN payload bytes of an SRTP video packet, decrypted, hold a probe (true when the keys are unknown). */
-  private mayCarryProbe(data: Buffer, srtp: NonNullable<IceInternals['srtp']>, ssrc: number, seq: number): boolean {
-    const keys = srtp.remoteContext;
-    if (!keys) return true;
-    if (this.videoKeystream?.ssrc !== ssrc) this.videoKeystream = { ssrc, crypt: new SrtpCmProtector(keys.srtpSessionKey, keys.srtpSessionSalt, keys.srtpSessionAuthTag, ssrc) };
-    const off = payloadOffset(data);
-    const n = Math.min(PROBE_SCAN, data.length - SRTP_AUTH_TAG_LENGTH - off);
-    if (n <= 0) return false;
-    data.copy(scan, 0, off, off + n);
-    // the rollover counter (RFC 3711 3.3.1) is the wraps counted so far
-    this.videoKeystream.crypt.crypt(scan, 0, n, seq, Math.floor(this.video.cycles / 0x10000));
-    return readRtpSeiTime(scan.subarray(0, n)) >= 0;
+  /** The server's video SSRC keys (AES_CM_128_HMAC_SHA1_80), or undefined when werift has other ones (AEAD GCM). */
+  private videoKeys(srtp: NonNullable<IceInternals['srtp']>, ssrc: number): SrtpCmProtector | undefined {
+    if (this.videoKeystream?.ssrc === ssrc) return this.videoKeystream.crypt;
+    const k = srtp.remoteContext;
+    if (!k || k.srtpSessionKey?.length !== 16 || k.srtpSessionSalt?.length !== 14 || k.srtpSessionAuthTag?.length !== 20) return undefined;
+    this.videoKeystream = { ssrc, crypt: new SrtpCmProtector(k.srtpSessionKey, k.srtpSessionSalt, k.srtpSessionAuthTag, ssrc) };
+    return this.videoKeystream.crypt;
   }
 
   private countLoss(c: RtpCount, ssrc: number, seq: number): boolean {

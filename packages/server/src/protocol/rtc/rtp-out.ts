@@ -11,15 +11,27 @@
  * which players negotiate with tsrs as with SRS; werift's SRTP context for AEAD_AES_128_GCM), and
  * one datagram.
  *
- * What werift still does for the sender, fed from here: RTCP sender reports (RFC 3550 6.4.1: its
- * packet and octet counts, and the NTP/RTP timestamp pair of the newest packet, are updated per
- * packet), NACK answers from its retransmission history (each packet is put in the history
- * werift resends from, its last 128 per sender, as a light entry whose header is made only when
- * a NACK asks for it; werift's rollover counter for the SSRC is kept in step), PLI/FIR events,
- * and TWCC feedback (read, not acted on: tsrs does not adapt the bitrate of a stream to one
- * player).
+ * RTCP sender reports (RFC 3550 6.4.1) are made here on the sender's counts and the NTP/RTP
+ * timestamp pair of the newest packet, at RFC 3550's interval (SENDER_REPORT_MS), and sent
+ * through werift's SRTCP. What werift still does for the sender: NACK answers from its
+ * retransmission history (each packet is put in the history werift resends from, its last 128
+ * per sender, as light entries whose header is made only when a NACK asks for one; werift's
+ * rollover counter for the SSRC is kept in step), PLI/FIR events, and TWCC feedback (read, not
+ * acted on: tsrs does not adapt the bitrate of a stream to one player).
  */
-import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, RtpPacket, type RTCRtpSender } from 'werift';
+import {
+  compactNtp,
+  ProtectionProfileAes128CmHmacSha1_80,
+  RtcpSenderInfo,
+  RtcpSourceDescriptionPacket,
+  RtcpSrPacket,
+  RtpHeader,
+  RtpPacket,
+  SourceDescriptionChunk,
+  SourceDescriptionItem,
+  type RtcpPacket,
+  type RTCRtpSender,
+} from 'werift';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_MAX_PACKET, SRTP_PREFIX } from './srtp-protect.js';
 import type { DatagramResult } from './udp-mux.js';
 
@@ -28,6 +40,14 @@ export const URI_ABS_SEND_TIME = 'http://www.webrtc.org/experiments/rtp-hdrext/a
 export const URI_TRANSPORT_CC = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 /** werift's RTP_HISTORY_SIZE: the packets a sender keeps for NACKs */
 export const RTP_HISTORY_SIZE = 128;
+/**
+ * Sender reports (RFC 3550 6.4.1) of one sender: the first 0.5-1.5 s after its first packet (so a
+ * player can sync audio and video early), then every 2.5-7.5 s: RFC 3550 6.2's 5 s minimum,
+ * randomized by +-50 % as 6.3.1 does. (werift sent one every 0.5-1.5 s, through its SRTCP path,
+ * which at hundreds of players cost about a twentieth of the server's CPU.)
+ */
+export const FIRST_SENDER_REPORT_MS = [500, 1500] as const;
+export const SENDER_REPORT_MS = 5000;
 /** seconds from 1900-01-01 (NTP era 0) to 1970-01-01 */
 const NTP_UNIX_OFFSET = 2_208_988_800;
 
@@ -58,8 +78,11 @@ interface SenderInternals {
   octetCount: number;
   packetCount: number;
   rtpCache: unknown[];
-  runRtcp(): Promise<void>;
+  cname?: string;
+  lastSRtimestamp?: number;
+  lastSentSRTimestamp?: number;
   dtlsTransport?: {
+    sendRtcp(packets: RtcpPacket[]): Promise<unknown>;
     state: string;
     transportSequenceNumber: number;
     srtp?: { encrypt(payload: Buffer, header: RtpHeader): Buffer; localContext?: SrtpLocalContext };
@@ -158,7 +181,8 @@ export class RtpOut {
   private lastNtpMs = -1;
   private ntpMs = -1;
   private ntp = 0n;
-  private rtcpStarted = false;
+  /** when the next sender report is due (ms), -1 before the first packet */
+  private nextReportAt = -1;
   private readonly history = new SentHistory(this);
 
   private constructor(
@@ -178,7 +202,11 @@ export class RtpOut {
         }
         return this.ntp;
       },
-      set: () => {},
+      // werift's own sendRtp (not used) would write it: kept until the next packet's time
+      set: (v: bigint) => {
+        this.ntp = v;
+        this.ntpMs = this.lastNtpMs;
+      },
     });
     const id = (uri: string) => this.s.headerExtensions.find((e) => e.uri === uri)?.id;
     const midId = id(URI_SDES_MID);
@@ -284,16 +312,35 @@ export class RtpOut {
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
       this.datagram(datagram);
     }
-    if (!this.rtcpStarted) {
-      this.rtcpStarted = true;
-      void s.runRtcp();
-    }
+    if (nowMs >= this.nextReportAt) this.senderReport(nowMs);
     return true;
+  }
+
+  /** Sends a sender report (with the SDES CNAME) through werift's SRTCP, and schedules the next. */
+  private senderReport(nowMs: number): void {
+    const [first, last] = FIRST_SENDER_REPORT_MS;
+    if (this.nextReportAt < 0) {
+      this.nextReportAt = nowMs + first + Math.random() * (last - first);
+      return;
+    }
+    this.nextReportAt = nowMs + SENDER_REPORT_MS * (0.5 + Math.random());
+    const s = this.s;
+    const ntp = s.ntpTimestamp;
+    const packets: RtcpPacket[] = [
+      new RtcpSrPacket({ ssrc: s.ssrc, senderInfo: new RtcpSenderInfo({ ntpTimestamp: ntp, rtpTimestamp: s.rtpTimestamp, packetCount: s.packetCount, octetCount: s.octetCount }) }),
+    ];
+    if (s.cname) packets.push(new RtcpSourceDescriptionPacket({ chunks: [new SourceDescriptionChunk({ source: s.ssrc, items: [new SourceDescriptionItem({ type: 1, text: s.cname })] })] }));
+    // what werift matches a receiver report's LSR/DLSR against for the round-trip time
+    s.lastSRtimestamp = compactNtp(ntp);
+    s.lastSentSRTimestamp = nowMs / 1000;
+    void s.dtlsTransport?.sendRtcp(packets).catch(() => undefined);
   }
 
   /** The history entry and what werift's sender reports count (RFC 3550 6.4.1) of a sent packet. */
   private count(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, abs: number, transportSeq: number, nowMs: number): void {
     const s = this.s;
+    // werift replaces its history with a new array on replaceRTP: put the view back
+    if (s.rtpCache !== this.history.view) s.rtpCache = this.history.view;
     this.history.add(payload, sequenceNumber, timestamp, marker, abs, transportSeq);
     if (nowMs !== this.lastNtpMs) {
       // the sender report's NTP/RTP pair: one instant, renewed at most once a millisecond

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { ProtectionProfileAes128CmHmacSha1_80, RtpHeader, SrtpSession, type RTCRtpSender } from 'werift';
-import { RTP_HISTORY_SIZE, RtpOut, URI_ABS_SEND_TIME, URI_SDES_MID, URI_TRANSPORT_CC } from './rtp-out.js';
+import { compactNtp, ProtectionProfileAes128CmHmacSha1_80, RtcpSourceDescriptionPacket, RtcpSrPacket, RtpHeader, SrtpSession, type RtcpPacket, type RTCRtpSender } from 'werift';
+import { FIRST_SENDER_REPORT_MS, ntpTimestamp, RTP_HISTORY_SIZE, RtpOut, SENDER_REPORT_MS, URI_ABS_SEND_TIME, URI_SDES_MID, URI_TRANSPORT_CC } from './rtp-out.js';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_PREFIX } from './srtp-protect.js';
 
 interface Keys {
@@ -107,12 +107,7 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
     octetCount: 0,
     packetCount: 0,
     rtpCache: [] as { header: RtpHeader; payload: Buffer }[],
-    rtcpRuns: 0,
-    runRtcp() {
-      this.rtcpRuns++;
-      return Promise.resolve();
-    },
-    dtlsTransport: { state: 'connected', transportSequenceNumber: 65530, srtp },
+    dtlsTransport: { state: 'connected', transportSequenceNumber: 65530, srtp, sendRtcp: () => Promise.resolve() },
   };
   const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => (datagrams.push(d), 'queued'))!;
   assert.ok(out.protectsHere, 'CM-80 keys: protected by srtp-protect.ts');
@@ -146,7 +141,6 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
   assert.equal(fake.packetCount, 12);
   assert.equal(fake.octetCount, payloads.reduce((n, p) => n + p.length, 0));
   assert.equal(fake.rtpTimestamp, 1000 + 11 * 3000, 'the sender report\'s RTP time is the newest packet\'s');
-  assert.equal(fake.rtcpRuns, 1);
   // werift's own state for NACK answers after the wrap: ROC 1, so a resend decrypts too
   const resent = srtp.encrypt(payloads[11], fake.rtpCache[(firstSeq + 11) % 65536 % RTP_HISTORY_SIZE].header);
   assert.deepEqual(resent, datagrams[11]);
@@ -165,8 +159,7 @@ test('RtpOut: a datagram the sink sent leaves the one area for the next packet; 
     octetCount: 0,
     packetCount: 0,
     rtpCache: [] as unknown[],
-    runRtcp: () => Promise.resolve(),
-    dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp },
+    dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp, sendRtcp: () => Promise.resolve() },
   };
   // even packets: 'sent' (the sink copies, as the kernel does); odd ones: 'queued' (held as given)
   const got: Buffer[] = [];
@@ -193,4 +186,70 @@ test('RtpOut: a datagram the sink sent leaves the one area for the next packet; 
   out.send(payloads[0], 120, 20 * 960, true, 1_700_000_000_500);
   assert.equal((fake.ntpTimestamp >> 32n) - 2_208_988_800n, 1_700_000_000n);
   assert.equal(fake.rtpTimestamp, 20 * 960);
+});
+
+test('RtpOut: sender reports 0.5-1.5 s after the first packet, then every 2.5-7.5 s, with the counts and NTP/RTP pair of the newest packet', () => {
+  const { sender: srtp } = sessions();
+  const reports: RtcpPacket[][] = [];
+  const fake = {
+    ssrc: 0x51,
+    cname: 'tsrs-test',
+    codec: { payloadType: 102 },
+    headerExtensions: [],
+    ntpTimestamp: 0n,
+    rtpTimestamp: 0,
+    octetCount: 0,
+    packetCount: 0,
+    rtpCache: [] as unknown[],
+    lastSRtimestamp: 0,
+    dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp, sendRtcp: (p: RtcpPacket[]) => (reports.push(p), Promise.resolve()) },
+  };
+  const out = RtpOut.of(fake as unknown as RTCRtpSender, () => 'sent')!;
+  const t0 = 1_700_000_000_000;
+  let seq = 0;
+  const at = (ms: number) => out.send(Buffer.alloc(100), seq++, ms * 90, false, t0 + ms);
+  for (let ms = 0; ms < FIRST_SENDER_REPORT_MS[0]; ms += 20) at(ms);
+  assert.equal(reports.length, 0, 'none before 0.5 s');
+  at(FIRST_SENDER_REPORT_MS[1]);
+  assert.equal(reports.length, 1, 'the first by 1.5 s');
+  const [sr, sdes] = reports[0] as [RtcpSrPacket, RtcpSourceDescriptionPacket];
+  assert.ok(sr instanceof RtcpSrPacket && sdes instanceof RtcpSourceDescriptionPacket);
+  assert.equal(sr.ssrc, 0x51);
+  assert.equal(sr.senderInfo.packetCount, seq);
+  assert.equal(sr.senderInfo.octetCount, seq * 100);
+  assert.equal(sr.senderInfo.rtpTimestamp, FIRST_SENDER_REPORT_MS[1] * 90);
+  assert.equal(sr.senderInfo.ntpTimestamp, ntpTimestamp(t0 + FIRST_SENDER_REPORT_MS[1]));
+  assert.equal(sdes.chunks[0].items[0].text, 'tsrs-test');
+  assert.equal(fake.lastSRtimestamp, compactNtp(ntpTimestamp(t0 + FIRST_SENDER_REPORT_MS[1])), 'what a receiver report\'s LSR is matched against');
+  const base = FIRST_SENDER_REPORT_MS[1];
+  for (let ms = base + 20; ms < base + SENDER_REPORT_MS / 2; ms += 20) at(ms);
+  assert.equal(reports.length, 1, 'none within 2.5 s of the last');
+  at(base + SENDER_REPORT_MS * 1.5);
+  assert.equal(reports.length, 2, 'the next within 7.5 s');
+});
+
+test('SrtpCmProtector.verify accepts werift\'s SRTP packets of its keys and ROC, nothing altered, and crypt decrypts them', () => {
+  const { sender } = sessions();
+  const ctx = (sender as unknown as { localContext: Ctx & { encryptRtp(p: Buffer, h: RtpHeader): Buffer; srtpSSRCStates: Record<number, unknown> } }).localContext;
+  const ssrc = 0x7001;
+  const check = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, ssrc);
+  const other = new SrtpCmProtector(randomBytes(16), randomBytes(14), randomBytes(20), ssrc);
+  for (const [len, roc] of [[0, 0], [100, 0], [1187, 2], [1400, 0x10000]]) {
+    const seq = 777 + len;
+    ctx.srtpSSRCStates[ssrc] = { ssrc, rolloverCounter: roc, lastSequenceNumber: seq, rolloverHasProcessed: true };
+    const payload = randomBytes(len);
+    const srtp = ctx.encryptRtp(payload, new RtpHeader({ sequenceNumber: seq, timestamp: 9, payloadType: 96, ssrc }));
+    assert.equal(check.verify(srtp, roc), true, `${len} bytes, ROC ${roc}`);
+    assert.equal(check.verify(srtp, roc + 1), false, 'another ROC');
+    assert.equal(other.verify(srtp, roc), false, 'another key');
+    for (const at of [0, 5, 12, srtp.length - 11, srtp.length - 1]) {
+      const bent = Buffer.from(srtp);
+      bent[at] ^= 0x40;
+      assert.equal(check.verify(bent, roc), false, `byte ${at} altered`);
+    }
+    const plain = Buffer.from(srtp.subarray(0, srtp.length - SRTP_AUTH_TAG_LENGTH));
+    check.crypt(plain, 12, len, seq, roc);
+    assert.deepEqual(plain.subarray(12), payload);
+  }
+  assert.equal(check.verify(Buffer.alloc(21), 0), false, 'shorter than a header and a tag');
 });

@@ -22,7 +22,7 @@
  * (RFC 3711 4.3, RFC 5764 4.2); this module only protects. Errors: a key of the wrong length
  * throws a RangeError at construction; a packet without room for the tag throws at `protect`.
  */
-import crypto, { createCipheriv, type Cipher } from 'node:crypto';
+import crypto, { createCipheriv, timingSafeEqual, type Cipher } from 'node:crypto';
 
 /**
  * A one-shot SHA-1 digest as a latin1 string (one character per byte): `crypto.hash` (Node >=
@@ -48,6 +48,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** counter blocks of one batch, filled per batch (protect is synchronous, so one for all) */
 const counterWords = new Int32Array(KEYSTREAM_BATCH * MAX_BLOCKS * 4);
 const counterBytes = Buffer.from(counterWords.buffer);
+/** where `verify` puts the HMAC's inner pad, a packet and its ROC */
+const verifyArea = Buffer.allocUnsafeSlow(SRTP_PREFIX + SRTP_MAX_PACKET + 4);
 /** a 32-bit view of the whole ArrayBuffer the last packet was in (callers reuse one area) */
 let wordsOf: ArrayBufferLike | undefined;
 let words32: Int32Array<ArrayBufferLike> = new Int32Array(0);
@@ -114,6 +116,25 @@ export class SrtpCmProtector {
     this.opad.write(sha1(area.subarray(0, end + 4)), SRTP_PREFIX, 'latin1');
     area.write(sha1(this.opad), end, SRTP_AUTH_TAG_LENGTH, 'latin1');
     return area.subarray(SRTP_PREFIX, end + SRTP_AUTH_TAG_LENGTH);
+  }
+
+  /**
+   * Whether `srtp`, an SRTP packet of this SSRC (RTP header, encrypted payload, then the
+   * SRTP_AUTH_TAG_LENGTH-byte tag), carries the authentication tag of this session's key for
+   * rollover counter `rolloverCounter` (RFC 3711 3.4: what a receiver checks before it decrypts).
+   * False for a packet shorter than an RTP header plus the tag or longer than SRTP_MAX_PACKET.
+   * `srtp` is not changed.
+   */
+  verify(srtp: Buffer, rolloverCounter: number): boolean {
+    const n = srtp.length - SRTP_AUTH_TAG_LENGTH;
+    if (n < 12 || n > SRTP_MAX_PACKET) return false;
+    const area = verifyArea;
+    this.ipad.copy(area, 0);
+    srtp.copy(area, SRTP_PREFIX, 0, n);
+    area.writeUInt32BE(rolloverCounter >>> 0, SRTP_PREFIX + n);
+    this.opad.write(sha1(area.subarray(0, SRTP_PREFIX + n + 4)), SRTP_PREFIX, 'latin1');
+    const tag = Buffer.from(sha1(this.opad).slice(0, SRTP_AUTH_TAG_LENGTH), 'latin1');
+    return timingSafeEqual(tag, srtp.subarray(n));
   }
 
   /**

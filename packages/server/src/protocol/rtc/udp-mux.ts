@@ -69,11 +69,19 @@ export type DatagramResult = 'sent' | 'queued' | 'dropped';
  * dgram's address lookup for the socket: an IPv4 literal (every address the mux sends to comes
  * from a received datagram) is answered synchronously, so a send reaches the kernel within the
  * call (dns.lookup answers a literal through process.nextTick, a tick per datagram, and the
- * buffer stays held until then); anything else goes to dns.lookup.
+ * buffer stays held until then); anything else goes to dns.lookup. `now` is told whether the
+ * answer came within the call.
  */
-function literalLookup(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  if (isIPv4(hostname)) callback(null, hostname, 4);
-  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+function literalLookup(now: (synchronous: boolean) => void) {
+  return (hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void => {
+    if (isIPv4(hostname)) {
+      now(true);
+      callback(null, hostname, 4);
+    } else {
+      now(false);
+      dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
+    }
+  };
 }
 
 export const DEFAULT_RTC_UDP_MUX_OPTIONS: RtcUdpMuxOptions = { maxSessions: 1000, maxAddressesPerSession: 8, maxSendQueue: 8192 };
@@ -169,6 +177,8 @@ export class RtcUdpMux {
   private constructor(
     private readonly socket: Socket,
     private readonly opts: RtcUdpMuxOptions,
+    /** whether the socket's last address lookup answered within the send */
+    private readonly lookup: { synchronous: boolean },
   ) {
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
   }
@@ -176,7 +186,8 @@ export class RtcUdpMux {
   /** Binds the shared UDP port (IPv4). Rejects with the bind error (EADDRINUSE, EACCES). */
   static async listen(port: number, host = '0.0.0.0', opts: Partial<RtcUdpMuxOptions> = {}): Promise<RtcUdpMux> {
     installWeriftHook();
-    const socket = createSocket({ type: 'udp4', lookup: literalLookup as never });
+    const lookup = { synchronous: false };
+    const socket = createSocket({ type: 'udp4', lookup: literalLookup((now) => (lookup.synchronous = now)) as never });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind({ port, address: host }, () => {
@@ -185,7 +196,7 @@ export class RtcUdpMux {
       });
     });
     socket.on('error', () => {}); // a send error (ICMP unreachable) must not end the process
-    return new RtcUdpMux(socket, { ...DEFAULT_RTC_UDP_MUX_OPTIONS, ...opts });
+    return new RtcUdpMux(socket, { ...DEFAULT_RTC_UDP_MUX_OPTIONS, ...opts }, lookup);
   }
 
   get address(): AddressInfo {
@@ -285,9 +296,11 @@ export class RtcUdpMux {
       this.opts.onSendDropped?.();
       return 'dropped';
     }
+    this.lookup.synchronous = false;
     this.socket.send(data, addr[1], addr[0]);
-    // libuv tries the send at once only when nothing waits (order is kept); else it is queued
-    return waiting === 0 && this.socket.getSendQueueCount() === 0 ? 'sent' : 'queued';
+    // the send went out within the call only if the lookup did, and libuv tries a send at once
+    // only when nothing waits (order is kept); else Node holds `data` until it goes
+    return this.lookup.synchronous && waiting === 0 && this.socket.getSendQueueCount() === 0 ? 'sent' : 'queued';
   }
 
   async close(): Promise<void> {

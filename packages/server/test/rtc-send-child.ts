@@ -1,0 +1,58 @@
+/**
+ * Child of rtc-send.test.ts: 50 SRTP packets sent in one tick (as a fan-out sends them) through
+ * RtpOut and a real RtcUdpMux to a UDP socket, decrypted there by werift. Prints one JSON line:
+ * { results: { sent?: n, queued?: n }, ok: n, bad: n }. Run with `--test-udp-no-try-send` it
+ * makes Node queue every send, which is what a full kernel buffer does.
+ */
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { ProtectionProfileAes128CmHmacSha1_80, SrtpSession, type RTCRtpSender } from 'werift';
+import { RtpOut } from '../src/protocol/rtc/rtp-out.js';
+import { RtcUdpMux, type DatagramResult } from '../src/protocol/rtc/udp-mux.js';
+
+const keys = { localMasterKey: randomBytes(16), localMasterSalt: randomBytes(14), remoteMasterKey: randomBytes(16), remoteMasterSalt: randomBytes(14) };
+const swapped = { localMasterKey: keys.remoteMasterKey, localMasterSalt: keys.remoteMasterSalt, remoteMasterKey: keys.localMasterKey, remoteMasterSalt: keys.localMasterSalt };
+const profile = ProtectionProfileAes128CmHmacSha1_80;
+const srtp = new SrtpSession({ keys, profile });
+const receiver = new SrtpSession({ keys: swapped, profile });
+
+const rx = createSocket('udp4');
+await new Promise<void>((r) => rx.bind(0, '127.0.0.1', r));
+const mux = await RtcUdpMux.listen(0, '127.0.0.1');
+const session = mux.openSession('127.0.0.1');
+session.peer = ['127.0.0.1', rx.address().port];
+const results: Partial<Record<DatagramResult, number>> = {};
+const fake = {
+  ssrc: 0x1234,
+  codec: { payloadType: 102 },
+  headerExtensions: [],
+  ntpTimestamp: 0n,
+  rtpTimestamp: 0,
+  octetCount: 0,
+  packetCount: 0,
+  rtpCache: [],
+  dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp, sendRtcp: () => Promise.resolve() },
+};
+const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => {
+  const r = mux.sendTo(session, d);
+  results[r] = (results[r] ?? 0) + 1;
+  return r;
+})!;
+const payloads = Array.from({ length: 50 }, (_, i) => randomBytes(200 + i));
+let ok = 0;
+let bad = 0;
+rx.on('message', (m) => {
+  try {
+    const p = receiver.decrypt(m);
+    if (payloads[p.readUInt16BE(2) - 1000]?.equals(p.subarray(12))) ok++;
+    else bad++;
+  } catch {
+    bad++;
+  }
+});
+payloads.forEach((p, i) => out.send(p, 1000 + i, i * 90, false));
+const until = Date.now() + 5000;
+while (ok + bad < payloads.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+console.log(JSON.stringify({ results, ok, bad }));
+rx.close();
+await mux.close();
