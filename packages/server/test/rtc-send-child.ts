@@ -6,15 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { ProtectionProfileAes128CmHmacSha1_80, SrtpSession, type RTCRtpSender } from 'werift';
 import { RtpOut } from '../src/protocol/rtc/rtp-out.js';
 import { RtcUdpMux, type DatagramResult } from '../src/protocol/rtc/udp-mux.js';
+import { asSender, senderStub, srtpSessions } from './rtc-sender-stub.js';
 
-const keys = { localMasterKey: randomBytes(16), localMasterSalt: randomBytes(14), remoteMasterKey: randomBytes(16), remoteMasterSalt: randomBytes(14) };
-const swapped = { localMasterKey: keys.remoteMasterKey, localMasterSalt: keys.remoteMasterSalt, remoteMasterKey: keys.localMasterKey, remoteMasterSalt: keys.localMasterSalt };
-const profile = ProtectionProfileAes128CmHmacSha1_80;
-const srtp = new SrtpSession({ keys, profile });
-const receiver = new SrtpSession({ keys: swapped, profile });
+const { sender: srtp, receiver } = srtpSessions();
 
 const rx = createSocket('udp4');
 await new Promise<void>((r) => rx.bind(0, '127.0.0.1', r));
@@ -22,18 +18,7 @@ const mux = await RtcUdpMux.listen(0, '127.0.0.1');
 const session = mux.openSession('127.0.0.1');
 session.peer = ['127.0.0.1', rx.address().port];
 const results: Partial<Record<DatagramResult, number>> = {};
-const fake = {
-  ssrc: 0x1234,
-  codec: { payloadType: 102 },
-  headerExtensions: [],
-  ntpTimestamp: 0n,
-  rtpTimestamp: 0,
-  octetCount: 0,
-  packetCount: 0,
-  rtpCache: [],
-  dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp, sendRtcp: () => Promise.resolve() },
-};
-const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => {
+const out = RtpOut.of(asSender(senderStub(srtp, 0x1234, 102)), (d) => {
   const r = mux.sendTo(session, d);
   results[r] = (results[r] ?? 0) + 1;
   return r;

@@ -122,7 +122,7 @@ let scratch = Buffer.allocUnsafeSlow(SCRATCH_LENGTH);
  */
 class SentHistory {
   private readonly payloads: (Buffer | undefined)[] = new Array<Buffer | undefined>(RTP_HISTORY_SIZE);
-  private readonly seq = new Int32Array(RTP_HISTORY_SIZE).fill(-1);
+  private readonly seq = new Uint16Array(RTP_HISTORY_SIZE);
   private readonly timestamp = new Uint32Array(RTP_HISTORY_SIZE);
   private readonly marker = new Uint8Array(RTP_HISTORY_SIZE);
   private readonly absTime = new Uint32Array(RTP_HISTORY_SIZE);
@@ -154,15 +154,12 @@ class SentHistory {
 
   private entry(i: number): RtpPacket | undefined {
     const payload = this.payloads[i];
-    if (!payload || this.seq[i] < 0) return undefined;
+    if (!payload) return undefined;
     return new RtpPacket(this.out.header(this.seq[i], this.timestamp[i], this.marker[i] === 1, this.absTime[i], this.transportSeq[i]), payload);
   }
 }
 
 export class RtpOut {
-  /** RTP packets and payload bytes sent */
-  packets = 0;
-  bytes = 0;
   private readonly s: SenderInternals;
   private readonly mid: { id: number; payload: Buffer } | undefined;
   private readonly absId: number | undefined;
@@ -349,7 +346,5 @@ export class RtpOut {
     }
     s.octetCount += payload.length;
     s.packetCount = (s.packetCount + 1) >>> 0;
-    this.packets++;
-    this.bytes += payload.length;
   }
 }

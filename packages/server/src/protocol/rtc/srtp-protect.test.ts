@@ -7,24 +7,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { compactNtp, ProtectionProfileAes128CmHmacSha1_80, RtcpSourceDescriptionPacket, RtcpSrPacket, RtpHeader, SrtpSession, type RtcpPacket, type RTCRtpSender } from 'werift';
+import { compactNtp, RtcpSourceDescriptionPacket, RtcpSrPacket, RtpHeader, type RtcpPacket, type RtpPacket } from 'werift';
+import { asSender, senderStub, srtpSessions } from '../../../test/rtc-sender-stub.js';
 import { FIRST_SENDER_REPORT_MS, ntpTimestamp, RTP_HISTORY_SIZE, RtpOut, SENDER_REPORT_MS, URI_ABS_SEND_TIME, URI_SDES_MID, URI_TRANSPORT_CC } from './rtp-out.js';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_PREFIX } from './srtp-protect.js';
-
-interface Keys {
-  localMasterKey: Buffer;
-  localMasterSalt: Buffer;
-  remoteMasterKey: Buffer;
-  remoteMasterSalt: Buffer;
-}
-
-/** a sending and a receiving SRTP session of one DTLS-SRTP key exchange */
-function sessions(): { sender: SrtpSession; receiver: SrtpSession } {
-  const keys: Keys = { localMasterKey: randomBytes(16), localMasterSalt: randomBytes(14), remoteMasterKey: randomBytes(16), remoteMasterSalt: randomBytes(14) };
-  const swapped: Keys = { localMasterKey: keys.remoteMasterKey, localMasterSalt: keys.remoteMasterSalt, remoteMasterKey: keys.localMasterKey, remoteMasterSalt: keys.localMasterSalt };
-  const profile = ProtectionProfileAes128CmHmacSha1_80;
-  return { sender: new SrtpSession({ keys, profile }), receiver: new SrtpSession({ keys: swapped, profile }) };
-}
 
 interface Ctx {
   srtpSessionKey: Buffer;
@@ -33,7 +19,7 @@ interface Ctx {
 }
 
 test('SrtpCmProtector gives werift\'s bytes for every payload length, alignment and rollover counter', () => {
-  const { sender } = sessions();
+  const { sender } = srtpSessions();
   const ctx = (sender as unknown as { localContext: Ctx & { encryptRtp(p: Buffer, h: RtpHeader): Buffer; srtpSSRCStates: Record<number, unknown> } }).localContext;
   const ssrc = 0x89abcdef;
   const protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, ssrc);
@@ -59,7 +45,7 @@ test('SrtpCmProtector gives werift\'s bytes for every payload length, alignment 
 });
 
 test('SrtpCmProtector: packets in sequence share keystream batches, across a rollover and payloads longer than the batch\'s share', () => {
-  const { sender } = sessions();
+  const { sender } = srtpSessions();
   const ctx = (sender as unknown as { localContext: Ctx & { encryptRtp(p: Buffer, h: RtpHeader): Buffer; srtpSSRCStates: Record<number, unknown> } }).localContext;
   const ssrc = 7;
   const protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, ssrc);
@@ -91,25 +77,18 @@ test('SrtpCmProtector refuses wrong key lengths and a packet without room for th
 });
 
 test('RtpOut: werift\'s receiver decrypts every packet across a sequence number wrap; headers, extensions and the NACK history as sent', () => {
-  const { sender: srtp, receiver } = sessions();
+  const { sender: srtp, receiver } = srtpSessions();
   const datagrams: Buffer[] = [];
-  const fake = {
-    ssrc: 0x01020304,
+  const fake = senderStub(srtp, 0x01020304, 102, {
     mid: '0',
-    codec: { payloadType: 102 },
     headerExtensions: [
       { id: 1, uri: URI_SDES_MID },
       { id: 2, uri: URI_ABS_SEND_TIME },
       { id: 3, uri: URI_TRANSPORT_CC },
     ],
-    ntpTimestamp: 0n,
-    rtpTimestamp: 0,
-    octetCount: 0,
-    packetCount: 0,
-    rtpCache: [] as { header: RtpHeader; payload: Buffer }[],
-    dtlsTransport: { state: 'connected', transportSequenceNumber: 65530, srtp, sendRtcp: () => Promise.resolve() },
-  };
-  const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => (datagrams.push(d), 'queued'))!;
+    transportSequenceNumber: 65530,
+  });
+  const out = RtpOut.of(asSender(fake), (d) => (datagrams.push(d), 'queued'))!;
   assert.ok(out.protectsHere, 'CM-80 keys: protected by srtp-protect.ts');
   const payloads: Buffer[] = [];
   const firstSeq = 65530;
@@ -134,7 +113,7 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
     assert.equal(ext.get(3)!.readUInt16BE(0), (65531 + i) & 0xffff, 'transport-wide sequence numbers count on, wrapping');
     assert.deepEqual(plain.subarray(header.payloadOffset), payloads[i]);
     // the NACK history entry answers with the same header and the shared payload
-    const entry = fake.rtpCache[header.sequenceNumber % RTP_HISTORY_SIZE];
+    const entry = fake.rtpCache[header.sequenceNumber % RTP_HISTORY_SIZE] as RtpPacket;
     assert.equal(entry.payload, payloads[i]);
     assert.deepEqual(entry.header.serialize(entry.header.serializeSize), plain.subarray(0, header.payloadOffset));
   }
@@ -142,30 +121,20 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
   assert.equal(fake.octetCount, payloads.reduce((n, p) => n + p.length, 0));
   assert.equal(fake.rtpTimestamp, 1000 + 11 * 3000, 'the sender report\'s RTP time is the newest packet\'s');
   // werift's own state for NACK answers after the wrap: ROC 1, so a resend decrypts too
-  const resent = srtp.encrypt(payloads[11], fake.rtpCache[(firstSeq + 11) % 65536 % RTP_HISTORY_SIZE].header);
+  const resent = srtp.encrypt(payloads[11], (fake.rtpCache[(firstSeq + 11) % 65536 % RTP_HISTORY_SIZE] as RtpPacket).header);
   assert.deepEqual(resent, datagrams[11]);
   fake.dtlsTransport.state = 'closed';
   assert.equal(out.send(payloads[0], 6, 0, false), false, 'nothing once the transport is gone');
 });
 
 test('RtpOut: a datagram the sink sent leaves the one area for the next packet; one it queued is never written again', () => {
-  const { sender: srtp, receiver } = sessions();
-  const fake = {
-    ssrc: 0x0badcafe,
-    codec: { payloadType: 111 },
-    headerExtensions: [],
-    ntpTimestamp: 0n,
-    rtpTimestamp: 0,
-    octetCount: 0,
-    packetCount: 0,
-    rtpCache: [] as unknown[],
-    dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp, sendRtcp: () => Promise.resolve() },
-  };
+  const { sender: srtp, receiver } = srtpSessions();
+  const fake = senderStub(srtp, 0x0badcafe, 111);
   // even packets: 'sent' (the sink copies, as the kernel does); odd ones: 'queued' (held as given)
   const got: Buffer[] = [];
   const held: { datagram: Buffer; bytes: Buffer }[] = [];
   let areas = new Set<ArrayBufferLike>();
-  const out = RtpOut.of(fake as unknown as RTCRtpSender, (d) => {
+  const out = RtpOut.of(asSender(fake), (d) => {
     areas.add(d.buffer);
     if (got.length % 2 === 0) {
       got.push(Buffer.from(d));
@@ -189,22 +158,10 @@ test('RtpOut: a datagram the sink sent leaves the one area for the next packet; 
 });
 
 test('RtpOut: sender reports 0.5-1.5 s after the first packet, then every 2.5-7.5 s, with the counts and NTP/RTP pair of the newest packet', () => {
-  const { sender: srtp } = sessions();
+  const { sender: srtp } = srtpSessions();
   const reports: RtcpPacket[][] = [];
-  const fake = {
-    ssrc: 0x51,
-    cname: 'tsrs-test',
-    codec: { payloadType: 102 },
-    headerExtensions: [],
-    ntpTimestamp: 0n,
-    rtpTimestamp: 0,
-    octetCount: 0,
-    packetCount: 0,
-    rtpCache: [] as unknown[],
-    lastSRtimestamp: 0,
-    dtlsTransport: { state: 'connected', transportSequenceNumber: 0, srtp, sendRtcp: (p: RtcpPacket[]) => (reports.push(p), Promise.resolve()) },
-  };
-  const out = RtpOut.of(fake as unknown as RTCRtpSender, () => 'sent')!;
+  const fake = senderStub(srtp, 0x51, 102, { cname: 'tsrs-test', lastSRtimestamp: 0, onReport: (p) => reports.push(p) });
+  const out = RtpOut.of(asSender(fake), () => 'sent')!;
   const t0 = 1_700_000_000_000;
   let seq = 0;
   const at = (ms: number) => out.send(Buffer.alloc(100), seq++, ms * 90, false, t0 + ms);
@@ -229,7 +186,7 @@ test('RtpOut: sender reports 0.5-1.5 s after the first packet, then every 2.5-7.
 });
 
 test('SrtpCmProtector.verify accepts werift\'s SRTP packets of its keys and ROC, nothing altered, and crypt decrypts them', () => {
-  const { sender } = sessions();
+  const { sender } = srtpSessions();
   const ctx = (sender as unknown as { localContext: Ctx & { encryptRtp(p: Buffer, h: RtpHeader): Buffer; srtpSSRCStates: Record<number, unknown> } }).localContext;
   const ssrc = 0x7001;
   const check = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, ssrc);
