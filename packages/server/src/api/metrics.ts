@@ -102,6 +102,12 @@ export function metricsText(d: ApiDeps): string {
     w.metric('tsrs_rtc_datagrams_unknown_total', 'counter', 'Datagrams from an unknown address that named no session (dropped)', rtc.dropped);
     w.metric('tsrs_rtc_send_dropped_total', 'counter', `Datagrams to WebRTC players dropped at the send queue bound (${DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue})`, rtc.sendDropped);
   }
+  const breaker = d.rtc()?.breaker;
+  if (breaker) {
+    w.metric('tsrs_circuit_breaker_level', 'gauge', 'circuit_breaker water level: 0 normal, 1 high (NACKs of WebRTC players unanswered), 2 critical, 3 dying (no RTP to WebRTC players)', breaker.level);
+    w.metric('tsrs_circuit_breaker_load_percent', 'gauge', "The main thread's load the circuit breaker last sampled (event loop utilization, percent)", breaker.lastPercent);
+    w.metric('tsrs_rtc_shed_packets_total', 'counter', 'RTP payloads not sent to WebRTC players at the dying water level (all players)', breaker.shed);
+  }
   for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);
   for (const [action, n] of d.hooks.failures) w.metric('tsrs_hook_failures_by_action_total', 'counter', 'HTTP hook failures per action', n, { action });

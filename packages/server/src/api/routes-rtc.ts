@@ -65,6 +65,8 @@ export interface RtcSignalling {
   addresses(): { host: string; port: number }[];
   /** the shared UDP port's counters; undefined until it listens */
   portStats?(): { sessions: number; routed: number; dropped: number; sendDropped: number } | undefined;
+  /** the circuit breaker's level, last load sample (percent) and RTP payloads shed at dying */
+  readonly breaker?: { readonly level: number; readonly lastPercent: number; readonly shed: number };
 }
 
 /**

@@ -126,3 +126,38 @@ test('a picture loss is answered from the GOP cache at most once a second', () =
   assert.equal(p.gopResends, 2);
   source.close();
 });
+
+test('at the dying water level a player sends nothing (counted as shed) and starts again at the next keyframe', () => {
+  const { source, packets } = stream(15, 5);
+  const feeds = new RtcFeeds(() => undefined);
+  const r = recorder();
+  const load = { dying: false, shed: 0 };
+  const p = new RtcPlayer(r.transport, () => false, load);
+  p.feed = feeds.join(source, p);
+  p.consumer = {} as NonNullable<RtcPlayer['consumer']>; // attached: its Opus from the stream's AAC is sent
+  p.write(packets.slice(0, 3)); // IDR, P, P
+  const before = r.sent.length;
+  assert.ok(before > 0);
+  load.dying = true;
+  p.write(packets.slice(3, 4)); // P: shed
+  p.sendAudio({ payload: Buffer.from([1, 2, 3]), timestamp: 0, marker: true });
+  assert.equal(r.sent.length, before, 'nothing sent while dying');
+  assert.equal(p.shed, 2);
+  assert.equal(load.shed, 2);
+  // a picture loss is not answered from the GOP cache while dying
+  p.onPictureLoss(10_000);
+  assert.equal(p.gopResends, 0);
+  assert.equal(r.sent.length, before);
+  load.dying = false;
+  p.write(packets.slice(4, 5)); // P after the gap: waits for a keyframe
+  assert.equal(r.sent.length, before, 'no P-frame after the gap');
+  p.write(packets.slice(5, 6)); // IDR
+  assert.ok(r.sent.length > before);
+  // no gap in the sequence numbers the player sees
+  for (let i = 1; i < r.sent.length; i++) if (r.sent[i].kind === r.sent[i - 1].kind) assert.equal(r.sent[i].seq, (r.sent[i - 1].seq + 1) & 0xffff);
+  const d = new H264Depacketizer();
+  const units = r.sent.filter((s) => s.kind === 'video').flatMap((s) => d.push(s.payload, s.seq, s.ts, s.marker));
+  assert.equal(units.length, 4);
+  assert.equal(units[3].keyframe, true);
+  assert.equal(p.dropped, 0);
+});

@@ -17,6 +17,8 @@
  * - A picture loss (PLI/FIR) from a player asks the publisher for a keyframe when it can
  *   (PublisherHandle.onKeyframeRequest through `requestKeyframe`), else it is answered from the
  *   GOP cache: the player gets the cached GOP (keyframe first) again, at most once a second.
+ * - At the circuit breaker's dying water level (app/circuit-breaker.ts) nothing is sent: the
+ *   packets are counted as shed and video starts again at the next keyframe.
  */
 import { randomInt } from 'node:crypto';
 import { avcNaluType } from '../kernel/avc.js';
@@ -188,6 +190,8 @@ export class RtcPlayer implements ConsumerSink {
   bytesSent = 0;
   /** RTP packets the transport could not send (before DTLS is up, after it is gone) */
   dropped = 0;
+  /** RTP payloads not sent at the circuit breaker's dying water level */
+  shed = 0;
   /** keyframe requests (PLI/FIR) received, and answered from the GOP cache */
   pictureLosses = 0;
   gopResends = 0;
@@ -204,6 +208,8 @@ export class RtcPlayer implements ConsumerSink {
     private readonly transport: RtpTransport,
     /** asks the publisher for a keyframe; false when it cannot (then the GOP cache answers) */
     private readonly askPublisher: () => boolean = () => false,
+    /** the server's load: while `dying` (the circuit breaker's dying water level) nothing is sent; `shed` counts it */
+    private readonly load: { readonly dying: boolean; shed: number } = { dying: false, shed: 0 },
   ) {}
 
   /** ConsumerSink: always takes the packets (the transport sends at once or drops). */
@@ -215,6 +221,12 @@ export class RtcPlayer implements ConsumerSink {
   private writePacket(p: Packet): void {
     const feed = this.feed;
     if (!feed || p.sequenceHeader || (this.accepts && !this.accepts(feed.source))) return;
+    if (this.load.dying) {
+      this.shed++;
+      this.load.shed++;
+      if (p.kind === 'video') this.waitKeyframe = true;
+      return;
+    }
     if (p.kind === 'video') {
       if (this.waitKeyframe) {
         if (!p.keyframe) return;
@@ -235,15 +247,18 @@ export class RtcPlayer implements ConsumerSink {
 
   /** An Opus packet made from the stream's AAC (shared with every player). */
   sendAudio(out: RtpPayloadOut): void {
-    if (this.consumer) this.send('audio', out);
-    else this.dropped++;
+    if (!this.consumer) this.dropped++;
+    else if (this.load.dying) {
+      this.shed++;
+      this.load.shed++;
+    } else this.send('audio', out);
   }
 
   /** A PLI or FIR from the player. */
   onPictureLoss(now = Date.now()): void {
     this.pictureLosses++;
     if (this.askPublisher()) return;
-    if (now - this.lastGopResend < PLI_ANSWER_MS || !this.feed) return;
+    if (now - this.lastGopResend < PLI_ANSWER_MS || !this.feed || this.load.dying) return;
     this.lastGopResend = now;
     const gop = this.feed.source.startPackets().filter((p) => p.kind === 'video' && !p.sequenceHeader);
     if (!gop.length || !gop[0].keyframe) return;

@@ -13,9 +13,9 @@ const where = (d: Directive | undefined, fallback: Directive | string): string =
 export const RUN_CASTERS: readonly string[] = ['flv', 'mpegts_over_udp'];
 
 /**
- * Global sections: `rtc_server` over TCP, `srt_server`, `heartbeat`, `circuit_breaker` (when
- * written), `tencentcloud_cls`/`tencentcloud_apm`, `srs_log_tank file`, `stream_caster` (the
- * casters tsrs does not run).
+ * Global sections: `rtc_server` over TCP, `srt_server`, `heartbeat`,
+ * `tencentcloud_cls`/`tencentcloud_apm`, `srs_log_tank file`, `stream_caster` (the casters tsrs
+ * does not run).
  */
 export function globalNotYet(root: Directive, g: GlobalView, file: string): string[] {
   const out: string[] = [];
@@ -26,9 +26,6 @@ export function globalNotYet(root: Directive, g: GlobalView, file: string): stri
   }
   if (g.srt_server.enabled) warn('srt_server', 'SRT');
   if (g.heartbeat.enabled) warn('heartbeat', 'the heartbeat (no POST to its url)');
-  // SRS's default is on, so only a block written in the file with it on is named
-  const cb = root.get('circuit_breaker');
-  if (cb && g.circuit_breaker.enabled) warn('circuit_breaker', 'the circuit breaker (no load shedding at high CPU)');
   for (const name of ['tencentcloud_cls', 'tencentcloud_apm']) {
     if (root.get(name)?.get('enabled')?.arg0 === 'on') warn(name, 'Tencent Cloud logging or tracing');
   }

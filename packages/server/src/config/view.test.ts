@@ -370,7 +370,7 @@ vhost quiet {
   const env = check('listen 1935;', { SRS_SRT_SERVER_ENABLED: 'on' }).warnings;
   assert.equal(env.length, 1);
   assert.match(env[0], /srt_server is on/);
-  // the global sections tsrs does not run: heartbeat, circuit_breaker (when written on), Tencent Cloud, a log file
+  // the global sections tsrs does not run: heartbeat, Tencent Cloud, a log file (circuit_breaker is run: no warning)
   const globals = check(`listen 1935;
 heartbeat { enabled on; url http://127.0.0.1:8085/api/v1/servers; }
 circuit_breaker { enabled on; }
@@ -379,7 +379,6 @@ tencentcloud_apm { enabled off; }
 srs_log_tank file;`).warnings;
   assert.deepEqual(globals, [
     'v.conf:2: heartbeat is on, but tsrs does not run the heartbeat (no POST to its url) yet: ignored',
-    'v.conf:3: circuit_breaker is on, but tsrs does not run the circuit breaker (no load shedding at high CPU) yet: ignored',
     'v.conf:4: tencentcloud_cls is on, but tsrs does not run Tencent Cloud logging or tracing yet: ignored',
     'v.conf:6: srs_log_tank file: tsrs does not write a log file yet, it logs to the console (stdout): srs_log_file ignored',
   ]);

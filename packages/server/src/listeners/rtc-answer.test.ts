@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RetransmitBudget } from './rtc-answer.js';
+import type { RTCRtpSender } from 'werift';
+import { limitNacks, RetransmitBudget } from './rtc-answer.js';
+import { RTP_HISTORY_SIZE } from '../protocol/rtc/rtp-out.js';
 
 test('RetransmitBudget: one second of the rate at once, then the rate; 0 is no bound', () => {
   let rate = 100;
@@ -19,4 +21,28 @@ test('RetransmitBudget: one second of the rate at once, then the rate; 0 is no b
   assert.ok(sent >= 95 && sent <= 100, `${sent}`);
   rate = 0;
   assert.equal(b.take(500, 11_150), 500, 'no bound');
+});
+
+test('limitNacks: NACKed packets in the history are resent within the budget; none at the high water level', () => {
+  const handled: number[][] = [];
+  // the last RTP_HISTORY_SIZE packets sent: 1000 ... 1000 + RTP_HISTORY_SIZE - 1
+  const rtpCache: { header: { sequenceNumber: number } }[] = [];
+  for (let seq = 1000; seq < 1000 + RTP_HISTORY_SIZE; seq++) rtpCache[seq % RTP_HISTORY_SIZE] = { header: { sequenceNumber: seq } };
+  const sender = {
+    rtpCache,
+    handleRtcpPacket: (rtcp: { feedback?: { lost: number[] } }) => handled.push([...(rtcp.feedback?.lost ?? [])]),
+  };
+  const budget = new RetransmitBudget(() => 0);
+  const load = { high: false };
+  limitNacks(sender as unknown as RTCRtpSender, budget, load);
+  const nack = (lost: number[]) => ({ type: 205, feedback: { count: 1, lost } });
+  sender.handleRtcpPacket(nack([1000, 1001, 1002, 1001, 5]) as never);
+  assert.deepEqual(handled, [[1000, 1001, 1002]], 'held packets, each once; one no longer held is not asked for');
+  load.high = true;
+  sender.handleRtcpPacket(nack([1000, 1001]) as never);
+  assert.equal(handled.length, 1, 'at the high water level werift never sees the NACK');
+  assert.equal(budget.refused, 2);
+  // other RTCP passes whatever the level
+  sender.handleRtcpPacket({ type: 201 } as never);
+  assert.equal(handled.length, 2);
 });

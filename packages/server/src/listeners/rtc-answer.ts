@@ -159,15 +159,21 @@ interface SenderHistory {
 /**
  * Bounds the retransmissions werift's sender makes for Generic NACKs by `budget` (shared by a
  * player's senders): of a NACK's lost sequence numbers, those still in the history (each once)
- * are resent while the budget lasts, in the NACK's order; the rest are not.
+ * are resent while the budget lasts, in the NACK's order; the rest are not. While `load.high`
+ * (the circuit breaker's high water level, app/circuit-breaker.ts) none is resent; they are
+ * counted in `budget.refused`.
  */
-export function limitNacks(sender: RTCRtpSender, budget: RetransmitBudget): void {
+export function limitNacks(sender: RTCRtpSender, budget: RetransmitBudget, load: { readonly high: boolean } = { high: false }): void {
   const handle = sender.handleRtcpPacket.bind(sender);
   const history = sender as unknown as SenderHistory;
   sender.handleRtcpPacket = (rtcp) => {
     if (isGenericNack(rtcp)) {
       const feedback = (rtcp as unknown as { feedback: { lost: number[] } }).feedback;
       const held = [...new Set(feedback.lost)].filter((seq) => history.rtpCache[seq % RTP_HISTORY_SIZE]?.header.sequenceNumber === seq);
+      if (load.high) {
+        budget.refused += held.length;
+        return;
+      }
       const n = budget.take(held.length);
       if (n === 0) return;
       feedback.lost = held.slice(0, n);

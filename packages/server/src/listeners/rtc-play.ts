@@ -5,7 +5,9 @@
  * on_play/on_stop, the client list, kick and the stream's counters treat it like an RTMP player).
  *
  * NACKs are answered from werift's history of the last 128 packets per track, at most
- * `rtc.tsrs_nack_pps` packets a second per player (RetransmitBudget).
+ * `rtc.tsrs_nack_pps` packets a second per player (RetransmitBudget). Under load the circuit
+ * breaker (app/circuit-breaker.ts) sheds: at its high water level no NACK is answered, at dying
+ * no RTP is sent (STUN, DTLS and RTCP still are).
  *
  * Admission: safe names, the vhost's `rtc { enabled on; rtmp_to_rtc on; }`, then security and
  * on_play (hub.openPlayer). A player of a stream nobody publishes waits for the publisher as an
@@ -62,6 +64,8 @@ export class RtcPlaySession {
     private readonly onClose: (s: RtcPlaySession) => void,
     private readonly feedback: RtcFeedback & { rtmp_to_rtc?: boolean },
     ip?: string,
+    /** the circuit breaker: NACKs unanswered at its high water level, no RTP at dying */
+    private readonly load: { readonly high: boolean; readonly dying: boolean; shed: number } = { high: false, dying: false, shed: 0 },
   ) {
     this.muxSession = mux.openSession(ip);
     this.pc = rtcPeerConnection('play', feedback);
@@ -74,6 +78,7 @@ export class RtcPlaySession {
       },
       // a WebRTC publisher gets the PLI (rate limited there); else the GOP cache answers
       () => this.player.feed?.source.requestKeyframe?.() ?? false,
+      load,
     );
     // rtmp_to_rtc off: only a WebRTC publisher's media (SRS #2728)
     if (!feedback.rtmp_to_rtc) {
@@ -129,7 +134,7 @@ export class RtcPlaySession {
     this.senders.video = video.sender;
     this.senders.audio = audio.sender;
     if (!this.feedback.nack) for (const s of [video.sender, audio.sender]) refuseNacks(s);
-    else for (const s of [video.sender, audio.sender]) limitNacks(s, this.retransmits);
+    else for (const s of [video.sender, audio.sender]) limitNacks(s, this.retransmits, this.load);
     video.sender.onPictureLossIndication.subscribe(() => this.player.onPictureLoss());
     video.sender.onRtcp.subscribe((rtcp) => {
       this.lastRtcpAt = Date.now();
@@ -164,6 +169,6 @@ export class RtcPlaySession {
     void this.pc.close().catch(() => undefined);
     this.mux.closeSession(this.muxSession);
     const p = this.player;
-    this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, pli: p.pictureLosses, nack_refused: this.retransmits.refused }, 'rtc play session closed');
+    this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, shed: p.shed || undefined, pli: p.pictureLosses, nack_refused: this.retransmits.refused }, 'rtc play session closed');
   }
 }

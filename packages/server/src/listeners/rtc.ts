@@ -32,6 +32,7 @@ import { nameProblem, streamNamesProblem } from '../app/safe-name.js';
 import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
+import { CircuitBreaker, startLoadSampler } from '../app/circuit-breaker.js';
 import { DEFAULT_RTC_UDP_MUX_OPTIONS, RtcUdpMux, type MuxSession, type RtcUdpMuxStats } from '../protocol/rtc/udp-mux.js';
 import { Episode } from '../app/resource-errors.js';
 import type { Listener } from './listener.js';
@@ -76,6 +77,9 @@ export class RtcServer implements Listener {
   readonly feeds: RtcFeeds;
   /** datagrams to players dropped at the shared socket's send queue bound, logged once per episode */
   private readonly sendDrops: Episode;
+  /** `circuit_breaker`: players' NACKs unanswered at high water, no RTP to players at dying */
+  readonly breaker: CircuitBreaker;
+  private stopSampler: (() => void) | undefined;
 
   constructor(
     private readonly hub: Hub,
@@ -90,6 +94,7 @@ export class RtcServer implements Listener {
   ) {
     this.feeds = new RtcFeeds(rtcAudioFactory(supervisor, ffmpeg, log));
     this.sendDrops = new Episode(log, 'rtc: the UDP send queue is full, datagrams to WebRTC players dropped');
+    this.breaker = new CircuitBreaker(() => this.config().global.circuit_breaker);
   }
 
   async start(): Promise<void> {
@@ -99,6 +104,7 @@ export class RtcServer implements Listener {
       onSendDropped: () => this.sendDrops.hit({ queue: DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue }),
     });
     this.log.info({ port: this.mux.address.port, candidates: this.candidates() }, 'rtc listening (udp)');
+    this.stopSampler = startLoadSampler(this.breaker, this.log);
   }
 
   addresses(): { host: string; port: number }[] {
@@ -120,6 +126,8 @@ export class RtcServer implements Listener {
   }
 
   async close(): Promise<void> {
+    this.stopSampler?.();
+    this.stopSampler = undefined;
     for (const s of [...this.sessions.values()]) s.close('server stopping');
     await this.mux?.close();
     this.mux = undefined;
@@ -186,7 +194,7 @@ export class RtcServer implements Listener {
     if (source?.active && source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
       throw new RtcError(`disabled rtmp_to_rtc of ${vhost}/${req.app}/${req.stream}`, RtcErrorCode.Disabled, 403);
     }
-    const session = this.counting(req.peer, () => new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.peer));
+    const session = this.counting(req.peer, () => new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.peer, this.breaker));
     try {
       await session.admit(req, vhost);
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000);

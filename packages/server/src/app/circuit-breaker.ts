@@ -1,0 +1,102 @@
+/**
+ * SRS's circuit breaker (`circuit_breaker { ... }`): load shedding when the server's thread is
+ * saturated, so an overloaded server degrades (no retransmissions, then no WebRTC media for a
+ * moment) instead of falling ever further behind until every WebRTC player's ICE consent lapses
+ * (RFC 7675: 30 s without a timely answer) and all of them fail at once.
+ *
+ * Once a second the load of the main thread is sampled: the event loop's utilization in percent
+ * (0-100, the share of the second it was running rather than waiting for I/O), tsrs's analogue of
+ * the CPU of SRS's hybrid thread. Each sample sets three water levels as SRS does
+ * (SrsCircuitBreaker::on_timer):
+ * - high: a sample above `high_threshold` turns it on for `high_pulse` samples (it stays on while
+ *   they keep coming, and goes off after `high_pulse` samples at or below). WebRTC players' NACKs
+ *   are not answered (no retransmissions).
+ * - critical: likewise with `critical_threshold` / `critical_pulse`. SRS stops TWCC feedback here;
+ *   tsrs sends none to players, so critical only implies high.
+ * - dying: on after `dying_pulse` samples in a row above `dying_threshold`, off at the first
+ *   sample at or below it. RTP to WebRTC players is dropped (each starts again at a keyframe
+ *   afterwards); STUN, DTLS and RTCP are still answered, so the players stay connected.
+ * Each level implies the ones below it. A pulse of 0 turns its level off; `enabled off`, all.
+ */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+/** The `circuit_breaker` section (SRS's names; thresholds in percent, pulses in samples). */
+export interface CircuitBreakerConfig {
+  enabled: boolean;
+  high_threshold: number;
+  high_pulse: number;
+  critical_threshold: number;
+  critical_pulse: number;
+  dying_threshold: number;
+  dying_pulse: number;
+}
+
+/** 0 normal, 1 high, 2 critical, 3 dying */
+export type WaterLevel = 0 | 1 | 2 | 3;
+export const WATER_LEVEL_NAMES = ['normal', 'high', 'critical', 'dying'] as const;
+
+/** The three water levels, from one-second load samples. */
+export class CircuitBreaker {
+  private highLeft = 0;
+  private criticalLeft = 0;
+  private dyingRun = 0;
+  /** the last sample, percent */
+  lastPercent = 0;
+  /** the level since the last sample (fields, read per packet) */
+  level: WaterLevel = 0;
+  /** dying: RTP to WebRTC players is dropped */
+  dying = false;
+  /** high, critical or dying: WebRTC players' NACKs are not answered */
+  high = false;
+  /** RTP payloads not sent to WebRTC players at the dying level, every player's (counted by them) */
+  shed = 0;
+
+  constructor(private readonly config: () => CircuitBreakerConfig) {}
+
+  /** One second's load sample (percent, 0-100); returns the level after it (config changes apply here). */
+  sample(percent: number): WaterLevel {
+    const c = this.config();
+    this.lastPercent = percent;
+    if (percent > c.high_threshold) this.highLeft = c.high_pulse;
+    else if (this.highLeft > 0) this.highLeft--;
+    if (percent > c.critical_threshold) this.criticalLeft = c.critical_pulse;
+    else if (this.criticalLeft > 0) this.criticalLeft--;
+    if (percent > c.dying_threshold) this.dyingRun = Math.min(c.dying_pulse + 1, this.dyingRun + 1);
+    else this.dyingRun = 0;
+    const dying = c.enabled && c.dying_pulse > 0 && this.dyingRun >= c.dying_pulse;
+    const critical = c.enabled && (dying || this.criticalLeft > 0);
+    const high = c.enabled && (critical || this.highLeft > 0);
+    this.level = dying ? 3 : critical ? 2 : high ? 1 : 0;
+    this.dying = dying;
+    this.high = high;
+    return this.level;
+  }
+}
+
+/** What the sampler logs through (pino's shape). */
+interface BreakerLog {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+/**
+ * Samples the event loop's utilization every `intervalMs` (1 s, as SRS) into `breaker` and logs
+ * each change of level (at most one line per sample). Returns the function that stops it.
+ */
+export function startLoadSampler(breaker: CircuitBreaker, log: BreakerLog, intervalMs = 1000): () => void {
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  let level = breaker.level;
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const percent = Math.round(performance.eventLoopUtilization(now, last).utilization * 1000) / 10;
+    last = now;
+    const next = breaker.sample(percent);
+    if (next === level) return;
+    const what = { load: percent, level: WATER_LEVEL_NAMES[next], was: WATER_LEVEL_NAMES[level] };
+    if (next > level) log.warn(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level (${next === 3 ? 'RTP to WebRTC players dropped' : 'NACKs of WebRTC players not answered'})`);
+    else log.info(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level`);
+    level = next;
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
