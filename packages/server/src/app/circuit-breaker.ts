@@ -92,7 +92,7 @@ export function startLoadSampler(breaker: CircuitBreaker, log: BreakerLog, inter
     last = now;
     const next = breaker.sample(percent);
     if (next === level) return;
-    const what = { load: percent, level: WATER_LEVEL_NAMES[next], was: WATER_LEVEL_NAMES[level] };
+    const what = { load: percent, water: WATER_LEVEL_NAMES[next], was: WATER_LEVEL_NAMES[level] };
     if (next > level) log.warn(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level (${next === 3 ? 'RTP to WebRTC players dropped' : 'NACKs of WebRTC players not answered'})`);
     else log.info(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level`);
     level = next;
