@@ -159,6 +159,8 @@ export interface RtcPlayerClient {
   videoSeqs: number[];
   /** access units depacketized from the video RTP */
   units: number;
+  /** whether the first access unit was a keyframe (IDR), once one arrived */
+  firstUnitKeyframe?: boolean;
   audioPackets: number;
   /** the video track's SSRC once RTP arrived */
   videoSsrc?: number;
@@ -195,7 +197,9 @@ export async function rtcPlayer(opts: { twcc?: boolean } = {}): Promise<RtcPlaye
       out.videoSsrc = rtp.header.ssrc;
       if (out.drop?.(rtp.header.sequenceNumber)) return;
       out.videoSeqs.push(rtp.header.sequenceNumber);
-      out.units += depacketizer.push(rtp.payload, rtp.header.sequenceNumber, rtp.header.timestamp, rtp.header.marker).length;
+      const units = depacketizer.push(rtp.payload, rtp.header.sequenceNumber, rtp.header.timestamp, rtp.header.marker);
+      if (units.length && out.firstUnitKeyframe === undefined) out.firstUnitKeyframe = units[0].keyframe;
+      out.units += units.length;
     });
   });
   await pc.setLocalDescription(await pc.createOffer());

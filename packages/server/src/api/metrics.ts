@@ -104,9 +104,9 @@ export function metricsText(d: ApiDeps): string {
   }
   const breaker = d.rtc()?.breaker;
   if (breaker) {
-    w.metric('tsrs_circuit_breaker_level', 'gauge', 'circuit_breaker water level: 0 normal, 1 high (NACKs of WebRTC players unanswered), 2 critical, 3 dying (no RTP to WebRTC players)', breaker.level);
-    w.metric('tsrs_circuit_breaker_load_percent', 'gauge', "The main thread's load the circuit breaker last sampled (event loop utilization, percent)", breaker.lastPercent);
-    w.metric('tsrs_rtc_shed_packets_total', 'counter', 'RTP payloads not sent to WebRTC players at the dying water level (all players)', breaker.shed);
+    w.metric('tsrs_circuit_breaker_level', 'gauge', 'circuit_breaker water level: 0 normal, 1 high (no NACKs), 2 critical (no TWCC), 3 dying (no RTP to WebRTC players)', breaker.level);
+    w.metric('tsrs_circuit_breaker_load_percent', 'gauge', "The main thread's load the circuit breaker last sampled (event loop utilization, percent)", breaker.loadPercent);
+    w.metric('tsrs_rtc_shed_frames_total', 'counter', 'Frames (video access units, audio frames) not sent to WebRTC players at the dying water level, summed over players', breaker.shed);
   }
   for (const [action, n] of d.hooks.calls) w.metric('tsrs_hook_calls_total', 'counter', 'HTTP hook calls', n, { action });
   w.metric('tsrs_hook_failures_total', 'counter', 'HTTP hook calls that failed or refused', d.hooks.failureCount);

@@ -66,7 +66,7 @@ export interface RtcSignalling {
   /** the shared UDP port's counters; undefined until it listens */
   portStats?(): { sessions: number; routed: number; dropped: number; sendDropped: number } | undefined;
   /** the circuit breaker's level, last load sample (percent) and RTP payloads shed at dying */
-  readonly breaker?: { readonly level: number; readonly lastPercent: number; readonly shed: number };
+  readonly breaker?: { readonly level: number; readonly loadPercent: number; readonly shed: number };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * SRS's circuit breaker (`circuit_breaker { ... }`): load shedding when the server's thread is
- * saturated, so an overloaded server degrades (no retransmissions, then no WebRTC media for a
+ * saturated, so an overloaded server degrades (no NACKs, no TWCC, then no WebRTC media for a
  * moment) instead of falling ever further behind until every WebRTC player's ICE consent lapses
  * (RFC 7675: 30 s without a timely answer) and all of them fail at once.
  *
@@ -9,14 +9,17 @@
  * the CPU of SRS's hybrid thread. Each sample sets three water levels as SRS does
  * (SrsCircuitBreaker::on_timer):
  * - high: a sample above `high_threshold` turns it on for `high_pulse` samples (it stays on while
- *   they keep coming, and goes off after `high_pulse` samples at or below). WebRTC players' NACKs
- *   are not answered (no retransmissions).
- * - critical: likewise with `critical_threshold` / `critical_pulse`. SRS stops TWCC feedback here;
- *   tsrs sends none to players, so critical only implies high.
+ *   they keep coming, and goes off after `high_pulse` samples at or below). As SRS: no NACKs are
+ *   sent to WebRTC publishers. tsrs also answers no NACK of a WebRTC player and resends no GOP
+ *   for a player's picture loss (both cost a burst of sends per player).
+ * - critical: likewise with `critical_threshold` / `critical_pulse`. As SRS: no TWCC feedback is
+ *   sent to WebRTC publishers.
  * - dying: on after `dying_pulse` samples in a row above `dying_threshold`, off at the first
- *   sample at or below it. RTP to WebRTC players is dropped (each starts again at a keyframe
- *   afterwards); STUN, DTLS and RTCP are still answered, so the players stay connected.
+ *   sample at or below it. As SRS: no RTP is sent to WebRTC players; STUN, DTLS and RTCP are still
+ *   answered, so they stay connected. Afterwards each starts again at a keyframe (a WebRTC
+ *   publisher is asked for one; an RTMP stream's comes with its next GOP).
  * Each level implies the ones below it. A pulse of 0 turns its level off; `enabled off`, all.
+ * The section is read at each sample, so a reload applies within a second.
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
@@ -41,14 +44,16 @@ export class CircuitBreaker {
   private criticalLeft = 0;
   private dyingRun = 0;
   /** the last sample, percent */
-  lastPercent = 0;
+  loadPercent = 0;
   /** the level since the last sample (fields, read per packet) */
   level: WaterLevel = 0;
   /** dying: RTP to WebRTC players is dropped */
   dying = false;
-  /** high, critical or dying: WebRTC players' NACKs are not answered */
+  /** critical or dying: no TWCC feedback to WebRTC publishers */
+  critical = false;
+  /** high, critical or dying: no NACKs to WebRTC publishers, none answered for players */
   high = false;
-  /** RTP payloads not sent to WebRTC players at the dying level, every player's (counted by them) */
+  /** frames (video access units, audio frames) not sent to WebRTC players at the dying level, every player's (counted by them) */
   shed = 0;
 
   constructor(private readonly config: () => CircuitBreakerConfig) {}
@@ -56,7 +61,7 @@ export class CircuitBreaker {
   /** One second's load sample (percent, 0-100); returns the level after it (config changes apply here). */
   sample(percent: number): WaterLevel {
     const c = this.config();
-    this.lastPercent = percent;
+    this.loadPercent = percent;
     if (percent > c.high_threshold) this.highLeft = c.high_pulse;
     else if (this.highLeft > 0) this.highLeft--;
     if (percent > c.critical_threshold) this.criticalLeft = c.critical_pulse;
@@ -68,6 +73,7 @@ export class CircuitBreaker {
     const high = c.enabled && (critical || this.highLeft > 0);
     this.level = dying ? 3 : critical ? 2 : high ? 1 : 0;
     this.dying = dying;
+    this.critical = critical;
     this.high = high;
     return this.level;
   }
@@ -86,17 +92,35 @@ interface BreakerLog {
 export function startLoadSampler(breaker: CircuitBreaker, log: BreakerLog, intervalMs = 1000): () => void {
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   let level = breaker.level;
+  let samples = 0;
+  let shedAtLog = breaker.shed;
   const timer = setInterval(() => {
     const now = performance.eventLoopUtilization();
     const percent = Math.round(performance.eventLoopUtilization(now, last).utilization * 1000) / 10;
     last = now;
     const next = breaker.sample(percent);
-    if (next === level) return;
-    const what = { load: percent, water: WATER_LEVEL_NAMES[next], was: WATER_LEVEL_NAMES[level] };
-    if (next > level) log.warn(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level (${next === 3 ? 'RTP to WebRTC players dropped' : 'NACKs of WebRTC players not answered'})`);
-    else log.info(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level`);
+    samples++;
+    const what = { load: percent, water: WATER_LEVEL_NAMES[next], was: WATER_LEVEL_NAMES[level], shed: breaker.shed - shedAtLog };
+    if (next !== level) {
+      if (next > level) log.warn(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level (${SHEDS[next]})`);
+      else log.info(what, `circuit breaker: ${WATER_LEVEL_NAMES[next]} water level`);
+    } else if (next > 0 && samples % REMIND_SAMPLES === 0) {
+      // a level that lasts (a load other than WebRTC's, thresholds set low) is said again, with what it shed
+      log.warn(what, `circuit breaker: still at the ${WATER_LEVEL_NAMES[next]} water level (${SHEDS[next]})`);
+    } else return;
+    samples = 0;
+    shedAtLog = breaker.shed;
     level = next;
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/** samples between two lines about a level that lasts */
+const REMIND_SAMPLES = 30;
+const SHEDS = [
+  '',
+  'no NACKs to WebRTC publishers or answered for players',
+  'no NACKs, no TWCC feedback to WebRTC publishers',
+  'no RTP to WebRTC players, no NACKs, no TWCC',
+];

@@ -127,37 +127,67 @@ test('a picture loss is answered from the GOP cache at most once a second', () =
   source.close();
 });
 
-test('at the dying water level a player sends nothing (counted as shed) and starts again at the next keyframe', () => {
+test('at the dying water level a player sends nothing (counted as shed) and starts again at the next keyframe, the publisher asked once', () => {
   const { source, packets } = stream(15, 5);
   const feeds = new RtcFeeds(() => undefined);
   const r = recorder();
-  const load = { dying: false, shed: 0 };
-  const p = new RtcPlayer(r.transport, () => false, load);
+  const load = { high: false, dying: false, shed: 0 };
+  let asked = 0;
+  const p = new RtcPlayer(r.transport, () => (asked++, false), load);
   p.feed = feeds.join(source, p);
   p.consumer = {} as NonNullable<RtcPlayer['consumer']>; // attached: its Opus from the stream's AAC is sent
   p.write(packets.slice(0, 3)); // IDR, P, P
   const before = r.sent.length;
   assert.ok(before > 0);
   load.dying = true;
-  p.write(packets.slice(3, 4)); // P: shed
+  load.high = true;
+  p.write(packets.slice(3, 5)); // P, P: the first counted as shed, the second not (it would wait for a keyframe anyway)
   p.sendAudio({ payload: Buffer.from([1, 2, 3]), timestamp: 0, marker: true });
   assert.equal(r.sent.length, before, 'nothing sent while dying');
   assert.equal(p.shed, 2);
   assert.equal(load.shed, 2);
-  // a picture loss is not answered from the GOP cache while dying
+  // a picture loss is not answered from the GOP cache while dying (nor at high)
   p.onPictureLoss(10_000);
   assert.equal(p.gopResends, 0);
   assert.equal(r.sent.length, before);
+  assert.equal(asked, 1, 'the picture loss asked the publisher');
   load.dying = false;
-  p.write(packets.slice(4, 5)); // P after the gap: waits for a keyframe
-  assert.equal(r.sent.length, before, 'no P-frame after the gap');
-  p.write(packets.slice(5, 6)); // IDR
+  p.write(packets.slice(5, 6)); // IDR: sent at once
+  assert.equal(asked, 2, 'the publisher is asked for a keyframe once the shedding ends');
   assert.ok(r.sent.length > before);
+  p.write(packets.slice(6, 8));
+  assert.equal(asked, 2, 'once');
   // no gap in the sequence numbers the player sees
   for (let i = 1; i < r.sent.length; i++) if (r.sent[i].kind === r.sent[i - 1].kind) assert.equal(r.sent[i].seq, (r.sent[i - 1].seq + 1) & 0xffff);
   const d = new H264Depacketizer();
   const units = r.sent.filter((s) => s.kind === 'video').flatMap((s) => d.push(s.payload, s.seq, s.ts, s.marker));
-  assert.equal(units.length, 4);
+  assert.equal(units.length, 6);
   assert.equal(units[3].keyframe, true);
   assert.equal(p.dropped, 0);
+  // at high (not dying) a picture loss still gets no GOP resend; normal again, it does
+  load.high = true;
+  p.onPictureLoss(20_000);
+  assert.equal(p.gopResends, 0);
+  load.high = false;
+  p.onPictureLoss(30_000);
+  assert.equal(p.gopResends, 1);
+});
+
+test('after dying a P-frame waits for the next keyframe: video resumes there, not mid-GOP', () => {
+  const { source, packets } = stream(15, 5);
+  const feeds = new RtcFeeds(() => undefined);
+  const r = recorder();
+  const load = { high: false, dying: false, shed: 0 };
+  const p = new RtcPlayer(r.transport, () => false, load);
+  p.feed = feeds.join(source, p);
+  p.write(packets.slice(0, 2));
+  const before = r.sent.length;
+  load.dying = true;
+  p.write(packets.slice(2, 3));
+  load.dying = false;
+  p.write(packets.slice(3, 5)); // P, P: not sent
+  assert.equal(r.sent.length, before);
+  p.write(packets.slice(5, 6)); // IDR
+  assert.ok(r.sent.length > before);
+  assert.equal(r.sent[before].payload[0] & 0x1f, 24, 'SPS/PPS (STAP-A) first again');
 });

@@ -17,8 +17,9 @@
  * - A picture loss (PLI/FIR) from a player asks the publisher for a keyframe when it can
  *   (PublisherHandle.onKeyframeRequest through `requestKeyframe`), else it is answered from the
  *   GOP cache: the player gets the cached GOP (keyframe first) again, at most once a second.
- * - At the circuit breaker's dying water level (app/circuit-breaker.ts) nothing is sent: the
- *   packets are counted as shed and video starts again at the next keyframe.
+ * - The circuit breaker (app/circuit-breaker.ts) sheds: at its high water level a picture loss
+ *   gets no GOP resend; at dying nothing is sent (the frames counted as shed), and afterwards
+ *   video starts again at a keyframe, the publisher asked for one once.
  */
 import { randomInt } from 'node:crypto';
 import { avcNaluType } from '../kernel/avc.js';
@@ -31,6 +32,13 @@ import type { Source, SourceOutput } from './source.js';
 import type { AacToOpus } from './aac-to-opus.js';
 
 export type RtpKind = 'video' | 'audio';
+
+/** What a player reads of the circuit breaker (app/circuit-breaker.ts), and where it counts what it shed. */
+export interface PlayerLoad {
+  readonly high: boolean;
+  readonly dying: boolean;
+  shed: number;
+}
 
 /** How a player's RTP leaves (one RTP stream per kind): SSRC and payload type are its own. */
 export interface RtpTransport {
@@ -190,7 +198,7 @@ export class RtcPlayer implements ConsumerSink {
   bytesSent = 0;
   /** RTP packets the transport could not send (before DTLS is up, after it is gone) */
   dropped = 0;
-  /** RTP payloads not sent at the circuit breaker's dying water level */
+  /** frames (video access units, audio frames) not sent at the circuit breaker's dying water level */
   shed = 0;
   /** keyframe requests (PLI/FIR) received, and answered from the GOP cache */
   pictureLosses = 0;
@@ -201,6 +209,8 @@ export class RtcPlayer implements ConsumerSink {
   };
   private waitKeyframe = true;
   private lastGopResend = 0;
+  /** frames were shed: the publisher is asked for a keyframe once the shedding ends */
+  private shedding = false;
   /** whether the stream's publisher may feed this player (rtmp_to_rtc off: WebRTC publishers only); absent: all */
   accepts: ((source: Source) => boolean) | undefined;
 
@@ -208,8 +218,8 @@ export class RtcPlayer implements ConsumerSink {
     private readonly transport: RtpTransport,
     /** asks the publisher for a keyframe; false when it cannot (then the GOP cache answers) */
     private readonly askPublisher: () => boolean = () => false,
-    /** the server's load: while `dying` (the circuit breaker's dying water level) nothing is sent; `shed` counts it */
-    private readonly load: { readonly dying: boolean; shed: number } = { dying: false, shed: 0 },
+    /** the circuit breaker: at `high` no GOP resend, while `dying` nothing is sent (counted in `shed`) */
+    private readonly load: PlayerLoad = { high: false, dying: false, shed: 0 },
   ) {}
 
   /** ConsumerSink: always takes the packets (the transport sends at once or drops). */
@@ -222,10 +232,14 @@ export class RtcPlayer implements ConsumerSink {
     const feed = this.feed;
     if (!feed || p.sequenceHeader || (this.accepts && !this.accepts(feed.source))) return;
     if (this.load.dying) {
-      this.shed++;
-      this.load.shed++;
+      // count what would have gone: a video frame past the keyframe wait, a frame of the stream's Opus
+      if (p.kind === 'video' ? !this.waitKeyframe : p.frame?.codec === 'opus') this.countShed();
       if (p.kind === 'video') this.waitKeyframe = true;
       return;
+    }
+    if (this.shedding) {
+      this.shedding = false;
+      this.askPublisher();
     }
     if (p.kind === 'video') {
       if (this.waitKeyframe) {
@@ -248,17 +262,15 @@ export class RtcPlayer implements ConsumerSink {
   /** An Opus packet made from the stream's AAC (shared with every player). */
   sendAudio(out: RtpPayloadOut): void {
     if (!this.consumer) this.dropped++;
-    else if (this.load.dying) {
-      this.shed++;
-      this.load.shed++;
-    } else this.send('audio', out);
+    else if (this.load.dying) this.countShed();
+    else this.send('audio', out);
   }
 
   /** A PLI or FIR from the player. */
   onPictureLoss(now = Date.now()): void {
     this.pictureLosses++;
     if (this.askPublisher()) return;
-    if (now - this.lastGopResend < PLI_ANSWER_MS || !this.feed || this.load.dying) return;
+    if (now - this.lastGopResend < PLI_ANSWER_MS || !this.feed || this.load.high || this.load.dying) return;
     this.lastGopResend = now;
     const gop = this.feed.source.startPackets().filter((p) => p.kind === 'video' && !p.sequenceHeader);
     if (!gop.length || !gop[0].keyframe) return;
@@ -267,6 +279,12 @@ export class RtcPlayer implements ConsumerSink {
       const out = this.feed.video(p);
       if (out) for (const o of out) this.send('video', o);
     }
+  }
+
+  private countShed(): void {
+    this.shed++;
+    this.load.shed++;
+    this.shedding = true;
   }
 
   /** Sends one packet with the player's numbering; false (counted as dropped) when it could not go. */

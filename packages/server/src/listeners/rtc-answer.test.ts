@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RTCRtpSender } from 'werift';
-import { limitNacks, RetransmitBudget } from './rtc-answer.js';
+import { RTCRtpReceiver, type RTCRtpSender } from 'werift';
+import { limitNacks, RetransmitBudget, shedPublisherFeedback } from './rtc-answer.js';
 import { RTP_HISTORY_SIZE } from '../protocol/rtc/rtp-out.js';
 
 test('RetransmitBudget: one second of the rate at once, then the rate; 0 is no bound', () => {
@@ -41,8 +41,46 @@ test('limitNacks: NACKed packets in the history are resent within the budget; no
   load.high = true;
   sender.handleRtcpPacket(nack([1000, 1001]) as never);
   assert.equal(handled.length, 1, 'at the high water level werift never sees the NACK');
-  assert.equal(budget.refused, 2);
+  assert.equal(budget.shed, 2);
+  assert.equal(budget.refused, 0);
   // other RTCP passes whatever the level
   sender.handleRtcpPacket({ type: 201 } as never);
   assert.equal(handled.length, 2);
+});
+
+test("shedPublisherFeedback: a werift receiver records no loss at high (no NACK) and sends no TWCC at critical", () => {
+  const receiver = new RTCRtpReceiver({} as never, 'video', 1234);
+  const r = receiver as unknown as {
+    nack: { _lost: Record<number, number>; addPacket(p: { header: { sequenceNumber: number; ssrc: number } }): void; close(): void };
+    dtlsTransport: unknown;
+    receiverTWCC?: { extensionInfo: Record<number, unknown>; handleTWCC(tsn: number): void };
+    setupTWCC(ssrc: number): void;
+  };
+  const load = { high: false, critical: false };
+  shedPublisherFeedback(receiver, load);
+  shedPublisherFeedback(receiver, load); // once per receiver
+  const packet = (sequenceNumber: number) => ({ header: { sequenceNumber, ssrc: 42 } });
+  // normal: a gap is recorded as lost (werift then NACKs it)
+  r.nack.addPacket(packet(100));
+  r.nack.addPacket(packet(103));
+  assert.deepEqual(Object.keys(r.nack._lost).map(Number), [101, 102]);
+  r.nack.close();
+  r.nack._lost = {};
+  // high: a gap is not recorded, so nothing is NACKed
+  load.high = true;
+  r.nack.addPacket(packet(110));
+  assert.deepEqual(Object.keys(r.nack._lost), []);
+  // TWCC: the feedback made after setup is dropped (and forgotten) while critical
+  const sent: unknown[] = [];
+  Object.defineProperty(receiver, 'twccEnabled', { value: true }); // as when the codec offers transport-cc
+  r.dtlsTransport = { sendRtcp: async (packets: unknown[]) => void sent.push(...packets) };
+  r.setupTWCC(42);
+  const twcc = r.receiverTWCC!;
+  load.critical = true;
+  for (let tsn = 1; tsn <= 12; tsn++) twcc.handleTWCC(tsn);
+  assert.equal(sent.length, 0, 'no TWCC feedback while critical');
+  assert.ok(Object.keys(twcc.extensionInfo).length <= 1, 'what it would have reported is forgotten');
+  load.critical = false;
+  for (let tsn = 13; tsn <= 25; tsn++) twcc.handleTWCC(tsn);
+  assert.ok(sent.length > 0, 'TWCC feedback again below critical');
 });

@@ -12,6 +12,7 @@ import {
   RTCPeerConnection,
   RTCRtpCodecParameters,
   useTransportWideCC,
+  type RTCRtpReceiver,
   type RTCRtpSender,
 } from 'werift';
 import { RtcErrorCode } from '@tsrs/api-types';
@@ -130,6 +131,8 @@ export class RetransmitBudget {
   private last: number;
   /** NACKed packets not resent because the budget was spent */
   refused = 0;
+  /** NACKed sequence numbers not resent at the circuit breaker's high water level */
+  shed = 0;
 
   constructor(
     private readonly rate: () => number,
@@ -160,8 +163,8 @@ interface SenderHistory {
  * Bounds the retransmissions werift's sender makes for Generic NACKs by `budget` (shared by a
  * player's senders): of a NACK's lost sequence numbers, those still in the history (each once)
  * are resent while the budget lasts, in the NACK's order; the rest are not. While `load.high`
- * (the circuit breaker's high water level, app/circuit-breaker.ts) none is resent; they are
- * counted in `budget.refused`.
+ * (the circuit breaker's high water level, app/circuit-breaker.ts) none is resent; the NACKed
+ * sequence numbers are counted in `budget.shed`.
  */
 export function limitNacks(sender: RTCRtpSender, budget: RetransmitBudget, load: { readonly high: boolean } = { high: false }): void {
   const handle = sender.handleRtcpPacket.bind(sender);
@@ -169,16 +172,60 @@ export function limitNacks(sender: RTCRtpSender, budget: RetransmitBudget, load:
   sender.handleRtcpPacket = (rtcp) => {
     if (isGenericNack(rtcp)) {
       const feedback = (rtcp as unknown as { feedback: { lost: number[] } }).feedback;
-      const held = [...new Set(feedback.lost)].filter((seq) => history.rtpCache[seq % RTP_HISTORY_SIZE]?.header.sequenceNumber === seq);
       if (load.high) {
-        budget.refused += held.length;
+        budget.shed += feedback.lost.length;
         return;
       }
+      const held = [...new Set(feedback.lost)].filter((seq) => history.rtpCache[seq % RTP_HISTORY_SIZE]?.header.sequenceNumber === seq);
       const n = budget.take(held.length);
       if (n === 0) return;
       feedback.lost = held.slice(0, n);
     }
     handle(rtcp);
+  };
+}
+
+/** receivers shedPublisherFeedback wrapped (once each, whatever their tracks) */
+const shedding = new WeakSet<RTCRtpReceiver>();
+
+/** What werift's receiver does for feedback to a publisher (werift 0.24 internals). */
+interface ReceiverFeedback {
+  nack: { setLost(seq: number, count: number): void; _lost: Record<number, number> };
+  receiverTWCC?: TwccFeedback;
+  setupTWCC(mediaSourceSsrc: number): void;
+}
+interface TwccFeedback {
+  extensionInfo: Record<number, unknown>;
+  sendTWCC(): void;
+}
+
+/**
+ * The circuit breaker's share of a publisher's receiver (app/circuit-breaker.ts, as SRS): at the
+ * high water level no loss is recorded, so no NACK is sent; at critical no TWCC feedback is sent
+ * (what it would have reported is forgotten, so the record stays bounded).
+ */
+export function shedPublisherFeedback(receiver: RTCRtpReceiver, load: { readonly high: boolean; readonly critical: boolean }): void {
+  if (shedding.has(receiver)) return;
+  shedding.add(receiver);
+  const r = receiver as unknown as ReceiverFeedback;
+  const nack = r.nack;
+  const setLost = nack.setLost.bind(nack);
+  nack.setLost = (seq, count) => {
+    if (!load.high) setLost(seq, count);
+  };
+  const wrapTwcc = (twcc: TwccFeedback) => {
+    const send = twcc.sendTWCC.bind(twcc);
+    twcc.sendTWCC = () => {
+      if (!load.critical) return send();
+      twcc.extensionInfo = {};
+    };
+  };
+  if (r.receiverTWCC) wrapTwcc(r.receiverTWCC);
+  const setup = r.setupTWCC.bind(r);
+  r.setupTWCC = (ssrc) => {
+    const had = r.receiverTWCC;
+    setup(ssrc);
+    if (r.receiverTWCC && r.receiverTWCC !== had) wrapTwcc(r.receiverTWCC);
   };
 }
 

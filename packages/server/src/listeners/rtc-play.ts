@@ -23,7 +23,7 @@ import type { RTCPeerConnection, RTCRtpSender } from 'werift';
 import { Client } from '../app/client.js';
 import { AdmissionError, type Hub } from '../app/hub.js';
 import type { PlayerHandle } from '../app/handles.js';
-import { RtcPlayer, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../app/rtc-play.js';
+import { RtcPlayer, type PlayerLoad, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../app/rtc-play.js';
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import type { DatagramResult, MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
@@ -63,9 +63,9 @@ export class RtcPlaySession {
     private readonly log: Logger,
     private readonly onClose: (s: RtcPlaySession) => void,
     private readonly feedback: RtcFeedback & { rtmp_to_rtc?: boolean },
-    ip?: string,
+    ip: string | undefined,
     /** the circuit breaker: NACKs unanswered at its high water level, no RTP at dying */
-    private readonly load: { readonly high: boolean; readonly dying: boolean; shed: number } = { high: false, dying: false, shed: 0 },
+    private readonly load: PlayerLoad,
   ) {
     this.muxSession = mux.openSession(ip);
     this.pc = rtcPeerConnection('play', feedback);
@@ -169,6 +169,6 @@ export class RtcPlaySession {
     void this.pc.close().catch(() => undefined);
     this.mux.closeSession(this.muxSession);
     const p = this.player;
-    this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, shed: p.shed || undefined, pli: p.pictureLosses, nack_refused: this.retransmits.refused }, 'rtc play session closed');
+    this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, shed: p.shed || undefined, pli: p.pictureLosses, nack_refused: this.retransmits.refused, nack_shed: this.retransmits.shed || undefined }, 'rtc play session closed');
   }
 }

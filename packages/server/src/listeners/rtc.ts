@@ -40,7 +40,7 @@ import { RtcFeeds, type AudioTranscoderFactory } from '../app/rtc-play.js';
 import { AacToOpus } from '../app/aac-to-opus.js';
 import { RtcPlaySession } from './rtc-play.js';
 import { resolveVhost } from '../app/resolve-vhost.js';
-import { answerOnMux, rtcClient, RtcError, rtcPeerConnection, type RtcFeedback } from './rtc-answer.js';
+import { answerOnMux, rtcClient, RtcError, rtcPeerConnection, shedPublisherFeedback, type RtcFeedback } from './rtc-answer.js';
 import type { RtcOfferRequest, RtcSessionMatch } from '../api/routes-rtc.js';
 import { RtcErrorCode } from '@tsrs/api-types';
 
@@ -422,6 +422,7 @@ class RtcPublishSession {
 
   private onTrack(pc: RTCPeerConnection, track: MediaStreamTrack): void {
     const transceiver = pc.getTransceivers().find((t) => t.receiver.tracks.includes(track));
+    if (transceiver) shedPublisherFeedback(transceiver.receiver, this.server.breaker);
     if (track.kind === 'video') {
       this.videoPli = () => {
         if (track.ssrc !== undefined) void transceiver?.receiver.sendRtcpPLI(track.ssrc).catch(() => undefined);
