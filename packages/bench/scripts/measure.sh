@@ -12,7 +12,8 @@
 #   env: DUR (steady seconds, 15), RAMP (players/s, 500), RTC_RAMP (WebRTC players/s, 10),
 #        RTC_WARMUP (seconds after the WebRTC ramp, 8: joins finish, GOP cache bursts pass), OUT (results.jsonl), WORK (/tmp/tsrs-bench),
 #        TSRS_CLI (the tsrs cli.js to run, default this checkout's; another build for before/after),
-#        LABEL (the "server" field of the JSON line, default SERVER), PORT_OFFSET (0)
+#        LABEL (the "server" field of the JSON line, default SERVER), PORT_OFFSET (0),
+#        TSRS_CONF_EXTRA (global directives added to the tsrs config, e.g. a circuit_breaker block)
 set -euo pipefail
 SERVER=$1 PROTO=$2 RATE=$3
 shift 3
@@ -44,6 +45,7 @@ srs_log_tank console;
 http_api { enabled on; listen $API; }
 http_server { enabled on; listen $HTTP; dir ./html; }
 $([ -n "$WEBRTC" ] && echo "rtc_server { enabled on; listen $RTC; candidate 127.0.0.1; max_pending_sessions_per_ip 0; }")
+${TSRS_CONF_EXTRA:-}
 vhost __defaultVhost__ {
   $([ "$SERVER" = tsrs-minlat ] && echo 'min_latency on;')
   $([ -n "$WEBRTC" ] && echo 'rtc { enabled on; rtmp_to_rtc on; }')

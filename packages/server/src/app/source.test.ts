@@ -125,3 +125,47 @@ test('time_jitter full: data messages go out at 0 as in SRS, after a republish t
   assert.equal(video[video.length - 1].dts - video[1].dts, 2000);
   s.close();
 });
+
+test('a flush round yields to I/O after FLUSH_SLICE_MS: a datagram that came meanwhile is handled before the round ends, every player still gets every packet in order', { timeout: 20_000 }, async () => {
+  const { createSocket } = await import('node:dgram');
+  const { FLUSH_SLICE_MS } = await import('./source.js');
+  const s = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, mwLatencyMs: 0 });
+  const order: string[] = [];
+  const got = new Map<number, number[]>();
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const PLAYERS = 200;
+  // each write costs 0.5 ms of CPU: a round of 200 players is ~100 ms, ten slices or more
+  const busy = (ms: number) => {
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  for (let i = 0; i < PLAYERS; i++) {
+    const client = new Client({ ip: '10.0.0.1', vhost: '__defaultVhost__', app: 'live', stream: 's', type: 'flv-play', transport: { close() {}, bytesRead: () => 0, bytesWritten: () => 0 } });
+    got.set(i, []);
+    s.addConsumer(client, {
+      write: (packets) => {
+        if (i === 0) sock.send(Buffer.from('x'), sock.address().port, '127.0.0.1'); // arrives while the round runs
+        busy(0.5);
+        for (const p of packets) got.get(i)!.push(p.dts);
+        order.push(`flush ${i}`);
+        return true;
+      },
+    });
+  }
+  await new Promise((r) => setImmediate(r)); // the joining flushes (nothing queued yet)
+  order.length = 0;
+  const received = new Promise<void>((r) => sock.once('message', () => (order.push('datagram'), r())));
+  s.onMessage('video', 0, testAvcFrame(100, true));
+  s.onMessage('video', 40, testAvcFrame(100, false));
+  await received;
+  await new Promise((r) => setTimeout(r, 300));
+  sock.close();
+  const at = order.indexOf('datagram');
+  const flushes = order.filter((o) => o.startsWith('flush')).length;
+  assert.equal(flushes, PLAYERS, 'every player flushed once (both packets in one write)');
+  assert.ok(at > 0 && at < order.length - 1, `the datagram was handled inside the round (at ${at} of ${order.length})`);
+  assert.ok(at <= Math.ceil((FLUSH_SLICE_MS + 5) / 0.5) + 16, `after about one slice (at ${at})`);
+  for (const [i, dts] of got) assert.deepEqual(dts, [0, 40], `player ${i}`);
+  s.close();
+});

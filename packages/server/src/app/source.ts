@@ -65,6 +65,12 @@ export interface SourceOutput {
 }
 
 /**
+ * Most of one event-loop turn (ms) a flush round spends writing to consumers before it lets the
+ * loop serve I/O and goes on at the next turn (checked every 16 consumers).
+ */
+export const FLUSH_SLICE_MS = 10;
+
+/**
  * A live stream: at most one publisher, any number of consumers and outputs.
  * Packets are parsed once here and shared, immutable, with everyone.
  */
@@ -149,6 +155,10 @@ export class Source {
   private readonly jitter: JitterCorrector;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushImmediate: NodeJS.Immediate | undefined;
+  /** the consumers a flush round has still to visit, when it yielded (FLUSH_SLICE_MS) */
+  private flushing: IterableIterator<Consumer> | undefined;
+  /** a packet was queued since the current flush round began */
+  private queuedSinceRound = false;
 
   constructor(
     readonly vhost: string,
@@ -200,7 +210,7 @@ export class Source {
     this.publisher = undefined;
     this.requestKeyframe = undefined;
     this.lastActiveAt = Date.now();
-    this.flushNow();
+    this.flushAll();
     for (const o of this.outputs) this.guard.unpublish(o);
     // A new publisher starts with fresh headers and a fresh GOP.
     this.gop.clear();
@@ -288,6 +298,7 @@ export class Source {
     for (const o of this.outputs) this.guard.packet(o, packet);
     if (this.consumers.size === 0) return;
     for (const c of this.consumers) c.enqueue(packet);
+    this.queuedSinceRound = true;
     this.scheduleFlush();
   }
 
@@ -315,12 +326,46 @@ export class Source {
     else this.flushTimer = setTimeout(this.flushNow, window);
   }
 
+  /**
+   * A flush round: every consumer writes what it has queued, FLUSH_SLICE_MS of it per event-loop
+   * turn. Past that the round goes on at the next turn (setImmediate), after the I/O that came
+   * meanwhile (STUN and DTLS of WebRTC sessions, API requests, publishers' data): a fan-out to
+   * thousands of players never holds the loop for longer than a slice. What a player has not
+   * been written meanwhile waits in its own bounded queue (queue_length).
+   */
   private readonly flushNow = (): void => {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.flushImmediate) clearImmediate(this.flushImmediate);
     this.flushTimer = this.flushImmediate = undefined;
-    for (const c of this.consumers) c.flush();
+    let round = this.flushing;
+    this.flushing = undefined;
+    if (!round) {
+      round = this.consumers.values();
+      this.queuedSinceRound = false;
+    }
+    const start = performance.now();
+    let n = 0;
+    for (let next = round.next(); !next.done; next = round.next()) {
+      next.value.flush();
+      if ((++n & 15) === 0 && performance.now() - start > FLUSH_SLICE_MS) {
+        this.flushing = round;
+        this.flushImmediate = setImmediate(this.flushNow);
+        return;
+      }
+    }
+    // packets queued during a round that yielded: the consumers it had visited have them still
+    if (this.queuedSinceRound) this.scheduleFlush();
   };
+
+  /** Every consumer writes what it has queued, now (the stream ends or the publisher leaves). */
+  private flushAll(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushImmediate) clearImmediate(this.flushImmediate);
+    this.flushTimer = this.flushImmediate = undefined;
+    this.flushing = undefined;
+    this.queuedSinceRound = false;
+    for (const c of this.consumers) c.flush();
+  }
 
   /** A new player: it gets metadata, sequence headers and the GOP at once. */
   addConsumer(client: Client, sink: ConsumerSink): Consumer {
@@ -389,7 +434,7 @@ export class Source {
   }
 
   close(): void {
-    this.flushNow();
+    this.flushAll();
     for (const o of this.outputs.splice(0)) this.guard.close(o);
   }
 }
