@@ -126,46 +126,93 @@ test('time_jitter full: data messages go out at 0 as in SRS, after a republish t
   s.close();
 });
 
-test('a flush round yields to I/O after FLUSH_SLICE_MS: a datagram that came meanwhile is handled before the round ends, every player still gets every packet in order', { timeout: 20_000 }, async () => {
-  const { createSocket } = await import('node:dgram');
-  const { FLUSH_SLICE_MS } = await import('./source.js');
-  const s = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, mwLatencyMs: 0 });
-  const order: string[] = [];
+/** `players` flv-play consumers of `s` whose writes each take `writeMs` of CPU, recording the dts they got and calling `onWrite`. */
+function busyPlayers(s: Source, players: number, writeMs: number, onWrite: (i: number) => void) {
   const got = new Map<number, number[]>();
-  const sock = createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
-  const PLAYERS = 200;
-  // each write costs 0.5 ms of CPU: a round of 200 players is ~100 ms, ten slices or more
-  const busy = (ms: number) => {
-    const until = performance.now() + ms;
-    while (performance.now() < until);
-  };
-  for (let i = 0; i < PLAYERS; i++) {
+  for (let i = 0; i < players; i++) {
     const client = new Client({ ip: '10.0.0.1', vhost: '__defaultVhost__', app: 'live', stream: 's', type: 'flv-play', transport: { close() {}, bytesRead: () => 0, bytesWritten: () => 0 } });
     got.set(i, []);
     s.addConsumer(client, {
       write: (packets) => {
-        if (i === 0) sock.send(Buffer.from('x'), sock.address().port, '127.0.0.1'); // arrives while the round runs
-        busy(0.5);
+        onWrite(i);
+        const until = performance.now() + writeMs;
+        while (performance.now() < until);
         for (const p of packets) got.get(i)!.push(p.dts);
-        order.push(`flush ${i}`);
         return true;
       },
     });
   }
+  return got;
+}
+
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('a flush round yields to I/O after FLUSH_SLICE_MS and goes on where it stopped: a datagram that came meanwhile is handled before the round ends; packets queued mid-round reach every player, in order', { timeout: 30_000 }, async (t) => {
+  const { createSocket } = await import('node:dgram');
+  const { FLUSH_SLICE_MS } = await import('./source.js');
+  const s = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, mwLatencyMs: 0 });
+  const PLAYERS = 200;
+  const WRITE_MS = 0.5; // a round of 200 players is 100 ms of writes: ten slices or more
+  const order: string[] = [];
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  t.after(() => {
+    sock.close();
+    s.close();
+  });
+  let live = false;
+  const got = busyPlayers(s, PLAYERS, WRITE_MS, (i) => {
+    if (!live) return;
+    order.push(`write ${i}`);
+    if (order.length > 1) return;
+    // the first write of the round: a datagram to handle and a next-turn marker
+    sock.send(Buffer.from('x'), sock.address().port, '127.0.0.1');
+    setImmediate(() => order.push('turn'));
+  });
   await new Promise((r) => setImmediate(r)); // the joining flushes (nothing queued yet)
-  order.length = 0;
-  const received = new Promise<void>((r) => sock.once('message', () => (order.push('datagram'), r())));
+  live = true;
+  sock.once('message', () => {
+    order.push('datagram');
+    s.onMessage('video', 80, testAvcFrame(100, false)); // mid-round
+  });
   s.onMessage('video', 0, testAvcFrame(100, true));
   s.onMessage('video', 40, testAvcFrame(100, false));
-  await received;
-  await new Promise((r) => setTimeout(r, 300));
-  sock.close();
-  const at = order.indexOf('datagram');
-  const flushes = order.filter((o) => o.startsWith('flush')).length;
-  assert.equal(flushes, PLAYERS, 'every player flushed once (both packets in one write)');
-  assert.ok(at > 0 && at < order.length - 1, `the datagram was handled inside the round (at ${at} of ${order.length})`);
-  assert.ok(at <= Math.ceil((FLUSH_SLICE_MS + 5) / 0.5) + 16, `after about one slice (at ${at})`);
-  for (const [i, dts] of got) assert.deepEqual(dts, [0, 40], `player ${i}`);
-  s.close();
+  await until('every player has the three packets', () => [...got.values()].every((d) => d.length === 3));
+  const turn = order.indexOf('turn');
+  const datagram = order.indexOf('datagram');
+  const firstRound = order.filter((o) => o.startsWith('write')).slice(0, PLAYERS);
+  assert.deepEqual(new Set(firstRound).size, PLAYERS, 'the first round wrote each player once');
+  // the round yielded after about one slice (checked every 4 players), not at its end
+  assert.ok(turn >= 4 && turn <= Math.ceil(FLUSH_SLICE_MS / WRITE_MS) + 8, `next turn after ${turn} writes`);
+  assert.ok(datagram > 0 && datagram < PLAYERS, `the datagram was handled inside the round (after ${datagram} writes)`);
+  for (const [i, dts] of got) assert.deepEqual(dts, [0, 40, 80], `player ${i}`);
+});
+
+test('close() during a round that yielded flushes everyone at once; the round does not go on after it', { timeout: 30_000 }, async () => {
+  const s = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, mwLatencyMs: 0 });
+  let writes = 0;
+  let writesAtClose = -1;
+  let writesBeforeClose = -1;
+  const got = busyPlayers(s, 100, 0.5, () => {
+    if (writes++ > 0) return;
+    setImmediate(() => {
+      writesBeforeClose = writes;
+      s.close(); // between two slices of the round
+      writesAtClose = writes;
+    });
+  });
+  await new Promise((r) => setImmediate(r));
+  s.onMessage('video', 0, testAvcFrame(100, true));
+  await until('close()', () => writesAtClose >= 0);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok(writesBeforeClose < 100, `the round had yielded (${writesBeforeClose} written before close)`);
+  assert.equal(writesAtClose, 100, 'close() wrote the rest');
+  assert.equal(writes, 100, 'and the round did not go on');
+  for (const [i, dts] of got) assert.deepEqual(dts, [0], `player ${i}`);
 });

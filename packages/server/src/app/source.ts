@@ -65,10 +65,26 @@ export interface SourceOutput {
 }
 
 /**
- * Most of one event-loop turn (ms) a flush round spends writing to consumers before it lets the
- * loop serve I/O and goes on at the next turn (checked every 16 consumers).
+ * Most of one event-loop turn (ms) the flush rounds of all streams together spend writing to
+ * consumers before they let the loop serve I/O and go on at the next turn (checked every 4
+ * consumers, so a round always makes progress).
  */
 export const FLUSH_SLICE_MS = 10;
+
+/** when this event-loop turn's fan-out began (performance.now()), shared by every Source; -1: not yet */
+let turnStart = -1;
+const endTurn = (): void => {
+  turnStart = -1;
+};
+
+/** The start of this turn's fan-out budget: the first flush of a turn starts it, the next turn ends it. */
+function fanOutStart(): number {
+  if (turnStart < 0) {
+    turnStart = performance.now();
+    setImmediate(endTurn);
+  }
+  return turnStart;
+}
 
 /**
  * A live stream: at most one publisher, any number of consumers and outputs.
@@ -159,6 +175,10 @@ export class Source {
   private flushing: IterableIterator<Consumer> | undefined;
   /** a packet was queued since the current flush round began */
   private queuedSinceRound = false;
+  /** when the current flush round began (performance.now()) */
+  private roundStartedAt = 0;
+  /** bumped by flushAll: a round it overtook (a sink that closed the stream) stops */
+  private flushGeneration = 0;
 
   constructor(
     readonly vhost: string,
@@ -318,43 +338,50 @@ export class Source {
     });
   }
 
-  /** Merge writes: flush every consumer once per window (or per event-loop turn). */
-  private scheduleFlush(): void {
+  /**
+   * Merge writes: flush every consumer once per window (or per event-loop turn). `elapsedMs`: how
+   * much of the window has passed already (a round that took that long), so rounds start a window
+   * apart rather than a window after the last one ended.
+   */
+  private scheduleFlush(elapsedMs = 0): void {
     if (this.flushTimer || this.flushImmediate) return;
-    const window = Math.min(this.options.mwLatencyMs, MAX_MERGE_WINDOW_MS);
-    if (window <= 0) this.flushImmediate = setImmediate(this.flushNow);
-    else this.flushTimer = setTimeout(this.flushNow, window);
+    const wait = Math.min(this.options.mwLatencyMs, MAX_MERGE_WINDOW_MS) - elapsedMs;
+    if (wait <= 0) this.flushImmediate = setImmediate(this.flushNow);
+    else this.flushTimer = setTimeout(this.flushNow, wait);
   }
 
   /**
-   * A flush round: every consumer writes what it has queued, FLUSH_SLICE_MS of it per event-loop
-   * turn. Past that the round goes on at the next turn (setImmediate), after the I/O that came
-   * meanwhile (STUN and DTLS of WebRTC sessions, API requests, publishers' data): a fan-out to
-   * thousands of players never holds the loop for longer than a slice. What a player has not
-   * been written meanwhile waits in its own bounded queue (queue_length).
+   * A flush round: every consumer writes what it has queued, within the turn's FLUSH_SLICE_MS
+   * (shared by every stream). Past that the round goes on at the next turn (setImmediate), after
+   * the I/O that came meanwhile (STUN and DTLS of WebRTC sessions, API requests, publishers'
+   * data): a fan-out to thousands of players never holds the loop much longer than a slice. What
+   * a player has not been written meanwhile waits in its own bounded queue (queue_length).
    */
   private readonly flushNow = (): void => {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.flushImmediate) clearImmediate(this.flushImmediate);
     this.flushTimer = this.flushImmediate = undefined;
+    const start = fanOutStart();
     let round = this.flushing;
     this.flushing = undefined;
     if (!round) {
       round = this.consumers.values();
       this.queuedSinceRound = false;
+      this.roundStartedAt = performance.now();
     }
-    const start = performance.now();
+    const generation = this.flushGeneration;
     let n = 0;
     for (let next = round.next(); !next.done; next = round.next()) {
       next.value.flush();
-      if ((++n & 15) === 0 && performance.now() - start > FLUSH_SLICE_MS) {
+      if (generation !== this.flushGeneration) return;
+      if ((++n & 3) === 0 && performance.now() - start > FLUSH_SLICE_MS) {
         this.flushing = round;
         this.flushImmediate = setImmediate(this.flushNow);
         return;
       }
     }
     // packets queued during a round that yielded: the consumers it had visited have them still
-    if (this.queuedSinceRound) this.scheduleFlush();
+    if (this.queuedSinceRound) this.scheduleFlush(performance.now() - this.roundStartedAt);
   };
 
   /** Every consumer writes what it has queued, now (the stream ends or the publisher leaves). */
@@ -364,6 +391,7 @@ export class Source {
     this.flushTimer = this.flushImmediate = undefined;
     this.flushing = undefined;
     this.queuedSinceRound = false;
+    this.flushGeneration++;
     for (const c of this.consumers) c.flush();
   }
 
