@@ -22,7 +22,10 @@ const NACK = /^a=rtcp-fb:\d+ nack\r?$/m;
 
 async function start(rtc: string): Promise<RunningServer> {
   const udp = await freePort();
-  const server = await startServer((p) => basicConf(p, `rtc { enabled on; rtmp_to_rtc on; rtc_to_rtmp on; ${rtc} }`, `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; }`));
+  // the circuit breaker off: a loaded test machine's load spike must not turn NACK answers off (test/rtc-circuit-breaker.test.ts covers it)
+  const server = await startServer((p) =>
+    basicConf(p, `rtc { enabled on; rtmp_to_rtc on; rtc_to_rtmp on; ${rtc} }`, `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; }\ncircuit_breaker { enabled off; }`),
+  );
   const ff = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/cam`, { size: '320x240', rate: 25, gop: 25 });
   publishers.push(ff);
   await waitFor('the RTMP stream', async () => (await api<{ streams: { name: string; video: unknown }[] }>(server, '/api/v1/streams/')).json.streams.some((s) => s.name === 'cam' && s.video), 20_000, 200);
