@@ -175,8 +175,6 @@ export class Source {
   private flushing: IterableIterator<Consumer> | undefined;
   /** a packet was queued since the current flush round began */
   private queuedSinceRound = false;
-  /** when the current flush round began (performance.now()) */
-  private roundStartedAt = 0;
   /** bumped by flushAll: a round it overtook (a sink that closed the stream) stops */
   private flushGeneration = 0;
 
@@ -339,15 +337,14 @@ export class Source {
   }
 
   /**
-   * Merge writes: flush every consumer once per window (or per event-loop turn). `elapsedMs`: how
-   * much of the window has passed already (a round that took that long), so rounds start a window
-   * apart rather than a window after the last one ended.
+   * Merge writes: flush every consumer once per window (or per event-loop turn). The window runs
+   * from the first packet after a round, so under load (long rounds) writes merge more.
    */
-  private scheduleFlush(elapsedMs = 0): void {
+  private scheduleFlush(): void {
     if (this.flushTimer || this.flushImmediate) return;
-    const wait = Math.min(this.options.mwLatencyMs, MAX_MERGE_WINDOW_MS) - elapsedMs;
-    if (wait <= 0) this.flushImmediate = setImmediate(this.flushNow);
-    else this.flushTimer = setTimeout(this.flushNow, wait);
+    const window = Math.min(this.options.mwLatencyMs, MAX_MERGE_WINDOW_MS);
+    if (window <= 0) this.flushImmediate = setImmediate(this.flushNow);
+    else this.flushTimer = setTimeout(this.flushNow, window);
   }
 
   /**
@@ -367,7 +364,6 @@ export class Source {
     if (!round) {
       round = this.consumers.values();
       this.queuedSinceRound = false;
-      this.roundStartedAt = performance.now();
     }
     const generation = this.flushGeneration;
     let n = 0;
@@ -381,7 +377,8 @@ export class Source {
       }
     }
     // packets queued during a round that yielded: the consumers it had visited have them still
-    if (this.queuedSinceRound) this.scheduleFlush(performance.now() - this.roundStartedAt);
+    // (a window from now, as for the first packet after a round that did not yield)
+    if (this.queuedSinceRound) this.scheduleFlush();
   };
 
   /** Every consumer writes what it has queued, now (the stream ends or the publisher leaves). */
