@@ -1,4 +1,5 @@
 /** Helpers for the HTTP API integration tests. */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { Client, Stream } from '@tsrs/api-types';
@@ -22,6 +23,13 @@ export async function api<T = Record<string, unknown>>(server: RunningServer, pa
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json: json as T & { code: number } };
+}
+
+/** One figure of /metrics (a series without labels); fails the test when it is not there. */
+export async function metric(server: RunningServer, name: string): Promise<number> {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec((await api(server, '/metrics')).text);
+  assert.ok(m, `${name} in /metrics`);
+  return Number(m[1]);
 }
 
 export async function streams(server: RunningServer): Promise<Stream[]> {

@@ -22,7 +22,7 @@ import { encodeMessage } from '../src/protocol/rtmp/chunk-encoder.js';
 import { RtmpClient } from '../src/protocol/rtmp/client-session.js';
 import { connectCommand } from '../src/protocol/rtmp/commands.js';
 import { MSG, type RtmpMessage } from '../src/protocol/rtmp/messages.js';
-import { startHookServer } from './api-helpers.js';
+import { metric, startHookServer } from './api-helpers.js';
 import { basicConf, ffmpegPublish, kill, openFileLimit, sleep, startServer, waitFor, type RunningServer } from './harness.js';
 import { watchHealthyPlayer, type HealthyPlayer } from './healthy-player.js';
 import { rawRtmpHandshake } from './raw-sockets.js';
@@ -97,13 +97,6 @@ function statusOf(url: string, ms = 2000): Promise<number> {
 const acceptedAgain = (server: RunningServer, ms: number) =>
   waitFor('connections accepted again', async () => (await statusOf(server.apiUrl('/api/v1/versions'))) === 200, ms);
 
-/** One figure of /metrics. */
-async function metric(server: RunningServer, name: string): Promise<number> {
-  const text = await (await fetch(server.apiUrl('/metrics'))).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  assert.ok(m, `${name} in /metrics`);
-  return Number(m[1]);
-}
 
 const count = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l)).length;
 

@@ -20,7 +20,7 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Client, Stream } from '@tsrs/api-types';
-import { api, exited, ffmpegPlay, startHookServer, streams, type HookServer } from './api-helpers.js';
+import { api, exited, ffmpegPlay, metric, startHookServer, streams, type HookServer } from './api-helpers.js';
 import { basicConf, exitOf, ffmpegPublish, kill, rssKiB, sleep, startServer, waitFor, type RunningServer } from './harness.js';
 import { watchHealthyPlayer, type HealthyPlayer } from './healthy-player.js';
 import { fetchBytes } from './http-players.js';
@@ -37,12 +37,6 @@ function assertHealthy(server: RunningServer, healthy: HealthyPlayer): void {
   healthy.assertAdvancing();
 }
 
-async function metric(server: RunningServer, name: string): Promise<number> {
-  const text = (await api(server, '/metrics')).text;
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  assert.ok(m, `${name} in /metrics`);
-  return Number(m[1]);
-}
 
 /** Rows of the server's history database (SQLite), counted by `sql`. */
 async function dbCount(server: RunningServer, sql: string): Promise<number> {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ProtectionProfileAes128CmHmacSha1_80, SrtpSession, type RtcpPacket, type RTCRtpSender } from 'werift';
+import type { SenderInternals } from '../src/protocol/rtc/rtp-out.js';
 
 /** A sending and a receiving SRTP session (AES_CM_128_HMAC_SHA1_80) of one DTLS-SRTP key exchange. */
 export function srtpSessions(): { sender: SrtpSession; receiver: SrtpSession } {
@@ -14,21 +15,14 @@ export function srtpSessions(): { sender: SrtpSession; receiver: SrtpSession } {
   return { sender: new SrtpSession({ keys, profile }), receiver: new SrtpSession({ keys: swapped, profile }) };
 }
 
-/** The sender stand-in: what RtpOut reads (SSRC, codec, extensions, DTLS transport) and writes (counts, history, reports). */
-export interface SenderStub {
-  ssrc: number;
-  mid?: string;
-  cname?: string;
+/**
+ * The sender stand-in: what RtpOut reads (SSRC, codec, extensions, DTLS transport) and writes
+ * (counts, history, reports), with a codec and a DTLS transport always there.
+ */
+export type SenderStub = Omit<SenderInternals, 'codec' | 'dtlsTransport'> & {
   codec: { payloadType: number };
-  headerExtensions: { id: number; uri: string }[];
-  ntpTimestamp: bigint;
-  rtpTimestamp: number;
-  octetCount: number;
-  packetCount: number;
-  rtpCache: unknown[];
-  lastSRtimestamp?: number;
   dtlsTransport: { state: string; transportSequenceNumber: number; srtp: SrtpSession; sendRtcp: (packets: RtcpPacket[]) => Promise<unknown> };
-}
+};
 
 /**
  * A connected sender of SSRC `ssrc` and payload type `payloadType` protecting with `srtp`; its

@@ -4,6 +4,7 @@ import { encodeAmf0 } from '../kernel/amf0.js';
 import { TEST_AVC_HEADER, TEST_HEVC_HEADER, testAvcFrame } from '../kernel/test-avc.js';
 import { Client } from './client.js';
 import { DEFAULT_SOURCE_OPTIONS, Source } from './source.js';
+import { waitFor } from '../../test/harness.js';
 
 test('a joining player gets onMetaData, not the latest other data message', () => {
   const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
@@ -145,14 +146,6 @@ function busyPlayers(s: Source, players: number, writeMs: number, onWrite: (i: n
   return got;
 }
 
-async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 test('a flush round yields to I/O after FLUSH_SLICE_MS and goes on where it stopped: a datagram that came meanwhile is handled before the round ends; packets queued mid-round reach every player, in order', { timeout: 30_000 }, async (t) => {
   const { createSocket } = await import('node:dgram');
   const { FLUSH_SLICE_MS } = await import('./source.js');
@@ -183,7 +176,7 @@ test('a flush round yields to I/O after FLUSH_SLICE_MS and goes on where it stop
   });
   s.onMessage('video', 0, testAvcFrame(100, true));
   s.onMessage('video', 40, testAvcFrame(100, false));
-  await until('every player has the three packets', () => [...got.values()].every((d) => d.length === 3));
+  await waitFor('every player has the three packets', () => [...got.values()].every((d) => d.length === 3), 10_000, 10);
   const turn = order.indexOf('turn');
   const datagram = order.indexOf('datagram');
   const firstRound = order.filter((o) => o.startsWith('write')).slice(0, PLAYERS);
@@ -209,7 +202,7 @@ test('close() during a round that yielded flushes everyone at once; the round do
   });
   await new Promise((r) => setImmediate(r));
   s.onMessage('video', 0, testAvcFrame(100, true));
-  await until('close()', () => writesAtClose >= 0);
+  await waitFor('close()', () => writesAtClose >= 0, 10_000, 10);
   await new Promise((r) => setTimeout(r, 200));
   assert.ok(writesBeforeClose < 100, `the round had yielded (${writesBeforeClose} written before close)`);
   assert.equal(writesAtClose, 100, 'close() wrote the rest');

@@ -67,8 +67,8 @@ interface SrtpLocalContext {
   getSrtpSsrcState(ssrc: number): SrtpSsrcState;
 }
 
-/** The parts of werift's RTCRtpSender (0.24) and its DTLS transport this path reads and feeds. */
-interface SenderInternals {
+/** The parts of werift's RTCRtpSender (0.24) and its DTLS transport this path reads and feeds (exported for tests' stand-ins). */
+export interface SenderInternals {
   ssrc: number;
   mid?: string;
   codec?: { payloadType: number };
