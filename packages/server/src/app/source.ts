@@ -355,9 +355,7 @@ export class Source {
    * a player has not been written meanwhile waits in its own bounded queue (queue_length).
    */
   private readonly flushNow = (): void => {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    if (this.flushImmediate) clearImmediate(this.flushImmediate);
-    this.flushTimer = this.flushImmediate = undefined;
+    this.cancelScheduledFlush();
     const start = fanOutStart();
     let round = this.flushing;
     this.flushing = undefined;
@@ -381,11 +379,15 @@ export class Source {
     if (this.queuedSinceRound) this.scheduleFlush();
   };
 
-  /** Every consumer writes what it has queued, now (the stream ends or the publisher leaves). */
-  private flushAll(): void {
+  private cancelScheduledFlush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.flushImmediate) clearImmediate(this.flushImmediate);
     this.flushTimer = this.flushImmediate = undefined;
+  }
+
+  /** Every consumer writes what it has queued, now (the stream ends or the publisher leaves). */
+  private flushAll(): void {
+    this.cancelScheduledFlush();
     this.flushing = undefined;
     this.queuedSinceRound = false;
     this.flushGeneration++;

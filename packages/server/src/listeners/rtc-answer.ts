@@ -166,7 +166,7 @@ interface SenderHistory {
  * (the circuit breaker's high water level, app/circuit-breaker.ts) none is resent; the NACKed
  * sequence numbers are counted in `budget.shed`.
  */
-export function limitNacks(sender: RTCRtpSender, budget: RetransmitBudget, load: { readonly high: boolean } = { high: false }): void {
+export function limitNacks(sender: RTCRtpSender, budget: RetransmitBudget, load: { readonly high: boolean }): void {
   const handle = sender.handleRtcpPacket.bind(sender);
   const history = sender as unknown as SenderHistory;
   sender.handleRtcpPacket = (rtcp) => {
