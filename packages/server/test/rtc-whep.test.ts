@@ -14,7 +14,7 @@ import { RTCPeerConnection, RTCRtpCodecParameters } from 'werift';
 import { H264Depacketizer } from '../src/kernel/rtp-h264-depacketize.js';
 import { nalusToAnnexB } from '../src/kernel/annexb.js';
 import { opusPacketSamples } from '../src/kernel/opus.js';
-import { api, clients, startHookServer, type HookServer } from './api-helpers.js';
+import { api, clients, metric, startHookServer, type HookServer } from './api-helpers.js';
 import { basicConf, ffmpegPublish, ffprobe, decodeErrors, freePort, kill, startServer, tempDir, waitFor, type RunningServer } from './harness.js';
 import { rtcPlayer, rtcPublisher, whep as whepPost, whip as whipPost } from './rtc-helpers.js';
 
@@ -124,6 +124,8 @@ test('WHEP: a werift player gets H.264 that decodes and Opus made from the AAC; 
   assert.ok(steps.every((d) => d > 0 && d < 90_000), `timestamp steps ${steps.join(',')}`);
   // audio: 20 ms Opus packets
   assert.ok(got.opus.every((p) => opusPacketSamples(p) === 960), 'every Opus packet is 20 ms');
+  // the RTP came through the native send path (built by npm run build on Linux)
+  assert.ok((await metric(server, 'tsrs_rtc_send_batched_total')) >= got.videoPackets, 'RTP sent in native batches');
 
   const del = await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' });
   assert.equal(del.status, 200);
@@ -320,4 +322,28 @@ test('a DELETE ends only a session of its own kind (WHIP/WHEP) and of its app/st
     const l = await listed();
     return !l.player && !l.publisher;
   }, 10_000);
+});
+
+test('TSRS_RTC_NATIVE=off: RTP to players is protected and sent from JavaScript, and decodes the same', { timeout: 120_000 }, async () => {
+  const udpPort = await freePort();
+  const js = await startServer((p) => basicConf(p, 'rtc { enabled on; rtmp_to_rtc on; }', `rtc_server { enabled on; listen ${udpPort}; candidate 127.0.0.1; }`), { env: { TSRS_RTC_NATIVE: 'off' } });
+  const pub = ffmpegPublish(`rtmp://127.0.0.1:${js.ports.rtmp}/live/js`, { size: '320x240', rate: 25, gop: 25 });
+  try {
+    assert.match(js.output(), /the native send path is off/);
+    await waitFor('the RTMP stream', async () => (await api<{ streams: { name: string; video: unknown }[] }>(js, '/api/v1/streams/')).json.streams.some((s) => s.name === 'js' && s.video), 20_000, 200);
+    const { pc, got, offer } = await player();
+    const res = await fetch(`http://127.0.0.1:${js.ports.api}/rtc/v1/whep/?app=live&stream=js`, { method: 'POST', body: offer, headers: { 'Content-Type': 'application/sdp' } });
+    assert.equal(res.status, 201, await res.clone().text());
+    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    await waitFor('30 access units and 50 Opus packets', () => got.units.length >= 30 && got.opus.length >= 50, 30_000, 100);
+    const dir = tempDir('tsrs-whep-js-');
+    const file = join(dir, 'video.h264');
+    writeFileSync(file, Buffer.concat(got.units.map((u) => nalusToAnnexB(u.nalus))));
+    assert.equal(await decodeErrors(file), '');
+    assert.equal(await metric(js, 'tsrs_rtc_send_batched_total'), 0);
+    await pc.close();
+  } finally {
+    kill(pub);
+    await js.stop();
+  }
 });

@@ -100,6 +100,8 @@ export function metricsText(d: ApiDeps): string {
     w.metric('tsrs_rtc_sessions', 'gauge', 'WebRTC sessions on the rtc_server UDP port (connected or in ICE)', rtc.sessions);
     w.metric('tsrs_rtc_datagrams_routed_total', 'counter', 'Datagrams the rtc_server port handed to a session', rtc.routed);
     w.metric('tsrs_rtc_datagrams_unknown_total', 'counter', 'Datagrams from an unknown address that named no session (dropped)', rtc.dropped);
+    w.metric('tsrs_rtc_send_batched_total', 'counter', 'RTP datagrams to WebRTC players protected and sent in native batches (one sendmmsg each); 0 when the native send path is off', rtc.batched);
+    w.metric('tsrs_rtc_send_batches_total', 'counter', 'Native send batches (sendmmsg calls)', rtc.batches);
     w.metric('tsrs_rtc_send_dropped_total', 'counter', `Datagrams to WebRTC players dropped at the send queue bound (${DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue})`, rtc.sendDropped);
   }
   const breaker = d.rtc()?.breaker;

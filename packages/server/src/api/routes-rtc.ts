@@ -64,7 +64,7 @@ export interface RtcSignalling {
   /** the bound UDP port(s); empty until it listens */
   addresses(): { host: string; port: number }[];
   /** the shared UDP port's counters; undefined until it listens */
-  portStats?(): { sessions: number; routed: number; dropped: number; sendDropped: number } | undefined;
+  portStats?(): { sessions: number; routed: number; dropped: number; sendDropped: number; batched: number; batches: number } | undefined;
   /** the circuit breaker's level, last load sample (percent) and RTP payloads shed at dying */
   readonly breaker?: { readonly level: number; readonly loadPercent: number; readonly shed: number };
 }

@@ -100,7 +100,8 @@ export class RtcPlaySession {
     if (out) return out;
     const sender = this.senders[kind];
     if (!sender) return undefined;
-    return (this.outs[kind] = RtpOut.of(sender, this.toPeer));
+    const batch = this.mux.sendBatch;
+    return (this.outs[kind] = RtpOut.of(sender, this.toPeer, batch && { batch, session: this.muxSession }));
   }
 
   private readonly toPeer = (data: Buffer): DatagramResult => this.mux.sendTo(this.muxSession, data);
@@ -168,6 +169,7 @@ export class RtcPlaySession {
     if (!this.handle && this.theClient && this.hub.clients.get(this.theClient.id) === this.theClient) this.hub.removeClient(this.theClient);
     void this.pc.close().catch(() => undefined);
     this.mux.closeSession(this.muxSession);
+    for (const out of Object.values(this.outs)) out?.close();
     const p = this.player;
     this.log.info({ session: this.id || undefined, reason, sent: p.packetsSent, dropped: p.dropped, shed: p.shed || undefined, pli: p.pictureLosses, nack_refused: this.retransmits.refused, nack_shed: this.retransmits.shed || undefined }, 'rtc play session closed');
   }

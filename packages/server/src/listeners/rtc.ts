@@ -104,6 +104,8 @@ export class RtcServer implements Listener {
       onSendDropped: () => this.sendDrops.hit({ queue: DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue }),
     });
     this.log.info({ port: this.mux.address.port, candidates: this.candidates() }, 'rtc listening (udp)');
+    if (this.mux.sendBatch) this.log.info('rtc: RTP to players is protected and sent in native batches (sendmmsg)');
+    else this.log.warn({ reason: this.mux.nativeOffReason }, 'rtc: the native send path is off; RTP to players is protected and sent from JavaScript, at a higher CPU cost per player');
     this.stopSampler = startLoadSampler(this.breaker, this.log);
   }
 

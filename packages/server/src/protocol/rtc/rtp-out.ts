@@ -9,7 +9,8 @@
  * transport-wide sequence number) written from a template into the one datagram buffer, the
  * payload copied after it, SRTP protection in place (srtp-protect.ts for AES_CM_128_HMAC_SHA1_80,
  * which players negotiate with tsrs as with SRS; werift's SRTP context for AEAD_AES_128_GCM), and
- * one datagram.
+ * one datagram. With a native batch (send-batch.ts: the native module is built), the packet is
+ * written into the batch's area instead, and protected and sent there with the rest of the batch.
  *
  * RTCP sender reports (RFC 3550 6.4.1) are made here on the sender's counts and the NTP/RTP
  * timestamp pair of the newest packet, at RFC 3550's interval (SENDER_REPORT_MS), and sent
@@ -33,6 +34,7 @@ import {
   type RTCRtpSender,
 } from 'werift';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_MAX_PACKET, SRTP_PREFIX } from './srtp-protect.js';
+import type { BatchSession, RtcSendBatch } from './send-batch.js';
 import type { DatagramResult } from './udp-mux.js';
 
 export const URI_SDES_MID = 'urn:ietf:params:rtp-hdrext:sdes:mid';
@@ -103,6 +105,12 @@ export function absSendTime(unixMs: number): number {
 
 /** Sends one datagram to the peer; see `RtcUdpMux.sendTo` for what each result means for `data`. */
 export type DatagramSink = (data: Buffer) => DatagramResult;
+
+/** The native batch of the sender's UDP port and the mux session its datagrams go to. */
+export interface BatchRoute {
+  batch: RtcSendBatch;
+  session: BatchSession;
+}
 
 const SCRATCH_LENGTH = SRTP_PREFIX + SRTP_MAX_PACKET + SRTP_AUTH_TAG_LENGTH;
 /**
@@ -181,10 +189,13 @@ export class RtpOut {
   /** when the next sender report is due (ms), -1 before the first packet */
   private nextReportAt = -1;
   private readonly history = new SentHistory(this);
+  /** the sender's SRTP keys in the native batch, or -1: protected here and sent through `datagram` */
+  private batchKeys = -1;
 
   private constructor(
     sender: RTCRtpSender,
     private readonly datagram: DatagramSink,
+    private readonly route: BatchRoute | undefined,
   ) {
     this.s = sender as unknown as SenderInternals;
     this.s.rtpCache = this.history.view;
@@ -219,22 +230,36 @@ export class RtpOut {
     if (ctx && ctx.profile === ProtectionProfileAes128CmHmacSha1_80) {
       this.protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, this.s.ssrc);
       this.rocState = ctx.getSrtpSsrcState(this.s.ssrc);
+      if (route) this.batchKeys = route.batch.openKeys(this, ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag);
     }
   }
 
   /**
    * The fast path of `sender`, once its DTLS transport is connected (SRTP keys exist) and a codec
-   * was negotiated; undefined before.
+   * was negotiated; undefined before. With `route`, AES_CM_128_HMAC_SHA1_80 packets go through
+   * the native batch; `close()` frees their keys there.
    */
-  static of(sender: RTCRtpSender, datagram: DatagramSink): RtpOut | undefined {
+  static of(sender: RTCRtpSender, datagram: DatagramSink, route?: BatchRoute): RtpOut | undefined {
     const s = sender as unknown as SenderInternals;
     if (s.dtlsTransport?.state !== 'connected' || !s.dtlsTransport.srtp || !s.codec) return undefined;
-    return new RtpOut(sender, datagram);
+    return new RtpOut(sender, datagram, route);
   }
 
   /** whether packets are protected here (AES_CM_128_HMAC_SHA1_80) rather than by werift */
   get protectsHere(): boolean {
     return this.protector !== undefined;
+  }
+
+  /** whether packets go through the native batch */
+  get batched(): boolean {
+    return this.batchKeys >= 0;
+  }
+
+  /** Frees the sender's keys in the native batch (idempotent); later packets take the JavaScript path. */
+  close(): void {
+    if (this.batchKeys < 0 || !this.route) return;
+    this.route.batch.closeKeys(this, this.batchKeys);
+    this.batchKeys = -1;
   }
 
   /** werift's header of a packet of this sender (the template, and NACK answers) */
@@ -278,30 +303,23 @@ export class RtpOut {
     // rollover counter (RFC 3711 3.3.1): the sequence numbers come from the player in order
     if (this.lastSeq >= 0 && sequenceNumber < this.lastSeq && this.lastSeq - sequenceNumber > 0x8000) this.roc = (this.roc + 1) >>> 0;
     this.lastSeq = sequenceNumber;
-    if (this.protector) {
-      const t = this.template;
-      const rtpLength = t.length + payload.length;
+    const rtpLength = this.template.length + payload.length;
+    if (this.batchKeys >= 0 && rtpLength <= SRTP_MAX_PACKET) {
+      const batch = this.route!.batch;
+      const at = batch.begin(this.route!.session);
+      if (at >= 0) {
+        this.writePacket(batch.area, at, payload, sequenceNumber, timestamp, marker, abs, transportSeq);
+        batch.commit(this.batchKeys, this.template.length, rtpLength, sequenceNumber, this.roc);
+      }
+      this.keepRolloverState(sequenceNumber);
+      this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
+    } else if (this.protector) {
       const size = SRTP_PREFIX + rtpLength + SRTP_AUTH_TAG_LENGTH;
       // a packet too long for the scratch area gets its own (protect refuses it past SRTP_MAX_PACKET)
       const area = size <= SCRATCH_LENGTH ? scratch : Buffer.allocUnsafe(size);
-      const h = SRTP_PREFIX;
-      t.copy(area, h);
-      area[h + 1] = (marker ? 0x80 : 0) | s.codec.payloadType;
-      area.writeUInt16BE(sequenceNumber, h + 2);
-      area.writeUInt32BE(timestamp >>> 0, h + 4);
-      if (this.absAt >= 0) {
-        area[h + this.absAt] = abs >>> 16;
-        area[h + this.absAt + 1] = (abs >>> 8) & 0xff;
-        area[h + this.absAt + 2] = abs & 0xff;
-      }
-      if (this.twccAt >= 0) area.writeUInt16BE(transportSeq, h + this.twccAt);
-      payload.copy(area, h + t.length);
-      const datagram = this.protector.protect(area, t.length, rtpLength, sequenceNumber, this.roc);
-      // werift protects its NACK answers with its own state for the SSRC: keep it in step
-      const st = this.rocState!;
-      st.rolloverCounter = this.roc;
-      st.lastSequenceNumber = sequenceNumber;
-      st.rolloverHasProcessed = true;
+      this.writePacket(area, SRTP_PREFIX, payload, sequenceNumber, timestamp, marker, abs, transportSeq);
+      const datagram = this.protector.protect(area, this.template.length, rtpLength, sequenceNumber, this.roc);
+      this.keepRolloverState(sequenceNumber);
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
       if (this.datagram(datagram) === 'queued' && area === scratch) scratch = Buffer.allocUnsafeSlow(SCRATCH_LENGTH);
     } else {
@@ -311,6 +329,30 @@ export class RtpOut {
     }
     if (nowMs >= this.nextReportAt) this.senderReport(nowMs);
     return true;
+  }
+
+  /** Writes the RTP packet (the template's header with this packet's fields, then `payload`) at `area[h]`. */
+  private writePacket(area: Buffer, h: number, payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, abs: number, transportSeq: number): void {
+    const t = this.template;
+    t.copy(area, h);
+    area[h + 1] = (marker ? 0x80 : 0) | this.s.codec!.payloadType;
+    area.writeUInt16BE(sequenceNumber, h + 2);
+    area.writeUInt32BE(timestamp >>> 0, h + 4);
+    if (this.absAt >= 0) {
+      area[h + this.absAt] = abs >>> 16;
+      area[h + this.absAt + 1] = (abs >>> 8) & 0xff;
+      area[h + this.absAt + 2] = abs & 0xff;
+    }
+    if (this.twccAt >= 0) area.writeUInt16BE(transportSeq, h + this.twccAt);
+    payload.copy(area, h + t.length);
+  }
+
+  /** werift protects its NACK answers with its own rollover state for the SSRC: kept in step. */
+  private keepRolloverState(sequenceNumber: number): void {
+    const st = this.rocState!;
+    st.rolloverCounter = this.roc;
+    st.lastSequenceNumber = sequenceNumber;
+    st.rolloverHasProcessed = true;
   }
 
   /** Sends a sender report (with the SDES CNAME) through werift's SRTCP, and schedules the next. */

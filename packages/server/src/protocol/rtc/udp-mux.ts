@@ -35,6 +35,10 @@
  *   HelloVerifyRequest only a cue to resend the ClientHello, which werift's own retransmit timer
  *   does anyway, so the mux hands a session only its first HelloVerifyRequest and counts the rest.
  *
+ * RTP to players goes out in batches through the native module when it is built (send-batch.ts,
+ * native-send.ts: SRTP and one sendmmsg per batch); everything else, and RTP when it is not, is
+ * sent through the dgram socket.
+ *
  * Bounded: at most `maxSessions` sessions and `maxAddressesPerSession` remote addresses each, and
  * `maxSendQueue` datagrams queued for sending.
  */
@@ -43,6 +47,8 @@ import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIPv4, type AddressInfo } from 'node:net';
 import { UdpTransport, type RTCPeerConnection } from 'werift';
 import { isHelloVerifyRequest } from './dtls-record.js';
+import { nativeRtcSend, socketFd } from './native-send.js';
+import { RtcSendBatch } from './send-batch.js';
 import { isBindingRequest, localUfragOf, isStun, nominationPriority, stunIntegrityOk } from './stun.js';
 
 /** werift's `[host, port]` */
@@ -96,6 +102,9 @@ export interface RtcUdpMuxStats {
   duplicateHelloVerify: number;
   /** datagrams `sendTo` dropped because the socket's send queue was full */
   sendDropped: number;
+  /** RTP datagrams sent in native batches (sendmmsg), and the batches */
+  batched: number;
+  batches: number;
 }
 
 /** One peer connection's share of the port. */
@@ -114,6 +123,8 @@ export class MuxSession {
   password: string | undefined;
   /** where werift last sent this session's DTLS (its selected pair's remote address) */
   peer: Address | undefined;
+  /** the native send batch's numbers for the address media goes to (send-batch.ts) */
+  batchAddress?: { of: Address; ip: number; port: number };
 }
 
 /** A werift transport that has no socket of its own. */
@@ -181,7 +192,16 @@ export class RtcUdpMux {
     private readonly lookup: { synchronous: boolean },
   ) {
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
+    const { native, reason } = nativeRtcSend();
+    const fd = native ? socketFd(socket) : -1;
+    if (native && fd >= 0) this.sendBatch = new RtcSendBatch(native, fd, (data, addr) => this.sendQueued(data, addr));
+    else this.nativeOffReason = reason ?? 'the UDP socket shows no file descriptor';
   }
+
+  /** the native batch RTP to players goes through, when the native module is built */
+  readonly sendBatch: RtcSendBatch | undefined;
+  /** why there is no `sendBatch` */
+  readonly nativeOffReason: string | undefined;
 
   /** Binds the shared UDP port (IPv4). Rejects with the bind error (EADDRINUSE, EACCES). */
   static async listen(port: number, host = '0.0.0.0', opts: Partial<RtcUdpMuxOptions> = {}): Promise<RtcUdpMux> {
@@ -204,7 +224,8 @@ export class RtcUdpMux {
   }
 
   get stats(): RtcUdpMuxStats {
-    return { sessions: this.sessions.size, ...this.counters };
+    const b = this.sendBatch?.counters;
+    return { sessions: this.sessions.size, ...this.counters, batched: b?.sent ?? 0, batches: b?.batches ?? 0 };
   }
 
   /** `maxSessions` sessions are open: openSession would throw. */
@@ -290,6 +311,11 @@ export class RtcUdpMux {
   sendTo(session: MuxSession, data: Buffer): DatagramResult {
     const addr = session.selected?.addr ?? session.peer;
     if (session.closed || !addr) return 'dropped';
+    return this.sendQueued(data, addr);
+  }
+
+  /** Sends `data` to `addr` through dgram, or drops it when `maxSendQueue` datagrams are waiting. */
+  private sendQueued(data: Buffer, addr: Address): DatagramResult {
     const waiting = this.socket.getSendQueueCount();
     if (waiting >= this.opts.maxSendQueue) {
       this.counters.sendDropped++;
@@ -304,6 +330,7 @@ export class RtcUdpMux {
   }
 
   async close(): Promise<void> {
+    this.sendBatch?.flush();
     for (const s of [...this.sessions]) this.closeSession(s);
     await new Promise<void>((r) => this.socket.close(() => r()));
   }

@@ -1,0 +1,58 @@
+/**
+ * The optional native send path of the WebRTC fan-out (packages/server/native/rtc_send.c): SRTP
+ * protection (AES_CM_128_HMAC_SHA1_80, RFC 3711) of a batch of RTP packets and one sendmmsg(2)
+ * for all of them. `npm run build` compiles it with node-gyp against the running Node's own
+ * headers and OpenSSL; where that cannot be done (no C compiler, no headers, not Linux) the
+ * build says so and tsrs sends from JavaScript (srtp-protect.ts and dgram), the same bytes at a
+ * higher CPU cost per packet. `TSRS_RTC_NATIVE=off` in the environment turns the native path
+ * off (to compare the two, or if it misbehaves).
+ */
+import { createRequire } from 'node:module';
+import type { Socket } from 'node:dgram';
+
+/** what rtc_send.node exports (see its header comment for the shapes and errors) */
+export interface NativeRtcSend {
+  /** a session's SRTP keys: key 16 bytes, salt 14, auth key 20; returns their id */
+  open(key: Buffer, salt: Buffer, authKey: Buffer): number;
+  /** frees an id's keys (idempotent); the id may be given out again */
+  close(id: number): void;
+  /** protects the RTP packet at buf[offset, offset + rtpLength) in place, the 10-byte tag after it */
+  protect(id: number, buf: Buffer, offset: number, headerLength: number, rtpLength: number, seq: number, roc: number): void;
+  /** protects and sends `count` datagrams (DESC_WORDS words each in `desc`); returns how many were handled */
+  sendBatch(fd: number, area: Buffer, desc: Uint32Array, count: number): number;
+  readonly DESC_WORDS: number;
+  readonly BATCH_MAX: number;
+  readonly NO_PROTECT: number;
+}
+
+/** where `npm run build` puts the module, from dist/src/protocol/rtc/ */
+const MODULE_PATH = '../../../../native/build/Release/rtc_send.node';
+
+let loaded: { native?: NativeRtcSend; reason?: string } | undefined;
+
+/**
+ * The native module, or undefined with the reason (not built, failed to load, turned off by
+ * TSRS_RTC_NATIVE=off). Loaded once per process.
+ */
+export function nativeRtcSend(): { native?: NativeRtcSend; reason?: string } {
+  if (loaded) return loaded;
+  if (process.env.TSRS_RTC_NATIVE === 'off') return (loaded = { reason: 'TSRS_RTC_NATIVE=off' });
+  if (process.platform !== 'linux') return (loaded = { reason: `sendmmsg is Linux only (${process.platform})` });
+  try {
+    const native = createRequire(import.meta.url)(MODULE_PATH) as NativeRtcSend;
+    return (loaded = { native });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return (loaded = { reason: code === 'MODULE_NOT_FOUND' ? 'native/rtc_send.node was not built (npm run build needs a C compiler)' : String((err as Error).message) });
+  }
+}
+
+/**
+ * The file descriptor of a bound dgram socket (its libuv handle's), or -1 when Node does not
+ * show it. Read through dgram's state symbol: `socket._handle` is deprecated (DEP0112).
+ */
+export function socketFd(socket: Socket): number {
+  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const fd = state ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[state]?.handle?.fd : undefined;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
