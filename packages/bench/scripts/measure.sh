@@ -13,7 +13,8 @@
 #        RTC_WARMUP (seconds after the WebRTC ramp, 8: joins finish, GOP cache bursts pass), OUT (results.jsonl), WORK (/tmp/tsrs-bench),
 #        TSRS_CLI (the tsrs cli.js to run, default this checkout's; another build for before/after),
 #        LABEL (the "server" field of the JSON line, default SERVER), PORT_OFFSET (0),
-#        TSRS_CONF_EXTRA (global directives added to the tsrs config, e.g. a circuit_breaker block)
+#        TSRS_CONF_EXTRA (global directives added to the tsrs config, e.g. a circuit_breaker block),
+#        CLIENT_NODE_FLAGS (node flags of the players' process, e.g. --cpu-prof)
 set -euo pipefail
 SERVER=$1 PROTO=$2 RATE=$3
 shift 3
@@ -116,7 +117,7 @@ for N in "$@"; do
     *) echo "unknown proto $P" >&2; exit 2 ;;
   esac
   # exit status 1 (no player held) still prints the JSON line
-  R=$(taskset -c 1 $CLI play --proto "$P" -u "$URL" -n "$N" -d "$DUR" --ramp "$R_RAMP" --warmup "$WARMUP" --pid "$SRV" --json) || true
+  R=$(taskset -c 1 node ${CLIENT_NODE_FLAGS:-} "$HERE/dist/src/cli.js" play --proto "$P" -u "$URL" -n "$N" -d "$DUR" --ramp "$R_RAMP" --warmup "$WARMUP" --pid "$SRV" --json) || true
   LINE=$(node -e 'const r=JSON.parse(process.argv[1]);const [s,p,b,base]=process.argv.slice(2);
     const kibPerPlayer=r.server_rss_mb!==undefined?Math.round((r.server_rss_mb*1024-Number(base))/Math.max(1,r.connected)):null;
     const gbps=r.kbps*r.connected/1e6;

@@ -15,6 +15,12 @@ export interface ConsumerSink {
   write(packets: readonly Packet[]): boolean;
   /** the output its errors are counted under (`rtmp`, `http-flv`, `http-ts`, ...); `player` when absent */
   readonly outputName?: string;
+  /**
+   * A player that gets no merged writes (WebRTC, as in SRS, whose RTC players ignore mw_latency:
+   * each RTP packet is a datagram of its own, so waiting merges nothing and only adds delay).
+   * While a Source has one, its flush rounds run at each event-loop turn (see Source).
+   */
+  readonly realtime?: boolean;
 }
 
 /**
@@ -43,7 +49,7 @@ export class Consumer implements GuardedPlayer {
   constructor(
     readonly source: Source,
     readonly client: Client,
-    private readonly sink: ConsumerSink,
+    readonly sink: ConsumerSink,
     private queueLengthMs: number,
     /** 0 = no byte bound */
     private queueMaxBytes = 0,

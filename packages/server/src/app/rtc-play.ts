@@ -191,6 +191,8 @@ interface KindState {
 
 /** One WebRTC player: the Consumer's sink, rewriting sequence numbers and timestamps. */
 export class RtcPlayer implements ConsumerSink {
+  /** no merged writes (SRS's RTC players ignore mw_latency): the Source flushes at each turn */
+  readonly realtime = true;
   feed: RtcStreamFeed | undefined;
   consumer: Consumer | undefined;
   /** RTP packets and payload bytes handed to the transport */

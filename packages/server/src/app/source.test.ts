@@ -209,3 +209,28 @@ test('close() during a round that yielded flushes everyone at once; the round do
   assert.equal(writes, 100, 'and the round did not go on');
   for (const [i, dts] of got) assert.deepEqual(dts, [0], `player ${i}`);
 });
+
+test('merged writes: players wait for mw_latency (capped at MAX_MERGE_WINDOW_MS); while a realtime (WebRTC) player is there, every player is written at the next turn', async () => {
+  const s = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, mwLatencyMs: 350 });
+  const client = (type: 'flv-play' | 'rtc-play') => new Client({ ip: '10.0.0.1', vhost: '__defaultVhost__', app: 'live', stream: 's', type, transport: { close() {}, bytesRead: () => 0, bytesWritten: () => 0 } });
+  const writes: { who: string; at: number }[] = [];
+  s.addConsumer(client('flv-play'), { write: () => (writes.push({ who: 'flv', at: performance.now() }), true) });
+  await new Promise((r) => setTimeout(r, 5)); // the joining flush
+  const delayOf = async (): Promise<number> => {
+    writes.length = 0;
+    const sent = performance.now();
+    s.onMessage('video', 0, testAvcFrame(100, true));
+    await waitFor('the write', () => writes.length > 0, 2000, 1);
+    return writes[0].at - sent;
+  };
+  const merged = await delayOf();
+  assert.ok(merged >= 40, `an FLV player alone waits for the merge window (${merged.toFixed(1)} ms)`);
+  const rtc = s.addConsumer(client('rtc-play'), { realtime: true, write: () => true });
+  await new Promise((r) => setTimeout(r, 5));
+  const realtime = await delayOf();
+  assert.ok(realtime < 20, `with a WebRTC player, the next turn (${realtime.toFixed(1)} ms)`);
+  s.removeConsumer(rtc);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.ok((await delayOf()) >= 40, 'the window is back once the WebRTC player left');
+  s.close();
+});

@@ -171,6 +171,8 @@ export class Source {
   private readonly jitter: JitterCorrector;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushImmediate: NodeJS.Immediate | undefined;
+  /** consumers whose sink is `realtime` (WebRTC players): no merge window while there is one */
+  private realtimeConsumers = 0;
   /** the consumers a flush round has still to visit, when it yielded (FLUSH_SLICE_MS) */
   private flushing: IterableIterator<Consumer> | undefined;
   /** a packet was queued since the current flush round began */
@@ -338,11 +340,13 @@ export class Source {
 
   /**
    * Merge writes: flush every consumer once per window (or per event-loop turn). The window runs
-   * from the first packet after a round, so under load (long rounds) writes merge more.
+   * from the first packet after a round, so under load (long rounds) writes merge more. While the
+   * Source has a realtime consumer (a WebRTC player) there is no window: rounds run at each
+   * event-loop turn, for every consumer of the Source.
    */
   private scheduleFlush(): void {
     if (this.flushTimer || this.flushImmediate) return;
-    const window = Math.min(this.options.mwLatencyMs, MAX_MERGE_WINDOW_MS);
+    const window = this.realtimeConsumers > 0 ? 0 : Math.min(this.options.mwLatencyMs, MAX_MERGE_WINDOW_MS);
     if (window <= 0) this.flushImmediate = setImmediate(this.flushNow);
     else this.flushTimer = setTimeout(this.flushNow, window);
   }
@@ -400,6 +404,7 @@ export class Source {
     client.source = this;
     for (const p of this.startPackets()) consumer.enqueue(p);
     this.consumers.add(consumer);
+    if (sink.realtime) this.realtimeConsumers++;
     // Start quickly: do not wait for the merge window.
     setImmediate(() => consumer.flush());
     return consumer;
@@ -417,6 +422,7 @@ export class Source {
 
   removeConsumer(consumer: Consumer): void {
     if (!this.consumers.delete(consumer)) return;
+    if (consumer.sink.realtime) this.realtimeConsumers--;
     this.goneBytesSent += consumer.client.transport.bytesWritten();
     this.goneDropped += consumer.dropped;
   }
