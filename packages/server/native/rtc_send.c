@@ -15,24 +15,29 @@
  *
  * Exports:
  *   open(key: Buffer(16), salt: Buffer(14), authKey: Buffer(20)) -> id (uint32): a session's keys
- *   close(id)                                             frees them (idempotent)
+ *   close(id)                                             frees them; an unknown id is ignored (the id
+ *                                                         may be given out again by a later open)
  *   protect(id, buf, offset, headerLength, rtpLength, seq, roc) -> void
  *       protects the RTP packet at buf[offset..offset+rtpLength) in place and writes the 10-byte
  *       tag after it (the caller leaves the room)
  *   sendBatch(fd, area: Buffer, desc: Uint32Array, count) -> handled
  *       desc holds DESC_WORDS words per datagram: id (NO_PROTECT: already protected), offset
  *       into area, RTP header length, RTP length (the datagram's length when not protected
- *       here), sequence number, rollover counter, IPv4 address (host order), port. Each is
- *       protected in place, then all sent. Returns how many were handled (sent, or dropped by
- *       a per-datagram error such as an unreachable network): less than count when the
- *       kernel's buffer filled; the rest are protected but not sent.
- * Errors: TypeError for wrong arguments, RangeError for a datagram outside `area`, an unknown
- * id or a packet longer than MAX_PACKET.
+ *       here), sequence number, rollover counter, IPv4 address (host order), port. Every
+ *       descriptor is checked first (a bad one throws before anything is changed), then each
+ *       datagram protected in place, then all sent. Returns how many were handled (sent, or
+ *       dropped by a per-datagram error such as an unreachable network): less than count when
+ *       the kernel's buffer filled; the rest are protected but not sent. fd NO_SOCKET (2^32-1):
+ *       protect only, return 0.
+ * Errors: TypeError for wrong arguments; RangeError for a datagram outside `area`, an unknown id,
+ * bad lengths, more than BATCH_MAX datagrams; an Error with code ERR_RTC_SEND_SOCKET when `fd` is
+ * not an open datagram socket (closed, or not a socket), the batch then protected but not sent.
  */
 #define NAPI_VERSION 8
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #define _GNU_SOURCE
 #include <node_api.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <arpa/inet.h>
@@ -48,6 +53,9 @@
 #define DESC_WORDS 8
 #define BATCH_MAX 256
 #define NO_PROTECT 0xffffffffu
+#define NO_SOCKET 0xffffffffu
+/* at most this many sessions' keys at once (tsrs's own bound, rtc_server.max_sessions, is far lower) */
+#define MAX_SESSIONS (1u << 20)
 
 typedef struct {
   EVP_CIPHER_CTX *aes;
@@ -157,6 +165,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
       break;
     }
   if (id == in->length) {
+    if (in->length >= MAX_SESSIONS) return throw_range(env, "SRTP sessions: too many open");
     uint32_t grown = in->length ? in->length * 2 : 64;
     srtp_session *more = realloc(in->sessions, grown * sizeof(srtp_session));
     if (!more) return throw_range(env, "SRTP sessions: out of memory");
@@ -180,6 +189,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 20; i++) pad[i] ^= auth[i];
   SHA1_Init(&s->outer);
   SHA1_Update(&s->outer, pad, 64);
+  OPENSSL_cleanse(pad, sizeof(pad));
   memcpy(s->salt, salt, 14);
   s->used = 1;
   in->free_hint = id + 1;
@@ -198,7 +208,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   srtp_session *s = session_of(in, id);
   if (s) {
     EVP_CIPHER_CTX_free(s->aes);
-    memset(s, 0, sizeof(*s));
+    OPENSSL_cleanse(s, sizeof(*s));
     if (id < in->free_hint) in->free_hint = id;
   }
   return NULL;
@@ -244,17 +254,22 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
   struct mmsghdr msgs[BATCH_MAX];
   struct iovec iov[BATCH_MAX];
   struct sockaddr_in addrs[BATCH_MAX];
+  /* check every descriptor before anything is changed */
   for (uint32_t i = 0; i < count; i++) {
     const uint32_t *d = desc + i * DESC_WORDS;
     uint32_t id = d[0], offset = d[1], header_length = d[2], rtp_length = d[3];
-    uint32_t length = id == NO_PROTECT ? rtp_length : rtp_length + TAG_LENGTH;
-    if (rtp_length > MAX_PACKET + TAG_LENGTH || (uint64_t)offset + length > area_length) return throw_range(env, "sendBatch: datagram outside the area");
+    uint64_t length = id == NO_PROTECT ? rtp_length : (uint64_t)rtp_length + TAG_LENGTH;
+    if (length > MAX_PACKET + TAG_LENGTH || (uint64_t)offset + length > area_length) return throw_range(env, "sendBatch: datagram outside the area");
     if (id != NO_PROTECT) {
-      srtp_session *s = session_of(in, id);
-      if (!s) return throw_range(env, "sendBatch: unknown SRTP session");
+      if (!session_of(in, id)) return throw_range(env, "sendBatch: unknown SRTP session");
       if (rtp_length > MAX_PACKET || header_length < 12 || header_length > rtp_length) return throw_range(env, "sendBatch: bad RTP lengths");
-      if (!protect_packet(s, area + offset, header_length, rtp_length, d[4] & 0xffff, d[5])) return throw_range(env, "SRTP: AES failed");
     }
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    const uint32_t *d = desc + i * DESC_WORDS;
+    uint32_t id = d[0], offset = d[1];
+    uint32_t length = id == NO_PROTECT ? d[3] : d[3] + TAG_LENGTH;
+    if (id != NO_PROTECT && !protect_packet(session_of(in, id), area + offset, d[2], d[3], d[4] & 0xffff, d[5])) return throw_range(env, "SRTP: AES failed");
     memset(&addrs[i], 0, sizeof(addrs[i]));
     addrs[i].sin_family = AF_INET;
     addrs[i].sin_addr.s_addr = htonl(d[6]);
@@ -267,6 +282,11 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
   }
+  napi_value result;
+  if (fd == NO_SOCKET) {
+    napi_create_uint32(env, 0, &result);
+    return result;
+  }
   uint32_t done = 0;
   while (done < count) {
     int n = sendmmsg((int)fd, msgs + done, count - done, MSG_DONTWAIT);
@@ -276,10 +296,12 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
-    if (n < 0 && errno == EBADF) return throw_range(env, "sendBatch: not an open socket");
+    if (n < 0 && (errno == EBADF || errno == ENOTSOCK || errno == EOPNOTSUPP || errno == EDESTADDRREQ || errno == EISCONN)) {
+      napi_throw_error(env, "ERR_RTC_SEND_SOCKET", "sendBatch: not an open datagram socket");
+      return NULL;
+    }
     done++; /* this datagram's own error (unreachable, refused): dropped, as dgram drops it */
   }
-  napi_value result;
   napi_create_uint32(env, done, &result);
   return result;
 }
@@ -301,6 +323,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "BATCH_MAX", v);
   napi_create_uint32(env, NO_PROTECT, &v);
   napi_set_named_property(env, exports, "NO_PROTECT", v);
+  napi_create_uint32(env, NO_SOCKET, &v);
+  napi_set_named_property(env, exports, "NO_SOCKET", v);
   return exports;
 }
 

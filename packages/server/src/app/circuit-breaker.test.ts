@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CircuitBreaker, startLoadSampler, type CircuitBreakerConfig } from './circuit-breaker.js';
+import { CircuitBreaker, mainThreadCpuMs, mainThreadLoad, startLoadSampler, type CircuitBreakerConfig } from './circuit-breaker.js';
 
 const SRS_DEFAULTS: CircuitBreakerConfig = {
   enabled: true,
@@ -54,27 +54,39 @@ test('circuit breaker: enabled off or a pulse of 0 keeps that level off', () => 
   assert.equal(b.level, 0);
 });
 
-test('the load sampler measures the event loop: a loop kept busy reaches dying, an idle one stays normal', async () => {
-  const config = { ...SRS_DEFAULTS, dying_pulse: 2 };
+test('the load sampler measures the main thread: a loop kept busy reaches dying, an idle one stays normal', async () => {
+  const config = { ...SRS_DEFAULTS, dying_threshold: 80, dying_pulse: 2 };
   const busy = new CircuitBreaker(() => config);
   const lines: string[] = [];
   const log = { warn: (_: object, msg: string) => lines.push(msg), info: (_: object, msg: string) => lines.push(msg) };
-  const stop = startLoadSampler(busy, log, 100);
-  // keep the loop busy for ~350 ms in 50 ms slices: each 100 ms sample sees ~100 %
-  const until = Date.now() + 350;
+  const stop = startLoadSampler(busy, log, 200);
+  // keep the thread busy for ~700 ms in 50 ms slices: each 200 ms sample sees ~100 % (10 ms ticks)
+  const until = Date.now() + 700;
   while (Date.now() < until) {
     const slice = Date.now() + 50;
     while (Date.now() < slice);
     await new Promise((r) => setImmediate(r));
   }
   stop();
-  assert.ok(busy.loadPercent > 90, `load ${busy.loadPercent}`);
+  assert.ok(busy.loadPercent > 80, `load ${busy.loadPercent}`);
   assert.equal(busy.dying, true);
   assert.ok(lines.some((l) => /dying water level \(no RTP to WebRTC players/.test(l)), lines.join("\n"));
   const idle = new CircuitBreaker(() => config);
-  const stopIdle = startLoadSampler(idle, log, 100);
-  await new Promise((r) => setTimeout(r, 350));
+  const stopIdle = startLoadSampler(idle, log, 200);
+  await new Promise((r) => setTimeout(r, 700));
   stopIdle();
   assert.ok(idle.loadPercent < 50, `load ${idle.loadPercent}`);
   assert.equal(idle.level, 0);
+});
+
+test('mainThreadCpuMs: the main thread\'s CPU from /proc (Linux), which a busy loop raises and a sleep does not', { skip: process.platform !== 'linux' }, async () => {
+  const before = mainThreadCpuMs();
+  assert.ok(before !== undefined && before >= 0);
+  const until = Date.now() + 300;
+  while (Date.now() < until);
+  const busy = mainThreadCpuMs()! - before;
+  assert.ok(busy >= 200 && busy <= 400, `300 ms busy: ${busy} ms of CPU`);
+  const load = mainThreadLoad();
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(load() < 20, 'a sleeping thread');
 });

@@ -4,9 +4,12 @@
  * moment) instead of falling ever further behind until every WebRTC player's ICE consent lapses
  * (RFC 7675: 30 s without a timely answer) and all of them fail at once.
  *
- * Once a second the load of the main thread is sampled: the event loop's utilization in percent
- * (0-100, the share of the second it was running rather than waiting for I/O), tsrs's analogue of
- * the CPU of SRS's hybrid thread. Each sample sets three water levels as SRS does
+ * Once a second the load of the main thread is sampled: its CPU in percent of one core (0-100), as
+ * SRS samples the CPU of its hybrid thread, from /proc/self/task/<pid>/stat (Linux; the other
+ * threads, such as the garbage collector's helpers and libuv's pool, are not counted). Where that
+ * file cannot be read, the event loop's utilization stands in (the share of the second it was not
+ * waiting for I/O; it reads near 100 % as soon as rounds are chained turn after turn, well before
+ * the CPU is spent). Each sample sets three water levels as SRS does
  * (SrsCircuitBreaker::on_timer):
  * - high: a sample above `high_threshold` turns it on for `high_pulse` samples (it stays on while
  *   they keep coming, and goes off after `high_pulse` samples at or below). As SRS: no NACKs are
@@ -21,7 +24,52 @@
  * Each level implies the ones below it. A pulse of 0 turns its level off; `enabled off`, all.
  * The section is read at each sample, so a reload applies within a second.
  */
+import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+/** clock ticks a second of /proc's utime and stime (USER_HZ, 100 on every Linux port Node runs on) */
+const USER_HZ = 100;
+
+/**
+ * The main thread's CPU time so far, in ms, from /proc/self/task/<pid>/stat (utime + stime,
+ * fields 14 and 15, after the parenthesized command name); undefined where it cannot be read.
+ */
+export function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? (ticks * 1000) / USER_HZ : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A function that returns the main thread's load since its last call (or since it was made), in
+ * percent: its CPU where /proc tells it (mainThreadCpuMs), else the event loop's utilization.
+ */
+export function mainThreadLoad(): () => number {
+  let lastCpu = mainThreadCpuMs();
+  if (lastCpu !== undefined) {
+    let lastAt = performance.now();
+    return () => {
+      const cpu = mainThreadCpuMs() ?? lastCpu!;
+      const at = performance.now();
+      const percent = at > lastAt ? Math.min(100, Math.round(((cpu - lastCpu!) / (at - lastAt)) * 1000) / 10) : 0;
+      lastCpu = cpu;
+      lastAt = at;
+      return percent;
+    };
+  }
+  let last: EventLoopUtilization = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const percent = Math.round(performance.eventLoopUtilization(now, last).utilization * 1000) / 10;
+    last = now;
+    return percent;
+  };
+}
 
 /** The `circuit_breaker` section (SRS's names; thresholds in percent, pulses in samples). */
 export interface CircuitBreakerConfig {
@@ -86,18 +134,15 @@ interface BreakerLog {
 }
 
 /**
- * Samples the event loop's utilization every `intervalMs` (1 s, as SRS) into `breaker` and logs
+ * Samples the main thread's load (`load`, default mainThreadLoad) every `intervalMs` (1 s, as SRS) into `breaker` and logs
  * each change of level (at most one line per sample). Returns the function that stops it.
  */
-export function startLoadSampler(breaker: CircuitBreaker, log: BreakerLog, intervalMs = 1000): () => void {
-  let last: EventLoopUtilization = performance.eventLoopUtilization();
+export function startLoadSampler(breaker: CircuitBreaker, log: BreakerLog, intervalMs = 1000, load: () => number = mainThreadLoad()): () => void {
   let level = breaker.level;
   let samples = 0;
   let shedAtLog = breaker.shed;
   const timer = setInterval(() => {
-    const now = performance.eventLoopUtilization();
-    const percent = Math.round(performance.eventLoopUtilization(now, last).utilization * 1000) / 10;
-    last = now;
+    const percent = load();
     const next = breaker.sample(percent);
     samples++;
     const what = { load: percent, water: WATER_LEVEL_NAMES[next], was: WATER_LEVEL_NAMES[level], shed: breaker.shed - shedAtLog };

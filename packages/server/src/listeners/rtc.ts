@@ -77,6 +77,7 @@ export class RtcServer implements Listener {
   readonly feeds: RtcFeeds;
   /** datagrams to players dropped at the shared socket's send queue bound, logged once per episode */
   private readonly sendDrops: Episode;
+  private readonly sendErrors: Episode;
   /** `circuit_breaker`: players' NACKs unanswered at high water, no RTP to players at dying */
   readonly breaker: CircuitBreaker;
   private stopSampler: (() => void) | undefined;
@@ -94,6 +95,7 @@ export class RtcServer implements Listener {
   ) {
     this.feeds = new RtcFeeds(rtcAudioFactory(supervisor, ffmpeg, log));
     this.sendDrops = new Episode(log, 'rtc: the UDP send queue is full, datagrams to WebRTC players dropped');
+    this.sendErrors = new Episode(log, 'rtc: a native send batch failed, its datagrams to WebRTC players lost');
     this.breaker = new CircuitBreaker(() => this.config().global.circuit_breaker);
   }
 
@@ -102,6 +104,7 @@ export class RtcServer implements Listener {
     this.mux = await RtcUdpMux.listen(port, '0.0.0.0', {
       maxSessions: () => this.config().global.rtc_server.max_sessions,
       onSendDropped: () => this.sendDrops.hit({ queue: DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue }),
+      onSendError: (err) => this.sendErrors.hit({ error: err.message }),
     });
     this.log.info({ port: this.mux.address.port, candidates: this.candidates() }, 'rtc listening (udp)');
     if (this.mux.sendBatch) this.log.info('rtc: RTP to players is protected and sent in native batches (sendmmsg)');

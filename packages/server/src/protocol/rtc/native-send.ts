@@ -2,7 +2,7 @@
  * The optional native send path of the WebRTC fan-out (packages/server/native/rtc_send.c): SRTP
  * protection (AES_CM_128_HMAC_SHA1_80, RFC 3711) of a batch of RTP packets and one sendmmsg(2)
  * for all of them. `npm run build` compiles it with node-gyp against the running Node's own
- * headers and OpenSSL; where that cannot be done (no C compiler, no headers, not Linux) the
+ * headers and OpenSSL; where that cannot be done (no compiler, make or python3, no headers, not Linux) the
  * build says so and tsrs sends from JavaScript (srtp-protect.ts and dgram), the same bytes at a
  * higher CPU cost per packet. `TSRS_RTC_NATIVE=off` in the environment turns the native path
  * off (to compare the two, or if it misbehaves).
@@ -14,15 +14,21 @@ import type { Socket } from 'node:dgram';
 export interface NativeRtcSend {
   /** a session's SRTP keys: key 16 bytes, salt 14, auth key 20; returns their id */
   open(key: Buffer, salt: Buffer, authKey: Buffer): number;
-  /** frees an id's keys (idempotent); the id may be given out again */
+  /** frees an id's keys; an unknown id is ignored, but a closed id may be given out again by `open`, so close each once */
   close(id: number): void;
   /** protects the RTP packet at buf[offset, offset + rtpLength) in place, the 10-byte tag after it */
   protect(id: number, buf: Buffer, offset: number, headerLength: number, rtpLength: number, seq: number, roc: number): void;
-  /** protects and sends `count` datagrams (DESC_WORDS words each in `desc`); returns how many were handled */
+  /**
+   * Protects and sends `count` datagrams (DESC_WORDS words each in `desc`); returns how many were
+   * handled (the rest: the kernel's buffer was full). fd NO_SOCKET: protect only, returns 0.
+   * Throws (before changing anything) for a bad descriptor; an Error with code
+   * ERR_RTC_SEND_SOCKET when `fd` is no open datagram socket.
+   */
   sendBatch(fd: number, area: Buffer, desc: Uint32Array, count: number): number;
   readonly DESC_WORDS: number;
   readonly BATCH_MAX: number;
   readonly NO_PROTECT: number;
+  readonly NO_SOCKET: number;
 }
 
 /** where `npm run build` puts the module, from dist/src/protocol/rtc/ */
@@ -43,7 +49,7 @@ export function nativeRtcSend(): { native?: NativeRtcSend; reason?: string } {
     return (loaded = { native });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return (loaded = { reason: code === 'MODULE_NOT_FOUND' ? 'native/rtc_send.node was not built (npm run build needs a C compiler)' : String((err as Error).message) });
+    return (loaded = { reason: code === 'MODULE_NOT_FOUND' ? 'native/rtc_send.node was not built (npm run build needs gcc or g++, make and python3)' : String((err as Error).message) });
   }
 }
 

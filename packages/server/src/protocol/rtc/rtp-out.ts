@@ -314,6 +314,8 @@ export class RtpOut {
       this.keepRolloverState(sequenceNumber);
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
     } else if (this.protector) {
+      // a packet the batch does not take (too long, keys closed) goes after those waiting in it
+      this.route?.batch.flush();
       const size = SRTP_PREFIX + rtpLength + SRTP_AUTH_TAG_LENGTH;
       // a packet too long for the scratch area gets its own (protect refuses it past SRTP_MAX_PACKET)
       const area = size <= SCRATCH_LENGTH ? scratch : Buffer.allocUnsafe(size);

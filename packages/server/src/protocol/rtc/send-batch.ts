@@ -9,7 +9,9 @@
  * batch is sent when its slots are full and at the end of the current synchronous run (a
  * microtask scheduled by its first packet), so a flush round of the fan-out leaves as a few large
  * batches and no packet waits past the round. Datagrams the kernel did not take (its buffer full)
- * are already protected: they go to the `fallback` (dgram's queue, bounded by the mux).
+ * are already protected: they go to the `fallback` (dgram's queue, bounded by the mux). While
+ * dgram's queue holds datagrams (`queued()`), a batch is only protected and goes to the fallback
+ * whole, so no datagram overtakes one that waits there.
  *
  * Bounded: BATCH_SLOTS datagrams of at most SLOT_BYTES, one area per batch (one batch per UDP
  * port).
@@ -58,14 +60,22 @@ export class RtcSendBatch {
   /** ids of closed senders' keys, freed at the next flush (a slot may still name them) */
   private closing: number[] = [];
   private readonly finalizer = new FinalizationRegistry<number>((id) => this.closeId(id));
-  /** datagrams sent in a batch, datagrams the kernel left to the fallback, batches sent */
-  readonly counters = { sent: 0, fallback: 0, batches: 0 };
+  /**
+   * datagrams the kernel took from a batch (or dropped by their own error), datagrams given to the
+   * fallback, batches sent, and datagrams lost to an error of the whole batch (`onError` told)
+   */
+  readonly counters = { sent: 0, fallback: 0, batches: 0, lost: 0 };
+  private closed = false;
 
   constructor(
     private readonly native: NativeRtcSend,
-    private readonly fd: number,
+    private fd: number,
     /** sends one protected datagram the kernel did not take through dgram (its queue, bounded) */
     private readonly fallback: (datagram: Buffer, address: BatchAddress) => void,
+    /** whether dgram's send queue holds datagrams */
+    private readonly queued: () => boolean = () => false,
+    /** told of an error that lost a whole batch (the socket closed; a bug) */
+    private readonly onError: (err: Error) => void = () => {},
   ) {
     this.words = native.DESC_WORDS;
     this.desc = new Uint32Array(BATCH_SLOTS * this.words);
@@ -98,7 +108,7 @@ export class RtcSendBatch {
    */
   begin(session: BatchSession): number {
     const addr = session.selected?.addr ?? session.peer;
-    if (session.closed || !addr) return -1;
+    if (session.closed || !addr || this.closed) return -1;
     if (this.count === BATCH_SLOTS) this.flush();
     let cached = session.batchAddress;
     if (cached?.of !== addr) {
@@ -136,6 +146,13 @@ export class RtcSendBatch {
     this.flush();
   };
 
+  /** Sends what the batch holds and takes no more (the socket is closing). */
+  close(): void {
+    this.flush();
+    this.closed = true;
+    this.fd = -1;
+  }
+
   /** Protects and sends what the batch holds; what the kernel does not take goes to the fallback. */
   flush(): void {
     const n = this.count;
@@ -143,12 +160,15 @@ export class RtcSendBatch {
     this.count = 0;
     let handled: number;
     try {
-      handled = this.native.sendBatch(this.fd, this.area, this.desc, n);
-    } catch {
-      // a closed socket (the server stopping): the batch is lost, as dgram would lose it
-      handled = n;
+      handled = this.native.sendBatch(this.queued() ? this.native.NO_SOCKET : this.fd, this.area, this.desc, n);
+      this.counters.batches++;
+    } catch (err) {
+      // the socket closed under the batch, or a bad descriptor (a bug): the batch is lost, the process goes on
+      this.counters.lost += n;
+      this.onError(err as Error);
+      this.release(n);
+      return;
     }
-    this.counters.batches++;
     this.counters.sent += handled;
     for (let i = handled; i < n; i++) {
       const d = i * this.words;
@@ -157,6 +177,11 @@ export class RtcSendBatch {
       this.counters.fallback++;
       this.fallback(Buffer.from(this.area.subarray(at, at + length)), this.addresses[i]!);
     }
+    this.release(n);
+  }
+
+  /** After a batch of `n`: its addresses forgotten, the keys closed meanwhile freed. */
+  private release(n: number): void {
     this.addresses.fill(undefined, 0, n);
     if (this.closing.length > 0) {
       for (const id of this.closing) this.native.close(id);

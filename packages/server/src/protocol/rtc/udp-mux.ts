@@ -62,6 +62,8 @@ export interface RtcUdpMuxOptions {
   maxSendQueue: number;
   /** told of each datagram `sendTo` drops at `maxSendQueue` (the owner logs the episode) */
   onSendDropped?: () => void;
+  /** told of an error that lost a native send batch (send-batch.ts) */
+  onSendError?: (err: Error) => void;
 }
 
 /**
@@ -194,7 +196,15 @@ export class RtcUdpMux {
     socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
     const { native, reason } = nativeRtcSend();
     const fd = native ? socketFd(socket) : -1;
-    if (native && fd >= 0) this.sendBatch = new RtcSendBatch(native, fd, (data, addr) => this.sendQueued(data, addr));
+    if (native && fd >= 0) {
+      this.sendBatch = new RtcSendBatch(
+        native,
+        fd,
+        (data, addr) => this.sendQueued(data, addr),
+        () => socket.getSendQueueCount() > 0,
+        (err) => this.opts.onSendError?.(err),
+      );
+    }
     else this.nativeOffReason = reason ?? 'the UDP socket shows no file descriptor';
   }
 
@@ -330,7 +340,7 @@ export class RtcUdpMux {
   }
 
   async close(): Promise<void> {
-    this.sendBatch?.flush();
+    this.sendBatch?.close();
     for (const s of [...this.sessions]) this.closeSession(s);
     await new Promise<void>((r) => this.socket.close(() => r()));
   }
