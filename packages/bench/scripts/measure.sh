@@ -117,7 +117,8 @@ for N in "$@"; do
     *) echo "unknown proto $P" >&2; exit 2 ;;
   esac
   # exit status 1 (no player held) still prints the JSON line
-  R=$(taskset -c 1 node ${CLIENT_NODE_FLAGS:-} "$HERE/dist/src/cli.js" play --proto "$P" -u "$URL" -n "$N" -d "$DUR" --ramp "$R_RAMP" --warmup "$WARMUP" --pid "$SRV" --json) || true
+  METRICS=; [ "$P" = webrtc ] && METRICS="--metrics http://127.0.0.1:$API/metrics"
+  R=$(taskset -c 1 node ${CLIENT_NODE_FLAGS:-} "$HERE/dist/src/cli.js" play --proto "$P" -u "$URL" -n "$N" -d "$DUR" --ramp "$R_RAMP" --warmup "$WARMUP" --pid "$SRV" $METRICS --json) || true
   LINE=$(node -e 'const r=JSON.parse(process.argv[1]);const [s,p,b,base]=process.argv.slice(2);
     const kibPerPlayer=r.server_rss_mb!==undefined?Math.round((r.server_rss_mb*1024-Number(base))/Math.max(1,r.connected)):null;
     const gbps=r.kbps*r.connected/1e6;

@@ -18,6 +18,8 @@ Commands:
              --ramp N/s (default 500, webrtc 50)  --warmup S (2, after every player joined)  --interval S (5)
              --connect-timeout S (15, webrtc 60)  --token T (webrtc: WHEP bearer token)
              --pid PID   also report that process's CPU% and RSS (the server)
+             --metrics URL  also report the delay the server added to WebRTC video over the steady window
+                         (its /metrics histogram tsrs_rtc_send_delay_ms), p50/p95
              --json      print one final JSON object on stdout
   publish  M publishers replaying an FLV file in real time, looped, with latency probes
              -u rtmp://host/app/stream  -i FILE  -n COUNT (streams get _0.._M-1)

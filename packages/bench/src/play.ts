@@ -58,6 +58,15 @@ export interface PlayResult {
    * builds measured in the same window even on a loaded machine
    */
   server_cpu_us_per_packet?: number;
+  /**
+   * the delay the server itself added to WebRTC players' video over the steady window (its
+   * /metrics histogram tsrs_rtc_send_delay_ms, with --metrics): from the Source taking a frame to
+   * its RTP handed to the send path, per player and frame; p50/p95 interpolated in the buckets.
+   * Unlike lag_ms_*, it does not include the players' own backlog when their core is saturated.
+   */
+  server_delay_ms_p50?: number | null;
+  server_delay_ms_p95?: number | null;
+  server_delay_samples?: number;
   /** media units lost over the steady window, all players (WebRTC: RTP sequence number gaps) */
   lost: number;
   /** packets that failed a check over the whole run (WebRTC: SRTP authentication of the probed packets) */
@@ -176,7 +185,10 @@ export async function play(flags: Flags): Promise<PlayResult> {
   const steadyClient = new CpuMeter('self');
   const steadyServer = pid ? new CpuMeter(pid) : undefined;
   const serverCpuStart = pid ? cpuSeconds(pid) : 0;
+  const metricsUrl = typeof flags.metrics === 'string' ? flags.metrics : undefined;
+  const delayStart = metricsUrl ? await delayBuckets(metricsUrl) : undefined;
   await sleep(duration * 1000);
+  const delayEnd = metricsUrl ? await delayBuckets(metricsUrl) : undefined;
   const end = { ...totals(), t: elapsed() };
   clearInterval(ticker);
   const secs = end.t - start.t;
@@ -208,8 +220,46 @@ export async function play(flags: Flags): Promise<PlayResult> {
     const units = end.packets - start.packets;
     if (units > 0) result.server_cpu_us_per_packet = Math.round(((cpuSeconds(pid) - serverCpuStart) * 1e6 * 100) / units) / 100;
   }
+  if (delayStart && delayEnd) {
+    const window = delayEnd.map(([le, n], i) => [le, n - (delayStart[i]?.[1] ?? 0)] as [number, number]);
+    result.server_delay_samples = window[window.length - 1][1];
+    result.server_delay_ms_p50 = bucketQuantile(window, 0.5);
+    result.server_delay_ms_p95 = bucketQuantile(window, 0.95);
+  }
   await Promise.race([Promise.allSettled(players.map((p) => p.close())), sleep(CLOSE_TIMEOUT_MS)]);
   return result;
+}
+
+/** The cumulative `[le, count]` buckets of tsrs_rtc_send_delay_ms in the server's /metrics, or undefined. */
+async function delayBuckets(url: string): Promise<[number, number][] | undefined> {
+  try {
+    const text = await (await fetch(url)).text();
+    const rows = [...text.matchAll(/^tsrs_rtc_send_delay_ms_bucket\{le="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as [number, number]);
+    return rows.length ? rows : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The q-quantile of cumulative histogram buckets, linear within the bucket it falls in (as
+ * Prometheus' histogram_quantile; past the last finite bound: that bound); null without samples.
+ */
+export function bucketQuantile(buckets: [number, number][], q: number): number | null {
+  const total = buckets[buckets.length - 1]?.[1] ?? 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const [le, n] of buckets) {
+    if (n >= rank) {
+      if (le === Infinity) return lower;
+      return Math.round((lower + ((le - lower) * (rank - below)) / Math.max(1, n - below)) * 10) / 10;
+    }
+    lower = le;
+    below = n;
+  }
+  return lower;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,6 +8,7 @@ import { encodeBenchTime, wallNow } from '../src/bench-time.js';
 import { FlvPlayer } from '../src/flv-player.js';
 import type { Player, PlayerEnv } from '../src/player.js';
 import { RtmpPlayer } from '../src/rtmp-player.js';
+import { bucketQuantile } from '../src/play.js';
 
 function env(lags: number[]): PlayerEnv {
   return { recordLag: (ms) => lags.push(ms), onPlaying() {}, onFailed: (_p, err) => assert.fail(err) };
@@ -95,3 +96,14 @@ for (const coding of ['plain', 'chunked'] as const) {
     });
   }
 }
+
+test('bucketQuantile: linear within the bucket, as histogram_quantile; null without samples; past the last bound, that bound', () => {
+  // 10 samples <= 1 ms, 10 in (1, 5], none in (5, 10], 80 in (10, 100]
+  const b: [number, number][] = [[1, 10], [5, 20], [10, 20], [100, 100], [Infinity, 100]];
+  assert.equal(bucketQuantile(b, 0.05), 0.5);
+  assert.equal(bucketQuantile(b, 0.15), 3);
+  assert.equal(bucketQuantile(b, 0.6), 55);
+  assert.equal(bucketQuantile(b, 0.95), 94.4);
+  assert.equal(bucketQuantile([[1, 0], [Infinity, 0]], 0.5), null);
+  assert.equal(bucketQuantile([[1, 0], [Infinity, 4]], 0.5), 1);
+});

@@ -127,6 +127,10 @@ test('WHEP: a werift player gets H.264 that decodes and Opus made from the AAC; 
   assert.ok(got.opus.every((p) => opusPacketSamples(p) === 960), 'every Opus packet is 20 ms');
   // the RTP came through the native send path (built by npm run build on Linux; required under CI)
   if (nativeRtcSend().native || process.env.CI === 'true') assert.ok((await metric(server, 'tsrs_rtc_send_batched_total')) >= got.videoPackets, 'RTP sent in native batches');
+  // the delay the server added to its live video frames, per frame (the frames it joined with are not counted)
+  const delays = await metric(server, 'tsrs_rtc_send_delay_ms_count');
+  assert.ok(delays >= 30 && delays <= got.units.length, `${delays} delay samples for ${got.units.length} access units`);
+  assert.ok((await metric(server, 'tsrs_rtc_send_delay_ms_sum')) / delays < 100, 'a few ms per frame on an idle server');
 
   const del = await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' });
   assert.equal(del.status, 200);

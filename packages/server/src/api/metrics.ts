@@ -27,6 +27,13 @@ class Writer {
     this.lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`);
   }
 
+  /** A Prometheus histogram: cumulative `[le, count]` buckets (the last +Inf), the count and sum. */
+  histogram(name: string, help: string, buckets: [number, number][], count: number, sum: number): void {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
+    for (const [le, n] of buckets) this.lines.push(`${name}_bucket{le="${le === Infinity ? '+Inf' : le}"} ${n}`);
+    this.lines.push(`${name}_sum ${Math.round(sum * 1000) / 1000}`, `${name}_count ${count}`);
+  }
+
   text(): string {
     return `${this.lines.join('\n')}\n`;
   }
@@ -104,6 +111,8 @@ export function metricsText(d: ApiDeps): string {
     w.metric('tsrs_rtc_send_batches_total', 'counter', 'Native send batches (sendmmsg calls)', rtc.batches);
     w.metric('tsrs_rtc_send_dropped_total', 'counter', `Datagrams to WebRTC players dropped at the send queue bound (${DEFAULT_RTC_UDP_MUX_OPTIONS.maxSendQueue})`, rtc.sendDropped);
   }
+  const delay = d.rtc()?.sendDelay;
+  if (delay) w.histogram('tsrs_rtc_send_delay_ms', 'Delay tsrs added to WebRTC players\' video frames, ms: from the Source taking a frame to its RTP handed to the send path (per player and frame)', delay.cumulative(), delay.count, delay.sum);
   const breaker = d.rtc()?.breaker;
   if (breaker) {
     w.metric('tsrs_circuit_breaker_level', 'gauge', 'circuit_breaker water level: 0 normal, 1 high (no NACKs), 2 critical (no TWCC), 3 dying (no RTP to WebRTC players)', breaker.level);

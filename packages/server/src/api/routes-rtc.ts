@@ -67,6 +67,8 @@ export interface RtcSignalling {
   portStats?(): { sessions: number; routed: number; dropped: number; sendDropped: number; batched: number; batches: number } | undefined;
   /** the circuit breaker's level, last load sample (percent) and RTP payloads shed at dying */
   readonly breaker?: { readonly level: number; readonly loadPercent: number; readonly shed: number };
+  /** the delay the server added to WebRTC players' video frames (app/delay-histogram.ts) */
+  readonly sendDelay?: { cumulative(): [number, number][]; readonly count: number; readonly sum: number };
 }
 
 /**

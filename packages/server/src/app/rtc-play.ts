@@ -30,6 +30,7 @@ import { rtpTimestamp, type RtpPayloadOut } from '../kernel/rtp-payload.js';
 import type { Consumer, ConsumerSink } from './consumer.js';
 import type { Source, SourceOutput } from './source.js';
 import type { AacToOpus } from './aac-to-opus.js';
+import type { DelayHistogram } from './delay-histogram.js';
 
 export type RtpKind = 'video' | 'audio';
 
@@ -222,7 +223,15 @@ export class RtcPlayer implements ConsumerSink {
     private readonly askPublisher: () => boolean = () => false,
     /** the circuit breaker: at `high` no GOP resend, while `dying` nothing is sent (counted in `shed`) */
     private readonly load: PlayerLoad = { high: false, dying: false, shed: 0 },
+    /**
+     * where the delay the server added to each live video frame goes (ms from the Source taking it
+     * to its last RTP packet handed to the transport); frames that arrived before the player's
+     * first packet was sent (the GOP it joined with, what queued while DTLS came up) are not counted
+     */
+    private readonly delays?: DelayHistogram,
   ) {}
+  /** when the first packet was sent (performance.now()), 0 before */
+  private startedAt = 0;
 
   /** ConsumerSink: always takes the packets (the transport sends at once or drops). */
   write(packets: readonly Packet[]): boolean {
@@ -253,7 +262,12 @@ export class RtcPlayer implements ConsumerSink {
       for (const o of out) {
         if (this.send('video', o)) continue;
         this.waitKeyframe = true; // a picture with a packet missing: start again at a keyframe
-        break;
+        return;
+      }
+      if (this.delays && p.arrivedAt > 0) {
+        const now = performance.now();
+        if (this.startedAt === 0) this.startedAt = now;
+        else if (p.arrivedAt >= this.startedAt) this.delays.record(now - p.arrivedAt);
       }
     } else if (p.kind === 'audio') {
       const out = feed.opus(p);

@@ -245,6 +245,7 @@ export class Source {
     // onMetaData only there (a later one becomes a data track), which a republish would give
     const dts = kind === 'script' && this.options.timeJitter === 'full' ? 0 : this.jitter.correct(wireTimestamp, kind);
     const packet = Packet.of(kind, dts, body);
+    packet.arrivedAt = performance.now();
     const v = packet.video;
     const a = packet.audio;
     if (v) {

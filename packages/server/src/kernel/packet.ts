@@ -43,6 +43,8 @@ const NO_NAL_UNITS: readonly Buffer[] = Object.freeze([]);
 export class Packet {
   /** RTMP chunk encoding cache: (chunkSize, csid, streamId) -> complete chunked message. */
   rtmpKey = -1;
+  /** when the Source took the packet (performance.now(), ms); 0: not through a Source */
+  arrivedAt = 0;
   rtmp: Buffer | undefined;
   /** FLV tag (11-byte header + body + 4-byte previous tag size). */
   flvTag: Buffer | undefined;

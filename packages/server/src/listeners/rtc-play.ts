@@ -25,6 +25,7 @@ import { AdmissionError, type Hub } from '../app/hub.js';
 import type { PlayerHandle } from '../app/handles.js';
 import { RtcPlayer, type PlayerLoad, type RtcFeeds, type RtcStreamFeed, type RtpKind } from '../app/rtc-play.js';
 import type { Logger } from '../log.js';
+import type { DelayHistogram } from '../app/delay-histogram.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import type { DatagramResult, MuxSession, RtcUdpMux } from '../protocol/rtc/udp-mux.js';
 import { RtpOut } from '../protocol/rtc/rtp-out.js';
@@ -66,6 +67,8 @@ export class RtcPlaySession {
     ip: string | undefined,
     /** the circuit breaker: NACKs unanswered at its high water level, no RTP at dying */
     private readonly load: PlayerLoad,
+    /** where the delay added to the player's video frames goes */
+    delays?: DelayHistogram,
   ) {
     this.muxSession = mux.openSession(ip);
     this.pc = rtcPeerConnection('play', feedback);
@@ -79,6 +82,7 @@ export class RtcPlaySession {
       // a WebRTC publisher gets the PLI (rate limited there); else the GOP cache answers
       () => this.player.feed?.source.requestKeyframe?.() ?? false,
       load,
+      delays,
     );
     // rtmp_to_rtc off: only a WebRTC publisher's media (SRS #2728)
     if (!feedback.rtmp_to_rtc) {

@@ -33,6 +33,7 @@ import { DEFAULT_VHOST, type Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { setHostCandidates } from '../protocol/rtc/sdp-candidates.js';
 import { CircuitBreaker, startLoadSampler } from '../app/circuit-breaker.js';
+import { DelayHistogram } from '../app/delay-histogram.js';
 import { DEFAULT_RTC_UDP_MUX_OPTIONS, RtcUdpMux, type MuxSession, type RtcUdpMuxStats } from '../protocol/rtc/udp-mux.js';
 import { Episode } from '../app/resource-errors.js';
 import type { Listener } from './listener.js';
@@ -80,6 +81,8 @@ export class RtcServer implements Listener {
   private readonly sendErrors: Episode;
   /** `circuit_breaker`: players' NACKs unanswered at high water, no RTP to players at dying */
   readonly breaker: CircuitBreaker;
+  /** the delay the server added to WebRTC players' video frames (/metrics tsrs_rtc_send_delay_ms) */
+  readonly sendDelay = new DelayHistogram();
   private stopSampler: (() => void) | undefined;
 
   constructor(
@@ -199,7 +202,7 @@ export class RtcServer implements Listener {
     if (source?.active && source.publisher?.type !== 'rtc-publish' && !v.rtc.rtmp_to_rtc) {
       throw new RtcError(`disabled rtmp_to_rtc of ${vhost}/${req.app}/${req.stream}`, RtcErrorCode.Disabled, 403);
     }
-    const session = this.counting(req.peer, () => new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.peer, this.breaker));
+    const session = this.counting(req.peer, () => new RtcPlaySession(this.hub, mux, this.feeds, this.log, (s) => this.forget(s), v.rtc, req.peer, this.breaker, this.sendDelay));
     try {
       await session.admit(req, vhost);
       const answer = await session.negotiate(req.offer, this.candidates(req), v.rtc.stun_timeout * 1000);
