@@ -230,7 +230,11 @@ export class RtpOut {
     if (ctx && ctx.profile === ProtectionProfileAes128CmHmacSha1_80) {
       this.protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, this.s.ssrc);
       this.rocState = ctx.getSrtpSsrcState(this.s.ssrc);
-      if (route) this.batchKeys = route.batch.openKeys(this, ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag);
+      try {
+        if (route) this.batchKeys = route.batch.openKeys(this, ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag);
+      } catch {
+        this.batchKeys = -1; // the native module's session table is full: this sender protects in JavaScript
+      }
     }
   }
 
