@@ -220,8 +220,10 @@ export async function play(flags: Flags): Promise<PlayResult> {
     const units = end.packets - start.packets;
     if (units > 0) result.server_cpu_us_per_packet = Math.round(((cpuSeconds(pid) - serverCpuStart) * 1e6 * 100) / units) / 100;
   }
-  if (delayStart && delayEnd) {
-    const window = delayEnd.map(([le, n], i) => [le, n - (delayStart[i]?.[1] ?? 0)] as [number, number]);
+  const delayWindow = delayStart && delayEnd ? delayEnd.map(([le, n], i) => [le, n - (delayStart[i]?.[1] ?? 0)] as [number, number]) : [];
+  // a negative count: the server restarted during the window, and the figures would mean nothing
+  if (delayWindow.length > 0 && delayWindow.every(([, n]) => n >= 0)) {
+    const window = delayWindow;
     result.server_delay_samples = window[window.length - 1][1];
     result.server_delay_ms_p50 = bucketQuantile(window, 0.5);
     result.server_delay_ms_p95 = bucketQuantile(window, 0.95);

@@ -4,12 +4,16 @@
  * moment) instead of falling ever further behind until every WebRTC player's ICE consent lapses
  * (RFC 7675: 30 s without a timely answer) and all of them fail at once.
  *
- * Once a second the load of the main thread is sampled: its CPU in percent of one core (0-100), as
- * SRS samples the CPU of its hybrid thread, from /proc/self/task/<pid>/stat (Linux; the other
- * threads, such as the garbage collector's helpers and libuv's pool, are not counted). Where that
- * file cannot be read, the event loop's utilization stands in (the share of the second it was not
- * waiting for I/O; it reads near 100 % as soon as rounds are chained turn after turn, well before
- * the CPU is spent). Each sample sets three water levels as SRS does
+ * Once a second the load of the main thread is sampled, in percent (0-100): the share of the
+ * second it was running on a CPU or ready to run and waiting for one, from the scheduler's
+ * /proc/self/task/<pid>/schedstat (Linux, ns). SRS samples its process's CPU from /proc/self/stat;
+ * tsrs samples the one thread that does the media work (the garbage collector's helpers and
+ * libuv's pool are not counted), and counts the time it waited for a core as load too, so a
+ * saturated thread reads 100 % even when it shares its core. Without schedstat the thread's CPU
+ * from /proc/self/task/<pid>/stat (10 ms ticks) stands in, and without /proc the event loop's
+ * utilization (the share of the second it was not waiting for I/O; it reads near 100 % as soon as
+ * rounds are chained turn after turn, well before the CPU is spent). Each sample sets three water
+ * levels as SRS does
  * (SrsCircuitBreaker::on_timer):
  * - high: a sample above `high_threshold` turns it on for `high_pulse` samples (it stays on while
  *   they keep coming, and goes off after `high_pulse` samples at or below). As SRS: no NACKs are
@@ -46,15 +50,30 @@ export function mainThreadCpuMs(): number | undefined {
 }
 
 /**
+ * The main thread's time on a CPU plus its time ready to run but waiting for one, so far, in ms,
+ * from /proc/self/task/<pid>/schedstat (its first two fields, ns); undefined where it cannot be read.
+ */
+export function mainThreadBusyMs(): number | undefined {
+  try {
+    const [running, waiting] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'latin1').split(' ').map(Number);
+    return Number.isFinite(running) && Number.isFinite(waiting) ? (running + waiting) / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A function that returns the main thread's load since its last call (or since it was made), in
- * percent: its CPU where /proc tells it (mainThreadCpuMs), else the event loop's utilization.
+ * percent: its busy time where /proc tells it (mainThreadBusyMs, else mainThreadCpuMs), else the
+ * event loop's utilization.
  */
 export function mainThreadLoad(): () => number {
-  let lastCpu = mainThreadCpuMs();
+  const read = mainThreadBusyMs() !== undefined ? mainThreadBusyMs : mainThreadCpuMs;
+  let lastCpu = read();
   if (lastCpu !== undefined) {
     let lastAt = performance.now();
     return () => {
-      const cpu = mainThreadCpuMs() ?? lastCpu!;
+      const cpu = read() ?? lastCpu!;
       const at = performance.now();
       const percent = at > lastAt ? Math.min(100, Math.round(((cpu - lastCpu!) / (at - lastAt)) * 1000) / 10) : 0;
       lastCpu = cpu;

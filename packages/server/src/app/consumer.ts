@@ -46,6 +46,9 @@ export class Consumer implements GuardedPlayer {
   /** the sink threw: nothing more is written to this player */
   private failed = false;
 
+  /** the sink's `realtime`, read once */
+  readonly realtime: boolean;
+
   constructor(
     readonly source: Source,
     readonly client: Client,
@@ -53,7 +56,14 @@ export class Consumer implements GuardedPlayer {
     private queueLengthMs: number,
     /** 0 = no byte bound */
     private queueMaxBytes = 0,
-  ) {}
+  ) {
+    this.realtime = sink.realtime === true;
+  }
+
+  /** a realtime consumer that is not paused: its Source runs rounds at each turn (see Source) */
+  get realtimeActive(): boolean {
+    return this.realtime && !this.paused;
+  }
 
   setQueueLength(ms: number, maxBytes = this.queueMaxBytes): void {
     this.queueLengthMs = ms;
@@ -190,7 +200,9 @@ export class Consumer implements GuardedPlayer {
   }
 
   setPaused(paused: boolean): void {
+    const was = this.realtimeActive;
     this.paused = paused;
+    if (was !== this.realtimeActive) this.source.realtimeChanged(this, this.realtimeActive);
     if (!paused) this.flush();
   }
 }

@@ -210,7 +210,7 @@ test('close() during a round that yielded flushes everyone at once; the round do
   for (const [i, dts] of got) assert.deepEqual(dts, [0], `player ${i}`);
 });
 
-test('merged writes: players wait for mw_latency (capped at MAX_MERGE_WINDOW_MS); while a realtime (WebRTC) player is there, every player is written at the next turn', async () => {
+test('merged writes: players wait for mw_latency (capped at MAX_MERGE_WINDOW_MS); while an unpaused realtime (WebRTC) player is there, every player is written at the next turn', async () => {
   const s = new Source('__defaultVhost__', 'live', 's', { ...DEFAULT_SOURCE_OPTIONS, mwLatencyMs: 350 });
   const client = (type: 'flv-play' | 'rtc-play') => new Client({ ip: '10.0.0.1', vhost: '__defaultVhost__', app: 'live', stream: 's', type, transport: { close() {}, bytesRead: () => 0, bytesWritten: () => 0 } });
   const writes: { who: string; at: number }[] = [];
@@ -229,6 +229,13 @@ test('merged writes: players wait for mw_latency (capped at MAX_MERGE_WINDOW_MS)
   await new Promise((r) => setTimeout(r, 5));
   const realtime = await delayOf();
   assert.ok(realtime < 20, `with a WebRTC player, the next turn (${realtime.toFixed(1)} ms)`);
+  // a paused one (its DTLS not up yet) does not count
+  rtc.setPaused(true);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.ok((await delayOf()) >= 40, 'a paused WebRTC player leaves the window');
+  rtc.setPaused(false);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.ok((await delayOf()) < 20, 'unpaused, the next turn again');
   s.removeConsumer(rtc);
   await new Promise((r) => setTimeout(r, 60));
   assert.ok((await delayOf()) >= 40, 'the window is back once the WebRTC player left');

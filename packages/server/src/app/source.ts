@@ -171,7 +171,7 @@ export class Source {
   private readonly jitter: JitterCorrector;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushImmediate: NodeJS.Immediate | undefined;
-  /** consumers whose sink is `realtime` (WebRTC players): no merge window while there is one */
+  /** unpaused consumers whose sink is `realtime` (WebRTC players): no merge window while there is one */
   private realtimeConsumers = 0;
   /** the consumers a flush round has still to visit, when it yielded (FLUSH_SLICE_MS) */
   private flushing: IterableIterator<Consumer> | undefined;
@@ -399,13 +399,19 @@ export class Source {
     for (const c of this.consumers) c.flush();
   }
 
+  /** A consumer of this Source became (or stopped being) an active realtime one (Consumer.setPaused). */
+  realtimeChanged(consumer: Consumer, active: boolean): void {
+    if (!this.consumers.has(consumer)) return;
+    this.realtimeConsumers += active ? 1 : -1;
+  }
+
   /** A new player: it gets metadata, sequence headers and the GOP at once. */
   addConsumer(client: Client, sink: ConsumerSink): Consumer {
     const consumer = new Consumer(this, client, sink, this.options.queueLengthMs, this.options.queueMaxBytes);
     client.source = this;
     for (const p of this.startPackets()) consumer.enqueue(p);
     this.consumers.add(consumer);
-    if (sink.realtime) this.realtimeConsumers++;
+    if (consumer.realtimeActive) this.realtimeConsumers++;
     // Start quickly: do not wait for the merge window.
     setImmediate(() => consumer.flush());
     return consumer;
@@ -423,7 +429,7 @@ export class Source {
 
   removeConsumer(consumer: Consumer): void {
     if (!this.consumers.delete(consumer)) return;
-    if (consumer.sink.realtime) this.realtimeConsumers--;
+    if (consumer.realtimeActive) this.realtimeConsumers--;
     this.goneBytesSent += consumer.client.transport.bytesWritten();
     this.goneDropped += consumer.dropped;
   }
