@@ -16,16 +16,30 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** dist/test/harness.js -> dist/src/cli.js */
 export const CLI = join(here, '..', 'src', 'cli.js');
 
+/** ports freePort handed out in this process: the kernel may give a just-closed port again */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port free on 127.0.0.1 now, never one this process was given before (a server's three
+ * ports came out equal once, when the kernel handed a just-closed ephemeral port out again).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = a && typeof a === 'object' ? a.port : 0;
-      s.close(() => resolve(port));
+  for (let attempt = 0; ; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        const p = a && typeof a === 'object' ? a.port : 0;
+        s.close(() => resolve(p));
+      });
     });
-  });
+    if (!handedOut.has(port) || attempt >= 50) {
+      if (handedOut.size >= 20_000) handedOut.clear();
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export interface Ports {
