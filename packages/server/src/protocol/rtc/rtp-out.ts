@@ -254,11 +254,6 @@ export class RtpOut {
     return this.protector !== undefined;
   }
 
-  /** whether packets go through the native batch */
-  get batched(): boolean {
-    return this.batchKeys >= 0;
-  }
-
   /** Frees the sender's keys in the native batch (idempotent); later packets take the JavaScript path. */
   close(): void {
     if (this.batchKeys < 0 || !this.route) return;

@@ -17,12 +17,12 @@
  * port).
  */
 import type { NativeRtcSend } from './native-send.js';
+import { SRTP_AUTH_TAG_LENGTH } from './srtp-protect.js';
 
 /** bytes of one slot: an RTP packet of at most 1500 bytes, the 10-byte SRTP tag, alignment */
 export const SLOT_BYTES = 1536;
 /** datagrams per sendmmsg */
 export const BATCH_SLOTS = 64;
-const SRTP_TAG = 10;
 
 /** `[host, port]`, as the mux keeps addresses */
 export type BatchAddress = [string, number];
@@ -172,7 +172,7 @@ export class RtcSendBatch {
     this.counters.sent += handled;
     for (let i = handled; i < n; i++) {
       const d = i * this.words;
-      const length = this.desc[d + 3] + (this.desc[d] === this.native.NO_PROTECT ? 0 : SRTP_TAG);
+      const length = this.desc[d + 3] + (this.desc[d] === this.native.NO_PROTECT ? 0 : SRTP_AUTH_TAG_LENGTH);
       const at = this.desc[d + 1];
       this.counters.fallback++;
       this.fallback(Buffer.from(this.area.subarray(at, at + length)), this.addresses[i]!);
