@@ -30,19 +30,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { parseProcStat } from './stats.js';
 
 /** clock ticks a second of /proc's utime and stime (USER_HZ, 100 on every Linux port Node runs on) */
 const USER_HZ = 100;
 
 /**
  * The main thread's CPU time so far, in ms, from /proc/self/task/<pid>/stat (utime + stime,
- * fields 14 and 15, after the parenthesized command name); undefined where it cannot be read.
+ * fields 14 and 15, through stats.ts's parseProcStat); undefined where it cannot be read.
  */
 export function mainThreadCpuMs(): number | undefined {
   try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
+    const fields = parseProcStat(readFileSync(`/proc/self/task/${process.pid}/stat`, 'latin1'));
+    const ticks = Number(fields?.[13]) + Number(fields?.[14]);
     return Number.isFinite(ticks) ? (ticks * 1000) / USER_HZ : undefined;
   } catch {
     return undefined;
