@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { after, test } from 'node:test';
-import { checkInsideRoot, joinTemplate, nameProblem, renderSafePath, streamNamesProblem, templateRoot } from './safe-name.js';
+import { checkInsideRoot, joinTemplate, nameProblem, openInsideRoot, PathEscapeError, renderSafePath, streamNamesProblem, templateRoot } from './safe-name.js';
 import { sourceKey } from './source.js';
 
 const vars = { vhost: '__defaultVhost__', app: 'live', stream: 's', time: new Date(0), utc: true };
@@ -145,4 +146,41 @@ test('names longer than a file name allows are refused with a clear reason', () 
   assert.equal(nameProblem('app', `live/${'b'.repeat(201)}`), 'app name too long (over 200 bytes in one level)');
   assert.equal(nameProblem('app', `${'b'.repeat(150)}/${'c'.repeat(150)}`), undefined);
   assert.equal(nameProblem('vhost', 'v'.repeat(300)), 'vhost name too long (over 200 bytes)');
+});
+
+test('openInsideRoot: a directory swapped for a symlink while files are opened never leaves a file outside, and an existing file outside is never emptied', { timeout: 30_000 }, async () => {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'tsrs-open-race-')));
+  const root = join(base, 'root');
+  const outside = join(base, 'outside');
+  mkdirSync(join(root, 'd'), { recursive: true });
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'victim.flv'), 'decoy');
+  // another process swaps root/d for a link to outside and back, as fast as it can
+  const swapper = spawn('bash', ['-c', 'cd "$1"; while :; do mv d d.real && ln -s "$2" d && rm d && mv d.real d; done', 'swap', root, outside], { stdio: 'ignore' });
+  let opened = 0;
+  let refusedAfterOpen = 0;
+  try {
+    const until = Date.now() + 4000;
+    for (let i = 0; Date.now() < until; i++) {
+      for (const [name, mode] of [[`f${i}.tmp`, 'fresh'], ['victim.flv', 'truncate']] as const) {
+        try {
+          const fh = await openInsideRoot(root, join(root, 'd', name), mode);
+          await fh.close();
+          opened++;
+        } catch (err) {
+          if (!(err instanceof PathEscapeError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          if ((err as Error).message.includes('was opened as')) refusedAfterOpen++;
+        }
+      }
+    }
+  } finally {
+    swapper.kill('SIGKILL');
+    await new Promise((r) => swapper.once('exit', r));
+  }
+  assert.deepEqual(readdirSync(outside), ['victim.flv'], 'a file was left outside the root');
+  assert.equal(readFileSync(join(outside, 'victim.flv'), 'utf8'), 'decoy', 'a file outside the root was emptied');
+  assert.ok(opened > 0, 'nothing was ever opened under the root');
+  // the race was really run: some opens landed outside after the check before the open passed
+  assert.ok(refusedAfterOpen > 0, 'no open was caught by the check after it');
+  rmSync(base, { recursive: true, force: true });
 });

@@ -13,7 +13,8 @@
  *   first variable, e.g. `hls_path`), lexically and once symlinks are followed. An output
  *   whose path fails writes and deletes nothing and logs why.
  */
-import { lstat, realpath } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readlink, realpath, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { renderPath, type PathVars } from './hls/path-template.js';
 
@@ -169,4 +170,42 @@ export class PathEscapeError extends Error {}
 export async function assertInsideRoot(root: string, path: string): Promise<void> {
   const why = await checkInsideRoot(root, path);
   if (why) throw new PathEscapeError(why);
+}
+
+/** Create only; write only; never through a symlink in the last name. */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/**
+ * Opens `path` for writing only when the file opened really lies under `root`.
+ *
+ * `checkInsideRoot` before the open leaves a window: a directory on the way can be swapped for
+ * a symlink between the check and the open. So the opened file's own path is read back from
+ * the kernel (`/proc/self/fd/N`, Linux) and checked again; a file that landed outside is
+ * closed, removed when this call created it, and PathEscapeError is thrown. Where /proc is
+ * not there, the check before the open is the only one.
+ *
+ * - `fresh`: the name must not exist (EEXIST is thrown); used for temp files.
+ * - `truncate`: an existing file is truncated, only after the check (a file outside the root
+ *   is never emptied).
+ */
+export async function openInsideRoot(root: string, path: string, mode: 'fresh' | 'truncate'): Promise<FileHandle> {
+  await assertInsideRoot(root, path);
+  let created = true;
+  let fh: FileHandle;
+  try {
+    fh = await open(path, CREATE_NEW, 0o666);
+  } catch (err) {
+    if (mode === 'fresh' || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    fh = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    created = false;
+  }
+  const opened = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => undefined);
+  const realRoot = opened === undefined ? undefined : await resolveExisting(root);
+  if (opened !== undefined && (!realRoot || !isStrictlyInside(realRoot, opened))) {
+    await fh.close().catch(() => undefined);
+    if (created) await unlink(opened).catch(() => undefined);
+    throw new PathEscapeError(`${path} was opened as ${opened}, outside ${realRoot ?? root}`);
+  }
+  if (!created && mode === 'truncate') await fh.truncate(0);
+  return fh;
 }

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { assertInsideRoot } from '../safe-name.js';
+import { assertInsideRoot, openInsideRoot } from '../safe-name.js';
 
 /** Create or truncate, never through a symlink in the last name. */
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
@@ -52,8 +52,7 @@ export class FileSink {
     this.chain = this.run(async () => {
       if (root !== undefined) await assertInsideRoot(root, path);
       await mkdir(dirname(path), { recursive: true });
-      if (root !== undefined) await assertInsideRoot(root, path);
-      this.fh = await open(path, OPEN_FLAGS, 0o666);
+      this.fh = root !== undefined ? await openInsideRoot(root, path, 'truncate') : await open(path, OPEN_FLAGS, 0o666);
     });
     this.opened = this.chain.then(() => this.fh !== undefined);
     this.timer = setInterval(() => this.flush(), FLUSH_INTERVAL_MS).unref();

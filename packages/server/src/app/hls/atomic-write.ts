@@ -1,15 +1,20 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { assertInsideRoot, openInsideRoot } from '../safe-name.js';
 
 /**
  * Writes a file under a temp name and renames it into place, so a reader
  * (a player fetching the m3u8 or a segment) never sees half a file.
+ *
+ * With `root`, the path is checked to resolve under it before anything is created, and the
+ * temp file once opened (see `openInsideRoot`): PathEscapeError, nothing left outside.
  */
-export async function writeFileAtomic(path: string, data: readonly Buffer[] | string): Promise<void> {
+export async function writeFileAtomic(path: string, data: readonly Buffer[] | string, root?: string): Promise<void> {
+  if (root !== undefined) await assertInsideRoot(root, path);
   await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp`;
-  const fh = await openFresh(tmp);
+  const fh = await openFresh(tmp, root);
   try {
     if (typeof data === 'string') await fh.writeFile(data);
     else await writeAll(fh, data);
@@ -30,13 +35,14 @@ const FRESH = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | consta
  * Opens a new temp file. Whatever is already at the name (a temp left by a crash, or a
  * symlink planted there) is removed first, never followed: the write lands at the name itself.
  */
-async function openFresh(tmp: string): Promise<FileHandle> {
+async function openFresh(tmp: string, root: string | undefined): Promise<FileHandle> {
+  const openTmp = () => (root === undefined ? open(tmp, FRESH, 0o666) : openInsideRoot(root, tmp, 'fresh'));
   try {
-    return await open(tmp, FRESH, 0o666);
+    return await openTmp();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     await unlink(tmp);
-    return open(tmp, FRESH, 0o666);
+    return openTmp();
   }
 }
 

@@ -6,7 +6,7 @@ import type { EventBus } from '../events.js';
 import { Episode } from '../resource-errors.js';
 import type { OutputErrorAction } from '../output-guard.js';
 import type { Source, SourceOutput } from '../source.js';
-import { assertInsideRoot, checkInsideRoot, joinTemplate, PathEscapeError, renderSafePath, type SafePath } from '../safe-name.js';
+import { checkInsideRoot, joinTemplate, PathEscapeError, renderSafePath, type SafePath } from '../safe-name.js';
 import { removeFile, writeFileAtomic } from './atomic-write.js';
 import type { PathVars } from './path-template.js';
 import { renderPlaylist, slideWindow, targetDuration, type PlaylistEntry } from './playlist.js';
@@ -396,8 +396,7 @@ export class HlsOutput implements SourceOutput {
 
   /** Writes a file after checking (symlinks followed) that it lands under its root. */
   private async write(f: OwnFile, data: readonly Buffer[] | string): Promise<void> {
-    await assertInsideRoot(f.root, f.file);
-    await writeFileAtomic(f.file, data);
+    await writeFileAtomic(f.file, data, f.root);
   }
 
   /** Deletes a file this output wrote, unless its path now leads outside its root. */
