@@ -21,7 +21,13 @@ export function srtpSessions(): { sender: SrtpSession; receiver: SrtpSession } {
  */
 export type SenderStub = Omit<SenderInternals, 'codec' | 'dtlsTransport'> & {
   codec: { payloadType: number };
-  dtlsTransport: { state: string; transportSequenceNumber: number; srtp: SrtpSession; sendRtcp: (packets: RtcpPacket[]) => Promise<unknown> };
+  dtlsTransport: {
+    state: string;
+    onStateChange: { subscribe(f: (state: string) => void): { unSubscribe(): void } };
+    transportSequenceNumber: number;
+    srtp: SrtpSession;
+    sendRtcp: (packets: RtcpPacket[]) => Promise<unknown>;
+  };
 };
 
 /**
@@ -44,8 +50,33 @@ export function senderStub(
     octetCount: 0,
     packetCount: 0,
     rtpCache: [],
+    handleRtcpPacket: () => {},
     ...fields,
-    dtlsTransport: { state: 'connected', transportSequenceNumber, srtp, sendRtcp: (p) => (onReport?.(p), Promise.resolve()) },
+    dtlsTransport: dtlsStub(transportSequenceNumber, srtp, onReport),
+  };
+}
+
+/** werift's DTLS transport as RtpOut sees it: setting `state` fires `onStateChange`, as werift's does. */
+function dtlsStub(transportSequenceNumber: number, srtp: SrtpSession, onReport?: (packets: RtcpPacket[]) => void): SenderStub['dtlsTransport'] {
+  const watchers = new Set<(state: string) => void>();
+  let state = 'connected';
+  return {
+    get state() {
+      return state;
+    },
+    set state(next: string) {
+      state = next;
+      for (const w of watchers) w(next);
+    },
+    onStateChange: {
+      subscribe: (f: (state: string) => void) => {
+        watchers.add(f);
+        return { unSubscribe: () => watchers.delete(f) };
+      },
+    },
+    transportSequenceNumber,
+    srtp,
+    sendRtcp: (p: RtcpPacket[]) => (onReport?.(p), Promise.resolve()),
   };
 }
 

@@ -157,7 +157,7 @@ export class RtcPlaySession {
       // waiting for a publisher, a connected player gets no media to report on (play.waiting_timeout bounds it)
       if (pc.connectionState === 'connected' && !this.player.feed?.source.active) this.lastRtcpAt = Date.now();
       if (Date.now() - this.lastRtcpAt <= timeoutMs) return;
-      this.close(pc.connectionState === 'connected' ? `no RTCP for ${timeoutMs} ms (rtc.stun_timeout)` : `not connected within ${timeoutMs} ms (rtc.stun_timeout)`);
+      this.close(pc.connectionState === 'connected' ? `no RTCP for ${timeoutMs} ms (rtc.stun_timeout)` : `not connected within ${timeoutMs} ms (rtc.stun_timeout; ICE ${pc.iceConnectionState}, DTLS ${pc.dtlsTransports[0]?.state ?? 'none'})`);
     }, 500);
     this.timer.unref();
     return setHostCandidates(answer, candidates, this.mux.address.port);

@@ -81,11 +81,13 @@ export interface SenderInternals {
   packetCount: number;
   rtpCache: unknown[];
   cname?: string;
+  handleRtcpPacket(rtcp: RtcpPacket): void;
   lastSRtimestamp?: number;
   lastSentSRTimestamp?: number;
   dtlsTransport?: {
     sendRtcp(packets: RtcpPacket[]): Promise<unknown>;
     state: string;
+    onStateChange?: { subscribe(f: (state: string) => void): { unSubscribe(): void } };
     transportSequenceNumber: number;
     srtp?: { encrypt(payload: Buffer, header: RtpHeader): Buffer; localContext?: SrtpLocalContext };
   };
@@ -191,6 +193,15 @@ export class RtpOut {
   private readonly history = new SentHistory(this);
   /** the sender's SRTP keys in the native batch, or -1: protected here and sent through `datagram` */
   private batchKeys = -1;
+  /** the DTLS transport is connected (kept from its state events: no werift field read per packet) */
+  private live = true;
+  private readonly unwatch: (() => void) | undefined;
+  private readonly payloadType: number;
+  /** what werift's sender reports count (RFC 3550 6.4.1), kept here and read by werift through accessors */
+  private packets = 0;
+  private octets = 0;
+  private lastRtpTimestamp = 0;
+  private lastSequenceNumber = 0;
 
   private constructor(
     sender: RTCRtpSender,
@@ -216,6 +227,25 @@ export class RtpOut {
         this.ntpMs = this.lastNtpMs;
       },
     });
+    // the counts werift reads (getStats) are this sender's own, made per packet here
+    const counts: Record<string, () => number> = {
+      packetCount: () => this.packets,
+      octetCount: () => this.octets,
+      rtpTimestamp: () => this.lastRtpTimestamp,
+    };
+    for (const [field, get] of Object.entries(counts)) Object.defineProperty(this.s, field, { configurable: true, enumerable: true, get, set: () => {} });
+    this.payloadType = this.s.codec!.payloadType;
+    const dtls = this.s.dtlsTransport!;
+    const sub = dtls.onStateChange?.subscribe((state) => {
+      if (state !== 'connected') this.live = false;
+    });
+    this.unwatch = sub && (() => sub.unSubscribe());
+    // werift answers NACKs from the history with its own SRTP state of the SSRC: brought up to date first
+    const handle = this.s.handleRtcpPacket.bind(this.s);
+    this.s.handleRtcpPacket = (rtcp) => {
+      this.syncWerift();
+      handle(rtcp);
+    };
     const id = (uri: string) => this.s.headerExtensions.find((e) => e.uri === uri)?.id;
     const midId = id(URI_SDES_MID);
     this.mid = midId !== undefined && this.s.mid ? { id: midId, payload: Buffer.from(this.s.mid) } : undefined;
@@ -256,6 +286,8 @@ export class RtpOut {
 
   /** Frees the sender's keys in the native batch (idempotent); later packets take the JavaScript path. */
   close(): void {
+    this.live = false;
+    this.unwatch?.();
     if (this.batchKeys < 0 || !this.route) return;
     this.route.batch.closeKeys(this, this.batchKeys);
     this.batchKeys = -1;
@@ -268,7 +300,7 @@ export class RtpOut {
     if (this.absId !== undefined) extensions.push({ id: this.absId, payload: Buffer.from([absTime >>> 16, (absTime >>> 8) & 0xff, absTime & 0xff]) });
     if (this.twccId !== undefined) extensions.push({ id: this.twccId, payload: Buffer.from([transportSeq >>> 8, transportSeq & 0xff]) });
     extensions.sort((a, b) => a.id - b.id);
-    return new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: this.s.codec!.payloadType, ssrc: this.s.ssrc, extensions });
+    return new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: this.s.codec?.payloadType ?? 0, ssrc: this.s.ssrc, extensions });
   }
 
   /** the offset in the template of a one-byte-form extension's data, or -1 */
@@ -293,12 +325,13 @@ export class RtpOut {
    * afterwards (it stays there for NACK answers). Returns false when the transport is gone.
    */
   send(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, nowMs = Date.now()): boolean {
-    const s = this.s;
-    const dtls = s.dtlsTransport;
-    if (!dtls || dtls.state !== 'connected' || !dtls.srtp || !s.codec) return false;
+    if (!this.live) return false;
     const abs = this.absAt >= 0 ? absSendTime(nowMs) : 0;
     let transportSeq = 0;
-    if (this.twccAt >= 0) transportSeq = dtls.transportSequenceNumber = (dtls.transportSequenceNumber + 1) & 0xffff;
+    if (this.twccAt >= 0) {
+      const dtls = this.s.dtlsTransport!;
+      transportSeq = dtls.transportSequenceNumber = (dtls.transportSequenceNumber + 1) & 0xffff;
+    }
     // rollover counter (RFC 3711 3.3.1): the sequence numbers come from the player in order
     if (this.lastSeq >= 0 && sequenceNumber < this.lastSeq && this.lastSeq - sequenceNumber > 0x8000) this.roc = (this.roc + 1) >>> 0;
     this.lastSeq = sequenceNumber;
@@ -310,7 +343,6 @@ export class RtpOut {
         this.writePacket(batch.area, at, payload, sequenceNumber, timestamp, marker, abs, transportSeq);
         batch.commit(this.batchKeys, this.template.length, rtpLength, sequenceNumber, this.roc);
       }
-      this.keepRolloverState(sequenceNumber);
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
     } else if (this.protector) {
       // a packet the batch does not take (too long, keys closed) goes after those waiting in it
@@ -320,11 +352,12 @@ export class RtpOut {
       const area = size <= SCRATCH_LENGTH ? scratch : Buffer.allocUnsafe(size);
       this.writePacket(area, SRTP_PREFIX, payload, sequenceNumber, timestamp, marker, abs, transportSeq);
       const datagram = this.protector.protect(area, this.template.length, rtpLength, sequenceNumber, this.roc);
-      this.keepRolloverState(sequenceNumber);
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
       if (this.datagram(datagram) === 'queued' && area === scratch) scratch = Buffer.allocUnsafeSlow(SCRATCH_LENGTH);
     } else {
-      const datagram = dtls.srtp.encrypt(payload, this.header(sequenceNumber, timestamp, marker, abs, transportSeq));
+      const srtp = this.s.dtlsTransport?.srtp;
+      if (!srtp) return false;
+      const datagram = srtp.encrypt(payload, this.header(sequenceNumber, timestamp, marker, abs, transportSeq));
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
       this.datagram(datagram);
     }
@@ -336,7 +369,7 @@ export class RtpOut {
   private writePacket(area: Buffer, h: number, payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, abs: number, transportSeq: number): void {
     const t = this.template;
     t.copy(area, h);
-    area[h + 1] = (marker ? 0x80 : 0) | this.s.codec!.payloadType;
+    area[h + 1] = (marker ? 0x80 : 0) | this.payloadType;
     area.writeUInt16BE(sequenceNumber, h + 2);
     area.writeUInt32BE(timestamp >>> 0, h + 4);
     if (this.absAt >= 0) {
@@ -348,12 +381,20 @@ export class RtpOut {
     payload.copy(area, h + t.length);
   }
 
-  /** werift protects its NACK answers with its own rollover state for the SSRC: kept in step. */
-  private keepRolloverState(sequenceNumber: number): void {
-    const st = this.rocState!;
-    st.rolloverCounter = this.roc;
-    st.lastSequenceNumber = sequenceNumber;
-    st.rolloverHasProcessed = true;
+  /**
+   * What werift reads when it answers a NACK, brought up to date (before each RTCP packet it
+   * handles, not per RTP packet): its rollover state of the SSRC, with which it protects the
+   * resent packets (AES_CM path; werift's own for GCM), and the history it resends from (werift
+   * puts a new array there on replaceRTP).
+   */
+  private syncWerift(): void {
+    const st = this.rocState;
+    if (st && this.lastSeq >= 0) {
+      st.rolloverCounter = this.roc;
+      st.lastSequenceNumber = this.lastSequenceNumber;
+      st.rolloverHasProcessed = true;
+    }
+    if (this.s.rtpCache !== this.history.view) this.s.rtpCache = this.history.view;
   }
 
   /** Sends a sender report (with the SDES CNAME) through werift's SRTCP, and schedules the next. */
@@ -367,7 +408,7 @@ export class RtpOut {
     const s = this.s;
     const ntp = s.ntpTimestamp;
     const packets: RtcpPacket[] = [
-      new RtcpSrPacket({ ssrc: s.ssrc, senderInfo: new RtcpSenderInfo({ ntpTimestamp: ntp, rtpTimestamp: s.rtpTimestamp, packetCount: s.packetCount, octetCount: s.octetCount }) }),
+      new RtcpSrPacket({ ssrc: s.ssrc, senderInfo: new RtcpSenderInfo({ ntpTimestamp: ntp, rtpTimestamp: this.lastRtpTimestamp, packetCount: this.packets, octetCount: this.octets }) }),
     ];
     if (s.cname) packets.push(new RtcpSourceDescriptionPacket({ chunks: [new SourceDescriptionChunk({ source: s.ssrc, items: [new SourceDescriptionItem({ type: 1, text: s.cname })] })] }));
     // what werift matches a receiver report's LSR/DLSR against for the round-trip time
@@ -378,16 +419,15 @@ export class RtpOut {
 
   /** The history entry and what werift's sender reports count (RFC 3550 6.4.1) of a sent packet. */
   private count(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, abs: number, transportSeq: number, nowMs: number): void {
-    const s = this.s;
-    // werift replaces its history with a new array on replaceRTP: put the view back
-    if (s.rtpCache !== this.history.view) s.rtpCache = this.history.view;
     this.history.add(payload, sequenceNumber, timestamp, marker, abs, transportSeq);
+    this.lastSequenceNumber = sequenceNumber;
     if (nowMs !== this.lastNtpMs) {
       // the sender report's NTP/RTP pair: one instant, renewed at most once a millisecond
       this.lastNtpMs = nowMs;
-      s.rtpTimestamp = timestamp;
+      this.lastRtpTimestamp = timestamp;
     }
-    s.octetCount += payload.length;
-    s.packetCount = (s.packetCount + 1) >>> 0;
+    // RFC 3550 6.4.1: both wrap at 2^32
+    this.octets = (this.octets + payload.length) >>> 0;
+    this.packets = (this.packets + 1) >>> 0;
   }
 }

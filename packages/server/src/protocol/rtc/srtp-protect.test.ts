@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { compactNtp, RtcpSourceDescriptionPacket, RtcpSrPacket, RtpHeader, type RtcpPacket, type RtpPacket } from 'werift';
+import { compactNtp, RtcpRrPacket, RtcpSourceDescriptionPacket, RtcpSrPacket, RtpHeader, type RtcpPacket, type RtpPacket } from 'werift';
 import { asSender, senderStub, srtpSessions } from '../../../test/rtc-sender-stub.js';
 import { FIRST_SENDER_REPORT_MS, ntpTimestamp, RTP_HISTORY_SIZE, RtpOut, SENDER_REPORT_MS, URI_ABS_SEND_TIME, URI_SDES_MID, URI_TRANSPORT_CC } from './rtp-out.js';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH, SRTP_PREFIX } from './srtp-protect.js';
@@ -120,7 +120,9 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
   assert.equal(fake.packetCount, 12);
   assert.equal(fake.octetCount, payloads.reduce((n, p) => n + p.length, 0));
   assert.equal(fake.rtpTimestamp, 1000 + 11 * 3000, 'the sender report\'s RTP time is the newest packet\'s');
-  // werift's own state for NACK answers after the wrap: ROC 1, so a resend decrypts too
+  // werift's own state for NACK answers after the wrap, brought up to date when werift handles
+  // RTCP (the NACK asking for the packet): ROC 1, so a resend decrypts too
+  fake.handleRtcpPacket(new RtcpRrPacket({ ssrc: 1, reports: [] }));
   const resent = srtp.encrypt(payloads[11], (fake.rtpCache[(firstSeq + 11) % 65536 % RTP_HISTORY_SIZE] as RtpPacket).header);
   assert.deepEqual(resent, datagrams[11]);
   fake.dtlsTransport.state = 'closed';
