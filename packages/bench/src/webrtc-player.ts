@@ -127,7 +127,8 @@ export class WhepPlayer extends Player {
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.connectionStateChange.subscribe((s) => {
       if (s === 'connected') this.tap(pc);
-      if (s === 'failed' || s === 'closed' || s === 'disconnected') this.fail(new Error(`peer connection ${s}`));
+      // the ICE and DTLS states say which failed (ICE: checks or consent, RFC 7675; DTLS: the handshake)
+      if (s === 'failed' || s === 'closed' || s === 'disconnected') this.fail(new Error(`peer connection ${s} (ICE ${pc.iceConnectionState}, DTLS ${pc.dtlsTransports[0]?.state ?? 'none'})`));
     });
     const offer = await localOffer(pc);
     if (this.state !== 'connecting') return;
