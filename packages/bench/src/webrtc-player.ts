@@ -10,8 +10,9 @@
  * - loss: gaps in each kind's sequence numbers (a packet arriving behind the newest one is
  *   counted late, not as a frame); nothing is NACKed;
  * - the first packet of a video access unit is authenticated (its HMAC-SHA1 tag checked with
- *   the session's keys, RFC 3711 3.4; one that fails is counted `corrupt`) and its first
- *   PROBE_SCAN payload bytes decrypted (AES counter mode, RFC 3711 4.1.1; tsrs's SRTP code) and
+ *   the session's keys, RFC 3711 3.4, or its AES-GCM tag, RFC 7714; one that fails is counted
+ *   `corrupt`) and its first PROBE_SCAN payload bytes decrypted (AES counter mode, RFC 3711
+ *   4.1.1, tsrs's SRTP code; or the GCM packet whole) and
  *   read for the delay probe (bench-time.ts: an SEI NAL unit in the first packet of an access
  *   unit, once a second) when its payload is at most PROBE_SCAN bytes (the probe's SEI goes
  *   alone, or with SPS and PPS: a small packet; the size is in the clear), and one in
@@ -22,7 +23,8 @@
  * Every second the player sends an RTCP receiver report (RFC 3550 6.4.2) with what it counted
  * (cumulative loss, highest sequence number), which also keeps the session alive at the server.
  */
-import { RtcpReceiverInfo, RtcpRrPacket, type RTCDtlsTransport, type RTCPeerConnection } from 'werift';
+import { createDecipheriv } from 'node:crypto';
+import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtcpReceiverInfo, RtcpRrPacket, type RTCDtlsTransport, type RTCPeerConnection } from 'werift';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from '@tsrs/server/dist/src/protocol/rtc/srtp-protect.js';
 import { readRtpSeiTime, wallNow } from './bench-time.js';
 import { Player, type PlayerEnv } from './player.js';
@@ -88,7 +90,7 @@ export class RtpCount {
 /** werift internals this player reads: the ICE sockets under a transport and its SRTP session. */
 interface IceInternals {
   iceTransport: { connection: { protocols: { transport?: { onData?: (data: Buffer, addr: unknown) => void; socket?: { setRecvBufferSize?(n: number): void } } }[] } };
-  srtp?: { decrypt(data: Buffer): Buffer; remoteContext?: { srtpSessionKey: Buffer; srtpSessionSalt: Buffer; srtpSessionAuthTag: Buffer } };
+  srtp?: { decrypt(data: Buffer): Buffer; remoteContext?: { profile: number; srtpSessionKey: Buffer; srtpSessionSalt: Buffer; srtpSessionAuthTag: Buffer } };
 }
 
 export class WhepPlayer extends Player {
@@ -103,7 +105,7 @@ export class WhepPlayer extends Player {
   private reportTimer: NodeJS.Timeout | undefined;
   private tapped = false;
   /** the keystream of the server's video SSRC */
-  private videoKeystream: { ssrc: number; crypt: SrtpCmProtector } | undefined;
+  private videoKeystream: { ssrc: number; keys: ProbeKeys } | undefined;
   /** access units whose first packet was too long for the probe alone, counted for AUTH_SAMPLE */
   private longStarts = 0;
 
@@ -208,30 +210,33 @@ export class WhepPlayer extends Player {
       return;
     }
     const off = payloadOffset(data);
-    const payloadLength = data.length - SRTP_AUTH_TAG_LENGTH - off;
+    const payloadLength = data.length - keys.tagLength - off;
     const mayHoldProbe = payloadLength <= PROBE_SCAN;
     if (!mayHoldProbe && this.longStarts++ % AUTH_SAMPLE !== 0) return;
     // the rollover counter (RFC 3711 3.3.1) is the wraps counted so far
     const roc = Math.floor(this.video.cycles / 0x10000);
-    if (!keys.verify(data, roc)) {
+    const payload = keys.open(data, off, seq, roc, mayHoldProbe ? PROBE_SCAN : 0);
+    if (!payload) {
       this.corrupt++;
       return;
     }
-    const n = Math.min(PROBE_SCAN, payloadLength);
-    if (n <= 0 || !mayHoldProbe) return;
-    data.copy(scan, 0, off, off + n);
-    keys.crypt(scan, 0, n, seq, roc);
-    const sent = readRtpSeiTime(scan.subarray(0, n));
+    if (payload.length === 0) return;
+    const sent = readRtpSeiTime(payload);
     if (sent > 0) this.probe(sent);
   }
 
-  /** The server's video SSRC keys (AES_CM_128_HMAC_SHA1_80), or undefined when werift has other ones (AEAD GCM). */
-  private videoKeys(srtp: NonNullable<IceInternals['srtp']>, ssrc: number): SrtpCmProtector | undefined {
-    if (this.videoKeystream?.ssrc === ssrc) return this.videoKeystream.crypt;
+  /** The server's video SSRC keys (AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM), or undefined when werift has other ones. */
+  private videoKeys(srtp: NonNullable<IceInternals['srtp']>, ssrc: number): ProbeKeys | undefined {
+    if (this.videoKeystream?.ssrc === ssrc) return this.videoKeystream.keys;
     const k = srtp.remoteContext;
-    if (!k || k.srtpSessionKey?.length !== 16 || k.srtpSessionSalt?.length !== 14 || k.srtpSessionAuthTag?.length !== 20) return undefined;
-    this.videoKeystream = { ssrc, crypt: new SrtpCmProtector(k.srtpSessionKey, k.srtpSessionSalt, k.srtpSessionAuthTag, ssrc) };
-    return this.videoKeystream.crypt;
+    if (!k || k.srtpSessionKey?.length !== 16 || k.srtpSessionSalt?.length !== 14) return undefined;
+    let keys: ProbeKeys;
+    if (k.profile === ProtectionProfileAes128CmHmacSha1_80 && k.srtpSessionAuthTag?.length === 20) keys = new CmProbeKeys(new SrtpCmProtector(k.srtpSessionKey, k.srtpSessionSalt, k.srtpSessionAuthTag, ssrc));
+    // RFC 7714 11: a 96-bit session salt (werift derives 14 bytes and uses the first 12)
+    else if (k.profile === ProtectionProfileAeadAes128Gcm) keys = new GcmProbeKeys(k.srtpSessionKey, k.srtpSessionSalt.subarray(0, 12));
+    else return undefined;
+    this.videoKeystream = { ssrc, keys };
+    return keys;
   }
 
   private countLoss(c: RtpCount, ssrc: number, seq: number): boolean {
@@ -252,6 +257,62 @@ export class WhepPlayer extends Player {
     const pc = this.pc;
     this.pc = undefined;
     await Promise.allSettled([deleteSession(this.location), pc?.close()]);
+  }
+}
+
+/** Authenticates an SRTP packet and decrypts the start of its payload (the probe's bytes). */
+interface ProbeKeys {
+  readonly tagLength: number;
+  /**
+   * The first `n` payload bytes in the clear (0: only authenticated, an empty buffer), or
+   * undefined when the packet fails authentication. `off`: where the payload starts.
+   */
+  open(data: Buffer, off: number, seq: number, roc: number, n: number): Buffer | undefined;
+}
+
+/** AES_CM_128_HMAC_SHA1_80 (RFC 3711): the HMAC checked, then only the bytes wanted decrypted. */
+class CmProbeKeys implements ProbeKeys {
+  readonly tagLength = SRTP_AUTH_TAG_LENGTH;
+  constructor(private readonly crypt: SrtpCmProtector) {}
+
+  open(data: Buffer, off: number, seq: number, roc: number, n: number): Buffer | undefined {
+    if (!this.crypt.verify(data, roc)) return undefined;
+    const len = Math.min(n, data.length - SRTP_AUTH_TAG_LENGTH - off);
+    if (len <= 0) return scan.subarray(0, 0);
+    data.copy(scan, 0, off, off + len);
+    this.crypt.crypt(scan, 0, len, seq, roc);
+    return scan.subarray(0, len);
+  }
+}
+
+/** AEAD_AES_128_GCM (RFC 7714 8): the whole packet opened (the tag covers it all). */
+class GcmProbeKeys implements ProbeKeys {
+  readonly tagLength = 16;
+  private readonly iv = Buffer.alloc(12);
+  constructor(
+    private readonly key: Buffer,
+    private readonly salt: Buffer,
+  ) {}
+
+  open(data: Buffer, off: number, seq: number, roc: number, n: number): Buffer | undefined {
+    const end = data.length - this.tagLength;
+    if (end < off) return undefined;
+    const iv = this.iv;
+    iv.fill(0, 0, 2);
+    data.copy(iv, 2, 8, 12); // SSRC
+    iv.writeUInt32BE(roc >>> 0, 6);
+    iv.writeUInt16BE(seq, 10);
+    for (let i = 0; i < 12; i++) iv[i] ^= this.salt[i];
+    try {
+      const d = createDecipheriv('aes-128-gcm', this.key, iv);
+      d.setAAD(data.subarray(0, off));
+      d.setAuthTag(data.subarray(end));
+      const plain = d.update(data.subarray(off, end));
+      d.final();
+      return plain.subarray(0, Math.min(n, plain.length));
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /*
  * rtc_send: the last step of the WebRTC fan-out in native code, SRTP protection (RFC 3711,
- * AES_CM_128_HMAC_SHA1_80) and the datagrams' send, a batch at a time through one sendmmsg(2).
+ * AES_CM_128_HMAC_SHA1_80; RFC 7714, AEAD_AES_128_GCM) and the datagrams' send, a batch at a time
+ * through one sendmmsg(2).
  *
  * Why: every RTP packet of a stream is protected and sent once per WebRTC player. In JavaScript
  * each of those is two SHA-1 digests, an AES call, a dgram send (a request object, then one
@@ -15,11 +16,13 @@
  *
  * Exports:
  *   open(key: Buffer(16), salt: Buffer(14), authKey: Buffer(20)) -> id (uint32): a session's keys
+ *                                                         (AES_CM_128_HMAC_SHA1_80, 10-byte tag)
+ *   openGcm(key: Buffer(16), salt: Buffer(12)) -> id     AEAD_AES_128_GCM keys (16-byte tag)
  *   close(id)                                             frees them; an unknown id is ignored (the id
  *                                                         may be given out again by a later open)
  *   protect(id, buf, offset, headerLength, rtpLength, seq, roc) -> void
- *       protects the RTP packet at buf[offset..offset+rtpLength) in place and writes the 10-byte
- *       tag after it (the caller leaves the room)
+ *       protects the RTP packet at buf[offset..offset+rtpLength) in place and writes the tag
+ *       after it (10 or 16 bytes, the session's: the caller leaves room for 16)
  *   sendBatch(fd, area: Buffer, desc: Uint32Array, count) -> handled
  *       desc holds DESC_WORDS words per datagram: id (NO_PROTECT: already protected), offset
  *       into area, RTP header length, RTP length (the datagram's length when not protected
@@ -49,6 +52,8 @@
 #include <sys/socket.h>
 
 #define TAG_LENGTH 10
+#define GCM_TAG_LENGTH 16
+#define MAX_TAG_LENGTH 16
 #define MAX_PACKET 1500
 #define DESC_WORDS 8
 #define BATCH_MAX 256
@@ -58,12 +63,17 @@
 #define MAX_SESSIONS (1u << 20)
 
 typedef struct {
-  EVP_CIPHER_CTX *aes;
-  SHA_CTX inner; /* SHA-1 state after (K XOR ipad) */
+  EVP_CIPHER_CTX *aes; /* AES-128-CTR, or AES-128-GCM when gcm */
+  SHA_CTX inner; /* SHA-1 state after (K XOR ipad) (CTR only) */
   SHA_CTX outer; /* after (K XOR opad) */
-  uint8_t salt[14];
+  uint8_t salt[14]; /* 14 bytes (CTR), 12 (GCM) */
+  int gcm;
   int used;
 } srtp_session;
+
+static uint32_t tag_length(const srtp_session *s) {
+  return s->gcm ? GCM_TAG_LENGTH : TAG_LENGTH;
+}
 
 typedef struct {
   srtp_session *sessions;
@@ -112,8 +122,35 @@ static srtp_session *session_of(instance *in, uint32_t id) {
   return &in->sessions[id];
 }
 
+/*
+ * RFC 7714 8: the 12-byte IV is (0x0000 || SSRC || ROC || SEQ) XOR the session salt; the RTP header
+ * (with its extensions) is the additional authenticated data, the payload is encrypted in place
+ * and the 16-byte tag follows it.
+ */
+static int protect_gcm(srtp_session *s, uint8_t *p, uint32_t header_length, uint32_t rtp_length, uint32_t seq, uint32_t roc) {
+  uint8_t iv[12];
+  memcpy(iv, s->salt, 12);
+  iv[2] ^= p[8];
+  iv[3] ^= p[9];
+  iv[4] ^= p[10];
+  iv[5] ^= p[11];
+  iv[6] ^= (uint8_t)(roc >> 24);
+  iv[7] ^= (uint8_t)(roc >> 16);
+  iv[8] ^= (uint8_t)(roc >> 8);
+  iv[9] ^= (uint8_t)roc;
+  iv[10] ^= (uint8_t)(seq >> 8);
+  iv[11] ^= (uint8_t)seq;
+  int out = 0;
+  if (EVP_EncryptInit_ex(s->aes, NULL, NULL, NULL, iv) != 1) return 0;
+  if (EVP_EncryptUpdate(s->aes, NULL, &out, p, (int)header_length) != 1) return 0;
+  if (rtp_length > header_length && EVP_EncryptUpdate(s->aes, p + header_length, &out, p + header_length, (int)(rtp_length - header_length)) != 1) return 0;
+  if (EVP_EncryptFinal_ex(s->aes, p + rtp_length, &out) != 1) return 0;
+  return EVP_CIPHER_CTX_ctrl(s->aes, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LENGTH, p + rtp_length) == 1;
+}
+
 /* RFC 3711 4.1.1 (AES counter mode) and 4.2.1 (HMAC-SHA1, 80-bit tag), in place. */
 static int protect_packet(srtp_session *s, uint8_t *p, uint32_t header_length, uint32_t rtp_length, uint32_t seq, uint32_t roc) {
+  if (s->gcm) return protect_gcm(s, p, header_length, rtp_length, seq, roc);
   uint8_t iv[16];
   memcpy(iv, s->salt, 14);
   iv[14] = 0;
@@ -148,6 +185,33 @@ static int protect_packet(srtp_session *s, uint8_t *p, uint32_t header_length, u
   return 1;
 }
 
+/* A free session slot (the table grows, up to MAX_SESSIONS); 0 with a RangeError thrown. */
+static int new_slot(napi_env env, instance *in, uint32_t *out) {
+  uint32_t id = in->length;
+  for (uint32_t i = in->free_hint; i < in->length; i++)
+    if (!in->sessions[i].used) {
+      id = i;
+      break;
+    }
+  if (id == in->length) {
+    if (in->length >= MAX_SESSIONS) {
+      throw_range(env, "SRTP sessions: too many open");
+      return 0;
+    }
+    uint32_t grown = in->length ? in->length * 2 : 64;
+    srtp_session *more = realloc(in->sessions, grown * sizeof(srtp_session));
+    if (!more) {
+      throw_range(env, "SRTP sessions: out of memory");
+      return 0;
+    }
+    memset(more + in->length, 0, (grown - in->length) * sizeof(srtp_session));
+    in->sessions = more;
+    in->length = grown;
+  }
+  *out = id;
+  return 1;
+}
+
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -158,21 +222,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_type(env, "open(key, salt, authKey): three Buffers expected");
   if (key_length != 16 || salt_length != 14 || auth_length != 20) return throw_range(env, "SRTP keys: 16-byte key, 14-byte salt, 20-byte auth key expected");
   instance *in = get_instance(env);
-  uint32_t id = in->length;
-  for (uint32_t i = in->free_hint; i < in->length; i++)
-    if (!in->sessions[i].used) {
-      id = i;
-      break;
-    }
-  if (id == in->length) {
-    if (in->length >= MAX_SESSIONS) return throw_range(env, "SRTP sessions: too many open");
-    uint32_t grown = in->length ? in->length * 2 : 64;
-    srtp_session *more = realloc(in->sessions, grown * sizeof(srtp_session));
-    if (!more) return throw_range(env, "SRTP sessions: out of memory");
-    memset(more + in->length, 0, (grown - in->length) * sizeof(srtp_session));
-    in->sessions = more;
-    in->length = grown;
-  }
+  uint32_t id;
+  if (!new_slot(env, in, &id)) return NULL;
   srtp_session *s = &in->sessions[id];
   s->aes = EVP_CIPHER_CTX_new();
   if (!s->aes || EVP_EncryptInit_ex(s->aes, EVP_aes_128_ctr(), NULL, key, NULL) != 1) {
@@ -191,6 +242,35 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   SHA1_Update(&s->outer, pad, 64);
   OPENSSL_cleanse(pad, sizeof(pad));
   memcpy(s->salt, salt, 14);
+  s->gcm = 0;
+  s->used = 1;
+  in->free_hint = id + 1;
+  napi_value result;
+  napi_create_uint32(env, id, &result);
+  return result;
+}
+
+static napi_value js_open_gcm(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  uint8_t *key, *salt;
+  size_t key_length, salt_length;
+  if (argc < 2 || !get_buffer(env, argv[0], &key, &key_length) || !get_buffer(env, argv[1], &salt, &salt_length))
+    return throw_type(env, "openGcm(key, salt): two Buffers expected");
+  if (key_length != 16 || salt_length != 12) return throw_range(env, "SRTP AEAD_AES_128_GCM keys: 16-byte key, 12-byte salt expected");
+  instance *in = get_instance(env);
+  uint32_t id;
+  if (!new_slot(env, in, &id)) return NULL;
+  srtp_session *s = &in->sessions[id];
+  s->aes = EVP_CIPHER_CTX_new();
+  if (!s->aes || EVP_EncryptInit_ex(s->aes, EVP_aes_128_gcm(), NULL, key, NULL) != 1) {
+    if (s->aes) EVP_CIPHER_CTX_free(s->aes);
+    s->aes = NULL;
+    return throw_range(env, "SRTP: AES-128-GCM is not available");
+  }
+  memcpy(s->salt, salt, 12);
+  s->gcm = 1;
   s->used = 1;
   in->free_hint = id + 1;
   napi_value result;
@@ -226,7 +306,7 @@ static napi_value js_protect(napi_env env, napi_callback_info info) {
     return throw_type(env, "protect(id, buffer, offset, headerLength, rtpLength, seq, roc) expected");
   srtp_session *s = session_of(get_instance(env), id);
   if (!s) return throw_range(env, "SRTP: unknown session");
-  if (rtp_length > MAX_PACKET || header_length < 12 || header_length > rtp_length || (uint64_t)offset + rtp_length + TAG_LENGTH > length)
+  if (rtp_length > MAX_PACKET || header_length < 12 || header_length > rtp_length || (uint64_t)offset + rtp_length + tag_length(s) > length)
     return throw_range(env, "SRTP: packet outside the buffer, shorter than its header or longer than 1500 bytes");
   if (!protect_packet(s, data + offset, header_length, rtp_length, seq & 0xffff, roc)) return throw_range(env, "SRTP: AES failed");
   return NULL;
@@ -258,18 +338,18 @@ static napi_value js_send_batch(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < count; i++) {
     const uint32_t *d = desc + i * DESC_WORDS;
     uint32_t id = d[0], offset = d[1], header_length = d[2], rtp_length = d[3];
-    uint64_t length = id == NO_PROTECT ? rtp_length : (uint64_t)rtp_length + TAG_LENGTH;
-    if (length > MAX_PACKET + TAG_LENGTH || (uint64_t)offset + length > area_length) return throw_range(env, "sendBatch: datagram outside the area");
-    if (id != NO_PROTECT) {
-      if (!session_of(in, id)) return throw_range(env, "sendBatch: unknown SRTP session");
-      if (rtp_length > MAX_PACKET || header_length < 12 || header_length > rtp_length) return throw_range(env, "sendBatch: bad RTP lengths");
-    }
+    const srtp_session *s = id == NO_PROTECT ? NULL : session_of(in, id);
+    if (id != NO_PROTECT && !s) return throw_range(env, "sendBatch: unknown SRTP session");
+    uint64_t length = s ? (uint64_t)rtp_length + tag_length(s) : rtp_length;
+    if (length > MAX_PACKET + MAX_TAG_LENGTH || (uint64_t)offset + length > area_length) return throw_range(env, "sendBatch: datagram outside the area");
+    if (s && (rtp_length > MAX_PACKET || header_length < 12 || header_length > rtp_length)) return throw_range(env, "sendBatch: bad RTP lengths");
   }
   for (uint32_t i = 0; i < count; i++) {
     const uint32_t *d = desc + i * DESC_WORDS;
     uint32_t id = d[0], offset = d[1];
-    uint32_t length = id == NO_PROTECT ? d[3] : d[3] + TAG_LENGTH;
-    if (id != NO_PROTECT && !protect_packet(session_of(in, id), area + offset, d[2], d[3], d[4] & 0xffff, d[5])) return throw_range(env, "SRTP: AES failed");
+    srtp_session *s = id == NO_PROTECT ? NULL : session_of(in, id);
+    uint32_t length = s ? d[3] + tag_length(s) : d[3];
+    if (s && !protect_packet(s, area + offset, d[2], d[3], d[4] & 0xffff, d[5])) return throw_range(env, "SRTP: AES failed");
     memset(&addrs[i], 0, sizeof(addrs[i]));
     addrs[i].sin_family = AF_INET;
     addrs[i].sin_addr.s_addr = htonl(d[6]);
@@ -311,6 +391,7 @@ static napi_value init(napi_env env, napi_value exports) {
   if (!in || napi_set_instance_data(env, in, instance_free, NULL) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_default, NULL},
+      {"openGcm", NULL, js_open_gcm, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"protect", NULL, js_protect, NULL, NULL, NULL, napi_default, NULL},
       {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_default, NULL},

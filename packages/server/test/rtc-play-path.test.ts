@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { ProtectionProfileAes128CmHmacSha1_80, RtcpSrPacket } from 'werift';
+import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtcpSrPacket } from 'werift';
+import { nativeRtcSend } from '../src/protocol/rtc/native-send.js';
 import { api } from './api-helpers.js';
 import { basicConf, ffmpegPublish, freePort, kill, startServer, waitFor, type RunningServer } from './harness.js';
 import { rtcPlayer, whep, type RtcPlayerClient } from './rtc-helpers.js';
@@ -136,10 +137,12 @@ test('each player its own SSRCs; sequence numbers without a jump across a republ
   const distinct = new Set(a.twcc).size;
   assert.ok(distinct >= a.twcc.length * 0.98, `${distinct} distinct of ${a.twcc.length}: each packet its own number (${a.twcc.slice(0, 60).join(',')})`);
   assert.equal(b.twcc.length, 0, 'b did not negotiate TWCC');
-  // the server picked AES_CM_128_HMAC_SHA1_80 (werift clients offer GCM first), which tsrs protects itself
+  // the profile tsrs offered first and werift picked: AEAD_AES_128_GCM with the native send path
+  // (the same build as the server's), else AES_CM_128_HMAC_SHA1_80, which tsrs protects in JavaScript
+  const expected = nativeRtcSend().native ? ProtectionProfileAeadAes128Gcm : ProtectionProfileAes128CmHmacSha1_80;
   for (const w of [a, b]) {
     const profiles = w.player.pc.dtlsTransports.map((t) => (t as unknown as { srtp: { localContext: { profile: number } } }).srtp.localContext.profile);
-    assert.deepEqual(profiles, [ProtectionProfileAes128CmHmacSha1_80]);
+    assert.deepEqual(profiles, [expected]);
   }
   await Promise.all([a.player.pc.close(), b.player.pc.close()]);
 });

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  ProtectionProfileAeadAes128Gcm,
   ProtectionProfileAes128CmHmacSha1_80,
   RTCPeerConnection,
   RTCRtpCodecParameters,
@@ -89,14 +90,21 @@ function strongIceCredentials(pc: RTCPeerConnection): void {
 }
 
 /**
- * The DTLS-SRTP protection profile of a player's session (RFC 5764 4.1.2): tsrs answers as the
- * DTLS client (`a=setup:active`, werift's answer) and offers only AES_CM_128_HMAC_SHA1_80, the
- * profile SRS uses and every WebRTC endpoint implements (RFC 8827 6.5). tsrs protects the RTP
- * to players itself in that profile with one cipher per session (protocol/rtc/srtp-protect.ts);
- * werift would offer AEAD_AES_128_GCM first, which needs a new cipher per packet in Node.
+ * The DTLS-SRTP protection profiles a player's session offers (RFC 5764 4.1.2): tsrs answers as
+ * the DTLS client (`a=setup:active`, werift's answer), so it offers and the player picks.
+ * - With the native send path (protocol/rtc/send-batch.ts), AEAD_AES_128_GCM (RFC 7714) first,
+ *   then AES_CM_128_HMAC_SHA1_80: GCM protects a packet in about half the CPU of AES-CTR plus
+ *   HMAC-SHA1 there, and browsers and werift pick it when offered.
+ * - Without it, only AES_CM_128_HMAC_SHA1_80, the profile SRS uses and every WebRTC endpoint
+ *   implements (RFC 8827 6.5): tsrs protects it in JavaScript with one cipher per session
+ *   (protocol/rtc/srtp-protect.ts), where GCM would need a new cipher per packet.
  * Publishers keep werift's list (one decryption per packet, not per player).
  */
+export function playerSrtpProfiles(nativeSend: boolean): readonly number[] {
+  return nativeSend ? PLAYER_SRTP_PROFILES_NATIVE : PLAYER_SRTP_PROFILES;
+}
 export const PLAYER_SRTP_PROFILES: readonly number[] = [ProtectionProfileAes128CmHmacSha1_80];
+export const PLAYER_SRTP_PROFILES_NATIVE: readonly number[] = [ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80];
 
 function setSrtpProfiles(pc: RTCPeerConnection, profiles: readonly number[]): void {
   for (const t of pc.dtlsTransports) (t as unknown as { srtpProfiles: number[] }).srtpProfiles = [...profiles];
@@ -244,8 +252,8 @@ export class RtcError extends Error {
 
 /**
  * Answers `offer` on `pc` (attached to `session` when it was made: `RtcUdpMux.attach`). `media` words the refusal when the offer has neither codec (e.g.
- * "has" for a publisher's offer, "receives" for a player's); a player's session offers only
- * PLAYER_SRTP_PROFILES.
+ * "has" for a publisher's offer, "receives" for a player's); a player's session offers
+ * `playerSrtpProfiles`.
  * Returns the answer SDP (host candidates not yet set) and the session id
  * `<answer ufrag>:<offer ufrag>`.
  * Throws RtcError 5012 (SdpDecode, 400) for an offer werift cannot parse; 5018 (SdpExchange,
@@ -268,7 +276,7 @@ export async function answerOnMux(
     }
     trimFeedback(pc, fb);
     strongIceCredentials(pc);
-    if (media === 'receives') setSrtpProfiles(pc, PLAYER_SRTP_PROFILES);
+    if (media === 'receives') setSrtpProfiles(pc, playerSrtpProfiles(mux.sendBatch !== undefined));
     await pc.setLocalDescription(await pc.createAnswer());
     answer = pc.localDescription!.sdp;
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * The optional native send path of the WebRTC fan-out (packages/server/native/rtc_send.c): SRTP
- * protection (AES_CM_128_HMAC_SHA1_80, RFC 3711) of a batch of RTP packets and one sendmmsg(2)
+ * protection (AES_CM_128_HMAC_SHA1_80, RFC 3711; AEAD_AES_128_GCM, RFC 7714) of a batch of RTP packets and one sendmmsg(2)
  * for all of them. `npm run build` compiles it with node-gyp against the running Node's own
  * headers and OpenSSL; where that cannot be done (no compiler, make or python3, no headers, not Linux) the
  * build says so and tsrs sends from JavaScript (srtp-protect.ts and dgram), the same bytes at a
@@ -14,9 +14,11 @@ import type { Socket } from 'node:dgram';
 export interface NativeRtcSend {
   /** a session's SRTP keys: key 16 bytes, salt 14, auth key 20; returns their id */
   open(key: Buffer, salt: Buffer, authKey: Buffer): number;
+  /** AEAD_AES_128_GCM keys (RFC 7714): key 16 bytes, salt 12; returns their id (16-byte tags) */
+  openGcm(key: Buffer, salt: Buffer): number;
   /** frees an id's keys; an unknown id is ignored, but a closed id may be given out again by `open`, so close each once */
   close(id: number): void;
-  /** protects the RTP packet at buf[offset, offset + rtpLength) in place, the 10-byte tag after it */
+  /** protects the RTP packet at buf[offset, offset + rtpLength) in place, the tag after it (10 bytes, 16 for GCM keys) */
   protect(id: number, buf: Buffer, offset: number, headerLength: number, rtpLength: number, seq: number, roc: number): void;
   /**
    * Protects and sends `count` datagrams (DESC_WORDS words each in `desc`); returns how many were

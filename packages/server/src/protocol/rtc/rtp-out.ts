@@ -7,10 +7,10 @@
  * 5.1: the sender's SSRC and payload type, the caller's sequence number and timestamp) with the
  * negotiated header extensions (RFC 8285 one-byte form: `sdes:mid`, abs-send-time,
  * transport-wide sequence number) written from a template into the one datagram buffer, the
- * payload copied after it, SRTP protection in place (srtp-protect.ts for AES_CM_128_HMAC_SHA1_80,
- * which players negotiate with tsrs as with SRS; werift's SRTP context for AEAD_AES_128_GCM), and
- * one datagram. With a native batch (send-batch.ts: the native module is built), the packet is
- * written into the batch's area instead, and protected and sent there with the rest of the batch.
+ * payload copied after it, SRTP protection in place (srtp-protect.ts for AES_CM_128_HMAC_SHA1_80;
+ * werift's SRTP context for AEAD_AES_128_GCM), and one datagram. With a native batch
+ * (send-batch.ts: the native module is built), the packet is written into the batch's area
+ * instead, and protected (either profile) and sent there with the rest of the batch.
  *
  * RTCP sender reports (RFC 3550 6.4.1) are made here on the sender's counts and the NTP/RTP
  * timestamp pair of the newest packet, at RFC 3550's interval (SENDER_REPORT_MS), and sent
@@ -22,6 +22,7 @@
  */
 import {
   compactNtp,
+  ProtectionProfileAeadAes128Gcm,
   ProtectionProfileAes128CmHmacSha1_80,
   RtcpSenderInfo,
   RtcpSourceDescriptionPacket,
@@ -179,7 +180,7 @@ export class RtpOut {
   /** where abs-send-time's 3 bytes and the transport-wide sequence number's 2 bytes go, or -1 */
   private readonly absAt: number;
   private readonly twccAt: number;
-  /** AES_CM_128_HMAC_SHA1_80 here; undefined: werift's SRTP context protects (GCM) */
+  /** AES_CM_128_HMAC_SHA1_80 here; undefined: the native batch (GCM) or werift's SRTP context protects */
   private readonly protector: SrtpCmProtector | undefined;
   private readonly rocState: SrtpSsrcState | undefined;
   private roc = 0;
@@ -264,6 +265,15 @@ export class RtpOut {
         if (route) this.batchKeys = route.batch.openKeys(this, ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag);
       } catch {
         this.batchKeys = -1; // the native module's session table is full: this sender protects in JavaScript
+      }
+    } else if (ctx && ctx.profile === ProtectionProfileAeadAes128Gcm && route) {
+      // AEAD_AES_128_GCM (RFC 7714) in the native batch; werift's SRTP context otherwise
+      this.rocState = ctx.getSrtpSsrcState(this.s.ssrc);
+      try {
+        // RFC 7714 11: a 96-bit session salt (werift derives 14 bytes, as for AES-CM, and uses the first 12)
+        this.batchKeys = route.batch.openGcmKeys(this, ctx.srtpSessionKey, ctx.srtpSessionSalt.subarray(0, 12));
+      } catch {
+        this.batchKeys = -1;
       }
     }
   }
@@ -357,6 +367,7 @@ export class RtpOut {
     } else {
       const srtp = this.s.dtlsTransport?.srtp;
       if (!srtp) return false;
+      this.route?.batch.flush();
       const datagram = srtp.encrypt(payload, this.header(sequenceNumber, timestamp, marker, abs, transportSeq));
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
       this.datagram(datagram);

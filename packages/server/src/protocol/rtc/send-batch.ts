@@ -4,7 +4,8 @@
  * dgram send (and its request object and system call) per packet and player.
  *
  * A sender writes its RTP packet (header, then payload) into a slot of `area` between `begin`
- * and `commit`; the slot's descriptor names the session's SRTP keys (an id from `openKeys`), the
+ * and `commit`; the slot's descriptor names the session's SRTP keys (an id from `openKeys`:
+ * AES_CM_128_HMAC_SHA1_80, 10-byte tag; or `openGcmKeys`: AEAD_AES_128_GCM, RFC 7714), the
  * lengths, the sequence number and rollover counter (RFC 3711 3.3.1) and the peer's address. The
  * batch is sent when its slots are full and at the end of the current synchronous run (a
  * microtask scheduled by its first packet), so a flush round of the fan-out leaves as a few large
@@ -19,7 +20,10 @@
 import type { NativeRtcSend } from './native-send.js';
 import { SRTP_AUTH_TAG_LENGTH } from './srtp-protect.js';
 
-/** bytes of one slot: an RTP packet of at most 1500 bytes, the 10-byte SRTP tag, alignment */
+/** AEAD_AES_128_GCM's authentication tag (RFC 7714 13.1) */
+export const SRTP_GCM_TAG_LENGTH = 16;
+
+/** bytes of one slot: an RTP packet of at most 1500 bytes, the SRTP tag (10 or 16 bytes), alignment */
 export const SLOT_BYTES = 1536;
 /** datagrams per sendmmsg */
 export const BATCH_SLOTS = 64;
@@ -55,6 +59,10 @@ export class RtcSendBatch {
   private readonly desc: Uint32Array;
   private readonly words: number;
   private readonly addresses: (BatchAddress | undefined)[] = new Array<BatchAddress | undefined>(BATCH_SLOTS);
+  /** each slot's tag length (a datagram the kernel did not take is that much longer than its RTP) */
+  private readonly tags = new Uint8Array(BATCH_SLOTS);
+  /** the tag length of each open keys id */
+  private readonly tagOf = new Map<number, number>();
   private count = 0;
   private scheduled = false;
   /** ids of closed senders' keys, freed at the next flush (a slot may still name them) */
@@ -86,7 +94,19 @@ export class RtcSendBatch {
    * `closeKeys(owner)` or when `owner` is collected. Throws RangeError for keys of the wrong length.
    */
   openKeys(owner: object, key: Buffer, salt: Buffer, authKey: Buffer): number {
-    const id = this.native.open(key, salt, authKey);
+    return this.own(owner, this.native.open(key, salt, authKey), SRTP_AUTH_TAG_LENGTH);
+  }
+
+  /**
+   * AEAD_AES_128_GCM keys (RFC 7714: key 16 bytes, salt 12) for a sender, freed as `openKeys`'
+   * ones. Throws RangeError for keys of the wrong length.
+   */
+  openGcmKeys(owner: object, key: Buffer, salt: Buffer): number {
+    return this.own(owner, this.native.openGcm(key, salt), SRTP_GCM_TAG_LENGTH);
+  }
+
+  private own(owner: object, id: number, tagLength: number): number {
+    this.tagOf.set(id, tagLength);
     this.finalizer.register(owner, id, owner);
     return id;
   }
@@ -96,6 +116,7 @@ export class RtcSendBatch {
   }
 
   private closeId(id: number): void {
+    this.tagOf.delete(id);
     // a slot of the current batch may still name the id: free it after the batch is sent
     if (this.count > 0) this.closing.push(id);
     else this.native.close(id);
@@ -130,6 +151,7 @@ export class RtcSendBatch {
     const d = i * this.words;
     const desc = this.desc;
     desc[d] = keys;
+    this.tags[i] = this.tagOf.get(keys) ?? SRTP_AUTH_TAG_LENGTH;
     desc[d + 1] = i * SLOT_BYTES;
     desc[d + 2] = headerLength;
     desc[d + 3] = rtpLength;
@@ -172,7 +194,7 @@ export class RtcSendBatch {
     this.counters.sent += handled;
     for (let i = handled; i < n; i++) {
       const d = i * this.words;
-      const length = this.desc[d + 3] + (this.desc[d] === this.native.NO_PROTECT ? 0 : SRTP_AUTH_TAG_LENGTH);
+      const length = this.desc[d + 3] + (this.desc[d] === this.native.NO_PROTECT ? 0 : this.tags[i]);
       const at = this.desc[d + 1];
       this.counters.fallback++;
       this.fallback(Buffer.from(this.area.subarray(at, at + length)), this.addresses[i]!);
