@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { after, test } from 'node:test';
@@ -160,8 +160,9 @@ test('openInsideRoot: a directory swapped for a symlink while files are opened n
   let opened = 0;
   let refusedAfterOpen = 0;
   try {
-    const until = Date.now() + 4000;
-    for (let i = 0; Date.now() < until; i++) {
+    // at least 4 s, and on until an open was caught after the check before it (at most 20 s)
+    const start = Date.now();
+    for (let i = 0; Date.now() - start < 4000 || (refusedAfterOpen === 0 && Date.now() - start < 20_000); i++) {
       for (const [name, mode] of [[`f${i}.tmp`, 'fresh'], ['victim.flv', 'truncate']] as const) {
         try {
           const fh = await openInsideRoot(root, join(root, 'd', name), mode);
@@ -182,5 +183,24 @@ test('openInsideRoot: a directory swapped for a symlink while files are opened n
   assert.ok(opened > 0, 'nothing was ever opened under the root');
   // the race was really run: some opens landed outside after the check before the open passed
   assert.ok(refusedAfterOpen > 0, 'no open was caught by the check after it');
+  rmSync(base, { recursive: true, force: true });
+});
+
+test('openInsideRoot truncates only a regular file with one link: a FIFO fails at once (no blocked thread), a hard link to a file elsewhere is left alone', { timeout: 10_000 }, async () => {
+  const base = realpathSync(mkdtempSync(join(tmpdir(), 'tsrs-open-kinds-')));
+  const root = join(base, 'root');
+  mkdirSync(root);
+  writeFileSync(join(base, 'victim'), 'keep me');
+  linkSync(join(base, 'victim'), join(root, 'linked.flv'));
+  execFileSync('mkfifo', [join(root, 'pipe.flv')]);
+  await assert.rejects(openInsideRoot(root, join(root, 'linked.flv'), 'truncate'), PathEscapeError);
+  assert.equal(readFileSync(join(base, 'victim'), 'utf8'), 'keep me');
+  await assert.rejects(openInsideRoot(root, join(root, 'pipe.flv'), 'truncate'), (err: NodeJS.ErrnoException) => err instanceof PathEscapeError || err.code === 'ENXIO');
+  writeFileSync(join(root, 'old.flv'), 'an older recording');
+  const fh = await openInsideRoot(root, join(root, 'old.flv'), 'truncate');
+  await fh.write('new');
+  await fh.close();
+  assert.equal(readFileSync(join(root, 'old.flv'), 'utf8'), 'new');
+  await assert.rejects(openInsideRoot(root, join(root, 'old.flv'), 'fresh'), /EEXIST/);
   rmSync(base, { recursive: true, force: true });
 });

@@ -14,7 +14,7 @@
  *   whose path fails writes and deletes nothing and logs why.
  */
 import { constants } from 'node:fs';
-import { lstat, open, readlink, realpath, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { renderPath, type PathVars } from './hls/path-template.js';
 
@@ -172,40 +172,64 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
   if (why) throw new PathEscapeError(why);
 }
 
-/** Create only; write only; never through a symlink in the last name. */
-const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** Create only; write only; never through a symlink in the last name; a FIFO never blocks the open. */
+const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+const OPEN_EXISTING = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Opens `path` for writing only when the file opened really lies under `root`.
- *
- * `checkInsideRoot` before the open leaves a window: a directory on the way can be swapped for
- * a symlink between the check and the open. So the opened file's own path is read back from
- * the kernel (`/proc/self/fd/N`, Linux) and checked again; a file that landed outside is
- * closed, removed when this call created it, and PathEscapeError is thrown. Where /proc is
- * not there, the check before the open is the only one.
+ * Runs `job` on the directory `dir` opened and checked to resolve under `root` (or to be `root`):
+ * `at(name)` is a path to `name` inside that opened directory (`/proc/self/fd/N/name`, Linux), so
+ * what `job` creates, renames or deletes there stays in it even when a directory on the way is
+ * swapped for a symlink meanwhile. PathEscapeError when the directory is elsewhere; on Linux also
+ * when the kernel does not say where it is (no /proc). Elsewhere (no /proc/self/fd) `at` joins
+ * names to `dir`, and the check before the open is the only one.
+ */
+export async function withDirInsideRoot<T>(root: string, dir: string, job: (at: (name: string) => string) => Promise<T>): Promise<T> {
+  const [realRoot, realDir] = await Promise.all([resolveExisting(root), resolveExisting(dir)]);
+  if (!realRoot) throw new PathEscapeError(`root ${root} does not resolve`);
+  if (!realDir || (realDir !== realRoot && !isStrictlyInside(realRoot, realDir))) throw new PathEscapeError(`${dir} resolves to ${realDir ?? 'nowhere'}, outside ${realRoot}`);
+  const dh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    const opened = await readlink(`/proc/self/fd/${dh.fd}`).catch(() => undefined);
+    if (opened === undefined) {
+      if (process.platform === 'linux') throw new PathEscapeError(`${dir}: where it was opened cannot be read (/proc/self/fd)`);
+      return await job((name) => join(dir, name));
+    }
+    if (opened !== realRoot && !isStrictlyInside(realRoot, opened)) throw new PathEscapeError(`${dir} was opened as ${opened}, outside ${realRoot}`);
+    return await job((name) => `/proc/self/fd/${dh.fd}/${name}`);
+  } finally {
+    await dh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens `path` for writing only when the file opened really lies under `root`: its directory is
+ * opened and checked first (withDirInsideRoot), and the file opened inside that directory, so a
+ * directory on the way swapped for a symlink between the check and the open changes nothing.
  *
  * - `fresh`: the name must not exist (EEXIST is thrown); used for temp files.
- * - `truncate`: an existing file is truncated, only after the check (a file outside the root
- *   is never emptied).
+ * - `truncate`: an existing file is truncated, only when it is a regular file with one link (a
+ *   FIFO, a device or a hard link to a file elsewhere: PathEscapeError, nothing changed).
  */
 export async function openInsideRoot(root: string, path: string, mode: 'fresh' | 'truncate'): Promise<FileHandle> {
-  await assertInsideRoot(root, path);
-  let created = true;
-  let fh: FileHandle;
-  try {
-    fh = await open(path, CREATE_NEW, 0o666);
-  } catch (err) {
-    if (mode === 'fresh' || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    fh = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
-    created = false;
-  }
-  const opened = await readlink(`/proc/self/fd/${fh.fd}`).catch(() => undefined);
-  const realRoot = opened === undefined ? undefined : await resolveExisting(root);
-  if (opened !== undefined && (!realRoot || !isStrictlyInside(realRoot, opened))) {
-    await fh.close().catch(() => undefined);
-    if (created) await unlink(opened).catch(() => undefined);
-    throw new PathEscapeError(`${path} was opened as ${opened}, outside ${realRoot ?? root}`);
-  }
-  if (!created && mode === 'truncate') await fh.truncate(0);
-  return fh;
+  return withDirInsideRoot(root, dirname(path), async (at) => {
+    const name = at(basename(path));
+    let fh: FileHandle;
+    try {
+      return await open(name, CREATE_NEW, 0o666);
+    } catch (err) {
+      if (mode === 'fresh' || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      fh = await open(name, OPEN_EXISTING);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new PathEscapeError(`${path} is not a regular file`);
+      if (st.nlink !== 1) throw new PathEscapeError(`${path} has ${st.nlink} links (a hard link to a file elsewhere?)`);
+      await fh.truncate(0);
+      return fh;
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+  });
 }

@@ -1,20 +1,27 @@
 import { constants } from 'node:fs';
 import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { assertInsideRoot, openInsideRoot } from '../safe-name.js';
+import { basename, dirname } from 'node:path';
+import { assertInsideRoot, withDirInsideRoot } from '../safe-name.js';
 
 /**
  * Writes a file under a temp name and renames it into place, so a reader
  * (a player fetching the m3u8 or a segment) never sees half a file.
  *
  * With `root`, the path is checked to resolve under it before anything is created, and the
- * temp file once opened (see `openInsideRoot`): PathEscapeError, nothing left outside.
+ * temp file is written, renamed and (on an error) removed inside its directory as opened and
+ * checked (see `withDirInsideRoot`): PathEscapeError, nothing written or removed outside.
  */
 export async function writeFileAtomic(path: string, data: readonly Buffer[] | string, root?: string): Promise<void> {
   if (root !== undefined) await assertInsideRoot(root, path);
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fh = await openFresh(tmp, root);
+  if (root === undefined) return writeIn(path, `${path}.tmp`, data);
+  // every step (temp file, rename, clean-up) inside the directory as opened and checked
+  await withDirInsideRoot(root, dirname(path), (at) => writeIn(at(basename(path)), at(`${basename(path)}.tmp`), data));
+}
+
+/** The temp file written whole at `tmp`, then renamed to `path`; no temp file left on an error. */
+async function writeIn(path: string, tmp: string, data: readonly Buffer[] | string): Promise<void> {
+  const fh = await openFresh(tmp);
   try {
     if (typeof data === 'string') await fh.writeFile(data);
     else await writeAll(fh, data);
@@ -28,21 +35,20 @@ export async function writeFileAtomic(path: string, data: readonly Buffer[] | st
   await rename(tmp, path);
 }
 
-/** A new file only, never through a symlink in the last name. */
-const FRESH = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** A new file only, never through a symlink in the last name; a FIFO there never blocks the open. */
+const FRESH = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
  * Opens a new temp file. Whatever is already at the name (a temp left by a crash, or a
  * symlink planted there) is removed first, never followed: the write lands at the name itself.
  */
-async function openFresh(tmp: string, root: string | undefined): Promise<FileHandle> {
-  const openTmp = () => (root === undefined ? open(tmp, FRESH, 0o666) : openInsideRoot(root, tmp, 'fresh'));
+async function openFresh(tmp: string): Promise<FileHandle> {
   try {
-    return await openTmp();
+    return await open(tmp, FRESH, 0o666);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     await unlink(tmp);
-    return openTmp();
+    return open(tmp, FRESH, 0o666);
   }
 }
 

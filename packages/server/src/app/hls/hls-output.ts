@@ -1,4 +1,4 @@
-import { dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { HlsView } from '../../config/index.js';
 import type { Packet } from '../../kernel/packet.js';
 import type { Logger } from '../../log.js';
@@ -6,7 +6,7 @@ import type { EventBus } from '../events.js';
 import { Episode } from '../resource-errors.js';
 import type { OutputErrorAction } from '../output-guard.js';
 import type { Source, SourceOutput } from '../source.js';
-import { checkInsideRoot, joinTemplate, PathEscapeError, renderSafePath, type SafePath } from '../safe-name.js';
+import { joinTemplate, PathEscapeError, renderSafePath, withDirInsideRoot, type SafePath } from '../safe-name.js';
 import { removeFile, writeFileAtomic } from './atomic-write.js';
 import type { PathVars } from './path-template.js';
 import { renderPlaylist, slideWindow, targetDuration, type PlaylistEntry } from './playlist.js';
@@ -399,10 +399,14 @@ export class HlsOutput implements SourceOutput {
     await writeFileAtomic(f.file, data, f.root);
   }
 
-  /** Deletes a file this output wrote, unless its path now leads outside its root. */
+  /** Deletes a file this output wrote, unless its path now leads outside its root (deleted inside its directory as opened and checked). */
   private async remove(f: OwnFile): Promise<void> {
-    const why = await checkRootOrWarn(f, this.deps.log, this.source.url);
-    if (!why) await removeFile(f.file);
+    try {
+      await withDirInsideRoot(f.root, dirname(f.file), (at) => removeFile(at(basename(f.file))));
+    } catch (err) {
+      if (!(err instanceof PathEscapeError)) throw err;
+      this.deps.log.warn({ url: this.source.url, file: f.file, reason: err.message }, 'hls: not deleting a file outside its directory');
+    }
   }
 
   private vars(extra: Partial<PathVars> = {}): PathVars {
@@ -513,13 +517,6 @@ export class HlsOutput implements SourceOutput {
       }
     });
   }
-}
-
-/** checkInsideRoot, logging a refusal; returns the reason (undefined: fine). */
-async function checkRootOrWarn(f: OwnFile, log: Logger, url: string): Promise<string | undefined> {
-  const why = await checkInsideRoot(f.root, f.file);
-  if (why) log.warn({ url, file: f.file, reason: why }, 'hls: not deleting a file outside its directory');
-  return why;
 }
 
 /** Whether a sequence header describes another encoding than the one being segmented. */

@@ -138,6 +138,8 @@ class SentHistory {
   private readonly marker = new Uint8Array(RTP_HISTORY_SIZE);
   private readonly absTime = new Uint32Array(RTP_HISTORY_SIZE);
   private readonly transportSeq = new Uint16Array(RTP_HISTORY_SIZE);
+  /** the rollover counter each packet was protected with (RFC 3711 3.3.1) */
+  private readonly roc = new Uint32Array(RTP_HISTORY_SIZE);
   /** what werift's sender holds as `rtpCache` */
   readonly view: unknown[];
 
@@ -153,8 +155,9 @@ class SentHistory {
     });
   }
 
-  add(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, absTime: number, transportSeq: number): void {
+  add(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, absTime: number, transportSeq: number, roc: number): void {
     const i = sequenceNumber % RTP_HISTORY_SIZE;
+    this.roc[i] = roc;
     this.payloads[i] = payload;
     this.seq[i] = sequenceNumber;
     this.timestamp[i] = timestamp;
@@ -163,9 +166,17 @@ class SentHistory {
     this.transportSeq[i] = transportSeq;
   }
 
+  /**
+   * The entry werift reads to answer a NACK. werift protects the packet at once, with the
+   * rollover counter it guesses from its last sequence number (a 100-packet window, seq 0 a
+   * special case): its state is set to this packet's own numbers first, so the resent packet has
+   * the ROC it was first sent with (a wrong one would not decrypt, and would reuse an IV of a
+   * later packet: with AEAD_AES_128_GCM that exposes the authentication key).
+   */
   private entry(i: number): RtpPacket | undefined {
     const payload = this.payloads[i];
     if (!payload) return undefined;
+    this.out.primeRollover(this.seq[i], this.roc[i]);
     return new RtpPacket(this.out.header(this.seq[i], this.timestamp[i], this.marker[i] === 1, this.absTime[i], this.transportSeq[i]), payload);
   }
 }
@@ -258,9 +269,9 @@ export class RtpOut {
     this.absAt = this.extensionAt(this.absId);
     this.twccAt = this.extensionAt(this.twccId);
     const ctx = this.s.dtlsTransport?.srtp?.localContext;
+    this.rocState = ctx?.getSrtpSsrcState(this.s.ssrc);
     if (ctx && ctx.profile === ProtectionProfileAes128CmHmacSha1_80) {
       this.protector = new SrtpCmProtector(ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag, this.s.ssrc);
-      this.rocState = ctx.getSrtpSsrcState(this.s.ssrc);
       try {
         if (route) this.batchKeys = route.batch.openKeys(this, ctx.srtpSessionKey, ctx.srtpSessionSalt, ctx.srtpSessionAuthTag);
       } catch {
@@ -268,7 +279,6 @@ export class RtpOut {
       }
     } else if (ctx && ctx.profile === ProtectionProfileAeadAes128Gcm && route) {
       // AEAD_AES_128_GCM (RFC 7714) in the native batch; werift's SRTP context otherwise
-      this.rocState = ctx.getSrtpSsrcState(this.s.ssrc);
       try {
         // RFC 7714 11: a 96-bit session salt (werift derives 14 bytes, as for AES-CM, and uses the first 12)
         this.batchKeys = route.batch.openGcmKeys(this, ctx.srtpSessionKey, ctx.srtpSessionSalt.subarray(0, 12));
@@ -346,7 +356,9 @@ export class RtpOut {
     if (this.lastSeq >= 0 && sequenceNumber < this.lastSeq && this.lastSeq - sequenceNumber > 0x8000) this.roc = (this.roc + 1) >>> 0;
     this.lastSeq = sequenceNumber;
     const rtpLength = this.template.length + payload.length;
-    if (this.batchKeys >= 0 && rtpLength <= SRTP_MAX_PACKET) {
+    // past 1500 bytes (a hostile publisher's frame): dropped, as no profile here protects it
+    if (rtpLength > SRTP_MAX_PACKET) return false;
+    if (this.batchKeys >= 0) {
       const batch = this.route!.batch;
       const at = batch.begin(this.route!.session);
       if (at >= 0) {
@@ -357,17 +369,17 @@ export class RtpOut {
     } else if (this.protector) {
       // a packet the batch does not take (too long, keys closed) goes after those waiting in it
       this.route?.batch.flush();
-      const size = SRTP_PREFIX + rtpLength + SRTP_AUTH_TAG_LENGTH;
-      // a packet too long for the scratch area gets its own (protect refuses it past SRTP_MAX_PACKET)
-      const area = size <= SCRATCH_LENGTH ? scratch : Buffer.allocUnsafe(size);
+      const area = scratch;
       this.writePacket(area, SRTP_PREFIX, payload, sequenceNumber, timestamp, marker, abs, transportSeq);
       const datagram = this.protector.protect(area, this.template.length, rtpLength, sequenceNumber, this.roc);
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
-      if (this.datagram(datagram) === 'queued' && area === scratch) scratch = Buffer.allocUnsafeSlow(SCRATCH_LENGTH);
+      if (this.datagram(datagram) === 'queued') scratch = Buffer.allocUnsafeSlow(SCRATCH_LENGTH);
     } else {
       const srtp = this.s.dtlsTransport?.srtp;
       if (!srtp) return false;
       this.route?.batch.flush();
+      // werift's rollover state of the SSRC is only brought up to date for NACKs: this packet's first
+      this.primeRollover(sequenceNumber, this.roc);
       const datagram = srtp.encrypt(payload, this.header(sequenceNumber, timestamp, marker, abs, transportSeq));
       this.count(payload, sequenceNumber, timestamp, marker, abs, transportSeq, nowMs);
       this.datagram(datagram);
@@ -399,13 +411,21 @@ export class RtpOut {
    * puts a new array there on replaceRTP).
    */
   private syncWerift(): void {
-    const st = this.rocState;
-    if (st && this.lastSeq >= 0) {
-      st.rolloverCounter = this.roc;
-      st.lastSequenceNumber = this.lastSequenceNumber;
-      st.rolloverHasProcessed = true;
-    }
+    if (this.lastSeq >= 0) this.primeRollover(this.lastSequenceNumber, this.roc);
     if (this.s.rtpCache !== this.history.view) this.s.rtpCache = this.history.view;
+  }
+
+  /**
+   * Sets werift's rollover state of the SSRC to a packet's own numbers, so that werift's next
+   * protection of that sequence number (a NACK answer, a packet of the werift path) uses `roc`
+   * (werift keeps the counter when the number equals its last one).
+   */
+  primeRollover(sequenceNumber: number, roc: number): void {
+    const st = this.rocState;
+    if (!st) return;
+    st.rolloverCounter = roc;
+    st.lastSequenceNumber = sequenceNumber;
+    st.rolloverHasProcessed = true;
   }
 
   /** Sends a sender report (with the SDES CNAME) through werift's SRTCP, and schedules the next. */
@@ -430,7 +450,7 @@ export class RtpOut {
 
   /** The history entry and what werift's sender reports count (RFC 3550 6.4.1) of a sent packet. */
   private count(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, abs: number, transportSeq: number, nowMs: number): void {
-    this.history.add(payload, sequenceNumber, timestamp, marker, abs, transportSeq);
+    this.history.add(payload, sequenceNumber, timestamp, marker, abs, transportSeq, this.roc);
     this.lastSequenceNumber = sequenceNumber;
     if (nowMs !== this.lastNtpMs) {
       // the sender report's NTP/RTP pair: one instant, renewed at most once a millisecond

@@ -129,6 +129,32 @@ test('RtpOut: werift\'s receiver decrypts every packet across a sequence number 
   assert.equal(out.send(payloads[0], 6, 0, false), false, 'nothing once the transport is gone');
 });
 
+test('RtpOut: a NACK answered by werift from the history has the rollover counter the packet was first sent with, whatever werift would guess (seq 0 asked for 110 packets after the wrap); packets past 1500 bytes are dropped', () => {
+  const { sender: srtp } = srtpSessions();
+  const datagrams: Buffer[] = [];
+  const fake = senderStub(srtp, 0x0a0b0c0d, 96);
+  const out = RtpOut.of(asSender(fake), (d) => (datagrams.push(Buffer.from(d)), 'sent'))!;
+  const payloads = new Map<number, Buffer>();
+  const sent = new Map<number, Buffer>();
+  // 65520 ... 65535, 0 ... 110: 127 packets, all still in the 128-packet history
+  for (let i = 0; i < 127; i++) {
+    const seq = (65520 + i) & 0xffff;
+    const payload = randomBytes(40 + i);
+    payloads.set(seq, payload);
+    assert.equal(out.send(payload, seq, i * 3000, false, 1_700_000_000_000), true);
+    sent.set(seq, datagrams[datagrams.length - 1]);
+  }
+  // the NACK arrives (werift's state is brought up to date), then werift reads each entry and protects it at once
+  fake.handleRtcpPacket(new RtcpRrPacket({ ssrc: 1, reports: [] }));
+  for (const seq of [0, 1, 65535, 65520, 110]) {
+    const entry = fake.rtpCache[seq % RTP_HISTORY_SIZE] as RtpPacket;
+    assert.equal(entry.header.sequenceNumber, seq);
+    assert.deepEqual(srtp.encrypt(entry.payload, entry.header), sent.get(seq), `seq ${seq}: the resent bytes are the first ones`);
+  }
+  assert.equal(out.send(randomBytes(1500), 111, 0, false), false, 'an RTP packet past 1500 bytes is not sent');
+  assert.equal(datagrams.length, 127);
+});
+
 test('RtpOut: a datagram the sink sent leaves the one area for the next packet; one it queued is never written again', () => {
   const { sender: srtp, receiver } = srtpSessions();
   const fake = senderStub(srtp, 0x0badcafe, 111);
