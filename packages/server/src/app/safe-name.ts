@@ -175,14 +175,17 @@ export async function assertInsideRoot(root: string, path: string): Promise<void
 /** Create only; write only; never through a symlink in the last name; a FIFO never blocks the open. */
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 const OPEN_EXISTING = constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+/** the missing /proc/self/fd was warned about */
+let noProcWarned = false;
 
 /**
  * Runs `job` on the directory `dir` opened and checked to resolve under `root` (or to be `root`):
  * `at(name)` is a path to `name` inside that opened directory (`/proc/self/fd/N/name`, Linux), so
  * what `job` creates, renames or deletes there stays in it even when a directory on the way is
- * swapped for a symlink meanwhile. PathEscapeError when the directory is elsewhere; on Linux also
- * when the kernel does not say where it is (no /proc). Elsewhere (no /proc/self/fd) `at` joins
- * names to `dir`, and the check before the open is the only one.
+ * swapped for a symlink meanwhile. PathEscapeError when the directory is elsewhere; the errors of
+ * opening it (ENOENT, ENOTDIR, EACCES) as they are. Without a readable /proc/self/fd (not Linux, a
+ * chroot without /proc) `at` joins names to `dir`, and the check before the open is the only one
+ * (warned once on Linux).
  */
 export async function withDirInsideRoot<T>(root: string, dir: string, job: (at: (name: string) => string) => Promise<T>): Promise<T> {
   const [realRoot, realDir] = await Promise.all([resolveExisting(root), resolveExisting(dir)]);
@@ -192,7 +195,10 @@ export async function withDirInsideRoot<T>(root: string, dir: string, job: (at: 
   try {
     const opened = await readlink(`/proc/self/fd/${dh.fd}`).catch(() => undefined);
     if (opened === undefined) {
-      if (process.platform === 'linux') throw new PathEscapeError(`${dir}: where it was opened cannot be read (/proc/self/fd)`);
+      if (!noProcWarned && process.platform === 'linux') {
+        noProcWarned = true;
+        process.emitWarning('/proc/self/fd is not readable: HLS and DVR paths are checked before each open only (a directory swapped for a symlink meanwhile is not caught)', { code: 'TSRS_NO_PROC_FD' });
+      }
       return await job((name) => join(dir, name));
     }
     if (opened !== realRoot && !isStrictlyInside(realRoot, opened)) throw new PathEscapeError(`${dir} was opened as ${opened}, outside ${realRoot}`);

@@ -95,3 +95,12 @@ test('a segment path refused after the playlist was accepted stops HLS without t
   assert.ok(log.warnings.some((w) => w.includes('hls: unsafe path')), log.warnings.join('\n'));
   assert.deepEqual(filesUnder(join(tmp, 'climb')), []);
 });
+
+test('hls_dispose after the stream\'s directory was removed (an operator\'s rm): the files count as gone, no error', { timeout: 10_000 }, async () => {
+  const root = join(tmp, 'removed', 'hls');
+  const { log, output } = await publishAudio(root, 'live', 's', false, 'hls_dispose 1;');
+  rmSync(join(root, 'live'), { recursive: true, force: true });
+  await new Promise((r) => setTimeout(r, 1500));
+  await output.idle();
+  assert.ok(!log.warnings.some((w) => /ENOENT|ENOTDIR|fail/i.test(w)), log.warnings.join('\n'));
+});

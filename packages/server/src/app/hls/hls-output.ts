@@ -404,6 +404,9 @@ export class HlsOutput implements SourceOutput {
     try {
       await withDirInsideRoot(f.root, dirname(f.file), (at) => removeFile(at(basename(f.file))));
     } catch (err) {
+      // its directory is gone (an operator's rm): so is the file
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
       if (!(err instanceof PathEscapeError)) throw err;
       this.deps.log.warn({ url: this.source.url, file: f.file, reason: err.message }, 'hls: not deleting a file outside its directory');
     }

@@ -346,6 +346,10 @@ export class RtpOut {
    */
   send(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, nowMs = Date.now()): boolean {
     if (!this.live) return false;
+    const rtpLength = this.template.length + payload.length;
+    // past 1500 bytes (a hostile publisher's frame): dropped, as no profile here protects it (before
+    // it takes a transport-wide sequence number, which the player would report as lost)
+    if (rtpLength > SRTP_MAX_PACKET) return false;
     const abs = this.absAt >= 0 ? absSendTime(nowMs) : 0;
     let transportSeq = 0;
     if (this.twccAt >= 0) {
@@ -355,9 +359,6 @@ export class RtpOut {
     // rollover counter (RFC 3711 3.3.1): the sequence numbers come from the player in order
     if (this.lastSeq >= 0 && sequenceNumber < this.lastSeq && this.lastSeq - sequenceNumber > 0x8000) this.roc = (this.roc + 1) >>> 0;
     this.lastSeq = sequenceNumber;
-    const rtpLength = this.template.length + payload.length;
-    // past 1500 bytes (a hostile publisher's frame): dropped, as no profile here protects it
-    if (rtpLength > SRTP_MAX_PACKET) return false;
     if (this.batchKeys >= 0) {
       const batch = this.route!.batch;
       const at = batch.begin(this.route!.session);
