@@ -25,6 +25,7 @@
  */
 import { createDecipheriv } from 'node:crypto';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtcpReceiverInfo, RtcpRrPacket, type RTCDtlsTransport, type RTCPeerConnection } from 'werift';
+import { SRTP_GCM_TAG_LENGTH } from '@tsrs/server/dist/src/protocol/rtc/send-batch.js';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from '@tsrs/server/dist/src/protocol/rtc/srtp-protect.js';
 import { readRtpSeiTime, wallNow } from './bench-time.js';
 import { Player, type PlayerEnv } from './player.js';
@@ -287,7 +288,7 @@ class CmProbeKeys implements ProbeKeys {
 
 /** AEAD_AES_128_GCM (RFC 7714 8): the whole packet opened (the tag covers it all). */
 class GcmProbeKeys implements ProbeKeys {
-  readonly tagLength = 16;
+  readonly tagLength = SRTP_GCM_TAG_LENGTH;
   private readonly iv = Buffer.alloc(12);
   constructor(
     private readonly key: Buffer,

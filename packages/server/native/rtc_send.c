@@ -212,6 +212,33 @@ static int new_slot(napi_env env, instance *in, uint32_t *out) {
   return 1;
 }
 
+/*
+ * A new session keyed for `cipher` (AES-128-CTR or AES-128-GCM) with `salt`, marked used; NULL
+ * with a RangeError thrown when the table is full or OpenSSL lacks the cipher.
+ */
+static srtp_session *open_session(napi_env env, instance *in, const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t *salt, size_t salt_length, int gcm, uint32_t *id) {
+  if (!new_slot(env, in, id)) return NULL;
+  srtp_session *s = &in->sessions[*id];
+  s->aes = EVP_CIPHER_CTX_new();
+  if (!s->aes || EVP_EncryptInit_ex(s->aes, cipher, NULL, key, NULL) != 1) {
+    if (s->aes) EVP_CIPHER_CTX_free(s->aes);
+    s->aes = NULL;
+    throw_range(env, gcm ? "SRTP: AES-128-GCM is not available" : "SRTP: AES-128-CTR is not available");
+    return NULL;
+  }
+  memcpy(s->salt, salt, salt_length);
+  s->gcm = gcm;
+  s->used = 1;
+  in->free_hint = *id + 1;
+  return s;
+}
+
+static napi_value id_value(napi_env env, uint32_t id) {
+  napi_value result;
+  napi_create_uint32(env, id, &result);
+  return result;
+}
+
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -221,16 +248,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (argc < 3 || !get_buffer(env, argv[0], &key, &key_length) || !get_buffer(env, argv[1], &salt, &salt_length) || !get_buffer(env, argv[2], &auth, &auth_length))
     return throw_type(env, "open(key, salt, authKey): three Buffers expected");
   if (key_length != 16 || salt_length != 14 || auth_length != 20) return throw_range(env, "SRTP keys: 16-byte key, 14-byte salt, 20-byte auth key expected");
-  instance *in = get_instance(env);
   uint32_t id;
-  if (!new_slot(env, in, &id)) return NULL;
-  srtp_session *s = &in->sessions[id];
-  s->aes = EVP_CIPHER_CTX_new();
-  if (!s->aes || EVP_EncryptInit_ex(s->aes, EVP_aes_128_ctr(), NULL, key, NULL) != 1) {
-    if (s->aes) EVP_CIPHER_CTX_free(s->aes);
-    s->aes = NULL;
-    return throw_range(env, "SRTP: AES-128-CTR is not available");
-  }
+  srtp_session *s = open_session(env, get_instance(env), EVP_aes_128_ctr(), key, salt, 14, 0, &id);
+  if (!s) return NULL;
   uint8_t pad[64];
   memset(pad, 0x36, 64);
   for (int i = 0; i < 20; i++) pad[i] ^= auth[i];
@@ -241,13 +261,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   SHA1_Init(&s->outer);
   SHA1_Update(&s->outer, pad, 64);
   OPENSSL_cleanse(pad, sizeof(pad));
-  memcpy(s->salt, salt, 14);
-  s->gcm = 0;
-  s->used = 1;
-  in->free_hint = id + 1;
-  napi_value result;
-  napi_create_uint32(env, id, &result);
-  return result;
+  return id_value(env, id);
 }
 
 static napi_value js_open_gcm(napi_env env, napi_callback_info info) {
@@ -259,23 +273,9 @@ static napi_value js_open_gcm(napi_env env, napi_callback_info info) {
   if (argc < 2 || !get_buffer(env, argv[0], &key, &key_length) || !get_buffer(env, argv[1], &salt, &salt_length))
     return throw_type(env, "openGcm(key, salt): two Buffers expected");
   if (key_length != 16 || salt_length != 12) return throw_range(env, "SRTP AEAD_AES_128_GCM keys: 16-byte key, 12-byte salt expected");
-  instance *in = get_instance(env);
   uint32_t id;
-  if (!new_slot(env, in, &id)) return NULL;
-  srtp_session *s = &in->sessions[id];
-  s->aes = EVP_CIPHER_CTX_new();
-  if (!s->aes || EVP_EncryptInit_ex(s->aes, EVP_aes_128_gcm(), NULL, key, NULL) != 1) {
-    if (s->aes) EVP_CIPHER_CTX_free(s->aes);
-    s->aes = NULL;
-    return throw_range(env, "SRTP: AES-128-GCM is not available");
-  }
-  memcpy(s->salt, salt, 12);
-  s->gcm = 1;
-  s->used = 1;
-  in->free_hint = id + 1;
-  napi_value result;
-  napi_create_uint32(env, id, &result);
-  return result;
+  if (!open_session(env, get_instance(env), EVP_aes_128_gcm(), key, salt, 12, 1, &id)) return NULL;
+  return id_value(env, id);
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {

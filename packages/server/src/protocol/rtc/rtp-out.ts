@@ -213,7 +213,6 @@ export class RtpOut {
   private packets = 0;
   private octets = 0;
   private lastRtpTimestamp = 0;
-  private lastSequenceNumber = 0;
 
   private constructor(
     sender: RTCRtpSender,
@@ -304,7 +303,7 @@ export class RtpOut {
     return this.protector !== undefined;
   }
 
-  /** Frees the sender's keys in the native batch (idempotent); later packets take the JavaScript path. */
+  /** Ends the sender (idempotent): its keys in the native batch are freed and later packets are not sent. */
   close(): void {
     this.live = false;
     this.unwatch?.();
@@ -320,7 +319,7 @@ export class RtpOut {
     if (this.absId !== undefined) extensions.push({ id: this.absId, payload: Buffer.from([absTime >>> 16, (absTime >>> 8) & 0xff, absTime & 0xff]) });
     if (this.twccId !== undefined) extensions.push({ id: this.twccId, payload: Buffer.from([transportSeq >>> 8, transportSeq & 0xff]) });
     extensions.sort((a, b) => a.id - b.id);
-    return new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: this.s.codec?.payloadType ?? 0, ssrc: this.s.ssrc, extensions });
+    return new RtpHeader({ sequenceNumber, timestamp, marker, payloadType: this.payloadType, ssrc: this.s.ssrc, extensions });
   }
 
   /** the offset in the template of a one-byte-form extension's data, or -1 */
@@ -412,7 +411,7 @@ export class RtpOut {
    * puts a new array there on replaceRTP).
    */
   private syncWerift(): void {
-    if (this.lastSeq >= 0) this.primeRollover(this.lastSequenceNumber, this.roc);
+    if (this.lastSeq >= 0) this.primeRollover(this.lastSeq, this.roc);
     if (this.s.rtpCache !== this.history.view) this.s.rtpCache = this.history.view;
   }
 
@@ -452,7 +451,6 @@ export class RtpOut {
   /** The history entry and what werift's sender reports count (RFC 3550 6.4.1) of a sent packet. */
   private count(payload: Buffer, sequenceNumber: number, timestamp: number, marker: boolean, abs: number, transportSeq: number, nowMs: number): void {
     this.history.add(payload, sequenceNumber, timestamp, marker, abs, transportSeq, this.roc);
-    this.lastSequenceNumber = sequenceNumber;
     if (nowMs !== this.lastNtpMs) {
       // the sender report's NTP/RTP pair: one instant, renewed at most once a millisecond
       this.lastNtpMs = nowMs;

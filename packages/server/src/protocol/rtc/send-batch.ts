@@ -59,9 +59,7 @@ export class RtcSendBatch {
   private readonly desc: Uint32Array;
   private readonly words: number;
   private readonly addresses: (BatchAddress | undefined)[] = new Array<BatchAddress | undefined>(BATCH_SLOTS);
-  /** each slot's tag length (a datagram the kernel did not take is that much longer than its RTP) */
-  private readonly tags = new Uint8Array(BATCH_SLOTS);
-  /** the tag length of each open keys id */
+  /** the tag length of each open keys id (a datagram the kernel did not take is that much longer than its RTP) */
   private readonly tagOf = new Map<number, number>();
   private count = 0;
   private scheduled = false;
@@ -116,15 +114,19 @@ export class RtcSendBatch {
   }
 
   private closeId(id: number): void {
-    this.tagOf.delete(id);
     // a slot of the current batch may still name the id: free it after the batch is sent
     if (this.count > 0) this.closing.push(id);
-    else this.native.close(id);
+    else this.free(id);
+  }
+
+  private free(id: number): void {
+    this.tagOf.delete(id);
+    this.native.close(id);
   }
 
   /**
    * Starts a datagram to `session`: the offset in `area` where its RTP packet (at most 1500
-   * bytes, the tag's 10 bytes after it free) is written, or -1 when the session is closed or has
+   * bytes, room for the tag (up to 16 bytes) after it) is written, or -1 when the session is closed or has
    * no address yet (dropped, as dgram would). Sends the batch first when it is full.
    */
   begin(session: BatchSession): number {
@@ -151,7 +153,6 @@ export class RtcSendBatch {
     const d = i * this.words;
     const desc = this.desc;
     desc[d] = keys;
-    this.tags[i] = this.tagOf.get(keys) ?? SRTP_AUTH_TAG_LENGTH;
     desc[d + 1] = i * SLOT_BYTES;
     desc[d + 2] = headerLength;
     desc[d + 3] = rtpLength;
@@ -194,7 +195,8 @@ export class RtcSendBatch {
     this.counters.sent += handled;
     for (let i = handled; i < n; i++) {
       const d = i * this.words;
-      const length = this.desc[d + 3] + (this.desc[d] === this.native.NO_PROTECT ? 0 : this.tags[i]);
+      const keys = this.desc[d];
+      const length = this.desc[d + 3] + (keys === this.native.NO_PROTECT ? 0 : (this.tagOf.get(keys) ?? SRTP_AUTH_TAG_LENGTH));
       const at = this.desc[d + 1];
       this.counters.fallback++;
       this.fallback(Buffer.from(this.area.subarray(at, at + length)), this.addresses[i]!);
@@ -206,7 +208,7 @@ export class RtcSendBatch {
   private release(n: number): void {
     this.addresses.fill(undefined, 0, n);
     if (this.closing.length > 0) {
-      for (const id of this.closing) this.native.close(id);
+      for (const id of this.closing) this.free(id);
       this.closing = [];
     }
   }
