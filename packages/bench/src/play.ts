@@ -69,6 +69,11 @@ export interface PlayResult {
   server_delay_samples?: number;
   /** media units lost over the steady window, all players (WebRTC: RTP sequence number gaps) */
   lost: number;
+  /**
+   * how the players read their media, when it can differ (WebRTC: 'native', the bench's recvmmsg
+   * module, or 'js', dgram; 'native 3/4' when mixed); absent for RTMP/FLV
+   */
+  rtp_reader?: string;
   /** packets that failed a check over the whole run (WebRTC: SRTP authentication of the probed packets) */
   corrupt: number;
   errors: string[];
@@ -124,6 +129,7 @@ export async function play(flags: Flags): Promise<PlayResult> {
     let corrupt = 0;
     let playing = 0;
     for (const p of players) {
+      p.sync();
       bytes += p.bytes;
       frames += p.frames;
       audio += p.audio;
@@ -214,6 +220,9 @@ export async function play(flags: Flags): Promise<PlayResult> {
     lost: end.lost - start.lost,
     corrupt: end.corrupt,
   };
+  const readers = players.map((p) => p.reader()).filter((r): r is string => r !== undefined);
+  const native = readers.filter((r) => r === 'native').length;
+  if (readers.length > 0) result.rtp_reader = native === readers.length ? 'native' : native === 0 ? 'js' : `native ${native}/${readers.length}`;
   if (steadyServer) {
     result.server_cpu_pct = Math.round(steadyServer.sample());
     result.server_rss_mb = Math.round(rssKiB(pid) / 1024);

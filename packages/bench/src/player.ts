@@ -54,9 +54,17 @@ export abstract class Player {
     this.env.onPlaying(this);
   }
 
-  /** a probe message with the publisher's send time */
-  protected probe(sentAt: number): void {
-    if (sentAt >= this.playAskedAt && this.state === 'playing') this.env.recordLag(wallNow() - sentAt);
+  /** a probe message with the publisher's send time, read at `readAt` (wall ms) */
+  protected probe(sentAt: number, readAt = wallNow()): void {
+    if (sentAt >= this.playAskedAt && this.state === 'playing') this.env.recordLag(readAt - sentAt);
+  }
+
+  /** Brings the counters up to date where they are kept elsewhere (the WebRTC player's native reads); before reading them. */
+  sync(): void {}
+
+  /** how this player reads its media, when it can differ (WebRTC: 'native' or 'js') */
+  reader(): string | undefined {
+    return undefined;
   }
 
   fail(err: Error): void {

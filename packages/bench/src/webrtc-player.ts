@@ -20,14 +20,20 @@
  *   of its CPU at 500 players, for one probe a second. werift unprotecting that packet whole
  *   cost the client more than anything but the datagram reads at hundreds of players; it still
  *   does when the keys are not AES_CM_128_HMAC_SHA1_80's.
+ * The datagram reads and the counting are native (rtp-recv.ts: recvmmsg, counted in C, only the
+ * packets above and werift's handed to JavaScript, the probe timed at the read) when the bench's
+ * module is built and the keys are one of those two profiles; else every datagram comes through
+ * dgram and is counted here (the same rules).
  * Every second the player sends an RTCP receiver report (RFC 3550 6.4.2) with what it counted
  * (cumulative loss, highest sequence number), which also keeps the session alive at the server.
  */
 import { createDecipheriv } from 'node:crypto';
+import type { Socket } from 'node:dgram';
 import { ProtectionProfileAeadAes128Gcm, ProtectionProfileAes128CmHmacSha1_80, RtcpReceiverInfo, RtcpRrPacket, type RTCDtlsTransport, type RTCPeerConnection } from 'werift';
 import { SRTP_GCM_TAG_LENGTH } from '@tsrs/server/dist/src/protocol/rtc/send-batch.js';
 import { SrtpCmProtector, SRTP_AUTH_TAG_LENGTH } from '@tsrs/server/dist/src/protocol/rtc/srtp-protect.js';
 import { readRtpSeiTime, wallNow } from './bench-time.js';
+import { rtpReceiver, Stat, type RtpWatch } from './rtp-recv.js';
 import { Player, type PlayerEnv } from './player.js';
 import { benchPeer, deleteSession, localOffer, postOffer } from './rtc.js';
 
@@ -35,9 +41,9 @@ const H264_CLOCK_KHZ = 90;
 const REPORT_MS = 1000;
 /** the client's UDP receive buffer: a loaded machine stalls the loop for a while, the kernel holds the packets */
 const RECV_BUFFER = 4 * 1024 * 1024;
-/** payload bytes of an access unit's first packet decrypted to read the probe (SPS, PPS and the SEI fit) */
+/** payload bytes of an access unit's first packet decrypted to read the probe (SPS, PPS and the SEI fit; rtp_recv.c has the same) */
 const PROBE_SCAN = 256;
-/** one in this many access units whose first packet is too long to hold the probe alone is authenticated too */
+/** one in this many access units whose first packet is too long to hold the probe alone is authenticated too (as rtp_recv.c) */
 const AUTH_SAMPLE = 16;
 /** where those bytes are decrypted (players take turns: all of it is synchronous) */
 const scan = Buffer.allocUnsafeSlow(PROBE_SCAN);
@@ -90,7 +96,7 @@ export class RtpCount {
 
 /** werift internals this player reads: the ICE sockets under a transport and its SRTP session. */
 interface IceInternals {
-  iceTransport: { connection: { protocols: { transport?: { onData?: (data: Buffer, addr: unknown) => void; socket?: { setRecvBufferSize?(n: number): void } } }[] } };
+  iceTransport: { connection: { protocols: { transport?: { onData?: (data: Buffer, addr: unknown) => void; socket?: Socket } }[] } };
   srtp?: { decrypt(data: Buffer): Buffer; remoteContext?: { profile: number; srtpSessionKey: Buffer; srtpSessionSalt: Buffer; srtpSessionAuthTag: Buffer } };
 }
 
@@ -109,6 +115,8 @@ export class WhepPlayer extends Player {
   private videoKeystream: { ssrc: number; keys: ProbeKeys } | undefined;
   /** access units whose first packet was too long for the probe alone, counted for AUTH_SAMPLE */
   private longStarts = 0;
+  /** the sockets read natively (rtp-recv.ts), empty when dgram reads them */
+  private readonly watches: RtpWatch[] = [];
 
   /** `url`: the WHEP endpoint, e.g. http://127.0.0.1:1985/rtc/v1/whep/?app=live&stream=s */
   constructor(
@@ -164,6 +172,7 @@ export class WhepPlayer extends Player {
       } catch {
         // the kernel's rmem_max caps it; the default then
       }
+      if (transport.socket && this.watchNative(transport.socket, t, werift)) continue;
       transport.onData = (data, addr) => {
         // RTP, not RTCP (RFC 5761 4: RTCP packet types 192-223 in the second byte)
         if (data.length >= 12 && data[0] >> 6 === 2 && (data[1] < 192 || data[1] > 223) && t.srtp) this.onSrtp(data, t.srtp);
@@ -172,6 +181,54 @@ export class WhepPlayer extends Player {
     }
     this.reportTimer = setInterval(() => this.sendReport(dtls), REPORT_MS);
     this.reportTimer.unref();
+  }
+
+  /**
+   * Hands `socket`'s reads to the native receiver; false (dgram reads it) when the module is not
+   * there, the keys are not AES_CM_128_HMAC_SHA1_80's or AEAD_AES_128_GCM's, or it refuses the socket.
+   */
+  private watchNative(socket: Socket, t: IceInternals, werift: (data: Buffer, addr: unknown) => void): boolean {
+    const { r } = rtpReceiver();
+    const srtp = t.srtp;
+    const profile = srtp?.remoteContext?.profile;
+    const tagLength = profile === ProtectionProfileAes128CmHmacSha1_80 ? SRTP_AUTH_TAG_LENGTH : profile === ProtectionProfileAeadAes128Gcm ? SRTP_GCM_TAG_LENGTH : 0;
+    if (!r || !srtp || tagLength === 0) return false;
+    try {
+      const w = r.watch(socket, this.videoPt, this.audioPt, tagLength, {
+        other: (data, address, port) => werift(data, [address, port]),
+        video: (data, probe, roc, readAt) => {
+          this.playing();
+          if (probe) this.checkProbe(data, srtp, roc, readAt);
+        },
+      });
+      this.watches.push(w);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  override reader(): string | undefined {
+    return this.tapped ? (this.watches.length > 0 ? 'native' : 'js') : undefined;
+  }
+
+  /** Copies the native counters (every watched socket's) into this player's. */
+  override sync(): void {
+    if (this.watches.length === 0) return;
+    let bytes = 0;
+    let packets = 0;
+    let frames = 0;
+    let audio = 0;
+    let lost = 0;
+    for (const w of this.watches) {
+      bytes += w.stat(Stat.bytes);
+      packets += w.stat(Stat.packets);
+      frames += w.stat(Stat.frames);
+      audio += w.stat(Stat.audio);
+      lost += w.stat(Stat.lost);
+      if (w.stat(Stat.frames) > 0) this.lastVideoTs = w.stat(Stat.lastVideoTs);
+    }
+    Object.assign(this, { bytes, packets, frames, audio, lost });
   }
 
   private onSrtp(data: Buffer, srtp: NonNullable<IceInternals['srtp']>): void {
@@ -198,6 +255,17 @@ export class WhepPlayer extends Player {
     }
     if (!auStart) return;
     const keys = this.videoKeys(srtp, ssrc);
+    if (keys && data.length - keys.tagLength - payloadOffset(data) > PROBE_SCAN && this.longStarts++ % AUTH_SAMPLE !== 0) return;
+    // the rollover counter (RFC 3711 3.3.1) is the wraps counted so far
+    this.checkProbe(data, srtp, Math.floor(this.video.cycles / 0x10000), wallNow());
+  }
+
+  /**
+   * An access unit's first packet (`data`, SRTP): authenticated, and read for the delay probe
+   * when its payload may hold it; `readAt`: when the process read it (wall ms).
+   */
+  private checkProbe(data: Buffer, srtp: NonNullable<IceInternals['srtp']>, roc: number, readAt: number): void {
+    const keys = this.videoKeys(srtp, data.readUInt32BE(8));
     if (!keys) {
       let rtp: Buffer;
       try {
@@ -207,23 +275,19 @@ export class WhepPlayer extends Player {
         return;
       }
       const sent = readRtpSeiTime(rtp.subarray(payloadOffset(rtp)));
-      if (sent > 0) this.probe(sent);
+      if (sent > 0) this.probe(sent, readAt);
       return;
     }
     const off = payloadOffset(data);
-    const payloadLength = data.length - keys.tagLength - off;
-    const mayHoldProbe = payloadLength <= PROBE_SCAN;
-    if (!mayHoldProbe && this.longStarts++ % AUTH_SAMPLE !== 0) return;
-    // the rollover counter (RFC 3711 3.3.1) is the wraps counted so far
-    const roc = Math.floor(this.video.cycles / 0x10000);
-    const payload = keys.open(data, off, seq, roc, mayHoldProbe ? PROBE_SCAN : 0);
+    const mayHoldProbe = data.length - keys.tagLength - off <= PROBE_SCAN;
+    const payload = keys.open(data, off, data.readUInt16BE(2), roc, mayHoldProbe ? PROBE_SCAN : 0);
     if (!payload) {
       this.corrupt++;
       return;
     }
     if (payload.length === 0) return;
     const sent = readRtpSeiTime(payload);
-    if (sent > 0) this.probe(sent);
+    if (sent > 0) this.probe(sent, readAt);
   }
 
   /** The server's video SSRC keys (AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM), or undefined when werift has other ones. */
@@ -248,17 +312,30 @@ export class WhepPlayer extends Player {
   }
 
   private sendReport(dtls: RTCDtlsTransport): void {
-    const reports = [this.video.report(), this.audioCount.report()].filter((r): r is RtcpReceiverInfo => r !== undefined);
+    const w = this.watches.reduce<RtpWatch | undefined>((a, b) => (!a || b.stat(Stat.packets) > a.stat(Stat.packets) ? b : a), undefined);
+    const counted = w
+      ? [nativeReport(w, Stat.videoSsrc, Stat.videoHighest, Stat.videoReportLost), nativeReport(w, Stat.audioSsrc, Stat.audioHighest, Stat.audioReportLost)]
+      : [this.video.report(), this.audioCount.report()];
+    const reports = counted.filter((r): r is RtcpReceiverInfo => r !== undefined);
     if (this.state !== 'playing' && this.state !== 'connecting') return;
     void dtls.sendRtcp([new RtcpRrPacket({ ssrc: 1, reports })]).catch(() => {});
   }
 
   protected async teardown(): Promise<void> {
     clearInterval(this.reportTimer);
+    // before werift closes the sockets
+    this.sync();
+    for (const w of this.watches) w.close();
     const pc = this.pc;
     this.pc = undefined;
     await Promise.allSettled([deleteSession(this.location), pc?.close()]);
   }
+}
+
+/** A receiver report block from a native slot's counters, undefined before its first packet. */
+function nativeReport(w: RtpWatch, ssrc: number, highest: number, lost: number): RtcpReceiverInfo | undefined {
+  if (w.stat(highest) < 0) return undefined;
+  return new RtcpReceiverInfo({ ssrc: w.stat(ssrc), fractionLost: 0, packetsLost: w.stat(lost), highestSequence: w.stat(highest), jitter: 0, lsr: 0, dlsr: 0 });
 }
 
 /** Authenticates an SRTP packet and decrypts the start of its payload (the probe's bytes). */
