@@ -125,3 +125,23 @@ test('GOP cache with a byte bound: a joining player never gets more than the bou
   for (let i = 1; i < 100; i++) g.push(big(i * 40));
   assert.ok(g.size <= 4);
 });
+
+test('queue_length counts media only: a player joining a long-running stream (metadata and headers at dts 0) keeps its GOP', () => {
+  const { written, sink } = sinkOf(() => true);
+  const c = newConsumer(sink, 30_000);
+  c.setPaused(true); // as a WebRTC player until DTLS is up
+  const meta = new Packet('script', 0, body);
+  const start = [meta, header(), video(600_000, true), audio(600_010)];
+  for (const p of start) c.enqueue(p);
+  for (let t = 600_040; t < 602_000; t += 40) c.enqueue(video(t));
+  assert.equal(c.overflows, 0, 'two seconds of media are far from queue_length');
+  assert.equal(c.dropped, 0);
+  c.setPaused(false);
+  assert.deepEqual(written.slice(0, 4), start, 'metadata, header and the GOP from its keyframe');
+  assert.equal(written.length, 4 + 49);
+  // and the bound still holds for the media: a paused player past 30 s drops to the newest keyframe
+  c.setPaused(true);
+  for (let t = 602_000; t < 640_000; t += 40) c.enqueue(video(t, t % 2000 === 0));
+  assert.ok(c.overflows > 0 && c.dropped > 0);
+  assert.ok(c.queuedPackets <= 30_000 / 40 + 1, `queued ${c.queuedPackets}`);
+});

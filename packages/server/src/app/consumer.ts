@@ -36,6 +36,11 @@ export class Consumer implements GuardedPlayer {
   private queue: Packet[] = [];
   /** body bytes in `queue` */
   private bytes = 0;
+  /**
+   * the dts of the oldest media packet queued (not metadata or a sequence header, which a joining
+   * player gets with dts 0 however long the stream has run), undefined when none is
+   */
+  private oldestMediaDts: number | undefined;
   private waitKeyframe = false;
   private congested = false;
   private paused = false;
@@ -78,12 +83,15 @@ export class Consumer implements GuardedPlayer {
         return;
       }
     }
-    const q = this.queue;
-    q.push(packet);
+    this.queue.push(packet);
     this.bytes += packet.body.length;
-    if (q.length > 1 && packet.dts - q[0].dts > this.queueLengthMs) {
-      this.overflows++;
-      this.shrink();
+    if (isMedia(packet)) {
+      // queue_length bounds the media queued, from its oldest packet to this one
+      if (this.oldestMediaDts === undefined) this.oldestMediaDts = packet.dts;
+      else if (packet.dts - this.oldestMediaDts > this.queueLengthMs) {
+        this.overflows++;
+        this.shrink();
+      }
     }
     if (this.queueMaxBytes > 0 && this.bytes > this.queueMaxBytes) this.shrinkBytes();
   }
@@ -141,6 +149,7 @@ export class Consumer implements GuardedPlayer {
     } else this.waitKeyframe = true;
     this.queue = kept;
     this.bytes = bytes;
+    this.oldestMediaDts = kept.find(isMedia)?.dts;
   }
 
   /**
@@ -153,6 +162,7 @@ export class Consumer implements GuardedPlayer {
     this.queue = [...packets];
     this.bytes = 0;
     for (const p of packets) this.bytes += p.body.length;
+    this.oldestMediaDts = this.queue.find(isMedia)?.dts;
     this.waitKeyframe = false;
     this.congested = false;
     this.flush();
@@ -173,6 +183,7 @@ export class Consumer implements GuardedPlayer {
     const batch = this.queue;
     this.queue = [];
     this.bytes = 0;
+    this.oldestMediaDts = undefined;
     try {
       if (!this.sink.write(batch)) this.congested = true;
     } catch (err) {
@@ -189,6 +200,7 @@ export class Consumer implements GuardedPlayer {
     this.failed = true;
     this.queue = [];
     this.bytes = 0;
+    this.oldestMediaDts = undefined;
     this.client.endReason ??= 'error';
     this.client.transport.close(reason);
   }
@@ -205,4 +217,9 @@ export class Consumer implements GuardedPlayer {
     if (was !== this.realtimeActive) this.source.realtimeChanged(this, this.realtimeActive);
     if (!paused) this.flush();
   }
+}
+
+/** audio or video media, not metadata or a sequence header */
+function isMedia(p: Packet): boolean {
+  return p.kind !== 'script' && !p.sequenceHeader;
 }
