@@ -145,3 +145,50 @@ test('queue_length counts media only: a player joining a long-running stream (me
   assert.ok(c.overflows > 0 && c.dropped > 0);
   assert.ok(c.queuedPackets <= 30_000 / 40 + 1, `queued ${c.queuedPackets}`);
 });
+
+test('a hostile publisher cannot make a paused queue scan itself per packet or grow: a GOP longer than queue_length, data message and sequence header floods, time going back', () => {
+  const { sink } = sinkOf(() => true);
+  // one keyframe, then P frames for ten times queue_length: dropped in O(1) each once over the bound
+  const long = new Consumer({} as Source, {} as Client, sink, 1000, 1024 * 1024);
+  long.setPaused(true);
+  long.enqueue(header());
+  long.enqueue(video(0, true));
+  for (let t = 40; t < 10_000; t += 40) long.enqueue(video(t));
+  assert.ok(long.overflows <= 2, `overflows ${long.overflows}: one drop, then a wait for the next keyframe`);
+  assert.ok(long.queuedPackets <= 1000 / 40 + 2, `queued ${long.queuedPackets}`);
+  long.enqueue(video(10_000, true));
+  assert.equal(long.queuedPackets, 2, 'the header and the new keyframe');
+
+  // data messages and sequence headers alone: the byte bound holds (only the join's metadata and
+  // the newest headers survive a drop)
+  const flood = new Consumer({ onLimit: undefined } as unknown as Source, { id: 'c' } as Client, sink, 30_000, 10_000);
+  flood.setPaused(true);
+  flood.enqueue(new Packet('script', 0, body)); // the metadata a joining player gets first
+  flood.enqueue(video(0, true));
+  for (let i = 0; i < 5000; i++) {
+    flood.enqueue(new Packet('script', 40, Buffer.alloc(100)));
+    flood.enqueue(new Packet('video', 40, Buffer.alloc(100), false, true));
+    assert.ok(flood.queuedBytes <= 10_000, `queued ${flood.queuedBytes} bytes after ${i}`);
+  }
+  assert.ok(flood.overflows < 200, `overflows ${flood.overflows}`);
+
+  // time going back (time_jitter off, a publisher restarting its clock): the bound counts from there
+  const back = new Consumer({} as Source, {} as Client, sink, 1000, 0);
+  back.setPaused(true);
+  back.enqueue(video(50_000, true));
+  for (let t = 0; t < 5000; t += 40) back.enqueue(video(t, t % 400 === 0));
+  assert.ok(back.overflows > 0, 'the time bound still applies after the jump');
+  assert.ok(back.queuedPackets <= 1000 / 40 + 12, `queued ${back.queuedPackets}`);
+});
+
+test('an audio-only paused queue that overflows plays again (no video keyframe to wait for)', () => {
+  const { written, sink } = sinkOf(() => true);
+  const c = newConsumer(sink, 1000);
+  c.setPaused(true);
+  c.enqueue(new Packet('audio', 0, body, false, true)); // AAC sequence header
+  for (let t = 0; t < 3000; t += 23) c.enqueue(audio(t));
+  assert.ok(c.overflows > 0 && c.dropped > 0);
+  c.enqueue(audio(3000));
+  c.setPaused(false);
+  assert.ok(written.some((p) => p.kind === 'audio' && !p.sequenceHeader && p.dts >= 3000), 'audio flows after the drop');
+});

@@ -87,10 +87,16 @@ export class Consumer implements GuardedPlayer {
     this.bytes += packet.body.length;
     if (isMedia(packet)) {
       // queue_length bounds the media queued, from its oldest packet to this one
-      if (this.oldestMediaDts === undefined) this.oldestMediaDts = packet.dts;
-      else if (packet.dts - this.oldestMediaDts > this.queueLengthMs) {
+      if (this.oldestMediaDts === undefined || packet.dts < this.oldestMediaDts) {
+        // the first media, or a jump back in time (time_jitter off): the bound counts from here
+        this.oldestMediaDts = packet.dts;
+      } else if (packet.dts - this.oldestMediaDts > this.queueLengthMs) {
         this.overflows++;
         this.shrink();
+        // still over: the newest keyframe is itself older than queue_length (a GOP longer than it,
+        // or no keyframe since). Drop all media and wait for the next keyframe, so that each later
+        // packet does not scan the queue again.
+        if (this.oldestMediaDts !== undefined && packet.dts - this.oldestMediaDts > this.queueLengthMs) this.shrink(false);
       }
     }
     if (this.queueMaxBytes > 0 && this.bytes > this.queueMaxBytes) this.shrinkBytes();
@@ -119,24 +125,43 @@ export class Consumer implements GuardedPlayer {
 
   /**
    * Drop to the newest keyframe in the queue (or, `toKeyframe` false, drop all media and wait
-   * for the next keyframe), keeping sequence headers and metadata.
+   * for the next keyframe). Of what comes before it, the newest video and audio sequence headers
+   * are kept (as SRS's shrink), and the metadata a joining player got first (the data messages
+   * ahead of any media; with `toKeyframe` false only the first of them): so a flood of data
+   * messages or sequence headers cannot keep a queue over its bounds. A queue without video
+   * (an audio-only stream) waits for no keyframe.
    */
   private shrink(toKeyframe = true): void {
     const q = this.queue;
     let start = -1;
-    for (let i = toKeyframe ? q.length - 1 : 0; i > 0; i--) {
-      const p = q[i];
-      if (p.kind === 'video' && p.keyframe && !p.sequenceHeader) {
-        start = i;
-        break;
+    if (toKeyframe) {
+      for (let i = q.length - 1; i > 0; i--) {
+        const p = q[i];
+        if (p.kind === 'video' && p.keyframe && !p.sequenceHeader) {
+          start = i;
+          break;
+        }
       }
     }
-    const kept: Packet[] = [];
-    let bytes = 0;
     const end = start < 0 ? q.length : start;
+    let videoHeader = -1;
+    let audioHeader = -1;
+    let hadVideo = false;
     for (let i = 0; i < end; i++) {
       const p = q[i];
-      if (p.sequenceHeader || p.kind === 'script') {
+      if (p.sequenceHeader) {
+        if (p.kind === 'video') videoHeader = i;
+        else audioHeader = i;
+      } else if (p.kind === 'video') hadVideo = true;
+    }
+    let headScripts = 0;
+    while (headScripts < end && q[headScripts].kind === 'script') headScripts++;
+    if (!toKeyframe) headScripts = Math.min(headScripts, 1);
+    const kept: Packet[] = [];
+    let bytes = 0;
+    for (let i = 0; i < end; i++) {
+      const p = q[i];
+      if (i < headScripts || i === videoHeader || i === audioHeader) {
         kept.push(p);
         bytes += p.body.length;
       } else this.dropped++;
@@ -146,7 +171,7 @@ export class Consumer implements GuardedPlayer {
         kept.push(q[i]);
         bytes += q[i].body.length;
       }
-    } else this.waitKeyframe = true;
+    } else if (hadVideo) this.waitKeyframe = true;
     this.queue = kept;
     this.bytes = bytes;
     this.oldestMediaDts = kept.find(isMedia)?.dts;
