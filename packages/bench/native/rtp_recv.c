@@ -24,7 +24,7 @@
  *       reads every ready socket; for each datagram handed back, META_FIELDS doubles in meta:
  *       slot, offset into out, length, kind (KIND_OTHER: STUN/DTLS/RTCP; KIND_FIRST: the first
  *       video packet; KIND_PROBE: an access unit's first packet to check for the probe), source
- *       IPv4 address (host order), source port, the wall time read (ms, CLOCK_REALTIME), the video
+ *       IPv4 address (host order), source port, the time read (ms, CLOCK_MONOTONIC: process.hrtime's clock), the video
  *       rollover counter (RFC 3711 3.3.1: wraps seen). `more` is 1 when out or meta filled before
  *       every socket was read (call again). Each touched slot's STAT_FIELDS doubles in stats are
  *       rewritten (layout: STAT_* below; the caller zeroes a slot's row when it watches it).
@@ -47,6 +47,7 @@
 
 #define SLOTS 8192
 #define BATCH 32
+#define BATCH_ROUNDS 8
 #define MAX_DATAGRAM 2048
 #define EVENTS 256
 #define META_FIELDS 8
@@ -312,9 +313,9 @@ static napi_value js_unwatch(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static double wall_ms(void) {
+static double monotonic_ms(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
@@ -346,7 +347,12 @@ static napi_value js_drain(napi_env env, napi_callback_info info) {
     uint32_t id = events[e].data.u32;
     slot_t *s = &in->slots[id];
     if (s->fd < 0) continue;
-    for (;;) {
+    for (int round = 0;; round++) {
+      /* a socket that keeps filling gets BATCH_ROUNDS batches a call: the others' turn, then `more` */
+      if (round == BATCH_ROUNDS) {
+        more = 1;
+        break;
+      }
       /* room for a whole batch handed back, else stop here: the kernel keeps the rest */
       if (out_length - used < (size_t)BATCH * MAX_DATAGRAM || meta_max - n < BATCH) {
         more = 1;
@@ -364,7 +370,7 @@ static napi_value js_drain(napi_env env, napi_callback_info info) {
       int got = recvmmsg(s->fd, in->msgs, BATCH, MSG_DONTWAIT, NULL);
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) break; /* EAGAIN: read it all; another error: the socket's, JavaScript sees the close */
-      double now = wall_ms();
+      double now = monotonic_ms();
       if (!s->touched) {
         s->touched = 1;
         in->touched[in->n_touched++] = id;

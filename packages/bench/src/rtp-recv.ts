@@ -4,12 +4,13 @@
  * module's epoll set; a timer every DRAIN_MS drains every ready socket with recvmmsg(2) and counts
  * the SRTP media in C. JavaScript gets back only STUN/DTLS/SRTCP (for werift), each player's first
  * video packet and the access unit starts that may carry the delay probe, each with the wall time
- * it was read. Without the module (not built, not Linux, `TSRS_BENCH_RTP_RECV=off`) the players
+ * it was read (on wallNow()'s clock). Without the module (not built, not Linux, `TSRS_BENCH_RTP_RECV=off`) the players
  * read datagrams through dgram as before (webrtc-player.ts).
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:dgram';
 import { socketFd } from '@tsrs/server/dist/src/protocol/rtc/native-send.js';
+import { wallNow } from './bench-time.js';
 
 /** what rtp_recv.node exports (its header comment has the shapes and errors) */
 interface NativeRtpRecv {
@@ -66,7 +67,7 @@ const MAX_ROUNDS = 8;
 
 /** One socket's native reads: its counters, and `close()` before the socket is closed. */
 export interface RtpWatch {
-  /** a counter of the slot's stats row (Stat.*) */
+  /** a counter of the slot's stats row (Stat.*); after close(), its value at close */
   stat(field: number): number;
   close(): void;
 }
@@ -95,7 +96,10 @@ class RtpReceiver {
     const handle = dgramHandle(socket);
     if (fd < 0 || !handle) throw new Error('rtp-recv: the socket shows no descriptor');
     const slot = this.native.watch(fd, videoPt < 0 ? 0xff : videoPt, audioPt < 0 ? 0xff : audioPt, tagLength);
-    handle.recvStop();
+    if (handle.recvStop() !== 0) {
+      this.native.unwatch(slot);
+      throw new Error('rtp-recv: libuv did not stop reading the socket');
+    }
     const F = this.native.STAT_FIELDS;
     this.stats.fill(0, slot * F, slot * F + F);
     this.stats[slot * F + Stat.videoHighest] = -1;
@@ -105,12 +109,13 @@ class RtpReceiver {
       this.timer = setInterval(() => this.drain(), DRAIN_MS);
       this.timer.unref();
     }
-    let open = true;
+    /** the row as it was at close (the slot is another socket's after it) */
+    let closed: Float64Array | undefined;
     return {
-      stat: (field) => this.stats[slot * F + field],
+      stat: (field) => (closed ? closed[field] : this.stats[slot * F + field]),
       close: () => {
-        if (!open) return;
-        open = false;
+        if (closed) return;
+        closed = this.stats.slice(slot * F, slot * F + F);
         this.native.unwatch(slot);
         this.handlers[slot] = undefined;
         if (--this.watched === 0) clearInterval(this.timer);
@@ -123,6 +128,8 @@ class RtpReceiver {
     const M = native.META_FIELDS;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const r = native.drain(out, meta, this.stats);
+      // the module's read times are CLOCK_MONOTONIC ms (process.hrtime's clock): to wall ms as wallNow()
+      const toWall = wallNow() - Number(process.hrtime.bigint()) / 1e6;
       const n = r >>> 1;
       for (let i = 0; i < n; i++) {
         const m = i * M;
@@ -134,7 +141,7 @@ class RtpReceiver {
           if (kind === native.KIND_OTHER) {
             const ip = meta[m + 4];
             h.other(Buffer.from(data), `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`, meta[m + 5]);
-          } else h.video(data, kind === native.KIND_PROBE, meta[m + 7], meta[m + 6]);
+          } else h.video(data, kind === native.KIND_PROBE, meta[m + 7], meta[m + 6] + toWall);
         } catch {
           // a player's own error ends that player (it fails on its own); the others go on
         }

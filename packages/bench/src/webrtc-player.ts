@@ -158,7 +158,8 @@ export class WhepPlayer extends Player {
 
   /** Takes SRTP off the ICE sockets of the (bundled) transport before werift sees it. */
   private tap(pc: RTCPeerConnection): void {
-    if (this.tapped) return;
+    // a player already torn down watches nothing (no slot would be released)
+    if (this.tapped || (this.state !== 'connecting' && this.state !== 'playing')) return;
     const dtls = pc.dtlsTransports[0] as RTCDtlsTransport | undefined;
     if (!dtls) return;
     this.tapped = true;
@@ -173,6 +174,11 @@ export class WhepPlayer extends Player {
         // the kernel's rmem_max caps it; the default then
       }
       if (transport.socket && this.watchNative(transport.socket, t, werift)) continue;
+      if (this.watches.length > 0) {
+        // one player's sockets are all read natively or all by dgram: its counters are one or the other
+        this.fail(new Error('rtp-recv: one of the player\'s sockets could not be read natively'));
+        return;
+      }
       transport.onData = (data, addr) => {
         // RTP, not RTCP (RFC 5761 4: RTCP packet types 192-223 in the second byte)
         if (data.length >= 12 && data[0] >> 6 === 2 && (data[1] < 192 || data[1] > 223) && t.srtp) this.onSrtp(data, t.srtp);
@@ -212,7 +218,7 @@ export class WhepPlayer extends Player {
     return this.tapped ? (this.watches.length > 0 ? 'native' : 'js') : undefined;
   }
 
-  /** Copies the native counters (every watched socket's) into this player's. */
+  /** Copies the native counters (every watched socket's; all of the player's, or none) into this player's. */
   override sync(): void {
     if (this.watches.length === 0) return;
     let bytes = 0;

@@ -14,9 +14,12 @@ const VIDEO = 96;
 const AUDIO = 111;
 const TAG = 10;
 
-function rtp(pt: number, seq: number, marker: boolean, payload: number, ssrc = 0x11223344): Buffer {
-  const b = Buffer.alloc(12 + payload + TAG);
-  b[0] = 0x80;
+/** an SRTP-shaped packet: header (with `csrcs` CSRCs and an `extWords`-word extension), payload, tag */
+function rtp(pt: number, seq: number, marker: boolean, payload: number, ssrc = 0x11223344, csrcs = 0, extWords = -1): Buffer {
+  const header = 12 + csrcs * 4 + (extWords >= 0 ? 4 + extWords * 4 : 0);
+  const b = Buffer.alloc(header + payload + TAG);
+  b[0] = 0x80 | (extWords >= 0 ? 0x10 : 0) | csrcs;
+  if (extWords >= 0) b.writeUInt16BE(extWords, 12 + csrcs * 4 + 2);
   b[1] = (marker ? 0x80 : 0) | pt;
   b.writeUInt16BE(seq, 2);
   b.writeUInt32BE(seq * 3000, 4);
@@ -91,12 +94,49 @@ test('rtp-recv: counts RTP natively and hands back only STUN/RTCP, the first vid
       { seq: 3, probe: true, roc: 1 },
     ],
   );
-  assert.ok(videos.every((v) => v.readAt >= sentAt - 1 && v.readAt <= Date.now() + 1), 'read times are wall clock ms');
+  assert.ok(videos.every((v) => v.readAt >= sentAt - 50 && v.readAt <= Date.now() + 50), 'read times are wall clock ms');
   assert.equal(viaDgram, 0, 'libuv no longer reads the socket');
+
+  // the payload starts after the CSRCs and the header extension (RFC 3550 5.1, 5.3.1): 100 bytes
+  // there is small enough for the probe; counted from byte 12 it would not be (and the long start
+  // counter is at 1, so it would not be sampled either)
+  videos.length = 0;
+  await send(rtp(VIDEO, 4, true, 100, 0x11223344, 2, 50)); // ends the AU begun at 3
+  await send(rtp(VIDEO, 5, true, 100, 0x11223344, 2, 50));
+  // one in AUTH_SAMPLE (16) long access unit starts goes back: the 16 after the first, one
+  for (let seq = 6; seq < 22; seq++) await send(rtp(VIDEO, seq, true, 1200));
+  // a burst past one recvmmsg batch (32) is read whole
+  for (let seq = 100; seq < 200; seq++) tx.send(rtp(AUDIO, seq, false, 40, 0x55), rx.address().port, '127.0.0.1');
+  const total = want + 2 + 16 + 100;
+  const until2 = Date.now() + 5000;
+  while (w.stat(Stat.packets) < total && Date.now() < until2) await new Promise((res) => setTimeout(res, 10));
+  assert.equal(w.stat(Stat.packets), total);
+  assert.equal(w.stat(Stat.audio), 103);
+  assert.deepEqual(
+    videos.map(({ seq, probe }) => ({ seq, probe })),
+    [
+      { seq: 5, probe: true },
+      { seq: 21, probe: true },
+    ],
+  );
 
   w.close();
   w.close(); // once is enough, twice is harmless
-  await send(rtp(VIDEO, 4, true, 10));
+  const atClose = w.stat(Stat.packets);
+  await send(rtp(VIDEO, 30, true, 10));
   await new Promise((res) => setTimeout(res, 50));
-  assert.equal(w.stat(Stat.packets), want, 'nothing is read after close');
+  assert.equal(w.stat(Stat.packets), atClose, 'nothing is read after close');
+  // the freed slot goes to the next socket; the closed watch keeps its own figures
+  const rx2 = dgram.createSocket('udp4');
+  t.after(() => rx2.close());
+  rx2.bind(0, '127.0.0.1');
+  await once(rx2, 'listening');
+  const w2 = r.watch(rx2, VIDEO, AUDIO, TAG, { other: () => {}, video: () => {} });
+  await new Promise<void>((res, rej) => tx.send(rtp(AUDIO, 1, false, 10), rx2.address().port, '127.0.0.1', (e) => (e ? rej(e) : res())));
+  const until3 = Date.now() + 5000;
+  while (w2.stat(Stat.packets) < 1 && Date.now() < until3) await new Promise((res) => setTimeout(res, 10));
+  assert.equal(w2.stat(Stat.packets), 1);
+  assert.equal(w.stat(Stat.packets), atClose);
+  assert.equal(w.stat(Stat.audio), 103);
+  w2.close();
 });

@@ -7,7 +7,7 @@
 // says why and exits 0, and the JavaScript path is used (for tsrs: src/protocol/rtc/native-send.ts);
 // a stale module from an earlier build is removed then. Under CI (CI=true) it exits 1 instead.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +35,8 @@ export function buildNative(dir, name, missing) {
   console.log(`tsrs: built ${join(dir, 'build', 'Release', `${name}.node`)}`);
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+// run directly (also through a symlinked path: import.meta.url is the real one)
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'native');
   buildNative(dir, 'rtc_send', 'native WebRTC send path not built; RTP to WebRTC players is sent from JavaScript');
 }
