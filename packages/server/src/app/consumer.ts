@@ -41,6 +41,8 @@ export class Consumer implements GuardedPlayer {
    * player gets with dts 0 however long the stream has run), undefined when none is
    */
   private oldestMediaDts: number | undefined;
+  /** over queue_length with nothing newer than the oldest media to drop to: wait for a keyframe before the next drop */
+  private overAtKeyframe = false;
   private waitKeyframe = false;
   private congested = false;
   private paused = false;
@@ -90,13 +92,15 @@ export class Consumer implements GuardedPlayer {
       if (this.oldestMediaDts === undefined || packet.dts < this.oldestMediaDts) {
         // the first media, or a jump back in time (time_jitter off): the bound counts from here
         this.oldestMediaDts = packet.dts;
-      } else if (packet.dts - this.oldestMediaDts > this.queueLengthMs) {
+        this.overAtKeyframe = false;
+      } else if (packet.dts - this.oldestMediaDts > this.queueLengthMs && (!this.overAtKeyframe || (packet.kind === 'video' && packet.keyframe))) {
         this.overflows++;
         this.shrink();
-        // still over: the newest keyframe is itself older than queue_length (a GOP longer than it,
-        // or no keyframe since). Drop all media and wait for the next keyframe, so that each later
-        // packet does not scan the queue again.
-        if (this.oldestMediaDts !== undefined && packet.dts - this.oldestMediaDts > this.queueLengthMs) this.shrink(false);
+        // still over: the queue starts at the newest keyframe, itself older than queue_length (a
+        // GOP longer than it, as a WebRTC publisher's that sends keyframes only when asked). That
+        // GOP is kept (queue_max_bytes bounds it); the next drop waits for a newer keyframe, so
+        // that each later packet does not scan the queue again.
+        this.overAtKeyframe = this.oldestMediaDts !== undefined && packet.dts - this.oldestMediaDts > this.queueLengthMs;
       }
     }
     if (this.queueMaxBytes > 0 && this.bytes > this.queueMaxBytes) this.shrinkBytes();
@@ -175,6 +179,7 @@ export class Consumer implements GuardedPlayer {
     this.queue = kept;
     this.bytes = bytes;
     this.oldestMediaDts = kept.find(isMedia)?.dts;
+    this.overAtKeyframe = false;
   }
 
   /**
@@ -188,6 +193,7 @@ export class Consumer implements GuardedPlayer {
     this.bytes = 0;
     for (const p of packets) this.bytes += p.body.length;
     this.oldestMediaDts = this.queue.find(isMedia)?.dts;
+    this.overAtKeyframe = false;
     this.waitKeyframe = false;
     this.congested = false;
     this.flush();
@@ -209,6 +215,7 @@ export class Consumer implements GuardedPlayer {
     this.queue = [];
     this.bytes = 0;
     this.oldestMediaDts = undefined;
+    this.overAtKeyframe = false;
     try {
       if (!this.sink.write(batch)) this.congested = true;
     } catch (err) {
@@ -226,6 +233,7 @@ export class Consumer implements GuardedPlayer {
     this.queue = [];
     this.bytes = 0;
     this.oldestMediaDts = undefined;
+    this.overAtKeyframe = false;
     this.client.endReason ??= 'error';
     this.client.transport.close(reason);
   }
