@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:dgram';
-import { socketFd } from '@tsrs/server/dist/src/protocol/rtc/native-send.js';
+import { dgramHandle, socketFd } from '@tsrs/server/dist/src/protocol/rtc/native-send.js';
 import { wallNow } from './bench-time.js';
 
 /** what rtp_recv.node exports (its header comment has the shapes and errors) */
@@ -93,7 +93,7 @@ class RtpReceiver {
    */
   watch(socket: Socket, videoPt: number, audioPt: number, tagLength: number, handler: RtpRecvHandler): RtpWatch {
     const fd = socketFd(socket);
-    const handle = dgramHandle(socket);
+    const handle = recvStopper(socket);
     if (fd < 0 || !handle) throw new Error('rtp-recv: the socket shows no descriptor');
     const slot = this.native.watch(fd, videoPt < 0 ? 0xff : videoPt, audioPt < 0 ? 0xff : audioPt, tagLength);
     if (handle.recvStop() !== 0) {
@@ -151,10 +151,9 @@ class RtpReceiver {
   }
 }
 
-/** dgram's libuv handle (recvStop: libuv stops reading the socket), read as socketFd does */
-function dgramHandle(socket: Socket): { recvStop(): number } | undefined {
-  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const handle = state ? (socket as unknown as Record<symbol, { handle?: { recvStop?: unknown } } | undefined>)[state]?.handle : undefined;
+/** dgram's libuv handle with its recvStop (libuv stops reading the socket) */
+function recvStopper(socket: Socket): { recvStop(): number } | undefined {
+  const handle = dgramHandle(socket);
   return typeof handle?.recvStop === 'function' ? (handle as { recvStop(): number }) : undefined;
 }
 

@@ -60,7 +60,12 @@ export function nativeRtcSend(): { native?: NativeRtcSend; reason?: string } {
  * show it. Read through dgram's state symbol: `socket._handle` is deprecated (DEP0112).
  */
 export function socketFd(socket: Socket): number {
-  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
-  const fd = state ? (socket as unknown as Record<symbol, { handle?: { fd?: unknown } } | undefined>)[state]?.handle?.fd : undefined;
+  const fd = dgramHandle(socket)?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/** A dgram socket's libuv handle (fd, recvStart/recvStop), read through dgram's state symbol; undefined when Node does not show it. */
+export function dgramHandle(socket: Socket): Record<string, unknown> | undefined {
+  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  return state ? (socket as unknown as Record<symbol, { handle?: Record<string, unknown> } | undefined>)[state]?.handle : undefined;
 }
