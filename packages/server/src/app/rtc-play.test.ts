@@ -191,3 +191,28 @@ test('after dying a P-frame waits for the next keyframe: video resumes there, no
   assert.ok(r.sent.length > before);
   assert.equal(r.sent[before].payload[0] & 0x1f, 24, 'SPS/PPS (STAP-A) first again');
 });
+
+test('a player waiting for a keyframe asks the publisher for one, at most once a second, and not once video flows', (t) => {
+  const { source, packets } = stream(12, 12); // one long GOP, as a WebRTC publisher's (keyframes when asked)
+  const feeds = new RtcFeeds(() => undefined);
+  const r = recorder();
+  let asked = 0;
+  const p = new RtcPlayer(r.transport, () => (asked++, true));
+  p.feed = feeds.join(source, p);
+  t.mock.timers.enable({ apis: ['Date'], now: 50_000 });
+  p.write(packets.slice(1, 3)); // mid-GOP: nothing sent, the publisher asked once
+  assert.equal(r.sent.length, 0);
+  assert.equal(asked, 1);
+  t.mock.timers.tick(500);
+  p.write(packets.slice(3, 4));
+  assert.equal(asked, 1, 'not again within a second');
+  t.mock.timers.tick(600);
+  p.write(packets.slice(4, 5));
+  assert.equal(asked, 2, 'again after a second');
+  p.write(packets.slice(0, 1)); // the keyframe: video flows
+  t.mock.timers.tick(2000);
+  p.write(packets.slice(5, 8));
+  assert.equal(asked, 2, 'a player receiving video does not ask');
+  assert.ok(r.sent.length > 0);
+  source.close();
+});

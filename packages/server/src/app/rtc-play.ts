@@ -212,6 +212,8 @@ export class RtcPlayer implements ConsumerSink {
   };
   private waitKeyframe = true;
   private lastGopResend = 0;
+  /** when the player, waiting for a keyframe, last asked the publisher for one (Date.now()) */
+  private lastKeyframeAsk = 0;
   /** frames were shed: the publisher is asked for a keyframe once the shedding ends */
   private shedding = false;
   /** whether the stream's publisher may feed this player (rtmp_to_rtc off: WebRTC publishers only); absent: all */
@@ -254,7 +256,7 @@ export class RtcPlayer implements ConsumerSink {
     }
     if (p.kind === 'video') {
       if (this.waitKeyframe) {
-        if (!p.keyframe) return;
+        if (!p.keyframe) return this.askForKeyframe();
         this.waitKeyframe = false;
       }
       const out = feed.video(p);
@@ -295,6 +297,18 @@ export class RtcPlayer implements ConsumerSink {
       const out = this.feed.video(p);
       if (out) for (const o of out) this.send('video', o);
     }
+  }
+
+  /**
+   * The player waits for a keyframe (it joined mid-GOP, or a picture lost a packet while DTLS came
+   * up) and a frame that is not one came: the publisher is asked for one, at most once a second, so
+   * a WebRTC publisher (keyframes only when asked) does not leave the player black until some other
+   * player's PLI. An RTMP publisher cannot be asked (its next GOP comes anyway).
+   */
+  private askForKeyframe(now = Date.now()): void {
+    if (now - this.lastKeyframeAsk < PLI_ANSWER_MS) return;
+    this.lastKeyframeAsk = now;
+    this.askPublisher();
   }
 
   private countShed(): void {
