@@ -18,14 +18,15 @@ const HANG_MS = 20_000;
 const SETUP_MS = 120_000;
 
 async function allTargets(): Promise<FuzzTarget<never>[]> {
-  const [{ RTMP_TARGETS }, { MEDIA_TARGETS }, { TEXT_TARGETS }, { SERVER_TARGETS }, { KERNEL_TARGETS }] = await Promise.all([
+  const [{ RTMP_TARGETS }, { MEDIA_TARGETS }, { TEXT_TARGETS }, { SERVER_TARGETS }, { KERNEL_TARGETS }, { RTC_TARGETS }] = await Promise.all([
     import('./targets-rtmp.js'),
     import('./targets-media.js'),
     import('./targets-text.js'),
     import('./targets-server.js'),
     import('./targets-kernel.js'),
+    import('./targets-rtc.js'),
   ]);
-  return [...RTMP_TARGETS, ...MEDIA_TARGETS, ...TEXT_TARGETS, ...SERVER_TARGETS, ...KERNEL_TARGETS] as FuzzTarget<never>[];
+  return [...RTMP_TARGETS, ...MEDIA_TARGETS, ...TEXT_TARGETS, ...SERVER_TARGETS, ...KERNEL_TARGETS, ...RTC_TARGETS] as FuzzTarget<never>[];
 }
 
 interface Job {
