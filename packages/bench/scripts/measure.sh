@@ -124,7 +124,7 @@ for N in "$@"; do
     const gbps=r.kbps*r.connected/1e6;
     console.log(JSON.stringify({server:s,proto:p,bitrate:b,...r,server_base_rss_mb:Math.round(base/1024),rss_kib_per_player:kibPerPlayer,
       delivered_gbps:Math.round(gbps*1000)/1000,cpu_pct_per_gbps:gbps>0?Math.round(r.server_cpu_pct/gbps):null,
-      players_per_core:r.server_cpu_pct>0?Math.round(r.connected/(r.server_cpu_pct/100)):null,date:new Date().toISOString(),loadavg:require("os").loadavg().map((x)=>Math.round(x*100)/100)}))' "$R" "$LABEL" "$P" "$RATE" "$BASE_KIB")
+      players_per_core:r.server_cpu_pct>0?Math.round(r.connected/(r.server_cpu_pct/100)):null,date:new Date().toISOString(),cpu_model:require("os").cpus()[0].model,loadavg:require("os").loadavg().map((x)=>Math.round(x*100)/100)}))' "$R" "$LABEL" "$P" "$RATE" "$BASE_KIB")
   echo "$LINE" | tee -a "$OUT"
   sleep 2
 done
