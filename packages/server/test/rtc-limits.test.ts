@@ -63,6 +63,31 @@ test('max_connections_per_ip: WebRTC publishers and players count as connections
   assert.equal(server.proc.exitCode, null);
 });
 
+test('security with SRS\'s JSON clientip: a claimed address cannot lift a deny of the HTTP client\'s own', async (t) => {
+  const udp = await freePort();
+  const server = await startServer((p) =>
+    basicConf(
+      p,
+      'rtc { enabled on; rtc_to_rtmp on; } security { enabled on; deny publish 127.0.0.3; deny publish 10.9.9.9; allow publish all; allow play all; }',
+      `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; }`,
+    ),
+  );
+  t.after(() => server.stop());
+  const publish = async (stream: string, from: string, clientip?: string) => {
+    const p = await rtcPublisher({ video: true });
+    await p.pc.close();
+    return JSON.parse(await postFrom(from, server.apiUrl('/rtc/v1/publish/'), JSON.stringify({ streamurl: `webrtc://127.0.0.1/live/${stream}`, clientip, sdp: p.offer }))) as { code: number };
+  };
+  assert.equal((await publish('s1', '127.0.0.2')).code, 0, 'an allowed address');
+  assert.notEqual((await publish('s2', '127.0.0.3')).code, 0, 'the denied address');
+  assert.notEqual((await publish('s3', '127.0.0.3', '10.20.30.40')).code, 0, 'the denied address claiming an allowed clientip');
+  assert.notEqual((await publish('s4', '127.0.0.2', '10.9.9.9')).code, 0, 'an allowed address passing a denied clientip');
+  assert.equal((await publish('s5', '127.0.0.2', '10.20.30.40')).code, 0, 'an allowed address passing an allowed clientip');
+  const listed = (await clients(server)).filter((c) => c.type === 'rtc-publish').map((c) => c.ip);
+  assert.ok(listed.includes('10.20.30.40'), `the client list shows the clientip: ${listed}`);
+  assert.equal(server.proc.exitCode, null);
+});
+
 test('rtmp_to_rtc off: a WHEP player waiting for a stream is closed when an RTMP publisher brings it', { timeout: 120_000 }, async (t) => {
   const udp = await freePort();
   const server = await startServer((p) => basicConf(p, 'rtc { enabled on; rtc_to_rtmp on; rtmp_to_rtc off; }', `rtc_server { enabled on; listen ${udp}; candidate 127.0.0.1; }`));

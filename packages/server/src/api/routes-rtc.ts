@@ -27,7 +27,7 @@ export interface RtcOfferRequest {
   stream: string;
   /** the query with its '?', as hooks get it (a WHIP/WHEP bearer token arrives here as `?token=`) */
   param: string;
-  /** the client's address as hooks, security and the client list see it: the HTTP client's, or SRS's JSON `clientip` */
+  /** the client's address as hooks and the client list see it: the HTTP client's, or SRS's JSON `clientip` (security checks it and `peer`) */
   ip: string;
   /**
    * the HTTP client's own address (the socket's), which the per-address bounds count

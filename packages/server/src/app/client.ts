@@ -34,6 +34,11 @@ export interface ClientTransport {
 
 export interface ClientInit {
   ip: string;
+  /**
+   * the socket's own address when `ip` is one the client claimed (SRS's JSON `clientip` of
+   * `/rtc/v1/publish|play/`); security checks both
+   */
+  peerIp?: string;
   type?: ClientType;
   vhost?: string;
   app?: string;
@@ -52,7 +57,10 @@ export interface ClientInit {
 /** One connection (publisher or player) in the live model. */
 export class Client {
   readonly id: string;
+  /** the address hooks, the API and security see: the socket's, or one the client claimed (SRS's `clientip`) */
   readonly ip: string;
+  /** the socket's address when it differs from `ip` (a claimed `clientip`), else undefined */
+  readonly peerIp: string | undefined;
   readonly startedAt = Date.now();
   type: ClientType;
   vhost: string;
@@ -97,6 +105,7 @@ export class Client {
   constructor(init: ClientInit) {
     this.id = init.id ?? newContextId();
     this.ip = init.ip;
+    this.peerIp = init.peerIp !== undefined && init.peerIp !== init.ip ? init.peerIp : undefined;
     this.type = init.type ?? 'Unknown';
     this.vhost = init.vhost ?? '';
     this.app = init.app ?? '';

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkSecurity, ipMatches, ipToBigInt } from './security.js';
+import { checkSecurity, ipMatches, ipToBigInt, SecurityAdmission } from './security.js';
+import { Client } from './client.js';
+import { parseConfigText } from '../config/config.js';
 
 test('ipToBigInt: IPv4, IPv6, IPv4-mapped', () => {
   assert.equal(ipToBigInt('127.0.0.1'), ipToBigInt('::ffff:127.0.0.1'));
@@ -41,4 +43,22 @@ test('checkSecurity: SRS order (disabled passes, deny wins, default deny)', () =
   assert.ok(!checkSecurity(denyFirst, 'publish', '127.0.0.1').ok);
   // only a deny for play: every play is refused (no allow)
   assert.ok(!checkSecurity(sec([['deny', 'play', '10.0.0.1']]), 'play', '10.0.0.2').ok);
+});
+
+test('SecurityAdmission: a claimed clientip cannot lift a deny of the socket address; a proxy must itself be allowed', async () => {
+  const { config } = parseConfigText(
+    'listen 1935; vhost __defaultVhost__ { security { enabled on; deny publish 10.0.0.5; allow publish 10.0.0.0/8; allow play all; } }',
+  );
+  const admission = new SecurityAdmission(() => config);
+  const client = (ip: string, peerIp?: string) => new Client({ ip, peerIp, vhost: '__defaultVhost__', transport: { close() {} } as never });
+  await admission.publish(client('10.0.0.6'));
+  await assert.rejects(admission.publish(client('10.0.0.5')), /deny publish 10\.0\.0\.5/);
+  // the denied address claims an allowed one: still refused, by the socket's address
+  await assert.rejects(admission.publish(client('10.0.0.6', '10.0.0.5')), /denied for 10\.0\.0\.5/);
+  // an allowed proxy passes a denied client's address: refused by the claimed one (SRS's clientip)
+  await assert.rejects(admission.publish(client('10.0.0.5', '10.0.0.6')), /denied for 10\.0\.0\.5/);
+  // an allowed proxy passes an allowed client's address
+  await admission.publish(client('10.0.0.7', '10.0.0.6'));
+  // the same address claimed as the socket's: one check, no peerIp kept
+  assert.equal(client('10.0.0.6', '10.0.0.6').peerIp, undefined);
 });

@@ -79,8 +79,16 @@ export class SecurityAdmission implements Admission {
     this.check('play', client);
   }
 
+  /**
+   * Checks the client's address and, when it claimed another one (SRS's JSON `clientip`), the
+   * socket's too: a claimed address cannot lift a `deny` of the real one, and a proxy that
+   * passes its clients' addresses must itself be allowed.
+   */
   private check(method: 'publish' | 'play', client: Client): void {
-    const verdict = checkSecurity(this.config().getVhost(client.vhost)?.security, method, client.ip);
-    if (!verdict.ok) throw new AdmissionError(`security: ${verdict.reason}`, verdict.code);
+    const security = this.config().getVhost(client.vhost)?.security;
+    for (const ip of client.peerIp === undefined ? [client.ip] : [client.peerIp, client.ip]) {
+      const verdict = checkSecurity(security, method, ip);
+      if (!verdict.ok) throw new AdmissionError(`security: ${verdict.reason}`, verdict.code);
+    }
   }
 }

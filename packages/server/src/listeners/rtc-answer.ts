@@ -300,6 +300,7 @@ export async function answerOnMux(
 export function rtcClient(type: 'rtc-publish' | 'rtc-play', req: RtcOfferRequest, vhost: string, transport: ClientTransport): Client {
   return new Client({
     ip: req.ip,
+    peerIp: req.peer,
     type,
     vhost,
     app: req.app,
