@@ -62,6 +62,26 @@ test('HLS: with no keyframe, advancing timestamps cut at hls_fragment x hls_aof_
   await out.idle();
 });
 
+test('HLS: a segment due without a keyframe asks the publisher for one, once a segment', { timeout: 30_000 }, async () => {
+  const { source, out, segments } = setup('hls_fragment 1; hls_aof_ratio 10; hls_window 100; hls_max_segment_bytes 0;');
+  const asked: number[] = [];
+  let dts = 0;
+  source.requestKeyframe = () => (asked.push(dts), true);
+  const inter = testAvcFrame(1000, false);
+  source.onMessage('video', 0, testAvcFrame(1000, true));
+  // 4 s of 10 fps without a keyframe: asked once, at 1 s
+  for (dts = 100; dts <= 4000; dts += 100) source.onMessage('video', dts, inter);
+  assert.deepEqual(asked, [1000]);
+  // the keyframe it asked for ends the segment; the next one asks again at its own 1 s
+  source.onMessage('video', (dts = 4100), testAvcFrame(1000, true));
+  for (dts = 4200; dts <= 5500; dts += 100) source.onMessage('video', dts, inter);
+  assert.deepEqual(asked, [1000, 5100]);
+  await out.idle();
+  assert.equal(segments().length, 1, 'one segment written, cut at the keyframe');
+  source.unpublish();
+  await out.idle();
+});
+
 test('HLS: constant timestamps drop the segment at hls_max_segment_bytes and wait for a keyframe', { timeout: 30_000 }, async () => {
   const { source, out, limits, segments } = setup('hls_fragment 1; hls_window 100; hls_max_segment_bytes 2097152;');
   const inter = testAvcFrame(100_000, false);

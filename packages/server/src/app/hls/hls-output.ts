@@ -43,6 +43,8 @@ interface OpenSegment {
   bytes: number;
   startedAt: Date;
   discontinuity: boolean;
+  /** the publisher was asked for a keyframe to end this segment (once a segment) */
+  keyframeAsked: boolean;
 }
 
 /**
@@ -50,6 +52,10 @@ interface OpenSegment {
  * hls_fragment has passed (pure audio: at fragment × hls_aof_ratio, timed from
  * the audio samples), keeps a hls_window-second playlist, deletes old segments
  * (hls_cleanup) and everything hls_dispose seconds after the publisher left.
+ *
+ * A segment due (hls_fragment passed) without a keyframe asks the publisher for one, once
+ * (Source.requestKeyframe: a WebRTC publisher sends its keyframes when asked, a PLI; RTMP
+ * publishers cannot be asked).
  *
  * Bounded for a publisher that never sends a keyframe: with video, a segment is
  * also cut at hls_fragment x hls_aof_ratio without one (SRS's absolute overflow),
@@ -174,6 +180,11 @@ export class HlsOutput implements SourceOutput {
         this.reap(packet.dts);
         if (!this.publishing) return; // the segment's path was refused
         this.openSegment(packet);
+      } else if (!seg.keyframeAsked && elapsed >= conf.hls_fragment * 1000) {
+        // due but no keyframe: a publisher that can be asked (WebRTC: a PLI) sends one now,
+        // so the segment ends near hls_fragment, not at the overflow cut mid-GOP
+        seg.keyframeAsked = true;
+        this.source.requestKeyframe?.();
       }
     } else if (this.audioSeconds(seg) >= conf.hls_fragment * conf.hls_aof_ratio) {
       this.reap(packet.dts);
@@ -363,6 +374,7 @@ export class HlsOutput implements SourceOutput {
       bytes: 0,
       startedAt: new Date(),
       discontinuity: discontinuity || this.gap,
+      keyframeAsked: false,
     };
     this.gap = false;
     this.builder!.begin();
