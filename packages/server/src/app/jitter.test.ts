@@ -105,3 +105,22 @@ test('full: both tracks jumping together are placed again together; one track ju
   assert.equal(j.correct(500_080, 'video'), 130);
   assert.equal(j.correct(900_021, 'audio'), 121);
 });
+
+test('full and zero: a packet placed before the timeline\'s 0 is flagged (beforeStart), the others not', () => {
+  for (const mode of ['full', 'zero'] as const) {
+    const j = new JitterCorrector(mode);
+    assert.equal(j.correct(1000, 'video'), 0);
+    assert.equal(j.beforeStart, false);
+    // audio from a transcoder that started on older input: 200 ms before the first video
+    assert.equal(j.correct(800, 'audio'), 0);
+    assert.equal(j.beforeStart, true, mode);
+    assert.equal(j.correct(1000, 'audio'), 0);
+    assert.equal(j.beforeStart, false, mode);
+    assert.equal(j.correct(1021, 'audio'), 21);
+    assert.equal(j.beforeStart, false);
+  }
+  const off = new JitterCorrector('off');
+  off.correct(1000, 'video');
+  off.correct(800, 'audio');
+  assert.equal(off.beforeStart, false);
+});

@@ -43,6 +43,13 @@ export class JitterCorrector {
   private lastCorrect = -1;
   private readonly tracks = new Map<string, TrackTime>();
   private zeroBase = -1;
+  /**
+   * whether the last `correct()` placed its packet before the timeline's 0 ('full', 'zero'):
+   * a track whose first packets are older than the first packet of the stream (a WHIP
+   * publisher's audio, which comes out of the transcoder after its video started); the DTS
+   * returned is then 0
+   */
+  beforeStart = false;
 
   constructor(private mode: TimeJitter = 'full') {}
 
@@ -67,9 +74,11 @@ export class JitterCorrector {
     const ts = this.unwrap(wireTimestamp >>> 0);
     switch (this.mode) {
       case 'off':
+        this.beforeStart = false;
         return ts;
       case 'zero':
         if (this.zeroBase < 0) this.zeroBase = ts;
+        this.beforeStart = ts < this.zeroBase;
         return Math.max(0, ts - this.zeroBase);
       case 'full': {
         const own = this.tracks.get(track);
@@ -88,7 +97,9 @@ export class JitterCorrector {
           own.input = ts;
           own.offset = offset;
         } else this.tracks.set(track, { input: ts, offset });
-        const out = Math.max(0, ts + offset);
+        const raw = ts + offset;
+        this.beforeStart = raw < 0;
+        const out = Math.max(0, raw);
         this.lastCorrect = Math.max(this.lastCorrect, out);
         return out;
       }

@@ -241,3 +241,20 @@ test('merged writes: players wait for mw_latency (capped at MAX_MERGE_WINDOW_MS)
   assert.ok((await delayOf()) >= 40, 'the window is back once the WebRTC player left');
   s.close();
 });
+
+test('audio older than the stream\'s first packet (a WHIP publisher\'s transcoded AAC) is left out, not piled at DTS 0; its sequence header is kept', () => {
+  const s = new Source('__defaultVhost__', 'live', 's', DEFAULT_SOURCE_OPTIONS);
+  const dts: number[] = [];
+  s.addOutput({ name: 'test', onPacket: (p) => void (p.kind === 'audio' && !p.sequenceHeader && dts.push(p.dts)) });
+  s.publish(new Client({ ip: '10.0.0.1', transport: { close() {}, bytesRead: () => 0, bytesWritten: () => 0 } }));
+  s.onMessage('video', 1000, TEST_AVC_HEADER);
+  s.onMessage('video', 1000, testAvcFrame(100, true));
+  s.onMessage('video', 1040, testAvcFrame(100, false));
+  // the AAC arrives a second late, its first frames from before the first video frame
+  s.onMessage('audio', 700, Buffer.from([0xaf, 0, 0x12, 0x10]));
+  for (let t = 700; t <= 1100; t += 21) s.onMessage('audio', t, Buffer.from([0xaf, 1, 0x21, 0, 0x03]));
+  assert.ok(s.tracks.audio, 'the AAC sequence header describes the audio track');
+  assert.deepEqual(dts, [15, 36, 57, 78, 99]);
+  assert.equal(s.beforeStartFrames, 15);
+  s.close();
+});

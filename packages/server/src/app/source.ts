@@ -121,6 +121,8 @@ export class Source {
   requestKeyframe: (() => boolean) | undefined;
   /** video frames received over the source's life */
   frames = 0;
+  /** media frames left out for a time before the stream's first packet (see JitterCorrector.beforeStart) */
+  beforeStartFrames = 0;
   /** stream time (dts, ms) of the last video frame counted in `frames` */
   lastFrameDts = 0;
   /** stream time between the last two keyframes, ms (0 until two were seen), for live stats */
@@ -245,6 +247,12 @@ export class Source {
     // onMetaData only there (a later one becomes a data track), which a republish would give
     const dts = kind === 'script' && this.options.timeJitter === 'full' ? 0 : this.jitter.correct(wireTimestamp, kind);
     const packet = Packet.of(kind, dts, body);
+    // media from before the stream's first packet would all be at 0, many frames on one DTS:
+    // left out (a sequence header is kept, at 0: it times nothing)
+    if (kind !== 'script' && this.jitter.beforeStart && !packet.sequenceHeader) {
+      this.beforeStartFrames++;
+      return;
+    }
     packet.arrivedAt = performance.now();
     const v = packet.video;
     const a = packet.audio;
