@@ -110,6 +110,11 @@ export class DvrOutput implements SourceOutput {
     ) {
       this.reap();
       file = this.open(p);
+    } else if (p.dts < file.startDts) {
+      // from before the file's first frame: a track that reaches the Source late (a WHIP
+      // publisher's AAC, made from its Opus by FFmpeg) would be written at 0, many frames on one
+      // time; the file starts at its first video frame, so these are left out
+      return;
     }
     file?.write(p);
   }
