@@ -1,16 +1,22 @@
 /**
  * WebRTC from the console in Chromium (issue 13): the Publisher page publishes the fake camera and
  * microphone over WHIP to a real tsrs; the stream shows in Streams with its codecs (H.264 + AAC,
- * the Opus made AAC by FFmpeg) and its WebRTC preview plays; FFmpeg reads it back over RTMP and
- * HTTP-FLV; then the Publisher sends a clock drawn on a canvas and the Player page plays it over
- * WHEP, which gives the publisher -> player delay (p50/p95) frame by frame.
+ * the Opus made AAC by FFmpeg) and its WebRTC preview plays; FFmpeg reads it back over RTMP,
+ * HTTP-FLV and HLS, and its DVR file plays; then the Publisher sends a clock drawn on a canvas
+ * and the Player page plays it over WHEP, which gives the publisher -> player delay (p50/p95)
+ * frame by frame.
  */
+import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
 import type { RunningServer } from '../packages/server/dist/test/harness.js';
 import {
   apiGet,
   consoleUrl,
+  decodeErrors,
   ffprobe,
   expectFlowing,
   newRtcPage,
@@ -20,13 +26,18 @@ import {
   waitFor,
 } from './rtc-live.js';
 
+const execFileP = promisify(execFile);
+
 test.use(RTC_CHROMIUM);
 test.describe.configure({ mode: 'serial' });
 
 let server: RunningServer;
 
 test.beforeAll(async () => {
-  server = await startRtcServer();
+  // HLS and a session DVR of every stream, to read the WHIP stream back as files too
+  server = await startRtcServer(
+    'hls { enabled on; hls_fragment 2; hls_window 20; hls_path ./html; hls_ctx off; } dvr { enabled on; dvr_plan session; dvr_path ./objs/rec/[app]/[stream].flv; }',
+  );
 });
 
 test.afterAll(async () => {
@@ -72,7 +83,7 @@ test('the console Publisher publishes the fake camera over WHIP; Streams shows H
   await page.context().close();
 });
 
-test('FFmpeg reads the WHIP stream over RTMP and HTTP-FLV: H.264 + AAC', async () => {
+test('FFmpeg reads the WHIP stream over RTMP, HTTP-FLV and HLS: H.264 + AAC; its DVR file plays', async () => {
   for (const url of [server.rtmpUrl('/live/cam'), server.httpUrl('/live/cam.flv')]) {
     const probe = await ffprobe(url, ['-rw_timeout', '15000000']);
     const codecs = probe.streams.filter((s) => s.codec_type !== 'data').map((s) => `${s.codec_type}:${s.codec_name}`).sort();
@@ -80,8 +91,53 @@ test('FFmpeg reads the WHIP stream over RTMP and HTTP-FLV: H.264 + AAC', async (
     const v = probe.streams.find((s) => s.codec_type === 'video')!;
     expect(v.width, url).toBeGreaterThan(0);
   }
+  // HLS: a playlist of segments; its latest whole segment holds both tracks and decodes
+  const m3u8 = server.httpUrl('/live/cam.m3u8');
+  const segments = async () => {
+    const r = await fetch(m3u8);
+    return r.ok ? [...(await r.text()).matchAll(/^[^#\s].*\.ts\S*$/gm)].map((m) => m[0]) : [];
+  };
+  // the browser sends a keyframe when asked (pli_for_rtmp, 6 s): segments are that long
+  await waitFor('2 HLS segments', async () => (await segments()).length >= 2, 30_000).catch(async (e: Error) => {
+    throw new Error(`${e.message}: ${m3u8} answers ${await fetch(m3u8).then(async (r) => `${r.status} ${await r.text()}`)}`);
+  });
+  const latest = new URL((await segments()).at(-1)!, m3u8).href;
+  const seg = await ffprobe(latest, ['-count_frames']);
+  expect(seg.streams.map((s) => s.codec_name).sort(), latest).toEqual(['aac', 'h264']);
+  // (Chromium changes its resolution as its bandwidth estimate grows: each change starts a
+  // segment at its keyframe, so a segment may be short)
+  expect(Number(seg.streams.find((s) => s.codec_type === 'video')?.nb_read_frames), 'frames in the segment').toBeGreaterThan(0);
+  expect(decodeErrorsOf(await decodeErrors(latest)), latest).toBe('');
+  // the Publisher's Stop ends the WHIP session (DELETE); the session DVR is closed at the
+  // unpublish: it plays, every frame decodes
+  await publisher.getByRole('button', { name: 'Stop publishing' }).click();
   await publisher.context().close();
+  await waitFor('live/cam unpublished', async () => !(await streamsOf(server)).some((s) => s.name === 'cam' && s.publish.active), 20_000);
+  const file = join(server.dir, 'objs/rec/live/cam.flv');
+  await waitFor('the DVR file', async () => existsSync(file), 10_000);
+  const dvr = await ffprobe(file, ['-count_frames']);
+  expect(dvr.streams.map((s) => s.codec_name).sort(), file).toEqual(['aac', 'h264']);
+  expect(Number(dvr.streams.find((s) => s.codec_type === 'video')?.nb_read_frames), 'recorded frames').toBeGreaterThan(50);
+  expect(decodeErrorsOf(await decodeErrors(file)), file).toBe('');
+  // each track's DTS strictly increase in the file
+  for (const track of ['v', 'a']) {
+    const { stdout } = await execFileP('ffprobe', ['-v', 'error', '-select_streams', track, '-show_entries', 'packet=dts', '-of', 'csv=p=0', file]);
+    const dts = stdout.split('\n').filter(Boolean).map(Number);
+    const back = dts.findIndex((t, i) => i > 0 && t <= dts[i - 1]);
+    expect(back, `${track} DTS at ${back}: ${dts.slice(Math.max(0, back - 2), back + 2).join(' ')}; first: ${dts.slice(0, 12).join(' ')}`).toBe(-1);
+  }
 });
+
+/**
+ * FFmpeg's decode errors, without the null muxer's complaint about two frames on one tick of
+ * the frame rate it guessed (Chromium's frame rate varies; each track's DTS are checked apart)
+ */
+function decodeErrorsOf(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => l && !/non monotonically increasing dts to muxer/.test(l))
+    .join('\n');
+}
 
 /**
  * Replaces getUserMedia's camera with a 320x240 canvas that shows the wall clock (ms mod 2^24)

@@ -6,7 +6,7 @@
 import { expect, type Browser, type Page } from '@playwright/test';
 import { basicConf, freePort, startServer, type RunningServer } from '../packages/server/dist/test/harness.js';
 
-export { exitOf, ffmpegPublish, ffprobe, kill, waitFor } from '../packages/server/dist/test/harness.js';
+export { decodeErrors, exitOf, ffmpegPublish, ffprobe, kill, waitFor } from '../packages/server/dist/test/harness.js';
 export { apiGet, consoleUrl, streamsOf, clientsOf } from './console-live.js';
 
 /** Chromium with fake devices granted without a prompt, and ICE allowed on loopback. */
@@ -49,6 +49,8 @@ export interface InboundStats {
   /** totalSamplesReceived of the audio track (0 when nothing was decoded) */
   audioSamples: number;
   connectionState: string;
+  /** the video inbound-rtp's other counters, for a failure's message */
+  videoDetail: string;
 }
 
 /**
@@ -58,7 +60,7 @@ export interface InboundStats {
 export function inboundStats(page: Page): Promise<InboundStats> {
   return page.evaluate(async () => {
     const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs ?? [];
-    const out = { framesDecoded: 0, videoBytes: 0, audioPackets: 0, audioBytes: 0, audioSamples: 0, connectionState: pcs.map((p) => p.connectionState).join(',') };
+    const out = { framesDecoded: 0, videoBytes: 0, audioPackets: 0, audioBytes: 0, audioSamples: 0, connectionState: pcs.map((p) => p.connectionState).join(','), videoDetail: '' };
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
       const report = await pc.getStats();
@@ -67,6 +69,8 @@ export function inboundStats(page: Page): Promise<InboundStats> {
         if (s.kind === 'video') {
           out.framesDecoded += Number(s.framesDecoded ?? 0);
           out.videoBytes += Number(s.bytesReceived ?? 0);
+          const keys = ['packetsReceived', 'packetsLost', 'framesReceived', 'keyFramesDecoded', 'framesDropped', 'pliCount', 'firCount', 'nackCount', 'decoderImplementation'];
+          out.videoDetail += keys.map((k) => `${k}=${String(s[k])}`).join(' ') + '; ';
         } else if (s.kind === 'audio') {
           out.audioPackets += Number(s.packetsReceived ?? 0);
           out.audioBytes += Number(s.bytesReceived ?? 0);
@@ -109,7 +113,13 @@ export async function newRtcPage(browser: Browser): Promise<Page> {
  * frames a second are decoded and 20 audio packets a second arrive, and audio samples are decoded.
  */
 export async function expectFlowing(page: Page, minFps: number, ms = 3000): Promise<void> {
-  await expect.poll(async () => (await inboundStats(page)).framesDecoded, { timeout: 20_000 }).toBeGreaterThan(0);
+  let last: InboundStats | undefined;
+  await expect
+    .poll(async () => (last = await inboundStats(page)).framesDecoded, { timeout: 20_000, message: 'a video frame decoded' })
+    .toBeGreaterThan(0)
+    .catch((e: Error) => {
+      throw new Error(`${e.message}\nthe page's inbound RTP then: ${JSON.stringify(last)}`);
+    });
   const a = await inboundStats(page);
   await page.waitForTimeout(ms);
   const b = await inboundStats(page);
