@@ -155,5 +155,19 @@ test('rtc_server.max_pending_sessions_per_ip: offers that never connect hold at 
   assert.equal(body.code, 4097);
   assert.match(body.msg ?? '', /max_pending_sessions_per_ip/);
   assert.equal((await fetch(new URL(first.headers.get('location')!, small.apiUrl('/')), { method: 'DELETE' })).status, 200);
-  assert.equal((await pending('p3')).status, 201, 'a slot freed by the DELETE');
+  // a session that got one signed nominating check (one datagram) but no DTLS still counts
+  const checked = await pending('p3');
+  assert.equal(checked.status, 201, 'a slot freed by the DELETE');
+  const answer = await checked.text();
+  const ufrag = /^a=ice-ufrag:(\S+)/m.exec(answer)![1];
+  const pwd = /^a=ice-pwd:(\S+)/m.exec(answer)![1];
+  const sock = createSocket('udp4');
+  t.after(() => sock.close());
+  const replies: Buffer[] = [];
+  sock.on('message', (m) => replies.push(m));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  sock.send(connectivityCheck(`${ufrag}:hog`, pwd), udp, '127.0.0.1');
+  await waitFor('the signed check answered', () => replies.length > 0, 5000, 50);
+  const fourth = await pending('p4');
+  assert.equal(fourth.status, 503, 'a session with ICE but no DTLS is still pending');
 });

@@ -119,6 +119,8 @@ export class MuxSession {
   closed = false;
   /** a DTLS HelloVerifyRequest was handed to werift */
   helloVerified = false;
+  /** its peer connection reached 'connected' (ICE and DTLS done): it no longer counts as pending */
+  connected = false;
   /** the remote address of the highest-priority nominating check (RFC 8445 8.1.1), where media goes */
   selected: { addr: Address; priority: number } | undefined;
   /** the local ICE password, which every connectivity check must be signed with */
@@ -244,10 +246,14 @@ export class RtcUdpMux {
     return this.sessions.size >= (typeof max === 'function' ? max() : max);
   }
 
-  /** Sessions opened for `ip` that no signed connectivity check has reached yet (ICE not done). */
+  /**
+   * Sessions opened for `ip` whose peer connection is not connected yet (ICE or DTLS not done):
+   * a signed connectivity check alone, which costs a client one datagram, does not take a
+   * session out of this count; the DTLS handshake does.
+   */
   pendingOf(ip: string): number {
     let n = 0;
-    for (const s of this.sessions) if (s.ip === ip && !s.selected) n++;
+    for (const s of this.sessions) if (s.ip === ip && !s.connected) n++;
     return n;
   }
 
@@ -272,6 +278,9 @@ export class RtcUdpMux {
     const range = [port, port + 1];
     attached.set(range, { mux: this, session });
     (pc as unknown as { config: { icePortRange?: number[] } }).config.icePortRange = range;
+    pc.connectionStateChange.subscribe((state) => {
+      if (state === 'connected') session.connected = true;
+    });
   }
 
   /**
