@@ -175,6 +175,16 @@ test('WHEP refusals: 4xx JSON for a bad offer, a refusing on_play, an oversize b
   assert.equal(((await garbage.json()) as { code: number }).code, 5012);
   const big = await whep('app=live&stream=cam', `v=0\r\n${'a=x\r\n'.repeat(40_000)}`);
   assert.ok(big.status >= 400 && big.status < 500, `oversize: ${big.status}`);
+  // past the API's 1 MiB body cap: 413 with SRS's code 4003 and a reason
+  const huge = await whep('app=live&stream=cam', `v=0\r\n${'a=x\r\n'.repeat(300_000)}`);
+  assert.equal(huge.status, 413);
+  const hugeBody = (await huge.json()) as { code: number; msg: string };
+  assert.equal(hugeBody.code, 4003);
+  assert.match(hugeBody.msg, /over \d+ bytes/);
+  // a streamurl with a malformed percent-encoding: SRS's invalid parameters (5023), not a failure
+  const badUrl = await api<{ code: number }>(server, '/rtc/v1/play/', { method: 'POST', body: JSON.stringify({ streamurl: 'webrtc://127.0.0.1/live/%E0%A4%A', sdp: offer }) });
+  assert.equal(badUrl.json.code, 5023);
+  assert.doesNotMatch(server.output(), /URIError/);
   // a refusing on_play: the stream must exist for the hook to be asked
   const denied = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/denied`, { audio: false });
   try {

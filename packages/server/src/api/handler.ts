@@ -136,14 +136,22 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
     let body: unknown;
     // A body over the cap is read and dropped (readBody, within the listener's body deadline) so
     // the client, still sending, can read the 4003; only a huge one is cut at once.
+    // WHIP/WHEP clients read HTTP statuses (RFC 9725): their refusals are 4xx JSON {code, msg}
+    const refuse = (code: number): void => {
+      const reply: Reply =
+        match.op.body === 'sdp'
+          ? { kind: 'raw', status: code === ErrorCode.BodyTooLarge ? 413 : 400, body: JSON.stringify({ code, msg: code === ErrorCode.BodyTooLarge ? `the body is over ${cap} bytes` : 'the body could not be read' }), headers: { 'Content-Type': 'application/json' } }
+          : { kind: 'error', code };
+      writeReply(res, reply, headers, callback, deps, { Connection: 'close' });
+    };
     if (declared > MAX_DRAIN_BYTES || (declared > cap && (req.method === 'GET' || req.method === 'HEAD'))) {
-      writeReply(res, { kind: 'error', code: ErrorCode.BodyTooLarge }, headers, callback, deps, { Connection: 'close' });
+      refuse(ErrorCode.BodyTooLarge);
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const read = await readBody(req, cap, deps.config().global.handshake_timeout * 1000);
       if (!read.ok) {
-        if (!res.destroyed) writeReply(res, { kind: 'error', code: read.code }, headers, callback, deps, { Connection: 'close' });
+        if (!res.destroyed) refuse(read.code);
         return true;
       }
       if (match.op.body === 'sdp') body = read.body.toString('utf8');

@@ -153,7 +153,12 @@ export function parseStreamUrl(streamurl: string): { vhost: string; app: string;
   } catch {
     return undefined;
   }
-  const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  let parts: string[];
+  try {
+    parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  } catch {
+    return undefined; // a malformed percent-encoding
+  }
   if (parts.length < 2) return undefined;
   const stream = parts.pop()!;
   const vhost = url.searchParams.get('vhost') ?? url.searchParams.get('domain') ?? url.hostname;

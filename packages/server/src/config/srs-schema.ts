@@ -72,8 +72,8 @@ export const rtcServerSchema = {
    */
   max_sessions: int(1000, { positive: true }),
   /**
-   * tsrs: sessions of one client address whose ICE has not completed yet (offers that never
-   * connect hold a session for rtc.stun_timeout); the next offer from it is answered 503 (code
+   * tsrs: sessions of one client address not connected yet (ICE and DTLS not done; offers that
+   * never connect hold a session for rtc.stun_timeout); the next offer from it is answered 503 (code
    * 4097). Connected sessions do not count, so viewers behind one NAT are not limited. 0 = no bound.
    * Default 20.
    */

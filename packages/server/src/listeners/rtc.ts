@@ -4,7 +4,7 @@
  * (`RtcUdpMux`), and their RTP becomes a Source publisher (`RtcIngest`), so RTMP, HTTP-FLV, HLS,
  * DVR, the API and the hooks see a WebRTC stream like any other.
  *
- * Admission is RTMP's: safe names (safe-name.ts), the vhost's `rtc { enabled on; rtc_to_rtmp on; }`,
+ * Admission is RTMP's: safe names (safe-name.ts), the vhost's `rtc { enabled on; }`,
  * then the publisher handle (hub.openPublisher: a busy stream refused, security, on_publish,
  * registration, events); the session's close() closes the handle, whatever ends it (DELETE, a
  * kick, a timeout, the peer). The handle's keyframe request sends a PLI to the publisher, at most
@@ -218,8 +218,8 @@ export class RtcServer implements Listener {
 
   /**
    * Throws RtcError 4097 (503) when the port has rtc_server.max_sessions sessions, or the client's
-   * address has max_pending_sessions_per_ip sessions whose ICE has not completed (offers that
-   * never connect hold a session for rtc.stun_timeout).
+   * address has max_pending_sessions_per_ip sessions not connected yet (DTLS not done; offers
+   * that never connect hold a session for rtc.stun_timeout).
    */
   private checkRoom(config: Config, mux: RtcUdpMux, ip: string): void {
     if (mux.full) throw new RtcError(`${mux.stats.sessions} WebRTC sessions already open (rtc_server.max_sessions)`, RtcErrorCode.SessionsFull, 503);
