@@ -308,6 +308,23 @@ export function checkOffer(sdp: string): void {
   if (!/^a=fingerprint:\S+ \S+/m.test(sdp)) throw new RtcError('the SDP offer has no DTLS fingerprint', RtcErrorCode.SdpDecode, 400);
   const sections = sdp.match(/^m=/gm)?.length ?? 0;
   if (sections > MAX_MEDIA_SECTIONS) throw new RtcError(`an SDP offer of ${sections} media sections (at most ${MAX_MEDIA_SECTIONS})`, RtcErrorCode.SdpDecode, 400);
+  // RFC 8839 5.4: ice-char is ALPHA / DIGIT / "+" / "/"; ufrag 4-256, password 22-256 of them
+  for (const m of sdp.matchAll(/^a=ice-(ufrag|pwd):(.*?)\r?$/gm)) {
+    const [min, max] = m[1] === 'ufrag' ? [4, 256] : [22, 256];
+    if (!/^[A-Za-z0-9+/]*$/.test(m[2]) || m[2].length < min || m[2].length > max) {
+      throw new RtcError(`the SDP offer's ICE ${m[1]} is not ${min}-${max} ice-chars (RFC 8839)`, RtcErrorCode.SdpDecode, 400);
+    }
+  }
+  // an RTP payload type is 7 bits (RFC 3550 5.1)
+  const named = [
+    ...[...sdp.matchAll(/^a=(?:rtpmap|fmtp|rtcp-fb):(\S+)/gm)].map((m) => m[1]),
+    ...[...sdp.matchAll(/^m=(?:audio|video) \S+ \S*RTP\S* ([^\r\n]*)/gm)].flatMap((m) => m[1].trim().split(/ +/)),
+  ];
+  const badType = named.find((pt) => pt !== '*' && !(/^\d{1,3}$/.test(pt) && Number(pt) <= 127));
+  if (badType !== undefined) throw new RtcError(`the SDP offer names RTP payload type ${badType.slice(0, 20)}, outside 0-127`, RtcErrorCode.SdpDecode, 400);
+  // RFC 8843 / RFC 5888: a mid names one m-line
+  const mids = [...sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
+  if (new Set(mids).size !== mids.length) throw new RtcError('the SDP offer gives two m-lines one a=mid', RtcErrorCode.SdpDecode, 400);
   const unbundled = unbundledMids(sdp);
   if (unbundled.length > 0) {
     throw new RtcError(`only BUNDLE is supported: m-lines ${unbundled.join(', ')} are not in the offer's a=group:BUNDLE`, RtcErrorCode.SdpExchange, 400);
