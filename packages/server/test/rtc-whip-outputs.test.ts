@@ -68,7 +68,7 @@ async function dvrPackets(file: string): Promise<{ kind: string; dts: number }[]
   });
 }
 
-test('?eip= comes first among the answer\'s candidates', async () => {
+test('?eip= comes first among the answer\'s candidates, with its port when it names one', async () => {
   const pub = await rtcPublisher({ video: true });
   const res = await whip(server, 'app=live&stream=eip&eip=10.9.8.7', pub.offer);
   const answer = await res.text();
@@ -77,6 +77,17 @@ test('?eip= comes first among the answer\'s candidates', async () => {
   assert.deepEqual(addresses, ['10.9.8.7', '127.0.0.1']);
   await fetch(`http://127.0.0.1:${server.ports.api}${res.headers.get('location')}`, { method: 'DELETE' });
   await pub.pc.close();
+  // ?eip=ip:port (a port-mapping NAT's outside port, as SRS): that candidate names the port
+  const nat = await rtcPublisher({ video: true });
+  const natRes = await whip(server, 'app=live&stream=eipport&eip=10.9.8.7:40000', nat.offer);
+  const natAnswer = await natRes.text();
+  assert.equal(natRes.status, 201, natAnswer);
+  const pairs = [...new Set([...natAnswer.matchAll(/^a=candidate:\S+ 1 udp \d+ (\S+ \d+) typ host/gm)].map((m) => m[1]))];
+  assert.equal(pairs[0], '10.9.8.7 40000');
+  assert.match(pairs[1], /^127\.0\.0\.1 \d+$/);
+  assert.notEqual(pairs[1], '127.0.0.1 40000');
+  await fetch(`http://127.0.0.1:${server.ports.api}${natRes.headers.get('location')}`, { method: 'DELETE' });
+  await nat.pc.close();
 });
 
 test('a WHIP stream: valid HLS (H.264, then AAC too), a DVR file that plays, its publish session in the history', { timeout: 120_000 }, async () => {

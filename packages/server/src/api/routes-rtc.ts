@@ -8,8 +8,9 @@
  *   `{"code":N,"msg":...}` (403/401 from security or a hook, 400 a bad offer, 409 busy).
  *   `Authorization: Bearer T` reaches the hooks as `param` `?token=T` (with the query's own
  *   parameters other than app, stream, vhost).
- * - WHEP: `POST /rtc/v1/whep/?app=&stream=[&vhost=]` the same way for a player of a published
- *   stream (404 when nobody publishes it), its Location `/rtc/v1/whep/?action=delete&...`; its
+ * - WHEP: `POST /rtc/v1/whep/?app=&stream=[&vhost=]` the same way for a player (of a stream
+ *   nobody publishes yet too: as SRS, it is answered and waits for the publisher, bounded by
+ *   max_waiting_players and play.waiting_timeout), its Location `/rtc/v1/whep/?action=delete&...`; its
  *   DELETE ends only a player.
  * - SRS's `POST /rtc/v1/publish/` and `POST /rtc/v1/play/` with `{api, tid, streamurl, clientip, sdp}`
  *   (`streamurl` = `webrtc://host/app/stream?param`) -> `{code:0, server, service, pid, sdp, sessionid}`;

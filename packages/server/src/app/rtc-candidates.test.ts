@@ -24,8 +24,10 @@ test('* and 0.0.0.0: every non-loopback IPv4 address; loopback only when there i
   assert.deepEqual(discoverCandidates({ ...base, interfaces: loopbackOnly, configured: ['*'] }), ['127.0.0.1']);
 });
 
-test('eip first (a port ignored), then the API host when api_as_candidates is on', () => {
-  assert.deepEqual(discoverCandidates({ ...base, configured: ['1.2.3.4'], eip: '8.8.4.4:8000' }), ['8.8.4.4', '1.2.3.4']);
+test('eip first (with its port, as SRS), then the API host when api_as_candidates is on', () => {
+  assert.deepEqual(discoverCandidates({ ...base, configured: ['1.2.3.4'], eip: '8.8.4.4:8000' }), ['8.8.4.4:8000', '1.2.3.4']);
+  assert.deepEqual(discoverCandidates({ ...base, configured: ['1.2.3.4'], eip: '8.8.4.4:70000' }), ['8.8.4.4', '1.2.3.4']);
+  assert.deepEqual(discoverCandidates({ ...base, configured: ['1.2.3.4'], eip: 'x.y:80' }), ['1.2.3.4']);
   assert.deepEqual(discoverCandidates({ ...base, configured: ['1.2.3.4'], eip: 'bad;name' }), ['1.2.3.4']);
   const api = { ...base, configured: ['*'], apiHost: '127.0.0.1' };
   assert.deepEqual(discoverCandidates({ ...api, apiAsCandidates: true }), ['127.0.0.1', '10.1.2.3', '192.168.7.9']);

@@ -3,7 +3,8 @@
  * (srs_rtc_api.cpp, `discover_candidates`), in this order, without repeats:
  *
  * 1. `eip` (or `candidate`) of the request's query or of the stream URL's query: an IPv4
- *    address, optionally `:port` (the port is ignored: the answer always names rtc_server's).
+ *    address, optionally `:port` (as SRS: a port-mapping NAT's outside port, named in that
+ *    candidate instead of rtc_server's).
  * 2. With `rtc_server.api_as_candidates on` (the default): the host the client reached the API
  *    at, when it is an IPv4 literal other than 0.0.0.0.
  * 3. `rtc_server.candidate`: each configured IP (SRS 5 takes several, space or comma separated);
@@ -34,10 +35,22 @@ function ipv4Of(value: string | undefined): string | undefined {
   return ip && isIPv4(ip) ? ip : undefined;
 }
 
-/** The candidate addresses, most preferred first; never empty. */
+/** `a.b.c.d` -> itself, `a.b.c.d:port` (port 1-65535) -> itself; undefined for anything else. */
+function ipv4WithPortOf(value: string | undefined): string | undefined {
+  const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value?.trim() ?? '');
+  if (!m || !isIPv4(m[1])) return undefined;
+  if (m[2] === undefined) return m[1];
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? `${m[1]}:${port}` : m[1];
+}
+
+/**
+ * The candidate addresses, most preferred first; never empty. Each is an IPv4 address, or
+ * `address:port` for an `eip` that named a port (the others use rtc_server's port).
+ */
 export function discoverCandidates(c: CandidateInputs): string[] {
   const found = new Set<string>();
-  const eip = ipv4Of(c.eip);
+  const eip = ipv4WithPortOf(c.eip);
   if (eip) found.add(eip);
   const api = c.apiAsCandidates ? ipv4Of(c.apiHost) : undefined;
   if (api && api !== '0.0.0.0') found.add(api);

@@ -4,15 +4,17 @@
  * RFC 8839 5.1: `a=candidate:<foundation> <component> udp <priority> <address> <port> typ host`.
  */
 
-/** Replaces every `a=candidate` line of each media section with `addresses` on `port`. */
+/** Replaces every `a=candidate` line of each media section with `addresses` (`ip` or `ip:port`) on `port` (or their own). */
 export function setHostCandidates(sdp: string, addresses: readonly string[], port: number): string {
   const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
   const lines = sdp.split(/\r?\n/);
   const out: string[] = [];
-  const candidates = addresses.map(
+  const candidates = addresses.map((a, i) => {
+    // `address` or `address:port` (a NAT's outside port, SRS's `?eip=ip:port`)
+    const [ip, own] = a.split(':');
     // priority per RFC 8445 5.1.2.1: type preference 126 (host), local preference by order, component 1
-    (a, i) => `a=candidate:${i + 1} 1 udp ${(126 << 24) + ((65535 - i) << 8) + 255} ${a} ${port} typ host`,
-  );
+    return `a=candidate:${i + 1} 1 udp ${(126 << 24) + ((65535 - i) << 8) + 255} ${ip} ${own ?? port} typ host`;
+  });
   for (const line of lines) {
     if (line.startsWith('a=candidate:') || line === 'a=end-of-candidates') continue;
     out.push(line);
