@@ -66,6 +66,9 @@ test('the console Publisher publishes the fake camera over WHIP; Streams shows H
 
   publisher = await newRtcPage(browser);
   await publishFromConsole(publisher, 'cam');
+  // the play URLs it lists name this server's ports (the test's are not SRS's defaults)
+  await expect(publisher.getByText(`rtmp://127.0.0.1:${server.ports.rtmp}/live/cam`, { exact: true })).toBeVisible();
+  await expect(publisher.getByText(`webrtc://127.0.0.1:${server.ports.api}/live/cam`, { exact: true })).toBeVisible();
   await waitFor('codecs of live/cam', async () => {
     const s = (await streamsOf(server)).find((x) => x.name === 'cam') as unknown as { video?: { codec: string }; audio?: { codec: string } } | undefined;
     return s?.video?.codec === 'H264' && s.audio?.codec === 'AAC';

@@ -484,9 +484,9 @@ export class TsrsServer {
     this.http.use(consoleRedirectsHandler({ rootToConsole: true }));
   }
 
-  /** The bound API and HTTP server ports, for the console's pages (/console/tsrs-server.js). */
+  /** The bound API, HTTP server and (first) RTMP ports, for the console's pages (/console/tsrs-server.js). */
   private consolePorts(): ServerPorts {
-    return { api: this.api?.addresses()[0]?.port ?? null, http: this.http?.addresses()[0]?.port ?? null };
+    return { api: this.api?.addresses()[0]?.port ?? null, http: this.http?.addresses()[0]?.port ?? null, rtmp: this.addresses('rtmp')[0]?.port ?? null };
   }
 
   /**

@@ -117,7 +117,7 @@ test('the pages learn the API and HTTP ports from /console/tsrs-server.js on eit
     assert.match(String(r.headers['content-type']), /javascript/);
     const m = /^window\.__TSRS_SERVER__=(\{.*\});\n$/.exec(r.body);
     assert.ok(m, r.body);
-    assert.deepEqual(JSON.parse(m[1]), { served_by: servedBy, api_port: server.ports.api, http_port: server.ports.http });
+    assert.deepEqual(JSON.parse(m[1]), { served_by: servedBy, api_port: server.ports.api, http_port: server.ports.http, rtmp_port: server.ports.rtmp });
   }
 });
 

@@ -7,7 +7,7 @@ export interface Settings {
   apiBase: string;
   /** origin of the HTTP media server (HTTP-FLV, HLS), e.g. http://host:8080; empty = derived */
   httpBase: string;
-  /** RTMP port for the copied RTMP URLs */
+  /** RTMP port for the copied RTMP URLs; 0 = the port the server reports (1935 when unknown) */
   rtmpPort: number;
   username: string;
   password: string;
@@ -17,7 +17,7 @@ export type Theme = 'system' | 'light' | 'dark';
 
 const KEY = 'tsrs.console.settings';
 
-const EMPTY: Settings = { apiBase: '', httpBase: '', rtmpPort: 1935, username: '', password: '' };
+const EMPTY: Settings = { apiBase: '', httpBase: '', rtmpPort: 0, username: '', password: '' };
 
 let current: Settings = EMPTY;
 let loaded = false;
@@ -57,12 +57,13 @@ export function apiFromQuery(q: URLSearchParams, page: { protocol: string; hostn
 
 /**
  * What the server that served this page says (`/console/tsrs-server.js`, loaded before the app):
- * which listener served it and the bound API and HTTP ports (null when that listener is off).
+ * which listener served it and the bound API, HTTP and RTMP ports (null when that listener is off).
  */
 export interface ServedFrom {
   served_by: 'http' | 'api' | 'both';
   api_port: number | null;
   http_port: number | null;
+  rtmp_port: number | null;
 }
 
 export function servedFrom(): ServedFrom | null {
@@ -70,7 +71,7 @@ export function servedFrom(): ServedFrom | null {
   const v = (window as { __TSRS_SERVER__?: Partial<ServedFrom> }).__TSRS_SERVER__;
   if (!v || typeof v !== 'object' || (v.served_by !== 'http' && v.served_by !== 'api' && v.served_by !== 'both')) return null;
   const port = (p: unknown) => (typeof p === 'number' && Number.isInteger(p) && p > 0 && p < 65536 ? p : null);
-  return { served_by: v.served_by, api_port: port(v.api_port), http_port: port(v.http_port) };
+  return { served_by: v.served_by, api_port: port(v.api_port), http_port: port(v.http_port), rtmp_port: port(v.rtmp_port) };
 }
 
 export function getSettings(): Settings {
@@ -199,4 +200,9 @@ const noopSubscribe = () => () => {};
 /** false while prerendering and hydrating, true afterwards (for values that depend on window). */
 export function useHydrated(): boolean {
   return useSyncExternalStore(noopSubscribe, () => true, () => false);
+}
+
+/** The RTMP port of the copied RTMP URLs: the operator's, else the server's, else 1935. */
+export function rtmpPort(s: Settings = getSettings()): number {
+  return s.rtmpPort || servedFrom()?.rtmp_port || 1935;
 }

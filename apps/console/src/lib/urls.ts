@@ -1,5 +1,5 @@
 /** Play URLs of a stream for the protocols tsrs serves, built from the configured origins. */
-import { apiBase, getSettings, httpBase } from './settings';
+import { apiBase, getSettings, httpBase, rtmpPort } from './settings';
 
 export type PlayProtocol = 'flv' | 'hls' | 'webrtc';
 
@@ -22,18 +22,32 @@ function hostOf(origin: string): string {
   }
 }
 
+/** `host` of an API origin, with `:port` when the port is not SRS's 1985. */
+function apiHostPort(origin: string): string {
+  try {
+    const u = new URL(origin);
+    const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+    return port === '1985' ? u.hostname : `${u.hostname}:${port}`;
+  } catch {
+    return '127.0.0.1';
+  }
+}
+
 export function playUrls(ref: StreamRef): { rtmp: string; flv: string; hls: string; webrtc: string; whep: string } {
   const s = getSettings();
   const http = httpBase(s);
   const host = hostOf(http);
-  const rtmpHost = s.rtmpPort && s.rtmpPort !== 1935 ? `${host}:${s.rtmpPort}` : host;
+  const port = rtmpPort(s);
+  const rtmpHost = port !== 1935 ? `${host}:${port}` : host;
+  // webrtc://host[:port]: the port is the API's (SRS's players and SDKs default to 1985)
+  const api = apiHostPort(apiBase(s));
   const vq = vhostQuery(ref.vhost);
   const path = `${encodeURIComponent(ref.app)}/${encodeURIComponent(ref.stream)}`;
   return {
     rtmp: `rtmp://${rtmpHost}/${path}${vq}`,
     flv: `${http}/${path}.flv${vq}`,
     hls: `${http}/${path}.m3u8${vq}`,
-    webrtc: `webrtc://${hostOf(apiBase(s))}/${path}${vq}`,
+    webrtc: `webrtc://${api}/${path}${vq}`,
     whep: whepUrl(ref),
   };
 }

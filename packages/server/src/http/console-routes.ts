@@ -26,9 +26,10 @@ const PLAYER_PAGES: Record<string, string> = {
 
 /**
  * The script the console's pages load first (`<script src="/console/tsrs-server.js">`): which
- * listener served the page and the bound API and HTTP ports, so a page served from either port
- * finds the other (`window.__TSRS_SERVER__ = {served_by, api_port, http_port}`; a port is null
- * when that listener is off).
+ * listener served the page and the bound API, HTTP and RTMP ports, so a page served from either
+ * port finds the other and names the right RTMP port in its URLs
+ * (`window.__TSRS_SERVER__ = {served_by, api_port, http_port, rtmp_port}`; a port is null when
+ * that listener is off).
  */
 export const SERVER_SCRIPT_PATH = '/console/tsrs-server.js';
 
@@ -38,6 +39,7 @@ export type ServedBy = 'http' | 'api' | 'both';
 export interface ServerPorts {
   api: number | null;
   http: number | null;
+  rtmp: number | null;
 }
 
 /** A redirect to a path on this host (never `//host`: see sameHostLocation). */
@@ -105,7 +107,7 @@ export function consoleFilesHandler(opts: ConsoleOptions) {
 }
 
 function serverScript(req: IncomingMessage, res: ServerResponse, servedBy: ServedBy, ports: ServerPorts): true {
-  const body = `window.__TSRS_SERVER__=${JSON.stringify({ served_by: servedBy, api_port: ports.api, http_port: ports.http })};\n`;
+  const body = `window.__TSRS_SERVER__=${JSON.stringify({ served_by: servedBy, api_port: ports.api, http_port: ports.http, rtmp_port: ports.rtmp })};\n`;
   res.writeHead(200, {
     'Content-Type': 'text/javascript; charset=utf-8',
     'Cache-Control': 'no-cache',

@@ -5,18 +5,23 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
 import { FormError, TextField } from '@/components/ui/Field';
-import { apiBase, defaultApiBase, defaultHttpBase, saveSettings, useSettings } from '@/lib/settings';
+import { apiBase, defaultApiBase, defaultHttpBase, rtmpPort as defaultRtmpPortOf, saveSettings, useSettings } from '@/lib/settings';
 
 export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const s = useSettings();
   return open ? <SettingsForm key={String(open)} current={s} onClose={onClose} /> : null;
 }
 
+/** The RTMP port URLs use when the field is empty: the server's (1935 when unknown). */
+function defaultRtmpPort(): number {
+  return defaultRtmpPortOf({ apiBase: '', httpBase: '', rtmpPort: 0, username: '', password: '' });
+}
+
 function SettingsForm({ current, onClose }: { current: ReturnType<typeof useSettings>; onClose: () => void }) {
   const qc = useQueryClient();
   const [api, setApi] = useState(current.apiBase || apiBase(current));
   const [http, setHttp] = useState(current.httpBase);
-  const [rtmpPort, setRtmpPort] = useState(String(current.rtmpPort || 1935));
+  const [rtmpPort, setRtmpPort] = useState(current.rtmpPort ? String(current.rtmpPort) : '');
   const [username, setUsername] = useState(current.username);
   const [password, setPassword] = useState(current.password);
   const [error, setError] = useState<string | null>(null);
@@ -35,7 +40,8 @@ function SettingsForm({ current, onClose }: { current: ReturnType<typeof useSett
     saveSettings({
       apiBase: a === defaultApiBase() ? '' : a,
       httpBase: http.trim(),
-      rtmpPort: Number.isInteger(port) && port > 0 && port < 65536 ? port : 1935,
+      // empty (or not a port): the port the server reports
+      rtmpPort: Number.isInteger(port) && port > 0 && port < 65536 ? port : 0,
       username: username.trim(),
       password,
     });
@@ -83,7 +89,15 @@ function SettingsForm({ current, onClose }: { current: ReturnType<typeof useSett
           hint="Used for HTTP-FLV and HLS play URLs. Empty = same host, port 8080."
           inputMode="url"
         />
-        <TextField label="RTMP port" value={rtmpPort} onChange={(e) => setRtmpPort(e.target.value)} inputMode="numeric" className="max-w-[10rem]" />
+        <TextField
+          label="RTMP port"
+          value={rtmpPort}
+          onChange={(e) => setRtmpPort(e.target.value)}
+          placeholder={String(defaultRtmpPort())}
+          hint="Used for RTMP URLs. Empty = the server's RTMP port."
+          inputMode="numeric"
+          className="max-w-[10rem]"
+        />
         <fieldset className="grid grid-cols-2 gap-3 rounded-md border border-border p-3">
           <legend className="px-1 text-xs font-medium text-muted">HTTP API credentials (Basic auth, if enabled)</legend>
           <TextField label="User name" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" />
