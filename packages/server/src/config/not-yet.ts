@@ -54,7 +54,7 @@ export function vhostNotYet(d: Directive, v: VhostView): string[] {
   if (v.cluster.mode === 'remote' && v.hls.enabled) warn('hls', 'hls on an edge is not run (edges keep HLS off, as SRS recommends): serve HLS from the origin');
   // WebRTC publishers into RTMP streams and WebRTC players of them (rtmp_to_rtc) are run.
   // tsrs has one Source per stream: a WHIP stream reaches RTMP, HTTP-FLV and HLS players either way
-  if (v.rtc.enabled && !v.rtc.rtc_to_rtmp) warn('rtc', 'rtc is on without rtc_to_rtmp: tsrs takes WebRTC publishers all the same, and gives their streams to RTMP, HTTP-FLV and HLS players too (one Source per stream)');
+  if (v.rtc.enabled && !v.rtc.rtc_to_rtmp) warn('rtc', 'rtc_to_rtmp off is not run by tsrs: a WebRTC publisher\'s stream reaches RTMP, HTTP-FLV and HLS players all the same (one Source per stream)');
   if (v.srt.enabled) warn('srt', off('srt'));
   if (v.dash.enabled) warn('dash', off('dash'));
   if (v.hds.enabled) warn('hds', off('hds'));

@@ -362,7 +362,7 @@ vhost quiet {
   const w = check(text).warnings.filter((x) => !x.includes('unknown directive'));
   assert.deepEqual(w, [
     `v.conf:7: vhost edge: cluster protocol flv is not run by tsrs yet: the edge pulls over RTMP`,
-    `v.conf:12: vhost edge: rtc is on without rtc_to_rtmp: tsrs takes WebRTC publishers all the same, and gives their streams to RTMP, HTTP-FLV and HLS players too (one Source per stream)`,
+    `v.conf:12: vhost edge: rtc_to_rtmp off is not run by tsrs: a WebRTC publisher's stream reaches RTMP, HTTP-FLV and HLS players all the same (one Source per stream)`,
     `v.conf:2: rtc_server: WebRTC over TCP (tcp, protocol tcp/all) is not run by tsrs yet: UDP only`,
     `v.conf:4: stream_caster gb28181 is on, but tsrs does not run that caster yet (only flv, mpegts_over_udp): ignored`,
   ]);
