@@ -11,24 +11,17 @@
  * Location; the JSON routes' sessions time out unconnected), so they do not pile up.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import fc from 'fast-check';
 import { basicConf, ffmpegPublish, freePort, kill, startServer, waitFor, type RunningServer } from '../harness.js';
 import type { FuzzTarget } from './fuzz-helper.js';
+import { assertNoRuntimeError, assertServerHealthy, rssOf } from './running-server.js';
 
 interface RtcCtx {
   server: RunningServer;
   publisher: ChildProcess;
   rss0: number;
   n: number;
-}
-
-const RUNTIME_ERROR = /Cannot read propert|Cannot set propert|is not a function|is not iterable|is not defined|Invalid array length|Maximum call stack|Invalid typed array|\[(Error|Fatal)\]/;
-
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
 }
 
 /** A browser-shaped offer (RFC 8829 JSEP, RFC 8843 BUNDLE, RFC 8839 ICE): H.264 + Opus, one transport. */
@@ -126,11 +119,7 @@ async function setup(): Promise<RtcCtx> {
 
 async function teardown(ctx: RtcCtx): Promise<void> {
   try {
-    assert.equal(ctx.server.proc.exitCode, null, `the server exited:\n${ctx.server.output().slice(-2000)}`);
-    const res = await fetch(ctx.server.apiUrl('/api/v1/versions'));
-    assert.equal(res.status, 200, 'the API still answers');
-    const grown = rssOf(ctx.server.proc.pid!) - ctx.rss0;
-    assert.ok(grown < 256 * 1024 * 1024, `server RSS grew by ${grown} bytes`);
+    await assertServerHealthy(ctx.server, ctx.rss0);
   } finally {
     kill(ctx.publisher);
     await ctx.server.stop();
@@ -190,8 +179,7 @@ export const rtcOfferTarget: FuzzTarget<RtcCtx> = {
       assert.equal(res.status, 200, `DELETE ${loc}: ${res.status}`);
     }
     await new Promise((r) => setTimeout(r, 5));
-    const bad = server.output().slice(before).split('\n').find((l) => RUNTIME_ERROR.test(l));
-    assert.equal(bad, undefined, `runtime error in the server log: ${bad}`);
+    assertNoRuntimeError(server, before);
     return undefined;
   },
 };

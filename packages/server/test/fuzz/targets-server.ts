@@ -9,23 +9,19 @@
  * from outside the HTTP root, the server stays up, and its memory stays bounded.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { basicConf, startServer, type RunningServer } from '../harness.js';
 import { readCorpus, type FuzzTarget } from './fuzz-helper.js';
+import { assertNoRuntimeError, assertServerHealthy, rssOf } from './running-server.js';
 
 const SECRET = 'tsrs-fuzz-secret-7f3a9c';
 
 interface ServerCtx {
   server: RunningServer;
   rss0: number;
-}
-
-function rssOf(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) * 1024 : 0;
 }
 
 async function setup(): Promise<ServerCtx> {
@@ -42,11 +38,7 @@ async function setup(): Promise<ServerCtx> {
 
 async function teardown(ctx: ServerCtx): Promise<void> {
   try {
-    assert.equal(ctx.server.proc.exitCode, null, `the server exited:\n${ctx.server.output().slice(-2000)}`);
-    const res = await fetch(ctx.server.apiUrl('/api/v1/versions'));
-    assert.equal(res.status, 200, 'the API still answers');
-    const grown = rssOf(ctx.server.proc.pid!) - ctx.rss0;
-    assert.ok(grown < 256 * 1024 * 1024, `server RSS grew by ${grown} bytes`);
+    await assertServerHealthy(ctx.server, ctx.rss0);
   } finally {
     await ctx.server.stop();
   }
@@ -171,9 +163,6 @@ export const apiJsonTarget: FuzzTarget<ServerCtx> = {
   },
 };
 
-/** A JavaScript runtime error, as opposed to a protocol or codec refusal tsrs wrote itself. */
-const RUNTIME_ERROR = /Cannot read propert|Cannot set propert|is not a function|is not iterable|is not defined|Invalid array length|Maximum call stack|out of range|Invalid typed array|ERR_[A-Z_]+|\[(Error|Fatal)\]/;
-
 /**
  * Raw RTMP client bytes (FFmpeg's publish and play, mutated) into the real server's RTMP
  * port: the session, then the app behind it (hub, sources, codec info, HLS and DVR muxers).
@@ -196,9 +185,7 @@ export const rtmpServerTarget: FuzzTarget<ServerCtx> = {
     await exchange(ctx.server.ports.rtmp, input, 500);
     // what the server logged about this connection, once it has handled the close
     await new Promise((r) => setTimeout(r, 5));
-    const log = ctx.server.output().slice(before);
-    const bad = log.split('\n').find((l) => RUNTIME_ERROR.test(l));
-    assert.equal(bad, undefined, `runtime error in the server log: ${bad}`);
+    assertNoRuntimeError(ctx.server, before);
     return undefined;
   },
 };
