@@ -9,7 +9,7 @@ import { ErrorCode } from '@tsrs/api-types';
 import type { HttpHandler } from '../listeners/http.js';
 import { peerIp } from '../listeners/tcp.js';
 import type { Logger } from '../log.js';
-import { matchRoute, type Method, type Reply, type Route } from './router.js';
+import { fail, jsonError, matchRoute, type Method, type Reply, type Route } from './router.js';
 import { buildRoutes, type ApiDeps } from './routes.js';
 
 /** Largest request body the API reads; larger ones get code 4003. */
@@ -134,16 +134,18 @@ export function createApiHandler(opts: ApiHandlerOptions): { handler: HttpHandle
     // Bodies: capped for every request; parsed (and required to be JSON) where the route reads one.
     const declared = Number(req.headers['content-length'] ?? 0);
     let body: unknown;
-    // A body over the cap is read and dropped (readBody, within the listener's body deadline) so
-    // the client, still sending, can read the 4003; only a huge one is cut at once.
-    // WHIP/WHEP clients read HTTP statuses (RFC 9725): their refusals are 4xx JSON {code, msg}
+    // a body refused: SRS's `{code}`; WHIP/WHEP clients read HTTP statuses (RFC 9725), so their
+    // routes answer a 4xx JSON {code, msg}
     const refuse = (code: number): void => {
-      const reply: Reply =
+      const tooLarge = code === ErrorCode.BodyTooLarge;
+      const reply =
         match.op.body === 'sdp'
-          ? { kind: 'raw', status: code === ErrorCode.BodyTooLarge ? 413 : 400, body: JSON.stringify({ code, msg: code === ErrorCode.BodyTooLarge ? `the body is over ${cap} bytes` : 'the body could not be read' }), headers: { 'Content-Type': 'application/json' } }
-          : { kind: 'error', code };
+          ? jsonError(tooLarge ? 413 : 400, code, tooLarge ? `the body is over ${cap} bytes` : 'the body could not be read')
+          : fail(code);
       writeReply(res, reply, headers, callback, deps, { Connection: 'close' });
     };
+    // A body over the cap is read and dropped (readBody, within the listener's body deadline) so
+    // the client, still sending, can read the 4003; only a huge one is cut at once.
     if (declared > MAX_DRAIN_BYTES || (declared > cap && (req.method === 'GET' || req.method === 'HEAD'))) {
       refuse(ErrorCode.BodyTooLarge);
       return true;

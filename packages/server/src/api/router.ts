@@ -21,6 +21,9 @@ export type Reply =
 export const ok = (fields: Record<string, unknown> = {}): Reply => ({ kind: 'ok', fields });
 export const fail = (code: number): Reply => ({ kind: 'error', code });
 export const raw = (status: number, body: string | Buffer, headers: Record<string, string> = {}): Reply => ({ kind: 'raw', status, headers, body });
+/** An HTTP error status with a JSON `{code, msg}` body (WHIP/WHEP answer statuses, RFC 9725). */
+export const jsonError = (status: number, code: number, msg: string): Reply =>
+  raw(status, JSON.stringify({ code, msg }), { 'Content-Type': 'application/json' });
 
 export interface RequestCtx {
   method: Method;

@@ -17,7 +17,7 @@
  *   errors are HTTP 200 `{"code":N}` with SRS's codes.
  */
 import { isIP } from 'node:net';
-import { fail, ok, raw, type Reply, type RequestCtx, type Route } from './router.js';
+import { fail, jsonError, ok, raw, type Reply, type RequestCtx, type Route } from './router.js';
 import { ErrorCode, RtcPublishResponse } from '@tsrs/api-types';
 
 /** What the routes need from the WebRTC server (listeners/rtc.ts). */
@@ -108,9 +108,6 @@ function refusal(err: unknown): Refusal {
   return { code: ErrorCode.SystemError, httpStatus: 500, message: String((err as Error)?.message ?? err) };
 }
 
-const json = (status: number, code: number, msg: string): Reply =>
-  raw(status, JSON.stringify({ code, msg }), { 'Content-Type': 'application/json' });
-
 /** `?k=v&...` of the query without the names the route itself reads, plus the bearer token. */
 function hookParam(query: URLSearchParams, bearer: string | undefined): string {
   const rest = new URLSearchParams();
@@ -149,16 +146,12 @@ function bearerOf(ctx: RequestCtx): string | undefined {
 /** `webrtc://host[:port]/app/stream?query` -> names and param; undefined when malformed. */
 export function parseStreamUrl(streamurl: string): { vhost: string; app: string; stream: string; param: string } | undefined {
   let url: URL;
-  try {
-    url = new URL(streamurl.replace(/^webrtc:\/\//i, 'http://'));
-  } catch {
-    return undefined;
-  }
   let parts: string[];
   try {
+    url = new URL(streamurl.replace(/^webrtc:\/\//i, 'http://'));
     parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
   } catch {
-    return undefined; // a malformed percent-encoding
+    return undefined; // not a URL, or a malformed percent-encoding
   }
   if (parts.length < 2) return undefined;
   const stream = parts.pop()!;
@@ -187,7 +180,7 @@ function whipLike(d: RtcApiDeps, path: string, direction: Direction): Route {
         },
         handle: async (ctx) => {
           const rtc = d.rtc();
-          if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
+          if (!rtc) return jsonError(503, DISABLED, 'rtc_server is disabled');
           const q = ctx.query;
           try {
             const req = {
@@ -207,7 +200,7 @@ function whipLike(d: RtcApiDeps, path: string, direction: Direction): Route {
             return raw(201, answer, { 'Content-Type': 'application/sdp', Location: `${path}?${loc}` });
           } catch (err) {
             const r = refusal(err);
-            return json(r.httpStatus, r.code, r.message);
+            return jsonError(r.httpStatus, r.code, r.message);
           }
         },
       },
@@ -222,11 +215,11 @@ function whipLike(d: RtcApiDeps, path: string, direction: Direction): Route {
         },
         handle: (ctx) => {
           const rtc = d.rtc();
-          if (!rtc) return json(503, DISABLED, 'rtc_server is disabled');
+          if (!rtc) return jsonError(503, DISABLED, 'rtc_server is disabled');
           const q = ctx.query;
           const id = q.get('session') ?? '';
           const match = { direction, vhost: q.get('vhost') ?? '', app: q.get('app') ?? '', stream: q.get('stream') ?? '' };
-          return rtc.end(id, match) ? raw(200, '') : json(404, INVALID_PARAMS, `no WebRTC ${direction === 'publish' ? 'publisher' : 'player'} session ${id} of ${match.app}/${match.stream}`);
+          return rtc.end(id, match) ? raw(200, '') : jsonError(404, INVALID_PARAMS, `no WebRTC ${direction === 'publish' ? 'publisher' : 'player'} session ${id} of ${match.app}/${match.stream}`);
         },
       },
     },

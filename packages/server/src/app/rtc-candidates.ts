@@ -29,19 +29,15 @@ export interface CandidateInputs {
   interfaces: NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
-/** `a.b.c.d` or `a.b.c.d:port` -> `a.b.c.d`; undefined for anything else. */
-function ipv4Of(value: string | undefined): string | undefined {
-  const ip = value?.trim().replace(/:\d{1,5}$/, '');
-  return ip && isIPv4(ip) ? ip : undefined;
-}
-
-/** `a.b.c.d` -> itself, `a.b.c.d:port` (port 1-65535) -> itself; undefined for anything else. */
-function ipv4WithPortOf(value: string | undefined): string | undefined {
+/**
+ * `a.b.c.d` or `a.b.c.d:port` -> the address and the port (undefined when absent or outside
+ * 1-65535); undefined for anything else.
+ */
+function ipv4PortOf(value: string | undefined): { ip: string; port?: number } | undefined {
   const m = /^(.+?)(?::(\d{1,5}))?$/.exec(value?.trim() ?? '');
   if (!m || !isIPv4(m[1])) return undefined;
-  if (m[2] === undefined) return m[1];
-  const port = Number(m[2]);
-  return port >= 1 && port <= 65535 ? `${m[1]}:${port}` : m[1];
+  const port = m[2] === undefined ? 0 : Number(m[2]);
+  return port >= 1 && port <= 65535 ? { ip: m[1], port } : { ip: m[1] };
 }
 
 /**
@@ -50,9 +46,9 @@ function ipv4WithPortOf(value: string | undefined): string | undefined {
  */
 export function discoverCandidates(c: CandidateInputs): string[] {
   const found = new Set<string>();
-  const eip = ipv4WithPortOf(c.eip);
-  if (eip) found.add(eip);
-  const api = c.apiAsCandidates ? ipv4Of(c.apiHost) : undefined;
+  const eip = ipv4PortOf(c.eip);
+  if (eip) found.add(eip.port ? `${eip.ip}:${eip.port}` : eip.ip);
+  const api = c.apiAsCandidates ? ipv4PortOf(c.apiHost)?.ip : undefined;
   if (api && api !== '0.0.0.0') found.add(api);
   const values = c.configured.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
   let detect = values.length === 0;

@@ -5,16 +5,11 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Button } from '@/components/ui/Button';
 import { Dialog } from '@/components/ui/Dialog';
 import { FormError, TextField } from '@/components/ui/Field';
-import { apiBase, defaultApiBase, defaultHttpBase, rtmpPort as defaultRtmpPortOf, saveSettings, useSettings } from '@/lib/settings';
+import { apiBase, defaultApiBase, defaultHttpBase, rtmpPort as rtmpPortOf, saveSettings, useSettings } from '@/lib/settings';
 
 export function SettingsDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
   const s = useSettings();
   return open ? <SettingsForm key={String(open)} current={s} onClose={onClose} /> : null;
-}
-
-/** The RTMP port URLs use when the field is empty: the server's (1935 when unknown). */
-function defaultRtmpPort(): number {
-  return defaultRtmpPortOf({ apiBase: '', httpBase: '', rtmpPort: 0, username: '', password: '' });
 }
 
 function SettingsForm({ current, onClose }: { current: ReturnType<typeof useSettings>; onClose: () => void }) {
@@ -93,7 +88,7 @@ function SettingsForm({ current, onClose }: { current: ReturnType<typeof useSett
           label="RTMP port"
           value={rtmpPort}
           onChange={(e) => setRtmpPort(e.target.value)}
-          placeholder={String(defaultRtmpPort())}
+          placeholder={String(rtmpPortOf({ ...current, rtmpPort: 0 }))}
           hint="Used for RTMP URLs. Empty = the server's RTMP port."
           inputMode="numeric"
           className="max-w-[10rem]"
